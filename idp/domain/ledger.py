@@ -1,0 +1,66 @@
+"""The points ledger: which completed methods count towards a session's level."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from idp.domain.settings import METHOD_INFO, METHODS, LevelSettings, check_method
+
+CLOCK_SKEW = 5.0  # seconds a completion may lie in the future before it is distrusted
+
+
+@dataclass(frozen=True)
+class Completion:
+    """Record that `method` was completed at epoch second `at`, with optional amr override."""
+
+    method: str
+    at: float
+    amr: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_method(self.method)
+        object.__setattr__(self, "amr", tuple(self.amr))
+
+    @property
+    def amr_values(self) -> tuple[str, ...]:
+        """Return the RFC 8176 amr values of this completion (the method's own by default)."""
+        return self.amr or METHOD_INFO[self.method].amr
+
+
+def _is_counted(
+    completion: Completion, now: float, max_age: int | None, fresh_since: float | None
+) -> bool:
+    if completion.at > now + CLOCK_SKEW:
+        return False
+    fresh = fresh_since is not None and completion.at >= fresh_since
+    if max_age is not None:
+        return now - completion.at <= max_age or fresh
+    return fresh_since is None or fresh
+
+
+def counted_completions(
+    completions: Iterable[Completion],
+    *,
+    now: float,
+    max_age: int | None = None,
+    fresh_since: float | None = None,
+) -> tuple[Completion, ...]:
+    """Keep the latest completion per method that still counts, in METHODS order.
+
+    With `max_age` only methods completed within it, or since `fresh_since`, count
+    (OIDC Core 3.1.2.1); `fresh_since` alone (prompt=login) keeps only those since then.
+    """
+    latest: dict[str, Completion] = {}
+    for completion in completions:
+        if not _is_counted(completion, now, max_age, fresh_since):
+            continue
+        kept = latest.get(completion.method)
+        if kept is None or completion.at > kept.at:
+            latest[completion.method] = completion
+    return tuple(latest[m] for m in METHODS if m in latest)
+
+
+def session_level(settings: LevelSettings, completions: Iterable[Completion]) -> int:
+    """Sum the points of the distinct completed methods; the device never counts alone."""
+    return settings.level_of(c.method for c in completions)

@@ -1,0 +1,66 @@
+"""Step-up planning: which methods a user can still complete, or enrol, to reach a minimum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from idp.domain.settings import METHODS, LevelSettings, check_method
+
+
+@dataclass(frozen=True)
+class StepUpPlan:
+    """Describe where a session stands against a minimum and what can still raise it."""
+
+    level: int
+    minimum: int
+    missing: int
+    options: tuple[str, ...]
+    enrol_options: tuple[str, ...]
+    satisfied: bool
+    reachable: bool
+
+
+def _names(methods: Iterable[str]) -> frozenset[str]:
+    return frozenset(check_method(m) for m in methods)
+
+
+def _by_strength(settings: LevelSettings, methods: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(methods, key=lambda m: (-settings.points_of(m), METHODS.index(m))))
+
+
+def plan_step_up(
+    settings: LevelSettings,
+    completed: Iterable[str],
+    minimum: int,
+    enrolled: Iterable[str],
+    enrollable: Iterable[str],
+) -> StepUpPlan:
+    """Plan a step-up to `minimum`: offer only enabled methods that can still help.
+
+    The remembered device is never offered; it is completed by the browser, not chosen.
+    Enrol options are the methods of which enrolling one more reaches the minimum
+    together with every enrolled option.
+    """
+    done = _names(completed)
+    level = settings.level_of(done)
+    if level >= minimum:
+        return StepUpPlan(level, minimum, 0, (), (), satisfied=True, reachable=True)
+    offerable = settings.enabled_methods() - done - {"device"}
+    candidates = offerable & _names(enrolled)
+    enough_enrolled = settings.level_of(done | candidates) >= minimum
+    enrol_options = [
+        method
+        for method in offerable & _names(enrollable) - candidates
+        if settings.level_of(done | candidates | {method}) >= minimum
+    ]
+    reachable = enough_enrolled or bool(enrol_options)
+    return StepUpPlan(
+        level=level,
+        minimum=minimum,
+        missing=minimum - level,
+        options=_by_strength(settings, candidates) if reachable else (),
+        enrol_options=_by_strength(settings, enrol_options),
+        satisfied=False,
+        reachable=reachable,
+    )

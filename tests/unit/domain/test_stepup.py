@@ -1,0 +1,122 @@
+import dataclasses
+
+import pytest
+
+from idp.domain import LevelSettings, StepUpPlan, plan_step_up
+
+
+def test_session_at_the_minimum_needs_no_step_up(settings):
+    plan = plan_step_up(settings, ["passkey"], 30, ["password", "passkey", "sms"], ["totp"])
+    assert plan == StepUpPlan(
+        level=30,
+        minimum=30,
+        missing=0,
+        options=(),
+        enrol_options=(),
+        satisfied=True,
+        reachable=True,
+    )
+
+
+def test_plan_is_frozen(settings):
+    plan = plan_step_up(settings, [], 30, [], [])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.level = 100  # type: ignore[misc]
+
+
+def test_password_user_is_offered_the_enrolled_second_methods(settings):
+    plan = plan_step_up(settings, ["password"], 30, ["password", "sms", "totp"], [])
+    assert (plan.level, plan.missing) == (20, 10)
+    assert plan.options == ("sms", "totp")
+    assert (plan.satisfied, plan.reachable) == (False, True)
+
+
+def test_options_are_sorted_by_points_then_method_order():
+    settings = LevelSettings().with_changes(points={"recovery": 30})
+    plan = plan_step_up(
+        settings, ["password"], 40, ["recovery", "totp", "passkey", "email", "password"], []
+    )
+    assert plan.options == ("passkey", "recovery", "email", "totp")
+
+
+def test_completed_methods_are_not_offered_again(settings):
+    plan = plan_step_up(settings, ["password", "sms"], 50, ["password", "sms", "totp", "app"], [])
+    assert plan.options == ("totp", "app")
+
+
+def test_password_is_offered_when_another_method_came_first(settings):
+    plan = plan_step_up(settings, ["passkey"], 50, ["password", "passkey"], [])
+    assert plan.options == ("password",)
+
+
+def test_remembered_device_is_never_offered():
+    settings = LevelSettings().with_changes(points={"device": 10})
+    plan = plan_step_up(settings, ["password"], 30, ["password", "device"], ["device"])
+    assert plan.options == ()
+    assert plan.enrol_options == ()
+    assert plan.reachable is False
+
+
+def test_completed_remembered_device_counts_with_the_password():
+    settings = LevelSettings().with_changes(points={"device": 10})
+    plan = plan_step_up(settings, ["device", "password"], 30, ["password", "device"], [])
+    assert (plan.level, plan.satisfied) == (30, True)
+
+
+def test_completed_remembered_device_alone_leaves_the_level_at_zero():
+    settings = LevelSettings().with_changes(points={"device": 10})
+    plan = plan_step_up(settings, ["device"], 30, ["password", "device"], [])
+    assert plan.level == 0
+    assert plan.options == ("password",)
+    assert plan.reachable is True
+
+
+def test_disabled_methods_are_not_offered():
+    settings = LevelSettings().with_changes(points={"sms": 0})
+    plan = plan_step_up(settings, ["password"], 30, ["password", "sms", "email"], ["sms"])
+    assert plan.options == ("email",)
+    assert plan.enrol_options == ()
+
+
+def test_methods_that_are_not_enrolled_are_not_offered(settings):
+    plan = plan_step_up(settings, ["password"], 30, ["password", "totp"], [])
+    assert plan.options == ("totp",)
+
+
+def test_nothing_is_offered_when_the_minimum_cannot_be_reached(settings):
+    plan = plan_step_up(settings, ["password"], 60, ["password", "sms", "totp"], ["email"])
+    assert plan.options == ()
+    assert plan.enrol_options == ()
+    assert (plan.satisfied, plan.reachable, plan.missing) == (False, False, 40)
+
+
+def test_password_only_user_may_enrol_any_method_that_reaches_the_minimum(settings):
+    plan = plan_step_up(settings, ["password"], 30, ["password"], ["sms", "totp", "passkey", "app"])
+    assert plan.options == ()
+    assert plan.enrol_options == ("passkey", "sms", "totp", "app")
+    assert plan.reachable is True
+
+
+def test_only_methods_that_reach_the_minimum_are_offered_for_enrolment(settings):
+    plan = plan_step_up(settings, ["password"], 50, ["password"], ["sms", "totp", "passkey"])
+    assert plan.enrol_options == ("passkey",)
+
+
+def test_enrolled_options_and_one_enrolment_together_reach_the_minimum(settings):
+    plan = plan_step_up(settings, ["password"], 60, ["password", "sms"], ["totp", "passkey"])
+    assert plan.options == ("sms",)
+    assert plan.enrol_options == ("passkey",)
+    assert plan.reachable is True
+
+
+def test_enrolled_or_completed_methods_are_not_offered_for_enrolment(settings):
+    plan = plan_step_up(
+        settings, ["password", "email"], 40, ["password", "email", "sms"], ["email", "sms", "totp"]
+    )
+    assert plan.options == ("sms",)
+    assert plan.enrol_options == ("totp",)
+
+
+def test_unknown_method_names_are_rejected(settings):
+    with pytest.raises(ValueError, match="'fax'"):
+        plan_step_up(settings, ["password"], 30, ["fax"], [])
