@@ -1,0 +1,107 @@
+"""Users: creation, lookup by username or email, password checks with rehashing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import phonenumbers
+from sqlalchemy import or_, select
+
+from .security.passwords import PasswordService
+from .security.tokens import new_secret
+from .storage import db
+from .storage.models import Directory, User
+
+USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,150}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+
+
+class AccountError(ValueError):
+    """Account data is invalid; the message says why, for the person who gave it."""
+
+
+def normalize_login(value: str) -> str:
+    """Return the comparison key of a username or email (NFKC, case-folded)."""
+    return unicodedata.normalize("NFKC", value).strip().casefold()
+
+
+def parse_phone(value: str) -> str:
+    """Return a phone number in E.164, or raise AccountError."""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise AccountError("enter the phone number in international form, e.g. +31612345678") \
+            from exc
+    if not phonenumbers.is_valid_number(number):
+        raise AccountError("this is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def check_password_policy(password: str) -> None:
+    """Refuse passwords that are too short or absurdly long (NIST SP 800-63B 5.1.1)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def create_user(directory: Directory, *, username: str, password: str | None,
+                passwords: PasswordService, now: float, email: str | None = None,
+                phone: str | None = None, name: str | None = None,
+                is_admin: bool = False) -> User:
+    """Create a user after validating every field."""
+    if not USERNAME_PATTERN.match(username):
+        raise AccountError("a username is 1-150 letters, digits or . @ + - _")
+    if email is not None and not EMAIL_PATTERN.match(email):
+        raise AccountError("this is not a valid email address")
+    key = normalize_login(username)
+    email_key = normalize_login(email) if email else None
+    if find_user(directory, key) is not None or (email_key and find_user(directory, email_key)):
+        raise AccountError("a user with this username or email already exists")
+    if password is not None:
+        check_password_policy(password)
+    user = User(directory_id=directory.id, subject=new_secret(16), username=username,
+                username_key=key, email=email, email_key=email_key, email_verified=False,
+                phone=parse_phone(phone) if phone else None, phone_verified=False, name=name,
+                password_hash=passwords.hash(password) if password is not None else None,
+                is_admin=is_admin, disabled=False, created_at=now, updated_at=now)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def find_user(directory: Directory, login: str) -> User | None:
+    """Return the user whose username or email matches `login`."""
+    key = normalize_login(login)
+    if not key:
+        return None
+    return db.session.scalars(select(User).where(
+        User.directory_id == directory.id,
+        or_(User.username_key == key, User.email_key == key))).first()
+
+
+def set_password(user: User, password: str, passwords: PasswordService, now: float) -> None:
+    """Replace the user's password."""
+    check_password_policy(password)
+    user.password_hash = passwords.hash(password)
+    user.updated_at = now
+
+
+def check_login(directory: Directory, login: str, password: str,
+                passwords: PasswordService, now: float) -> User | None:
+    """Return the active user if the password is right, in the same time either way.
+
+    A hash made with older argon2 parameters is replaced transparently.
+    """
+    user = find_user(directory, login) if len(login) <= 254 else None
+    candidate = password[:MAX_PASSWORD_LENGTH]
+    ok = passwords.verify(user.password_hash if user else None, candidate)
+    if not ok or user is None or user.disabled:
+        return None
+    if passwords.needs_rehash(user.password_hash or ""):
+        user.password_hash = passwords.hash(candidate)
+        user.updated_at = now
+    return user

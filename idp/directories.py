@@ -1,0 +1,65 @@
+"""Directories: creation, lookup, level settings and issuer URLs."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from .domain import DEFAULT_POINTS, DEFAULT_REQUIRED_LEVEL, LevelSettings
+from .oidc.keys import ensure_keys
+from .security.sealing import Sealer
+from .storage import db
+from .storage.models import Directory
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+class DirectoryError(ValueError):
+    """A directory cannot be created or changed as asked."""
+
+
+def get_directory(slug: str) -> Directory | None:
+    """Return the directory with this slug, if any."""
+    if not SLUG_PATTERN.match(slug or ""):
+        return None
+    return db.session.scalars(select(Directory).where(Directory.slug == slug)).first()
+
+
+def create_directory(slug: str, name: str, sealer: Sealer, now: float) -> Directory:
+    """Create a directory with default levels and fresh signing keys."""
+    if not SLUG_PATTERN.match(slug):
+        raise DirectoryError("a slug is 1-64 lowercase letters, digits and inner hyphens")
+    if get_directory(slug) is not None:
+        raise DirectoryError(f"directory {slug!r} already exists")
+    directory = Directory(slug=slug, name=name, required_level=DEFAULT_REQUIRED_LEVEL,
+                          points=dict(DEFAULT_POINTS), created_at=now)
+    db.session.add(directory)
+    db.session.flush()
+    ensure_keys(directory.id, sealer, now)
+    return directory
+
+
+def level_settings(directory: Directory) -> LevelSettings:
+    """Return the directory's authentication level settings."""
+    points = dict(DEFAULT_POINTS)
+    points.update(directory.points or {})
+    return LevelSettings.from_mapping(directory.required_level, points)
+
+
+def update_levels(directory: Directory, required_level: int | None,
+                  points: dict[str, int] | None) -> LevelSettings:
+    """Validate and store new level settings (raises the domain's InvalidSettings)."""
+    current = level_settings(directory)
+    merged = dict(current.points)
+    merged.update(points or {})
+    updated = LevelSettings.from_mapping(
+        current.required_level if required_level is None else required_level, merged)
+    directory.required_level = updated.required_level
+    directory.points = dict(updated.points)
+    return updated
+
+
+def issuer_of(directory: Directory, base_url: str) -> str:
+    """Return the directory's issuer identifier (OIDC Discovery 4.1)."""
+    return f"{base_url}/d/{directory.slug}"

@@ -1,0 +1,40 @@
+"""Typed errors that carry the HTTP status and the OAuth/OIDC error code they answer with."""
+
+from __future__ import annotations
+
+
+class IdpError(Exception):
+    """An error the provider answers deliberately: never a stack trace, never a 500."""
+
+    status = 400
+    error = "invalid_request"
+
+    def __init__(self, description: str, *, error: str | None = None,
+                 status: int | None = None):
+        super().__init__(description)
+        self.description = description
+        if error is not None:
+            self.error = error
+        if status is not None:
+            self.status = status
+
+
+class NotFound(IdpError):
+    """The directory, interaction or page does not exist (or is not yours)."""
+
+    status = 404
+    error = "not_found"
+
+
+class InteractionExpired(IdpError):
+    """The login attempt is over: expired, finished, or started in another browser."""
+
+    status = 400
+    error = "interaction_expired"
+
+
+class Busy(IdpError):
+    """The provider is at capacity (password hashing slots); try again shortly."""
+
+    status = 503
+    error = "temporarily_unavailable"

@@ -1,0 +1,78 @@
+"""Relying apps (OAuth clients) of a directory."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from .oidc.keys import SUPPORTED_ALGS
+from .security.tokens import hash_secret, new_secret
+from .storage import db
+from .storage.models import Client, Directory
+
+CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{1,100}$")
+
+
+class ClientError(ValueError):
+    """A client registration is invalid."""
+
+
+def check_redirect_uri(uri: str) -> str:
+    """Accept an absolute http(s) URI without a fragment (RFC 6749 3.1.2)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError as exc:
+        raise ClientError(f"not a URI: {uri!r}") from exc
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.fragment:
+        raise ClientError(f"a redirect URI is an absolute http(s) URI without #: {uri!r}")
+    if parts.scheme == "http" and parts.hostname not in {"127.0.0.1", "localhost", "::1"}:
+        raise ClientError(f"http redirect URIs are only allowed on loopback: {uri!r}")
+    return uri
+
+
+def create_client(directory: Directory, *, client_id: str, redirect_uris: list[str],
+                  now: float, name: str | None = None, public: bool = False,
+                  min_acr: int | None = None, first_party: bool = True,
+                  post_logout_redirect_uris: list[str] | None = None,
+                  id_token_alg: str = "RS256") -> tuple[Client, str | None]:  # noqa: S107
+    """Register a client; return it with its secret (None for public clients)."""
+    if not CLIENT_ID_PATTERN.match(client_id):
+        raise ClientError("a client id is 1-100 characters of A-Z a-z 0-9 . _ ~ -")
+    if get_client(directory, client_id) is not None:
+        raise ClientError(f"client {client_id!r} already exists")
+    if not redirect_uris:
+        raise ClientError("a client needs at least one redirect URI")
+    if min_acr is not None and not 0 <= min_acr <= 1000:
+        raise ClientError("the minimum acr is between 0 and 1000")
+    if id_token_alg not in SUPPORTED_ALGS:
+        raise ClientError(f"id_token_alg is one of {', '.join(SUPPORTED_ALGS)}")
+    secret = None if public else new_secret(32)
+    client = Client(
+        directory_id=directory.id, client_id=client_id, name=name or client_id,
+        secret_hash=hash_secret(secret) if secret else None,
+        redirect_uris=[check_redirect_uri(u) for u in redirect_uris],
+        post_logout_redirect_uris=[check_redirect_uri(u) for u in post_logout_redirect_uris or []],
+        public=public, first_party=first_party, min_acr=min_acr, id_token_alg=id_token_alg,
+        created_at=now)
+    db.session.add(client)
+    db.session.flush()
+    return client, secret
+
+
+def rotate_secret(client: Client) -> str:
+    """Give a confidential client a new secret and return it."""
+    if client.public:
+        raise ClientError("public clients have no secret")
+    secret = new_secret(32)
+    client.secret_hash = hash_secret(secret)
+    return secret
+
+
+def get_client(directory: Directory, client_id: str) -> Client | None:
+    """Return the directory's client with this id, if any."""
+    if not client_id or len(client_id) > 100:
+        return None
+    return db.session.scalars(select(Client).where(
+        Client.directory_id == directory.id, Client.client_id == client_id)).first()

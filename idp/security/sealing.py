@@ -1,0 +1,31 @@
+"""Seal data at rest (private keys, TOTP secrets) with a key derived from IDP_SECRET_KEY."""
+
+import base64
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+class UnsealError(Exception):
+    """Sealed data cannot be opened (wrong secret key or tampered data)."""
+
+
+class Sealer:
+    """Encrypt and authenticate small values with Fernet (AES-128-CBC + HMAC-SHA256)."""
+
+    def __init__(self, secret_key: str):
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                       info=b"idp/sealing/v1").derive(secret_key.encode())
+        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+
+    def seal(self, data: bytes) -> bytes:
+        """Return `data` encrypted and authenticated."""
+        return self._fernet.encrypt(data)
+
+    def unseal(self, sealed: bytes) -> bytes:
+        """Return the data sealed by `seal`, or raise UnsealError."""
+        try:
+            return self._fernet.decrypt(sealed)
+        except InvalidToken as exc:
+            raise UnsealError("sealed data cannot be opened with this IDP_SECRET_KEY") from exc

@@ -1,0 +1,158 @@
+"""Every configuration key of the provider, documented in one place.
+
+Values come, in order of precedence, from keyword overrides given to
+``create_app()``, from ``IDP_*`` environment variables, from the file named by
+``IDP_CONFIG_FILE`` (``KEY=value`` lines, see ``config/``), and from the
+defaults below. In production (``IDP_ENV=production``) the insecure
+development defaults refuse to start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dotenv import dotenv_values
+
+
+class ConfigurationError(RuntimeError):
+    """A configuration value is missing, malformed or unsafe."""
+
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105
+
+
+def _int(value: str) -> int:
+    return int(value)
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _str(value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key: its default, how it is parsed, what it means."""
+
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    doc: str
+
+
+KEYS: tuple[Key, ...] = (
+    Key("IDP_ENV", "development", _str,
+        "development, testing or production. Production refuses insecure defaults; "
+        "development shows the outbox page."),
+    Key("IDP_BASE_URL", "http://127.0.0.1:5000", _str,
+        "Public URL of the provider without a trailing slash; issuers are {BASE_URL}/d/{slug}. "
+        "With https, cookies are Secure and __Host- prefixed."),
+    Key("IDP_DATABASE_URL", "sqlite:///instance/idp.sqlite3", _str,
+        "SQLAlchemy URL. SQLite by default (a relative path is taken from the working "
+        "directory); postgresql://... (psycopg 3) in production."),
+    Key("IDP_SECRET_KEY", DEV_SECRET_KEY, _str,
+        "Secret for CSRF tokens, device cookies and sealing private keys and TOTP secrets "
+        "at rest. Must be set (32+ random bytes) in production; changing it makes sealed "
+        "data unreadable."),
+    Key("IDP_REDIS_URL", "", _str,
+        "Optional redis:// URL for rate-limit counters shared by all processes. Without it "
+        "each process counts on its own."),
+    Key("IDP_PROXY_COUNT", 0, _int,
+        "Number of trusted reverse proxies in front of the provider (X-Forwarded-* headers)."),
+    Key("IDP_SMTP_HOST", "", _str, "SMTP server for email codes; empty uses the dev outbox."),
+    Key("IDP_SMTP_PORT", 587, _int, "SMTP port (587 STARTTLS, 465 SSL)."),
+    Key("IDP_SMTP_USER", "", _str, "SMTP user name."),
+    Key("IDP_SMTP_PASSWORD", "", _str, "SMTP password."),
+    Key("IDP_MAIL_FROM", "idp@localhost", _str, "Sender address of emails."),
+    Key("IDP_SMS_GATEWAY_URL", "", _str,
+        "HTTP endpoint receiving SMS as JSON {\"to\", \"message\"}; empty uses the dev outbox."),
+    Key("IDP_ARGON2_MEMORY_KIB", 19456, _int,
+        "argon2id memory cost per password hash (OWASP minimum: 19 MiB)."),
+    Key("IDP_ARGON2_TIME_COST", 2, _int, "argon2id iterations (OWASP minimum: 2)."),
+    Key("IDP_ARGON2_PARALLELISM", 1, _int, "argon2id lanes (OWASP: 1)."),
+    Key("IDP_PASSWORD_HASH_CONCURRENCY", 2, _int,
+        "Password hashes in flight per process; bounds memory to this times the memory cost."),
+    Key("IDP_PASSWORD_HASH_WAIT_SECONDS", 10, _int,
+        "How long a login waits for a hashing slot before answering 503."),
+    Key("IDP_CODE_TTL_SECONDS", 60, _int, "Lifetime of authorization codes."),
+    Key("IDP_ACCESS_TOKEN_TTL_SECONDS", 3600, _int, "Lifetime of access tokens."),
+    Key("IDP_ID_TOKEN_TTL_SECONDS", 3600, _int, "Lifetime of ID tokens."),
+    Key("IDP_REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600, _int, "Lifetime of refresh tokens."),
+    Key("IDP_SESSION_TTL_SECONDS", 12 * 3600, _int, "Absolute lifetime of a browser session."),
+    Key("IDP_INTERACTION_TTL_SECONDS", 30 * 60, _int,
+        "How long a pending login (between authorize and code) may take."),
+    Key("IDP_MAX_BODY_BYTES", 64 * 1024, _int, "Largest request body accepted (413 above)."),
+    Key("IDP_LOGIN_RATE_LIMIT", "30 per minute; 300 per hour", _str,
+        "Login and verification attempts per client IP."),
+    Key("IDP_ACCOUNT_FAILURE_LIMIT", "10 per 15 minutes", _str,
+        "Failed verifications per account (password, TOTP, recovery code) before it is "
+        "throttled."),
+    Key("IDP_RATE_LIMITS_ENABLED", True, _bool,
+        "Turn the per-IP and per-account limits off (only for load tests; never in production)."),
+    Key("IDP_CONFIG_FILE", "", _str, "Optional KEY=value file read before the environment."),
+)
+
+KEYS_BY_NAME: Mapping[str, Key] = {key.name: key for key in KEYS}
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings from defaults, config file, environment and overrides."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    config_file = (overrides or {}).get("IDP_CONFIG_FILE") or environ.get("IDP_CONFIG_FILE")
+    if config_file:
+        if not os.path.exists(config_file):
+            raise ConfigurationError(f"IDP_CONFIG_FILE {config_file!r} does not exist")
+        raw.update({k: v for k, v in dotenv_values(config_file).items() if v is not None})
+    raw.update({k: v for k, v in environ.items() if k in KEYS_BY_NAME})
+    settings = {key.name: key.default for key in KEYS}
+    for name, value in raw.items():
+        if name not in KEYS_BY_NAME:
+            raise ConfigurationError(f"unknown configuration key {name}")
+        try:
+            settings[name] = KEYS_BY_NAME[name].parse(str(value))
+        except ValueError as exc:
+            raise ConfigurationError(f"{name}: {exc}") from exc
+    settings.update(overrides or {})
+    settings["IDP_BASE_URL"] = str(settings["IDP_BASE_URL"]).rstrip("/")
+    check_settings(settings)
+    return settings
+
+
+def check_settings(settings: Mapping[str, Any]) -> None:
+    """Refuse settings that are unsafe or inconsistent."""
+    if settings["IDP_ENV"] not in {"development", "testing", "production"}:
+        raise ConfigurationError("IDP_ENV must be development, testing or production")
+    base = settings["IDP_BASE_URL"]
+    if not base.startswith(("http://", "https://")):
+        raise ConfigurationError("IDP_BASE_URL must start with http:// or https://")
+    if settings["IDP_ARGON2_MEMORY_KIB"] < 19456 and settings["IDP_ENV"] == "production":
+        raise ConfigurationError("IDP_ARGON2_MEMORY_KIB below OWASP's minimum of 19456")
+    if settings["IDP_PASSWORD_HASH_CONCURRENCY"] < 1:
+        raise ConfigurationError("IDP_PASSWORD_HASH_CONCURRENCY must be at least 1")
+    if settings["IDP_ENV"] == "production":
+        if settings["IDP_SECRET_KEY"] == DEV_SECRET_KEY or len(settings["IDP_SECRET_KEY"]) < 32:
+            raise ConfigurationError("set IDP_SECRET_KEY to 32 or more random characters")
+        if not settings["IDP_RATE_LIMITS_ENABLED"]:
+            raise ConfigurationError("rate limits cannot be turned off in production")
+        if not base.startswith("https://"):
+            raise ConfigurationError("IDP_BASE_URL must be https:// in production")
+
+
+def describe_settings() -> str:
+    """Return every key with its default and meaning, for `idp config`."""
+    lines = []
+    for key in KEYS:
+        lines.append(f"{key.name} (default: {key.default!r})\n    {key.doc}")
+    return "\n".join(lines)

@@ -1,0 +1,259 @@
+"""Tables of the provider. Times are float seconds since the epoch (UTC)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import db
+
+
+class Directory(db.Model):
+    """A tenant: its own issuer, users, clients and level settings."""
+
+    __tablename__ = "directory"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    required_level: Mapped[int] = mapped_column(Integer, default=30)
+    points: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    default_locale: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[float] = mapped_column(Double)
+
+
+class SigningKey(db.Model):
+    """A directory's signing key; the private part is sealed with the secret key."""
+
+    __tablename__ = "signing_key"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"),
+                                              index=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    alg: Mapped[str] = mapped_column(String(10))
+    private_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float] = mapped_column(Double)
+    retired_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    publish_until: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class User(db.Model):
+    """A person in one directory."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        UniqueConstraint("directory_id", "username_key", name="uq_user_directory_username"),
+        UniqueConstraint("directory_id", "email_key", name="uq_user_directory_email"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"),
+                                              index=True)
+    subject: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(150))
+    username_key: Mapped[str] = mapped_column(String(150))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    email_key: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    phone_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+    directory: Mapped[Directory] = relationship(lazy="joined")
+
+
+class Credential(db.Model):
+    """An enrolled sign-in method of a user (TOTP secret, recovery code, ...)."""
+
+    __tablename__ = "credential"
+    __table_args__ = (Index("ix_credential_user_method", "user_id", "method"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    method: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    lookup: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    counter: Mapped[int] = mapped_column(BigInteger, default=0)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[float] = mapped_column(Double)
+    confirmed_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    last_used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class Client(db.Model):
+    """A relying app registered in a directory."""
+
+    __tablename__ = "client"
+    __table_args__ = (
+        UniqueConstraint("directory_id", "client_id", name="uq_client_directory_client_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"),
+                                              index=True)
+    client_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_party: Mapped[bool] = mapped_column(Boolean, default=True)
+    min_acr: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    id_token_alg: Mapped[str] = mapped_column(String(10), default="RS256")
+    scope: Mapped[str] = mapped_column(String(500), default="openid profile email phone")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Double)
+
+
+class BrowserSession(db.Model):
+    """A browser's login session in one directory, found by the hash of its cookie."""
+
+    __tablename__ = "browser_session"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"),
+                                              index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=True, index=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    last_seen_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    ended_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+    methods: Mapped[list[SessionMethod]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="SessionMethod.completed_at")
+
+
+class SessionMethod(db.Model):
+    """A sign-in method completed in a browser session."""
+
+    __tablename__ = "session_method"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("browser_session.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(20))
+    completed_at: Mapped[float] = mapped_column(Double)
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Interaction(db.Model):
+    """An authorization request waiting for the user to log in, step up or consent."""
+
+    __tablename__ = "interaction"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("browser_session.id", ondelete="CASCADE"), index=True)
+    params: Mapped[dict[str, str]] = mapped_column(JSON)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+class AuthorizationCode(db.Model):
+    """A single-use authorization code, stored by hash."""
+
+    __tablename__ = "authorization_code"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("browser_session.id", ondelete="SET NULL"), nullable=True)
+    redirect_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
+    scope: Mapped[str] = mapped_column(Text)
+    nonce: Mapped[str | None] = mapped_column(Text, nullable=True)
+    code_challenge: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    code_challenge_method: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    acr: Mapped[str] = mapped_column(String(10))
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    auth_time: Mapped[int] = mapped_column(BigInteger)
+    claims: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class Token(db.Model):
+    """An access token and, optionally, its refresh token, stored by hash."""
+
+    __tablename__ = "token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"),
+                                           index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("browser_session.id", ondelete="SET NULL"), nullable=True, index=True)
+    code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authorization_code.id", ondelete="SET NULL"), nullable=True, index=True)
+    family: Mapped[str] = mapped_column(String(64), index=True)
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True,
+                                                           nullable=True)
+    scope: Mapped[str] = mapped_column(Text)
+    acr: Mapped[str] = mapped_column(String(10))
+    amr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    auth_time: Mapped[int] = mapped_column(BigInteger)
+    claims: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    issued_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    refresh_expires_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    refresh_used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+    client: Mapped[Client] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Consent(db.Model):
+    """Scopes a user granted to a client that is not first-party."""
+
+    __tablename__ = "consent"
+    __table_args__ = (UniqueConstraint("user_id", "client_pk", name="uq_consent_user_client"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Double)
+
+
+class AuditEvent(db.Model):
+    """Something that happened in a directory, for its admins."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_directory_at", "directory_id", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    at: Mapped[float] = mapped_column(Double)
+    event: Mapped[str] = mapped_column(String(50))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    client_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
