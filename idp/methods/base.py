@@ -1,0 +1,76 @@
+"""The one small interface every sign-in method implements.
+
+A method is one module: it says whether a user has enrolled it, prepares a
+challenge (``begin``), checks the response (``verify``) and, when it can be
+enrolled during login, runs that enrolment. The web layer renders the
+method's template with what ``begin`` returns; it knows nothing else of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ..security.sealing import Sealer
+from ..storage.models import Directory, User
+
+
+class MethodFailed(Exception):
+    """The response was wrong; the message is shown to the person."""
+
+
+@dataclass
+class MethodContext:
+    """What a method may use: the directory, the user, the time and the sealer."""
+
+    directory: Directory
+    user: User
+    now: float
+    sealer: Sealer
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A successful verification and the RFC 8176 amr values it earned."""
+
+    amr: tuple[str, ...] = ()
+
+
+class SignInMethod:
+    """A way to prove who you are that earns the directory's points for it."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    template: ClassVar[str]
+    enrol_template: ClassVar[str | None] = None
+
+    def is_enrolled(self, user: User) -> bool:
+        """Return whether the user can use this method now."""
+        raise NotImplementedError
+
+    def choice_label(self, user: User) -> str:
+        """Return the text of the button that picks this method on the step-up page."""
+        return f"Continue with {self.title.lower()}"
+
+    def begin(self, ctx: MethodContext) -> dict[str, Any]:
+        """Prepare a challenge; return what the template shows."""
+        return {}
+
+    def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
+        """Check the response or raise MethodFailed."""
+        raise NotImplementedError
+
+    @property
+    def enrollable(self) -> bool:
+        """Return whether the method can be enrolled during login."""
+        return self.enrol_template is not None
+
+    def start_enrolment(self, ctx: MethodContext) -> dict[str, Any]:
+        """Prepare an enrolment; return what the enrolment template shows."""
+        raise NotImplementedError
+
+    def finish_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
+        """Confirm the enrolment with a first response, or raise MethodFailed."""
+        raise NotImplementedError

@@ -1,0 +1,42 @@
+"""Password: the first step, which also says who the user is."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..accounts import check_login
+from ..security.passwords import PasswordService
+from ..storage.models import Directory, User
+from .base import MethodContext, MethodFailed, SignInMethod, Verified
+
+WRONG_CREDENTIALS = "The username or password is not right."
+
+
+class PasswordMethod(SignInMethod):
+    """Username or email plus password (amr ``pwd``)."""
+
+    name = "password"
+    title = "Password"
+    template = "login.html"
+
+    def __init__(self, passwords: PasswordService | None = None):
+        self.passwords = passwords
+
+    def is_enrolled(self, user: User) -> bool:
+        return user.password_hash is not None
+
+    def identify(self, directory: Directory, login: str, password: str,
+                 now: float) -> User:
+        """Return the user whose login and password match, or raise MethodFailed."""
+        assert self.passwords is not None, "PasswordMethod needs a PasswordService"
+        user = check_login(directory, login, password, self.passwords, now)
+        if user is None:
+            raise MethodFailed(WRONG_CREDENTIALS)
+        return user
+
+    def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
+        user = self.identify(ctx.directory, form.get("username", ""),
+                             form.get("password", ""), ctx.now)
+        if user.id != ctx.user.id:
+            raise MethodFailed(WRONG_CREDENTIALS)
+        return Verified(amr=("pwd",))

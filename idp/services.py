@@ -1,0 +1,41 @@
+"""The process-wide services the app is built with, found from the current app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from .methods import SignInMethod
+from .methods.password import PasswordMethod
+from .security.passwords import PasswordService
+from .security.sealing import Sealer
+from .sessions import CookiePolicy
+
+
+@dataclass
+class Services:
+    """Long-lived objects shared by all requests of one process."""
+
+    settings: dict[str, Any]
+    sealer: Sealer
+    passwords: PasswordService
+    password_method: PasswordMethod
+    methods: dict[str, SignInMethod]
+    cookies: CookiePolicy
+    server: Any = None
+    protector: Any = None
+
+    @property
+    def base_url(self) -> str:
+        return self.settings["IDP_BASE_URL"]
+
+    def ttl(self, name: str) -> int:
+        """Return a lifetime setting, e.g. ttl("CODE") for IDP_CODE_TTL_SECONDS."""
+        return int(self.settings[f"IDP_{name}_TTL_SECONDS"])
+
+
+def services() -> Services:
+    """Return the services of the current app."""
+    return current_app.extensions["idp"]
