@@ -1,0 +1,84 @@
+"""What the login of an authorization request needs from storage: the subject and the decision.
+
+No HTTP here: the web layer hands in the directory, client, session and parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from ..directories import level_settings
+from ..domain import LoginOutcome
+from ..methods import SignInMethod
+from ..sessions import completions
+from ..storage import db
+from ..storage.models import BrowserSession, Client, Consent, Directory, User
+from .authorize import Decision, OidcParams, Subject, decide
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """What the code grant stores with a code: whose session, which outcome, which claims."""
+
+    session_id: int
+    outcome: LoginOutcome
+    claims: dict[str, Any] | None
+
+
+def session_user(row: BrowserSession | None) -> User | None:
+    """Return the active user of a session, if it has one."""
+    if row is None or row.user_id is None:
+        return None
+    user = db.session.get(User, row.user_id)
+    return None if user is None or user.disabled else user
+
+
+def enrolled_methods(user: User, methods: dict[str, SignInMethod]) -> frozenset[str]:
+    """Return the names of the methods the user can use now."""
+    return frozenset(name for name, method in methods.items() if method.is_enrolled(user))
+
+
+def enrollable_methods(enrolled: frozenset[str],
+                       methods: dict[str, SignInMethod]) -> frozenset[str]:
+    """Return what may be enrolled during login: only while a password is all the user has."""
+    if enrolled - {"password"}:
+        return frozenset()
+    return frozenset(name for name, method in methods.items()
+                     if method.enrollable and name not in enrolled)
+
+
+def has_consent(user: User, client: Client, scope: str) -> bool:
+    """Return whether the user already granted the client every requested scope."""
+    granted = db.session.scalars(select(Consent.scope).where(
+        Consent.user_id == user.id, Consent.client_pk == client.id)).first()
+    return granted is not None and set(scope.split()) <= set(granted.split())
+
+
+def grant_consent(user: User, client: Client, scope: str, now: float) -> None:
+    """Remember that the user granted the client these scopes."""
+    row = db.session.scalars(select(Consent).where(
+        Consent.user_id == user.id, Consent.client_pk == client.id)).first()
+    if row is None:
+        db.session.add(Consent(user_id=user.id, client_pk=client.id, scope=scope,
+                               created_at=now))
+    else:
+        row.scope = " ".join(sorted(set(row.scope.split()) | set(scope.split())))
+
+
+def evaluate(directory: Directory, client: Client, scope: str, params: OidcParams,
+             session: BrowserSession | None, methods: dict[str, SignInMethod], now: float,
+             interaction_started: float | None, consented: bool) -> Decision:
+    """Decide the next step of a login for this browser session."""
+    user = session_user(session)
+    subject = None
+    if user is not None:
+        enrolled = enrolled_methods(user, methods)
+        subject = Subject(sub=user.subject, enrolled=enrolled,
+                          enrollable=enrollable_methods(enrolled, methods),
+                          has_consent=client.first_party or has_consent(user, client, scope))
+    return decide(level_settings(directory), client.min_acr, client.first_party, params,
+                  subject, completions(session) if user is not None else (), now,
+                  interaction_started, consented)

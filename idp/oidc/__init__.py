@@ -1,0 +1,1 @@
+"""Authlib wiring: the authorization server, its grants' storage hooks, claims, keys."""

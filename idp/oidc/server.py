@@ -1,0 +1,388 @@
+"""The Authlib authorization server and its storage hooks, for the current directory.
+
+One server serves every directory: each hook reads the directory of the
+request (``flask.g.directory``), so a client, code or token of one directory
+is never found from another.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749 import OAuth2Request, grants
+from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc9207 import IssuerParameter
+from authlib.oidc.core import OpenIDCode, UserInfoEndpoint
+from authlib.oidc.rpinitiated import EndSessionEndpoint
+from flask import g
+from flask import request as flask_request
+from sqlalchemy import select, update
+
+from .. import audit
+from ..clock import now as clock_now
+from ..directories import issuer_of
+from ..relying_parties import get_client
+from ..security.tokens import hash_secret, new_secret
+from ..services import services
+from ..storage import db
+from ..storage.models import AuthorizationCode, BrowserSession, Token, User
+from .claims import user_claims
+from .keys import signing_key, verification_keyset
+from .models import OAuthClient, StoredCode, StoredToken
+
+
+def current_issuer() -> str:
+    """Return the issuer of the directory being served."""
+    return issuer_of(g.directory, services().base_url)
+
+
+def _active_user(user_id: int) -> User | None:
+    user = db.session.get(User, user_id)
+    if user is None or user.disabled or user.directory_id != g.directory.id:
+        return None
+    return user
+
+
+def revoke_family(family: str, now: float) -> None:
+    """Revoke every token of a grant (refresh-token reuse or code replay)."""
+    db.session.execute(update(Token).where(
+        Token.directory_id == g.directory.id, Token.family == family,
+        Token.revoked_at.is_(None)).values(revoked_at=now))
+
+
+class Server(AuthorizationServer):
+    """Authlib's server with our client lookup and token storage."""
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        # A stored authorization request (resumed after login) is already built.
+        if isinstance(request, OAuth2Request):
+            return request
+        return super().create_oauth2_request(request)
+
+    def query_client(self, client_id: str) -> OAuthClient | None:
+        row = get_client(g.directory, client_id) if isinstance(client_id, str) else None
+        if row is None or row.disabled:
+            return None
+        return OAuthClient(row)
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        now = clock_now()
+        code: StoredCode | None = request.authorization_code
+        previous: StoredToken | None = request.refresh_token
+        source = code.row if code else previous.row  # type: ignore[union-attr]
+        expires_in = int(token["expires_in"])
+        refresh = token.get("refresh_token")
+        db.session.add(Token(
+            directory_id=g.directory.id, client_pk=request.client.row.id,
+            user_id=request.user.id, session_id=source.session_id,
+            code_id=code.row.id if code else None,
+            family=previous.row.family if previous else new_secret(16),
+            access_token_hash=hash_secret(token["access_token"]),
+            refresh_token_hash=hash_secret(refresh) if refresh else None,
+            scope=token.get("scope") or source.scope, acr=source.acr, amr=list(source.amr),
+            auth_time=source.auth_time, claims=source.claims, issued_at=now,
+            expires_at=now + expires_in,
+            refresh_expires_at=now + services().ttl("REFRESH_TOKEN") if refresh else None))
+        db.session.commit()
+
+
+class CodeGrant(grants.AuthorizationCodeGrant):
+    """Authorization code grant (RFC 6749 4.1) with single-use, hashed codes."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        login = request.login_result  # set by the authorization flow before issuing
+        data = request.payload.data
+        now = clock_now()
+        db.session.add(AuthorizationCode(
+            code_hash=hash_secret(code), directory_id=g.directory.id,
+            client_pk=request.client.row.id, user_id=request.user.id,
+            session_id=login.session_id, redirect_uri=request.payload.redirect_uri,
+            scope=request.scope, nonce=data.get("nonce"),
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"),
+            acr=login.outcome.acr, amr=list(login.outcome.amr),
+            auth_time=login.outcome.auth_time, claims=login.claims, created_at=now,
+            expires_at=now + services().ttl("CODE")))
+        db.session.commit()
+
+    def query_authorization_code(self, code: str, client: OAuthClient) -> StoredCode | None:
+        """Claim the code once; a replay revokes what it issued (RFC 6749 4.1.2)."""
+        if not isinstance(code, str) or len(code) > 200:
+            return None
+        now = clock_now()
+        code_hash = hash_secret(code)
+        claimed = db.session.execute(update(AuthorizationCode).where(
+            AuthorizationCode.code_hash == code_hash,
+            AuthorizationCode.directory_id == g.directory.id,
+            AuthorizationCode.used_at.is_(None)).values(used_at=now)).rowcount
+        row = db.session.scalars(select(AuthorizationCode).where(
+            AuthorizationCode.code_hash == code_hash,
+            AuthorizationCode.directory_id == g.directory.id)).first()
+        if row is None:
+            return None
+        if claimed != 1:
+            for family in db.session.scalars(select(Token.family).where(
+                    Token.code_id == row.id).distinct()):
+                revoke_family(family, now)
+            audit.record(g.directory.id, "code.replayed", now, user_id=row.user_id,
+                         client_id=client.client_id, ip=flask_request.remote_addr)
+            db.session.commit()
+            return None
+        db.session.commit()
+        if row.client_pk != client.row.id or row.expires_at <= now:
+            return None
+        return StoredCode(row)
+
+    def delete_authorization_code(self, authorization_code: StoredCode) -> None:
+        """Nothing to do: the code was claimed when it was read."""
+
+    def authenticate_user(self, authorization_code: StoredCode) -> User | None:
+        return _active_user(authorization_code.row.user_id)
+
+
+class RefreshGrant(grants.RefreshTokenGrant):
+    """Refresh token grant (RFC 6749 6) with rotation and reuse detection (RFC 9700 4.14)."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> StoredToken | None:
+        if not isinstance(refresh_token, str) or len(refresh_token) > 200:
+            return None
+        now = clock_now()
+        row = db.session.scalars(select(Token).where(
+            Token.refresh_token_hash == hash_secret(refresh_token),
+            Token.directory_id == g.directory.id)).first()
+        if row is None or row.revoked_at is not None:
+            return None
+        claimed = db.session.execute(update(Token).where(
+            Token.id == row.id, Token.refresh_used_at.is_(None)).values(
+            refresh_used_at=now)).rowcount
+        if claimed != 1:
+            # A rotated refresh token came back: someone holds a copy. End the grant.
+            revoke_family(row.family, now)
+            audit.record(g.directory.id, "refresh_token.reused", now, user_id=row.user_id,
+                         client_id=row.client.client_id, ip=flask_request.remote_addr)
+            db.session.commit()
+            return None
+        db.session.commit()
+        if row.refresh_expires_at is None or row.refresh_expires_at <= now:
+            return None
+        return StoredToken(row, now)
+
+    def authenticate_user(self, refresh_token: StoredToken) -> User | None:
+        return _active_user(refresh_token.row.user_id)
+
+    def revoke_old_credential(self, refresh_token: StoredToken) -> None:
+        """Nothing to do: the old refresh token was claimed when it was read."""
+
+
+class IdTokenIssuer(OpenIDCode):
+    """Issue ID tokens signed with the directory's key (OIDC Core 3.1.3.6)."""
+
+    def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
+        return False  # nonces are the client's replay protection; the client checks them
+
+    def resolve_client_private_key(self, client: OAuthClient):
+        return signing_key(g.directory.id, client.row.id_token_alg, services().sealer)
+
+    def get_client_algorithm(self, client: OAuthClient) -> str:
+        return client.row.id_token_alg
+
+    def get_encode_header(self, client: OAuthClient) -> dict[str, str]:
+        key = self.resolve_client_private_key(client)
+        return {"alg": client.row.id_token_alg, "kid": key.kid, "typ": "JWT"}
+
+    def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
+        now = int(time.time())
+        return {"iss": current_issuer(), "aud": client.client_id, "azp": client.client_id,
+                "iat": now, "exp": now + services().ttl("ID_TOKEN")}
+
+    def get_compatible_claims(self, request: OAuth2Request) -> dict[str, Any]:
+        claims = super().get_compatible_claims(request)
+        code = request.authorization_code
+        if code is not None:
+            claims.update(user_claims(request.user, "", code.row.claims, "id_token"))
+        return claims
+
+    def generate_user_info(self, user: User, scope: str) -> dict[str, Any]:
+        # Scope claims are served by userinfo (OIDC Core 5.4); the ID token carries
+        # sub plus the claims asked for individually (see get_compatible_claims).
+        return {"sub": user.subject}
+
+
+class PkceS256(CodeChallenge):
+    """PKCE (RFC 7636) with S256 only; required for public clients (RFC 9700 2.1.1)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant, redirect_uri):
+        data = grant.request.payload.data
+        if data.get("code_challenge") and not data.get("code_challenge_method"):
+            raise InvalidRequestError("'code_challenge_method' must be S256",
+                                      redirect_uri=redirect_uri)
+        if grant.request.client.row.public and not data.get("code_challenge"):
+            raise InvalidRequestError("Public clients must use PKCE with S256",
+                                      redirect_uri=redirect_uri)
+        return super().validate_code_challenge(grant, redirect_uri)
+
+
+class AccessTokenValidator(BearerTokenValidator):
+    """Find bearer tokens of the current directory."""
+
+    def authenticate_token(self, token_string: str) -> StoredToken | None:
+        if not token_string or len(token_string) > 200:
+            return None
+        row = db.session.scalars(select(Token).where(
+            Token.access_token_hash == hash_secret(token_string),
+            Token.directory_id == g.directory.id)).first()
+        if row is None or row.user.disabled:
+            return None
+        g.current_token = row
+        return StoredToken(row, clock_now())
+
+
+class BearerProtector(ResourceProtector):
+    """Accept the token in the Authorization header or a form body (RFC 6750 2.1, 2.2)."""
+
+    def parse_request_authorization(self, request):
+        if "Authorization" not in request.headers and flask_request.method == "POST" and \
+                flask_request.mimetype == "application/x-www-form-urlencoded":
+            token = flask_request.form.get("access_token")
+            if token:
+                return self.get_token_validator("bearer"), token
+        return super().parse_request_authorization(request)
+
+
+class UserInfo(UserInfoEndpoint):
+    """The userinfo endpoint (OIDC Core 5.3)."""
+
+    def get_issuer(self) -> str:
+        return current_issuer()
+
+    def generate_user_info(self, user: User, scope: str) -> dict[str, Any]:
+        return user_claims(user, scope, g.current_token.claims, "userinfo")
+
+
+def _find_token(token_string: str, hint: str | None) -> Token | None:
+    if not isinstance(token_string, str) or len(token_string) > 200:
+        return None
+    digest = hash_secret(token_string)
+    columns = [Token.access_token_hash, Token.refresh_token_hash]
+    if hint == "refresh_token":
+        columns.reverse()
+    for column in columns:
+        row = db.session.scalars(select(Token).where(
+            column == digest, Token.directory_id == g.directory.id)).first()
+        if row is not None:
+            return row
+    return None
+
+
+class Revocation(RevocationEndpoint):
+    """Token revocation (RFC 7009); revoking a refresh token ends its whole grant."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def query_token(self, token_string: str, token_type_hint: str | None):
+        row = _find_token(token_string, token_type_hint)
+        return StoredToken(row, clock_now()) if row else None
+
+    def revoke_token(self, token: StoredToken, request) -> None:
+        now = clock_now()
+        if token.row.refresh_token_hash and \
+                token.row.refresh_token_hash == hash_secret(request.form.get("token", "")):
+            revoke_family(token.row.family, now)
+        else:
+            token.row.revoked_at = now
+        db.session.commit()
+
+
+class Introspection(IntrospectionEndpoint):
+    """Token introspection (RFC 7662) with acr and auth_time (RFC 9470 section 6)."""
+
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def query_token(self, token_string: str, token_type_hint: str | None):
+        row = _find_token(token_string, token_type_hint)
+        return StoredToken(row, clock_now()) if row else None
+
+    def check_permission(self, token: StoredToken, client: OAuthClient, request) -> bool:
+        return token.row.directory_id == client.row.directory_id
+
+    def introspect_token(self, token: StoredToken) -> dict[str, Any]:
+        row = token.row
+        now = clock_now()
+        is_refresh = row.refresh_token_hash is not None and \
+            row.refresh_token_hash == hash_secret(flask_request.form.get("token", ""))
+        expires = row.refresh_expires_at if is_refresh else row.expires_at
+        active = row.revoked_at is None and not row.user.disabled and expires is not None \
+            and expires > now and not (is_refresh and row.refresh_used_at is not None)
+        if not active:
+            return {"active": False}
+        return {"active": True, "client_id": row.client.client_id, "scope": row.scope,
+                "sub": row.user.subject, "username": row.user.username,
+                "token_type": "refresh_token" if is_refresh else "Bearer",
+                "iss": current_issuer(), "iat": int(row.issued_at), "exp": int(expires),
+                "acr": row.acr, "amr": list(row.amr), "auth_time": row.auth_time}
+
+    def create_introspection_payload(self, token):
+        if not token:
+            return {"active": False}
+        return self.introspect_token(token)
+
+
+class EndSession(EndSessionEndpoint):
+    """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0)."""
+
+    def get_server_jwks(self):
+        return verification_keyset(g.directory.id, clock_now())
+
+    def end_session(self, end_session_request) -> None:
+        session: BrowserSession | None = g.get("browser_session")
+        if session is not None:
+            now = clock_now()
+            session.ended_at = now
+            audit.record(g.directory.id, "logout", now, user_id=session.user_id,
+                         ip=flask_request.remote_addr)
+            db.session.commit()
+            g.clear_session_cookie = True
+
+
+class Issuer(IssuerParameter):
+    """Add ``iss`` to every authorization response (RFC 9207 section 2)."""
+
+    def get_issuer(self) -> str:
+        return current_issuer()
+
+
+def create_server(settings: dict[str, Any]) -> tuple[Server, BearerProtector]:
+    """Build the authorization server with our grants and endpoints."""
+    server = Server()
+    server.config = {}
+    server.load_config({
+        "OAUTH2_TOKEN_EXPIRES_IN": {
+            "authorization_code": settings["IDP_ACCESS_TOKEN_TTL_SECONDS"],
+            "refresh_token": settings["IDP_ACCESS_TOKEN_TTL_SECONDS"],
+        },
+        "OAUTH2_REFRESH_TOKEN_GENERATOR": True,
+    })
+    server.register_grant(CodeGrant, [IdTokenIssuer(require_nonce=False), PkceS256()])
+    server.register_grant(RefreshGrant)
+    protector = BearerProtector()
+    protector.register_token_validator(AccessTokenValidator())
+    server.register_endpoint(UserInfo(resource_protector=protector))
+    server.register_endpoint(Revocation)
+    server.register_endpoint(Introspection)
+    server.register_endpoint(EndSession)
+    server.register_extension(Issuer())
+    return server, protector
