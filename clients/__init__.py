@@ -1,0 +1,1 @@
+"""Sample applications that use the identity provider: a relying portal and more."""

@@ -1,0 +1,169 @@
+"""Sample relying portal that asks for a minimum authentication level per page.
+
+Each protected page needs an ``acr`` of at least its level (20, 30 or 40 points). When the
+ID token in the portal's session is below that, the portal sends the user back to the provider
+with ``acr_values`` set to the page's level, and the provider steps the user up by asking only
+for the methods still needed; the fresh ID token then replaces the old one.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, datetime
+
+import requests
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.flask_client import OAuth
+from flask import Flask, redirect, render_template, request, session
+from joserfc.errors import JoseError
+
+DEFAULTS = {
+    "PORTAL_ISSUER": "http://127.0.0.1:5000/d/default",
+    "PORTAL_CLIENT_ID": "portal",
+    "PORTAL_CLIENT_SECRET": "",
+    "PORTAL_BASE_URL": "http://127.0.0.1:5001",
+    "PORTAL_SECRET_KEY": "",
+}
+CLAIMS = ("sub", "acr", "amr", "auth_time", "name", "preferred_username", "email")
+# name: (title, required acr, what the page stands for)
+PAGES = {
+    "account": ("Account", 20, "Your profile details."),
+    "billing": ("Billing", 30, "Invoices and payment details."),
+    "security": ("Security", 40, "Security settings such as linked devices."),
+}
+_PROCESS_SECRET_KEY = secrets.token_hex(32)
+
+
+def level_of(acr: object) -> int:
+    """Return the points of an acr value, or 0 when it is not a decimal number."""
+    try:
+        return int(str(acr))
+    except ValueError:
+        return 0
+
+
+def safe_path(path: object) -> str:
+    """Return path when it is a local absolute path, else "/"."""
+    if isinstance(path, str) and path.startswith("/") and not path.startswith("//"):
+        return path if "\\" not in path else "/"
+    return "/"
+
+
+def readable_time(timestamp: object) -> str:
+    """Format a Unix time as a readable UTC time."""
+    if not isinstance(timestamp, int | float):
+        return ""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def error_page(error: str, description: str | None, status: int = 400):
+    """Render the error page."""
+    return render_template("error.html", error=error, description=description), status
+
+
+def create_portal(config: dict | None = None) -> Flask:
+    """Create the portal app; config overrides the PORTAL_* environment variables."""
+    settings = {key: os.environ.get(key, default) for key, default in DEFAULTS.items()}
+    settings.update(config or {})
+    settings["PORTAL_ISSUER"] = settings["PORTAL_ISSUER"].rstrip("/")
+    settings["PORTAL_BASE_URL"] = settings["PORTAL_BASE_URL"].rstrip("/")
+    app = Flask(__name__)
+    app.config.update(settings)
+    app.config.update(
+        SECRET_KEY=settings["PORTAL_SECRET_KEY"] or _PROCESS_SECRET_KEY,
+        SESSION_COOKIE_NAME="portal_session",
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["PORTAL_BASE_URL"].startswith("https:"),
+    )
+    issuer, base_url = settings["PORTAL_ISSUER"], settings["PORTAL_BASE_URL"]
+    secret = settings["PORTAL_CLIENT_SECRET"]
+    client_kwargs = {
+        "scope": "openid profile email phone",
+        "code_challenge_method": "S256",
+        "token_endpoint_auth_method": "client_secret_basic" if secret else "none",
+    }
+    oauth = OAuth(app)
+    idp = oauth.register(
+        "idp",
+        client_id=settings["PORTAL_CLIENT_ID"],
+        client_secret=secret or None,
+        server_metadata_url=issuer + "/.well-known/openid-configuration",
+        client_kwargs=client_kwargs,
+    )
+
+    def csrf_token() -> str:
+        """Return this session's token for the logout form, creating it when needed."""
+        return session.setdefault("csrf", secrets.token_urlsafe(24))
+
+    app.jinja_env.globals.update(csrf_token=csrf_token, pages=PAGES)
+
+    @app.errorhandler(requests.RequestException)
+    def provider_unreachable(exc: requests.RequestException):
+        """Show an error page when the provider cannot be reached."""
+        return error_page("provider_unreachable", f"Could not reach the provider: {exc}", 502)
+
+    @app.get("/")
+    def index():
+        """Show who is signed in and link to the protected pages."""
+        return render_template("index.html", user=session.get("user"))
+
+    def protected_page(name: str):
+        """Show a protected page, or step the user up to its level first."""
+        title, required, blurb = PAGES[name]
+        user = session.get("user")
+        if not user or level_of(user.get("acr")) < required:
+            session["next"] = safe_path(request.path)
+            session["want_acr"] = required
+            return idp.authorize_redirect(base_url + "/callback", acr_values=str(required))
+        when = readable_time(user.get("auth_time"))
+        return render_template(
+            "page.html", title=title, required=required, blurb=blurb, user=user, when=when
+        )
+
+    for name in PAGES:
+        app.add_url_rule(f"/{name}", name, protected_page, defaults={"name": name})
+
+    @app.get("/callback")
+    def callback():
+        """Finish the login: exchange the code, validate the ID token and check its acr."""
+        wanted = session.pop("want_acr", 0)
+        target = safe_path(session.pop("next", "/"))
+        if "error" in request.args:
+            return error_page(request.args["error"], request.args.get("error_description"))
+        try:
+            token = idp.authorize_access_token(
+                claims_options={"iss": {"essential": True, "values": [issuer]}}
+            )
+        except (AuthlibBaseError, JoseError) as exc:
+            return error_page(exc.error or "invalid_response", exc.description)
+        claims = token.get("userinfo")
+        if not claims:
+            return error_page("invalid_response", "The provider returned no ID token.")
+        if level_of(claims.get("acr")) < wanted:
+            got = claims.get("acr")
+            return error_page("insufficient_acr", f"Asked for acr {wanted}, received {got}.")
+        session.pop("csrf", None)
+        session["user"] = {key: claims[key] for key in CLAIMS if key in claims}
+        session["id_token"] = token["id_token"]
+        return redirect(target)
+
+    @app.post("/logout")
+    def logout():
+        """Clear the portal session and end the session at the provider."""
+        expected = session.get("csrf")
+        if not expected or not secrets.compare_digest(request.form.get("csrf", ""), expected):
+            return error_page("invalid_request", "The logout form has expired; please try again.")
+        id_token = session.get("id_token")
+        session.clear()
+        if not id_token or not idp.load_server_metadata().get("end_session_endpoint"):
+            return redirect("/")
+        result = idp.create_logout_url(
+            post_logout_redirect_uri=base_url + "/",
+            id_token_hint=id_token,
+            client_id=settings["PORTAL_CLIENT_ID"],
+            state=secrets.token_urlsafe(16),
+        )
+        return redirect(result["url"])
+
+    return app

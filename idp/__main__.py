@@ -1,0 +1,5 @@
+"""Run the ``idp`` command: ``python -m idp``."""
+
+from .cli import main
+
+raise SystemExit(main())

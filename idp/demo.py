@@ -1,0 +1,91 @@
+"""Demo data for trying the provider: three users and the sample portal's client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyotp
+from sqlalchemy import select
+
+from .accounts import create_user, find_user
+from .directories import get_directory
+from .methods.totp import DIGITS, STEP
+from .relying_parties import create_client, get_client, rotate_secret
+from .services import Services
+from .storage import db
+from .storage.models import Credential, Directory, User
+
+PORTAL_URL = "http://127.0.0.1:5001"
+DEMO_USERS = (
+    # username, password, admin, with an authenticator app
+    ("alice", "alice-demo-password", False, False),
+    ("bob", "bob-demo-password", False, True),
+    ("admin", "admin-demo-password", True, True),
+)
+
+
+@dataclass
+class DemoData:
+    """What a person needs to try the demo."""
+
+    portal_client_id: str = "portal"
+    portal_secret: str = ""
+    users: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+
+def _totp_secret(user: User, svc: Services, now: float) -> str:
+    row = db.session.scalars(select(Credential).where(
+        Credential.user_id == user.id, Credential.method == "totp",
+        Credential.confirmed_at.is_not(None))).first()
+    if row is None:
+        secret = pyotp.random_base32(32)
+        db.session.add(Credential(user_id=user.id, method="totp", label="Authenticator app",
+                                  secret_sealed=svc.sealer.seal(secret.encode()), counter=0,
+                                  data={}, created_at=now, confirmed_at=now))
+        return secret
+    return svc.sealer.unseal(row.secret_sealed or b"").decode()
+
+
+def seed_demo(directory: Directory, svc: Services, now: float,
+              portal_url: str = PORTAL_URL) -> DemoData:
+    """Create (or refresh) the demo users and the portal client; return their credentials."""
+    data = DemoData()
+    for username, password, admin, with_totp in DEMO_USERS:
+        user = find_user(directory, username) or create_user(
+            directory, username=username, password=password, passwords=svc.passwords, now=now,
+            email=f"{username}@example.org", name=username.title(), is_admin=admin)
+        data.users.append((username, password, _totp_secret(user, svc, now) if with_totp
+                           else None))
+    client = get_client(directory, data.portal_client_id)
+    if client is None:
+        client, secret = create_client(
+            directory, client_id=data.portal_client_id, name="Sample portal",
+            redirect_uris=[f"{portal_url}/callback"],
+            post_logout_redirect_uris=[f"{portal_url}/"], now=now)
+    else:
+        secret = rotate_secret(client)
+    data.portal_secret = secret or ""
+    db.session.commit()
+    return data
+
+
+def describe(data: DemoData, issuer: str) -> str:
+    """Return the demo credentials as text for the terminal."""
+    lines = [f"Issuer: {issuer}", f"Portal client: {data.portal_client_id} "
+             f"(secret: {data.portal_secret})", "Demo users:"]
+    for username, password, totp in data.users:
+        line = f"  {username} / {password}"
+        if totp:
+            line += (f"  (authenticator app key {totp}; current code: python -c "
+                     f"\"import pyotp; print(pyotp.TOTP('{totp}', digits={DIGITS}, "
+                     f"interval={STEP}).now())\")")
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def default_directory() -> Directory:
+    """Return the `default` directory (after `idp init`)."""
+    directory = get_directory("default")
+    if directory is None:
+        raise LookupError("run `idp init` first")
+    return directory

@@ -1,0 +1,119 @@
+"""Blueprints, error handling and response headers of the provider's web surface."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, g, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from ..errors import IdpError
+from ..ratelimit import account_key, account_limit, failed, ip_limit, limiter
+from ..security.passwords import HashingBusy
+from ..storage import db
+from . import authorize as authorize_views
+from . import interaction as interaction_views
+from . import logout as logout_views
+from .api import api
+from .context import write_session_cookie
+from .pages import pages
+from .responses import error_response
+
+log = logging.getLogger(__name__)
+
+# Pages that must never be framed or cached: they ask for credentials or show secrets.
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+       "base-uri 'none'; frame-ancestors 'none'")
+
+
+def _limited(view):
+    """Apply the per-IP limit and the per-account failure limit to a verifying view."""
+    view = limiter.limit(account_limit, key_func=account_key, deduct_when=failed)(view)
+    return limiter.limit(ip_limit)(view)
+
+
+def _routes() -> None:
+    pages.add_url_rule("/authorize", "authorize", authorize_views.authorize,
+                       methods=["GET", "POST"])
+    pages.add_url_rule("/logout", "logout", logout_views.logout, methods=["GET", "POST"])
+    rules = [
+        ("/i/<uid>", "interaction", interaction_views.show, ["GET"]),
+        ("/i/<uid>/login", "login", _limited(interaction_views.login), ["POST"]),
+        ("/i/<uid>/method/<name>", "method", interaction_views.method_page, ["GET"]),
+        ("/i/<uid>/method/<name>", "method_verify", _limited(interaction_views.method_verify),
+         ["POST"]),
+        ("/i/<uid>/enrol/<name>", "enrol", interaction_views.enrol_page, ["GET"]),
+        ("/i/<uid>/enrol/<name>", "enrol_finish", _limited(interaction_views.enrol_finish),
+         ["POST"]),
+        ("/i/<uid>/consent", "consent", interaction_views.consent, ["POST"]),
+        ("/i/<uid>/cancel", "cancel", interaction_views.cancel, ["POST"]),
+        ("/i/<uid>/continue", "continue", interaction_views.continue_login, ["POST"]),
+    ]
+    for rule, endpoint, view, methods in rules:
+        pages.add_url_rule(rule, endpoint, view, methods=methods)
+
+
+_routes()
+
+
+def _headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Frame-Options"] = "DENY"
+    if request.endpoint not in ("api.discovery", "api.jwks", "api.oauth_metadata", "static"):
+        response.headers["Cache-Control"] = "no-store"
+    return write_session_cookie(response)
+
+
+def _handle(exc: Exception):
+    db.session.rollback()
+    if isinstance(exc, IdpError):
+        return error_response(exc.status, exc.error, exc.description)
+    if isinstance(exc, CSRFError):
+        return error_response(400, "invalid_request",
+                              "This form has expired. Go back, reload the page and try again.")
+    if isinstance(exc, RateLimitExceeded):
+        response = error_response(429, "slow_down",
+                                  "Too many attempts. Wait a few minutes and try again.")
+        response.headers["Retry-After"] = "60"
+        return response
+    if isinstance(exc, HashingBusy):
+        response = error_response(503, "temporarily_unavailable",
+                                  "The service is busy. Try again in a moment.")
+        response.headers["Retry-After"] = "2"
+        return response
+    if isinstance(exc, HTTPException):
+        if exc.code is not None and exc.code < 400:
+            return exc
+        return error_response(exc.code or 500, _http_error(exc.code), exc.description or "")
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(500, "server_error", "Something went wrong on our side.")
+
+
+def _http_error(code: int | None) -> str:
+    return {404: "not_found", 405: "invalid_request", 413: "invalid_request",
+            429: "slow_down"}.get(code or 0, "invalid_request")
+
+
+def register_web(app: Flask, csrf: CSRFProtect) -> None:
+    """Register the blueprints, the error handler and the response headers."""
+    csrf.exempt(api)
+    csrf.exempt(authorize_views.authorize)
+    csrf.exempt(logout_views.logout)
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    app.register_error_handler(Exception, _handle)
+    app.after_request(_headers)
+
+    @app.get("/")
+    def home():
+        """Say what this is."""
+        return render_template("home.html")
+
+    @app.teardown_request
+    def _forget(_exc):
+        g.pop("browser_session", None)

@@ -1,0 +1,66 @@
+"""Per-request context: the directory of the URL and the browser's session in it."""
+
+from __future__ import annotations
+
+from flask import Response, g, request
+
+from ..clock import now
+from ..directories import SLUG_PATTERN, get_directory
+from ..errors import NotFound
+from ..services import services
+from ..sessions import load_session, start_session
+from ..storage.models import BrowserSession
+
+
+def load_directory(_endpoint: str | None, values: dict | None) -> None:
+    """Pop the slug from the URL values and load its directory into ``g``."""
+    slug = (values or {}).pop("slug", None)
+    directory = get_directory(slug) if slug and SLUG_PATTERN.match(slug) else None
+    if directory is None:
+        raise NotFound("There is no such directory.")
+    g.directory = directory
+
+
+def client_ip() -> str | None:
+    """Return the client's address (after trusted proxies)."""
+    return request.remote_addr
+
+
+def current_session() -> BrowserSession | None:
+    """Return the browser's live session in this directory, if any."""
+    if "browser_session" not in g:
+        token = request.cookies.get(services().cookies.name(g.directory))
+        g.browser_session = load_session(g.directory, token, now())
+    return g.browser_session
+
+
+def ensure_session() -> BrowserSession:
+    """Return the browser's session, starting an anonymous one if there is none."""
+    row = current_session()
+    if row is None:
+        row, token = start_session(g.directory, now(), services().ttl("SESSION"), client_ip(),
+                                   request.user_agent.string)
+        g.browser_session = row
+        g.new_session_token = token
+    return row
+
+
+def set_session_token(token: str) -> None:
+    """Send the session's new cookie token with this response."""
+    g.new_session_token = token
+
+
+def write_session_cookie(response: Response) -> Response:
+    """Set or clear the directory's session cookie as the request decided."""
+    directory = g.get("directory")
+    if directory is None:
+        return response
+    cookies = services().cookies
+    name = cookies.name(directory)
+    if g.get("clear_session_cookie"):
+        response.delete_cookie(name, path="/", secure=cookies.secure, httponly=True,
+                               samesite="Lax")
+    elif g.get("new_session_token"):
+        response.set_cookie(name, g.new_session_token, max_age=services().ttl("SESSION"),
+                            path="/", secure=cookies.secure, httponly=True, samesite="Lax")
+    return response
