@@ -1,0 +1,166 @@
+"""A provider running in a thread on a loopback port, with the app for direct set-up."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+from dataclasses import dataclass, field
+
+import pyotp
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from idp import create_app
+from idp.accounts import create_user
+from idp.clock import now
+from idp.directories import create_directory, issuer_of, update_levels
+from idp.relying_parties import create_client
+from idp.services import services
+from idp.storage import db
+from idp.storage.migrate import upgrade_schema
+from idp.storage.models import Credential
+
+PASSWORD = "correct horse battery staple"
+TEST_SETTINGS = {
+    "IDP_ENV": "testing",
+    # Cheap hashes keep the suite fast; production keeps OWASP's minimum (checked in settings).
+    "IDP_ARGON2_MEMORY_KIB": 1024,
+    "IDP_ARGON2_TIME_COST": 1,
+    "IDP_LOGIN_RATE_LIMIT": "1000 per minute",
+    "IDP_ACCOUNT_FAILURE_LIMIT": "1000 per minute",
+}
+
+
+def free_port() -> int:
+    """Return a loopback port that is free now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """Serve an app on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: Flask, port: int):
+        self.app = app
+        self.url = f"http://127.0.0.1:{port}"
+        self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+
+def build_live(database_url: str, **overrides) -> LiveServer:
+    """Create a migrated app on a free port and start serving it."""
+    port = free_port()
+    settings = {**TEST_SETTINGS, "IDP_DATABASE_URL": database_url,
+                "IDP_BASE_URL": f"http://127.0.0.1:{port}", **overrides}
+    app = create_app(settings)
+    with app.app_context():
+        upgrade_schema()
+    return LiveServer(app, port).start()
+
+
+@dataclass
+class TestClient:
+    """A registered client and its secret."""
+
+    client_id: str
+    secret: str | None
+    redirect_uri: str
+    post_logout_redirect_uri: str
+
+
+@dataclass
+class TestUser:
+    """A user with the password and the TOTP secret (if enrolled) the tests use."""
+
+    username: str
+    password: str
+    subject: str
+    totp_secret: str | None = None
+
+    def totp(self, at: float | None = None) -> str:
+        """Return the current code of the user's authenticator app."""
+        assert self.totp_secret, "this user has no authenticator app"
+        return pyotp.TOTP(self.totp_secret).at(at if at is not None else now())
+
+
+@dataclass
+class TestDirectory:
+    """A fresh directory of the live provider: every test gets its own."""
+
+    live: LiveServer
+    slug: str
+    clients: dict[str, TestClient] = field(default_factory=dict)
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.live.url}/d/{self.slug}"
+
+    def add_user(self, username: str | None = None, *, password: str = PASSWORD,
+                 totp: bool = False, email: str | None = None) -> TestUser:
+        """Create a user, optionally with a confirmed authenticator app."""
+        username = username or f"user{secrets.token_hex(4)}"
+        with self.live.app.app_context():
+            svc = services()
+            directory = _get(self.slug)
+            user = create_user(directory, username=username, password=password,
+                               passwords=svc.passwords, now=now(),
+                               email=email or f"{username}@example.org", name=username.title())
+            secret = None
+            if totp:
+                secret = pyotp.random_base32(32)
+                db.session.add(Credential(user_id=user.id, method="totp", label="app",
+                                          secret_sealed=svc.sealer.seal(secret.encode()),
+                                          counter=0, data={}, created_at=now(),
+                                          confirmed_at=now()))
+            db.session.commit()
+            return TestUser(username, password, user.subject, secret)
+
+    def add_client(self, client_id: str | None = None, *, public: bool = False,
+                   min_acr: int | None = None, first_party: bool = True,
+                   id_token_alg: str = "RS256",
+                   redirect_uri: str = "https://rp.example.org/callback") -> TestClient:
+        """Register a client with one redirect URI and one post-logout URI."""
+        client_id = client_id or f"client-{secrets.token_hex(4)}"
+        logout_uri = redirect_uri.rsplit("/", 1)[0] + "/logged-out"
+        with self.live.app.app_context():
+            _client, secret = create_client(
+                _get(self.slug), client_id=client_id, redirect_uris=[redirect_uri],
+                post_logout_redirect_uris=[logout_uri], now=now(), public=public,
+                min_acr=min_acr, first_party=first_party, id_token_alg=id_token_alg)
+            db.session.commit()
+        client = TestClient(client_id, secret, redirect_uri, logout_uri)
+        self.clients[client_id] = client
+        return client
+
+    def set_levels(self, required_level: int | None = None, **points: int) -> None:
+        """Change the directory's required level and method points."""
+        with self.live.app.app_context():
+            update_levels(_get(self.slug), required_level, points or None)
+            db.session.commit()
+
+
+def _get(slug: str):
+    from idp.directories import get_directory
+
+    directory = get_directory(slug)
+    assert directory is not None
+    return directory
+
+
+def new_directory(live: LiveServer) -> TestDirectory:
+    """Create a directory with a random slug and its keys."""
+    slug = f"t{secrets.token_hex(5)}"
+    with live.app.app_context():
+        directory = create_directory(slug, f"Test {slug}", services().sealer, now())
+        db.session.commit()
+        assert issuer_of(directory, services().base_url) == f"{live.url}/d/{slug}"
+    return TestDirectory(live, slug)
