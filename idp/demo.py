@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from .accounts import create_user, find_user
 from .directories import get_directory
+from .methods.recovery import RecoveryCodes
 from .methods.totp import DIGITS, STEP
 from .relying_parties import create_client, get_client, rotate_secret
 from .services import Services
@@ -31,6 +32,7 @@ class DemoData:
     portal_client_id: str = "portal"
     portal_secret: str = ""
     users: list[tuple[str, str, str | None]] = field(default_factory=list)
+    recovery_codes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _totp_secret(user: User, svc: Services, now: float) -> str:
@@ -56,6 +58,8 @@ def seed_demo(directory: Directory, svc: Services, now: float,
             email=f"{username}@example.org", name=username.title(), is_admin=admin)
         data.users.append((username, password, _totp_secret(user, svc, now) if with_totp
                            else None))
+        if with_totp:
+            data.recovery_codes[username] = RecoveryCodes().issue(user, now)
     client = get_client(directory, data.portal_client_id)
     if client is None:
         client, secret = create_client(
@@ -80,6 +84,8 @@ def describe(data: DemoData, issuer: str) -> str:
                      f"\"import pyotp; print(pyotp.TOTP('{totp}', digits={DIGITS}, "
                      f"interval={STEP}).now())\")")
         lines.append(line)
+        if username in data.recovery_codes:
+            lines.append(f"      recovery codes: {' '.join(data.recovery_codes[username])}")
     return "\n".join(lines)
 
 

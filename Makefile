@@ -1,0 +1,31 @@
+# Two commands do everything: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+## run: the provider on 127.0.0.1:5000 and the sample portal on 127.0.0.1:5001 (SQLite, demo data)
+run: $(STAMP)
+	$(BIN)/python -m clients.demo
+
+## test: lint, then every test (unit, protocol on SQLite and PostgreSQL, browser) with coverage
+test: $(STAMP) lint
+	$(BIN)/python -m pytest --cov --cov-report=term
+
+lint: $(STAMP)
+	$(BIN)/ruff check idp clients tests bench
+
+## bench: login, token, userinfo, discovery and JWKS throughput under gunicorn (see bench/README.md)
+bench: $(STAMP)
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .coverage htmlcov

@@ -1,0 +1,72 @@
+"""Run the provider and the sample portal together, on SQLite with demo data.
+
+    python -m clients.demo
+
+The provider listens on 127.0.0.1:5000, the portal on 127.0.0.1:5001. The demo
+users and their passwords are printed at start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+
+from werkzeug.serving import make_server
+
+from clients.portal import create_portal
+from idp import create_app
+from idp.clock import now
+from idp.demo import describe, seed_demo
+from idp.directories import create_directory, get_directory, issuer_of
+from idp.oidc.keys import ensure_keys
+from idp.services import services
+from idp.storage import db
+from idp.storage.migrate import upgrade_schema
+
+
+def prepare(app, portal_url: str) -> tuple[str, str, str]:
+    """Migrate, create the default directory and the demo data; return issuer, secret, summary."""
+    with app.app_context():
+        upgrade_schema()
+        svc = services()
+        directory = get_directory("default") or create_directory(
+            "default", "Default", svc.sealer, now())
+        ensure_keys(directory.id, svc.sealer, now())
+        db.session.commit()
+        issuer = issuer_of(directory, svc.base_url)
+        data = seed_demo(directory, svc, now(), portal_url=portal_url)
+        return issuer, data.portal_secret, describe(data, issuer)
+
+
+def main() -> int:
+    """Start both servers and serve until interrupted."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--portal-port", type=int, default=5001)
+    args = parser.parse_args()
+    provider_url = f"http://{args.host}:{args.port}"
+    portal_url = f"http://{args.host}:{args.portal_port}"
+    app = create_app({"IDP_BASE_URL": provider_url})
+    issuer, secret, summary = prepare(app, portal_url)
+    portal = create_portal({"PORTAL_ISSUER": issuer, "PORTAL_CLIENT_ID": "portal",
+                            "PORTAL_CLIENT_SECRET": secret, "PORTAL_BASE_URL": portal_url})
+    servers = [make_server(args.host, args.port, app, threaded=True),
+               make_server(args.host, args.portal_port, portal, threaded=True)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"\nProvider: {provider_url}  (issuer {issuer})\nPortal:   {portal_url}\n{summary}\n"
+          "Open the portal and choose Billing (30) to log in with a password and a second step."
+          "\nPress Ctrl-C to stop.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for server in servers:
+            server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
