@@ -124,7 +124,13 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
             settings[name] = KEYS_BY_NAME[name].parse(str(value))
         except ValueError as exc:
             raise ConfigurationError(f"{name}: {exc}") from exc
-    settings.update(overrides or {})
+    for name, value in (overrides or {}).items():
+        if name not in KEYS_BY_NAME:
+            raise ConfigurationError(f"unknown configuration key {name}")
+        try:
+            settings[name] = KEYS_BY_NAME[name].parse(value) if isinstance(value, str) else value
+        except ValueError as exc:
+            raise ConfigurationError(f"{name}: {exc}") from exc
     settings["IDP_BASE_URL"] = str(settings["IDP_BASE_URL"]).rstrip("/")
     check_settings(settings)
     return settings
@@ -137,8 +143,9 @@ def check_settings(settings: Mapping[str, Any]) -> None:
     base = settings["IDP_BASE_URL"]
     if not base.startswith(("http://", "https://")):
         raise ConfigurationError("IDP_BASE_URL must start with http:// or https://")
-    if settings["IDP_ARGON2_MEMORY_KIB"] < 19456 and settings["IDP_ENV"] == "production":
-        raise ConfigurationError("IDP_ARGON2_MEMORY_KIB below OWASP's minimum of 19456")
+    if settings["IDP_ENV"] == "production" and (
+            settings["IDP_ARGON2_MEMORY_KIB"] < 19456 or settings["IDP_ARGON2_TIME_COST"] < 2):
+        raise ConfigurationError("argon2 below OWASP's minimum (19456 KiB memory, time cost 2)")
     if settings["IDP_PASSWORD_HASH_CONCURRENCY"] < 1:
         raise ConfigurationError("IDP_PASSWORD_HASH_CONCURRENCY must be at least 1")
     if settings["IDP_ENV"] == "production":

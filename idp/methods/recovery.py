@@ -18,9 +18,14 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 16  # 80 bits: out of reach of offline guessing, so SHA-256 storage suffices
 
 
+# Crockford's decoding: letters people type for the digits they look like.
+LOOK_ALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
 def normalize(code: str) -> str:
     """Return a typed recovery code in canonical form (no separators, upper case)."""
-    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+    kept = "".join(ch for ch in (code or "").upper() if ch.isascii() and ch.isalnum())
+    return kept.translate(LOOK_ALIKES)
 
 
 def format_code(raw: str) -> str:

@@ -1,0 +1,314 @@
+"""Authenticator app (RFC 6238): time windows, single use, races, malformed codes, enrolment."""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import parse_qs, unquote, urlparse
+
+import pyotp
+import pytest
+from sqlalchemy import select
+
+from idp.accounts import find_user
+from idp.directories import get_directory
+from idp.methods import MethodContext, MethodFailed, TotpMethod, Verified
+from idp.services import services
+from idp.storage import db
+from idp.storage.models import Credential
+
+pytestmark = pytest.mark.storage
+
+# The middle of a 30-second window: +-30 s lands in the neighbouring windows.
+NOW = 1_700_000_025.0
+ALREADY_USED = "already used"
+NOT_RIGHT = "not right"
+
+
+def verify(ctx: MethodContext, code: str) -> Verified:
+    """Verify a code as a request does: the change is committed when it succeeds."""
+    try:
+        verified = TotpMethod().verify(ctx, {"code": code})
+    except MethodFailed:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return verified
+
+
+def credentials(user_id: int) -> list[Credential]:
+    return list(db.session.scalars(select(Credential).where(
+        Credential.user_id == user_id, Credential.method == "totp").order_by(Credential.id)))
+
+
+def wrong_code(secret: str, now: float) -> str:
+    """Return a well-formed code that no window near `now` accepts."""
+    totp = pyotp.TOTP(secret)
+    near = {totp.at(now + offset) for offset in (-60, -30, 0, 30, 60)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in near)
+
+
+@pytest.fixture
+def user(directory, svc):
+    return directory.add_user(totp=True)
+
+
+# --- time windows -------------------------------------------------------------------------
+
+
+def test_a_code_of_the_current_window_is_accepted(user, context):
+    assert verify(context(user, NOW), user.totp(NOW)) == Verified(amr=("otp",))
+
+
+@pytest.mark.parametrize("drift", [-30, 30], ids=["previous-window", "next-window"])
+def test_a_code_of_a_neighbouring_window_is_accepted(user, context, drift):
+    assert verify(context(user, NOW), user.totp(NOW + drift)).amr == ("otp",)
+
+
+@pytest.mark.parametrize("drift", [-60, 60, -90, 90, -3600],
+                         ids=["two-back", "two-ahead", "three-back", "three-ahead", "an-hour-old"])
+def test_a_code_two_or_more_windows_away_is_refused(user, context, drift):
+    with pytest.raises(MethodFailed, match=NOT_RIGHT):
+        verify(context(user, NOW), user.totp(NOW + drift))
+
+
+def test_a_wrong_code_is_refused_and_the_right_one_still_works(user, context):
+    with pytest.raises(MethodFailed, match="Check the time on your phone"):
+        verify(context(user, NOW), wrong_code(user.totp_secret, NOW))
+    assert verify(context(user, NOW), user.totp(NOW)).amr == ("otp",)
+
+
+def test_spaces_in_a_code_are_ignored(user, context):
+    code = user.totp(NOW)
+    assert verify(context(user, NOW), f" {code[:3]} {code[3:]} ").amr == ("otp",)
+
+
+# --- each code once -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("later", [0, 10, 29], ids=["same-moment", "10s-later", "29s-later"])
+def test_a_code_is_accepted_only_once(user, context, later):
+    code = user.totp(NOW)
+    verify(context(user, NOW), code)
+    with pytest.raises(MethodFailed, match=ALREADY_USED):
+        verify(context(user, NOW + later), code)
+
+
+@pytest.mark.parametrize("older", [0, -30], ids=["current", "previous"])
+def test_an_older_code_is_refused_after_a_newer_one(user, context, older):
+    verify(context(user, NOW), user.totp(NOW + 30))
+    with pytest.raises(MethodFailed, match=ALREADY_USED):
+        verify(context(user, NOW), user.totp(NOW + older))
+
+
+def test_the_code_of_the_next_window_is_accepted_after_the_current_one(user, context):
+    verify(context(user, NOW), user.totp(NOW))
+    assert verify(context(user, NOW + 30), user.totp(NOW + 30)).amr == ("otp",)
+
+
+def test_a_used_code_is_remembered_across_requests(user, context):
+    code = user.totp(NOW)
+    verify(context(user, NOW), code)
+    db.session.expire_all()
+    stored = credentials(context(user, NOW).user.id)
+    assert [c.counter for c in stored] == [int(NOW // 30)]
+    assert stored[0].last_used_at == NOW
+    with pytest.raises(MethodFailed, match=ALREADY_USED):
+        verify(context(user, NOW), code)
+
+
+def _verify_in_thread(app, slug: str, username: str, code: str, results: list[str],
+                      barrier: threading.Barrier | None = None) -> None:
+    """Verify `code` in a session of its own, as a concurrent request would."""
+    with app.app_context():
+        try:
+            directory = get_directory(slug)
+            user = find_user(directory, username)
+            ctx = MethodContext(directory=directory, user=user, now=NOW,
+                                sealer=services().sealer)
+            if barrier is not None:
+                barrier.wait(timeout=30)
+            verify(ctx, code)
+            results.append("accepted")
+        except MethodFailed as exc:
+            results.append(str(exc))
+        except Exception as exc:  # reported to the test below
+            results.append(f"error: {exc!r}")
+
+
+def test_a_code_racing_with_itself_is_accepted_once(app, directory, user, context):
+    """A second request with the same code waits for the first to commit, then is refused."""
+    code = user.totp(NOW)
+    TotpMethod().verify(context(user, NOW), {"code": code})  # claimed, not yet committed
+    results: list[str] = []
+    other = threading.Thread(target=_verify_in_thread,
+                             args=(app, directory.slug, user.username, code, results))
+    other.start()
+    other.join(timeout=0.5)  # give it time to reach the database; it cannot finish before us
+    db.session.commit()
+    other.join(timeout=30)
+    assert not other.is_alive()
+    assert len(results) == 1
+    assert ALREADY_USED in results[0]
+
+
+def test_concurrent_requests_with_the_same_code_have_exactly_one_winner(app, directory, user):
+    code = user.totp(NOW)
+    racers = 4
+    barrier = threading.Barrier(racers)
+    results: list[str] = []
+    threads = [threading.Thread(target=_verify_in_thread,
+                                args=(app, directory.slug, user.username, code, results,
+                                      barrier))
+               for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == racers, results
+    assert results.count("accepted") == 1, results
+    assert all(ALREADY_USED in r for r in results if r != "accepted"), results
+
+
+# --- malformed codes ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [
+    "", "   ", "abcdef", "12345a", "12345", "1234567", "12 34 5", "١٢٣٤٥٦", "１２３４５６",
+    "+12345", "12345.", "123456\x00", "²³⁴⁵⁶⁷",
+], ids=["empty", "spaces", "letters", "a-letter", "5-digits", "7-digits", "5-spaced",
+        "arabic-indic-digits", "fullwidth-digits", "plus-sign", "dot", "nul", "superscripts"])
+def test_a_malformed_code_is_refused_with_a_clear_message(user, context, code):
+    ctx = context(user, NOW)
+    with pytest.raises(MethodFailed, match="^Enter the 6-digit code.$"):
+        verify(ctx, code)
+    assert [c.counter for c in credentials(ctx.user.id)] == [0]
+
+
+def test_a_missing_code_field_is_refused_with_a_clear_message(user, context):
+    with pytest.raises(MethodFailed, match="6-digit"):
+        TotpMethod().verify(context(user, NOW), {})
+
+
+def test_a_user_without_an_authenticator_app_is_refused(directory, context):
+    user = directory.add_user()
+    method = TotpMethod()
+    ctx = context(user, NOW)
+    assert not method.is_enrolled(ctx.user)
+    with pytest.raises(MethodFailed, match="No authenticator app"):
+        method.verify(ctx, {"code": "123456"})
+
+
+# --- enrolment ----------------------------------------------------------------------------
+
+
+def test_start_enrolment_gives_a_secret_an_otpauth_uri_and_a_qr_code(directory, context):
+    user = directory.add_user()
+    ctx = context(user, NOW)
+    data = TotpMethod().start_enrolment(ctx)
+
+    secret = data["secret"]
+    assert len(secret) == 32
+    assert pyotp.TOTP(secret).now()  # valid base32
+    assert data["secret_grouped"].replace(" ", "") == secret
+    uri = urlparse(data["uri"])
+    assert (uri.scheme, uri.netloc) == ("otpauth", "totp")
+    query = parse_qs(uri.query)
+    assert query["secret"] == [secret]
+    assert query["issuer"] == [ctx.directory.name]
+    assert unquote(uri.path) == f"/{ctx.directory.name}:{user.username}"
+    assert data["qr_svg"].startswith("<svg")
+    assert data["qr_svg"].rstrip().endswith("</svg>")
+    assert "<path" in data["qr_svg"]
+
+
+def test_start_enrolment_stores_the_secret_sealed_and_unconfirmed(directory, context):
+    user = directory.add_user()
+    ctx = context(user, NOW)
+    method = TotpMethod()
+    secret = method.start_enrolment(ctx)["secret"]
+    db.session.commit()
+
+    [pending] = credentials(ctx.user.id)
+    assert pending.confirmed_at is None
+    assert secret.encode() not in pending.secret_sealed
+    assert services().sealer.unseal(pending.secret_sealed) == secret.encode()
+    assert not method.is_enrolled(ctx.user)
+
+
+def test_starting_enrolment_again_keeps_the_same_secret(directory, context):
+    """Reloading the set-up page must not invalidate a QR code already scanned."""
+    user = directory.add_user()
+    method = TotpMethod()
+    first = method.start_enrolment(context(user, NOW))
+    db.session.commit()
+    second = method.start_enrolment(context(user, NOW + 60))
+    assert second["secret"] == first["secret"]
+    assert len(credentials(context(user, NOW).user.id)) == 1
+
+
+def test_finish_enrolment_with_the_right_code_confirms_the_app(directory, context):
+    user = directory.add_user()
+    method = TotpMethod()
+    secret = method.start_enrolment(context(user, NOW))["secret"]
+    ctx = context(user, NOW)
+
+    verified = method.finish_enrolment(ctx, {"code": pyotp.TOTP(secret).at(NOW)})
+    db.session.commit()
+
+    assert verified.amr == ("otp",)
+    assert method.is_enrolled(ctx.user)
+    [confirmed] = credentials(ctx.user.id)
+    assert confirmed.confirmed_at == NOW
+    # The app now signs in with its next code, but the enrolment code is spent.
+    with pytest.raises(MethodFailed, match=ALREADY_USED):
+        verify(context(user, NOW), pyotp.TOTP(secret).at(NOW))
+    assert verify(context(user, NOW + 30), pyotp.TOTP(secret).at(NOW + 30)).amr == ("otp",)
+
+
+def test_finish_enrolment_replaces_an_older_app(user, context):
+    method = TotpMethod()
+    new_secret = method.start_enrolment(context(user, NOW))["secret"]
+    assert new_secret != user.totp_secret
+
+    method.finish_enrolment(context(user, NOW), {"code": pyotp.TOTP(new_secret).at(NOW)})
+    db.session.commit()
+
+    [only] = credentials(context(user, NOW).user.id)
+    assert only.confirmed_at == NOW
+    assert services().sealer.unseal(only.secret_sealed) == new_secret.encode()
+    with pytest.raises(MethodFailed, match=NOT_RIGHT):
+        verify(context(user, NOW + 30), user.totp(NOW + 30))
+
+
+@pytest.mark.parametrize("has_app", [False, True], ids=["first-app", "replacing-an-app"])
+def test_finish_enrolment_with_a_wrong_code_does_not_confirm(directory, context, has_app):
+    user = directory.add_user(totp=has_app)
+    method = TotpMethod()
+    secret = method.start_enrolment(context(user, NOW))["secret"]
+    db.session.commit()
+
+    with pytest.raises(MethodFailed, match=NOT_RIGHT):
+        method.finish_enrolment(context(user, NOW), {"code": wrong_code(secret, NOW)})
+    db.session.rollback()
+
+    ctx = context(user, NOW)
+    assert method.is_enrolled(ctx.user) is has_app
+    pending = [c for c in credentials(ctx.user.id) if c.confirmed_at is None]
+    assert len(pending) == 1  # the set-up can still be finished with the right code
+    if has_app:
+        assert verify(ctx, user.totp(NOW)).amr == ("otp",)
+
+
+@pytest.mark.parametrize("code", ["", "12345", "abcdef", "١٢٣٤٥٦"])
+def test_finish_enrolment_with_a_malformed_code_is_refused(directory, context, code):
+    user = directory.add_user()
+    method = TotpMethod()
+    method.start_enrolment(context(user, NOW))
+    with pytest.raises(MethodFailed, match="6-digit"):
+        method.finish_enrolment(context(user, NOW), {"code": code})
+    assert not method.is_enrolled(context(user, NOW).user)
+
+
+def test_finish_enrolment_without_starting_it_is_refused(user, context):
+    with pytest.raises(MethodFailed, match="Start the set-up again"):
+        TotpMethod().finish_enrolment(context(user, NOW), {"code": user.totp(NOW)})

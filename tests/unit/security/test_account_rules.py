@@ -1,0 +1,130 @@
+"""Accounts: what a username, email, phone number and password may be; lookups by login."""
+
+from __future__ import annotations
+
+import pytest
+
+from idp.accounts import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    AccountError,
+    check_password_policy,
+    create_user,
+    find_user,
+    normalize_login,
+    parse_phone,
+)
+from idp.directories import get_directory
+from idp.storage import db
+from tests.support.live import PASSWORD, new_directory
+
+NOW = 1_700_000_000.0
+
+
+@pytest.fixture
+def directory_row(directory, svc):
+    return get_directory(directory.slug)
+
+
+def add(directory_row, svc, username: str = "alice", **fields):
+    fields.setdefault("password", PASSWORD)
+    return create_user(directory_row, username=username, passwords=svc.passwords, now=NOW,
+                       **fields)
+
+
+@pytest.mark.parametrize(("typed", "key"), [
+    ("Alice", "alice"), ("  alice  ", "alice"), ("ALICE@Example.ORG", "alice@example.org"),
+    ("ａｌｉｃｅ", "alice"), ("Straße", "strasse"),
+])
+def test_logins_compare_case_and_width_insensitively(typed, key):
+    assert normalize_login(typed) == key
+
+
+@pytest.mark.parametrize(("typed", "e164"), [
+    ("+31612345678", "+31612345678"), ("+31 6 12 34 56 78", "+31612345678"),
+    ("+44 20 7946 0958", "+442079460958"), ("+1 (202) 555-0173", "+12025550173"),
+])
+def test_phone_numbers_of_any_country_are_stored_in_e164(typed, e164):
+    assert parse_phone(typed) == e164
+
+
+@pytest.mark.parametrize("typed", ["0612345678", "not a number", "", "+999 123", "+31 6 12"])
+def test_a_phone_number_that_is_not_international_or_valid_is_refused(typed):
+    with pytest.raises(AccountError):
+        parse_phone(typed)
+
+
+@pytest.mark.parametrize("password", ["", "x" * (MIN_PASSWORD_LENGTH - 1),
+                                      "x" * (MAX_PASSWORD_LENGTH + 1)],
+                         ids=["empty", "too-short", "too-long"])
+def test_the_password_policy_refuses_too_short_and_too_long(password):
+    with pytest.raises(AccountError, match="at (least|most)"):
+        check_password_policy(password)
+
+
+@pytest.mark.parametrize("password", ["x" * MIN_PASSWORD_LENGTH, "x" * MAX_PASSWORD_LENGTH,
+                                      "correct horse battery staple", "ünïcødé pässwörd 🔑"])
+def test_the_password_policy_accepts_any_password_of_allowed_length(password):
+    check_password_policy(password)
+
+
+@pytest.mark.storage
+def test_a_user_is_found_by_username_or_email(directory_row, svc):
+    user = add(directory_row, svc, "Alice", email="Alice@Example.org")
+    db.session.commit()
+    for login in ("alice", "ALICE", "alice@example.org", "ALICE@EXAMPLE.ORG"):
+        assert find_user(directory_row, login).id == user.id
+    assert find_user(directory_row, "bob") is None
+    assert find_user(directory_row, "") is None
+
+
+@pytest.mark.storage
+@pytest.mark.parametrize("username", ["", "with space", "semi;colon", "a" * 151, "quote'"],
+                         ids=["empty", "space", "semicolon", "too-long", "quote"])
+def test_an_invalid_username_is_refused(directory_row, svc, username):
+    with pytest.raises(AccountError, match="username"):
+        add(directory_row, svc, username)
+
+
+@pytest.mark.storage
+@pytest.mark.parametrize("email", ["", "no-at-sign", "a@b", "two@@example.org",
+                                   "space in@example.org", "a@example.c"])
+def test_an_invalid_email_is_refused(directory_row, svc, email):
+    with pytest.raises(AccountError, match="email"):
+        add(directory_row, svc, email=email)
+
+
+@pytest.mark.storage
+@pytest.mark.parametrize(("username", "email"), [
+    ("ALICE", None), ("carol", "ALICE@example.org"), ("alice@example.org", None),
+], ids=["same-username", "same-email", "username-is-their-email"])
+def test_a_second_user_with_the_same_login_is_refused(directory_row, svc, username, email):
+    add(directory_row, svc, "alice", email="alice@example.org")
+    db.session.flush()
+    with pytest.raises(AccountError, match="already exists"):
+        add(directory_row, svc, username, email=email)
+
+
+@pytest.mark.storage
+def test_the_same_login_may_exist_in_another_directory(live, directory_row, svc):
+    other = get_directory(new_directory(live).slug)  # before this session writes (SQLite)
+    add(directory_row, svc, "alice", email="alice@example.org")
+    assert add(other, svc, "alice", email="alice@example.org").directory_id == other.id
+
+
+@pytest.mark.storage
+def test_a_new_user_has_an_opaque_unique_subject_and_unverified_contacts(directory_row, svc):
+    first = add(directory_row, svc, "alice", email="alice@example.org", phone="+31612345678")
+    second = add(directory_row, svc, "bob")
+    assert first.subject != second.subject
+    assert "alice" not in first.subject
+    assert len(first.subject) >= 22
+    assert (first.email_verified, first.phone_verified) == (False, False)
+    assert first.phone == "+31612345678"
+    assert not first.disabled and not first.is_admin
+
+
+@pytest.mark.storage
+def test_a_too_short_password_is_refused_at_creation(directory_row, svc):
+    with pytest.raises(AccountError, match="at least"):
+        add(directory_row, svc, password="short")
