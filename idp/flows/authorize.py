@@ -163,7 +163,11 @@ def decide(settings: LevelSettings, client_min_acr: int | None, first_party: boo
         minimum = check_request(settings, client_min_acr, params.acr)
     except UnmetAuthenticationRequirements as exc:
         return Decision("error", error=exc.error, description=exc.description)
-    if subject is not None and params.hint_sub is not None and interaction_started is None \
+    # Another user than the hint names must log in within this interaction (3.1.2.1);
+    # merely opening the interaction does not make the signed-in user the expected one.
+    logged_in_since = interaction_started is not None and any(
+        c.at >= interaction_started for c in completions)
+    if subject is not None and params.hint_sub is not None and not logged_in_since \
             and params.hint_sub != subject.sub:
         hint_matches: bool | None = False
     else:

@@ -11,8 +11,12 @@ import time
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import OAuth2Request, grants
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request, grants
+from authlib.oauth2.rfc6749.errors import (
+    InvalidRequestError,
+    MissingAuthorizationError,
+    UnsupportedTokenTypeError,
+)
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -251,6 +255,17 @@ class AccessTokenValidator(BearerTokenValidator):
         return StoredToken(row, clock_now())
 
 
+class NoBearerToken(OAuth2Error):
+    """A request without a bearer token: challenge it, without error details (RFC 6750 3.1)."""
+
+    error = "invalid_request"
+    description = "A bearer access token is required."
+    status_code = 401
+
+    def get_headers(self):
+        return [*super().get_headers(), ("WWW-Authenticate", "Bearer")]
+
+
 class BearerProtector(ResourceProtector):
     """Accept the token in the Authorization header or a form body (RFC 6750 2.1, 2.2)."""
 
@@ -260,7 +275,10 @@ class BearerProtector(ResourceProtector):
             token = flask_request.form.get("access_token")
             if token:
                 return self.get_token_validator("bearer"), token
-        return super().parse_request_authorization(request)
+        try:
+            return super().parse_request_authorization(request)
+        except (MissingAuthorizationError, UnsupportedTokenTypeError) as exc:
+            raise NoBearerToken() from exc
 
 
 class UserInfo(UserInfoEndpoint):

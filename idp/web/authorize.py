@@ -48,6 +48,12 @@ def oauth_error(error: OAuth2Error) -> Response:
     return error_response(400, error.error, description or "The request is not valid.")
 
 
+def unprintable_request() -> Response:
+    """Answer a request whose values cannot even be echoed in an error (Authlib refuses them)."""
+    return error_response(400, "invalid_request",
+                          "The request contains characters that are not allowed.")
+
+
 def stored_request(params: dict[str, str]) -> OAuth2Request:
     """Rebuild an authorization request from its stored parameters."""
     oauth_request = OAuth2Request("GET", current_issuer() + "/authorize")
@@ -72,6 +78,8 @@ def resolve(params: dict[str, str], interaction: Interaction | None) -> Response
         grant = svc.server.get_consent_grant(stored_request(params), end_user=user)
     except OAuth2Error as error:
         return oauth_error(error)
+    except ValueError:
+        return unprintable_request()
     state = params.get("state")
     try:
         oidc = parse_oidc_params(params, lambda: verification_keyset(g.directory.id, now()))
@@ -147,4 +155,6 @@ def validated_redirect_uri(params: dict[str, str]) -> Response | str:
         if error.error == "login_required" and error.redirect_uri:
             return error.redirect_uri
         return oauth_error(error)
+    except ValueError:
+        return unprintable_request()
     return grant.redirect_uri

@@ -1,0 +1,127 @@
+"""oidcc-ensure-request-with-acr-values-succeeds and the points-based acr rules.
+
+acr_values (OIDC Core 3.1.2.1) are minimum levels; the directory's required level is a
+floor; a level no combination of enabled methods reaches is refused with
+unmet_authentication_requirements (OpenID Connect Unmet Authentication Requirements 1.0).
+The acr asserted is the highest requested value the session meets (see PRODUCT.md).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.protocol._helpers import (
+    authorization_error,
+    cancel_to_app,
+    issue_recovery_codes,
+    signed_in,
+    title,
+    use_recovery_code,
+)
+from tests.support.rp import StrictRP
+
+LEVELS = [str(level) for level in range(10, 101, 10)]
+REACHABLE_WITH_PASSWORD_AND_TOTP = 30
+
+
+@pytest.mark.parametrize("value", LEVELS)
+def test_every_supported_acr_value_is_met_or_refused_as_unmet(rp, user, value):
+    response = rp.log_in(rp.start(acr_values=value), user)
+    if int(value) <= REACHABLE_WITH_PASSWORD_AND_TOTP:
+        response = rp.verify_totp(response, user)
+        tokens = rp.exchange(rp.response_params(response)["code"])
+        assert tokens["claims"]["acr"] == value
+        assert int(tokens["claims"]["acr"]) >= int(value)
+        return
+    # 20 + 10 points are all this user has: the page says so, and the RP is told.
+    assert title(response) == "You cannot log in here yet"
+    params = authorization_error(rp, cancel_to_app(rp, response))
+    assert params["error"] == "unmet_authentication_requirements"
+
+
+def test_acr_value_no_enabled_methods_can_reach_is_unmet_without_a_page(rp):
+    # Default points add up to 100; 110 is out of reach for anyone.
+    params = authorization_error(rp, rp.start(acr_values="110"))
+    assert params["error"] == "unmet_authentication_requirements"
+
+
+def test_acr_value_above_what_the_directorys_enabled_methods_reach_is_unmet(directory, rp):
+    directory.set_levels(passkey=0, app=0, sms=0, email=0)  # password+totp+recovery: 40
+    params = authorization_error(rp, rp.start(acr_values="50"))
+    assert params["error"] == "unmet_authentication_requirements"
+
+
+def test_required_level_is_a_floor_that_acr_values_cannot_lower(rp, user):
+    response = rp.log_in(rp.start(acr_values="10"), user)
+    assert title(response) == "Choose how to verify", "the password alone is not enough"
+    tokens = rp.exchange(rp.response_params(rp.verify_totp(response, user))["code"])
+    assert "otp" in tokens["claims"]["amr"] and "mfa" in tokens["claims"]["amr"]
+    # The answer is the requested value the session meets (level 30 meets 10).
+    assert tokens["claims"]["acr"] == "10"
+
+
+def test_without_acr_values_the_acr_is_the_session_level(rp, user):
+    assert signed_in(rp, user)["claims"]["acr"] == "30"
+
+
+def test_acr_values_are_answered_with_the_highest_value_met(rp, user):
+    assert signed_in(rp, user, acr_values="30 20 10")["claims"]["acr"] == "30"
+
+
+def test_acr_values_that_are_not_levels_are_ignored(rp, user):
+    # Voluntary values the OP does not support do not fail the request (3.1.2.1).
+    assert signed_in(rp, user, acr_values="urn:example:loa:high")["claims"]["acr"] == "30"
+
+
+def test_client_min_acr_raises_the_minimum(directory, user):
+    codes = issue_recovery_codes(directory, user)
+    rp = StrictRP(directory, directory.add_client(min_acr=40))
+    response = rp.verify_totp(rp.log_in(rp.start(), user), user)
+    assert title(response) == "Choose how to verify", "30 points are below the client's 40"
+    tokens = rp.exchange(rp.response_params(use_recovery_code(rp, response, codes[0]))["code"])
+    assert tokens["claims"]["acr"] == "40"
+    assert set(tokens["claims"]["amr"]) == {"pwd", "otp", "mfa"}
+
+
+def test_client_min_acr_beats_a_lower_acr_value(directory, user):
+    rp = StrictRP(directory, directory.add_client(min_acr=40))
+    signed_in(StrictRP(directory, directory.add_client(), rp.agent), user)  # a session at 30
+    params = authorization_error(rp, rp.start(acr_values="30", prompt="none"))
+    assert params["error"] in ("interaction_required", "login_required")
+
+
+def test_step_up_from_30_to_40_asks_only_for_more(rp, directory, client, user):
+    codes = issue_recovery_codes(directory, user)
+    first = signed_in(rp, user)
+    assert first["claims"]["acr"] == "30"
+    again = StrictRP(directory, client, rp.agent)
+    response = again.start(acr_values="40")
+    assert title(response) == "Choose how to verify", "no new password, a step-up"
+    tokens = again.exchange(again.response_params(
+        use_recovery_code(again, response, codes[0]))["code"])
+    assert tokens["claims"]["acr"] == "40"
+    assert tokens["claims"]["sub"] == user.subject
+    assert tokens["claims"]["auth_time"] >= first["claims"]["auth_time"]
+
+
+def test_after_a_step_up_the_higher_level_needs_no_page(rp, directory, client, user):
+    codes = issue_recovery_codes(directory, user)
+    signed_in(rp, user)
+    up = StrictRP(directory, client, rp.agent)
+    up.exchange(up.response_params(use_recovery_code(up, up.start(acr_values="40"),
+                                                     codes[0]))["code"])
+    quiet = StrictRP(directory, client, rp.agent)
+    params = quiet.response_params(quiet.start(acr_values="40", prompt="none"))
+    assert quiet.exchange(params["code"])["claims"]["acr"] == "40"
+
+
+def test_a_used_recovery_code_does_not_step_up_again(rp, directory, client, user):
+    codes = issue_recovery_codes(directory, user)
+    signed_in(rp, user)
+    up = StrictRP(directory, client, rp.agent)
+    up.response_params(use_recovery_code(up, up.start(acr_values="40"), codes[0]))
+    second_browser = StrictRP(directory, client)
+    response = second_browser.log_in(second_browser.start(acr_values="40"), user)
+    assert title(response) == "Choose how to verify"
+    refused = use_recovery_code(second_browser, response, codes[0])
+    assert not refused.is_redirect and refused.status_code == 400
