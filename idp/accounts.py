@@ -14,7 +14,7 @@ from .storage import db
 from .storage.models import Directory, User
 
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,150}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 
@@ -76,7 +76,7 @@ def create_user(directory: Directory, *, username: str, password: str | None,
 def find_user(directory: Directory, login: str) -> User | None:
     """Return the user whose username or email matches `login`."""
     key = normalize_login(login)
-    if not key:
+    if not key or "\x00" in key:  # no stored login has one; PostgreSQL refuses NUL
         return None
     return db.session.scalars(select(User).where(
         User.directory_id == directory.id,
@@ -97,9 +97,11 @@ def check_login(directory: Directory, login: str, password: str,
     A hash made with older argon2 parameters is replaced transparently.
     """
     user = find_user(directory, login) if len(login) <= 254 else None
+    # Only the first characters are hashed (bounded cost), but a password longer
+    # than any we store is never right, even if it starts with the right one.
     candidate = password[:MAX_PASSWORD_LENGTH]
     ok = passwords.verify(user.password_hash if user else None, candidate)
-    if not ok or user is None or user.disabled:
+    if not ok or len(password) > MAX_PASSWORD_LENGTH or user is None or user.disabled:
         return None
     if passwords.needs_rehash(user.password_hash or ""):
         user.password_hash = passwords.hash(candidate)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from .accounts import AccountError, create_user
 from .clock import now
 from .directories import DirectoryError, create_directory, get_directory, issuer_of, update_levels
-from .domain import InvalidSettings
+from .domain import InvalidSettings, max_reachable
 from .domain.settings import METHODS
 from .relying_parties import ClientError, create_client
 from .settings import ConfigurationError, describe_settings
@@ -125,6 +125,10 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
     with _app().app_context():
         directory = _directory(args.slug)
         settings = update_levels(directory, args.required_level, _points(args.points or []))
+        if max_reachable(settings) < settings.required_level:
+            # Nobody could log in any more: refuse rather than lock every user out.
+            raise CommandError(f"no combination of enabled methods reaches level "
+                               f"{settings.required_level} (at most {max_reachable(settings)})")
         db.session.commit()
         points = ", ".join(f"{m}={settings.points_of(m)}" for m in METHODS)
         print(f"{directory.slug}: required level {settings.required_level}; {points}")

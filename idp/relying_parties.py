@@ -72,7 +72,8 @@ def rotate_secret(client: Client) -> str:
 
 def get_client(directory: Directory, client_id: str) -> Client | None:
     """Return the directory's client with this id, if any."""
-    if not client_id or len(client_id) > 100:
+    # Only ids that could have been registered reach the database (PostgreSQL refuses NUL).
+    if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
         return None
     return db.session.scalars(select(Client).where(
         Client.directory_id == directory.id, Client.client_id == client_id)).first()

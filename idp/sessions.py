@@ -88,8 +88,10 @@ def end_session(row: BrowserSession, now: float) -> None:
     row.ended_at = now
 
 
-def sessions_of(user: User) -> list[BrowserSession]:
-    """Return the user's live sessions, newest first."""
-    return list(db.session.scalars(select(BrowserSession).where(
+def sessions_of(user: User, now: float | None = None) -> list[BrowserSession]:
+    """Return the user's live sessions, newest first (not ended, and not expired at `now`)."""
+    query = select(BrowserSession).where(
         BrowserSession.user_id == user.id, BrowserSession.ended_at.is_(None))
-        .order_by(BrowserSession.last_seen_at.desc())))
+    if now is not None:
+        query = query.where(BrowserSession.expires_at > now)
+    return list(db.session.scalars(query.order_by(BrowserSession.last_seen_at.desc())))

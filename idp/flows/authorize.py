@@ -114,7 +114,7 @@ def parse_oidc_params(data: Mapping[str, str], keyset_loader) -> OidcParams:
             raise InvalidAuthorizationRequest("the claims parameter is too long")
         try:
             claims = json.loads(data["claims"])
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InvalidAuthorizationRequest("the claims parameter is not JSON") from exc
         if not isinstance(claims, dict):
             raise InvalidAuthorizationRequest("the claims parameter must be a JSON object")

@@ -23,6 +23,8 @@ from .responses import error_response
 
 log = logging.getLogger(__name__)
 
+CLIENT_AUTH_ENDPOINTS = frozenset({"api.token", "api.revoke", "api.introspect"})
+
 # Pages that must never be framed or cached: they ask for credentials or show secrets.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")
@@ -73,6 +75,13 @@ def _handle(exc: Exception):
     db.session.rollback()
     if isinstance(exc, IdpError):
         return error_response(exc.status, exc.error, exc.description)
+    if isinstance(exc, UnicodeDecodeError):
+        if request.endpoint in CLIENT_AUTH_ENDPOINTS and "Authorization" in request.headers:
+            # Basic credentials that are not UTF-8 cannot name a client (RFC 6749 5.2).
+            response = error_response(401, "invalid_client", "Client authentication failed.")
+            response.headers["WWW-Authenticate"] = 'Basic realm="token"'
+            return response
+        return error_response(400, "invalid_request", "The request is not valid UTF-8.")
     if isinstance(exc, CSRFError):
         return error_response(400, "invalid_request",
                               "This form has expired. Go back, reload the page and try again.")
@@ -89,7 +98,11 @@ def _handle(exc: Exception):
     if isinstance(exc, HTTPException):
         if exc.code is not None and exc.code < 400:
             return exc
-        return error_response(exc.code or 500, _http_error(exc.code), exc.description or "")
+        response = error_response(exc.code or 500, _http_error(exc.code), exc.description or "")
+        for name, value in exc.get_headers():
+            if name == "Allow":
+                response.headers[name] = value
+        return response
     log.exception("unexpected error on %s %s", request.method, request.path)
     return error_response(500, "server_error", "Something went wrong on our side.")
 

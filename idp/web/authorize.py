@@ -81,6 +81,9 @@ def resolve(params: dict[str, str], interaction: Interaction | None) -> Response
     except ValueError:
         return unprintable_request()
     state = params.get("state")
+    if any("\x00" in value for value in params.values()):
+        return redirect_error(grant.redirect_uri, "invalid_request",
+                              "Parameters must not contain NUL characters.", state)
     try:
         oidc = parse_oidc_params(params, lambda: verification_keyset(g.directory.id, now()))
     except InvalidAuthorizationRequest as exc:

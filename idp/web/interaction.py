@@ -7,6 +7,8 @@ issued from there.
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, abort, g, redirect, render_template, request, url_for
 
 from .. import audit
@@ -25,11 +27,13 @@ from .context import client_ip, current_session, set_session_token
 from .forms import ButtonForm, CodeForm, LoginForm
 from .responses import redirect_error
 
+UID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
 
 def load_interaction(uid: str) -> Interaction:
     """Return the pending login of this browser, or refuse."""
     session = current_session()
-    row = db.session.get(Interaction, uid) if len(uid) <= 64 else None
+    row = db.session.get(Interaction, uid) if UID_PATTERN.match(uid) else None
     if row is None or session is None or row.session_id != session.id \
             or row.directory_id != g.directory.id or row.expires_at <= now():
         raise InteractionExpired("This login has expired or was started in another browser. "

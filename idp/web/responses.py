@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from authlib.common.urls import add_params_to_uri
 from flask import Response, jsonify, redirect, render_template, request
@@ -16,9 +17,15 @@ API_ENDPOINTS = frozenset({"api.discovery", "api.jwks", "api.token", "api.userin
                            "api.revoke", "api.introspect"})
 
 
+API_PATH = re.compile(r"^/d/[^/]+/(token|userinfo|revoke|introspect|jwks|"
+                      r"\.well-known/openid-configuration|\.well-known/oauth-authorization-server)$")
+
+
 def wants_json() -> bool:
-    """Return whether the current request is a machine's API call."""
-    return request.endpoint in API_ENDPOINTS
+    """Return whether the current request is a machine's API call (also on 404/405)."""
+    if request.endpoint is not None:
+        return request.endpoint in API_ENDPOINTS
+    return API_PATH.match(request.path) is not None
 
 
 def error_response(status: int, error: str, description: str) -> Response:

@@ -1,0 +1,87 @@
+"""Checks every answer of the provider must pass, and small steps the web tests share."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urljoin, urlparse
+
+import requests
+
+from tests.support.agent import Agent, Page
+from tests.support.live import TestClient, TestDirectory, TestUser
+from tests.support.rp import StrictRP
+
+
+def assert_sane(response: requests.Response, *redirect_uris: str) -> None:
+    """No server error, no stack trace, and a redirect only within the provider or to a
+    registered redirect URI (given) with a query."""
+    assert response.status_code < 500, f"{response.status_code}: {response.text[:300]}"
+    assert "Traceback" not in response.text
+    if response.is_redirect:
+        target = urljoin(response.url, response.headers["Location"])
+        provider = "{0.scheme}://{0.netloc}/".format(urlparse(response.url))
+        assert target.startswith(provider) or any(
+            target.startswith(uri + "?") for uri in redirect_uris), target
+
+
+def assert_json_error(response: requests.Response, status: int,
+                      *errors: str) -> dict:
+    """A JSON error body with `error` (one of `errors` when given) and the status."""
+    assert_sane(response)
+    assert response.status_code == status, f"{response.status_code}: {response.text[:300]}"
+    assert response.headers["Content-Type"].startswith("application/json"), response.text[:300]
+    body = response.json()
+    assert isinstance(body.get("error"), str) and body["error"], body
+    if errors:
+        assert body["error"] in errors, body
+    return body
+
+
+def assert_error_page(response: requests.Response, status: int, error: str | None = None) -> Page:
+    """An HTML error page for people, with the status and (when given) the error code."""
+    assert_sane(response)
+    assert not response.is_redirect, response.headers.get("Location")
+    assert response.status_code == status, f"{response.status_code}: {response.text[:300]}"
+    assert response.headers["Content-Type"].startswith("text/html")
+    page = Page(response)
+    assert page.title == "Something is not right", page.text[:300]
+    if error is not None:
+        code = page.soup.find(id="error-code")
+        assert code is not None and code.get_text(strip=True) == error, page.text[:300]
+    return page
+
+
+def redirect_query(response: requests.Response) -> dict[str, str]:
+    """Return the query of a redirect's target."""
+    assert response.is_redirect, f"{response.status_code}: {response.text[:300]}"
+    query = parse_qs(urlparse(response.headers["Location"]).query, keep_blank_values=True)
+    return {key: values[0] for key, values in query.items()}
+
+
+def login_page(rp: StrictRP, **params: str | None) -> Page:
+    """Start an authorization request and return the login page it shows."""
+    response = rp.start(**params)
+    page = Page(response)
+    assert response.status_code == 200 and page.title.startswith("Log in"), page.text[:300]
+    return page
+
+
+def interaction_url(page: Page) -> str:
+    """Return the URL of the pending login a page belongs to (/d/SLUG/i/UID)."""
+    path = urlparse(page.url).path.split("/")
+    index = path.index("i")
+    return "{0.scheme}://{0.netloc}".format(urlparse(page.url)) + "/".join(path[:index + 2])
+
+
+def password_step(rp: StrictRP, user: TestUser, **params: str | None) -> requests.Response:
+    """Log in with the password; return where the browser stops."""
+    return rp.log_in(rp.start(**params), user)
+
+
+def session_cookie(agent: Agent, directory: TestDirectory) -> str | None:
+    """Return the browser's session cookie of a directory."""
+    return agent.http.cookies.get(f"idp-{directory.slug}")
+
+
+def new_rp(directory: TestDirectory, client: TestClient) -> StrictRP:
+    """A relying party driving a fresh browser."""
+    return StrictRP(directory, client, Agent(directory.live.url))
