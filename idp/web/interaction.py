@@ -8,6 +8,8 @@ issued from there.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Response, abort, g, redirect, render_template, request, url_for
 
@@ -128,69 +130,86 @@ def _offered(row: Interaction, name: str, enrol: bool) -> bool:
     return name in (result.plan.enrol_options if enrol else result.plan.options)
 
 
-def method_page(uid: str, name: str):
-    """Show the form of one sign-in method."""
-    row = load_interaction(uid)
-    method = _method(name, enrol=False)
-    _user, ctx = _signed_in(row)
-    if not _offered(row, name, enrol=False):
-        return redirect(_url(uid))
-    return _page(method.template, row, method=method, form=CodeForm(), **method.begin(ctx))
+@dataclass
+class _MethodStep:
+    """A sign-in method the login offers now, with the user and context to run it."""
+
+    row: Interaction
+    method: SignInMethod
+    user: User
+    ctx: MethodContext
 
 
-def method_verify(uid: str, name: str):
-    """Check the response of one sign-in method."""
+def _open(uid: str, name: str, *, enrol: bool) -> _MethodStep | None:
+    """Return the method step if the login offers this method (or its enrolment) now."""
     row = load_interaction(uid)
-    method = _method(name, enrol=False)
+    method = _method(name, enrol=enrol)
     user, ctx = _signed_in(row)
-    if not _offered(row, name, enrol=False):
-        return redirect(_url(uid))
+    if not _offered(row, name, enrol=enrol):
+        return None
+    return _MethodStep(row, method, user, ctx)
+
+
+def _answer(step: _MethodStep, check: Callable[[MethodContext, dict], Verified],
+            template: str, refill: Callable[[MethodContext], dict]):
+    """Check the submitted code; return (Verified, None) or (None, the page with the error)."""
     form = CodeForm()
     try:
         if not form.validate_on_submit():
             raise MethodFailed("Enter the code.")
-        verified = method.verify(ctx, {"code": form.code.data or ""})
+        return check(step.ctx, {"code": form.code.data or ""}), None
     except MethodFailed as exc:
         db.session.rollback()
         g.verification_failed = True
-        audit.record(g.directory.id, "method.failed", now(), user_id=user.id, ip=client_ip(),
-                     method=name)
+        audit.record(g.directory.id, "method.failed", now(), user_id=step.user.id,
+                     ip=client_ip(), method=step.method.name)
         db.session.commit()
-        return _page(method.template, row, status=400, method=method, form=form,
-                     error=str(exc), **method.begin(ctx))
-    _record(row, user, name, verified)
+        return None, _page(template, step.row, status=400, method=step.method, form=form,
+                           error=str(exc), **refill(step.ctx))
+
+
+def method_page(uid: str, name: str):
+    """Show the form of one sign-in method."""
+    step = _open(uid, name, enrol=False)
+    if step is None:
+        return redirect(_url(uid))
+    return _page(step.method.template, step.row, method=step.method, form=CodeForm(),
+                 **step.method.begin(step.ctx))
+
+
+def method_verify(uid: str, name: str):
+    """Check the response of one sign-in method."""
+    step = _open(uid, name, enrol=False)
+    if step is None:
+        return redirect(_url(uid))
+    verified, page = _answer(step, step.method.verify, step.method.template, step.method.begin)
+    if verified is None:
+        return page
+    _record(step.row, step.user, name, verified)
     return redirect(_url(uid))
 
 
 def enrol_page(uid: str, name: str):
     """Show how to set up a method during login."""
-    row = load_interaction(uid)
-    method = _method(name, enrol=True)
-    _user, ctx = _signed_in(row)
-    if not _offered(row, name, enrol=True):
+    step = _open(uid, name, enrol=True)
+    if step is None:
         return redirect(_url(uid))
-    data = method.start_enrolment(ctx)
+    data = step.method.start_enrolment(step.ctx)
     db.session.commit()
-    return _page(method.enrol_template, row, method=method, form=CodeForm(), **data)
+    return _page(step.method.enrol_template, step.row, method=step.method, form=CodeForm(),
+                 **data)
 
 
 def enrol_finish(uid: str, name: str):
     """Confirm a method set up during login; it counts for this login at once."""
-    row = load_interaction(uid)
-    method = _method(name, enrol=True)
-    user, ctx = _signed_in(row)
-    if not _offered(row, name, enrol=True):
+    step = _open(uid, name, enrol=True)
+    if step is None:
         return redirect(_url(uid))
-    form = CodeForm()
-    try:
-        if not form.validate_on_submit():
-            raise MethodFailed("Enter the code.")
-        verified = method.finish_enrolment(ctx, {"code": form.code.data or ""})
-    except MethodFailed as exc:
-        db.session.rollback()
-        g.verification_failed = True
-        return _page(method.enrol_template, row, status=400, method=method, form=form,
-                     error=str(exc), **method.start_enrolment(ctx))
+    verified, page = _answer(step, step.method.finish_enrolment, step.method.enrol_template,
+                             step.method.start_enrolment)
+    if verified is None:
+        return page
+    row, user = step.row, step.user
     audit.record(g.directory.id, "method.enrolled", now(), user_id=user.id, ip=client_ip(),
                  method=name)
     recovery = services().methods.get("recovery")
