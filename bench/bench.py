@@ -1,0 +1,731 @@
+"""Load test of the provider under gunicorn, on SQLite and PostgreSQL, with 1k and 100k users.
+
+For each storage backend and user count this script prepares a database
+(``python -m idp init`` plus bulk inserts through the app), starts
+``gunicorn -w 2 --threads 4 'idp:create_app()'`` and measures, with a threaded
+load generator using ``requests``:
+
+* full login flows per second: authorize -> login page -> password -> step-up page ->
+  TOTP form -> TOTP code -> authorization code -> token exchange;
+* code exchanges per second for an RS256 and an ES256 client (codes are issued first through
+  the browser flow of signed-in sessions; only the exchanges are timed);
+* requests per second and p50/p99 latency of userinfo, discovery and JWKS;
+* the resident memory (VmRSS, and the peak VmHWM) of each gunicorn worker.
+
+It prints a table and writes the numbers to ``bench/results/<time>.json``.
+
+    .venv/bin/python bench/bench.py            # both backends, 1,000 and 100,000 users
+    .venv/bin/python bench/bench.py --quick    # shorter, 1,000 users only
+
+Rate limits are off (``IDP_RATE_LIMITS_ENABLED=false``, allowed with ``IDP_ENV=testing``); the
+password hashes use the production argon2id parameters (19456 KiB, t=2, p=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import itertools
+import json
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import psycopg
+import pyotp
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+PYTHON = sys.executable
+POSTGRES = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/0")
+PASSWORD = "correct horse battery staple"
+REDIRECT_URI = "http://127.0.0.1:9/callback"  # never visited: the code is read from Location
+USER_PREFIX = "bench"
+CSRF_INPUT = re.compile(r"<input[^>]*\bname=\"csrf_token\"[^>]*>")
+VALUE = re.compile(r"\bvalue=\"([^\"]*)\"")
+
+
+# -- measurements ------------------------------------------------------------------------------
+
+@dataclass
+class Measurement:
+    """Completed operations over a wall-clock time, with their latencies (seconds)."""
+
+    name: str
+    ok: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list, repr=False)
+    first_error: str | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
+        return ordered[index]
+
+    def summary(self) -> dict:
+        return {"ok": self.ok, "errors": self.errors, "seconds": round(self.seconds, 3),
+                "per_second": round(self.rate, 1),
+                "p50_ms": round(self.percentile(50) * 1000, 2),
+                "p99_ms": round(self.percentile(99) * 1000, 2),
+                "mean_ms": round(statistics.fmean(self.latencies) * 1000, 2)
+                if self.latencies else None,
+                "first_error": self.first_error}
+
+
+def _record(measurement: Measurement, lock: threading.Lock, started: float,
+            error: Exception | None) -> None:
+    elapsed = time.perf_counter() - started
+    with lock:
+        if error is None:
+            measurement.ok += 1
+            measurement.latencies.append(elapsed)
+        else:
+            measurement.errors += 1
+            measurement.first_error = measurement.first_error or repr(error)[:300]
+
+
+def run_for(name: str, seconds: float, threads: int,
+            operation: Callable[[requests.Session], object]) -> Measurement:
+    """Run `operation` in `threads` threads (one HTTP session each) for `seconds`."""
+    measurement, lock = Measurement(name), threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def worker() -> None:
+        with requests.Session() as http:
+            while time.perf_counter() < deadline:
+                started, error = time.perf_counter(), None
+                try:
+                    operation(http)
+                except StopIteration:
+                    return
+                except Exception as exc:  # noqa: BLE001 - counted, the run goes on
+                    error = exc
+                _record(measurement, lock, started, error)
+
+    begin = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(worker) for _ in range(threads)]:
+            future.result()
+    measurement.seconds = time.perf_counter() - begin
+    return measurement
+
+
+def run_items(name: str, items: list, threads: int,
+              operation: Callable[[requests.Session, object], object]) -> tuple[Measurement, list]:
+    """Run `operation` once per item in `threads` threads; return the timing and the results."""
+    measurement, lock = Measurement(name), threading.Lock()
+    pending: Iterator = iter(items)
+    results: list = []
+
+    def worker() -> None:
+        with requests.Session() as http:
+            while True:
+                with lock:
+                    item = next(pending, None)
+                if item is None:
+                    return
+                started, error = time.perf_counter(), None
+                try:
+                    result = operation(http, item)
+                    with lock:
+                        results.append(result)
+                except Exception as exc:  # noqa: BLE001 - counted, the run goes on
+                    error = exc
+                _record(measurement, lock, started, error)
+
+    begin = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        for future in [pool.submit(worker) for _ in range(threads)]:
+            future.result()
+    measurement.seconds = time.perf_counter() - begin
+    return measurement, results
+
+
+# -- the relying party and the person ---------------------------------------------------------
+
+@dataclass
+class BenchClient:
+    client_id: str
+    secret: str
+    alg: str
+
+
+@dataclass
+class Target:
+    """Where the provider runs and what was registered in it."""
+
+    base_url: str
+    issuer: str
+    clients: dict[str, BenchClient]
+    totp_secret: str
+
+
+def s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def csrf_of(html: str) -> str:
+    tag = CSRF_INPUT.search(html)
+    value = VALUE.search(tag.group(0)) if tag else None
+    if value is None:
+        raise AssertionError(f"no CSRF token on the page: {html[:200]!r}")
+    return value.group(1)
+
+
+def expect(response: requests.Response, status: int) -> requests.Response:
+    if response.status_code != status:
+        raise AssertionError(f"{response.request.method} {urlsplit(response.url).path}: "
+                             f"{response.status_code}, expected {status}: {response.text[:200]!r}")
+    return response
+
+
+def authorize(http: requests.Session, target: Target, client: BenchClient
+              ) -> tuple[requests.Response, str]:
+    """Send the browser to the authorization endpoint; return the answer and the verifier."""
+    verifier = secrets.token_urlsafe(48)
+    response = http.get(target.issuer + "/authorize", allow_redirects=False, timeout=60, params={
+        "response_type": "code", "client_id": client.client_id, "redirect_uri": REDIRECT_URI,
+        "scope": "openid profile email", "state": secrets.token_urlsafe(12),
+        "nonce": secrets.token_urlsafe(12), "code_challenge": s256(verifier),
+        "code_challenge_method": "S256"})
+    return expect(response, 302), verifier
+
+
+def code_of(response: requests.Response) -> str:
+    location = expect(response, 302).headers["Location"]
+    if not location.startswith(REDIRECT_URI + "?"):
+        raise AssertionError(f"not redirected to the client: {location[:200]}")
+    params = parse_qs(urlsplit(location).query)
+    if "code" not in params:
+        raise AssertionError(f"no code: {location[:200]}")
+    return params["code"][0]
+
+
+def log_in(http: requests.Session, target: Target, client: BenchClient,
+           username: str) -> tuple[str, str]:
+    """Run the front channel as a person: password, then the app's code; return code, verifier."""
+    response, verifier = authorize(http, target, client)
+    interaction = urljoin(response.url, response.headers["Location"])
+    page = expect(http.get(interaction, timeout=60), 200)
+    response = http.post(interaction + "/login", allow_redirects=False, timeout=60, data={
+        "csrf_token": csrf_of(page.text), "username": username, "password": PASSWORD})
+    expect(response, 302)
+    page = expect(http.get(interaction, allow_redirects=False, timeout=60), 200)
+    if "/method/totp" not in page.text:
+        raise AssertionError("the step-up page does not offer the authenticator app")
+    page = expect(http.get(interaction + "/method/totp", timeout=60), 200)
+    response = http.post(interaction + "/method/totp", allow_redirects=False, timeout=60, data={
+        "csrf_token": csrf_of(page.text), "code": pyotp.TOTP(target.totp_secret).now()})
+    expect(response, 302)
+    return code_of(http.get(interaction, allow_redirects=False, timeout=60)), verifier
+
+
+def exchange(http: requests.Session, target: Target, client: BenchClient, code: str,
+             verifier: str) -> dict:
+    """Exchange a code at the token endpoint with client_secret_basic."""
+    response = http.post(target.issuer + "/token", auth=(client.client_id, client.secret),
+                         timeout=60, data={"grant_type": "authorization_code", "code": code,
+                                           "redirect_uri": REDIRECT_URI,
+                                           "code_verifier": verifier})
+    tokens = expect(response, 200).json()
+    if "id_token" not in tokens or "access_token" not in tokens:
+        raise AssertionError(f"incomplete token response: {sorted(tokens)}")
+    return tokens
+
+
+class UserPool:
+    """Hands out each user once: a TOTP code is accepted only once per account and window."""
+
+    def __init__(self, count: int, used: set[int]):
+        order = [i for i in range(count) if i not in used]
+        random.shuffle(order)
+        self._order = iter(order)
+        self._used = used
+        self._lock = threading.Lock()
+
+    def take(self) -> str:
+        with self._lock:
+            index = next(self._order)  # StopIteration ends the thread's run
+            self._used.add(index)
+        return username(index)
+
+
+def username(index: int) -> str:
+    return f"{USER_PREFIX}{index:06d}"
+
+
+# -- preparing the database --------------------------------------------------------------------
+
+def provider_env(database_url: str, base_url: str, secret_key: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
+    env.update({
+        "IDP_ENV": "testing",  # the only way to turn the rate limits off
+        "IDP_DATABASE_URL": database_url,
+        "IDP_BASE_URL": base_url,
+        "IDP_SECRET_KEY": secret_key,
+        "IDP_REDIS_URL": REDIS,
+        "IDP_RATE_LIMITS_ENABLED": "false",
+        # Production argon2id parameters, stated so that nothing lowers them.
+        "IDP_ARGON2_MEMORY_KIB": "19456", "IDP_ARGON2_TIME_COST": "2",
+        "IDP_ARGON2_PARALLELISM": "1",
+        # Codes are issued before the exchanges are timed; keep them valid meanwhile.
+        "IDP_CODE_TTL_SECONDS": "900",
+        "PYTHONPATH": str(ROOT),
+    })
+    return env
+
+
+class Database:
+    """A fresh database of one backend, dropped at the end."""
+
+    def __init__(self, backend: str):
+        self.backend = backend
+        self._dir: str | None = None
+        self._schema: str | None = None
+        if backend == "sqlite":
+            self._dir = tempfile.mkdtemp(prefix="idp-bench-")
+            self.url = f"sqlite:///{self._dir}/idp.sqlite3"
+        elif backend == "postgresql":
+            self._schema = f"bench_{secrets.token_hex(5)}"
+            with psycopg.connect(POSTGRES, autocommit=True) as conn:
+                conn.execute(f'CREATE SCHEMA "{self._schema}"')
+            sep = "&" if "?" in POSTGRES else "?"
+            self.url = f"{POSTGRES}{sep}options=-csearch_path%3D{self._schema}"
+        else:
+            raise SystemExit(f"unknown backend {backend!r}")
+
+    def drop(self) -> None:
+        if self._dir:
+            shutil.rmtree(self._dir, ignore_errors=True)
+        if self._schema:
+            with psycopg.connect(POSTGRES, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{self._schema}" CASCADE')
+
+
+def idp_init(env: dict[str, str]) -> None:
+    subprocess.run([PYTHON, "-m", "idp", "init"], env=env, cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+class Seeder:
+    """Adds users and clients through the app, in bulk, with one precomputed password hash."""
+
+    def __init__(self, env: dict[str, str]):
+        from idp import create_app
+        from idp.settings import KEYS_BY_NAME
+
+        self.app = create_app({k: KEYS_BY_NAME[k].parse(v) for k, v in env.items()
+                               if k in KEYS_BY_NAME})
+        self.count = 0
+        self.totp_secret = pyotp.random_base32(32)
+        with self.app.app_context():
+            from idp.services import services
+
+            svc = services()
+            self._hash = svc.passwords.hash(PASSWORD)  # real argon2id parameters, once
+            self._sealed = svc.sealer.seal(self.totp_secret.encode())
+
+    def clients(self) -> dict[str, BenchClient]:
+        from idp.clock import now
+        from idp.directories import get_directory
+        from idp.relying_parties import create_client
+        from idp.storage import db
+
+        made = {}
+        with self.app.app_context():
+            directory = get_directory("default")
+            for alg in ("RS256", "ES256"):
+                client_id = f"bench-{alg.lower()}-{secrets.token_hex(3)}"
+                _row, secret = create_client(directory, client_id=client_id,
+                                             redirect_uris=[REDIRECT_URI], now=now(),
+                                             id_token_alg=alg)
+                made[alg] = BenchClient(client_id, secret or "", alg)
+            db.session.commit()
+        return made
+
+    def grow(self, total: int, batch: int = 10_000) -> float:
+        """Insert users (each with a confirmed authenticator app) up to `total`; return seconds."""
+        from sqlalchemy import insert, select
+
+        from idp.clock import now
+        from idp.directories import get_directory
+        from idp.storage import db
+        from idp.storage.models import Credential, User
+
+        started = time.perf_counter()
+        with self.app.app_context():
+            directory_id = get_directory("default").id
+            moment = now()
+            while self.count < total:
+                indexes = range(self.count, min(total, self.count + batch))
+                rows = [{"directory_id": directory_id, "subject": secrets.token_urlsafe(16),
+                         "username": username(i), "username_key": username(i),
+                         "email": f"{username(i)}@example.org",
+                         "email_key": f"{username(i)}@example.org", "email_verified": True,
+                         "phone_verified": False, "name": f"Bench User {i}",
+                         "password_hash": self._hash, "is_admin": False, "disabled": False,
+                         "created_at": moment, "updated_at": moment} for i in indexes]
+                db.session.execute(insert(User), rows)
+                ids = db.session.scalars(select(User.id).where(
+                    User.directory_id == directory_id,
+                    User.username_key.between(username(indexes[0]), username(indexes[-1])))).all()
+                db.session.execute(insert(Credential), [
+                    {"user_id": user_id, "method": "totp", "label": "Authenticator app",
+                     "secret_sealed": self._sealed, "counter": 0, "data": {},
+                     "created_at": moment, "confirmed_at": moment} for user_id in ids])
+                db.session.commit()
+                self.count = indexes[-1] + 1
+            if db.engine.dialect.name == "postgresql":
+                db.session.execute(db.text("ANALYZE"))
+                db.session.commit()
+            db.engine.dispose()
+        return time.perf_counter() - started
+
+
+# -- gunicorn --------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], port: int, workers: int, threads: int, log: Path):
+    """Run `gunicorn -w N --threads T 'idp:create_app()'` until the block ends."""
+    command = [PYTHON, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
+               "--worker-class", "gthread", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+               "idp:create_app()"]
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/d/default/.well-known/openid-configuration",
+                      process, workers, log)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until_up(url: str, process: subprocess.Popen, workers: int, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=5).ok and len(worker_pids(process.pid)) >= workers:
+                # Every worker builds the app on its own: warm each up a little.
+                with requests.Session() as http:
+                    for _ in range(4 * workers):
+                        http.get(url, timeout=5)
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer within 60 s:\n{log.read_text()[-3000:]}")
+
+
+def worker_pids(master: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(pid) for pid in children]
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0])
+    return values
+
+
+class CpuShare:
+    """CPU time used during a run by the provider, the load generator, PostgreSQL and the rest.
+
+    The load generator shares the machine with the provider; anything else running at the
+    same time (``others``) takes CPU from both and lowers every number.
+    """
+
+    OURS = ("postgres", "redis-server")
+
+    def __init__(self, master: int):
+        self._master = master
+        self._tick = os.sysconf("SC_CLK_TCK")
+        self._start = self._sample()
+
+    def _sample(self) -> dict[str, float]:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+        provider = sum(process_ticks(pid) for pid in [self._master, *worker_pids(self._master)])
+        services = sum(process_ticks(pid) for pid in pids_named(self.OURS))
+        return {"busy": user + nice + system + irq + softirq + steal, "provider": provider,
+                "load_generator": process_ticks(os.getpid()), "database": services,
+                "at": time.monotonic()}
+
+    def stop(self) -> dict[str, float]:
+        end = self._sample()
+        delta = {key: end[key] - self._start[key] for key in end}
+        seconds = delta.pop("at")
+        cores = {key: value / self._tick / seconds for key, value in delta.items()}
+        others = cores["busy"] - cores["provider"] - cores["load_generator"] - cores["database"]
+        return {"seconds": round(seconds, 1),
+                "provider_cores": round(cores["provider"], 2),
+                "load_generator_cores": round(cores["load_generator"], 2),
+                "postgres_redis_cores": round(cores["database"], 2),
+                "others_cores": round(max(0.0, others), 2)}
+
+
+def process_ticks(pid: int) -> int:
+    """Return the user and system CPU ticks of a process (0 when it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def pids_named(names: tuple[str, ...]) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in names:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+# -- one benchmark run -------------------------------------------------------------------------
+
+@dataclass
+class Options:
+    backends: list[str]
+    user_counts: list[int]
+    seconds: float
+    threads: int
+    codes: int
+    workers: int
+    worker_threads: int
+
+
+def pre_issue_codes(target: Target, client: BenchClient, pool: UserPool, count: int,
+                    threads: int) -> tuple[list[tuple[str, str]], float]:
+    """Sign in `threads` sessions, then have each issue codes without prompts; return them."""
+    per_thread = -(-count // threads)
+
+    def issue(http: requests.Session, _index: object) -> list[tuple[str, str]]:
+        codes = [log_in(http, target, client, pool.take())]
+        while len(codes) < per_thread:
+            response, verifier = authorize(http, target, client)
+            codes.append((code_of(response), verifier))
+        return codes
+
+    measurement, batches = run_items("issue", list(range(threads)), threads, issue)
+    if measurement.errors:
+        raise SystemExit(f"issuing codes failed: {measurement.first_error}")
+    codes = list(itertools.chain.from_iterable(batches))[:count]
+    return codes, measurement.seconds
+
+
+def measure(target: Target, users: int, used: set[int], opts: Options,
+            master: int) -> dict[str, dict]:
+    results: dict[str, dict] = {}
+
+    def report(m: Measurement) -> None:
+        results[m.name] = m.summary()
+        extra = f" errors={m.errors} ({m.first_error})" if m.errors else ""
+        print(f"    {m.name:<18} {m.rate:8.1f}/s  p50 {m.percentile(50) * 1000:7.1f} ms  "
+              f"p99 {m.percentile(99) * 1000:7.1f} ms  n={m.ok}{extra}", flush=True)
+
+    cpu = CpuShare(master)
+    pool = UserPool(users, used)
+    rs256 = target.clients["RS256"]
+
+    def login_flow(http: requests.Session) -> None:
+        http.cookies.clear()  # a new person in a new browser
+        code, verifier = log_in(http, target, rs256, pool.take())
+        exchange(http, target, rs256, code, verifier)
+
+    report(run_for("login_flow", opts.seconds, opts.threads, login_flow))
+
+    access_tokens: list[str] = []
+    for alg, client in target.clients.items():
+        codes, _issue_seconds = pre_issue_codes(target, client, pool, opts.codes, opts.threads)
+        m, tokens = run_items(f"exchange_{alg}", codes, opts.threads,
+                              lambda http, item, c=client: exchange(http, target, c, *item))
+        report(m)
+        access_tokens += [t["access_token"] for t in tokens]
+
+    tokens_cycle = itertools.cycle(access_tokens or ["none"])
+    token_lock = threading.Lock()
+
+    def userinfo(http: requests.Session) -> None:
+        with token_lock:
+            token = next(tokens_cycle)
+        expect(http.get(target.issuer + "/userinfo", timeout=60,
+                        headers={"Authorization": f"Bearer {token}"}), 200)
+
+    report(run_for("userinfo", opts.seconds, opts.threads, userinfo))
+    discovery_url = target.issuer + "/.well-known/openid-configuration"
+    report(run_for("discovery", opts.seconds, opts.threads,
+                   lambda http: expect(http.get(discovery_url, timeout=60), 200)))
+    report(run_for("jwks", opts.seconds, opts.threads,
+                   lambda http: expect(http.get(target.issuer + "/jwks", timeout=60), 200)))
+
+    # Other programs using the CPUs make every number lower: keep their share with the results.
+    results["cpu"] = cpu.stop()
+    print("    CPU cores used: provider {provider_cores}, load generator {load_generator_cores}, "
+          "postgres+redis {postgres_redis_cores}, other processes {others_cores}"
+          .format(**results["cpu"]), flush=True)
+    if results["cpu"]["others_cores"] > 0.2:
+        print(f"    warning: other processes used {results['cpu']['others_cores']:.2f} of "
+              f"{os.cpu_count()} CPUs during these measurements", flush=True)
+    results["rss"] = {str(pid): memory_kib(pid) for pid in worker_pids(master)}
+    for pid, mem in results["rss"].items():
+        print(f"    worker {pid}: VmRSS {mem['VmRSS'] / 1024:.1f} MiB, "
+              f"peak VmHWM {mem['VmHWM'] / 1024:.1f} MiB", flush=True)
+    return results
+
+
+def run_backend(backend: str, opts: Options, stamp: str) -> list[dict]:
+    database = Database(backend)
+    runs = []
+    try:
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        env = provider_env(database.url, base_url, secrets.token_urlsafe(32))
+        idp_init(env)
+        seeder = Seeder(env)
+        clients = seeder.clients()
+        target = Target(base_url, base_url + "/d/default", clients, seeder.totp_secret)
+        used: set[int] = set()
+        for users in sorted(opts.user_counts):
+            seconds = seeder.grow(users)
+            print(f"\n== {backend}, {users:,} users (inserted in {seconds:.1f} s)", flush=True)
+            log = RESULTS / f"{stamp}-{backend}-{users}-gunicorn.log"
+            with gunicorn(env, port, opts.workers, opts.worker_threads, log) as process:
+                results = measure(target, users, used, opts, process.pid)
+            runs.append({"backend": backend, "users": users, "seed_seconds": round(seconds, 1),
+                         "results": results})
+    finally:
+        database.drop()
+    return runs
+
+
+def table(runs: list[dict]) -> str:
+    head = (f"{'backend':<10} {'users':>7} {'login/s':>8} {'RS256/s':>8} {'ES256/s':>8} "
+            f"{'userinfo/s':>10} {'p50/p99 ms':>12} {'discovery/s':>11} {'p50/p99 ms':>12} "
+            f"{'jwks/s':>7} {'p50/p99 ms':>12} {'RSS MiB/worker':>16} {'others':>6}")
+    lines = [head, "-" * len(head)]
+    def lat(r: dict, name: str) -> str:
+        return f"{r[name]['p50_ms']:.1f}/{r[name]['p99_ms']:.1f}"
+
+    for run in runs:
+        r = run["results"]
+
+        rss = "/".join(f"{m['VmRSS'] / 1024:.0f}" for m in r["rss"].values())
+        lines.append(
+            f"{run['backend']:<10} {run['users']:>7} {r['login_flow']['per_second']:>8.1f} "
+            f"{r['exchange_RS256']['per_second']:>8.1f} {r['exchange_ES256']['per_second']:>8.1f} "
+            f"{r['userinfo']['per_second']:>10.1f} {lat(r, 'userinfo'):>12} "
+            f"{r['discovery']['per_second']:>11.1f} {lat(r, 'discovery'):>12} "
+            f"{r['jwks']['per_second']:>7.1f} {lat(r, 'jwks'):>12} {rss:>16} "
+            f"{r['cpu']['others_cores']:>6.2f}")
+    return "\n".join(lines)
+
+
+def source_version() -> dict[str, object]:
+    """Return the commit measured and whether the working tree had changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "idp"], cwd=ROOT,
+                                    capture_output=True, text=True, check=True).stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "idp_modified": None}
+    return {"commit": commit, "idp_modified": dirty}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="1,000 users only, 1.5 s per measurement, fewer codes")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--users", help="comma-separated user counts (default 1000,100000)")
+    parser.add_argument("--seconds", type=float, help="length of each timed run (default 4)")
+    parser.add_argument("--threads", type=int, default=8, help="load generator threads")
+    parser.add_argument("--codes", type=int, help="codes exchanged per algorithm (default 600)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker")
+    args = parser.parse_args(argv)
+    opts = Options(
+        backends=[b for b in args.backends.split(",") if b],
+        user_counts=[int(n) for n in (args.users or ("1000" if args.quick else "1000,100000"))
+                     .split(",")],
+        seconds=args.seconds or (1.5 if args.quick else 4.0),
+        threads=args.threads,
+        codes=args.codes or (150 if args.quick else 600),
+        workers=args.workers, worker_threads=args.worker_threads)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    started = time.perf_counter()
+    print(f"gunicorn -w {opts.workers} --threads {opts.worker_threads} (gthread); "
+          f"{opts.threads} client threads; {opts.seconds:g} s per measurement; "
+          f"{os.cpu_count()} CPUs", flush=True)
+    runs = []
+    for backend in opts.backends:
+        runs += run_backend(backend, opts, stamp)
+    print("\n" + table(runs))
+    output = RESULTS / f"{stamp}.json"
+    output.write_text(json.dumps({
+        "when": stamp, "seconds_total": round(time.perf_counter() - started, 1),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "python": platform.python_version()},
+        "source": source_version(), "options": asdict(opts),
+        "argon2": {"memory_kib": 19456, "time_cost": 2, "parallelism": 1},
+        "runs": runs}, indent=2))
+    print(f"\nwrote {output.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
