@@ -17,8 +17,7 @@ from clients.portal import create_portal
 from idp import create_app
 from idp.clock import now
 from idp.demo import describe, seed_demo
-from idp.directories import create_directory, get_directory, issuer_of
-from idp.oidc.keys import ensure_keys
+from idp.directories import ensure_default_directory, issuer_of
 from idp.services import services
 from idp.storage import db
 from idp.storage.migrate import upgrade_schema
@@ -29,9 +28,7 @@ def prepare(app, portal_url: str) -> tuple[str, str, str]:
     with app.app_context():
         upgrade_schema()
         svc = services()
-        directory = get_directory("default") or create_directory(
-            "default", "Default", svc.sealer, now())
-        ensure_keys(directory.id, svc.sealer, now())
+        directory, _created = ensure_default_directory(svc.sealer, now())
         db.session.commit()
         issuer = issuer_of(directory, svc.base_url)
         data = seed_demo(directory, svc, now(), portal_url=portal_url)

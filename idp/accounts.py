@@ -73,6 +73,14 @@ def create_user(directory: Directory, *, username: str, password: str | None,
     return user
 
 
+def active_user(directory_id: int, user_id: int | None) -> User | None:
+    """Return the user if it exists in this directory and is not disabled."""
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None or user.disabled or user.directory_id != directory_id:
+        return None
+    return user
+
+
 def find_user(directory: Directory, login: str) -> User | None:
     """Return the user whose username or email matches `login`."""
     key = normalize_login(login)

@@ -17,7 +17,13 @@ from collections.abc import Callable, Sequence
 
 from .accounts import AccountError, create_user
 from .clock import now
-from .directories import DirectoryError, create_directory, get_directory, issuer_of, update_levels
+from .directories import (
+    DirectoryError,
+    ensure_default_directory,
+    get_directory,
+    issuer_of,
+    update_levels,
+)
 from .domain import InvalidSettings, max_reachable
 from .domain.settings import METHODS
 from .relying_parties import ClientError, create_client
@@ -46,7 +52,6 @@ def _directory(slug: str):
 def cmd_init(args: argparse.Namespace) -> int:
     """Create or migrate the schema, the default directory and its keys."""
     from .demo import describe, seed_demo
-    from .oidc.keys import ensure_keys
     from .services import services
     from .storage import db
     from .storage.migrate import upgrade_schema
@@ -55,13 +60,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     with app.app_context():
         upgrade_schema()
         svc = services()
-        directory = get_directory("default")
-        if directory is None:
-            directory = create_directory("default", "Default", svc.sealer, now())
-            print("Created directory 'default'.")
-        else:
-            ensure_keys(directory.id, svc.sealer, now())
+        directory, created = ensure_default_directory(svc.sealer, now())
         db.session.commit()
+        if created:
+            print("Created directory 'default'.")
         print(f"Database ready; issuer {issuer_of(directory, svc.base_url)}")
         if args.demo:
             print(describe(seed_demo(directory, svc, now()), issuer_of(directory, svc.base_url)))
@@ -125,10 +127,11 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
     with _app().app_context():
         directory = _directory(args.slug)
         settings = update_levels(directory, args.required_level, _points(args.points or []))
-        if max_reachable(settings) < settings.required_level:
+        reachable = max_reachable(settings)
+        if reachable < settings.required_level:
             # Nobody could log in any more: refuse rather than lock every user out.
             raise CommandError(f"no combination of enabled methods reaches level "
-                               f"{settings.required_level} (at most {max_reachable(settings)})")
+                               f"{settings.required_level} (at most {reachable})")
         db.session.commit()
         points = ", ".join(f"{m}={settings.points_of(m)}" for m in METHODS)
         print(f"{directory.slug}: required level {settings.required_level}; {points}")

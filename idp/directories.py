@@ -40,6 +40,15 @@ def create_directory(slug: str, name: str, sealer: Sealer, now: float) -> Direct
     return directory
 
 
+def ensure_default_directory(sealer: Sealer, now: float) -> tuple[Directory, bool]:
+    """Return the `default` directory with active keys; say whether it was just created."""
+    directory = get_directory("default")
+    if directory is None:
+        return create_directory("default", "Default", sealer, now), True
+    ensure_keys(directory.id, sealer, now)
+    return directory, False
+
+
 def level_settings(directory: Directory) -> LevelSettings:
     """Return the directory's authentication level settings."""
     points = dict(DEFAULT_POINTS)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..accounts import active_user
 from ..directories import level_settings
 from ..domain import LoginOutcome
 from ..methods import SignInMethod
@@ -30,10 +31,7 @@ class LoginResult:
 
 def session_user(row: BrowserSession | None) -> User | None:
     """Return the active user of a session, if it has one."""
-    if row is None or row.user_id is None:
-        return None
-    user = db.session.get(User, row.user_id)
-    return None if user is None or user.disabled else user
+    return None if row is None else active_user(row.directory_id, row.user_id)
 
 
 def enrolled_methods(user: User, methods: dict[str, SignInMethod]) -> frozenset[str]:

@@ -88,10 +88,11 @@ class StoredCode(AuthorizationCodeMixin):
 class StoredToken(TokenMixin):
     """An access/refresh token row as Authlib sees it."""
 
-    def __init__(self, row: Token, now: float):
+    def __init__(self, row: Token, now: float, is_refresh: bool = False):
         self.row = row
         self.now = now
         self.scope = row.scope
+        self.is_refresh = is_refresh  # found by its refresh token rather than its access token
 
     def check_client(self, client: OAuthClient) -> bool:
         return client.row.id == self.row.client_pk

@@ -29,11 +29,13 @@ from flask import request as flask_request
 from sqlalchemy import select, update
 
 from .. import audit
+from ..accounts import active_user
 from ..clock import now as clock_now
 from ..directories import issuer_of
 from ..relying_parties import get_client
 from ..security.tokens import hash_secret, new_secret
 from ..services import services
+from ..sessions import end_session
 from ..storage import db
 from ..storage.models import AuthorizationCode, BrowserSession, Token, User
 from .claims import user_claims
@@ -44,13 +46,6 @@ from .models import OAuthClient, StoredCode, StoredToken
 def current_issuer() -> str:
     """Return the issuer of the directory being served."""
     return issuer_of(g.directory, services().base_url)
-
-
-def _active_user(user_id: int) -> User | None:
-    user = db.session.get(User, user_id)
-    if user is None or user.disabled or user.directory_id != g.directory.id:
-        return None
-    return user
 
 
 def revoke_family(family: str, now: float) -> None:
@@ -149,7 +144,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         """Nothing to do: the code was claimed when it was read."""
 
     def authenticate_user(self, authorization_code: StoredCode) -> User | None:
-        return _active_user(authorization_code.row.user_id)
+        return active_user(g.directory.id, authorization_code.row.user_id)
 
 
 class RefreshGrant(grants.RefreshTokenGrant):
@@ -183,7 +178,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return StoredToken(row, now)
 
     def authenticate_user(self, refresh_token: StoredToken) -> User | None:
-        return _active_user(refresh_token.row.user_id)
+        return active_user(g.directory.id, refresh_token.row.user_id)
 
     def revoke_old_credential(self, refresh_token: StoredToken) -> None:
         """Nothing to do: the old refresh token was claimed when it was read."""
@@ -291,18 +286,19 @@ class UserInfo(UserInfoEndpoint):
         return user_claims(user, scope, g.current_token.claims, "userinfo")
 
 
-def _find_token(token_string: str, hint: str | None) -> Token | None:
+def _find_token(token_string: str, hint: str | None) -> StoredToken | None:
+    """Find an access or refresh token of this directory, trying the hinted kind first."""
     if not isinstance(token_string, str) or len(token_string) > 200:
         return None
     digest = hash_secret(token_string)
-    columns = [Token.access_token_hash, Token.refresh_token_hash]
+    kinds = [(Token.access_token_hash, False), (Token.refresh_token_hash, True)]
     if hint == "refresh_token":
-        columns.reverse()
-    for column in columns:
+        kinds.reverse()
+    for column, is_refresh in kinds:
         row = db.session.scalars(select(Token).where(
             column == digest, Token.directory_id == g.directory.id)).first()
         if row is not None:
-            return row
+            return StoredToken(row, clock_now(), is_refresh)
     return None
 
 
@@ -312,13 +308,11 @@ class Revocation(RevocationEndpoint):
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
     def query_token(self, token_string: str, token_type_hint: str | None):
-        row = _find_token(token_string, token_type_hint)
-        return StoredToken(row, clock_now()) if row else None
+        return _find_token(token_string, token_type_hint)
 
     def revoke_token(self, token: StoredToken, request) -> None:
         now = clock_now()
-        if token.row.refresh_token_hash and \
-                token.row.refresh_token_hash == hash_secret(request.form.get("token", "")):
+        if token.is_refresh:
             revoke_family(token.row.family, now)
         else:
             token.row.revoked_at = now
@@ -331,8 +325,7 @@ class Introspection(IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
     def query_token(self, token_string: str, token_type_hint: str | None):
-        row = _find_token(token_string, token_type_hint)
-        return StoredToken(row, clock_now()) if row else None
+        return _find_token(token_string, token_type_hint)
 
     def check_permission(self, token: StoredToken, client: OAuthClient, request) -> bool:
         return token.row.directory_id == client.row.directory_id
@@ -340,8 +333,7 @@ class Introspection(IntrospectionEndpoint):
     def introspect_token(self, token: StoredToken) -> dict[str, Any]:
         row = token.row
         now = clock_now()
-        is_refresh = row.refresh_token_hash is not None and \
-            row.refresh_token_hash == hash_secret(flask_request.form.get("token", ""))
+        is_refresh = token.is_refresh
         expires = row.refresh_expires_at if is_refresh else row.expires_at
         active = row.revoked_at is None and not row.user.disabled and expires is not None \
             and expires > now and not (is_refresh and row.refresh_used_at is not None)
@@ -369,7 +361,7 @@ class EndSession(EndSessionEndpoint):
         session: BrowserSession | None = g.get("browser_session")
         if session is not None:
             now = clock_now()
-            session.ended_at = now
+            end_session(session, now)
             audit.record(g.directory.id, "logout", now, user_id=session.user_id,
                          ip=flask_request.remote_addr)
             db.session.commit()

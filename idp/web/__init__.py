@@ -66,7 +66,8 @@ def _headers(response: Response) -> Response:
     if response.mimetype == "text/html":
         response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Frame-Options"] = "DENY"
-    if request.endpoint not in ("api.discovery", "api.jwks", "api.oauth_metadata", "static"):
+    # Only discovery, JWKS and static files choose to be cacheable; all else holds secrets.
+    if "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-store"
     return write_session_cookie(response)
 

@@ -13,18 +13,12 @@ from ..oidc.server import current_issuer
 log = logging.getLogger(__name__)
 
 # Endpoints that machines call: their errors are JSON (RFC 6749 5.2, RFC 6750 3).
-API_ENDPOINTS = frozenset({"api.discovery", "api.jwks", "api.token", "api.userinfo",
-                           "api.revoke", "api.introspect"})
-
-
 API_PATH = re.compile(r"^/d/[^/]+/(token|userinfo|revoke|introspect|jwks|"
                       r"\.well-known/openid-configuration|\.well-known/oauth-authorization-server)$")
 
 
 def wants_json() -> bool:
-    """Return whether the current request is a machine's API call (also on 404/405)."""
-    if request.endpoint is not None:
-        return request.endpoint in API_ENDPOINTS
+    """Return whether the request is a machine's API call, by path (also on 404 and 405)."""
     return API_PATH.match(request.path) is not None
 
 
@@ -33,7 +27,6 @@ def error_response(status: int, error: str, description: str) -> Response:
     if wants_json():
         response = jsonify(error=error, error_description=description)
         response.status_code = status
-        response.headers["Cache-Control"] = "no-store"
         return response
     try:
         body = render_template("error.html", error=error, description=description)
@@ -52,6 +45,4 @@ def redirect_error(redirect_uri: str, error: str, description: str | None,
     if state:
         params["state"] = state
     params["iss"] = current_issuer()
-    response = redirect(add_params_to_uri(redirect_uri, params))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return redirect(add_params_to_uri(redirect_uri, params))
