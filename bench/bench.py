@@ -130,12 +130,17 @@ def run_for(name: str, seconds: float, threads: int,
                     error = exc
                 _record(measurement, lock, started, error)
 
+    _run_workers(measurement, threads, worker)
+    return measurement
+
+
+def _run_workers(measurement: Measurement, threads: int, worker: Callable[[], None]) -> None:
+    """Run `worker` in `threads` threads and record the wall time they took together."""
     begin = time.perf_counter()
     with ThreadPoolExecutor(threads) as pool:
         for future in [pool.submit(worker) for _ in range(threads)]:
             future.result()
     measurement.seconds = time.perf_counter() - begin
-    return measurement
 
 
 def run_items(name: str, items: list, threads: int,
@@ -161,11 +166,7 @@ def run_items(name: str, items: list, threads: int,
                     error = exc
                 _record(measurement, lock, started, error)
 
-    begin = time.perf_counter()
-    with ThreadPoolExecutor(threads) as pool:
-        for future in [pool.submit(worker) for _ in range(threads)]:
-            future.result()
-    measurement.seconds = time.perf_counter() - begin
+    _run_workers(measurement, threads, worker)
     return measurement, results
 
 
