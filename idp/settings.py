@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -26,6 +27,10 @@ DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105
 
 def _int(value: str) -> int:
     return int(value)
+
+
+def _float(value: str) -> float:
+    return float(value)
 
 
 def _bool(value: str) -> bool:
@@ -76,6 +81,16 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_MAIL_FROM", "idp@localhost", _str, "Sender address of emails."),
     Key("IDP_SMS_GATEWAY_URL", "", _str,
         "HTTP endpoint receiving SMS as JSON {\"to\", \"message\"}; empty uses the dev outbox."),
+    Key("IDP_SMTP_SECURITY", "auto", _str,
+        "auto, starttls, ssl or none. auto is ssl on port 465 and starttls elsewhere; none "
+        "(plain text) is refused in production unless IDP_SMTP_HOST is a loopback host."),
+    Key("IDP_SMTP_CA_FILE", "", _str,
+        "Optional CA bundle (PEM) that verifies the SMTP server's certificate; empty uses the "
+        "system's trusted CAs."),
+    Key("IDP_SMS_GATEWAY_TOKEN", "", _str,
+        "Bearer token sent to the SMS gateway; empty sends no Authorization header."),
+    Key("IDP_DELIVERY_TIMEOUT_SECONDS", 5.0, _float,
+        "Longest time one SMS or email send may take, retries included (above 0, at most 30)."),
     Key("IDP_ARGON2_MEMORY_KIB", 19456, _int,
         "argon2id memory cost per password hash (OWASP minimum: 19 MiB)."),
     Key("IDP_ARGON2_TIME_COST", 2, _int, "argon2id iterations (OWASP minimum: 2)."),
@@ -91,6 +106,17 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_SESSION_TTL_SECONDS", 12 * 3600, _int, "Absolute lifetime of a browser session."),
     Key("IDP_INTERACTION_TTL_SECONDS", 30 * 60, _int,
         "How long a pending login (between authorize and code) may take."),
+    Key("IDP_OTP_TTL_SECONDS", 600, _int,
+        "Lifetime of SMS and email codes (at most 600: ten minutes)."),
+    Key("IDP_OTP_RESEND_SECONDS", 30, _int,
+        "Wait before a new SMS or email code may be sent; it doubles with every further send "
+        "(30 s, 60 s, 120 s, ... at most 10 minutes)."),
+    Key("IDP_OTP_PER_DESTINATION_PER_HOUR", 5, _int,
+        "Codes sent to one phone number or email address per hour (all directories)."),
+    Key("IDP_OTP_PER_USER_PER_HOUR", 10, _int, "Codes sent for one user per hour."),
+    Key("IDP_OTP_PER_IP_PER_HOUR", 20, _int, "Codes asked for from one client IP per hour."),
+    Key("IDP_DEVICE_TTL_DAYS", 90, _int,
+        "How long a remembered device counts (its cookie lives as long)."),
     Key("IDP_MAX_BODY_BYTES", 64 * 1024, _int, "Largest request body accepted (413 above)."),
     Key("IDP_LOGIN_RATE_LIMIT", "30 per minute; 300 per hour", _str,
         "Login and verification attempts per client IP."),
@@ -146,6 +172,12 @@ def check_settings(settings: Mapping[str, Any]) -> None:
     if settings["IDP_ENV"] == "production" and (
             settings["IDP_ARGON2_MEMORY_KIB"] < 19456 or settings["IDP_ARGON2_TIME_COST"] < 2):
         raise ConfigurationError("argon2 below OWASP's minimum (19456 KiB memory, time cost 2)")
+    if not 1 <= settings["IDP_OTP_TTL_SECONDS"] <= 600:
+        raise ConfigurationError("IDP_OTP_TTL_SECONDS must be between 1 and 600")
+    for name in ("IDP_OTP_RESEND_SECONDS", "IDP_OTP_PER_DESTINATION_PER_HOUR",
+                 "IDP_OTP_PER_USER_PER_HOUR", "IDP_OTP_PER_IP_PER_HOUR", "IDP_DEVICE_TTL_DAYS"):
+        if settings[name] < 1:
+            raise ConfigurationError(f"{name} must be at least 1")
     if settings["IDP_PASSWORD_HASH_CONCURRENCY"] < 1:
         raise ConfigurationError("IDP_PASSWORD_HASH_CONCURRENCY must be at least 1")
     if settings["IDP_ENV"] == "production":
@@ -155,6 +187,26 @@ def check_settings(settings: Mapping[str, Any]) -> None:
             raise ConfigurationError("rate limits cannot be turned off in production")
         if not base.startswith("https://"):
             raise ConfigurationError("IDP_BASE_URL must be https:// in production")
+    if settings["IDP_SMTP_SECURITY"] not in {"auto", "starttls", "ssl", "none"}:
+        raise ConfigurationError("IDP_SMTP_SECURITY must be auto, starttls, ssl or none")
+    timeout = settings["IDP_DELIVERY_TIMEOUT_SECONDS"]
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 30:
+        raise ConfigurationError("IDP_DELIVERY_TIMEOUT_SECONDS must be above 0 and at most 30")
+    if settings["IDP_SMTP_CA_FILE"] and not os.path.isfile(settings["IDP_SMTP_CA_FILE"]):
+        raise ConfigurationError(f"IDP_SMTP_CA_FILE {settings['IDP_SMTP_CA_FILE']!r} is not a file")
+    gateway = settings["IDP_SMS_GATEWAY_URL"]
+    if gateway and not gateway.startswith(("http://", "https://")):
+        raise ConfigurationError("IDP_SMS_GATEWAY_URL must start with http:// or https://")
+    if settings["IDP_ENV"] == "production":
+        # Plain text (codes, passwords) may only travel on this machine.
+        loopback = {"localhost", "127.0.0.1", "::1", "[::1]"}
+        if (settings["IDP_SMTP_SECURITY"] == "none"
+                and settings["IDP_SMTP_HOST"].lower() not in loopback):
+            raise ConfigurationError(
+                "IDP_SMTP_SECURITY=none needs a loopback IDP_SMTP_HOST in production")
+        if gateway.startswith("http://") and (urlsplit(gateway).hostname or "") not in loopback:
+            raise ConfigurationError(
+                "IDP_SMS_GATEWAY_URL must be https:// in production unless it is on loopback")
 
 
 def describe_settings() -> str:

@@ -1,0 +1,112 @@
+"""Delivery channels for one-time codes: SMS and email behind one small interface.
+
+``build_delivery(settings)`` picks a sender per channel: an SMTP server for email, an HTTP
+gateway for SMS, and outside production the dev outbox for a channel left unconfigured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .outbox import DevOutbox
+
+CHANNELS = ("sms", "email")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to send: an SMS (``to`` is E.164) or an email (``to`` is an address)."""
+
+    channel: str
+    to: str
+    # Kept out of repr: the text holds a one-time code, and reprs end up in logs.
+    text: str = field(repr=False)
+    subject: str = ""
+    html: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.channel not in CHANNELS:
+            raise ValueError(f"unknown channel {self.channel!r}")
+
+
+class DeliveryFailed(Exception):
+    """The channel did not take the message; ``str(exc)`` is a short reason for logs."""
+
+
+class Sender(Protocol):
+    """Something that hands a message to one channel."""
+
+    def send(self, message: Message) -> None:
+        """Send the message or raise DeliveryFailed."""
+
+
+class Delivery:
+    """Route each message to the sender of its channel."""
+
+    def __init__(self, sms: Sender | None, email: Sender | None,
+                 outbox: DevOutbox | None = None):
+        self._senders: dict[str, Sender | None] = {"sms": sms, "email": email}
+        self.outbox = outbox
+
+    def can_send(self, channel: str) -> bool:
+        """Return whether the channel has a sender."""
+        return self._senders.get(channel) is not None
+
+    def send(self, message: Message) -> None:
+        """Send the message through its channel, or raise DeliveryFailed."""
+        sender = self._senders.get(message.channel)
+        if sender is None:
+            raise DeliveryFailed(f"no sender configured for {message.channel}")
+        sender.send(message)
+
+
+def _setting(settings: Mapping[str, Any], name: str) -> Any:
+    # Callers may pass a partial mapping (tests, tools): fall back to the documented default.
+    from idp.settings import KEYS_BY_NAME
+
+    return settings.get(name, KEYS_BY_NAME[name].default)
+
+
+def smtp_security(security: str, port: int) -> str:
+    """Return the SMTP security mode, resolving "auto" from the port."""
+    if security == "auto":
+        return "ssl" if port == 465 else "starttls"
+    return security
+
+
+def build_delivery(settings: Mapping[str, Any]) -> Delivery:
+    """Return the delivery configured by the settings."""
+    # Imported here: the sender modules import Message and DeliveryFailed from this package.
+    from .outbox import DevOutbox
+    from .sms_gateway import HttpSmsGateway
+    from .smtp import SmtpSender
+
+    timeout = float(_setting(settings, "IDP_DELIVERY_TIMEOUT_SECONDS"))
+    email: Sender | None = None
+    sms: Sender | None = None
+    host = _setting(settings, "IDP_SMTP_HOST")
+    if host:
+        port = int(_setting(settings, "IDP_SMTP_PORT"))
+        email = SmtpSender(
+            host=host,
+            port=port,
+            security=smtp_security(_setting(settings, "IDP_SMTP_SECURITY"), port),
+            user=_setting(settings, "IDP_SMTP_USER"),
+            password=_setting(settings, "IDP_SMTP_PASSWORD"),
+            mail_from=_setting(settings, "IDP_MAIL_FROM"),
+            timeout=timeout,
+            ca_file=_setting(settings, "IDP_SMTP_CA_FILE") or None,
+        )
+    url = _setting(settings, "IDP_SMS_GATEWAY_URL")
+    if url:
+        sms = HttpSmsGateway(url, _setting(settings, "IDP_SMS_GATEWAY_TOKEN") or None, timeout)
+    outbox = None
+    # Production must not pretend to send: an unconfigured channel stays unavailable there.
+    if _setting(settings, "IDP_ENV") != "production" and (email is None or sms is None):
+        outbox = DevOutbox()
+        email = email or outbox
+        sms = sms or outbox
+    return Delivery(sms=sms, email=email, outbox=outbox)

@@ -1,0 +1,153 @@
+"""A real SMTP server on loopback (aiosmtpd) that keeps what it receives, for tests."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import ssl
+import threading
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from .live import free_port
+
+
+class Mailbox:
+    """Receive mail on 127.0.0.1 and a free port; optionally TLS, AUTH, or refusing.
+
+    ``tls_context`` offers STARTTLS (``require_starttls`` makes it mandatory);
+    ``implicit_tls`` serves TLS from the first byte instead (SMTPS, like port 465);
+    ``user``/``password`` enable AUTH, only after TLS unless ``auth_require_tls`` is False.
+    """
+
+    def __init__(self, *, tls_context: ssl.SSLContext | None = None,
+                 require_starttls: bool = False, implicit_tls: bool = False,
+                 user: str | None = None, password: str | None = None,
+                 auth_require_tls: bool = True):
+        if (require_starttls or implicit_tls) and tls_context is None:
+            raise ValueError("TLS needs a tls_context")
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.messages: list[EmailMessage] = []
+        self._recipients: list[list[str]] = []
+        self._returned: set[int] = set()
+        self._refusal: str | None = None
+        self._changed = threading.Condition()
+        self._tls_context = tls_context
+        self._require_starttls = require_starttls
+        self._implicit_tls = implicit_tls
+        self._user = user
+        self._password = password
+        self._auth_require_tls = auth_require_tls
+        self._controller: Controller | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> Mailbox:
+        """Start serving; return self."""
+        kwargs: dict[str, Any] = {"server_hostname": "mailbox.test"}
+        if self._implicit_tls:
+            kwargs["ssl_context"] = self._tls_context
+        elif self._tls_context is not None:
+            kwargs["tls_context"] = self._tls_context
+            kwargs["require_starttls"] = self._require_starttls
+        if self._user is not None:
+            kwargs["authenticator"] = self._authenticate
+            kwargs["auth_require_tls"] = self._auth_require_tls
+        # free_port() can race with another process; a second port is enough in practice.
+        for attempt in range(3):
+            port = free_port()
+            controller = Controller(_Handler(self), hostname=self.host, port=port, **kwargs)
+            try:
+                controller.start()
+            except OSError:
+                if attempt == 2:
+                    raise
+                continue
+            self._controller, self.port = controller, port
+            return self
+        raise AssertionError("unreachable")
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def __enter__(self) -> Mailbox:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # --- behaviour ------------------------------------------------------------------------
+
+    def refuse(self, reply: str = "554 Transaction failed") -> None:
+        """Answer every message's DATA with this error reply until accept() or clear()."""
+        self._refusal = reply
+
+    def accept(self) -> None:
+        """Take messages again after refuse()."""
+        self._refusal = None
+
+    def clear(self) -> None:
+        """Forget received messages and any refusal."""
+        with self._changed:
+            self.messages.clear()
+            self._recipients.clear()
+            self._returned.clear()
+            self._refusal = None
+
+    # --- reading --------------------------------------------------------------------------
+
+    def wait_for(self, to: str, timeout: float = 5) -> EmailMessage:
+        """Return the next message to this address not returned before; AssertionError if none."""
+        wanted = to.lower()
+
+        def find() -> int | None:
+            for index, recipients in enumerate(self._recipients):
+                if index not in self._returned and wanted in recipients:
+                    return index
+            return None
+
+        with self._changed:
+            self._changed.wait_for(lambda: find() is not None, timeout)
+            index = find()
+            if index is None:
+                raise AssertionError(f"no email to {to} within {timeout} s; "
+                                     f"received {len(self.messages)} for others")
+            self._returned.add(index)
+            return self.messages[index]
+
+    # --- server side ----------------------------------------------------------------------
+
+    def _receive(self, recipients: list[str], content: bytes) -> str:
+        if self._refusal is not None:
+            return self._refusal
+        message = email.message_from_bytes(content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        with self._changed:
+            self.messages.append(message)
+            self._recipients.append([r.lower() for r in recipients])
+            self._changed.notify_all()
+        return "250 Message accepted for delivery"
+
+    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str,
+                      auth_data: Any) -> AuthResult:
+        if (isinstance(auth_data, LoginPassword)
+                and auth_data.login.decode() == self._user
+                and auth_data.password.decode() == self._password):
+            return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
+
+
+class _Handler:
+    def __init__(self, mailbox: Mailbox):
+        self._mailbox = mailbox
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        content = envelope.original_content or envelope.content
+        return self._mailbox._receive(list(envelope.rcpt_tos), content)
