@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-import phonenumbers
 from sqlalchemy import or_, select
 
+from .contact import EMAIL_PATTERN, ContactError, parse_phone
 from .security.passwords import PasswordService
 from .security.tokens import new_secret
 from .storage import db
 from .storage.models import Directory, User
 
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,150}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 
@@ -26,18 +25,6 @@ class AccountError(ValueError):
 def normalize_login(value: str) -> str:
     """Return the comparison key of a username or email (NFKC, case-folded)."""
     return unicodedata.normalize("NFKC", value).strip().casefold()
-
-
-def parse_phone(value: str) -> str:
-    """Return a phone number in E.164, or raise AccountError."""
-    try:
-        number = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException as exc:
-        raise AccountError("enter the phone number in international form, e.g. +31612345678") \
-            from exc
-    if not phonenumbers.is_valid_number(number):
-        raise AccountError("this is not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def check_password_policy(password: str) -> None:
@@ -65,12 +52,19 @@ def create_user(directory: Directory, *, username: str, password: str | None,
         check_password_policy(password)
     user = User(directory_id=directory.id, subject=new_secret(16), username=username,
                 username_key=key, email=email, email_key=email_key, email_verified=False,
-                phone=parse_phone(phone) if phone else None, phone_verified=False, name=name,
+                phone=_phone(phone) if phone else None, phone_verified=False, name=name,
                 password_hash=passwords.hash(password) if password is not None else None,
                 is_admin=is_admin, disabled=False, created_at=now, updated_at=now)
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _phone(value: str) -> str:
+    try:
+        return parse_phone(value)
+    except ContactError as exc:
+        raise AccountError(str(exc)) from exc
 
 
 def active_user(directory_id: int, user_id: int | None) -> User | None:

@@ -12,7 +12,6 @@ from idp.accounts import (
     create_user,
     find_user,
     normalize_login,
-    parse_phone,
 )
 from idp.directories import get_directory
 from idp.storage import db
@@ -38,20 +37,6 @@ def add(directory_row, svc, username: str = "alice", **fields):
 ])
 def test_logins_compare_case_and_width_insensitively(typed, key):
     assert normalize_login(typed) == key
-
-
-@pytest.mark.parametrize(("typed", "e164"), [
-    ("+31612345678", "+31612345678"), ("+31 6 12 34 56 78", "+31612345678"),
-    ("+44 20 7946 0958", "+442079460958"), ("+1 (202) 555-0173", "+12025550173"),
-])
-def test_phone_numbers_of_any_country_are_stored_in_e164(typed, e164):
-    assert parse_phone(typed) == e164
-
-
-@pytest.mark.parametrize("typed", ["0612345678", "not a number", "", "+999 123", "+31 6 12"])
-def test_a_phone_number_that_is_not_international_or_valid_is_refused(typed):
-    with pytest.raises(AccountError):
-        parse_phone(typed)
 
 
 @pytest.mark.parametrize("password", ["", "x" * (MIN_PASSWORD_LENGTH - 1),
