@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask_babel import Babel, get_locale
@@ -11,9 +12,11 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .methods import build_registry
+from .delivery import build_delivery
+from .methods import RememberedDeviceMethod, build_registry
 from .methods.password import PasswordMethod
 from .oidc.server import create_server
+from .one_time_codes import CodeService, policy_from
 from .ratelimit import limiter
 from .security.passwords import Argon2Parameters, PasswordService
 from .security.sealing import Sealer
@@ -97,11 +100,16 @@ def _build_services(settings: dict[str, Any]) -> Services:
         wait_seconds=settings["IDP_PASSWORD_HASH_WAIT_SECONDS"])
     password_method = PasswordMethod(passwords)
     server, protector = create_server(settings)
+    delivery = build_delivery(settings)
+    codes = CodeService(delivery, policy_from(settings))
+    device = RememberedDeviceMethod(settings["IDP_SECRET_KEY"],
+                                    settings["IDP_DEVICE_TTL_DAYS"] * 86400)
+    host = urlsplit(settings["IDP_BASE_URL"]).hostname or "localhost"
     return Services(settings=settings, sealer=Sealer(settings["IDP_SECRET_KEY"]),
                     passwords=passwords, password_method=password_method,
-                    methods=build_registry(password_method),
+                    methods=build_registry(password_method, codes, host, device),
                     cookies=CookiePolicy(secure=settings["IDP_BASE_URL"].startswith("https://")),
-                    server=server, protector=protector)
+                    delivery=delivery, server=server, protector=protector)
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:

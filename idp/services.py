@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app
 
+from .delivery import Delivery
 from .methods import SignInMethod
 from .methods.password import PasswordMethod
 from .security.passwords import PasswordService
@@ -24,6 +25,7 @@ class Services:
     password_method: PasswordMethod
     methods: dict[str, SignInMethod]
     cookies: CookiePolicy
+    delivery: Delivery | None = None
     server: Any = None
     protector: Any = None
 

@@ -28,6 +28,11 @@ class CookiePolicy:
         prefix = "__Host-" if self.secure else ""
         return f"{prefix}idp-{directory.slug}"
 
+    def device_name(self, directory: Directory) -> str:
+        """Return the directory's remembered-device cookie name."""
+        prefix = "__Host-" if self.secure else ""
+        return f"{prefix}idp-device-{directory.slug}"
+
 
 def load_session(directory: Directory, token: str | None, now: float) -> BrowserSession | None:
     """Return the live session of this directory that the cookie token names."""

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 
 import psycopg
 import pytest
 
+import idp.clock
 from tests.support.live import build_live, new_directory
+from tests.support.mailbox import Mailbox
+from tests.support.sms_gateway import SmsGateway
 
 POSTGRES = os.environ.get("IDP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("IDP_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
@@ -51,11 +55,74 @@ def backend(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def live(backend, database_url_factory):
-    """A provider serving over HTTP on loopback, on the current backend."""
-    server = build_live(database_url_factory(backend))
+def sms_gateway():
+    """A real HTTP SMS gateway on loopback that records what the provider posts."""
+    with SmsGateway() as gateway:
+        yield gateway
+
+
+@pytest.fixture(scope="session")
+def mailbox():
+    """A real SMTP server on loopback that keeps what the provider sends."""
+    with Mailbox() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def live(backend, database_url_factory, sms_gateway, mailbox):
+    """A provider serving over HTTP on loopback, on the current backend.
+
+    It texts through the loopback gateway and mails through the loopback SMTP server.
+    """
+    server = build_live(database_url_factory(backend), **delivery_settings(sms_gateway, mailbox))
     yield server
     server.stop()
+
+
+def delivery_settings(gateway: SmsGateway, mail: Mailbox) -> dict[str, object]:
+    """Return the settings that send SMS to `gateway` and email to `mail`."""
+    return {"IDP_SMS_GATEWAY_URL": gateway.url, "IDP_SMTP_HOST": mail.host,
+            "IDP_SMTP_PORT": mail.port, "IDP_SMTP_SECURITY": "none"}
+
+
+@pytest.fixture
+def gateway(sms_gateway):
+    """The shared SMS gateway, answering normally again after the test."""
+    yield sms_gateway
+    sms_gateway.clear()
+
+
+@pytest.fixture
+def mail(mailbox):
+    """The shared SMTP server, accepting mail again after the test."""
+    yield mailbox
+    mailbox.clear()
+
+
+class _ShiftedTime:
+    """Stands in for the `time` module in idp.clock: real time plus an offset."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+
+@pytest.fixture
+def provider_clock(monkeypatch):
+    """Return a function that moves the provider's clock forward by some seconds.
+
+    Used instead of sleeping where a test needs a later auth_time, the next TOTP window
+    or the end of a wait; the provider and the test users' apps share this clock.
+    """
+    shifted = _ShiftedTime()
+    monkeypatch.setattr(idp.clock, "time", shifted)
+
+    def advance(seconds: float) -> None:
+        shifted.offset += seconds
+
+    return advance
 
 
 @pytest.fixture

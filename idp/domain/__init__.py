@@ -1,4 +1,4 @@
-"""Pure rules of the identity provider: settings, points ledger, acr, step-up and prompts.
+"""Pure rules of the identity provider: settings, points, acr, step-up, prompts, codes.
 
 Nothing here does I/O or reads the clock; see README.md.
 """
@@ -12,6 +12,16 @@ from idp.domain.acr import (
     latest_auth_time,
     parse_acr_request,
     resolve_acr,
+)
+from idp.domain.codes import (
+    CodePolicy,
+    RecentSends,
+    SendRefusal,
+    SentCode,
+    carried_failures,
+    code_problem,
+    refuse_send,
+    resend_wait,
 )
 from idp.domain.errors import (
     DomainError,
@@ -48,6 +58,14 @@ __all__ = [
     "METHODS",
     "METHOD_INFO",
     "AcrRequest",
+    "CodePolicy",
+    "RecentSends",
+    "SendRefusal",
+    "SentCode",
+    "carried_failures",
+    "code_problem",
+    "refuse_send",
+    "resend_wait",
     "Completion",
     "DomainError",
     "InvalidAcrRequest",

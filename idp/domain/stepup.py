@@ -40,7 +40,10 @@ def plan_step_up(
 
     The remembered device is never offered; it is completed by the browser, not chosen.
     Enrol options are the methods of which enrolling one more reaches the minimum
-    together with every enrolled option.
+    together with every enrolled option. They are offered only to a user who cannot
+    reach the minimum with what they have, and only once they have completed all of
+    it: nobody is locked out, and a stolen password alone never enrols a method for a
+    user who has more.
     """
     done = _names(completed)
     level = settings.level_of(done)
@@ -55,12 +58,13 @@ def plan_step_up(
         if settings.level_of(done | candidates | {method}) >= minimum
     ]
     reachable = enough_enrolled or bool(enrol_options)
+    may_enrol = not enough_enrolled and not candidates
     return StepUpPlan(
         level=level,
         minimum=minimum,
         missing=minimum - level,
         options=_by_strength(settings, candidates) if reachable else (),
-        enrol_options=_by_strength(settings, enrol_options),
+        enrol_options=_by_strength(settings, enrol_options) if may_enrol else (),
         satisfied=False,
         reachable=reachable,
     )

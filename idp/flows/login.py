@@ -41,9 +41,7 @@ def enrolled_methods(user: User, methods: dict[str, SignInMethod]) -> frozenset[
 
 def enrollable_methods(enrolled: frozenset[str],
                        methods: dict[str, SignInMethod]) -> frozenset[str]:
-    """Return what may be enrolled during login: only while a password is all the user has."""
-    if enrolled - {"password"}:
-        return frozenset()
+    """Return what could be enrolled during login; the step-up plan says whether it may."""
     return frozenset(name for name, method in methods.items()
                      if method.enrollable and name not in enrolled)
 

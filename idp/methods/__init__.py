@@ -6,20 +6,35 @@ line here.
 
 from __future__ import annotations
 
-from .base import MethodContext, MethodFailed, SignInMethod, Verified
+from .base import (
+    MethodContext,
+    MethodFailed,
+    MethodThrottled,
+    MethodUnavailable,
+    SignInMethod,
+    Verified,
+)
+from .device import RememberedDeviceMethod
+from .email_code import EmailCode
 from .password import PasswordMethod
 from .recovery import RecoveryCodes
+from .sms import SmsCode
 from .totp import TotpMethod
 
 
-def build_registry(password: PasswordMethod) -> dict[str, SignInMethod]:
-    """Return the methods by name, in the order the step-up page lists them."""
+def build_registry(password: PasswordMethod, codes, host: str,
+                   device: RememberedDeviceMethod) -> dict[str, SignInMethod]:
+    """Return the methods by name; `codes` sends SMS and email codes, `host` is the origin's."""
     return {
         "password": password,
         "totp": TotpMethod(),
+        "sms": SmsCode(codes, host),
+        "email": EmailCode(codes, host),
         "recovery": RecoveryCodes(),
+        "device": device,
     }
 
 
-__all__ = ["MethodContext", "MethodFailed", "SignInMethod", "Verified", "build_registry",
-           "PasswordMethod", "RecoveryCodes", "TotpMethod"]
+__all__ = ["EmailCode", "MethodContext", "MethodFailed", "MethodThrottled", "MethodUnavailable",
+           "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod", "SmsCode",
+           "TotpMethod", "Verified", "build_registry"]

@@ -17,17 +17,40 @@ from ..storage.models import Directory, User
 
 
 class MethodFailed(Exception):
-    """The response was wrong; the message is shown to the person."""
+    """The response was wrong; the message is shown to the person and counts as a failure."""
+
+    status = 400
+    counts_as_failure = True
+
+
+class MethodThrottled(MethodFailed):
+    """The method refuses for now (a code was sent moments ago, an hourly limit is reached)."""
+
+    status = 429
+    counts_as_failure = False
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class MethodUnavailable(MethodFailed):
+    """The method cannot be used right now (its delivery channel is down); nothing is lost."""
+
+    status = 503
+    counts_as_failure = False
 
 
 @dataclass
 class MethodContext:
-    """What a method may use: the directory, the user, the time and the sealer."""
+    """What a method may use: the directory, the user, the time, the sealer, the browser."""
 
     directory: Directory
     user: User
     now: float
     sealer: Sealer
+    session_id: int | None = None
+    ip: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -54,9 +77,20 @@ class SignInMethod:
         """Return the text of the button that picks this method on the step-up page."""
         return f"Continue with {self.title.lower()}"
 
+    #: Whether the method sends or creates a challenge when asked (a POST), before `verify`.
+    challenges: ClassVar[bool] = False
+
     def begin(self, ctx: MethodContext) -> dict[str, Any]:
-        """Prepare a challenge; return what the template shows."""
+        """Return what the method's page shows now (no side effects: this answers a GET)."""
         return {}
+
+    def challenge(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
+        """Send or create a challenge; return the confirmation shown to the person."""
+        raise NotImplementedError
+
+    def challenge_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
+        """Send the first challenge of an enrolment; return the confirmation shown."""
+        raise NotImplementedError
 
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         """Check the response or raise MethodFailed."""

@@ -257,3 +257,47 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class OneTimeCode(db.Model):
+    """A code sent by SMS or email, stored by keyed hash, bound to the session that asked."""
+
+    __tablename__ = "one_time_code"
+    __table_args__ = (
+        Index("ix_one_time_code_session_channel", "session_id", "channel"),
+        Index("ix_one_time_code_user_channel_sent", "user_id", "channel", "sent_at"),
+        Index("ix_one_time_code_destination_sent", "destination", "sent_at"),
+        Index("ix_one_time_code_ip_sent", "ip", "sent_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("browser_session.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(10))
+    purpose: Mapped[str] = mapped_column(String(10))
+    destination: Mapped[str] = mapped_column(String(254))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sent_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RememberedDevice(db.Model):
+    """A browser a user chose to remember; its cookie holds a token stored here by hash."""
+
+    __tablename__ = "remembered_device"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    last_used_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)

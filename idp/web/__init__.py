@@ -16,8 +16,10 @@ from ..storage import db
 from . import authorize as authorize_views
 from . import interaction as interaction_views
 from . import logout as logout_views
+from . import method_steps
 from .api import api
 from .context import write_session_cookie
+from .outbox import register_outbox
 from .pages import pages
 from .responses import error_response
 
@@ -43,11 +45,15 @@ def _routes() -> None:
     rules = [
         ("/i/<uid>", "interaction", interaction_views.show, ["GET"]),
         ("/i/<uid>/login", "login", _limited(interaction_views.login), ["POST"]),
-        ("/i/<uid>/method/<name>", "method", interaction_views.method_page, ["GET"]),
-        ("/i/<uid>/method/<name>", "method_verify", _limited(interaction_views.method_verify),
+        ("/i/<uid>/method/<name>", "method", method_steps.method_page, ["GET"]),
+        ("/i/<uid>/method/<name>", "method_verify", _limited(method_steps.method_verify),
          ["POST"]),
-        ("/i/<uid>/enrol/<name>", "enrol", interaction_views.enrol_page, ["GET"]),
-        ("/i/<uid>/enrol/<name>", "enrol_finish", _limited(interaction_views.enrol_finish),
+        ("/i/<uid>/method/<name>/send", "method_send", _limited(method_steps.method_send),
+         ["POST"]),
+        ("/i/<uid>/enrol/<name>", "enrol", method_steps.enrol_page, ["GET"]),
+        ("/i/<uid>/enrol/<name>", "enrol_finish", _limited(method_steps.enrol_finish),
+         ["POST"]),
+        ("/i/<uid>/enrol/<name>/send", "enrol_send", _limited(method_steps.enrol_send),
          ["POST"]),
         ("/i/<uid>/consent", "consent", interaction_views.consent, ["POST"]),
         ("/i/<uid>/cancel", "cancel", interaction_views.cancel, ["POST"]),
@@ -120,6 +126,8 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     csrf.exempt(logout_views.logout)
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    with app.app_context():
+        register_outbox(app)
     app.register_error_handler(Exception, _handle)
     app.after_request(_headers)
 

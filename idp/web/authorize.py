@@ -33,6 +33,7 @@ from ..services import services
 from ..storage import db
 from ..storage.models import Interaction
 from .context import client_ip, current_session, ensure_session
+from .remember import remember_if_asked
 from .responses import error_response, redirect_error
 
 # Parameters kept with a pending request; anything else is ignored (OIDC Core 3.1.2.1).
@@ -104,6 +105,7 @@ def resolve(params: dict[str, str], interaction: Interaction | None) -> Response
         grant.request.login_result = LoginResult(session.id, decision.outcome, oidc.claims)
         response = svc.server.create_authorization_response(
             request=grant.request, grant_user=user, grant=grant)
+        remember_if_asked(interaction, user)
         audit.record(g.directory.id, "login", now(), user_id=user.id,
                      client_id=g.client.client_id, ip=client_ip(),
                      user_agent=request.user_agent.string, acr=decision.outcome.acr,

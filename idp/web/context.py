@@ -51,7 +51,7 @@ def set_session_token(token: str) -> None:
 
 
 def write_session_cookie(response: Response) -> Response:
-    """Set or clear the directory's session cookie as the request decided."""
+    """Set or clear the directory's session cookie (and set its device cookie) as decided."""
     directory = g.get("directory")
     if directory is None:
         return response
@@ -62,5 +62,9 @@ def write_session_cookie(response: Response) -> Response:
                                samesite="Lax")
     elif g.get("new_session_token"):
         response.set_cookie(name, g.new_session_token, max_age=services().ttl("SESSION"),
+                            path="/", secure=cookies.secure, httponly=True, samesite="Lax")
+    if g.get("device_cookie"):
+        response.set_cookie(cookies.device_name(directory), g.device_cookie,
+                            max_age=services().settings["IDP_DEVICE_TTL_DAYS"] * 86400,
                             path="/", secure=cookies.secure, httponly=True, samesite="Lax")
     return response

@@ -74,7 +74,8 @@ class Agent:
         """Fill fields (by name or label) and press the button whose text starts `button`."""
         form, pressed = page.form_with_button(button)
         data = {tag["name"]: tag.get("value", "") for tag in form.find_all("input")
-                if tag.get("name") and tag.get("type") != "submit"}
+                if tag.get("name") and tag.get("type") != "submit"
+                and (tag.get("type") not in ("checkbox", "radio") or tag.has_attr("checked"))}
         for label, value in (by_label or {}).items():
             data[page.field_name(label)] = value
         data.update(fields or {})

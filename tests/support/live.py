@@ -29,7 +29,14 @@ TEST_SETTINGS = {
     "IDP_ARGON2_TIME_COST": 1,
     "IDP_LOGIN_RATE_LIMIT": "1000 per minute",
     "IDP_ACCOUNT_FAILURE_LIMIT": "1000 per minute",
+    # Every test browser is 127.0.0.1: the per-IP code limit is tested on its own server.
+    "IDP_OTP_PER_IP_PER_HOUR": 1_000_000,
 }
+
+
+def new_mobile() -> str:
+    """Return a fresh, valid Dutch mobile number, so tests never share a destination."""
+    return f"+3161{secrets.randbelow(10 ** 7):07d}"
 
 
 def free_port() -> int:
@@ -85,6 +92,8 @@ class TestUser:
     password: str
     subject: str
     totp_secret: str | None = None
+    phone: str | None = None
+    email: str | None = None
 
     def totp(self, at: float | None = None) -> str:
         """Return the current code of the user's authenticator app."""
@@ -105,15 +114,19 @@ class TestDirectory:
         return f"{self.live.url}/d/{self.slug}"
 
     def add_user(self, username: str | None = None, *, password: str = PASSWORD,
-                 totp: bool = False, email: str | None = None) -> TestUser:
-        """Create a user, optionally with a confirmed authenticator app."""
+                 totp: bool = False, email: str | None = None, phone: str | None = None,
+                 phone_verified: bool = True, email_verified: bool = False) -> TestUser:
+        """Create a user, optionally with a confirmed authenticator app and a proven phone."""
         username = username or f"user{secrets.token_hex(4)}"
         with self.live.app.app_context():
             svc = services()
             directory = _get(self.slug)
             user = create_user(directory, username=username, password=password,
                                passwords=svc.passwords, now=now(),
-                               email=email or f"{username}@example.org", name=username.title())
+                               email=email or f"{username}@example.org", name=username.title(),
+                               phone=phone)
+            user.phone_verified = bool(phone) and phone_verified
+            user.email_verified = email_verified
             secret = None
             if totp:
                 secret = pyotp.random_base32(32)
@@ -122,7 +135,8 @@ class TestDirectory:
                                           counter=0, data={}, created_at=now(),
                                           confirmed_at=now()))
             db.session.commit()
-            return TestUser(username, password, user.subject, secret)
+            return TestUser(username, password, user.subject, secret, phone=user.phone,
+                            email=user.email)
 
     def add_client(self, client_id: str | None = None, *, public: bool = False,
                    min_acr: int | None = None, first_party: bool = True,

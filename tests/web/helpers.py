@@ -85,3 +85,17 @@ def session_cookie(agent: Agent, directory: TestDirectory) -> str | None:
 def new_rp(directory: TestDirectory, client: TestClient) -> StrictRP:
     """A relying party driving a fresh browser."""
     return StrictRP(directory, client, Agent(directory.live.url))
+
+
+def step_up_page(rp: StrictRP, user: TestUser, **params: str | None) -> Page:
+    """Log in with the password and return the "Choose how to verify" page."""
+    page = Page(password_step(rp, user, **params))
+    assert page.title == "Choose how to verify", page.text[:300]
+    return page
+
+
+def enter_code(rp: StrictRP, page: Page, code: str, *, remember: bool = False,
+               button: str = "Verify") -> requests.Response:
+    """Type a one-time code (ticking "Remember this device" if asked) and press Verify."""
+    fields = {page.field_name("Remember this device"): "yes"} if remember else None
+    return rp.agent.submit(page, button, by_label={"Code": code}, fields=fields)

@@ -132,7 +132,7 @@ def at_step_up(rp, shared_user):
 
 
 @pytest.mark.parametrize("path", ["method/nope", "method/password", "method/device",
-                                  "method/sms", "method/..", "enrol/nope", "enrol/recovery",
+                                  "method/fax", "method/..", "enrol/nope", "enrol/recovery",
                                   "enrol/password", "method/" + "m" * 3000])
 def test_a_method_that_does_not_exist_is_a_404(at_step_up, path):
     rp, page = at_step_up

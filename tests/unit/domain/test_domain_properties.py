@@ -148,6 +148,10 @@ def test_step_up_options_are_enabled_enrolled_and_not_yet_completed(
     assert plan.missing == max(0, minimum - plan.level)
     if not plan.reachable:
         assert plan.options == plan.enrol_options == ()
+    if plan.enrol_options:
+        # Enrolment only when everything enrolled is done and still falls short.
+        assert plan.options == ()
+        assert settings.level_of(done | enrolled) < minimum
 
 
 @given(level_settings, method_sets, st.integers(1, 60), method_sets, method_sets)
@@ -161,9 +165,11 @@ def test_completing_the_options_of_a_reachable_plan_satisfies_it(
     if settings.level_of(after) >= minimum:
         assert plan_step_up(settings, after, minimum, enrolled | done, enrollable).satisfied
     else:
-        # Not enough enrolled: completing the options plus any one enrolment suffices.
-        assert plan.enrol_options
-        for method in plan.enrol_options:
+        # Not enough enrolled: once the options are completed, enrolment is offered,
+        # and any one of the offered enrolments suffices.
+        then = plan_step_up(settings, after, minimum, enrolled | done, enrollable)
+        assert then.enrol_options and not then.options
+        for method in then.enrol_options:
             assert plan_step_up(settings, after | {method}, minimum, [], []).satisfied
 
 

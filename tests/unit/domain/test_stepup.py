@@ -105,15 +105,29 @@ def test_only_methods_that_reach_the_minimum_are_offered_for_enrolment(settings)
 def test_enrolled_options_and_one_enrolment_together_reach_the_minimum(settings):
     plan = plan_step_up(settings, ["password"], 60, ["password", "sms"], ["totp", "passkey"])
     assert plan.options == ("sms",)
-    assert plan.enrol_options == ("passkey",)
+    assert plan.enrol_options == ()
     assert plan.reachable is True
+
+
+def test_enrolment_is_offered_once_everything_enrolled_is_completed(settings):
+    plan = plan_step_up(settings, ["password", "sms"], 60, ["password", "sms"], ["totp", "passkey"])
+    assert plan.options == ()
+    assert plan.enrol_options == ("passkey",)
+    assert (plan.reachable, plan.missing) == (True, 30)
+
+
+def test_a_user_who_can_reach_the_minimum_is_not_offered_enrolment(settings):
+    plan = plan_step_up(settings, ["password"], 30, ["password", "sms"], ["totp", "passkey"])
+    assert plan.options == ("sms",)
+    assert plan.enrol_options == ()
 
 
 def test_enrolled_or_completed_methods_are_not_offered_for_enrolment(settings):
     plan = plan_step_up(
-        settings, ["password", "email"], 40, ["password", "email", "sms"], ["email", "sms", "totp"]
+        settings, ["password", "email", "sms"], 50, ["password", "email", "sms"],
+        ["email", "sms", "totp"]
     )
-    assert plan.options == ("sms",)
+    assert plan.options == ()
     assert plan.enrol_options == ("totp",)
 
 

@@ -1,0 +1,157 @@
+"""What SMS and email codes share: send on request, check once, prove a destination at enrolment.
+
+A subclass names its channel, where a user's verified destination is, how a typed
+destination is checked and masked, how the message reads, and what proving a new
+destination changes on the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from ..contact import ContactError
+from ..delivery import DeliveryFailed, Message
+from ..one_time_codes import CodeRefused, CodeService
+from ..storage.models import OneTimeCode, User
+from .base import (
+    MethodContext,
+    MethodFailed,
+    MethodThrottled,
+    MethodUnavailable,
+    SignInMethod,
+    Verified,
+)
+from .totp import clean_code
+
+SEND_REFUSALS = {
+    "destination_limit": "Too many codes were sent to {destination} in the last hour. "
+                         "Choose another way to verify, or try again later.",
+    "user_limit": "Too many codes were sent for your account in the last hour. "
+                  "Choose another way to verify, or try again later.",
+    "ip_limit": "Too many codes were asked for from your network in the last hour. "
+                "Choose another way to verify, or try again later.",
+}
+CHECK_REFUSALS = {
+    "no_code": "No code was sent to you in this browser. Ask for a code first.",
+    "locked": "Too many wrong codes. Choose another way to verify, or try again in an hour.",
+    "used": "This code was already used. Ask for a new code.",
+    "expired": "This code has expired. Ask for a new code.",
+}
+
+
+class DeliveredCode(SignInMethod):
+    """A six-digit code sent to the user's verified phone or email."""
+
+    channel: ClassVar[str]
+    amr: ClassVar[tuple[str, ...]]
+    undeliverable: ClassVar[str]  # shown when the channel did not take the message
+    challenges = True
+
+    def __init__(self, codes: CodeService, host: str):
+        self.codes = codes
+        self.host = host
+
+    # What a channel says about its destinations.
+
+    def destination(self, user: User) -> str | None:
+        """Return the user's verified destination on this channel."""
+        raise NotImplementedError
+
+    def parse_destination(self, user: User, value: str) -> str:
+        """Return a destination typed at enrolment, checked, or raise ContactError."""
+        raise NotImplementedError
+
+    def mask(self, destination: str) -> str:
+        """Return the destination as shown on pages."""
+        raise NotImplementedError
+
+    def compose(self, ctx: MethodContext, destination: str, code: str) -> Message:
+        """Return the message carrying `code`."""
+        raise NotImplementedError
+
+    def prove(self, ctx: MethodContext, destination: str) -> None:
+        """Record on the user that `destination` is theirs and verified."""
+        raise NotImplementedError
+
+    def enrolment_default(self, user: User) -> str:
+        """Return the destination to offer at enrolment (known but not yet proven)."""
+        return ""
+
+    # The method interface.
+
+    def is_enrolled(self, user: User) -> bool:
+        return self.codes.can_send(self.channel) and self.destination(user) is not None
+
+    @property
+    def enrollable(self) -> bool:
+        return self.codes.can_send(self.channel)
+
+    def _state(self, ctx: MethodContext, purpose: str) -> dict[str, Any]:
+        pending = self.codes.latest(ctx, self.channel, purpose)
+        live = pending is not None and pending.used_at is None and pending.expires_at > ctx.now
+        return {"sent_to": self.mask(pending.destination) if live and pending else None,
+                "resend_in": int(self.codes.wait(ctx, self.channel) + 0.999)}
+
+    def begin(self, ctx: MethodContext) -> dict[str, Any]:
+        destination = self.destination(ctx.user)
+        return {"destination": self.mask(destination) if destination else "",
+                **self._state(ctx, "login")}
+
+    def challenge(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
+        destination = self.destination(ctx.user)
+        if destination is None:
+            raise MethodFailed("There is nowhere to send a code for this account.")
+        return self._send(ctx, "login", destination)
+
+    def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
+        self._check(ctx, "login", form)
+        return Verified(amr=self.amr)
+
+    def start_enrolment(self, ctx: MethodContext) -> dict[str, Any]:
+        return {"default": self.enrolment_default(ctx.user), **self._state(ctx, "enrol")}
+
+    def challenge_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
+        try:
+            destination = self.parse_destination(ctx.user, form.get("destination", ""))
+        except ContactError as exc:
+            raise MethodFailed(str(exc)) from exc
+        return self._send(ctx, "enrol", destination)
+
+    def finish_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
+        row = self._check(ctx, "enrol", form)
+        try:
+            self.prove(ctx, row.destination)
+        except ContactError as exc:
+            raise MethodFailed(str(exc)) from exc
+        return Verified(amr=self.amr)
+
+    # Shared steps.
+
+    def _send(self, ctx: MethodContext, purpose: str, destination: str) -> str:
+        try:
+            self.codes.send(ctx, self.channel, purpose, destination,
+                            lambda code: self.compose(ctx, destination, code))
+        except CodeRefused as exc:
+            if exc.reason == "too_soon":
+                raise MethodThrottled(
+                    f"A code was sent moments ago. You can ask for a new one in "
+                    f"{int(exc.retry_after + 0.999)} seconds.", exc.retry_after) from exc
+            raise MethodThrottled(SEND_REFUSALS[exc.reason].format(
+                destination=self.mask(destination)), exc.retry_after) from exc
+        except DeliveryFailed as exc:
+            raise MethodUnavailable(self.undeliverable) from exc
+        return f"We sent a code to {self.mask(destination)}."
+
+    def _check(self, ctx: MethodContext, purpose: str, form: Mapping[str, str]) -> OneTimeCode:
+        code = clean_code(form.get("code", ""))
+        try:
+            return self.codes.check(ctx, self.channel, purpose, code)
+        except CodeRefused as exc:
+            if exc.reason == "wrong":
+                if exc.tries_left:
+                    raise MethodFailed(f"This code is not right. {exc.tries_left} "
+                                       f"{'try' if exc.tries_left == 1 else 'tries'} left.") \
+                        from exc
+                raise MethodFailed(CHECK_REFUSALS["locked"]) from exc
+            raise MethodFailed(CHECK_REFUSALS[exc.reason]) from exc

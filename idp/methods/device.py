@@ -1,0 +1,87 @@
+"""Remembered device: a browser the user chose to remember after a full login (no amr).
+
+The browser keeps a long-lived, signed, HttpOnly cookie holding a random token; the
+server keeps the token's hash in a device record the user or an admin can revoke.
+The device's points never count alone (``LevelSettings.level_of``), and it is never
+offered on the step-up page: the browser completes it, the person does not choose it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from ua_parser import parse as parse_user_agent
+
+from ..security.tokens import hash_secret, new_secret
+from ..storage import db
+from ..storage.models import RememberedDevice, User
+from .base import MethodContext, MethodFailed, SignInMethod, Verified
+
+
+def device_name(user_agent: str | None) -> str:
+    """Return a name people recognise, such as "Firefox on Linux"."""
+    parsed = parse_user_agent((user_agent or "")[:512])
+    browser = parsed.user_agent.family if parsed.user_agent else None
+    system = parsed.os.family if parsed.os else None
+    if browser and system:
+        return f"{browser} on {system}"[:100]
+    return (browser or system or "Unknown browser")[:100]
+
+
+class RememberedDeviceMethod(SignInMethod):
+    """This browser, remembered: its cookie is the response to verify."""
+
+    name = "device"
+    title = "Remembered device"
+    template = ""
+
+    def __init__(self, secret_key: str, lifetime: float):
+        self._signer = URLSafeSerializer(secret_key, salt="idp/remembered-device")
+        self.lifetime = lifetime
+
+    def _live(self, user: User, now: float | None = None):
+        query = select(RememberedDevice).where(RememberedDevice.user_id == user.id,
+                                               RememberedDevice.revoked_at.is_(None))
+        if now is not None:
+            query = query.where(RememberedDevice.expires_at > now)
+        return query
+
+    def is_enrolled(self, user: User) -> bool:
+        return db.session.scalars(self._live(user)).first() is not None
+
+    def devices(self, user: User, now: float) -> list[RememberedDevice]:
+        """Return the user's remembered devices that still count, most recently used first."""
+        return list(db.session.scalars(
+            self._live(user, now).order_by(RememberedDevice.last_used_at.desc())))
+
+    def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
+        """Accept the device cookie of this user's live device record."""
+        try:
+            token = self._signer.loads(form.get("device") or "")
+        except BadSignature as exc:
+            raise MethodFailed("This device is not remembered.") from exc
+        row = db.session.scalars(self._live(ctx.user, ctx.now).where(
+            RememberedDevice.token_hash == hash_secret(str(token)))).first()
+        if row is None:
+            raise MethodFailed("This device is not remembered.")
+        row.last_used_at = ctx.now
+        return Verified(amr=())
+
+    def remember(self, ctx: MethodContext, user_agent: str | None) -> str:
+        """Create a device record for this browser; return the cookie value to set."""
+        token = new_secret(32)
+        db.session.add(RememberedDevice(
+            directory_id=ctx.directory.id, user_id=ctx.user.id, token_hash=hash_secret(token),
+            name=device_name(user_agent), ip=ctx.ip, created_at=ctx.now, last_used_at=ctx.now,
+            expires_at=ctx.now + self.lifetime))
+        return self._signer.dumps(token)
+
+    def revoke(self, user: User, device_id: int, now: float) -> bool:
+        """Stop a device of the user from counting; return whether there was one."""
+        row = db.session.get(RememberedDevice, device_id)
+        if row is None or row.user_id != user.id or row.revoked_at is not None:
+            return False
+        row.revoked_at = now
+        return True

@@ -1,0 +1,193 @@
+"""The pages of one sign-in method during a login: ask for a challenge, answer it, enrol.
+
+Every view opens the method only if the login offers it now (or its enrolment),
+calls one method function, and answers with the page or a redirect back to the
+interaction, where the login policy decides again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from flask import Response, abort, flash, g, redirect, request
+
+from .. import audit
+from ..clock import now
+from ..directories import level_settings
+from ..flows.login import enrolled_methods
+from ..methods import MethodContext, MethodFailed, MethodThrottled, SignInMethod, Verified
+from ..services import services
+from ..storage import db
+from ..storage.models import Interaction, User
+from .context import client_ip
+from .forms import ButtonForm, CodeForm
+from .interaction import (
+    load_interaction,
+    offered,
+    page,
+    record_method,
+    signed_in,
+    url_of,
+)
+from .remember import offer_remember
+
+FIELDS = ("code", "destination")
+MAX_FIELD = 512
+
+
+@dataclass
+class MethodStep:
+    """A sign-in method the login offers now, with the user and context to run it."""
+
+    row: Interaction
+    method: SignInMethod
+    user: User
+    ctx: MethodContext
+
+
+def _method(name: str, *, enrol: bool) -> SignInMethod:
+    method = services().methods.get(name)
+    if method is None or name in ("password", "device") or (enrol and not method.enrollable):
+        abort(404)
+    return method
+
+
+def open_step(uid: str, name: str, *, enrol: bool) -> MethodStep | None:
+    """Return the method step if the login offers this method (or its enrolment) now."""
+    row = load_interaction(uid)
+    method = _method(name, enrol=enrol)
+    user, ctx = signed_in()
+    if not offered(row, name, enrol=enrol):
+        return None
+    return MethodStep(row, method, user, ctx)
+
+
+def _fields() -> Mapping[str, str]:
+    """Return the posted fields a method may read, each bounded in length."""
+    return {name: (request.form.get(name) or "")[:MAX_FIELD] for name in FIELDS}
+
+
+def _show(step: MethodStep, *, enrol: bool, status: int = 200, error: str | None = None):
+    """Render the method's page (or its enrolment page) with what it shows now."""
+    method = step.method
+    data = method.start_enrolment(step.ctx) if enrol else method.begin(step.ctx)
+    template = method.enrol_template if enrol else method.template
+    result = page(template or "", step.row, status=status, method=method, form=CodeForm(),
+                  button=ButtonForm(), error=error, offer_remember=offer_remember(step.user),
+                  **data)
+    if enrol:
+        db.session.commit()  # an enrolment may prepare a secret on first view
+    return result
+
+
+def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
+    """Show the page with the reason; a wrong answer counts against the account."""
+    db.session.rollback()
+    if exc.counts_as_failure:
+        g.verification_failed = True
+        audit.record(g.directory.id, "method.failed", now(), user_id=step.user.id,
+                     ip=client_ip(), method=step.method.name)
+        db.session.commit()
+    body, status = _show(step, enrol=enrol, status=exc.status, error=str(exc))
+    response = Response(body, status=status, mimetype="text/html")
+    if isinstance(exc, MethodThrottled):
+        response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
+    return response
+
+
+def _answer(step: MethodStep, check: Callable[[MethodContext, Mapping[str, str]], Verified],
+            *, enrol: bool) -> Verified | Response:
+    """Check the submitted response; return what it proved, or the page with the reason."""
+    try:
+        if not CodeForm().validate_on_submit():
+            raise MethodFailed("Enter the code.")
+        return check(step.ctx, _fields())
+    except MethodFailed as exc:
+        return _refused(step, exc, enrol=enrol)
+
+
+def _remember_choice(row: Interaction) -> None:
+    if request.form.get("remember") and offer_remember(signed_in()[0]):
+        row.state = {**row.state, "remember_device": True}
+
+
+def method_page(uid: str, name: str):
+    """Show the form of one sign-in method."""
+    step = open_step(uid, name, enrol=False)
+    if step is None:
+        return redirect(url_of(uid))
+    return _show(step, enrol=False)
+
+
+def method_send(uid: str, name: str):
+    """Send (or send again) the method's challenge, such as a code by SMS or email."""
+    step = open_step(uid, name, enrol=False)
+    if step is None or not step.method.challenges:
+        return redirect(url_of(uid))
+    try:
+        notice = step.method.challenge(step.ctx, _fields())
+    except MethodFailed as exc:
+        return _refused(step, exc, enrol=False)
+    audit.record(g.directory.id, "challenge.sent", now(), user_id=step.user.id, ip=client_ip(),
+                 method=name)
+    db.session.commit()
+    flash(notice)
+    return redirect(url_of(uid, "pages.method", name=name))
+
+
+def method_verify(uid: str, name: str):
+    """Check the response of one sign-in method."""
+    step = open_step(uid, name, enrol=False)
+    if step is None:
+        return redirect(url_of(uid))
+    verified = _answer(step, step.method.verify, enrol=False)
+    if isinstance(verified, Response):
+        return verified
+    _remember_choice(step.row)
+    record_method(step.user, name, verified)
+    return redirect(url_of(uid))
+
+
+def enrol_page(uid: str, name: str):
+    """Show how to set up a method during login."""
+    step = open_step(uid, name, enrol=True)
+    if step is None:
+        return redirect(url_of(uid))
+    return _show(step, enrol=True)
+
+
+def enrol_send(uid: str, name: str):
+    """Send the first challenge of an enrolment, such as a code to a new phone number."""
+    step = open_step(uid, name, enrol=True)
+    if step is None or not step.method.challenges:
+        return redirect(url_of(uid))
+    try:
+        notice = step.method.challenge_enrolment(step.ctx, _fields())
+    except MethodFailed as exc:
+        return _refused(step, exc, enrol=True)
+    audit.record(g.directory.id, "challenge.sent", now(), user_id=step.user.id, ip=client_ip(),
+                 method=name, purpose="enrol")
+    db.session.commit()
+    flash(notice)
+    return redirect(url_of(uid, "pages.enrol", name=name))
+
+
+def enrol_finish(uid: str, name: str):
+    """Confirm a method set up during login; it counts for this login at once."""
+    step = open_step(uid, name, enrol=True)
+    if step is None:
+        return redirect(url_of(uid))
+    verified = _answer(step, step.method.finish_enrolment, enrol=True)
+    if isinstance(verified, Response):
+        return verified
+    row, user = step.row, step.user
+    audit.record(g.directory.id, "method.enrolled", now(), user_id=user.id, ip=client_ip(),
+                 method=name)
+    recovery = services().methods.get("recovery")
+    if recovery is not None and level_settings(g.directory).points_of("recovery") > 0 \
+            and "recovery" not in enrolled_methods(user, {"recovery": recovery}):
+        row.state = {**row.state, "show_recovery": True}
+    _remember_choice(row)
+    record_method(user, name, verified)
+    return redirect(url_of(uid))
