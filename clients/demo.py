@@ -32,7 +32,8 @@ def prepare(app, portal_url: str) -> tuple[str, str, str]:
         db.session.commit()
         issuer = issuer_of(directory, svc.base_url)
         data = seed_demo(directory, svc, now(), portal_url=portal_url)
-        return issuer, data.portal_secret, describe(data, issuer)
+        outbox = f"{svc.base_url}/dev/outbox" if "outbox" in app.view_functions else None
+        return issuer, data.portal_secret, describe(data, issuer, outbox)
 
 
 def main() -> int:

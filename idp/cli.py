@@ -15,6 +15,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from flask import current_app
+
 from .accounts import AccountError, create_user
 from .clock import now
 from .directories import (
@@ -66,7 +68,10 @@ def cmd_init(args: argparse.Namespace) -> int:
             print("Created directory 'default'.")
         print(f"Database ready; issuer {issuer_of(directory, svc.base_url)}")
         if args.demo:
-            print(describe(seed_demo(directory, svc, now()), issuer_of(directory, svc.base_url)))
+            outbox = f"{svc.base_url}/dev/outbox" if "outbox" in current_app.view_functions \
+                else None
+            print(describe(seed_demo(directory, svc, now()), issuer_of(directory, svc.base_url),
+                           outbox))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Demo data for trying the provider: three users and the sample portal's client."""
+"""Demo data for trying the provider: four users and the sample portal's client."""
 
 from __future__ import annotations
 
@@ -21,8 +21,13 @@ DEMO_USERS = (
     # username, password, admin, with an authenticator app
     ("alice", "alice-demo-password", False, False),
     ("bob", "bob-demo-password", False, True),
+    ("carol", "carol-demo-password", False, False),
     ("admin", "admin-demo-password", True, True),
 )
+# Phone numbers: (number, proven). Alice confirms hers during login (she has only a
+# password); Carol's number and address are proven, so she can get codes by SMS or email.
+DEMO_PHONES = {"alice": ("+31612345678", False), "carol": ("+447911123456", True)}
+PROVEN_EMAIL = {"carol"}
 
 
 @dataclass
@@ -56,6 +61,9 @@ def seed_demo(directory: Directory, svc: Services, now: float,
         user = find_user(directory, username) or create_user(
             directory, username=username, password=password, passwords=svc.passwords, now=now,
             email=f"{username}@example.org", name=username.title(), is_admin=admin)
+        phone, proven = DEMO_PHONES.get(username, (None, False))
+        user.phone, user.phone_verified = phone, proven
+        user.email_verified = username in PROVEN_EMAIL
         data.users.append((username, password, _totp_secret(user, svc, now) if with_totp
                            else None))
         if with_totp:
@@ -73,12 +81,15 @@ def seed_demo(directory: Directory, svc: Services, now: float,
     return data
 
 
-def describe(data: DemoData, issuer: str) -> str:
+def describe(data: DemoData, issuer: str, outbox: str | None = None) -> str:
     """Return the demo credentials as text for the terminal."""
     lines = [f"Issuer: {issuer}", f"Portal client: {data.portal_client_id} "
              f"(secret: {data.portal_secret})", "Demo users:"]
     for username, password, totp in data.users:
         line = f"  {username} / {password}"
+        if username in DEMO_PHONES:
+            phone, proven = DEMO_PHONES[username]
+            line += f"  (phone {phone}{'' if proven else ', to confirm at first login'})"
         if totp:
             line += (f"  (authenticator app key {totp}; current code: python -c "
                      f"\"import pyotp; print(pyotp.TOTP('{totp}', digits={DIGITS}, "
@@ -86,6 +97,8 @@ def describe(data: DemoData, issuer: str) -> str:
         lines.append(line)
         if username in data.recovery_codes:
             lines.append(f"      recovery codes: {' '.join(data.recovery_codes[username])}")
+    if outbox:
+        lines.append(f"SMS and email codes are not sent in development: read them at {outbox}")
     return "\n".join(lines)
 
 

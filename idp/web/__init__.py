@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, g, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -134,7 +134,8 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     @app.get("/")
     def home():
         """Say what this is."""
-        return render_template("home.html")
+        outbox = url_for("outbox") if "outbox" in app.view_functions else None
+        return render_template("home.html", outbox_url=outbox)
 
     @app.teardown_request
     def _forget(_exc):

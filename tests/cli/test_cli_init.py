@@ -49,8 +49,10 @@ def test_init_demo_prints_the_demo_users_and_the_portal_secret_and_can_run_again
     def bob_key(run):
         return re.search(r"bob / .*authenticator app key ([A-Z2-7]{32})", run.stdout).group(1)
 
-    for user in ("alice", "bob", "admin"):
+    for user in ("alice", "bob", "carol", "admin"):
         assert re.search(rf"^\s+{user} / {user}-demo-password", first.stdout, re.M), first.stdout
+    assert "carol / carol-demo-password  (phone +447911123456)" in first.stdout
+    assert "/dev/outbox" not in first.stdout  # the outbox page exists in development only
     assert secret(first) != secret(second), "a second run gives the portal a new secret"
     assert bob_key(first) == bob_key(second), "and keeps the users as they are"
     with provider(sqlite_url):
@@ -58,5 +60,8 @@ def test_init_demo_prints_the_demo_users_and_the_portal_secret_and_can_run_again
         portal = get_client(directory, "portal")
         assert secret_matches(secret(second), portal.secret_hash)
         assert not secret_matches(secret(first), portal.secret_hash)
+        carol = find_user(directory, "carol")
+        assert (carol.phone, carol.phone_verified, carol.email_verified) == (
+            "+447911123456", True, True)
         assert find_user(directory, "admin").is_admin
         assert not find_user(directory, "alice").is_admin
