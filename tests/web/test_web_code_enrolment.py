@@ -143,3 +143,54 @@ def test_a_user_with_a_second_method_who_falls_short_may_enrol_after_using_it(
 
     assert after_totp.title == "Choose how to verify"
     assert after_totp.link("Set up text message code")
+
+
+def without_email(app, directory, user) -> None:
+    with app.app_context():
+        row = find_user(get_directory(directory.slug), user.username)
+        row.email, row.email_key = None, None
+        db.session.commit()
+
+
+@pytest.mark.parametrize("typed", ["not-an-address", "a@b", "<x@example.org>",
+                                   "x@example.org\r\nBcc: all@example.org", "x" * 300 + "@e.org",
+                                   ""])
+def test_a_hostile_email_address_is_refused_and_nothing_is_sent(rp, app, directory, mail, typed):
+    user = directory.add_user()
+    without_email(app, directory, user)
+    page = enrol_page(rp, user, "Set up email code")
+
+    response = rp.agent.submit(page, "Send the code", by_label={"Email address": typed})
+
+    assert response.status_code == 400 and "Traceback" not in response.text
+    error = Page(response).soup.find(id="form-error").get_text(" ", strip=True)
+    assert error == "Enter an email address like name@example.com."
+    assert not mail.messages
+
+
+def test_an_address_of_another_account_cannot_be_taken(rp, app, directory, mail):
+    other = directory.add_user()
+    user = directory.add_user()
+    without_email(app, directory, user)
+    page = enrol_page(rp, user, "Set up email code")
+
+    response = rp.agent.submit(page, "Send the code", by_label={"Email address": other.email})
+
+    assert response.status_code == 400
+    assert "cannot be used" in Page(response).soup.find(id="form-error").get_text()
+    assert not mail.messages
+
+
+def test_a_user_without_an_address_enters_one_and_proves_it(rp, app, directory, mail):
+    user = directory.add_user()
+    without_email(app, directory, user)
+    address = f"new-{user.username}@example.net"
+    page = enrol_page(rp, user, "Set up email code")
+
+    sent = Page(rp.agent.submit(page, "Send the code", by_label={"Email address": address}))
+    code = re.search(r"\b(\d{6})\b", mail.wait_for(address).get_body(("plain",))
+                     .get_content()).group(1)
+    past_recovery_codes(rp, enter_code(rp, sent, code, button="Verify and turn on"))
+
+    row = stored(app, directory, user)
+    assert (row.email, row.email_verified) == (address, True)
