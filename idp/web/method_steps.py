@@ -120,20 +120,26 @@ def method_page(uid: str, name: str):
     return _show(step, enrol=False)
 
 
-def method_send(uid: str, name: str):
-    """Send (or send again) the method's challenge, such as a code by SMS or email."""
-    step = open_step(uid, name, enrol=False)
+def _challenge(uid: str, name: str, *, enrol: bool):
+    """Send the method's challenge (of a login, or of an enrolment) and show its page."""
+    step = open_step(uid, name, enrol=enrol)
     if step is None or not step.method.challenges:
         return redirect(url_of(uid))
+    send = step.method.challenge_enrolment if enrol else step.method.challenge
     try:
-        notice = step.method.challenge(step.ctx, _fields())
+        notice = send(step.ctx, _fields())
     except MethodFailed as exc:
-        return _refused(step, exc, enrol=False)
+        return _refused(step, exc, enrol=enrol)
     audit.record(g.directory.id, "challenge.sent", now(), user_id=step.user.id, ip=client_ip(),
-                 method=name)
+                 method=name, purpose="enrol" if enrol else "login")
     db.session.commit()
     flash(notice)
-    return redirect(url_of(uid, "pages.method", name=name))
+    return redirect(url_of(uid, "pages.enrol" if enrol else "pages.method", name=name))
+
+
+def method_send(uid: str, name: str):
+    """Send (or send again) the method's challenge, such as a code by SMS or email."""
+    return _challenge(uid, name, enrol=False)
 
 
 def method_verify(uid: str, name: str):
@@ -159,18 +165,7 @@ def enrol_page(uid: str, name: str):
 
 def enrol_send(uid: str, name: str):
     """Send the first challenge of an enrolment, such as a code to a new phone number."""
-    step = open_step(uid, name, enrol=True)
-    if step is None or not step.method.challenges:
-        return redirect(url_of(uid))
-    try:
-        notice = step.method.challenge_enrolment(step.ctx, _fields())
-    except MethodFailed as exc:
-        return _refused(step, exc, enrol=True)
-    audit.record(g.directory.id, "challenge.sent", now(), user_id=step.user.id, ip=client_ip(),
-                 method=name, purpose="enrol")
-    db.session.commit()
-    flash(notice)
-    return redirect(url_of(uid, "pages.enrol", name=name))
+    return _challenge(uid, name, enrol=True)
 
 
 def enrol_finish(uid: str, name: str):

@@ -5,17 +5,17 @@ from __future__ import annotations
 import email
 import email.policy
 import ssl
-import threading
 from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from .arrivals import Arrivals
 from .live import free_port
 
 
-class Mailbox:
+class Mailbox(Arrivals):
     """Receive mail on 127.0.0.1 and a free port; optionally TLS, AUTH, or refusing.
 
     ``tls_context`` offers STARTTLS (``require_starttls`` makes it mandatory);
@@ -29,13 +29,12 @@ class Mailbox:
                  auth_require_tls: bool = True):
         if (require_starttls or implicit_tls) and tls_context is None:
             raise ValueError("TLS needs a tls_context")
+        super().__init__()
         self.host = "127.0.0.1"
         self.port = 0
         self.messages: list[EmailMessage] = []
         self._recipients: list[list[str]] = []
-        self._returned: set[int] = set()
         self._refusal: str | None = None
-        self._changed = threading.Condition()
         self._tls_context = tls_context
         self._require_starttls = require_starttls
         self._implicit_tls = implicit_tls
@@ -106,21 +105,11 @@ class Mailbox:
     def wait_for(self, to: str, timeout: float = 5) -> EmailMessage:
         """Return the next message to this address not returned before; AssertionError if none."""
         wanted = to.lower()
-
-        def find() -> int | None:
-            for index, recipients in enumerate(self._recipients):
-                if index not in self._returned and wanted in recipients:
-                    return index
-            return None
-
-        with self._changed:
-            self._changed.wait_for(lambda: find() is not None, timeout)
-            index = find()
-            if index is None:
-                raise AssertionError(f"no email to {to} within {timeout} s; "
-                                     f"received {len(self.messages)} for others")
-            self._returned.add(index)
-            return self.messages[index]
+        index = self._take(lambda: len(self.messages),
+                           lambda i: wanted in self._recipients[i], timeout,
+                           lambda: f"no email to {to} within {timeout} s; "
+                                   f"received {len(self.messages)} for others")
+        return self.messages[index]
 
     # --- server side ----------------------------------------------------------------------
 

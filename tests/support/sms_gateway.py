@@ -11,6 +11,8 @@ from email.message import Message as Headers
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .arrivals import Arrivals
+
 CODE = re.compile(r"\b(\d{6})\b")
 
 
@@ -35,7 +37,7 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
 
 
-class SmsGateway:
+class SmsGateway(Arrivals):
     """Accept SMS as JSON ``{"to", "message"}`` on 127.0.0.1 and a free port.
 
     By default every POST is answered 200. ``fail_next``, ``delay_next`` and ``require_token``
@@ -43,12 +45,11 @@ class SmsGateway:
     """
 
     def __init__(self) -> None:
+        super().__init__()
         self.received: list[GatewayRequest] = []
-        self._returned: set[int] = set()
         self._failures: deque[_Failure] = deque()
         self._delays: deque[float] = deque()
         self._token: str | None = None
-        self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -114,23 +115,16 @@ class SmsGateway:
     def wait_for(self, to: str, timeout: float = 5) -> dict[str, Any]:
         """Return the next body sent to this number not returned before; AssertionError if none."""
 
-        def find() -> int | None:
-            for index, request in enumerate(self.received):
-                if (index not in self._returned and request.body is not None
-                        and request.body.get("to") == to):
-                    return index
-            return None
-
-        with self._changed:
-            self._changed.wait_for(lambda: find() is not None, timeout)
-            index = find()
-            if index is None:
-                raise AssertionError(f"no SMS to {to} within {timeout} s; "
-                                     f"received {len(self.received)} requests")
-            self._returned.add(index)
+        def matches(index: int) -> bool:
             body = self.received[index].body
-            assert body is not None
-            return body
+            return body is not None and body.get("to") == to
+
+        index = self._take(lambda: len(self.received), matches, timeout,
+                           lambda: f"no SMS to {to} within {timeout} s; "
+                                   f"received {len(self.received)} requests")
+        body = self.received[index].body
+        assert body is not None
+        return body
 
     def last_code(self, to: str) -> str:
         """Return the 6-digit code in the first line of the newest SMS to this number."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.live import new_directory
+from tests.support.rp import StrictRP
 
 
 @pytest.fixture(scope="module")
@@ -23,3 +24,9 @@ def shared_client(shared_directory):
 def shared_user(shared_directory):
     """A user with password and authenticator app in the shared directory."""
     return shared_directory.add_user(totp=True)
+
+
+@pytest.fixture
+def rp(directory):
+    """A strict relying party of a new client of the test's own directory."""
+    return StrictRP(directory, directory.add_client())

@@ -99,3 +99,8 @@ def enter_code(rp: StrictRP, page: Page, code: str, *, remember: bool = False,
     """Type a one-time code (ticking "Remember this device" if asked) and press Verify."""
     fields = {page.field_name("Remember this device"): "yes"} if remember else None
     return rp.agent.submit(page, button, by_label={"Code": code}, fields=fields)
+
+
+def masked_phone(phone: str) -> str:
+    """Return a Dutch mobile number as pages show it: +31 6 •••• 5678."""
+    return f"+31 6 \u2022\u2022\u2022\u2022 {phone[-4:]}"

@@ -10,18 +10,7 @@ from tests.conftest import delivery_settings
 from tests.support.agent import Agent, Page
 from tests.support.live import build_live, new_directory, new_mobile
 from tests.support.rp import StrictRP
-from tests.web.helpers import enter_code, step_up_page
-
-DOTS = "\u2022\u2022\u2022\u2022"
-
-
-def masked(phone: str) -> str:
-    return f"+31 6 {DOTS} {phone[-4:]}"
-
-
-@pytest.fixture
-def rp(directory):
-    return StrictRP(directory, directory.add_client())
+from tests.web.helpers import enter_code, masked_phone, step_up_page
 
 
 @pytest.fixture
@@ -31,7 +20,8 @@ def texter(directory):
 
 
 def text_me(rp: StrictRP, user) -> Page:
-    page = Page(rp.agent.submit(step_up_page(rp, user), f"Text a code to {masked(user.phone)}"))
+    button = f"Text a code to {masked_phone(user.phone)}"
+    page = Page(rp.agent.submit(step_up_page(rp, user), button))
     assert page.status == 200, page.text[:300]
     return page
 
@@ -184,7 +174,8 @@ def test_a_number_gets_at_most_five_codes_an_hour(rp, texter, gateway, provider_
     status, message = refusal(rp.agent.submit(page, "Send a new code"))
 
     assert status == 429
-    assert message.startswith(f"Too many codes were sent to {masked(texter.phone)} in the last")
+    assert message.startswith(
+        f"Too many codes were sent to {masked_phone(texter.phone)} in the last")
     assert len([r for r in gateway.received if (r.body or {}).get("to") == texter.phone]) == 5
 
 
@@ -192,7 +183,7 @@ def test_a_gateway_that_is_down_loses_nothing(rp, texter, gateway):
     gateway.fail_next(503, times=20)
     page = step_up_page(rp, texter)
 
-    response = rp.agent.submit(page, f"Text a code to {masked(texter.phone)}")
+    response = rp.agent.submit(page, f"Text a code to {masked_phone(texter.phone)}")
     status, message = refusal(response)
 
     assert status == 503

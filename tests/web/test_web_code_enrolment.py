@@ -11,13 +11,7 @@ from idp.directories import get_directory
 from idp.storage import db
 from tests.support.agent import Page
 from tests.support.live import new_mobile
-from tests.support.rp import StrictRP
 from tests.web.helpers import enter_code, step_up_page
-
-
-@pytest.fixture
-def rp(directory):
-    return StrictRP(directory, directory.add_client())
 
 
 def stored(app, directory, user):

@@ -9,18 +9,7 @@ import pytest
 from tests.support.agent import Agent, Page
 from tests.support.live import new_mobile
 from tests.support.rp import StrictRP
-from tests.web.helpers import enter_code, step_up_page
-
-DOTS = "\u2022\u2022\u2022\u2022"
-
-
-def masked(phone: str) -> str:
-    return f"+31 6 {DOTS} {phone[-4:]}"
-
-
-@pytest.fixture
-def rp(directory):
-    return StrictRP(directory, directory.add_client())
+from tests.web.helpers import enter_code, masked_phone, step_up_page
 
 
 @pytest.fixture
@@ -30,7 +19,7 @@ def texter(directory):
 
 
 def text_me(rp, page: Page, phone: str) -> Page:
-    sent = Page(rp.agent.submit(page, f"Text a code to {masked(phone)}"))
+    sent = Page(rp.agent.submit(page, f"Text a code to {masked_phone(phone)}"))
     assert sent.status == 200, sent.text[:300]
     return sent
 
@@ -40,7 +29,7 @@ def test_the_step_up_page_names_each_way_with_a_masked_destination(rp, texter):
 
     buttons = [b.get_text(strip=True) for b in page.soup.select(".choices button")]
     local = texter.email[0]
-    assert f"Text a code to {masked(texter.phone)}" in buttons
+    assert f"Text a code to {masked_phone(texter.phone)}" in buttons
     assert f"Email a code to {local}\u2022\u2022\u2022@example.org" in buttons
     assert texter.phone[3:] not in page.text  # the full number is never shown
 
@@ -52,7 +41,7 @@ def test_a_text_message_code_completes_the_login(rp, directory, texter, gateway)
     response = enter_code(rp, page, gateway.last_code(texter.phone))
 
     assert page.title == "Enter the code we texted you"
-    assert f"We sent a code to {masked(texter.phone)}" in page.text
+    assert f"We sent a code to {masked_phone(texter.phone)}" in page.text
     assert set(sms) == {"to", "message"} and sms["to"] == texter.phone
     claims = rp.exchange(rp.response_params(response)["code"])["claims"]
     assert claims["acr"] == "30"
@@ -121,6 +110,6 @@ def test_the_method_page_asks_before_sending(rp, texter, gateway):
 
     shown = Page(rp.agent.get(url))
 
-    assert f"We will text a 6-digit code to {masked(texter.phone)}" in shown.text
+    assert f"We will text a 6-digit code to {masked_phone(texter.phone)}" in shown.text
     assert not [r for r in gateway.received if (r.body or {}).get("to") == texter.phone]
     assert shown.form_with_button("Send the code")
