@@ -21,7 +21,7 @@ from ..services import services
 from ..storage import db
 from ..storage.models import Interaction, User
 from .context import client_ip
-from .forms import ButtonForm, CodeForm
+from .forms import CodeForm
 from .interaction import (
     load_interaction,
     offered,
@@ -74,7 +74,7 @@ def _show(step: MethodStep, *, enrol: bool, status: int = 200, error: str | None
     data = method.start_enrolment(step.ctx) if enrol else method.begin(step.ctx)
     template = method.enrol_template if enrol else method.template
     result = page(template or "", step.row, status=status, method=method, form=CodeForm(),
-                  button=ButtonForm(), error=error, offer_remember=offer_remember(step.user),
+                  error=error, offer_remember=offer_remember(step.user),
                   **data)
     if enrol:
         db.session.commit()  # an enrolment may prepare a secret on first view
