@@ -7,12 +7,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, g, request
-from flask_babel import Babel, get_locale
+from flask_babel import get_locale
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .delivery import build_delivery
+from .i18n import PoBabel
 from .methods import RememberedDeviceMethod, build_registry
 from .methods.password import PasswordMethod
 from .oidc.server import create_server
@@ -27,7 +28,7 @@ from .storage import db
 
 LOCALES = ("en", "nl")
 csrf = CSRFProtect()
-babel = Babel()
+babel = PoBabel()  # reads the .po catalogues (idp.i18n): no compiled .mo
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -39,6 +39,8 @@ def load_interaction(uid: str) -> Interaction:
             or row.directory_id != g.directory.id or row.expires_at <= now():
         raise InteractionExpired("This login has expired or was started in another browser. "
                                  "Go back to the app and start again.")
+    # Every page of the login speaks the language the app asked for (OIDC Core 3.1.2.1).
+    g.ui_locales = tuple((row.params.get("ui_locales") or "").split()[:10])
     return row
 
 
