@@ -10,6 +10,10 @@ load generator using ``requests``:
 * code exchanges per second for an RS256 and an ES256 client (codes are issued first through
   the browser flow of signed-in sessions; only the exchanges are timed);
 * requests per second and p50/p99 latency of userinfo, discovery and JWKS;
+* SMS code requests per second: browsers signed in with their password (untimed) press
+  "Text a code to ..." on the step-up page; the provider sends the code synchronously to an
+  HTTP SMS gateway on loopback (``bench/sms_gateway.py``, a separate process) that answers at
+  once, and again with a gateway that answers after 50 ms;
 * the resident memory (VmRSS, and the peak VmHWM) of each gunicorn worker.
 
 It prints a table and writes the numbers to ``bench/results/<time>.json``.
@@ -17,7 +21,8 @@ It prints a table and writes the numbers to ``bench/results/<time>.json``.
     .venv/bin/python bench/bench.py            # both backends, 1,000 and 100,000 users
     .venv/bin/python bench/bench.py --quick    # shorter, 1,000 users only
 
-Rate limits are off (``IDP_RATE_LIMITS_ENABLED=false``, allowed with ``IDP_ENV=testing``); the
+Rate limits are off (``IDP_RATE_LIMITS_ENABLED=false``, allowed with ``IDP_ENV=testing``), and so
+are, in effect, the hourly limits of SMS codes (``IDP_OTP_PER_*_PER_HOUR=1000000``); the
 password hashes use the production argon2id parameters (19456 KiB, t=2, p=1).
 """
 
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import html
 import itertools
 import json
 import os
@@ -49,6 +55,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import phonenumbers
 import psycopg
 import pyotp
 import requests
@@ -64,6 +71,11 @@ REDIRECT_URI = "http://127.0.0.1:9/callback"  # never visited: the code is read 
 USER_PREFIX = "bench"
 CSRF_INPUT = re.compile(r"<input[^>]*\bname=\"csrf_token\"[^>]*>")
 VALUE = re.compile(r"\bvalue=\"([^\"]*)\"")
+FORM = re.compile(r"<form\b[^>]*\baction=\"([^\"]+)\"[^>]*>(.*?)</form>", re.S)
+BUTTON = re.compile(r"<button\b[^>]*>(.*?)</button>", re.S)
+SMS_BUTTON = "Text a code to "  # the label of the SMS choice on the step-up page
+OTP_LIMIT = "1000000"  # codes per hour per IP, user and destination: not what is measured
+SLOW_GATEWAY_SECONDS = 0.05  # the second SMS row: a gateway one realistic network hop away
 
 
 # -- measurements ------------------------------------------------------------------------------
@@ -263,6 +275,62 @@ def exchange(http: requests.Session, target: Target, client: BenchClient, code: 
     return tokens
 
 
+@dataclass
+class SmsChoice:
+    """A browser signed in with the password, on the step-up page, that never asked for a code."""
+
+    cookies: requests.cookies.RequestsCookieJar
+    send_url: str  # the action of the "Text a code to ..." form
+    method_url: str  # where the provider sends the browser once the code went out
+    csrf: str
+    phone: str
+
+
+def sms_form(page: str) -> tuple[str, str, str]:
+    """Return the action, inner HTML and button label of the step-up page's SMS choice."""
+    for action, form in FORM.findall(page):
+        button = BUTTON.search(form)
+        label = html.unescape(button.group(1)).strip() if button else ""
+        if label.startswith(SMS_BUTTON):
+            return action, form, label
+    raise AssertionError(f"the step-up page offers no SMS code: {page[:300]!r}")
+
+
+def open_sms_choice(http: requests.Session, target: Target, client: BenchClient,
+                    index: int) -> SmsChoice:
+    """As a new browser, sign in with the password and stop where the SMS code is offered."""
+    http.cookies.clear()
+    response, _verifier = authorize(http, target, client)
+    interaction = urljoin(response.url, response.headers["Location"])
+    page = expect(http.get(interaction, timeout=60), 200)
+    response = http.post(interaction + "/login", allow_redirects=False, timeout=60, data={
+        "csrf_token": csrf_of(page.text), "username": username(index), "password": PASSWORD})
+    expect(response, 302)
+    page = expect(http.get(interaction, allow_redirects=False, timeout=60), 200)
+    action, form, label = sms_form(page.text)
+    phone = phone_of(index)
+    if not label.endswith(phone[-4:]):
+        raise AssertionError(f"{label!r} is not the number of {username(index)} ({phone})")
+    send_url = urljoin(interaction, html.unescape(action))
+    if not send_url.endswith("/method/sms/send"):
+        raise AssertionError(f"unexpected action of the SMS form: {send_url}")
+    return SmsChoice(http.cookies.copy(), send_url, interaction + "/method/sms", csrf_of(form),
+                     phone)
+
+
+def request_sms(http: requests.Session, choice: SmsChoice) -> tuple[str, float]:
+    """Press "Text a code to ..." in the prepared browser; return the number and the latency."""
+    http.cookies = choice.cookies  # this worker's connection, that browser's cookies
+    started = time.perf_counter()
+    response = http.post(choice.send_url, data={"csrf_token": choice.csrf},
+                         allow_redirects=False, timeout=60)
+    elapsed = time.perf_counter() - started
+    location = urljoin(choice.send_url, expect(response, 302).headers["Location"])
+    if location != choice.method_url:
+        raise AssertionError(f"sent to {location[:200]}, expected {choice.method_url}")
+    return choice.phone, elapsed
+
+
 class UserPool:
     """Hands out each user once: a TOTP code is accepted only once per account and window."""
 
@@ -284,9 +352,27 @@ def username(index: int) -> str:
     return f"{USER_PREFIX}{index:06d}"
 
 
+def phone_of(index: int) -> str:
+    """Return the user's mobile number in E.164: a Dutch 06-1 number, one per index."""
+    if not 0 <= index < 10_000_000:
+        raise ValueError(f"no phone number for user {index}")
+    return f"+3161{index:07d}"
+
+
+def check_mobile(e164: str) -> None:
+    """Refuse a number that phonenumbers does not take for a valid mobile number in E.164."""
+    number = phonenumbers.parse(e164, None)
+    if not (phonenumbers.is_valid_number(number)
+            and phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+            and phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            == e164):
+        raise SystemExit(f"{e164} is not a valid mobile number in E.164")
+
+
 # -- preparing the database --------------------------------------------------------------------
 
-def provider_env(database_url: str, base_url: str, secret_key: str) -> dict[str, str]:
+def provider_env(database_url: str, base_url: str, secret_key: str,
+                 sms_gateway_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
     env.update({
         "IDP_ENV": "testing",  # the only way to turn the rate limits off
@@ -300,6 +386,12 @@ def provider_env(database_url: str, base_url: str, secret_key: str) -> dict[str,
         "IDP_ARGON2_PARALLELISM": "1",
         # Codes are issued before the exchanges are timed; keep them valid meanwhile.
         "IDP_CODE_TTL_SECONDS": "900",
+        # SMS codes go to the benchmark's gateway; the hourly limits per IP (all requests come
+        # from 127.0.0.1), user and number must not be what is measured. The 30 s wait before
+        # another code is per browser session: every timed request comes from a new one.
+        "IDP_SMS_GATEWAY_URL": sms_gateway_url,
+        "IDP_OTP_PER_IP_PER_HOUR": OTP_LIMIT, "IDP_OTP_PER_USER_PER_HOUR": OTP_LIMIT,
+        "IDP_OTP_PER_DESTINATION_PER_HOUR": OTP_LIMIT,
         "PYTHONPATH": str(ROOT),
     })
     return env
@@ -374,7 +466,10 @@ class Seeder:
         return made
 
     def grow(self, total: int, batch: int = 10_000) -> float:
-        """Insert users (each with a confirmed authenticator app) up to `total`; return seconds."""
+        """Insert users up to `total`; return seconds.
+
+        Each user has a proven mobile number (``phone_of``) and a confirmed authenticator app.
+        """
         from sqlalchemy import insert, select
 
         from idp.clock import now
@@ -388,11 +483,13 @@ class Seeder:
             moment = now()
             while self.count < total:
                 indexes = range(self.count, min(total, self.count + batch))
+                for i in (indexes[0], indexes[-1]):  # the numbers are made alike: check the ends
+                    check_mobile(phone_of(i))
                 rows = [{"directory_id": directory_id, "subject": secrets.token_urlsafe(16),
                          "username": username(i), "username_key": username(i),
                          "email": f"{username(i)}@example.org",
                          "email_key": f"{username(i)}@example.org", "email_verified": True,
-                         "phone_verified": False, "name": f"Bench User {i}",
+                         "phone": phone_of(i), "phone_verified": True, "name": f"Bench User {i}",
                          "password_hash": self._hash, "is_admin": False, "disabled": False,
                          "created_at": moment, "updated_at": moment} for i in indexes]
                 db.session.execute(insert(User), rows)
@@ -460,6 +557,49 @@ def wait_until_up(url: str, process: subprocess.Popen, workers: int, log: Path) 
     raise SystemExit(f"gunicorn did not answer within 60 s:\n{log.read_text()[-3000:]}")
 
 
+class SmsGateway:
+    """The benchmark's SMS gateway (``bench/sms_gateway.py``), run as a separate process.
+
+    A separate process, not a thread of this one: the load generator's threads would hold
+    the GIL while the gateway had an answer ready, and that wait would be counted as the
+    provider's latency.
+    """
+
+    def __init__(self, process: subprocess.Popen, port: int):
+        self.process = process
+        self.pid = process.pid
+        self.base = f"http://127.0.0.1:{port}"
+        self.url = self.base + "/sms"
+
+    def reset(self, delay: float) -> None:
+        """Forget the messages received so far; answer every message after `delay` seconds."""
+        expect(requests.post(self.base + "/reset", json={"delay": delay}, timeout=10), 200)
+
+    def stats(self) -> dict:
+        return expect(requests.get(self.base + "/stats", timeout=10), 200).json()
+
+
+@contextmanager
+def sms_gateway():
+    """Run the SMS gateway on a free loopback port until the block ends."""
+    process = subprocess.Popen([PYTHON, str(ROOT / "bench" / "sms_gateway.py"), "--port", "0"],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if not line.startswith("listening on "):
+            raise SystemExit(f"the SMS gateway did not start: {line!r}")
+        gateway = SmsGateway(process, int(line.split()[-1]))
+        gateway.stats()  # it answers
+        yield gateway
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def worker_pids(master: int) -> list[int]:
     try:
         children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
@@ -480,14 +620,15 @@ def memory_kib(pid: int) -> dict[str, int]:
 class CpuShare:
     """CPU time used during a run by the provider, the load generator, PostgreSQL and the rest.
 
-    The load generator shares the machine with the provider; anything else running at the
-    same time (``others``) takes CPU from both and lowers every number.
+    The load generator and the SMS gateway share the machine with the provider; anything else
+    running at the same time (``others``) takes CPU from all of them and lowers every number.
     """
 
     OURS = ("postgres", "redis-server")
 
-    def __init__(self, master: int):
+    def __init__(self, master: int, gateway: int):
         self._master = master
+        self._gateway = gateway
         self._tick = os.sysconf("SC_CLK_TCK")
         self._start = self._sample()
 
@@ -498,18 +639,20 @@ class CpuShare:
         services = sum(process_ticks(pid) for pid in pids_named(self.OURS))
         return {"busy": user + nice + system + irq + softirq + steal, "provider": provider,
                 "load_generator": process_ticks(os.getpid()), "database": services,
-                "at": time.monotonic()}
+                "gateway": process_ticks(self._gateway), "at": time.monotonic()}
 
     def stop(self) -> dict[str, float]:
         end = self._sample()
         delta = {key: end[key] - self._start[key] for key in end}
         seconds = delta.pop("at")
         cores = {key: value / self._tick / seconds for key, value in delta.items()}
-        others = cores["busy"] - cores["provider"] - cores["load_generator"] - cores["database"]
+        others = (cores["busy"] - cores["provider"] - cores["load_generator"] - cores["database"]
+                  - cores["gateway"])
         return {"seconds": round(seconds, 1),
                 "provider_cores": round(cores["provider"], 2),
                 "load_generator_cores": round(cores["load_generator"], 2),
                 "postgres_redis_cores": round(cores["database"], 2),
+                "sms_gateway_cores": round(cores["gateway"], 2),
                 "others_cores": round(max(0.0, others), 2)}
 
 
@@ -544,6 +687,7 @@ class Options:
     seconds: float
     threads: int
     codes: int
+    sms: int
     workers: int
     worker_threads: int
 
@@ -567,8 +711,48 @@ def pre_issue_codes(target: Target, client: BenchClient, pool: UserPool, count: 
     return codes, measurement.seconds
 
 
-def measure(target: Target, users: int, used: set[int], opts: Options,
-            master: int) -> dict[str, dict]:
+def measure_sms(name: str, target: Target, gateway: SmsGateway, indexes: list[int],
+                threads: int, delay: float) -> tuple[Measurement, dict]:
+    """Time one "Text a code to ..." request per user, each from a new browser session.
+
+    The browsers first sign in with the password, untimed and in parallel (an argon2id hash
+    each), up to the step-up page. A request counts only if the provider answered with the
+    redirect to the SMS code page and the gateway received exactly one message for the number.
+    """
+    client = target.clients["RS256"]
+    for index in indexes:
+        check_mobile(phone_of(index))
+    gateway.reset(delay)
+    prepared, choices = run_items(f"{name}_prepare", indexes, threads,
+                                  lambda http, i: open_sms_choice(http, target, client, i))
+    if prepared.errors:
+        raise SystemExit(f"preparing {name} failed: {prepared.first_error}")
+    if gateway.stats()["received"]:
+        raise SystemExit("the provider sent an SMS before the code was asked for")
+    run, sent = run_items(name, choices, threads, request_sms)
+    stats = gateway.stats()
+    received: dict[str, int] = stats["received"]
+    measurement = Measurement(name, errors=run.errors, seconds=run.seconds,
+                              first_error=run.first_error)
+    for phone, elapsed in sent:
+        if received.get(phone) == 1:
+            measurement.ok += 1
+            measurement.latencies.append(elapsed)
+        else:
+            measurement.errors += 1
+            measurement.first_error = measurement.first_error or (
+                f"the gateway received {received.get(phone, 0)} messages for {phone}")
+    answered = {phone for phone, _elapsed in sent}
+    return measurement, {
+        "client_threads": threads, "gateway_delay_ms": round(delay * 1000),
+        "gateway_peak_in_flight": stats["peak_in_flight"], "gateway_bad": stats["bad"],
+        "gateway_messages": sum(received.values()),
+        "sent_without_redirect": sum(1 for phone in received if phone not in answered),
+        "prepare_seconds": round(prepared.seconds, 1)}
+
+
+def measure(target: Target, users: int, used: set[int], opts: Options, master: int,
+            gateway: SmsGateway) -> dict[str, dict]:
     results: dict[str, dict] = {}
 
     def report(m: Measurement) -> None:
@@ -577,7 +761,7 @@ def measure(target: Target, users: int, used: set[int], opts: Options,
         print(f"    {m.name:<18} {m.rate:8.1f}/s  p50 {m.percentile(50) * 1000:7.1f} ms  "
               f"p99 {m.percentile(99) * 1000:7.1f} ms  n={m.ok}{extra}", flush=True)
 
-    cpu = CpuShare(master)
+    cpu = CpuShare(master, gateway.pid)
     pool = UserPool(users, used)
     rs256 = target.clients["RS256"]
 
@@ -612,10 +796,28 @@ def measure(target: Target, users: int, used: set[int], opts: Options,
     report(run_for("jwks", opts.seconds, opts.threads,
                    lambda http: expect(http.get(target.issuer + "/jwks", timeout=60), 200)))
 
+    # SMS codes need no unused TOTP: any users will do, the same ones for both gateways.
+    sms_users = random.sample(range(users), min(opts.sms, users))
+    # With the slow gateway, keep more requests coming than the provider has threads, so that
+    # its threads and not the load generator's are what bounds the rate.
+    slow_threads = max(opts.threads, 2 * opts.workers * opts.worker_threads)
+    for name, delay, threads in (("sms_code", 0.0, opts.threads),
+                                 ("sms_code_50ms", SLOW_GATEWAY_SECONDS, slow_threads)):
+        if not sms_users:
+            break
+        m, details = measure_sms(name, target, gateway, sms_users, threads, delay)
+        report(m)
+        results[name].update(details)
+        print(f"    {'':<18} gateway {details['gateway_delay_ms']} ms: {threads} client threads, "
+              f"at most {details['gateway_peak_in_flight']} SMS in flight, "
+              f"{details['gateway_messages']} messages, {details['gateway_bad']} bad "
+              f"(sessions prepared in {details['prepare_seconds']:.1f} s)", flush=True)
+
     # Other programs using the CPUs make every number lower: keep their share with the results.
     results["cpu"] = cpu.stop()
     print("    CPU cores used: provider {provider_cores}, load generator {load_generator_cores}, "
-          "postgres+redis {postgres_redis_cores}, other processes {others_cores}"
+          "postgres+redis {postgres_redis_cores}, SMS gateway {sms_gateway_cores}, "
+          "other processes {others_cores}"
           .format(**results["cpu"]), flush=True)
     if results["cpu"]["others_cores"] > 0.2:
         print(f"    warning: other processes used {results['cpu']['others_cores']:.2f} of "
@@ -631,22 +833,24 @@ def run_backend(backend: str, opts: Options, stamp: str) -> list[dict]:
     database = Database(backend)
     runs = []
     try:
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        env = provider_env(database.url, base_url, secrets.token_urlsafe(32))
-        idp_init(env)
-        seeder = Seeder(env)
-        clients = seeder.clients()
-        target = Target(base_url, base_url + "/d/default", clients, seeder.totp_secret)
-        used: set[int] = set()
-        for users in sorted(opts.user_counts):
-            seconds = seeder.grow(users)
-            print(f"\n== {backend}, {users:,} users (inserted in {seconds:.1f} s)", flush=True)
-            log = RESULTS / f"{stamp}-{backend}-{users}-gunicorn.log"
-            with gunicorn(env, port, opts.workers, opts.worker_threads, log) as process:
-                results = measure(target, users, used, opts, process.pid)
-            runs.append({"backend": backend, "users": users, "seed_seconds": round(seconds, 1),
-                         "results": results})
+        with sms_gateway() as gateway:
+            port = free_port()
+            base_url = f"http://127.0.0.1:{port}"
+            env = provider_env(database.url, base_url, secrets.token_urlsafe(32), gateway.url)
+            idp_init(env)
+            seeder = Seeder(env)
+            clients = seeder.clients()
+            target = Target(base_url, base_url + "/d/default", clients, seeder.totp_secret)
+            used: set[int] = set()
+            for users in sorted(opts.user_counts):
+                seconds = seeder.grow(users)
+                print(f"\n== {backend}, {users:,} users (inserted in {seconds:.1f} s)",
+                      flush=True)
+                log = RESULTS / f"{stamp}-{backend}-{users}-gunicorn.log"
+                with gunicorn(env, port, opts.workers, opts.worker_threads, log) as process:
+                    results = measure(target, users, used, opts, process.pid, gateway)
+                runs.append({"backend": backend, "users": users,
+                             "seed_seconds": round(seconds, 1), "results": results})
     finally:
         database.drop()
     return runs
@@ -655,21 +859,27 @@ def run_backend(backend: str, opts: Options, stamp: str) -> list[dict]:
 def table(runs: list[dict]) -> str:
     head = (f"{'backend':<10} {'users':>7} {'login/s':>8} {'RS256/s':>8} {'ES256/s':>8} "
             f"{'userinfo/s':>10} {'p50/p99 ms':>12} {'discovery/s':>11} {'p50/p99 ms':>12} "
-            f"{'jwks/s':>7} {'p50/p99 ms':>12} {'RSS MiB/worker':>16} {'others':>6}")
+            f"{'jwks/s':>7} {'p50/p99 ms':>12} {'sms/s':>7} {'p50/p99 ms':>12} "
+            f"{'sms50ms/s':>9} {'p50/p99 ms':>12} {'RSS MiB/worker':>16} {'others':>6}")
     lines = [head, "-" * len(head)]
+
     def lat(r: dict, name: str) -> str:
-        return f"{r[name]['p50_ms']:.1f}/{r[name]['p99_ms']:.1f}"
+        return f"{r[name]['p50_ms']:.1f}/{r[name]['p99_ms']:.1f}" if name in r else "-"
+
+    def per_second(r: dict, name: str) -> str:
+        return f"{r[name]['per_second']:.1f}" if name in r else "-"
 
     for run in runs:
         r = run["results"]
-
         rss = "/".join(f"{m['VmRSS'] / 1024:.0f}" for m in r["rss"].values())
         lines.append(
             f"{run['backend']:<10} {run['users']:>7} {r['login_flow']['per_second']:>8.1f} "
             f"{r['exchange_RS256']['per_second']:>8.1f} {r['exchange_ES256']['per_second']:>8.1f} "
             f"{r['userinfo']['per_second']:>10.1f} {lat(r, 'userinfo'):>12} "
             f"{r['discovery']['per_second']:>11.1f} {lat(r, 'discovery'):>12} "
-            f"{r['jwks']['per_second']:>7.1f} {lat(r, 'jwks'):>12} {rss:>16} "
+            f"{r['jwks']['per_second']:>7.1f} {lat(r, 'jwks'):>12} "
+            f"{per_second(r, 'sms_code'):>7} {lat(r, 'sms_code'):>12} "
+            f"{per_second(r, 'sms_code_50ms'):>9} {lat(r, 'sms_code_50ms'):>12} {rss:>16} "
             f"{r['cpu']['others_cores']:>6.2f}")
     return "\n".join(lines)
 
@@ -695,6 +905,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, help="length of each timed run (default 4)")
     parser.add_argument("--threads", type=int, default=8, help="load generator threads")
     parser.add_argument("--codes", type=int, help="codes exchanged per algorithm (default 600)")
+    parser.add_argument("--sms", type=int,
+                        help="SMS code requests timed per gateway (default 400, 100 with --quick;"
+                             " 0 skips them)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker")
     args = parser.parse_args(argv)
@@ -705,6 +918,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds=args.seconds or (1.5 if args.quick else 4.0),
         threads=args.threads,
         codes=args.codes or (150 if args.quick else 600),
+        sms=(100 if args.quick else 400) if args.sms is None else args.sms,
         workers=args.workers, worker_threads=args.worker_threads)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
