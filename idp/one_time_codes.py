@@ -97,7 +97,7 @@ class CodeService:
         """Send a new code to `destination`; raise CodeRefused or DeliveryFailed.
 
         Nothing is written before the channel took the message, so a slow or failing
-        gateway holds no database lock and a failed send is not counted as sent.
+        gateway holds no database lock or transaction, and a failed send is not counted.
         """
         refusal = refuse_send(self._recent(ctx, channel, destination), ctx.now, self.policy)
         if refusal is not None:
@@ -105,15 +105,18 @@ class CodeService:
         previous = db.session.scalars(self._delivered().where(
             OneTimeCode.user_id == ctx.user.id, OneTimeCode.channel == channel,
         ).order_by(OneTimeCode.sent_at.desc(), OneTimeCode.id.desc())).first()
+        failures = carried_failures(_sent(previous) if previous else None, ctx.now, self.policy)
         code = f"{secrets.randbelow(10 ** DIGITS):0{DIGITS}d}"
-        self.delivery.send(compose(code))
+        message = compose(code)
+        # End the read transaction: no connection sits idle in a transaction (nor SQLite
+        # reader holds a snapshot) while the gateway takes its time.
+        db.session.commit()
+        self.delivery.send(message)
         row = OneTimeCode(
             directory_id=ctx.directory.id, user_id=ctx.user.id, session_id=ctx.session_id,
             channel=channel, purpose=purpose, destination=destination,
             code_hash=ctx.sealer.digest(code), ip=ctx.ip, sent_at=ctx.now,
-            expires_at=ctx.now + self.policy.ttl, delivered=True,
-            failures=carried_failures(_sent(previous) if previous else None, ctx.now,
-                                      self.policy))
+            expires_at=ctx.now + self.policy.ttl, delivered=True, failures=failures)
         db.session.add(row)
         db.session.flush()
         return row

@@ -91,6 +91,9 @@ KEYS: tuple[Key, ...] = (
         "Bearer token sent to the SMS gateway; empty sends no Authorization header."),
     Key("IDP_DELIVERY_TIMEOUT_SECONDS", 5.0, _float,
         "Longest time one SMS or email send may take, retries included (above 0, at most 30)."),
+    Key("IDP_DELIVERY_CONCURRENCY", 2, _int,
+        "SMS and email sends in flight per process; more wait half a second, then are refused "
+        "with a 'try again' message, so a hanging gateway cannot hold every worker thread."),
     Key("IDP_ARGON2_MEMORY_KIB", 19456, _int,
         "argon2id memory cost per password hash (OWASP minimum: 19 MiB)."),
     Key("IDP_ARGON2_TIME_COST", 2, _int, "argon2id iterations (OWASP minimum: 2)."),
@@ -178,6 +181,8 @@ def check_settings(settings: Mapping[str, Any]) -> None:
                  "IDP_OTP_PER_USER_PER_HOUR", "IDP_OTP_PER_IP_PER_HOUR", "IDP_DEVICE_TTL_DAYS"):
         if settings[name] < 1:
             raise ConfigurationError(f"{name} must be at least 1")
+    if settings["IDP_DELIVERY_CONCURRENCY"] < 1:
+        raise ConfigurationError("IDP_DELIVERY_CONCURRENCY must be at least 1")
     if settings["IDP_PASSWORD_HASH_CONCURRENCY"] < 1:
         raise ConfigurationError("IDP_PASSWORD_HASH_CONCURRENCY must be at least 1")
     if settings["IDP_ENV"] == "production":

@@ -6,6 +6,7 @@ gateway for SMS, and outside production the dev outbox for a channel left unconf
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -44,12 +45,20 @@ class Sender(Protocol):
 
 
 class Delivery:
-    """Route each message to the sender of its channel."""
+    """Route each message to the sender of its channel, a bounded number at a time.
+
+    A send may wait on a slow gateway for up to its timeout. Without a bound, a hanging
+    gateway would hold every worker thread and stall logins and token requests too; with
+    one, at most `concurrency` threads of a process wait, and the rest refuse at once.
+    """
 
     def __init__(self, sms: Sender | None, email: Sender | None,
-                 outbox: DevOutbox | None = None):
+                 outbox: DevOutbox | None = None, concurrency: int = 2,
+                 wait: float = 0.5):
         self._senders: dict[str, Sender | None] = {"sms": sms, "email": email}
         self.outbox = outbox
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._wait = wait
 
     def can_send(self, channel: str) -> bool:
         """Return whether the channel has a sender."""
@@ -60,7 +69,12 @@ class Delivery:
         sender = self._senders.get(message.channel)
         if sender is None:
             raise DeliveryFailed(f"no sender configured for {message.channel}")
-        sender.send(message)
+        if not self._slots.acquire(timeout=self._wait):
+            raise DeliveryFailed("every delivery slot of this process is busy")
+        try:
+            sender.send(message)
+        finally:
+            self._slots.release()
 
 
 def _setting(settings: Mapping[str, Any], name: str) -> Any:
@@ -109,4 +123,5 @@ def build_delivery(settings: Mapping[str, Any]) -> Delivery:
         outbox = DevOutbox()
         email = email or outbox
         sms = sms or outbox
-    return Delivery(sms=sms, email=email, outbox=outbox)
+    return Delivery(sms=sms, email=email, outbox=outbox,
+                    concurrency=int(_setting(settings, "IDP_DELIVERY_CONCURRENCY")))
