@@ -14,10 +14,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .delivery import build_delivery
 from .i18n import PoBabel
-from .methods import RememberedDeviceMethod, build_registry
+from .methods import PasskeyMethod, RememberedDeviceMethod, build_registry
 from .methods.password import PasswordMethod
 from .oidc.server import create_server
 from .one_time_codes import CodeService, policy_from
+from .passkeys import RelyingParty
 from .ratelimit import limiter
 from .security.passwords import Argon2Parameters, PasswordService
 from .security.sealing import Sealer
@@ -108,7 +109,8 @@ def _build_services(settings: dict[str, Any]) -> Services:
     host = urlsplit(settings["IDP_BASE_URL"]).hostname or "localhost"
     return Services(settings=settings, sealer=Sealer(settings["IDP_SECRET_KEY"]),
                     passwords=passwords, password_method=password_method,
-                    methods=build_registry(password_method, codes, host, device),
+                    methods=build_registry(password_method, codes, host, device, PasskeyMethod(
+                        RelyingParty.from_base_url(settings["IDP_BASE_URL"]))),
                     cookies=CookiePolicy(secure=settings["IDP_BASE_URL"].startswith("https://")),
                     delivery=delivery, server=server, protector=protector)
 

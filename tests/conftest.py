@@ -79,6 +79,15 @@ def live(backend, database_url_factory, sms_gateway, mailbox):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def localhost_live(backend, database_url_factory, sms_gateway, mailbox):
+    """A provider known as http://localhost:PORT: the origin passkeys need (RP ID localhost)."""
+    server = build_live(database_url_factory(backend), host="localhost",
+                        **delivery_settings(sms_gateway, mailbox))
+    yield server
+    server.stop()
+
+
 def delivery_settings(gateway: SmsGateway, mail: Mailbox) -> dict[str, object]:
     """Return the settings that send SMS to `gateway` and email to `mail`."""
     return {"IDP_SMS_GATEWAY_URL": gateway.url, "IDP_SMTP_HOST": mail.host,

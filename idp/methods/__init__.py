@@ -16,6 +16,7 @@ from .base import (
 )
 from .device import RememberedDeviceMethod
 from .email_code import EmailCode
+from .passkey import PasskeyMethod
 from .password import PasswordMethod
 from .recovery import RecoveryCodes
 from .sms import SmsCode
@@ -23,10 +24,12 @@ from .totp import TotpMethod
 
 
 def build_registry(password: PasswordMethod, codes, host: str,
-                   device: RememberedDeviceMethod) -> dict[str, SignInMethod]:
+                   device: RememberedDeviceMethod,
+                   passkey: PasskeyMethod) -> dict[str, SignInMethod]:
     """Return the methods by name; `codes` sends SMS and email codes, `host` is the origin's."""
     return {
         "password": password,
+        "passkey": passkey,
         "totp": TotpMethod(),
         "sms": SmsCode(codes, host),
         "email": EmailCode(codes, host),
@@ -36,5 +39,5 @@ def build_registry(password: PasswordMethod, codes, host: str,
 
 
 __all__ = ["EmailCode", "MethodContext", "MethodFailed", "MethodThrottled", "MethodUnavailable",
-           "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod", "SmsCode",
-           "TotpMethod", "Verified", "build_registry"]
+           "PasskeyMethod", "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod",
+           "SignInMethod", "SmsCode", "TotpMethod", "Verified", "build_registry"]

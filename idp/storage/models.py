@@ -301,3 +301,43 @@ class RememberedDevice(db.Model):
     last_used_at: Mapped[float] = mapped_column(Double)
     expires_at: Mapped[float] = mapped_column(Double)
     revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class Passkey(db.Model):
+    """A WebAuthn credential (passkey or security key) of a user, unique in its directory."""
+
+    __tablename__ = "passkey"
+    __table_args__ = (
+        UniqueConstraint("directory_id", "credential_id", name="uq_passkey_directory_credential"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    credential_id: Mapped[str] = mapped_column(String(1400))  # base64url, at most 1023 bytes
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)  # COSE
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    transports: Mapped[list[str]] = mapped_column(JSON, default=list)
+    aaguid: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    backup_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
+    backed_up: Mapped[bool] = mapped_column(Boolean, default=False)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[float] = mapped_column(Double)
+    last_used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    clone_warning_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class WebAuthnChallenge(db.Model):
+    """A challenge sent to a browser, used once: deleted before its response is verified."""
+
+    __tablename__ = "webauthn_challenge"
+    __table_args__ = (Index("ix_webauthn_challenge_session_purpose", "session_id", "purpose"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("browser_session.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # "login", "verify" or "register"
+    challenge: Mapped[str] = mapped_column(String(128))  # base64url
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)

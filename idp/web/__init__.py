@@ -45,6 +45,8 @@ def _routes() -> None:
     rules = [
         ("/i/<uid>", "interaction", interaction_views.show, ["GET"]),
         ("/i/<uid>/login", "login", _limited(interaction_views.login), ["POST"]),
+        ("/i/<uid>/passkey", "passkey_login", _limited(interaction_views.passkey_login),
+         ["POST"]),
         ("/i/<uid>/method/<name>", "method", method_steps.method_page, ["GET"]),
         ("/i/<uid>/method/<name>", "method_verify", _limited(method_steps.method_verify),
          ["POST"]),

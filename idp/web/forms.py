@@ -14,11 +14,5 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
-class CodeForm(FlaskForm):
-    """A one-time code: authenticator app, recovery code."""
-
-    code = StringField("Code", validators=[DataRequired(), Length(max=64)])
-
-
 class ButtonForm(FlaskForm):
     """A form that is only a button (continue, cancel, consent, log out)."""

@@ -7,6 +7,7 @@ issued from there.
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask import Response, g, redirect, render_template, request, url_for
@@ -17,7 +18,7 @@ from ..directories import level_settings
 from ..errors import InteractionExpired
 from ..flows.authorize import Decision
 from ..flows.login import grant_consent, session_user
-from ..methods import MethodContext, MethodFailed, Verified
+from ..methods import MethodContext, MethodFailed, PasskeyMethod, Verified
 from ..services import services
 from ..sessions import complete_method
 from ..storage import db
@@ -70,7 +71,7 @@ def show(uid: str):
     if result.step == "login":
         user = session_user(current_session())
         form = LoginForm(username=user.username if user else g.oidc_params.login_hint)
-        return page("login.html", row, form=form)
+        return login_page(row, form=form)
     if result.step == "stepup":
         return page("stepup.html", row, plan=result.plan, form=ButtonForm(),
                      user=session_user(current_session()))
@@ -85,8 +86,8 @@ def login(uid: str):
     row = load_interaction(uid)
     form = LoginForm()
     if not form.validate_on_submit():
-        return page("login.html", row, status=400, form=form,
-                     error="Enter your username or email and your password.")
+        return login_page(row, status=400, form=form,
+                          error="Enter your username or email and your password.")
     svc = services()
     try:
         user = svc.password_method.identify(g.directory, form.username.data,
@@ -96,8 +97,41 @@ def login(uid: str):
         audit.record(g.directory.id, "login.failed", now(), ip=client_ip(),
                      user_agent=request.user_agent.string, method="password")
         db.session.commit()
-        return page("login.html", row, status=400, form=form, error=str(exc))
+        return login_page(row, status=400, form=form, error=str(exc))
     record_method(user, "password", Verified(amr=("pwd",)))
+    return redirect(url_of(uid))
+
+
+def login_page(row: Interaction, status: int = 200, **context):
+    """Render the login page, with a passkey request when the directory accepts passkeys."""
+    passkey = services().methods.get("passkey")
+    options = None
+    if isinstance(passkey, PasskeyMethod) and level_settings(g.directory).points_of("passkey"):
+        session = current_session()
+        options = json.dumps(passkey.login_options(session.id if session else None, now()))
+    return page("login.html", row, status=status, passkey_options=options, **context)
+
+
+def passkey_login(uid: str):
+    """Log in with a passkey alone: the browser chose it, its user handle names the user."""
+    row = load_interaction(uid)
+    passkey = services().methods.get("passkey")
+    if not isinstance(passkey, PasskeyMethod) or not level_settings(g.directory).points_of(
+            "passkey"):
+        return redirect(url_of(uid))
+    session = current_session()
+    try:
+        user, verified = passkey.identify(g.directory, session.id if session else None,
+                                          (request.form.get("credential") or "")[:16384], now(),
+                                          services().sealer)
+    except MethodFailed as exc:
+        db.session.rollback()
+        g.verification_failed = True
+        audit.record(g.directory.id, "login.failed", now(), ip=client_ip(),
+                     user_agent=request.user_agent.string, method="passkey")
+        db.session.commit()
+        return login_page(row, status=400, form=LoginForm(formdata=None), error=str(exc))
+    record_method(user, "passkey", verified)
     return redirect(url_of(uid))
 
 

@@ -21,7 +21,7 @@ from ..services import services
 from ..storage import db
 from ..storage.models import Interaction, User
 from .context import client_ip
-from .forms import CodeForm
+from .forms import ButtonForm
 from .interaction import (
     load_interaction,
     offered,
@@ -32,8 +32,8 @@ from .interaction import (
 )
 from .remember import offer_remember
 
-FIELDS = ("code", "destination")
-MAX_FIELD = 512
+# The fields a method may read from a posted form, and how long each may be.
+FIELDS = {"code": 64, "destination": 512, "name": 100, "credential": 16 * 1024}
 
 
 @dataclass
@@ -65,7 +65,7 @@ def open_step(uid: str, name: str, *, enrol: bool) -> MethodStep | None:
 
 def _fields() -> Mapping[str, str]:
     """Return the posted fields a method may read, each bounded in length."""
-    return {name: (request.form.get(name) or "")[:MAX_FIELD] for name in FIELDS}
+    return {name: (request.form.get(name) or "")[:limit] for name, limit in FIELDS.items()}
 
 
 def _show(step: MethodStep, *, enrol: bool, status: int = 200, error: str | None = None):
@@ -73,7 +73,7 @@ def _show(step: MethodStep, *, enrol: bool, status: int = 200, error: str | None
     method = step.method
     data = method.start_enrolment(step.ctx) if enrol else method.begin(step.ctx)
     template = method.enrol_template if enrol else method.template
-    result = page(template or "", step.row, status=status, method=method, form=CodeForm(),
+    result = page(template or "", step.row, status=status, method=method, form=ButtonForm(),
                   error=error, offer_remember=offer_remember(step.user),
                   **data)
     if enrol:
@@ -100,8 +100,8 @@ def _answer(step: MethodStep, check: Callable[[MethodContext, Mapping[str, str]]
             *, enrol: bool) -> Verified | Response:
     """Check the submitted response; return what it proved, or the page with the reason."""
     try:
-        if not CodeForm().validate_on_submit():
-            raise MethodFailed("Enter the code.")
+        if not ButtonForm().validate_on_submit():
+            raise MethodFailed("This form has expired. Go back and try again.")
         return check(step.ctx, _fields())
     except MethodFailed as exc:
         return _refused(step, exc, enrol=enrol)

@@ -43,7 +43,7 @@ def test_essential_acr_above_the_session_with_prompt_none_is_an_error(rp, direct
 
 
 def test_essential_acr_the_user_cannot_reach_fails_the_login(rp, directory, user):
-    directory.set_levels(sms=0, email=0)  # nothing left to enrol beyond password and TOTP
+    directory.set_levels(sms=0, email=0, passkey=0, app=0)  # nothing more to enrol
     response = rp.log_in(rp.start(claims=essential_acr("40", "50")), user)
     assert title(response) == "You cannot log in here yet"
     params = authorization_error(rp, cancel_to_app(rp, response))

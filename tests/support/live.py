@@ -47,11 +47,11 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """Serve an app on 127.0.0.1 in a background thread."""
+    """Serve an app on 127.0.0.1 in a background thread, known as `host` in its URL."""
 
-    def __init__(self, app: Flask, port: int):
+    def __init__(self, app: Flask, port: int, host: str = "127.0.0.1"):
         self.app = app
-        self.url = f"http://127.0.0.1:{port}"
+        self.url = f"http://{host}:{port}"
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -63,15 +63,19 @@ class LiveServer:
         self._server.shutdown()
 
 
-def build_live(database_url: str, **overrides) -> LiveServer:
-    """Create a migrated app on a free port and start serving it."""
+def build_live(database_url: str, host: str = "127.0.0.1", **overrides) -> LiveServer:
+    """Create a migrated app on a free port and start serving it.
+
+    `host` names the server in its URLs; "localhost" gives a WebAuthn RP ID (browsers
+    refuse IP addresses as RP IDs) while the server still listens on 127.0.0.1.
+    """
     port = free_port()
     settings = {**TEST_SETTINGS, "IDP_DATABASE_URL": database_url,
-                "IDP_BASE_URL": f"http://127.0.0.1:{port}", **overrides}
+                "IDP_BASE_URL": f"http://{host}:{port}", **overrides}
     app = create_app(settings)
     with app.app_context():
         upgrade_schema()
-    return LiveServer(app, port).start()
+    return LiveServer(app, port, host).start()
 
 
 @dataclass

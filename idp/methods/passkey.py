@@ -1,0 +1,232 @@
+"""Passkey or security key (WebAuthn): alone it identifies the user and proves two factors.
+
+amr (RFC 8176): ``hwk`` for a key bound to one device, ``swk`` for a synced passkey
+(backup eligible), and ``user`` since user verification is required.
+
+Challenges are random, stored for one browser session and purpose, expire after five
+minutes, and are deleted before the response is verified, so each is used once
+(WebAuthn Level 3, 13.4.3). A signature counter that does not grow, with a valid
+signature, is the sign of a cloned authenticator (7.2 step 21): the login is refused,
+the credential is marked, the audit log records it for the admin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..accounts import active_user
+from ..passkeys import (
+    PasskeyRejected,
+    RelyingParty,
+    authentication_options,
+    credential_id_of,
+    registration_options,
+    verify_assertion,
+    verify_new_passkey,
+)
+from ..security.sealing import Sealer
+from ..storage import db
+from ..storage.models import Directory, Passkey, User, WebAuthnChallenge
+from .base import MethodContext, MethodFailed, SignInMethod, Verified
+
+log = logging.getLogger(__name__)
+
+CHALLENGE_TTL = 300.0
+MAX_PASSKEYS = 20
+
+
+def user_handle(sealer: Sealer, user: User) -> bytes:
+    """Return the WebAuthn user handle of a user: opaque, stable, no personal data."""
+    return bytes.fromhex(sealer.digest(f"webauthn-user:{user.subject}"))
+
+
+class PasskeyMethod(SignInMethod):
+    """A WebAuthn credential with user verification."""
+
+    name = "passkey"
+    title = "Passkey"
+    template = "methods/passkey.html"
+    enrol_template = "methods/passkey_enrol.html"
+
+    def __init__(self, rp: RelyingParty):
+        self.rp = rp
+
+    def choice_label(self, user: User) -> str:
+        return "Use a passkey or security key"
+
+    def passkeys(self, user: User) -> list[Passkey]:
+        """Return the user's passkeys, oldest first."""
+        return list(db.session.scalars(
+            select(Passkey).where(Passkey.user_id == user.id).order_by(Passkey.id)))
+
+    def is_enrolled(self, user: User) -> bool:
+        return db.session.scalars(
+            select(Passkey.id).where(Passkey.user_id == user.id).limit(1)).first() is not None
+
+    # Challenges: one live per browser session and purpose.
+
+    def _issue(self, session_id: int | None, user: User | None, purpose: str,
+               now: float) -> bytes:
+        if session_id is None:
+            raise MethodFailed("Your browser session has expired. Start again.")
+        db.session.execute(delete(WebAuthnChallenge).where(
+            WebAuthnChallenge.session_id == session_id, WebAuthnChallenge.purpose == purpose))
+        challenge = secrets.token_bytes(32)
+        db.session.add(WebAuthnChallenge(
+            session_id=session_id, user_id=user.id if user else None, purpose=purpose,
+            challenge=challenge.hex(), created_at=now, expires_at=now + CHALLENGE_TTL))
+        db.session.commit()
+        return challenge
+
+    def _take(self, session_id: int | None, user: User | None, purpose: str,
+              now: float) -> bytes:
+        """Remove the session's challenge and return it; refuse if there is none live."""
+        row = db.session.scalars(select(WebAuthnChallenge).where(
+            WebAuthnChallenge.session_id == session_id,
+            WebAuthnChallenge.purpose == purpose)).first() if session_id else None
+        if row is None:
+            raise MethodFailed("This passkey request is used or unknown. Try again.")
+        # Cleared before verification: a replay, even a concurrent one, finds nothing.
+        claimed = db.session.execute(delete(WebAuthnChallenge).where(
+            WebAuthnChallenge.id == row.id)).rowcount
+        db.session.commit()
+        if claimed != 1 or row.expires_at <= now or row.user_id != (user.id if user else None):
+            raise MethodFailed("This passkey request has expired. Try again.")
+        return bytes.fromhex(row.challenge)
+
+    # Login without a username, from the login page.
+
+    def login_options(self, session_id: int | None, now: float) -> dict[str, Any]:
+        """Return options for a discoverable-credential login (any of the directory's passkeys)."""
+        return authentication_options(self.rp, self._issue(session_id, None, "login", now), [])
+
+    def identify(self, directory: Directory, session_id: int | None, credential_json: str,
+                 now: float, sealer: Sealer) -> tuple[User, Verified]:
+        """Return the user whose passkey produced this assertion, or raise MethodFailed."""
+        try:
+            credential_id, handle = credential_id_of(credential_json)
+        except PasskeyRejected as exc:
+            raise MethodFailed(str(exc)) from exc
+        challenge = self._take(session_id, None, "login", now)
+        row = self._find(directory, credential_id)
+        user = active_user(directory.id, row.user_id) if row else None
+        if row is None or user is None:
+            raise MethodFailed("This passkey is not registered here.")
+        if handle is None or _decode(handle) != user_handle(sealer, user):
+            raise MethodFailed("This passkey does not belong to this account.")
+        ctx = MethodContext(directory=directory, user=user, now=now, sealer=sealer,
+                            session_id=session_id)
+        return user, self._check(ctx, row, credential_json, challenge)
+
+    # Step-up of a known user.
+
+    def begin(self, ctx: MethodContext) -> dict[str, Any]:
+        challenge = self._issue(ctx.session_id, ctx.user, "verify", ctx.now)
+        allowed = [p.credential_id for p in self.passkeys(ctx.user)]
+        return {"options": json.dumps(authentication_options(self.rp, challenge, allowed))}
+
+    def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
+        credential_json = form.get("credential", "")
+        try:
+            credential_id, handle = credential_id_of(credential_json)
+        except PasskeyRejected as exc:
+            raise MethodFailed(str(exc)) from exc
+        challenge = self._take(ctx.session_id, ctx.user, "verify", ctx.now)
+        row = self._find(ctx.directory, credential_id)
+        if row is None or row.user_id != ctx.user.id or (
+                handle is not None and _decode(handle) != user_handle(ctx.sealer, ctx.user)):
+            raise MethodFailed("This passkey does not belong to this account.")
+        return self._check(ctx, row, credential_json, challenge)
+
+    # Registration.
+
+    def start_enrolment(self, ctx: MethodContext) -> dict[str, Any]:
+        challenge = self._issue(ctx.session_id, ctx.user, "register", ctx.now)
+        options = registration_options(
+            self.rp, user_handle(ctx.sealer, ctx.user), ctx.user.username,
+            ctx.user.name or ctx.user.username, challenge,
+            [p.credential_id for p in self.passkeys(ctx.user)])
+        return {"options": json.dumps(options), "default_name": "Passkey"}
+
+    def finish_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
+        challenge = self._take(ctx.session_id, ctx.user, "register", ctx.now)
+        try:
+            new = verify_new_passkey(self.rp, form.get("credential", ""), challenge)
+        except PasskeyRejected as exc:
+            raise MethodFailed(str(exc)) from exc
+        if self._find(ctx.directory, new.credential_id) is not None:
+            raise MethodFailed("This passkey is already registered.")
+        if len(self.passkeys(ctx.user)) >= MAX_PASSKEYS:
+            raise MethodFailed(f"An account has at most {MAX_PASSKEYS} passkeys.")
+        name = " ".join((form.get("name") or "").split())[:100] or "Passkey"
+        db.session.add(Passkey(
+            directory_id=ctx.directory.id, user_id=ctx.user.id,
+            credential_id=new.credential_id, public_key=new.public_key,
+            sign_count=new.sign_count, transports=new.transports, aaguid=new.aaguid,
+            backup_eligible=new.backup_eligible, backed_up=new.backed_up, name=name,
+            created_at=ctx.now, last_used_at=ctx.now))
+        try:
+            db.session.flush()
+        except IntegrityError as exc:  # the same credential registered at the same moment
+            raise MethodFailed("This passkey is already registered.") from exc
+        return Verified(amr=_amr(new.backup_eligible))
+
+    # Shared checks.
+
+    def _find(self, directory: Directory, credential_id: str) -> Passkey | None:
+        if len(credential_id) > 1400:
+            return None
+        return db.session.scalars(select(Passkey).where(
+            Passkey.directory_id == directory.id,
+            Passkey.credential_id == credential_id)).first()
+
+    def _check(self, ctx: MethodContext, row: Passkey, credential_json: str,
+               challenge: bytes) -> Verified:
+        try:
+            assertion = verify_assertion(self.rp, credential_json, challenge, row.public_key)
+        except PasskeyRejected as exc:
+            raise MethodFailed(str(exc)) from exc
+        if (assertion.sign_count > 0 or row.sign_count > 0) \
+                and assertion.sign_count <= row.sign_count:
+            self._clone_warning(ctx, row, assertion.sign_count)
+            raise MethodFailed("This passkey could not be trusted: its counter went back, as "
+                               "happens when a key was copied. Use another way to log in.")
+        if assertion.backup_eligible != row.backup_eligible:
+            # Backup eligibility is fixed when a credential is made (Level 3, 6.1.3).
+            raise MethodFailed("This passkey could not be verified. Try again.")
+        row.sign_count = assertion.sign_count
+        row.backed_up = assertion.backed_up
+        row.last_used_at = ctx.now
+        return Verified(amr=_amr(row.backup_eligible))
+
+    def _clone_warning(self, ctx: MethodContext, row: Passkey, reported: int) -> None:
+        """Mark the credential and tell the admin; kept although the login is refused."""
+        db.session.rollback()
+        row.clone_warning_at = ctx.now
+        audit.record(ctx.directory.id, "passkey.clone_warning", ctx.now, user_id=row.user_id,
+                     ip=ctx.ip, passkey=row.name, stored_count=row.sign_count,
+                     reported_count=reported)
+        db.session.commit()
+        log.warning("passkey %s of user %s: sign count %s after %s (cloned authenticator?)",
+                    row.id, row.user_id, reported, row.sign_count)
+
+
+def _amr(synced: bool) -> tuple[str, ...]:
+    return ("swk" if synced else "hwk", "user")
+
+
+def _decode(value: str) -> bytes:
+    from webauthn import base64url_to_bytes
+
+    try:
+        return base64url_to_bytes(value)
+    except ValueError:
+        return b""
