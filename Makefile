@@ -12,7 +12,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-## run: the provider on 127.0.0.1:5000 and the sample portal on 127.0.0.1:5001 (SQLite, demo data)
+## run: the provider on localhost:5000 and the sample portal on localhost:5001 (SQLite, demo data)
 run: $(STAMP)
 	$(BIN)/python -m clients.demo
 

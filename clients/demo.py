@@ -2,8 +2,9 @@
 
     python -m clients.demo
 
-The provider listens on 127.0.0.1:5000, the portal on 127.0.0.1:5001. The demo
-users and their passwords are printed at start.
+The provider is at http://localhost:5000 and the portal at http://localhost:5001 (both
+listen on 127.0.0.1; "localhost" in the URLs because browsers refuse an IP address as a
+passkey's RP ID). The demo users and their passwords are printed at start.
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ def prepare(app, portal_url: str) -> tuple[str, str, str]:
 def main() -> int:
     """Start both servers and serve until interrupted."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--public-host", default="localhost", help="host name in the URLs")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--portal-port", type=int, default=5001)
     args = parser.parse_args()
-    provider_url = f"http://{args.host}:{args.port}"
-    portal_url = f"http://{args.host}:{args.portal_port}"
+    provider_url = f"http://{args.public_host}:{args.port}"
+    portal_url = f"http://{args.public_host}:{args.portal_port}"
     app = create_app({"IDP_BASE_URL": provider_url})
     issuer, secret, summary = prepare(app, portal_url)
     portal = create_portal({"PORTAL_ISSUER": issuer, "PORTAL_CLIENT_ID": "portal",

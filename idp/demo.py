@@ -16,7 +16,7 @@ from .services import Services
 from .storage import db
 from .storage.models import Credential, Directory, User
 
-PORTAL_URL = "http://127.0.0.1:5001"
+PORTAL_URL = "http://localhost:5001"
 DEMO_USERS = (
     # username, password, admin, with an authenticator app
     ("alice", "alice-demo-password", False, False),
@@ -76,6 +76,9 @@ def seed_demo(directory: Directory, svc: Services, now: float,
             post_logout_redirect_uris=[f"{portal_url}/"], now=now)
     else:
         secret = rotate_secret(client)
+        # The portal may have moved (another port or host name since the last run).
+        client.redirect_uris = [f"{portal_url}/callback"]
+        client.post_logout_redirect_uris = [f"{portal_url}/"]
     data.portal_secret = secret or ""
     db.session.commit()
     return data

@@ -59,7 +59,7 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_ENV", "development", _str,
         "development, testing or production. Production refuses insecure defaults; "
         "development shows the outbox page."),
-    Key("IDP_BASE_URL", "http://127.0.0.1:5000", _str,
+    Key("IDP_BASE_URL", "http://localhost:5000", _str,
         "Public URL of the provider without a trailing slash; issuers are {BASE_URL}/d/{slug}. "
         "With https, cookies are Secure and __Host- prefixed."),
     Key("IDP_DATABASE_URL", "sqlite:///instance/idp.sqlite3", _str,

@@ -19,10 +19,10 @@ from flask import Flask, redirect, render_template, request, session
 from joserfc.errors import JoseError
 
 DEFAULTS = {
-    "PORTAL_ISSUER": "http://127.0.0.1:5000/d/default",
+    "PORTAL_ISSUER": "http://localhost:5000/d/default",
     "PORTAL_CLIENT_ID": "portal",
     "PORTAL_CLIENT_SECRET": "",
-    "PORTAL_BASE_URL": "http://127.0.0.1:5001",
+    "PORTAL_BASE_URL": "http://localhost:5001",
     "PORTAL_SECRET_KEY": "",
 }
 CLAIMS = ("sub", "acr", "amr", "auth_time", "name", "preferred_username", "email")

@@ -28,7 +28,7 @@ def test_init_creates_the_default_directory_and_a_second_run_changes_nothing(any
     second = run_idp(any_database, "init").assert_ok()
 
     assert "Created directory 'default'" in first.stdout
-    assert re.search(r"issuer http://127\.0\.0\.1:5000/d/default$", first.stdout, re.M)
+    assert re.search(r"issuer http://localhost:5000/d/default$", first.stdout, re.M)
     assert "Created" not in second.stdout
     assert "Database ready" in second.stdout
     assert sorted(k["kid"] for k in keys) == sorted(k["kid"] for k in jwks(any_database))

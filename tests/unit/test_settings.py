@@ -39,7 +39,7 @@ def test_without_configuration_every_key_has_its_default():
 
 @pytest.mark.parametrize(("name", "default"), [
     ("IDP_ENV", "development"),
-    ("IDP_BASE_URL", "http://127.0.0.1:5000"),
+    ("IDP_BASE_URL", "http://localhost:5000"),
     ("IDP_DATABASE_URL", "sqlite:///instance/idp.sqlite3"),
     ("IDP_SECRET_KEY", DEV_SECRET_KEY),
     ("IDP_REDIS_URL", ""),
