@@ -12,9 +12,10 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .app_devices import AppDevices
 from .delivery import build_delivery
 from .i18n import PoBabel
-from .methods import PasskeyMethod, RememberedDeviceMethod, build_registry
+from .methods import AppApprovalMethod, PasskeyMethod, RememberedDeviceMethod, build_registry
 from .methods.password import PasswordMethod
 from .oidc.server import create_server
 from .one_time_codes import CodeService, policy_from
@@ -109,8 +110,10 @@ def _build_services(settings: dict[str, Any]) -> Services:
     host = urlsplit(settings["IDP_BASE_URL"]).hostname or "localhost"
     return Services(settings=settings, sealer=Sealer(settings["IDP_SECRET_KEY"]),
                     passwords=passwords, password_method=password_method,
-                    methods=build_registry(password_method, codes, host, device, PasskeyMethod(
-                        RelyingParty.from_base_url(settings["IDP_BASE_URL"]))),
+                    methods=build_registry(
+                        password_method, codes, host, device,
+                        PasskeyMethod(RelyingParty.from_base_url(settings["IDP_BASE_URL"])),
+                        AppApprovalMethod(AppDevices(passwords), settings["IDP_BASE_URL"])),
                     cookies=CookiePolicy(secure=settings["IDP_BASE_URL"].startswith("https://")),
                     delivery=delivery, server=server, protector=protector)
 

@@ -6,6 +6,7 @@ line here.
 
 from __future__ import annotations
 
+from .app import AppApprovalMethod, LoginDenied
 from .base import (
     MethodContext,
     MethodFailed,
@@ -24,12 +25,13 @@ from .totp import TotpMethod
 
 
 def build_registry(password: PasswordMethod, codes, host: str,
-                   device: RememberedDeviceMethod,
-                   passkey: PasskeyMethod) -> dict[str, SignInMethod]:
+                   device: RememberedDeviceMethod, passkey: PasskeyMethod,
+                   app: AppApprovalMethod) -> dict[str, SignInMethod]:
     """Return the methods by name; `codes` sends SMS and email codes, `host` is the origin's."""
     return {
         "password": password,
         "passkey": passkey,
+        "app": app,
         "totp": TotpMethod(),
         "sms": SmsCode(codes, host),
         "email": EmailCode(codes, host),
@@ -38,6 +40,7 @@ def build_registry(password: PasswordMethod, codes, host: str,
     }
 
 
-__all__ = ["EmailCode", "MethodContext", "MethodFailed", "MethodThrottled", "MethodUnavailable",
-           "PasskeyMethod", "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod",
-           "SignInMethod", "SmsCode", "TotpMethod", "Verified", "build_registry"]
+__all__ = ["AppApprovalMethod", "EmailCode", "LoginDenied", "MethodContext", "MethodFailed",
+           "MethodThrottled", "MethodUnavailable", "PasskeyMethod", "PasswordMethod",
+           "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod", "SmsCode", "TotpMethod",
+           "Verified", "build_registry"]

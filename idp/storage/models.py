@@ -341,3 +341,75 @@ class WebAuthnChallenge(db.Model):
     challenge: Mapped[str] = mapped_column(String(128))  # base64url
     created_at: Mapped[float] = mapped_column(Double)
     expires_at: Mapped[float] = mapped_column(Double)
+
+
+class AppDevice(db.Model):
+    """An activated authenticator app: its public key, its hashed PIN and its failures."""
+
+    __tablename__ = "app_device"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pin_hash: Mapped[str] = mapped_column(String(255))
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    removed_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    confirmed_at: Mapped[float | None] = mapped_column(Double, nullable=True)  # first approval
+    last_used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class AppActivation(db.Model):
+    """A single-use code that binds a new app to a user, stored by hash."""
+
+    __tablename__ = "app_activation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class AppNonce(db.Model):
+    """A server nonce an app signs once, stored by hash."""
+
+    __tablename__ = "app_nonce"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("app_device.id", ondelete="CASCADE"),
+                                           index=True)
+    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class AppApproval(db.Model):
+    """A login waiting for the user's app: the number the browser shows, and the answer."""
+
+    __tablename__ = "app_approval"
+    __table_args__ = (Index("ix_app_approval_user_created", "user_id", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("browser_session.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # "login" or "enrol"
+    client_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    number: Mapped[int] = mapped_column(Integer)
+    choices: Mapped[list[int]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_device.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    decided_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)

@@ -18,6 +18,7 @@ from . import interaction as interaction_views
 from . import logout as logout_views
 from . import method_steps
 from .api import api
+from .app_api import app_api
 from .context import write_session_cookie
 from .outbox import register_outbox
 from .pages import pages
@@ -124,9 +125,11 @@ def _http_error(code: int | None) -> str:
 def register_web(app: Flask, csrf: CSRFProtect) -> None:
     """Register the blueprints, the error handler and the response headers."""
     csrf.exempt(api)
+    csrf.exempt(app_api)
     csrf.exempt(authorize_views.authorize)
     csrf.exempt(logout_views.logout)
     app.register_blueprint(api)
+    app.register_blueprint(app_api)
     app.register_blueprint(pages)
     with app.app_context():
         register_outbox(app)

@@ -192,18 +192,20 @@ def consent(uid: str):
 def cancel(uid: str):
     """End the login without logging in: the app gets access_denied."""
     row = load_interaction(uid)
+    if request.form.get("reason") == "unreachable":
+        return end_login(row, "unmet_authentication_requirements",
+                         "The user cannot reach the required level with their methods.")
+    return end_login(row, "access_denied", "The user did not log in.")
+
+
+def end_login(row: Interaction, error: str, description: str):
+    """Forget the pending login and send the app the error."""
     redirect_uri = validated_redirect_uri(row.params)
     if isinstance(redirect_uri, Response):
         return redirect_uri
-    unreachable = request.form.get("reason") == "unreachable"
     db.session.delete(row)
     db.session.commit()
-    if unreachable:
-        return redirect_error(redirect_uri, "unmet_authentication_requirements",
-                              "The user cannot reach the required level with their methods.",
-                              row.params.get("state"))
-    return redirect_error(redirect_uri, "access_denied", "The user did not log in.",
-                          row.params.get("state"))
+    return redirect_error(redirect_uri, error, description, row.params.get("state"))
 
 
 def continue_login(uid: str):

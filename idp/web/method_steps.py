@@ -16,13 +16,21 @@ from .. import audit
 from ..clock import now
 from ..directories import level_settings
 from ..flows.login import enrolled_methods
-from ..methods import MethodContext, MethodFailed, MethodThrottled, SignInMethod, Verified
+from ..methods import (
+    LoginDenied,
+    MethodContext,
+    MethodFailed,
+    MethodThrottled,
+    SignInMethod,
+    Verified,
+)
 from ..services import services
 from ..storage import db
 from ..storage.models import Interaction, User
 from .context import client_ip
 from .forms import ButtonForm
 from .interaction import (
+    end_login,
     load_interaction,
     offered,
     page,
@@ -60,6 +68,9 @@ def open_step(uid: str, name: str, *, enrol: bool) -> MethodStep | None:
     user, ctx = signed_in()
     if not offered(row, name, enrol=enrol):
         return None
+    client = g.get("client")
+    ctx.extra.update(client_name=client.name if client else None,
+                     user_agent=request.user_agent.string)
     return MethodStep(row, method, user, ctx)
 
 
@@ -84,6 +95,11 @@ def _show(step: MethodStep, *, enrol: bool, status: int = 200, error: str | None
 def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
     """Show the page with the reason; a wrong answer counts against the account."""
     db.session.rollback()
+    if isinstance(exc, LoginDenied):
+        audit.record(g.directory.id, "login.denied", now(), user_id=step.user.id, ip=client_ip(),
+                     user_agent=request.user_agent.string, method=step.method.name)
+        db.session.commit()
+        return end_login(step.row, "access_denied", "The user said the login was not theirs.")
     if exc.counts_as_failure:
         g.verification_failed = True
         audit.record(g.directory.id, "method.failed", now(), user_id=step.user.id,

@@ -13,12 +13,17 @@ from ..oidc.server import current_issuer
 log = logging.getLogger(__name__)
 
 # Endpoints that machines call: their errors are JSON (RFC 6749 5.2, RFC 6750 3).
-API_PATH = re.compile(r"^/d/[^/]+/(token|userinfo|revoke|introspect|jwks|"
-                      r"\.well-known/openid-configuration|\.well-known/oauth-authorization-server)$")
+API_PATH = re.compile(r"^/d/[^/]+/((token|userinfo|revoke|introspect|jwks|"
+                      r"\.well-known/openid-configuration|\.well-known/oauth-authorization-server)$"
+                      r"|app/(nonce|approvals|device)(/|$))")
+
+APP_ACTIVATION = re.compile(r"^/d/[^/]+/app/activate$")
 
 
 def wants_json() -> bool:
     """Return whether the request is a machine's API call, by path (also on 404 and 405)."""
+    if request.method != "GET" and APP_ACTIVATION.match(request.path):
+        return True  # the app posts here; people only open the link (GET)
     return API_PATH.match(request.path) is not None
 
 
