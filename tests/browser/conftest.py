@@ -6,6 +6,7 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -91,11 +92,11 @@ def register_portal_client(directory: TestDirectory, portal_url: str) -> TestCli
     return client
 
 
-@pytest.fixture
-def portal(directory) -> Iterator[Portal]:
-    """The sample portal in a thread, as a client of the test's directory."""
+@contextmanager
+def serve_portal(directory: TestDirectory, host: str = "127.0.0.1") -> Iterator[Portal]:
+    """Serve the sample portal in a thread as a client of `directory`, known as `host`."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     client = register_portal_client(directory, url)
     app = create_portal({
         "PORTAL_ISSUER": directory.issuer,
@@ -108,6 +109,15 @@ def portal(directory) -> Iterator[Portal]:
     server = make_server("127.0.0.1", port, with_extra_pages(app, pages), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Portal(url, client, directory, pages)
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield Portal(url, client, directory, pages)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def portal(directory) -> Iterator[Portal]:
+    """The sample portal in a thread, as a client of the test's directory."""
+    with serve_portal(directory) as running:
+        yield running

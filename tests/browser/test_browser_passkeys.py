@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import base64
 import re
-import secrets
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,15 +24,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from clients.portal import create_portal
 from idp.methods.passkey import user_handle
 from idp.services import services
 from idp.storage import db
 from idp.storage.models import Passkey, User
-from tests.browser.conftest import Portal, register_portal_client, with_extra_pages
-from tests.support.live import free_port, new_directory
+from tests.browser.conftest import Portal, serve_portal
+from tests.support.live import new_directory
 from tests.support.rp import StrictRP
 
 if TYPE_CHECKING:  # imported for annotations only: pytest would try to collect Test* classes
@@ -60,23 +56,8 @@ def pk_directory(localhost_live) -> TestDirectory:
 @pytest.fixture
 def pk_portal(pk_directory) -> Iterator[Portal]:
     """The sample portal at http://localhost:PORT, a client of the localhost provider."""
-    port = free_port()
-    url = f"http://localhost:{port}"
-    client = register_portal_client(pk_directory, url)
-    app = create_portal({
-        "PORTAL_ISSUER": pk_directory.issuer,
-        "PORTAL_CLIENT_ID": client.client_id,
-        "PORTAL_CLIENT_SECRET": client.secret,
-        "PORTAL_BASE_URL": url,
-        "PORTAL_SECRET_KEY": secrets.token_hex(32),
-    })
-    pages: dict[str, str] = {}
-    server = make_server("127.0.0.1", port, with_extra_pages(app, pages), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Portal(url, client, pk_directory, pages)
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve_portal(pk_directory, "localhost") as running:
+        yield running
 
 
 @dataclass
