@@ -134,7 +134,8 @@ class AppDevices:
                "x": _b64url(numbers.x.to_bytes(32, "big")),
                "y": _b64url(numbers.y.to_bytes(32, "big"))}
         device = AppDevice(directory_id=directory.id, user_id=claimed.user_id,
-                           public_id=secrets.token_urlsafe(24), name=name, public_jwk=jwk,
+                           public_id="dv_" + secrets.token_urlsafe(24), name=name,
+                           public_jwk=jwk,
                            pin_hash=self.passwords.hash(pin), pin_failures=0, created_at=now)
         db.session.add(device)
         db.session.flush()
@@ -222,7 +223,8 @@ class AppDevices:
         ).values(status="refused", decided_at=now))
         choices = secrets.SystemRandom().sample(range(10, 100), 3)
         approval = AppApproval(
-            public_id=secrets.token_urlsafe(24), directory_id=directory.id, user_id=user.id,
+            public_id="ap_" + secrets.token_urlsafe(24), directory_id=directory.id,
+            user_id=user.id,
             session_id=session_id, purpose=purpose, client_name=(client_name or "")[:200] or None,
             ip=ip, user_agent=(user_agent or "")[:300] or None, number=choices[0],
             choices=sorted(choices), status="pending", created_at=now,

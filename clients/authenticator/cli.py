@@ -283,11 +283,28 @@ def format_approvals(approvals: list[dict], now: float) -> str:
 
 # -- entry point -------------------------------------------------------------------------------
 
+ID_COMMANDS = ("approve", "deny")
+
+
+def protect_ids(argv: Sequence[str]) -> list[str]:
+    """Move an approval id that starts with "-" behind "--", so it is not read as an option.
+
+    Approval ids are opaque and URL-safe: "-" is one of their characters.
+    """
+    argv = list(argv)
+    for index, word in enumerate(argv[:-1]):
+        following = argv[index + 1]
+        if word in ID_COMMANDS and following.startswith("-") and not following.startswith("--") \
+                and following not in ("-h",):
+            return argv[:index + 1] + argv[index + 2:] + ["--", following]
+    return argv
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
          err: TextIO | None = None, stdin: TextIO | None = None) -> int:
     """Run one command; return the exit status (argument errors raise SystemExit(2))."""
     out, err, stdin = out or sys.stdout, err or sys.stderr, stdin or sys.stdin
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(protect_ids(sys.argv[1:] if argv is None else argv))
     try:
         return args.handler(args, out, stdin)
     except ApiError as exc:

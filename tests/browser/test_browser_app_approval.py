@@ -1,0 +1,129 @@
+"""A person signs in to the sample portal by approving in the provider's app (the simulator)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from clients.authenticator import AuthenticatorApp
+from tests.support.agent import Page
+from tests.support.rp import StrictRP
+from tests.web.helpers import step_up_page
+
+pytestmark = pytest.mark.browser
+
+PIN = "58213"
+# The waiting page refreshes itself every 3 seconds; allow two refreshes and some slack.
+REFRESH_MS = 8_000
+
+
+def log_in_to_billing(page, portal, user) -> None:
+    """Open the portal's Billing page (needs 30) and give the password at the provider."""
+    page.goto(portal.url + "/")
+    page.get_by_role("link", name="Billing (30)").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    assert page.url.startswith(portal.directory.issuer + "/i/"), page.url
+    page.get_by_label("Username or email", exact=True).fill(user.username)
+    page.get_by_label("Password", exact=True).fill(user.password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose how to verify")
+    expect(page.locator("#level")).to_contain_text("20 of the 30 points")
+
+
+def shown_number(page) -> int:
+    """Return the number the page asks to pick in the app."""
+    number = page.locator(".match-number")
+    expect(number).to_have_text(re.compile(r"^\s*[1-9][0-9]\s*$"))
+    return int(number.inner_text())
+
+
+def answer_status(page):
+    """The line that says what the app answered (it updates with the page)."""
+    return page.locator("p[role=status]")
+
+
+def phone_with_app(directory, user) -> AuthenticatorApp:
+    """Activate the simulator for `user` and approve once, in a login of another client."""
+    rp = StrictRP(directory, directory.add_client())
+    setup = Page(rp.agent.get(step_up_page(rp, user).link("Set up app approval")))
+    app = AuthenticatorApp()
+    app.activate(directory.issuer, setup.soup.find(id="activation-code").get_text(), "Phone",
+                 PIN)
+    waiting = Page(rp.agent.submit(setup, "I activated the app"))
+    [pending] = app.pending()
+    app.approve(pending["id"], int(waiting.soup.select_one(".match-number").get_text()), PIN)
+    codes = Page(rp.agent.submit(waiting, "Continue"))
+    assert rp.response_params(rp.agent.submit(codes, "Continue"))["code"]
+    return app
+
+
+def test_setting_up_the_app_during_login_and_approving_reaches_billing(page, portal):
+    directory = portal.directory
+    frank = directory.add_user("frank")  # a password only; the directory requires 30
+
+    log_in_to_billing(page, portal, frank)
+    page.get_by_role("link", name="Set up app approval").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up the app")
+    expect(page.get_by_role("img", name="QR code to activate the app")).to_be_visible()
+    code = page.locator("#activation-code").inner_text()
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", code), code
+
+    app = AuthenticatorApp()
+    app.activate(directory.issuer, code, "Frank's phone", PIN)
+    assert app.state.username == "frank"
+    page.get_by_role("button", name="I activated the app").click()
+
+    # The page shows the number to pick and waits for the app.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up the app")
+    number = shown_number(page)
+    expect(answer_status(page)).to_contain_text("Waiting for the app")
+    [pending] = app.pending()
+    assert number in pending["choices"], (number, pending)
+    assert pending["client"] == "Sample portal"
+
+    app.approve(pending["id"], number, PIN)
+
+    # Without a click, the page refreshes itself and says the app approved.
+    expect(answer_status(page)).to_have_text("Approved in the app.", timeout=REFRESH_MS)
+    assert page.url.startswith(directory.issuer + "/i/"), page.url
+    page.get_by_role("button", name="Continue", exact=True).click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Save your recovery codes")
+    assert page.locator("#recovery-codes li").count() == 10
+    page.get_by_role("button", name=re.compile(r"^Continue")).click()
+
+    expect(page).to_have_url(portal.url + "/billing")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Billing")
+    expect(page.locator("#acr")).to_have_text("30")
+    amr = page.locator("#amr").inner_text().split(", ")
+    assert {"pwd", "pop", "pin"} <= set(amr), amr
+    assert page.locator("#sub").inner_text() == frank.subject
+
+
+def test_this_wasnt_me_in_the_app_ends_the_login_at_the_portal(page, portal):
+    directory = portal.directory
+    grace = directory.add_user("grace")
+    app = phone_with_app(directory, grace)
+
+    log_in_to_billing(page, portal, grace)
+    page.get_by_role("button", name="Approve in the app").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Approve in the app")
+    shown_number(page)
+    [pending] = app.pending()
+
+    app.deny(pending["id"])
+
+    expect(page.get_by_text("The app said this login was not you.")).to_be_visible(
+        timeout=REFRESH_MS)
+    page.get_by_role("button", name="Continue", exact=True).click()
+
+    # The provider sends the browser back with access_denied; the portal shows its error page.
+    expect(page).to_have_url(re.compile(re.escape(portal.url) + r"/callback\?"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Something went wrong")
+    expect(page.locator("#error")).to_have_text("access_denied")
+    expect(page.locator("#error_description")).to_have_text(
+        "The user said the login was not theirs.")
+    page.get_by_role("link", name="Back to the home page").click()
+    expect(page.locator("#signed-in")).to_have_text("You are not signed in.")
