@@ -5,6 +5,7 @@
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
     idp directory set SLUG [--required-level N] [--points METHOD=N ...]
     idp keys rotate [--directory SLUG]
+    idp purge [--dry-run]
     idp serve [--host H] [--port P]
     idp config
 """
@@ -159,6 +160,23 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Delete expired logins, codes, challenges, nonces, approvals, tokens and sessions."""
+    from .retention import purge_expired
+    from .services import services
+    from .storage import db
+
+    with _app().app_context():
+        counts = purge_expired(now(), services().ttl("ACCESS_TOKEN"))
+        if args.dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    verb = "would delete" if args.dry_run else "deleted"
+    print("; ".join(f"{verb} {count} {name}" for name, count in counts.items()))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the provider with the development server."""
     _app().run(host=args.host, port=args.port, threaded=True)
@@ -215,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     rotate = keys.add_parser("rotate", help="introduce new signing keys")
     rotate.add_argument("--directory", default="default")
     rotate.set_defaults(func=cmd_keys_rotate)
+
+    purge = sub.add_parser("purge", help="delete expired rows (run it daily, e.g. from cron)")
+    purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    purge.set_defaults(func=cmd_purge)
 
     serve = sub.add_parser("serve", help="run the development server")
     serve.add_argument("--host", default="127.0.0.1")

@@ -1,0 +1,55 @@
+"""Forget what has expired: pending logins, codes, challenges, nonces, approvals, sessions.
+
+Expired rows are already ignored by every check; purging keeps the tables small. Rows are
+kept a grace period past their expiry where a check still needs them: a one-time code's
+failures carry over for an hour, and an authorization code must stay to detect its replay
+until the tokens it issued have expired.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, or_
+
+from .storage import db
+from .storage.models import (
+    AppActivation,
+    AppApproval,
+    AppNonce,
+    AuthorizationCode,
+    BrowserSession,
+    Interaction,
+    OneTimeCode,
+    RememberedDevice,
+    Token,
+    WebAuthnChallenge,
+)
+
+HOUR = 3600.0
+DAY = 24 * HOUR
+
+
+def purge_expired(now: float, token_grace: float) -> dict[str, int]:
+    """Delete expired rows; return how many of each kind. `token_grace`: access-token lifetime."""
+    rules = {
+        "interactions": delete(Interaction).where(Interaction.expires_at < now),
+        "one-time codes": delete(OneTimeCode).where(OneTimeCode.sent_at < now - 2 * HOUR),
+        "passkey challenges": delete(WebAuthnChallenge).where(
+            WebAuthnChallenge.expires_at < now),
+        "app nonces": delete(AppNonce).where(AppNonce.expires_at < now),
+        "app activations": delete(AppActivation).where(AppActivation.expires_at < now - HOUR),
+        "app approvals": delete(AppApproval).where(AppApproval.expires_at < now - HOUR),
+        "authorization codes": delete(AuthorizationCode).where(
+            AuthorizationCode.expires_at < now - token_grace),
+        "tokens": delete(Token).where(
+            Token.expires_at < now,
+            or_(Token.refresh_expires_at.is_(None), Token.refresh_expires_at < now)),
+        "remembered devices": delete(RememberedDevice).where(or_(
+            RememberedDevice.expires_at < now, RememberedDevice.revoked_at < now - 30 * DAY)),
+        "browser sessions": delete(BrowserSession).where(or_(
+            BrowserSession.expires_at < now, BrowserSession.ended_at < now - DAY)),
+    }
+    counts = {}
+    for name, statement in rules.items():
+        counts[name] = db.session.execute(
+            statement.execution_options(synchronize_session=False)).rowcount or 0
+    return counts
