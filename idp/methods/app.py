@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from flask_babel import gettext, lazy_gettext
+
 from ..app_devices import AppDevices, AppError, format_code
 from ..storage.models import AppApproval, User
 from .base import MethodContext, MethodFailed, MethodThrottled, SignInMethod, Verified
@@ -25,7 +27,7 @@ class AppApprovalMethod(SignInMethod):
     """Approve in the app."""
 
     name = "app"
-    title = "App approval"
+    title = lazy_gettext("App approval")
     template = "methods/app.html"
     enrol_template = "methods/app_enrol.html"
     challenges = True
@@ -35,7 +37,7 @@ class AppApprovalMethod(SignInMethod):
         self.base_url = base_url
 
     def choice_label(self, user: User) -> str:
-        return "Approve in the app"
+        return gettext("Approve in the app")
 
     def is_enrolled(self, user: User) -> bool:
         return self.devices.usable(user)

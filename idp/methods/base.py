@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from flask_babel import gettext
+
 from ..security.sealing import Sealer
 from ..storage.models import Directory, User
 
@@ -75,7 +77,7 @@ class SignInMethod:
 
     def choice_label(self, user: User) -> str:
         """Return the text of the button that picks this method on the step-up page."""
-        return f"Continue with {self.title.lower()}"
+        return gettext("Continue with %(method)s", method=str(self.title).lower())
 
     #: Whether the method sends or creates a challenge when asked (a POST), before `verify`.
     challenges: ClassVar[bool] = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from ua_parser import parse as parse_user_agent
@@ -34,7 +35,7 @@ class RememberedDeviceMethod(SignInMethod):
     """This browser, remembered: its cookie is the response to verify."""
 
     name = "device"
-    title = "Remembered device"
+    title = lazy_gettext("Remembered device")
     template = ""
 
     def __init__(self, secret_key: str, lifetime: float):

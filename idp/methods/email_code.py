@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext
+
 from ..accounts import find_user, normalize_login
 from ..contact import ContactError, check_email, mask_email
 from ..delivery import Message
@@ -15,7 +17,7 @@ class EmailCode(DeliveredCode):
     """A code by email; the address proves itself with its first code before it counts."""
 
     name = "email"
-    title = "Email code"
+    title = lazy_gettext("Email code")
     template = "methods/code.html"
     enrol_template = "methods/code_enrol.html"
     channel = "email"
@@ -43,7 +45,8 @@ class EmailCode(DeliveredCode):
         return user.email or ""
 
     def choice_label(self, user: User) -> str:
-        return f"Email a code to {self.mask(user.email or '')}"
+        return gettext("Email a code to %(destination)s",
+                       destination=self.mask(user.email or ""))
 
     def compose(self, ctx: MethodContext, destination: str, code: str) -> Message:
         return code_email(destination, ctx.directory.name, code, self.codes.policy.ttl)

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -52,7 +53,7 @@ class PasskeyMethod(SignInMethod):
     """A WebAuthn credential with user verification."""
 
     name = "passkey"
-    title = "Passkey"
+    title = lazy_gettext("Passkey")
     template = "methods/passkey.html"
     enrol_template = "methods/passkey_enrol.html"
 
@@ -60,7 +61,7 @@ class PasskeyMethod(SignInMethod):
         self.rp = rp
 
     def choice_label(self, user: User) -> str:
-        return "Use a passkey or security key"
+        return gettext("Use a passkey or security key")
 
     def passkeys(self, user: User) -> list[Passkey]:
         """Return the user's passkeys, oldest first."""

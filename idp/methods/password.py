@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import lazy_gettext
+
 from ..accounts import check_login
 from ..security.passwords import PasswordService
 from ..storage.models import Directory, User
@@ -16,7 +18,7 @@ class PasswordMethod(SignInMethod):
     """Username or email plus password (amr ``pwd``)."""
 
     name = "password"
-    title = "Password"
+    title = lazy_gettext("Password")
     template = "login.html"
 
     def __init__(self, passwords: PasswordService | None = None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 
+from flask_babel import lazy_gettext
 from sqlalchemy import delete, func, select, update
 
 from ..security.tokens import hash_secret
@@ -37,7 +38,7 @@ class RecoveryCodes(SignInMethod):
     """A single-use recovery code (amr ``otp``)."""
 
     name = "recovery"
-    title = "Recovery code"
+    title = lazy_gettext("Recovery code")
     template = "methods/recovery.html"
 
     def remaining(self, user: User) -> int:

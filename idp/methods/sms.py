@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, lazy_gettext
+
 from ..contact import mask_phone, parse_mobile
 from ..delivery import Message
 from ..messages import code_sms
@@ -14,7 +16,7 @@ class SmsCode(DeliveredCode):
     """A code by text message; any country's mobile number, proven before it counts."""
 
     name = "sms"
-    title = "Text message code"
+    title = lazy_gettext("Text message code")
     template = "methods/code.html"
     enrol_template = "methods/code_enrol.html"
     channel = "sms"
@@ -35,7 +37,7 @@ class SmsCode(DeliveredCode):
         return user.phone or ""
 
     def choice_label(self, user: User) -> str:
-        return f"Text a code to {self.mask(user.phone or '')}"
+        return gettext("Text a code to %(destination)s", destination=self.mask(user.phone or ""))
 
     def compose(self, ctx: MethodContext, destination: str, code: str) -> Message:
         return code_sms(destination, ctx.directory.name, code, self.codes.policy.ttl, self.host)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pyotp
 import qrcode
 import qrcode.image.svg
+from flask_babel import lazy_gettext
 from sqlalchemy import select, update
 
 from ..storage import db
@@ -39,7 +40,7 @@ class TotpMethod(SignInMethod):
     """A code from any authenticator app (amr ``otp``)."""
 
     name = "totp"
-    title = "Authenticator app"
+    title = lazy_gettext("Authenticator app")
     template = "methods/totp.html"
     enrol_template = "methods/totp_enrol.html"
 

@@ -60,7 +60,7 @@ def test_the_login_page_is_dutch_and_its_forms_work(directory, how):
     assert "Username" not in page.text and "Password" not in page.text
     step_up = log_in_in_dutch(rp, user, **params)
     assert "punten" in step_up.text
-    code_page = Page(rp.agent.get(step_up.link("Continue with authenticator app")))
+    code_page = Page(rp.agent.get(step_up.link("Doorgaan met authenticator-app")))
     assert code_page.title == "Vul de code uit uw authenticator-app in", code_page.text[:300]
     response = enter_code(rp, code_page, user.totp(), button="Verifiëren")
     claims = rp.exchange(rp.response_params(response)["code"])["claims"]
@@ -105,7 +105,8 @@ def test_a_code_asked_for_on_a_dutch_page_comes_by_a_dutch_text_message(
     rp, params = dutch_rp(directory, directory.add_client(), how)
     step_up = log_in_in_dutch(rp, texter, **params)
 
-    page = Page(rp.agent.submit(step_up, f"Text a code to {masked_phone(texter.phone)}"))
+    page = Page(rp.agent.submit(step_up,
+                                f"Een code sms\u2019en naar {masked_phone(texter.phone)}"))
     message = gateway.wait_for(texter.phone)["message"]
     code = gateway.last_code(texter.phone)
 
@@ -125,7 +126,7 @@ def test_a_code_asked_for_on_a_dutch_page_comes_by_a_dutch_email(directory, text
     rp, params = dutch_rp(directory, directory.add_client(), "ui_locales")
     step_up = log_in_in_dutch(rp, texter, **params)
 
-    page = Page(rp.agent.submit(step_up, "Email a code to"))
+    page = Page(rp.agent.submit(step_up, "Een code e-mailen naar"))
     email = mail.wait_for(texter.email)
     text = email.get_body(("plain",)).get_content()
     html = email.get_body(("html",)).get_content()
