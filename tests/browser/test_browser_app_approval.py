@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from clients.authenticator import AuthenticatorApp
+from tests.browser.steps import log_in_to_billing
 from tests.support.agent import Page
 from tests.support.rp import StrictRP
 from tests.web.helpers import step_up_page
@@ -19,15 +20,9 @@ PIN = "58213"
 REFRESH_MS = 8_000
 
 
-def log_in_to_billing(page, portal, user) -> None:
-    """Open the portal's Billing page (needs 30) and give the password at the provider."""
-    page.goto(portal.url + "/")
-    page.get_by_role("link", name="Billing (30)").first.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
-    assert page.url.startswith(portal.directory.issuer + "/i/"), page.url
-    page.get_by_label("Username or email", exact=True).fill(user.username)
-    page.get_by_label("Password", exact=True).fill(user.password)
-    page.get_by_role("button", name="Log in").click()
+def log_in_to_step_up(page, portal, user) -> None:
+    """Log in to Billing with the password; expect the step-up page at 20 of 30 points."""
+    log_in_to_billing(page, portal, user)
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose how to verify")
     expect(page.locator("#level")).to_contain_text("20 of the 30 points")
 
@@ -63,7 +58,7 @@ def test_setting_up_the_app_during_login_and_approving_reaches_billing(page, por
     directory = portal.directory
     frank = directory.add_user("frank")  # a password only; the directory requires 30
 
-    log_in_to_billing(page, portal, frank)
+    log_in_to_step_up(page, portal, frank)
     page.get_by_role("link", name="Set up app approval").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up the app")
     expect(page.get_by_role("img", name="QR code to activate the app")).to_be_visible()
@@ -107,7 +102,7 @@ def test_this_wasnt_me_in_the_app_ends_the_login_at_the_portal(page, portal):
     grace = directory.add_user("grace")
     app = phone_with_app(directory, grace)
 
-    log_in_to_billing(page, portal, grace)
+    log_in_to_step_up(page, portal, grace)
     page.get_by_role("button", name="Approve in the app").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Approve in the app")
     shown_number(page)

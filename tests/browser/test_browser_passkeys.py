@@ -30,6 +30,7 @@ from idp.services import services
 from idp.storage import db
 from idp.storage.models import Passkey, User
 from tests.browser.conftest import Portal, serve_portal
+from tests.browser.steps import give_password, open_billing
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
 
@@ -103,23 +104,9 @@ def heading(page):
     return page.get_by_role("heading", level=1)
 
 
-def open_billing_at_the_provider(page, portal: Portal) -> None:
-    """Open the portal's Billing page (needs 30); expect the provider's login page."""
-    page.goto(portal.url + "/")
-    page.get_by_role("link", name="Billing (30)").first.click()
-    expect(heading(page)).to_have_text("Log in")
-    assert page.url.startswith(portal.directory.issuer + "/i/"), page.url
-
-
-def give_password(page, user: TestUser) -> None:
-    page.get_by_label("Username or email", exact=True).fill(user.username)
-    page.get_by_label("Password", exact=True).fill(user.password)
-    page.get_by_role("button", name="Log in").click()
-
-
 def create_passkey_during_login(page, portal: Portal, user: TestUser, name: str) -> list[str]:
     """From the portal, log in with the password and create a passkey; return the codes."""
-    open_billing_at_the_provider(page, portal)
+    open_billing(page, portal)
     give_password(page, user)
     expect(heading(page)).to_have_text("Choose how to verify")
     expect(page.locator("#level")).to_contain_text("20 of the 30 points")
@@ -211,7 +198,7 @@ def test_a_passkey_made_during_login_then_logs_in_alone_without_a_username(
     posts: list[str] = []
     page.on("request", lambda r: posts.append(urlsplit(r.url).path) if r.method == "POST"
             else None)
-    open_billing_at_the_provider(page, pk_portal)
+    open_billing(page, pk_portal)
     expect(page.get_by_label("Username or email", exact=True)).to_have_value("")
     if transport == "internal":
         assert page.evaluate("PublicKeyCredential.isConditionalMediationAvailable()") is False
@@ -272,7 +259,7 @@ def test_passkey_autofill_signs_in_from_the_username_field(page, pk_portal):
     authenticator = VirtualAuthenticator.attach(page, "internal")
 
     # The login page asks the browser to offer passkeys in the username's autofill.
-    open_billing_at_the_provider(page, pk_portal)
+    open_billing(page, pk_portal)
     expect(page.get_by_label("Username or email", exact=True)).to_have_attribute(
         "autocomplete", "username webauthn")
     assert page.evaluate("PublicKeyCredential.isConditionalMediationAvailable()") is True
@@ -312,7 +299,7 @@ def test_a_failed_passkey_says_so_and_the_password_still_works(page, pk_portal):
     posts: list[str] = []
     page.on("request", lambda r: posts.append(urlsplit(r.url).path) if r.method == "POST"
             else None)
-    open_billing_at_the_provider(page, pk_portal)
+    open_billing(page, pk_portal)
     alert = page.get_by_role("alert")
     expect(alert).to_have_count(0)
     page.get_by_role("button", name="Sign in with a passkey").click()

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.steps import active, log_in_to_billing, tab_to
 from tests.support.live import new_mobile
 
 pytestmark = pytest.mark.browser
@@ -18,17 +19,6 @@ def sms_button_name(phone: str) -> str:
     """Return the step-up button of a Dutch mobile number: +31 6, the middle hidden, the end."""
     assert phone.startswith("+316"), phone
     return f"Text a code to +31 6 {BULLETS} {phone[-4:]}"
-
-
-def log_in_to_billing(page, portal, user) -> None:
-    """Open the portal's Billing page (needs 30) and give the password at the provider."""
-    page.goto(portal.url + "/")
-    page.get_by_role("link", name="Billing (30)").first.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
-    assert page.url.startswith(portal.directory.issuer + "/i/"), page.url
-    page.get_by_label("Username or email", exact=True).fill(user.username)
-    page.get_by_label("Password", exact=True).fill(user.password)
-    page.get_by_role("button", name="Log in").click()
 
 
 def text_me_a_code(page, gateway, user) -> str:
@@ -120,25 +110,6 @@ def test_a_remembered_device_replaces_the_texted_code_at_the_next_login(page, po
         titles
     assert "sms" not in amr and "pwd" in amr, amr
     assert len(gateway.received) == texts_before  # no code was texted this time
-
-
-def active(page) -> dict:
-    """Return the id, tag, type and text of the element that has the keyboard focus."""
-    return page.evaluate("""() => {
-        const el = document.activeElement;
-        return {id: el.id, tag: el.tagName.toLowerCase(), type: el.type || "",
-                text: (el.innerText || "").trim()};
-    }""")
-
-
-def tab_to(page, predicate, limit: int = 15) -> dict:
-    """Press Tab until the focused element satisfies predicate; return it."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        element = active(page)
-        if predicate(element):
-            return element
-    raise AssertionError(f"Tab never reached the element; focus is on {active(page)}")
 
 
 def test_stepping_up_by_text_with_the_keyboard_only(page, portal, gateway):

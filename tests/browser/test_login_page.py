@@ -6,6 +6,8 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.steps import active, tab_to
+
 pytestmark = pytest.mark.browser
 
 # A page of the portal's origin that frames the provider's login page (an attacker's
@@ -65,24 +67,6 @@ def test_the_login_page_forbids_framing(page, portal):
     assert login_frame.get_by_label("Password", exact=True).count() == 0
     assert login_frame.get_by_role("button", name="Log in").count() == 0
     expect(page.frame_locator("iframe[name=login]").locator("#password")).to_have_count(0)
-
-
-def active(page) -> dict:
-    """Return the id, tag and text of the element that has the keyboard focus."""
-    return page.evaluate("""() => {
-        const el = document.activeElement;
-        return {id: el.id, tag: el.tagName.toLowerCase(), text: (el.innerText || "").trim()};
-    }""")
-
-
-def tab_to(page, predicate, limit: int = 15) -> dict:
-    """Press Tab until the focused element satisfies predicate; return it."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        element = active(page)
-        if predicate(element):
-            return element
-    raise AssertionError(f"Tab never reached the element; focus is on {active(page)}")
 
 
 def test_logging_in_with_the_keyboard_only(page, portal):

@@ -8,6 +8,8 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.steps import log_in_to_billing
+
 pytestmark = pytest.mark.browser
 
 
@@ -16,13 +18,7 @@ def test_alice_enrols_an_app_steps_up_with_a_recovery_code_and_logs_out(page, po
     alice = directory.add_user("alice")  # a password only; the directory requires 30
 
     # Billing needs 30: the portal sends her to the provider, which asks for her password.
-    page.goto(portal.url + "/")
-    page.get_by_role("link", name="Billing (30)").first.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
-    assert page.url.startswith(directory.issuer + "/i/")
-    page.get_by_label("Username or email", exact=True).fill(alice.username)
-    page.get_by_label("Password", exact=True).fill(alice.password)
-    page.get_by_role("button", name="Log in").click()
+    log_in_to_billing(page, portal, alice)
 
     # 20 of 30 points: she has nothing else, so she may set up a second method now.
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose how to verify")
