@@ -17,7 +17,15 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from .delivery import Delivery, DeliveryFailed, Message
-from .domain import CodePolicy, RecentSends, SentCode, carried_failures, code_problem, refuse_send
+from .domain import (
+    CodePolicy,
+    RecentSends,
+    SentCode,
+    carried_failures,
+    code_problem,
+    refuse_send,
+    resend_wait,
+)
 from .methods.base import MethodContext
 from .storage import db
 from .storage.models import OneTimeCode
@@ -72,23 +80,27 @@ class CodeService:
 
     def wait(self, ctx: MethodContext, channel: str) -> float:
         """Return the seconds before this session may ask for another code on the channel."""
-        refusal = refuse_send(self._recent(ctx, channel, None), ctx.now, self.policy)
-        return refusal.retry_after if refusal is not None and refusal.reason == "too_soon" else 0
+        return resend_wait(self._session_sends(ctx, channel), ctx.now, self.policy)
 
-    def _recent(self, ctx: MethodContext, channel: str, destination: str | None) -> RecentSends:
-        since = ctx.now - self.policy.window
-        recent = self._delivered().where(OneTimeCode.sent_at > since)
-        session = db.session.scalars(
-            recent.with_only_columns(OneTimeCode.sent_at)
-            .where(OneTimeCode.session_id == ctx.session_id, OneTimeCode.channel == channel))
+    def _within_window(self, ctx: MethodContext):
+        return self._delivered().where(OneTimeCode.sent_at > ctx.now - self.policy.window)
+
+    def _session_sends(self, ctx: MethodContext, channel: str) -> list[float]:
+        """Return when codes were sent to this browser session on the channel, this window."""
+        return list(db.session.scalars(
+            self._within_window(ctx).with_only_columns(OneTimeCode.sent_at)
+            .where(OneTimeCode.session_id == ctx.session_id, OneTimeCode.channel == channel)))
+
+    def _recent(self, ctx: MethodContext, channel: str, destination: str) -> RecentSends:
+        recent = self._within_window(ctx)
 
         def count(*conditions) -> int:
             return db.session.scalar(
                 recent.with_only_columns(func.count(OneTimeCode.id)).where(*conditions)) or 0
 
         return RecentSends(
-            session=list(session),
-            destination=count(OneTimeCode.destination == destination) if destination else 0,
+            session=self._session_sends(ctx, channel),
+            destination=count(OneTimeCode.destination == destination),
             user=count(OneTimeCode.user_id == ctx.user.id),
             ip=count(OneTimeCode.ip == ctx.ip) if ctx.ip else 0)
 
