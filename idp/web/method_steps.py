@@ -85,7 +85,7 @@ def _show(step: MethodStep, *, enrol: bool, status: int = 200, error: str | None
     data = method.start_enrolment(step.ctx) if enrol else method.begin(step.ctx)
     template = method.enrol_template if enrol else method.template
     result = page(template or "", step.row, status=status, method=method, form=ButtonForm(),
-                  error=error, offer_remember=offer_remember(step.user),
+                  error=error, offer_remember=offer_remember(),
                   **data)
     if enrol:
         db.session.commit()  # an enrolment may prepare a secret on first view
@@ -124,7 +124,7 @@ def _answer(step: MethodStep, check: Callable[[MethodContext, Mapping[str, str]]
 
 
 def _remember_choice(row: Interaction) -> None:
-    if request.form.get("remember") and offer_remember(signed_in()[0]):
+    if request.form.get("remember") and offer_remember():
         row.state = {**row.state, "remember_device": True}
 
 

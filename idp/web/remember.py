@@ -33,11 +33,15 @@ def _context(user: User) -> MethodContext:
                          session_id=session.id if session else None, ip=client_ip())
 
 
+def _recognised(session: BrowserSession) -> bool:
+    return any(m.method == "device" for m in session.methods)
+
+
 def recognise_device(session: BrowserSession, user: User) -> None:
     """Complete the device method in the session when this browser is the user's remembered one."""
     method = _device()
     cookie = request.cookies.get(services().cookies.device_name(g.directory))
-    if method is None or not cookie or any(m.method == "device" for m in session.methods):
+    if method is None or not cookie or _recognised(session):
         return
     try:
         verified = method.verify(_context(user), {"device": cookie[:512]})
@@ -48,11 +52,10 @@ def recognise_device(session: BrowserSession, user: User) -> None:
                  method="device")
 
 
-def offer_remember(user: User) -> bool:
+def offer_remember() -> bool:
     """Return whether to offer "Remember this device": the method is on, this browser is not."""
     session = current_session()
-    return _device() is not None and session is not None \
-        and not any(m.method == "device" for m in session.methods)
+    return _device() is not None and session is not None and not _recognised(session)
 
 
 def remember_if_asked(interaction: Interaction | None, user: User) -> None:
