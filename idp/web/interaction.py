@@ -93,20 +93,34 @@ def login(uid: str):
         user = svc.password_method.identify(g.directory, form.username.data,
                                             form.password.data, now())
     except MethodFailed as exc:
-        g.verification_failed = True
-        audit.record(g.directory.id, "login.failed", now(), ip=client_ip(),
-                     user_agent=request.user_agent.string, method="password")
-        db.session.commit()
-        return login_page(row, status=400, form=form, error=str(exc))
+        return _login_failed(row, form, "password", exc)
     record_method(user, "password", Verified(amr=("pwd",)))
     return redirect(url_of(uid))
 
 
+def _login_failed(row: Interaction, form: LoginForm, method: str, exc: MethodFailed):
+    """Count a failed first step against the account, audit it, and show the login again."""
+    db.session.rollback()
+    g.verification_failed = True
+    audit.record(g.directory.id, "login.failed", now(), ip=client_ip(),
+                 user_agent=request.user_agent.string, method=method)
+    db.session.commit()
+    return login_page(row, status=400, form=form, error=str(exc))
+
+
+def _passkey() -> PasskeyMethod | None:
+    """Return the passkey method when the directory accepts passkeys (points above 0)."""
+    passkey = services().methods.get("passkey")
+    if isinstance(passkey, PasskeyMethod) and level_settings(g.directory).points_of("passkey"):
+        return passkey
+    return None
+
+
 def login_page(row: Interaction, status: int = 200, **context):
     """Render the login page, with a passkey request when the directory accepts passkeys."""
-    passkey = services().methods.get("passkey")
+    passkey = _passkey()
     options = None
-    if isinstance(passkey, PasskeyMethod) and level_settings(g.directory).points_of("passkey"):
+    if passkey is not None:
         session = current_session()
         options = json.dumps(passkey.login_options(session.id if session else None, now()))
     return page("login.html", row, status=status, passkey_options=options, **context)
@@ -115,9 +129,8 @@ def login_page(row: Interaction, status: int = 200, **context):
 def passkey_login(uid: str):
     """Log in with a passkey alone: the browser chose it, its user handle names the user."""
     row = load_interaction(uid)
-    passkey = services().methods.get("passkey")
-    if not isinstance(passkey, PasskeyMethod) or not level_settings(g.directory).points_of(
-            "passkey"):
+    passkey = _passkey()
+    if passkey is None:
         return redirect(url_of(uid))
     session = current_session()
     try:
@@ -125,12 +138,7 @@ def passkey_login(uid: str):
                                           (request.form.get("credential") or "")[:16384], now(),
                                           services().sealer)
     except MethodFailed as exc:
-        db.session.rollback()
-        g.verification_failed = True
-        audit.record(g.directory.id, "login.failed", now(), ip=client_ip(),
-                     user_agent=request.user_agent.string, method="passkey")
-        db.session.commit()
-        return login_page(row, status=400, form=LoginForm(formdata=None), error=str(exc))
+        return _login_failed(row, LoginForm(formdata=None), "passkey", exc)
     record_method(user, "passkey", verified)
     return redirect(url_of(uid))
 
