@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from flask_babel import gettext
 from sqlalchemy import or_, select
 
 from .contact import EMAIL_PATTERN, ContactError, parse_phone
@@ -19,7 +20,10 @@ MAX_PASSWORD_LENGTH = 1024
 
 
 class AccountError(ValueError):
-    """Account data is invalid; the message says why, for the person who gave it."""
+    """Account data is invalid; the message says why, for the person who gave it.
+
+    Messages are in the page's language in a request, in English for the ``idp`` command.
+    """
 
 
 def normalize_login(value: str) -> str:
@@ -30,9 +34,11 @@ def normalize_login(value: str) -> str:
 def check_password_policy(password: str) -> None:
     """Refuse passwords that are too short or absurdly long (NIST SP 800-63B 5.1.1)."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(gettext("a password has at least %(count)s characters",
+                                   count=MIN_PASSWORD_LENGTH))
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError(f"a password has at most {MAX_PASSWORD_LENGTH} characters")
+        raise AccountError(gettext("a password has at most %(count)s characters",
+                                   count=MAX_PASSWORD_LENGTH))
 
 
 def create_user(directory: Directory, *, username: str, password: str | None,
@@ -41,13 +47,13 @@ def create_user(directory: Directory, *, username: str, password: str | None,
                 is_admin: bool = False) -> User:
     """Create a user after validating every field."""
     if not USERNAME_PATTERN.match(username):
-        raise AccountError("a username is 1-150 letters, digits or . @ + - _")
+        raise AccountError(gettext("a username is 1-150 letters, digits or . @ + - _"))
     if email is not None and not EMAIL_PATTERN.match(email):
-        raise AccountError("this is not a valid email address")
+        raise AccountError(gettext("this is not a valid email address"))
     key = normalize_login(username)
     email_key = normalize_login(email) if email else None
     if find_user(directory, key) is not None or (email_key and find_user(directory, email_key)):
-        raise AccountError("a user with this username or email already exists")
+        raise AccountError(gettext("a user with this username or email already exists"))
     if password is not None:
         check_password_policy(password)
     user = User(directory_id=directory.id, subject=new_secret(16), username=username,

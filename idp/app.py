@@ -6,7 +6,7 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
@@ -27,8 +27,8 @@ from .services import Services
 from .sessions import CookiePolicy
 from .settings import load_settings
 from .storage import db
+from .web.languages import LANGUAGES, language_url, select_locale
 
-LOCALES = ("en", "nl")
 csrf = CSRFProtect()
 babel = PoBabel()  # reads the .po catalogues (idp.i18n): no compiled .mo
 
@@ -53,19 +53,6 @@ def _absolute_sqlite(url: str) -> str:
         path = os.path.abspath(path)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     return url
-
-
-def _select_locale() -> str:
-    """Pick the page language: ui_locales, then the browser, then the directory default."""
-    for tag in g.get("ui_locales", ()):
-        base = tag.split("-")[0].lower()
-        if base in LOCALES:
-            return base
-    best = request.accept_languages.best_match(LOCALES)
-    if best:
-        return best
-    directory = g.get("directory")
-    return directory.default_locale if directory is not None else "en"
 
 
 def _configure_flask(app: Flask, settings: dict[str, Any]) -> None:
@@ -135,8 +122,9 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.extensions["idp"] = _build_services(settings)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
-    app.jinja_env.globals["get_locale"] = get_locale
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(get_locale=get_locale, languages=LANGUAGES,
+                                 language_url=language_url)
 
     from .web import register_web
 

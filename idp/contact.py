@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
+from flask_babel import gettext
 from phonenumbers import PhoneNumberType
 
 EMAIL_PATTERN = re.compile(r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,252}\.[A-Za-z]{2,63}$")
@@ -25,14 +26,15 @@ def parse_phone(value: str) -> str:
     """Return a phone number of any country in E.164, or raise ContactError."""
     value = (value or "").strip()
     if not value or len(value) > MAX_PHONE_INPUT or not value.isprintable():
-        raise ContactError("Enter the phone number in international form, e.g. +31612345678.")
+        raise ContactError(gettext("Enter the phone number in international form, "
+                                   "e.g. +31612345678."))
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
-        raise ContactError("Enter the phone number in international form, starting with + and "
-                           "the country code, e.g. +31612345678.") from exc
+        raise ContactError(gettext("Enter the phone number in international form, starting "
+                                   "with + and the country code, e.g. +31612345678.")) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ContactError("This is not a valid phone number.")
+        raise ContactError(gettext("This is not a valid phone number."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -40,7 +42,8 @@ def parse_mobile(value: str) -> str:
     """Return a number that can receive text messages in E.164, or raise ContactError."""
     e164 = parse_phone(value)
     if phonenumbers.number_type(phonenumbers.parse(e164, None)) not in TEXTABLE:
-        raise ContactError("Text messages cannot be sent to this number. Enter a mobile number.")
+        raise ContactError(gettext("Text messages cannot be sent to this number. "
+                                   "Enter a mobile number."))
     return e164
 
 
@@ -48,7 +51,7 @@ def check_email(value: str) -> str:
     """Return the email address trimmed, or raise ContactError."""
     value = (value or "").strip()
     if len(value) > 254 or not EMAIL_PATTERN.match(value):
-        raise ContactError("Enter an email address like name@example.com.")
+        raise ContactError(gettext("Enter an email address like name@example.com."))
     return value
 
 

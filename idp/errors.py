@@ -1,6 +1,14 @@
-"""Typed errors that carry the HTTP status and the OAuth/OIDC error code they answer with."""
+"""Typed errors that carry the HTTP status and the OAuth/OIDC error code they answer with.
+
+The description is for people, best a lazy translation (``lazy_gettext``): a page shows
+it in the page's language, a JSON answer in English. An optional English `detail` is the
+protocol's own explanation: JSON answers give it as ``error_description``, pages show it
+below the description.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class IdpError(Exception):
@@ -9,10 +17,11 @@ class IdpError(Exception):
     status = 400
     error = "invalid_request"
 
-    def __init__(self, description: str, *, error: str | None = None,
-                 status: int | None = None):
+    def __init__(self, description: Any, *, error: str | None = None,
+                 status: int | None = None, detail: str | None = None):
         super().__init__(description)
         self.description = description
+        self.detail = detail
         if error is not None:
             self.error = error
         if status is not None:

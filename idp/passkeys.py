@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -120,15 +121,16 @@ def authentication_options(rp: RelyingParty, challenge: bytes,
 def _checked_json(credential_json: str) -> str:
     """Return the posted credential JSON if it is an object of sane size, not cross-origin."""
     if not credential_json or len(credential_json) > MAX_CREDENTIAL_JSON:
-        raise PasskeyRejected("The passkey's answer is missing or too large. Try again.")
+        raise PasskeyRejected(gettext("The passkey's answer is missing or too large. Try again."))
     try:
         parsed = json.loads(credential_json)
         client_data = json.loads(base64url_to_bytes(parsed["response"]["clientDataJSON"]))
     except Exception as exc:  # not JSON, not an object, no clientDataJSON: all unreadable
-        raise PasskeyRejected("The passkey's answer could not be read. Try again.") from exc
+        raise PasskeyRejected(
+            gettext("The passkey's answer could not be read. Try again.")) from exc
     if not isinstance(client_data, dict) or client_data.get("crossOrigin") is True:
         # The provider's pages cannot be framed; a ceremony from inside a frame is not ours.
-        raise PasskeyRejected("The passkey's answer could not be read. Try again.")
+        raise PasskeyRejected(gettext("The passkey's answer could not be read. Try again."))
     return credential_json
 
 
@@ -140,7 +142,8 @@ def credential_id_of(credential_json: str) -> tuple[str, str | None]:
         raise
     except Exception as exc:  # py_webauthn raises several types for malformed input
         log.info("passkey assertion unreadable: %s", exc)
-        raise PasskeyRejected("The passkey's answer could not be read. Try again.") from exc
+        raise PasskeyRejected(
+            gettext("The passkey's answer could not be read. Try again.")) from exc
     handle = parsed.response.user_handle
     return bytes_to_base64url(parsed.raw_id), bytes_to_base64url(handle) if handle else None
 
@@ -158,7 +161,7 @@ def verify_new_passkey(rp: RelyingParty, credential_json: str,
         raise
     except Exception as exc:
         log.info("passkey registration refused: %s", exc)
-        raise PasskeyRejected("This passkey could not be registered. Try again.") from exc
+        raise PasskeyRejected(gettext("This passkey could not be registered. Try again.")) from exc
     _check_key(verified.credential_id, verified.credential_public_key, credential_json)
     known = {t.value for t in AuthenticatorTransport}
     return NewPasskey(
@@ -177,15 +180,15 @@ def _check_key(credential_id: bytes, public_key: bytes, credential_json: str) ->
     """
     posted = json.loads(credential_json).get("rawId")
     if len(credential_id) > 1023 or posted != bytes_to_base64url(credential_id):
-        raise PasskeyRejected("This passkey could not be registered. Try again.")
+        raise PasskeyRejected(gettext("This passkey could not be registered. Try again."))
     try:
         decoded = decode_credential_public_key(public_key)
         decoded_public_key_to_cryptography(decoded)
     except Exception as exc:
         log.info("passkey registration refused: unusable public key: %s", exc)
-        raise PasskeyRejected("This passkey could not be registered. Try again.") from exc
+        raise PasskeyRejected(gettext("This passkey could not be registered. Try again.")) from exc
     if decoded.alg not in ALGORITHMS:
-        raise PasskeyRejected("This passkey could not be registered. Try again.")
+        raise PasskeyRejected(gettext("This passkey could not be registered. Try again."))
 
 
 def verify_assertion(rp: RelyingParty, credential_json: str, challenge: bytes,
@@ -204,7 +207,7 @@ def verify_assertion(rp: RelyingParty, credential_json: str, challenge: bytes,
         raise
     except Exception as exc:
         log.info("passkey assertion refused: %s", exc)
-        raise PasskeyRejected("This passkey could not be verified. Try again.") from exc
+        raise PasskeyRejected(gettext("This passkey could not be verified. Try again.")) from exc
     return Assertion(sign_count=verified.new_sign_count,
                      backup_eligible=verified.credential_device_type == "multi_device",
                      backed_up=verified.credential_backed_up)

@@ -51,7 +51,7 @@ class AppApprovalMethod(SignInMethod):
                 ctx.extra.get("client_name"), ctx.ip, ctx.extra.get("user_agent"), ctx.now)
         except AppError as exc:
             raise MethodThrottled(exc.description, exc.extra.get("retry_after", 60)) from exc
-        return "We asked your app to approve this login."
+        return gettext("We asked your app to approve this login.")
 
     def _state(self, ctx: MethodContext, purpose: str) -> dict[str, Any]:
         approval = self.devices.latest(ctx.session_id or 0, ctx.user, purpose)
@@ -67,17 +67,18 @@ class AppApprovalMethod(SignInMethod):
         state = self._state(ctx, purpose)
         approval: AppApproval | None = state["approval"]
         if approval is None:
-            raise MethodFailed("Ask your app to approve first.")
+            raise MethodFailed(gettext("Ask your app to approve first."))
         if state["approval_status"] == "denied":
-            raise LoginDenied("You said in the app that this login was not you. It was stopped.")
+            raise LoginDenied(gettext("You said in the app that this login was not you. "
+                                      "It was stopped."))
         if state["approval_status"] == "refused":
-            raise MethodFailed("The number picked in the app was not the one shown here, or a "
-                               "newer request replaced this one. Ask again.")
+            raise MethodFailed(gettext("The number picked in the app was not the one shown here, "
+                                       "or a newer request replaced this one. Ask again."))
         if state["approval_status"] == "expired":
-            raise MethodFailed("The app did not answer in time. Ask again.")
+            raise MethodFailed(gettext("The app did not answer in time. Ask again."))
         if state["approval_status"] != "approved" or not self.devices.consume(approval, ctx.now):
-            raise MethodFailed("Not approved yet. Pick the number shown here in your app, "
-                               "enter your PIN, then continue.")
+            raise MethodFailed(gettext("Not approved yet. Pick the number shown here in your app, "
+                                       "enter your PIN, then continue."))
         return Verified(amr=("pop", "pin"))
 
     def begin(self, ctx: MethodContext) -> dict[str, Any]:
@@ -103,7 +104,7 @@ class AppApprovalMethod(SignInMethod):
 
     def challenge_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
         if not self.devices.usable(ctx.user, confirmed=False):
-            raise MethodFailed("Activate the app first: enter the code in the app.")
+            raise MethodFailed(gettext("Activate the app first: enter the code in the app."))
         return self._ask(ctx, "enrol")
 
     def finish_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from flask_babel import gettext, ngettext
+
 from ..contact import ContactError
 from ..delivery import DeliveryFailed, Message
 from ..one_time_codes import CodeRefused, CodeService
@@ -24,20 +26,38 @@ from .base import (
 )
 from .totp import clean_code
 
-SEND_REFUSALS = {
-    "destination_limit": "Too many codes were sent to {destination} in the last hour. "
-                         "Choose another way to verify, or try again later.",
-    "user_limit": "Too many codes were sent for your account in the last hour. "
-                  "Choose another way to verify, or try again later.",
-    "ip_limit": "Too many codes were asked for from your network in the last hour. "
-                "Choose another way to verify, or try again later.",
-}
-CHECK_REFUSALS = {
-    "no_code": "No code was sent to you in this browser. Ask for a code first.",
-    "locked": "Too many wrong codes. Choose another way to verify, or try again in an hour.",
-    "used": "This code was already used. Ask for a new code.",
-    "expired": "This code has expired. Ask for a new code.",
-}
+
+def send_refusal(reason: str, destination: str, retry_after: float) -> str:
+    """Return, for the person, why no code is sent now (a reason of ``idp.domain.codes``)."""
+    if reason == "too_soon":
+        return ngettext("A code was sent moments ago. You can ask for a new one in "
+                        "%(num)s second.",
+                        "A code was sent moments ago. You can ask for a new one in "
+                        "%(num)s seconds.", int(retry_after + 0.999))
+    if reason == "destination_limit":
+        return gettext("Too many codes were sent to %(destination)s in the last hour. "
+                       "Choose another way to verify, or try again later.",
+                       destination=destination)
+    if reason == "user_limit":
+        return gettext("Too many codes were sent for your account in the last hour. "
+                       "Choose another way to verify, or try again later.")
+    return gettext("Too many codes were asked for from your network in the last hour. "
+                   "Choose another way to verify, or try again later.")
+
+
+def check_refusal(reason: str, tries_left: int = 0) -> str:
+    """Return, for the person, why a typed code is not accepted."""
+    if reason == "wrong" and tries_left:
+        return ngettext("This code is not right. %(num)s try left.",
+                        "This code is not right. %(num)s tries left.", tries_left)
+    if reason == "no_code":
+        return gettext("No code was sent to you in this browser. Ask for a code first.")
+    if reason == "used":
+        return gettext("This code was already used. Ask for a new code.")
+    if reason == "expired":
+        return gettext("This code has expired. Ask for a new code.")
+    return gettext("Too many wrong codes. Choose another way to verify, or try again in "
+                   "an hour.")
 
 
 class DeliveredCode(SignInMethod):
@@ -45,7 +65,7 @@ class DeliveredCode(SignInMethod):
 
     channel: ClassVar[str]
     amr: ClassVar[tuple[str, ...]]
-    undeliverable: ClassVar[str]  # shown when the channel did not take the message
+    undeliverable: ClassVar[Any]  # shown (lazily translated) when the channel did not take it
     challenges = True
 
     def __init__(self, codes: CodeService, host: str):
@@ -101,7 +121,7 @@ class DeliveredCode(SignInMethod):
     def challenge(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
         destination = self.destination(ctx.user)
         if destination is None:
-            raise MethodFailed("There is nowhere to send a code for this account.")
+            raise MethodFailed(gettext("There is nowhere to send a code for this account."))
         return self._send(ctx, "login", destination)
 
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
@@ -133,25 +153,15 @@ class DeliveredCode(SignInMethod):
             self.codes.send(ctx, self.channel, purpose, destination,
                             lambda code: self.compose(ctx, destination, code))
         except CodeRefused as exc:
-            if exc.reason == "too_soon":
-                raise MethodThrottled(
-                    f"A code was sent moments ago. You can ask for a new one in "
-                    f"{int(exc.retry_after + 0.999)} seconds.", exc.retry_after) from exc
-            raise MethodThrottled(SEND_REFUSALS[exc.reason].format(
-                destination=self.mask(destination)), exc.retry_after) from exc
+            raise MethodThrottled(send_refusal(exc.reason, self.mask(destination),
+                                               exc.retry_after), exc.retry_after) from exc
         except DeliveryFailed as exc:
-            raise MethodUnavailable(self.undeliverable) from exc
-        return f"We sent a code to {self.mask(destination)}."
+            raise MethodUnavailable(str(self.undeliverable)) from exc
+        return gettext("We sent a code to %(destination)s.", destination=self.mask(destination))
 
     def _check(self, ctx: MethodContext, purpose: str, form: Mapping[str, str]) -> OneTimeCode:
         code = clean_code(form.get("code", ""))
         try:
             return self.codes.check(ctx, self.channel, purpose, code)
         except CodeRefused as exc:
-            if exc.reason == "wrong":
-                if exc.tries_left:
-                    raise MethodFailed(f"This code is not right. {exc.tries_left} "
-                                       f"{'try' if exc.tries_left == 1 else 'tries'} left.") \
-                        from exc
-                raise MethodFailed(CHECK_REFUSALS["locked"]) from exc
-            raise MethodFailed(CHECK_REFUSALS[exc.reason]) from exc
+            raise MethodFailed(check_refusal(exc.reason, exc.tries_left)) from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from ua_parser import parse as parse_user_agent
@@ -62,11 +62,11 @@ class RememberedDeviceMethod(SignInMethod):
         try:
             token = self._signer.loads(form.get("device") or "")
         except BadSignature as exc:
-            raise MethodFailed("This device is not remembered.") from exc
+            raise MethodFailed(gettext("This device is not remembered.")) from exc
         row = db.session.scalars(self._live(ctx.user, ctx.now).where(
             RememberedDevice.token_hash == hash_secret(str(token)))).first()
         if row is None:
-            raise MethodFailed("This device is not remembered.")
+            raise MethodFailed(gettext("This device is not remembered."))
         row.last_used_at = ctx.now
         return Verified(amr=())
 

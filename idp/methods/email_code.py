@@ -22,8 +22,8 @@ class EmailCode(DeliveredCode):
     enrol_template = "methods/code_enrol.html"
     channel = "email"
     amr = ("otp",)
-    undeliverable = ("The email could not be sent right now. Try again in a moment, "
-                     "or choose another way to verify.")
+    undeliverable = lazy_gettext("The email could not be sent right now. Try again in a "
+                                 "moment, or choose another way to verify.")
 
     def destination(self, user: User) -> str | None:
         return user.email if user.email and user.email_verified else None
@@ -35,7 +35,7 @@ class EmailCode(DeliveredCode):
         address = check_email(value)
         other = find_user(user.directory, address)
         if other is not None and other.id != user.id:
-            raise ContactError("This email address cannot be used. Enter another one.")
+            raise ContactError(gettext("This email address cannot be used. Enter another one."))
         return address
 
     def mask(self, destination: str) -> str:
@@ -56,7 +56,8 @@ class EmailCode(DeliveredCode):
         if user.email != destination:
             other = find_user(user.directory, destination)
             if other is not None and other.id != user.id:
-                raise ContactError("This email address cannot be used. Enter another one.")
+                raise ContactError(gettext("This email address cannot be used. "
+                                           "Enter another one."))
             user.email, user.email_key = destination, normalize_login(destination)
         user.email_verified = True
         user.updated_at = ctx.now

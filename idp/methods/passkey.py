@@ -77,7 +77,7 @@ class PasskeyMethod(SignInMethod):
     def _issue(self, session_id: int | None, user: User | None, purpose: str,
                now: float) -> bytes:
         if session_id is None:
-            raise MethodFailed("Your browser session has expired. Start again.")
+            raise MethodFailed(gettext("Your browser session has expired. Start again."))
         db.session.execute(delete(WebAuthnChallenge).where(
             WebAuthnChallenge.session_id == session_id, WebAuthnChallenge.purpose == purpose))
         challenge = secrets.token_bytes(32)
@@ -94,13 +94,13 @@ class PasskeyMethod(SignInMethod):
             WebAuthnChallenge.session_id == session_id,
             WebAuthnChallenge.purpose == purpose)).first() if session_id else None
         if row is None:
-            raise MethodFailed("This passkey request is used or unknown. Try again.")
+            raise MethodFailed(gettext("This passkey request is used or unknown. Try again."))
         # Cleared before verification: a replay, even a concurrent one, finds nothing.
         claimed = db.session.execute(delete(WebAuthnChallenge).where(
             WebAuthnChallenge.id == row.id)).rowcount
         db.session.commit()
         if claimed != 1 or row.expires_at <= now or row.user_id != (user.id if user else None):
-            raise MethodFailed("This passkey request has expired. Try again.")
+            raise MethodFailed(gettext("This passkey request has expired. Try again."))
         return bytes.fromhex(row.challenge)
 
     # Login without a username, from the login page.
@@ -120,9 +120,9 @@ class PasskeyMethod(SignInMethod):
         row = self._find(directory, credential_id)
         user = active_user(directory.id, row.user_id) if row else None
         if row is None or user is None:
-            raise MethodFailed("This passkey is not registered here.")
+            raise MethodFailed(gettext("This passkey is not registered here."))
         if handle is None or _decode(handle) != user_handle(sealer, user):
-            raise MethodFailed("This passkey does not belong to this account.")
+            raise MethodFailed(gettext("This passkey does not belong to this account."))
         ctx = MethodContext(directory=directory, user=user, now=now, sealer=sealer,
                             session_id=session_id)
         return user, self._check(ctx, row, credential_json, challenge)
@@ -144,7 +144,7 @@ class PasskeyMethod(SignInMethod):
         row = self._find(ctx.directory, credential_id)
         if row is None or row.user_id != ctx.user.id or (
                 handle is not None and _decode(handle) != user_handle(ctx.sealer, ctx.user)):
-            raise MethodFailed("This passkey does not belong to this account.")
+            raise MethodFailed(gettext("This passkey does not belong to this account."))
         return self._check(ctx, row, credential_json, challenge)
 
     # Registration.
@@ -155,7 +155,7 @@ class PasskeyMethod(SignInMethod):
             self.rp, user_handle(ctx.sealer, ctx.user), ctx.user.username,
             ctx.user.name or ctx.user.username, challenge,
             [p.credential_id for p in self.passkeys(ctx.user)])
-        return {"options": json.dumps(options), "default_name": "Passkey"}
+        return {"options": json.dumps(options), "default_name": gettext("Passkey")}
 
     def finish_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         challenge = self._take(ctx.session_id, ctx.user, "register", ctx.now)
@@ -164,10 +164,11 @@ class PasskeyMethod(SignInMethod):
         except PasskeyRejected as exc:
             raise MethodFailed(str(exc)) from exc
         if self._find(ctx.directory, new.credential_id) is not None:
-            raise MethodFailed("This passkey is already registered.")
+            raise MethodFailed(gettext("This passkey is already registered."))
         if len(self.passkeys(ctx.user)) >= MAX_PASSKEYS:
-            raise MethodFailed(f"An account has at most {MAX_PASSKEYS} passkeys.")
-        name = " ".join((form.get("name") or "").split())[:100] or "Passkey"
+            raise MethodFailed(gettext("An account has at most %(count)s passkeys.",
+                                       count=MAX_PASSKEYS))
+        name = " ".join((form.get("name") or "").split())[:100] or gettext("Passkey")
         db.session.add(Passkey(
             directory_id=ctx.directory.id, user_id=ctx.user.id,
             credential_id=new.credential_id, public_key=new.public_key,
@@ -177,7 +178,7 @@ class PasskeyMethod(SignInMethod):
         try:
             db.session.flush()
         except IntegrityError as exc:  # the same credential registered at the same moment
-            raise MethodFailed("This passkey is already registered.") from exc
+            raise MethodFailed(gettext("This passkey is already registered.")) from exc
         return Verified(amr=_amr(new.backup_eligible))
 
     # Shared checks.
@@ -198,11 +199,12 @@ class PasskeyMethod(SignInMethod):
         if (assertion.sign_count > 0 or row.sign_count > 0) \
                 and assertion.sign_count <= row.sign_count:
             self._clone_warning(ctx, row, assertion.sign_count)
-            raise MethodFailed("This passkey could not be trusted: its counter went back, as "
-                               "happens when a key was copied. Use another way to log in.")
+            raise MethodFailed(gettext("This passkey could not be trusted: its counter went back, "
+                                       "as happens when a key was copied. Use another way to "
+                                       "log in."))
         if assertion.backup_eligible != row.backup_eligible:
             # Backup eligibility is fixed when a credential is made (Level 3, 6.1.3).
-            raise MethodFailed("This passkey could not be verified. Try again.")
+            raise MethodFailed(gettext("This passkey could not be verified. Try again."))
         row.sign_count = assertion.sign_count
         row.backed_up = assertion.backed_up
         row.last_used_at = ctx.now

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 
 from ..accounts import check_login
 from ..security.passwords import PasswordService
 from ..storage.models import Directory, User
 from .base import MethodContext, MethodFailed, SignInMethod, Verified
 
-WRONG_CREDENTIALS = "The username or password is not right."
+WRONG_CREDENTIALS = "The username or password is not right."  # in English, as tests match it
+
+
+def wrong_credentials() -> MethodFailed:
+    """Return the refusal of a wrong login, in the page's language."""
+    return MethodFailed(gettext("The username or password is not right."))
 
 
 class PasswordMethod(SignInMethod):
@@ -33,12 +38,12 @@ class PasswordMethod(SignInMethod):
         assert self.passwords is not None, "PasswordMethod needs a PasswordService"
         user = check_login(directory, login, password, self.passwords, now)
         if user is None:
-            raise MethodFailed(WRONG_CREDENTIALS)
+            raise wrong_credentials()
         return user
 
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         user = self.identify(ctx.directory, form.get("username", ""),
                              form.get("password", ""), ctx.now)
         if user.id != ctx.user.id:
-            raise MethodFailed(WRONG_CREDENTIALS)
+            raise wrong_credentials()
         return Verified(amr=("pwd",))

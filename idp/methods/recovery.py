@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import delete, func, select, update
 
 from ..security.tokens import hash_secret
@@ -64,7 +64,8 @@ class RecoveryCodes(SignInMethod):
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         code = normalize(form.get("code", ""))
         if len(code) != LENGTH:
-            raise MethodFailed("Enter one of your recovery codes, like ABCD-EFGH-JKMN-PQRS.")
+            raise MethodFailed(gettext("Enter one of your recovery codes, like "
+                                       "ABCD-EFGH-JKMN-PQRS."))
         used = db.session.execute(
             update(Credential)
             .where(Credential.user_id == ctx.user.id, Credential.method == self.name,
@@ -72,5 +73,5 @@ class RecoveryCodes(SignInMethod):
             .values(used_at=ctx.now, last_used_at=ctx.now)
         ).rowcount
         if used != 1:
-            raise MethodFailed("This recovery code is not right or was already used.")
+            raise MethodFailed(gettext("This recovery code is not right or was already used."))
         return Verified(amr=("otp",))

@@ -21,8 +21,8 @@ class SmsCode(DeliveredCode):
     enrol_template = "methods/code_enrol.html"
     channel = "sms"
     amr = ("sms",)
-    undeliverable = ("The text message could not be sent right now. Try again in a moment, "
-                     "or choose another way to verify.")
+    undeliverable = lazy_gettext("The text message could not be sent right now. Try again in "
+                                 "a moment, or choose another way to verify.")
 
     def destination(self, user: User) -> str | None:
         return user.phone if user.phone and user.phone_verified else None

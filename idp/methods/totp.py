@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pyotp
 import qrcode
 import qrcode.image.svg
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select, update
 
 from ..storage import db
@@ -26,7 +26,7 @@ def clean_code(value: str, digits: int = DIGITS) -> str:
     """Return the code without spaces, or raise MethodFailed if it is not `digits` digits."""
     code = (value or "").replace(" ", "").replace("-", "")
     if len(code) != digits or not code.isascii() or not code.isdigit():
-        raise MethodFailed(f"Enter the {digits}-digit code.")
+        raise MethodFailed(gettext("Enter the %(digits)s-digit code.", digits=digits))
     return code
 
 
@@ -57,7 +57,7 @@ class TotpMethod(SignInMethod):
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         credential = self._credential(ctx.user)
         if credential is None:
-            raise MethodFailed("No authenticator app is set up for this account.")
+            raise MethodFailed(gettext("No authenticator app is set up for this account."))
         self._check(ctx, credential, clean_code(form.get("code", "")))
         return Verified(amr=("otp",))
 
@@ -76,9 +76,11 @@ class TotpMethod(SignInMethod):
                     .values(counter=counter, last_used_at=ctx.now)
                 ).rowcount
                 if claimed != 1:
-                    raise MethodFailed("This code was already used. Wait for the next one.")
+                    raise MethodFailed(gettext("This code was already used. "
+                                               "Wait for the next one."))
                 return
-        raise MethodFailed("This code is not right. Check the time on your phone and try again.")
+        raise MethodFailed(gettext("This code is not right. Check the time on your phone and "
+                                   "try again."))
 
     def start_enrolment(self, ctx: MethodContext) -> dict[str, Any]:
         pending = self._credential(ctx.user, confirmed=False)
@@ -99,7 +101,7 @@ class TotpMethod(SignInMethod):
     def finish_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         pending = self._credential(ctx.user, confirmed=False)
         if pending is None:
-            raise MethodFailed("Start the set-up again: it has expired.")
+            raise MethodFailed(gettext("Start the set-up again: it has expired."))
         self._check(ctx, pending, clean_code(form.get("code", "")))
         for old in db.session.scalars(select(Credential).where(
                 Credential.user_id == ctx.user.id, Credential.method == self.name,

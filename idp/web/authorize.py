@@ -15,6 +15,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from flask import Response, g, redirect, request, url_for
+from flask_babel import lazy_gettext
 
 from .. import audit
 from ..clock import now
@@ -39,6 +40,20 @@ from .responses import error_response, redirect_error
 # Parameters kept with a pending request; anything else is ignored (OIDC Core 3.1.2.1).
 KEPT = frozenset(SINGLE_VALUED) | {"request", "request_uri"}
 
+# What a person is told when the app's request cannot even be answered to the app;
+# Authlib's English description follows as the detail.
+APP_REQUEST_REFUSED = {
+    "invalid_client": lazy_gettext("The app that sent you here is not known to this sign-in "
+                                   "service. Go back to the app; if this keeps happening, "
+                                   "tell the people who run it."),
+    "unauthorized_client": lazy_gettext("The app that sent you here may not sign you in this "
+                                        "way. Go back to the app; if this keeps happening, "
+                                        "tell the people who run it."),
+}
+APP_REQUEST_INVALID = lazy_gettext("The app that sent you here asked for something this sign-in "
+                                   "service cannot do. Go back to the app and try again; if "
+                                   "this keeps happening, tell the people who run it.")
+
 
 def oauth_error(error: OAuth2Error) -> Response:
     """Redirect an Authlib error to a validated redirect URI, or show it as a page."""
@@ -46,13 +61,15 @@ def oauth_error(error: OAuth2Error) -> Response:
         else error.description
     if error.redirect_uri:
         return redirect_error(error.redirect_uri, error.error, description, error.state)
-    return error_response(400, error.error, description or "The request is not valid.")
+    return error_response(400, error.error,
+                          APP_REQUEST_REFUSED.get(error.error, APP_REQUEST_INVALID),
+                          detail=description or None)
 
 
 def unprintable_request() -> Response:
     """Answer a request whose values cannot even be echoed in an error (Authlib refuses them)."""
-    return error_response(400, "invalid_request",
-                          "The request contains characters that are not allowed.")
+    return error_response(400, "invalid_request", APP_REQUEST_INVALID,
+                          detail="The request contains characters that are not allowed.")
 
 
 def stored_request(params: dict[str, str]) -> OAuth2Request:
@@ -109,7 +126,8 @@ def resolve(params: dict[str, str], interaction: Interaction | None) -> Response
         audit.record(g.directory.id, "login", now(), user_id=user.id,
                      client_id=g.client.client_id, ip=client_ip(),
                      user_agent=request.user_agent.string, acr=decision.outcome.acr,
-                     amr=list(decision.outcome.amr), methods=list(decision.outcome.methods))
+                     level=decision.outcome.level, amr=list(decision.outcome.amr),
+                     methods=list(decision.outcome.methods))
         finish_interaction(interaction)
         return response
     return decision
@@ -138,7 +156,8 @@ def authorize() -> Response:
     """The authorization endpoint (RFC 6749 3.1, OIDC Core 3.1.2), GET and POST."""
     params, duplicate = incoming_params()
     if duplicate in ("client_id", "redirect_uri", "response_type"):
-        return error_response(400, "invalid_request", f"'{duplicate}' is given more than once.")
+        return error_response(400, "invalid_request", APP_REQUEST_INVALID,
+                              detail=f"'{duplicate}' is given more than once.")
     if duplicate is not None:
         grant_or_error = validated_redirect_uri(params)
         if isinstance(grant_or_error, Response):

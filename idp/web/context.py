@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, g, request
+from flask_babel import lazy_gettext
 
 from ..clock import now
 from ..directories import SLUG_PATTERN, get_directory
@@ -17,7 +18,7 @@ def load_directory(_endpoint: str | None, values: dict | None) -> None:
     slug = (values or {}).pop("slug", None)
     directory = get_directory(slug) if slug and SLUG_PATTERN.match(slug) else None
     if directory is None:
-        raise NotFound("There is no such directory.")
+        raise NotFound(lazy_gettext("There is no such directory."))
     g.directory = directory
 
 

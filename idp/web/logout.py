@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from authlib.oauth2 import OAuth2Error
 from flask import Response, g, render_template, request
+from flask_babel import lazy_gettext
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
@@ -13,22 +14,26 @@ from ..services import services
 from .context import current_session
 
 MAX_HINT = 8192
+LOGOUT_REFUSED = lazy_gettext("The app that sent you here asked to log you out in a way this "
+                              "sign-in service cannot accept, so nothing was changed. Go back "
+                              "to the app and log out again.")
 
 
 def logout() -> Response | str:
     """End the browser's session after confirmation, then return to the app if it may."""
     data = request.values
     if len(data.get("id_token_hint", "")) > MAX_HINT:
-        raise IdpError("id_token_hint is too long.")
+        raise IdpError(LOGOUT_REFUSED, detail="id_token_hint is too long.")
     session = current_session()
     g.browser_session = session
     server = services().server
     try:
         end_request = server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
-        raise IdpError(error.description or "The logout request is not valid.") from error
+        raise IdpError(LOGOUT_REFUSED, detail=error.description or None) from error
     except (ValueError, TypeError, KeyError) as exc:
-        raise IdpError("id_token_hint is not an ID token of this issuer.") from exc
+        raise IdpError(LOGOUT_REFUSED,
+                       detail="id_token_hint is not an ID token of this issuer.") from exc
     user = session_user(session)
     hint_sub = (end_request.id_token_claims or {}).get("sub")
     confirmed = request.method == "POST" and request.form.get("confirm") == "yes"

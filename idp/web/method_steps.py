@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import Response, abort, flash, g, redirect, request
+from flask_babel import gettext
 
 from .. import audit
 from ..clock import now
@@ -103,7 +104,8 @@ def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
     if exc.counts_as_failure:
         g.verification_failed = True
         audit.record(g.directory.id, "method.failed", now(), user_id=step.user.id,
-                     ip=client_ip(), method=step.method.name)
+                     ip=client_ip(), user_agent=request.user_agent.string,
+                     method=step.method.name)
         db.session.commit()
     body, status = _show(step, enrol=enrol, status=exc.status, error=str(exc))
     response = Response(body, status=status, mimetype="text/html")
@@ -117,7 +119,7 @@ def _answer(step: MethodStep, check: Callable[[MethodContext, Mapping[str, str]]
     """Check the submitted response; return what it proved, or the page with the reason."""
     try:
         if not ButtonForm().validate_on_submit():
-            raise MethodFailed("This form has expired. Go back and try again.")
+            raise MethodFailed(gettext("This form has expired. Go back and try again."))
         return check(step.ctx, _fields())
     except MethodFailed as exc:
         return _refused(step, exc, enrol=enrol)

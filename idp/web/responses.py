@@ -1,12 +1,17 @@
-"""How errors are answered: JSON for APIs, a page for people, a redirect only to a checked URI."""
+"""How errors are answered: JSON for APIs, a page for people, a redirect only to a checked URI.
+
+Machines get the English description (protocol text); people get the page in their language.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from authlib.common.urls import add_params_to_uri
 from flask import Response, jsonify, redirect, render_template, request
+from flask_babel import force_locale
 
 from ..oidc.server import current_issuer
 
@@ -27,17 +32,28 @@ def wants_json() -> bool:
     return API_PATH.match(request.path) is not None
 
 
-def error_response(status: int, error: str, description: str) -> Response:
-    """Answer an error as JSON for APIs or as a page for people."""
+def error_response(status: int, error: str, description: Any,
+                   detail: str | None = None) -> Response:
+    """Answer an error as JSON for APIs or as a page for people.
+
+    `description` is best a lazy translation (``lazy_gettext``): the JSON answer reads it in
+    English, the page in the page's language. `detail` is the protocol's or a library's own
+    English explanation: the JSON answer's ``error_description`` when given, and shown on
+    the page below the description, marked as English.
+    """
     if wants_json():
-        response = jsonify(error=error, error_description=description)
+        with force_locale("en"):
+            text = detail or str(description)
+        response = jsonify(error=error, error_description=text)
         response.status_code = status
         return response
+    text = str(description)
     try:
-        body = render_template("error.html", error=error, description=description)
+        body = render_template("error.html", error=error, description=text,
+                               detail=detail if detail and detail != text else None)
     except Exception:  # the error page itself failed: answer plainly, never with a trace
         log.exception("error page failed")
-        return Response(f"{error}: {description}\n", status=status, mimetype="text/plain")
+        return Response(f"{error}: {text}\n", status=status, mimetype="text/plain")
     return Response(body, status=status, mimetype="text/html")
 
 
