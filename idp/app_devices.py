@@ -21,8 +21,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from flask_babel import ngettext
 from sqlalchemy import select, update
 
+from . import audit
 from .domain.approval import (
     ACTIVATION_TTL,
     APPROVAL_TTL,
@@ -215,9 +217,12 @@ class AppDevices:
             AppApproval.user_id == user.id, AppApproval.created_at > now - 3600))
         wait = may_push(list(recent), now)
         if wait > 0:
-            raise AppError("slow_down", f"Too many requests to your app. Try again in "
-                                        f"{int(wait // 60) + 1} minutes, or choose another way.",
-                           429, retry_after=wait)
+            # Shown on the login page (the person asked from there), so in its language.
+            raise AppError("slow_down", ngettext(
+                "Too many requests to your app. Try again in %(num)s minute, or choose "
+                "another way.",
+                "Too many requests to your app. Try again in %(num)s minutes, or choose "
+                "another way.", int(wait // 60) + 1), 429, retry_after=wait)
         db.session.execute(update(AppApproval).where(
             AppApproval.session_id == session_id, AppApproval.status == "pending"
         ).values(status="refused", decided_at=now))
@@ -284,9 +289,11 @@ class AppDevices:
         failures = db.session.scalar(select(AppDevice.pin_failures).where(
             AppDevice.id == device.id)) or 0
         _, blocked = wrong_pin_outcome(failures - 1)
-        if blocked:
-            db.session.execute(update(AppDevice).where(
-                AppDevice.id == device.id, AppDevice.blocked_at.is_(None)).values(blocked_at=now))
+        if blocked and db.session.execute(update(AppDevice).where(
+                AppDevice.id == device.id, AppDevice.blocked_at.is_(None)).values(
+                blocked_at=now)).rowcount:
+            audit.record(device.directory_id, "app.blocked", now, user_id=device.user_id,
+                         device=device.name, failures=failures)
         db.session.commit()
         if blocked:
             raise AppError("device_blocked", "Too many wrong PINs: this app is blocked. "

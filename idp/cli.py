@@ -161,13 +161,14 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    """Delete expired logins, codes, challenges, nonces, approvals, tokens and sessions."""
+    """Delete expired logins, codes, tokens and sessions, and audit events past retention."""
     from .retention import purge_expired
     from .services import services
     from .storage import db
 
     with _app().app_context():
-        counts = purge_expired(now(), services().ttl("ACCESS_TOKEN"))
+        counts = purge_expired(now(), services().ttl("ACCESS_TOKEN"),
+                               services().settings["IDP_AUDIT_RETENTION_DAYS"])
         if args.dry_run:
             db.session.rollback()
         else:

@@ -100,6 +100,8 @@ def describe(data: DemoData, issuer: str, outbox: str | None = None) -> str:
         lines.append(line)
         if username in data.recovery_codes:
             lines.append(f"      recovery codes: {' '.join(data.recovery_codes[username])}")
+    lines.append(f"Self-service profile: {issuer}/account/   "
+                 f"Admin settings (log in as admin): {issuer}/admin/")
     if outbox:
         lines.append(f"SMS and email codes are not sent in development: read them at {outbox}")
     return "\n".join(lines)

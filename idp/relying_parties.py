@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .oidc.keys import SUPPORTED_ALGS
 from .security.tokens import hash_secret, new_secret
 from .storage import db
-from .storage.models import Client, Directory
+from .storage.models import Client, Directory, Token
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{1,100}$")
 
@@ -40,6 +40,8 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
     """Register a client; return it with its secret (None for public clients)."""
     if not CLIENT_ID_PATTERN.match(client_id):
         raise ClientError("a client id is 1-100 characters of A-Z a-z 0-9 . _ ~ -")
+    if client_id.startswith("idp-"):
+        raise ClientError("client ids starting with 'idp-' are reserved for the provider")
     if get_client(directory, client_id) is not None:
         raise ClientError(f"client {client_id!r} already exists")
     if not redirect_uris:
@@ -68,6 +70,43 @@ def rotate_secret(client: Client) -> str:
     secret = new_secret(32)
     client.secret_hash = hash_secret(secret)
     return secret
+
+
+def update_client(client: Client, *, name: str, redirect_uris: list[str],
+                  post_logout_redirect_uris: list[str], public: bool, first_party: bool,
+                  min_acr: int | None) -> tuple[list[str], str | None]:
+    """Change a client's registration; return the changed fields, and the new secret when
+    a public client became confidential (a confidential one turned public loses its secret)."""
+    if not redirect_uris:
+        raise ClientError("a client needs at least one redirect URI")
+    if min_acr is not None and not 0 <= min_acr <= 1000:
+        raise ClientError("the minimum acr is between 0 and 1000")
+    values = {"name": name or client.client_id,
+              "redirect_uris": [check_redirect_uri(u) for u in redirect_uris],
+              "post_logout_redirect_uris": [check_redirect_uri(u)
+                                            for u in post_logout_redirect_uris],
+              "public": public, "first_party": first_party, "min_acr": min_acr}
+    changed = [field for field, value in values.items() if getattr(client, field) != value]
+    secret = None
+    if "public" in changed:
+        secret = None if public else new_secret(32)
+        client.secret_hash = hash_secret(secret) if secret else None
+    for field in changed:
+        setattr(client, field, values[field])
+    return changed, secret
+
+
+def set_client_disabled(client: Client, disabled: bool, now: float) -> None:
+    """Disable a client (revoking every token it holds) or enable it again.
+
+    A disabled client is unknown to the authorization and token endpoints; its access
+    tokens are revoked too, so userinfo and introspection refuse them at once.
+    """
+    client.disabled = disabled
+    if disabled:
+        db.session.execute(update(Token).where(Token.client_pk == client.id,
+                                               Token.revoked_at.is_(None))
+                           .values(revoked_at=now).execution_options(synchronize_session=False))
 
 
 def get_client(directory: Directory, client_id: str) -> Client | None:

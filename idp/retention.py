@@ -1,9 +1,10 @@
-"""Forget what has expired: pending logins, codes, challenges, nonces, approvals, sessions.
+"""Forget what has expired: pending logins, codes, challenges, nonces, approvals, sessions,
+and audit events older than the retention time.
 
 Expired rows are already ignored by every check; purging keeps the tables small. Rows are
 kept a grace period past their expiry where a check still needs them: a one-time code's
 failures carry over for an hour, and an authorization code must stay to detect its replay
-until the tokens it issued have expired.
+until the tokens it issued have expired. Audit events are kept ``IDP_AUDIT_RETENTION_DAYS``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .storage.models import (
     AppActivation,
     AppApproval,
     AppNonce,
+    AuditEvent,
     AuthorizationCode,
     BrowserSession,
     Interaction,
@@ -28,8 +30,13 @@ HOUR = 3600.0
 DAY = 24 * HOUR
 
 
-def purge_expired(now: float, token_grace: float) -> dict[str, int]:
-    """Delete expired rows; return how many of each kind. `token_grace`: access-token lifetime."""
+def purge_expired(now: float, token_grace: float,
+                  audit_days: int | None = None) -> dict[str, int]:
+    """Delete expired rows; return how many of each kind.
+
+    `token_grace`: the access-token lifetime; `audit_days`: how long audit events are kept
+    (None keeps them all).
+    """
     rules = {
         "interactions": delete(Interaction).where(Interaction.expires_at < now),
         "one-time codes": delete(OneTimeCode).where(OneTimeCode.sent_at < now - 2 * HOUR),
@@ -48,6 +55,9 @@ def purge_expired(now: float, token_grace: float) -> dict[str, int]:
         "browser sessions": delete(BrowserSession).where(or_(
             BrowserSession.expires_at < now, BrowserSession.ended_at < now - DAY)),
     }
+    if audit_days is not None:
+        rules[f"audit events older than {audit_days} days"] = delete(AuditEvent).where(
+            AuditEvent.at < now - audit_days * DAY)
     counts = {}
     for name, statement in rules.items():
         counts[name] = db.session.execute(

@@ -120,6 +120,13 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_OTP_PER_IP_PER_HOUR", 20, _int, "Codes asked for from one client IP per hour."),
     Key("IDP_DEVICE_TTL_DAYS", 90, _int,
         "How long a remembered device counts (its cookie lives as long)."),
+    Key("IDP_FRESH_LOGIN_SECONDS", 600, _int,
+        "Changing a directory's authentication settings needs a login at its required level "
+        "no older than this; an older one is asked again."),
+    Key("IDP_INVITATION_TTL_HOURS", 72, _int,
+        "How long an invitation link (set your password) stays valid; it works once."),
+    Key("IDP_AUDIT_RETENTION_DAYS", 365, _int,
+        "Audit events older than this are deleted by `idp purge`."),
     Key("IDP_MAX_BODY_BYTES", 64 * 1024, _int, "Largest request body accepted (413 above)."),
     Key("IDP_LOGIN_RATE_LIMIT", "30 per minute; 300 per hour", _str,
         "Login and verification attempts per client IP."),
@@ -178,7 +185,9 @@ def check_settings(settings: Mapping[str, Any]) -> None:
     if not 1 <= settings["IDP_OTP_TTL_SECONDS"] <= 600:
         raise ConfigurationError("IDP_OTP_TTL_SECONDS must be between 1 and 600")
     for name in ("IDP_OTP_RESEND_SECONDS", "IDP_OTP_PER_DESTINATION_PER_HOUR",
-                 "IDP_OTP_PER_USER_PER_HOUR", "IDP_OTP_PER_IP_PER_HOUR", "IDP_DEVICE_TTL_DAYS"):
+                 "IDP_OTP_PER_USER_PER_HOUR", "IDP_OTP_PER_IP_PER_HOUR", "IDP_DEVICE_TTL_DAYS",
+                 "IDP_FRESH_LOGIN_SECONDS", "IDP_INVITATION_TTL_HOURS",
+                 "IDP_AUDIT_RETENTION_DAYS"):
         if settings[name] < 1:
             raise ConfigurationError(f"{name} must be at least 1")
     if settings["IDP_DELIVERY_CONCURRENCY"] < 1:

@@ -31,6 +31,19 @@ from idp.domain.errors import (
 )
 from idp.domain.ledger import CLOCK_SKEW, Completion, counted_completions, session_level
 from idp.domain.outcome import LoginOutcome, conclude_login
+from idp.domain.preview import (
+    Affected,
+    Combination,
+    Member,
+    SettingsPreview,
+    describe_combination,
+    enrol_counts,
+    enrol_options,
+    first_steps,
+    preview_settings,
+    reaches,
+    reaching_combinations,
+)
 from idp.domain.prompt import CHECKS, PromptCheck, PromptContext, pending_checks
 from idp.domain.settings import (
     DEFAULT_POINTS,
@@ -58,6 +71,17 @@ __all__ = [
     "METHODS",
     "METHOD_INFO",
     "AcrRequest",
+    "Affected",
+    "Combination",
+    "Member",
+    "SettingsPreview",
+    "describe_combination",
+    "enrol_counts",
+    "enrol_options",
+    "first_steps",
+    "preview_settings",
+    "reaches",
+    "reaching_combinations",
     "CodePolicy",
     "RecentSends",
     "SendRefusal",

@@ -245,7 +245,11 @@ class AuditEvent(db.Model):
     """Something that happened in a directory, for its admins."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_directory_at", "directory_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_event_directory_at", "directory_id", "at"),
+        Index("ix_audit_event_directory_event_at", "directory_id", "event", "at"),
+        Index("ix_audit_event_user_at", "user_id", "at"),
+    )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True)
     directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
@@ -412,4 +416,20 @@ class AppApproval(db.Model):
     created_at: Mapped[float] = mapped_column(Double)
     expires_at: Mapped[float] = mapped_column(Double)
     decided_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class Invitation(db.Model):
+    """A single-use, expiring link that lets an invited user set their password."""
+
+    __tablename__ = "invitation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
     used_at: Mapped[float | None] = mapped_column(Double, nullable=True)

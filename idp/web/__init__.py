@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, g, render_template, request, url_for
+from flask_babel import lazy_gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -17,9 +18,11 @@ from . import authorize as authorize_views
 from . import interaction as interaction_views
 from . import logout as logout_views
 from . import method_steps
+from .account import account
 from .api import api
 from .app_api import app_api
 from .context import write_session_cookie
+from .languages import remember_language
 from .outbox import register_outbox
 from .pages import pages
 from .responses import error_response
@@ -78,47 +81,69 @@ def _headers(response: Response) -> Response:
     # Only discovery, JWKS and static files choose to be cacheable; all else holds secrets.
     if "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "no-store"
-    return write_session_cookie(response)
+    return write_session_cookie(remember_language(response))
 
 
 def _handle(exc: Exception):
     db.session.rollback()
     if isinstance(exc, IdpError):
-        return error_response(exc.status, exc.error, exc.description)
+        return error_response(exc.status, exc.error, exc.description, detail=exc.detail)
     if isinstance(exc, UnicodeDecodeError):
         if request.endpoint in CLIENT_AUTH_ENDPOINTS and "Authorization" in request.headers:
             # Basic credentials that are not UTF-8 cannot name a client (RFC 6749 5.2).
             response = error_response(401, "invalid_client", "Client authentication failed.")
             response.headers["WWW-Authenticate"] = 'Basic realm="token"'
             return response
-        return error_response(400, "invalid_request", "The request is not valid UTF-8.")
-    if isinstance(exc, CSRFError):
         return error_response(400, "invalid_request",
-                              "This form has expired. Go back, reload the page and try again.")
+                              lazy_gettext("The request is not valid UTF-8."))
+    if isinstance(exc, CSRFError):
+        return error_response(400, "invalid_request", lazy_gettext(
+            "This form has expired. Go back, reload the page and try again."))
     if isinstance(exc, RateLimitExceeded):
-        response = error_response(429, "slow_down",
-                                  "Too many attempts. Wait a few minutes and try again.")
+        response = error_response(429, "slow_down", lazy_gettext(
+            "Too many attempts. Wait a few minutes and try again."))
         response.headers["Retry-After"] = "60"
         return response
     if isinstance(exc, HashingBusy):
         response = error_response(503, "temporarily_unavailable",
-                                  "The service is busy. Try again in a moment.")
+                                  lazy_gettext("The service is busy. Try again in a moment."))
         response.headers["Retry-After"] = "2"
         return response
     if isinstance(exc, HTTPException):
         if exc.code is not None and exc.code < 400:
             return exc
-        response = error_response(exc.code or 500, _http_error(exc.code), exc.description or "")
+        response = error_response(exc.code or 500, _http_error(exc.code), _http_message(exc))
         for name, value in exc.get_headers():
             if name == "Allow":
                 response.headers[name] = value
         return response
     log.exception("unexpected error on %s %s", request.method, request.path)
-    return error_response(500, "server_error", "Something went wrong on our side.")
+    return error_response(500, "server_error",
+                          lazy_gettext("Something went wrong on our side."))
+
+
+# Werkzeug's own descriptions are English and written for developers; people read these.
+HTTP_MESSAGES = {
+    403: lazy_gettext("You may not open this page."),
+    404: lazy_gettext("This page does not exist. Check the address, or go back and try "
+                      "again."),
+    405: lazy_gettext("This page cannot be used this way. Go back and try again."),
+    413: lazy_gettext("What was sent is too large."),
+}
+
+
+def _http_message(exc: HTTPException):
+    """Return what to tell about an HTTP error: the view's own words, or ours for its status."""
+    if exc.description and exc.description != type(exc).description:
+        return exc.description  # given by the view (abort(404, gettext(...)))
+    return HTTP_MESSAGES.get(exc.code or 0,
+                             lazy_gettext("The request could not be handled. Go back and try "
+                                          "again."))
 
 
 def _http_error(code: int | None) -> str:
-    return {404: "not_found", 405: "invalid_request", 413: "invalid_request",
+    return {403: "access_denied", 404: "not_found", 405: "invalid_request",
+            413: "invalid_request",
             429: "slow_down"}.get(code or 0, "invalid_request")
 
 
@@ -131,6 +156,7 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     app.register_blueprint(api)
     app.register_blueprint(app_api)
     app.register_blueprint(pages)
+    app.register_blueprint(account)
     with app.app_context():
         register_outbox(app)
     app.register_error_handler(Exception, _handle)

@@ -11,8 +11,10 @@ import json
 import re
 
 from flask import Response, g, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 
 from .. import audit
+from ..accounts import find_user
 from ..clock import now
 from ..directories import level_settings
 from ..errors import InteractionExpired
@@ -38,8 +40,9 @@ def load_interaction(uid: str) -> Interaction:
     row = db.session.get(Interaction, uid) if UID_PATTERN.match(uid) else None
     if row is None or session is None or row.session_id != session.id \
             or row.directory_id != g.directory.id or row.expires_at <= now():
-        raise InteractionExpired("This login has expired or was started in another browser. "
-                                 "Go back to the app and start again.")
+        raise InteractionExpired(lazy_gettext("This login has expired or was started in "
+                                              "another browser. Go back to the app and start "
+                                              "again."))
     # Every page of the login speaks the language the app asked for (OIDC Core 3.1.2.1).
     g.ui_locales = tuple((row.params.get("ui_locales") or "").split()[:10])
     return row
@@ -87,7 +90,7 @@ def login(uid: str):
     form = LoginForm()
     if not form.validate_on_submit():
         return login_page(row, status=400, form=form,
-                          error="Enter your username or email and your password.")
+                          error=gettext("Enter your username or email and your password."))
     svc = services()
     try:
         user = svc.password_method.identify(g.directory, form.username.data,
@@ -102,8 +105,10 @@ def _login_failed(row: Interaction, form: LoginForm, method: str, exc: MethodFai
     """Count a failed first step against the account, audit it, and show the login again."""
     db.session.rollback()
     g.verification_failed = True
-    audit.record(g.directory.id, "login.failed", now(), ip=client_ip(),
-                 user_agent=request.user_agent.string, method=method)
+    # The account the attempt named, when there is one: its admins see it in its logins.
+    named = find_user(g.directory, form.username.data or "") if form.username.data else None
+    audit.record(g.directory.id, "login.failed", now(), user_id=named.id if named else None,
+                 ip=client_ip(), user_agent=request.user_agent.string, method=method)
     db.session.commit()
     return login_page(row, status=400, form=form, error=str(exc))
 
@@ -149,7 +154,7 @@ def record_method(user: User, method: str, verified: Verified) -> None:
     assert session is not None
     set_session_token(complete_method(session, user, method, verified.amr, now()))
     audit.record(g.directory.id, "method.completed", now(), user_id=user.id, ip=client_ip(),
-                 method=method)
+                 user_agent=request.user_agent.string, method=method)
     recognise_device(session, user)
     db.session.commit()
 
@@ -159,7 +164,7 @@ def signed_in() -> tuple[User, MethodContext]:
     session = current_session()
     user = session_user(session)
     if user is None or session is None:
-        raise InteractionExpired("Log in first.")
+        raise InteractionExpired(lazy_gettext("Log in first."))
     return user, MethodContext(directory=g.directory, user=user, now=now(),
                                sealer=services().sealer, session_id=session.id, ip=client_ip())
 

@@ -49,7 +49,7 @@ def recognise_device(session: BrowserSession, user: User) -> None:
         return
     set_session_token(complete_method(session, user, "device", verified.amr, now()))
     audit.record(g.directory.id, "method.completed", now(), user_id=user.id, ip=client_ip(),
-                 method="device")
+                 user_agent=request.user_agent.string, method="device")
 
 
 def offer_remember() -> bool:

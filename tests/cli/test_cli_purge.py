@@ -1,4 +1,5 @@
-"""`idp purge`: expired rows go, live ones stay, on SQLite and PostgreSQL."""
+"""`idp purge`: expired rows go, live ones stay, and audit events older than the retention
+time go, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,17 +10,17 @@ from sqlalchemy import func, select
 from idp.directories import get_directory
 from idp.sessions import start_session
 from idp.storage import db
-from idp.storage.models import BrowserSession, Interaction, WebAuthnChallenge
+from idp.storage.models import AuditEvent, BrowserSession, Interaction, WebAuthnChallenge
 from tests.cli.helpers import provider, run_idp
-
-NOW = time.time()
 
 
 def _seed(database_url: str) -> None:
     """One expired and one live session, each with a pending login and a passkey challenge."""
+    # The time of seeding, not of import: a long test run must not age the "live" rows.
+    now = time.time()
     with provider(database_url):
         directory = get_directory("default")
-        for label, at in (("old", NOW - 30 * 86400), ("live", NOW)):
+        for label, at in (("old", now - 30 * 86400), ("live", now)):
             session, _token = start_session(directory, at, 3600, "127.0.0.1", label)
             db.session.add(Interaction(id=f"{label}-login", directory_id=directory.id,
                                        session_id=session.id, params={}, state={},
@@ -55,3 +56,59 @@ def test_a_dry_run_counts_and_deletes_nothing(sqlite_url, idp):
 
     assert "would delete 1 browser sessions" in run.stdout
     assert _count(sqlite_url, BrowserSession) == 2
+
+
+DAY = 86400
+
+
+def _seed_audit(database_url: str, *ages_in_days: float) -> None:
+    """One audit event of each age in the default directory."""
+    now = time.time()
+    with provider(database_url):
+        directory = get_directory("default")
+        for age in ages_in_days:
+            db.session.add(AuditEvent(directory_id=directory.id, at=now - age * DAY,
+                                      event="login", detail={"age": age}))
+        db.session.commit()
+
+
+def _audit_ages(database_url: str) -> list[float]:
+    with provider(database_url):
+        return sorted(event.detail["age"] for event in db.session.scalars(select(AuditEvent)))
+
+
+def test_purge_deletes_audit_events_older_than_the_retention_and_says_how_many(any_database,
+                                                                              idp):
+    idp(any_database, "init").assert_ok()
+    _seed_audit(any_database, 800, 366, 364, 1)
+
+    run = run_idp(any_database, "purge").assert_ok()
+
+    assert "deleted 2 audit events older than 365 days" in run.stdout
+    assert _audit_ages(any_database) == [1, 364]
+
+
+def test_the_retention_time_is_a_setting(sqlite_url, idp):
+    idp(sqlite_url, "init").assert_ok()
+    _seed_audit(sqlite_url, 40, 20, 5)
+
+    run = idp(sqlite_url, "purge", IDP_AUDIT_RETENTION_DAYS="10").assert_ok()
+
+    assert "deleted 2 audit events older than 10 days" in run.stdout
+    assert _audit_ages(sqlite_url) == [5]
+
+
+def test_a_dry_run_counts_old_audit_events_and_keeps_them(sqlite_url, idp):
+    idp(sqlite_url, "init").assert_ok()
+    _seed_audit(sqlite_url, 400, 1)
+
+    run = idp(sqlite_url, "purge", "--dry-run").assert_ok()
+
+    assert "would delete 1 audit events older than 365 days" in run.stdout
+    assert _audit_ages(sqlite_url) == [1, 400]
+
+
+def test_a_retention_below_one_day_is_refused(sqlite_url, idp):
+    idp(sqlite_url, "init").assert_ok()
+    idp(sqlite_url, "purge", IDP_AUDIT_RETENTION_DAYS="0").assert_one_line_error(
+        "IDP_AUDIT_RETENTION_DAYS")

@@ -119,8 +119,10 @@ class TestDirectory:
 
     def add_user(self, username: str | None = None, *, password: str = PASSWORD,
                  totp: bool = False, email: str | None = None, phone: str | None = None,
-                 phone_verified: bool = True, email_verified: bool = False) -> TestUser:
-        """Create a user, optionally with a confirmed authenticator app and a proven phone."""
+                 phone_verified: bool = True, email_verified: bool = False,
+                 admin: bool = False) -> TestUser:
+        """Create a user, optionally with a confirmed authenticator app, a proven phone, or
+        the directory's admin role."""
         username = username or f"user{secrets.token_hex(4)}"
         with self.live.app.app_context():
             svc = services()
@@ -128,7 +130,7 @@ class TestDirectory:
             user = create_user(directory, username=username, password=password,
                                passwords=svc.passwords, now=now(),
                                email=email or f"{username}@example.org", name=username.title(),
-                               phone=phone)
+                               phone=phone, is_admin=admin)
             user.phone_verified = bool(phone) and phone_verified
             user.email_verified = email_verified
             secret = None

@@ -83,6 +83,9 @@ def test_purity_check_notices_an_impure_import(tmp_path):
         ("stepup", ["StepUpPlan", "plan_step_up"]),
         ("prompt", ["PromptContext", "PromptCheck", "CHECKS", "pending_checks"]),
         ("outcome", ["LoginOutcome", "conclude_login"]),
+        ("preview", ["Affected", "Combination", "Member", "SettingsPreview",
+                     "describe_combination", "enrol_counts", "enrol_options", "first_steps",
+                     "preview_settings", "reaches", "reaching_combinations"]),
     ],
 )
 def test_public_names_live_in_their_module_and_are_re_exported(module, names):

@@ -1,0 +1,242 @@
+"""The lock-out preview: what candidate level settings would mean before they are saved.
+
+Two questions an admin must be able to answer before raising the level or lowering a
+method's points (PRODUCT.md, "Nobody locked out" and "Assurance hints"):
+
+* Which combinations of enabled methods reach the level, and what each is worth in the
+  terms auditors use: multi-factor, phishing-resistant, resting on SMS (a restricted
+  authenticator, NIST SP 800-63B 5.1.3.3) or on email (not a possession factor there).
+* Who could no longer reach it with what they have enrolled, and of those, who could
+  still enrol one method at their next login (the login's own rule, ``plan_step_up``)
+  and who would be locked out until an admin helps them.
+
+Decisions, stated once:
+
+* Every login starts with a first step that says who the person is: the password
+  (always asked, even when it is worth 0 points) or a passkey (when enabled). So a
+  combination contains one of them, and a user who has neither cannot log in at all.
+* The remembered device is left out of combinations: it is remembered only after a full
+  login, so it never opens the way to a first one. Its points still count at later
+  logins as ``LevelSettings.level_of`` says.
+* A level is reachable when at least one combination (without the device) reaches it;
+  otherwise the settings are refused.
+* A combination is phishing-resistant when it contains a phishing-resistant method
+  (``METHOD_INFO``; the passkey): every login through it needs an origin-bound step
+  that a phishing site cannot relay, whatever else it contains.
+* A combination is multi-factor when its methods cover two or more factor categories.
+* It rests on SMS or email only when every method in it beyond knowledge (the password)
+  is an SMS or email code.
+* The level is reachable only through SMS when every combination contains the SMS code;
+  then everyone without a proven mobile number would be excluded, and is named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from idp.domain.settings import METHOD_INFO, METHODS, LevelSettings, check_method
+from idp.domain.stepup import plan_step_up
+
+#: Second steps that NIST SP 800-63B does not count as strong possession: SMS is a
+#: restricted authenticator (5.1.3.3), an email code is not a possession factor (5.1.3.1).
+WEAK_CHANNELS = frozenset({"sms", "email"})
+
+
+@dataclass(frozen=True)
+class Combination:
+    """One minimal set of enabled methods that reaches a level, with its assurance hints."""
+
+    methods: tuple[str, ...]
+    points: int
+    multi_factor: bool
+    phishing_resistant: bool
+    uses_sms: bool
+    uses_email: bool
+    sms_or_email_only: bool
+
+
+@dataclass(frozen=True)
+class Member:
+    """A user as the preview sees them: who they are and which methods they have enrolled."""
+
+    id: int
+    username: str
+    name: str | None
+    enrolled: frozenset[str]
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.username
+
+
+@dataclass(frozen=True)
+class Affected:
+    """A user who cannot reach a level: the methods of which enrolling one would get them
+    there (empty: locked out, they need an admin)."""
+
+    member: Member
+    enrol_options: tuple[str, ...]
+
+    @property
+    def locked_out(self) -> bool:
+        return not self.enrol_options
+
+
+@dataclass(frozen=True)
+class SettingsPreview:
+    """What saving `candidate` instead of `current` would do, for these users."""
+
+    current: LevelSettings
+    candidate: LevelSettings
+    combinations: tuple[Combination, ...]
+    users: int
+    losing: tuple[Affected, ...]  # reach the current level now, not the candidate's
+    still_short: tuple[Affected, ...]  # reach neither
+    gaining: int  # reach the candidate's level, not the current one
+    sms_excluded: tuple[Member, ...]  # when only SMS reaches it: those without a mobile
+    can_enrol: tuple[Affected, ...] = ()  # of `losing`: one method would get them back
+    locked_out: tuple[Affected, ...] = ()  # of `losing`: nothing they could enrol helps
+
+    @property
+    def reachable(self) -> bool:
+        """Say whether any combination of enabled methods reaches the candidate level."""
+        return bool(self.combinations)
+
+    @property
+    def sms_only(self) -> bool:
+        """Say whether every way to the candidate level goes through an SMS code."""
+        return self.reachable and all(c.uses_sms for c in self.combinations)
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Say whether saving needs the admin's explicit confirmation (SMS only)."""
+        return self.sms_only
+
+    @property
+    def changed(self) -> bool:
+        return self.current != self.candidate
+
+
+def describe_combination(settings: LevelSettings, methods: Iterable[str]) -> Combination:
+    """Return `methods` (in METHODS order) with their points and assurance hints."""
+    wanted = {check_method(m) for m in methods}
+    chosen = tuple(m for m in METHODS if m in wanted)
+    factors = set().union(*(METHOD_INFO[m].factors for m in chosen)) if chosen else set()
+    beyond_knowledge = {m for m in chosen if METHOD_INFO[m].factors - {"knowledge"}}
+    return Combination(
+        methods=chosen,
+        points=settings.level_of(chosen),
+        multi_factor=len(factors) >= 2,
+        phishing_resistant=any(METHOD_INFO[m].phishing_resistant for m in chosen),
+        uses_sms=any(METHOD_INFO[m].restricted for m in chosen),
+        uses_email="email" in chosen,
+        sms_or_email_only=bool(beyond_knowledge) and beyond_knowledge <= WEAK_CHANNELS,
+    )
+
+
+def first_steps(settings: LevelSettings) -> frozenset[str]:
+    """Return the methods a login can start with: the password, and the passkey if enabled."""
+    return frozenset({"password"} | ({"passkey"} if settings.points_of("passkey") else set()))
+
+
+def _logs_in(settings: LevelSettings, methods: frozenset[str]) -> bool:
+    return bool(methods & first_steps(settings)) and \
+        settings.level_of(methods) >= settings.required_level
+
+
+def reaching_combinations(settings: LevelSettings) -> tuple[Combination, ...]:
+    """Return the minimal sets of enabled methods (device aside) that reach the level.
+
+    Each set starts with a first step (``first_steps``). Minimal: dropping any one method
+    loses the first step or falls below the level; as adding a method never does either,
+    no smaller subset qualifies. Fewest methods first, then most points.
+    """
+    usable = [m for m in METHODS
+              if m == "password" or (m != "device" and settings.points_of(m) > 0)]
+    found = []
+    for mask in range(1, 1 << len(usable)):
+        chosen = frozenset(m for i, m in enumerate(usable) if mask >> i & 1)
+        if _logs_in(settings, chosen) and not any(
+                _logs_in(settings, chosen - {m}) for m in chosen):
+            found.append(describe_combination(settings, chosen))
+    return tuple(sorted(found, key=lambda c: (
+        len(c.methods), -c.points, tuple(METHODS.index(m) for m in c.methods))))
+
+
+def reaches(settings: LevelSettings, enrolled: Iterable[str]) -> bool:
+    """Say whether someone with these methods can log in at the required level."""
+    return _logs_in(settings, frozenset(enrolled) - {"device"})
+
+
+def enrol_options(settings: LevelSettings, enrolled: frozenset[str],
+                  enrollable: frozenset[str]) -> tuple[str, ...]:
+    """Return the methods of which enrolling one would bring this user to the level.
+
+    The login's own rule: a user who completed all they have is offered the enabled,
+    enrollable methods that, added to them, reach the minimum.
+    """
+    have = enrolled - {"device"}
+    if not have & first_steps(settings):
+        return ()  # nobody can log in to enrol anything
+    plan = plan_step_up(settings, have, settings.required_level, have, enrollable - have)
+    return plan.enrol_options
+
+
+def _by_name(member: Member) -> tuple[str, str, int]:
+    return (member.display_name.casefold(), member.username.casefold(), member.id)
+
+
+def preview_settings(current: LevelSettings, candidate: LevelSettings,
+                     users: Iterable[Member],
+                     enrollable: Iterable[str] = ()) -> SettingsPreview:
+    """Return what saving `candidate` would do to `users`.
+
+    `enrollable` names the methods a user can enrol during login (the same for everyone);
+    users are grouped by what they have enrolled, so the rules run once per group.
+    """
+    can_add = frozenset(enrollable)
+    combinations = reaching_combinations(candidate)
+    sms_only = bool(combinations) and all(c.uses_sms for c in combinations)
+    verdicts: dict[frozenset[str], tuple[bool, bool, tuple[str, ...]]] = {}
+    losing: list[Affected] = []
+    short: list[Affected] = []
+    excluded: list[Member] = []
+    count = gaining = 0
+    for member in users:
+        count += 1
+        verdict = verdicts.get(member.enrolled)
+        if verdict is None:
+            now_ok = reaches(current, member.enrolled)
+            then_ok = reaches(candidate, member.enrolled)
+            options = () if then_ok else enrol_options(candidate, member.enrolled, can_add)
+            verdict = verdicts[member.enrolled] = (now_ok, then_ok, options)
+        now_ok, then_ok, options = verdict
+        if not then_ok:
+            (losing if now_ok else short).append(Affected(member, options))
+        elif not now_ok:
+            gaining += 1
+        if sms_only and "sms" not in member.enrolled:
+            excluded.append(member)
+    losing.sort(key=lambda a: _by_name(a.member))
+    return SettingsPreview(
+        current=current,
+        candidate=candidate,
+        combinations=combinations,
+        users=count,
+        losing=tuple(losing),
+        still_short=tuple(sorted(short, key=lambda a: _by_name(a.member))),
+        gaining=gaining,
+        sms_excluded=tuple(sorted(excluded, key=_by_name)),
+        can_enrol=tuple(a for a in losing if not a.locked_out),
+        locked_out=tuple(a for a in losing if a.locked_out),
+    )
+
+
+def enrol_counts(affected: Iterable[Affected]) -> Mapping[str, int]:
+    """Count, per method in METHODS order, the users for whom enrolling it would suffice."""
+    counts = dict.fromkeys(METHODS, 0)
+    for person in affected:
+        for method in person.enrol_options:
+            counts[method] += 1
+    return {m: n for m, n in counts.items() if n}

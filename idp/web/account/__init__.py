@@ -1,0 +1,57 @@
+"""The account pages of a directory: the self-service profile and the admin settings.
+
+One blueprint; each page group is its own module that adds its routes to it. Every
+page needs a browser session at the directory's required level (see ``gate``); the
+admin pages also need the admin role, and changing authentication settings a fresh login.
+A POST route always has a GET page at the same path: a login asked for in the middle
+of a POST returns there.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from ..context import load_directory
+
+account = Blueprint("account", __name__, url_prefix="/d/<slug>")
+account.url_value_preprocessor(load_directory)
+
+
+@account.url_defaults
+def _add_slug(_endpoint: str, values: dict) -> None:
+    directory = g.get("directory")
+    if directory is not None:
+        values.setdefault("slug", directory.slug)
+
+
+@account.context_processor
+def _navigation() -> dict:
+    return {"account_nav": account_nav}
+
+
+def account_nav() -> list[tuple[str, str]]:
+    """Return the account navigation (endpoint, label): the admin pages only for admins."""
+    from flask_babel import gettext
+
+    items = [("account.profile", gettext("Your account"))]
+    user = g.get("account_user")
+    if user is not None and user.is_admin:
+        items += [("account.admin_settings", gettext("Authentication")),
+                  ("account.admin_users", gettext("Users")),
+                  ("account.admin_clients", gettext("Apps")),
+                  ("account.admin_audit", gettext("Audit log"))]
+    return items
+
+
+# The page groups register their routes on import.
+from . import (  # noqa: E402
+    admin_audit,
+    admin_clients,
+    admin_settings,
+    admin_users,
+    gate,
+    profile,
+)
+
+__all__ = ["account", "admin_audit", "admin_clients", "admin_settings", "admin_users", "gate",
+           "profile"]

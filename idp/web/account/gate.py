@@ -1,0 +1,140 @@
+"""Who may see an account page: a session at the directory's level, fresh when it matters.
+
+A browser below the level is sent through the directory's authorization endpoint as
+the built-in account client (``idp.account_client``), so the login policy is the one
+every app gets; the callback returns it to the page it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from base64 import urlsafe_b64encode
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, gettext
+
+from ...account_client import (
+    ACCOUNT_CLIENT_ID,
+    account_redirect_uri,
+    consume_account_code,
+    ensure_account_client,
+)
+from ...clock import now
+from ...directories import level_settings
+from ...domain import counted_completions, session_level
+from ...flows.login import session_user
+from ...security.tokens import new_secret
+from ...services import services
+from ...sessions import completions
+from ...storage import db
+from ...storage.models import User
+from ..context import current_session
+from . import account
+
+PENDING_KEY = "account_logins"
+MAX_PENDING = 5
+
+
+def session_level_now(fresh: bool = False) -> int:
+    """Return the level of this browser's session (counting only recent methods if fresh)."""
+    row = current_session()
+    if session_user(row) is None:
+        return 0
+    max_age = services().settings["IDP_FRESH_LOGIN_SECONDS"] if fresh else None
+    counted = counted_completions(completions(row), now=now(), max_age=max_age)
+    return session_level(level_settings(g.directory), counted)
+
+
+def signed_in_page(*, admin: bool = False, fresh: bool = False):
+    """Let a view run only for a session at the required level (and an admin, if asked).
+
+    The view finds the person in ``g.account_user``. Below the level (or not fresh
+    enough) the browser is sent to log in and comes back to this page's path.
+    """
+    def wrap(view):
+        @wraps(view)
+        def inner(*args, **kwargs):
+            user = session_user(current_session())
+            required = level_settings(g.directory).required_level
+            if user is None or session_level_now(fresh) < required:
+                return redirect(url_for("account.login", next=request.path,
+                                        fresh="1" if fresh else None))
+            if admin and not user.is_admin:
+                abort(403, gettext("This page is for the directory's administrators."))
+            g.account_user = user
+            return view(*args, **kwargs)
+        return inner
+    return wrap
+
+
+def current_user() -> User:
+    """Return the person of an account page (set by ``signed_in_page``)."""
+    return g.account_user
+
+
+def safe_next(target: str | None) -> str:
+    """Return `target` if it is a path of this directory, else the profile."""
+    home = url_for("account.profile")
+    if not target or len(target) > 500 or "\\" in target or any(
+            ord(c) < 32 for c in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith(f"/d/{g.directory.slug}/"):
+        return home
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _challenge() -> str:
+    digest = hashlib.sha256(new_secret(32).encode()).digest()
+    return urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@account.get("/account/login")
+def login():
+    """Send the browser to log in as the account client, remembering where it was going."""
+    ensure_account_client(g.directory, services().base_url, now())
+    db.session.commit()
+    state = new_secret(16)
+    pending = dict(session.get(PENDING_KEY) or {})
+    while len(pending) >= MAX_PENDING:
+        pending.pop(next(iter(pending)))
+    pending[state] = safe_next(request.args.get("next"))
+    session[PENDING_KEY] = pending
+    params = {"response_type": "code", "client_id": ACCOUNT_CLIENT_ID,
+              "redirect_uri": account_redirect_uri(g.directory, services().base_url),
+              "scope": "openid", "state": state, "code_challenge": _challenge(),
+              "code_challenge_method": "S256", "ui_locales": str(get_locale() or "en")}
+    if request.args.get("fresh") == "1":
+        params["max_age"] = str(services().settings["IDP_FRESH_LOGIN_SECONDS"])
+    return redirect(url_for("pages.authorize", **params))
+
+
+@account.get("/account/callback")
+def callback():
+    """Return from a login to the page that asked for it."""
+    state = request.args.get("state") or ""
+    pending = dict(session.get(PENDING_KEY) or {})
+    target = pending.pop(state, None) if len(state) <= 100 else None
+    session[PENDING_KEY] = pending
+    if target is None:
+        return render_template("account/not_logged_in.html", directory=g.directory,
+                               reason=gettext("This login was started in another window or "
+                                              "has expired.")), 400
+    if request.args.get("error"):
+        return render_template("account/not_logged_in.html", directory=g.directory,
+                               reason=_login_error(request.args.get("error") or "")), 403
+    client = ensure_account_client(g.directory, services().base_url, now())
+    consume_account_code(client, request.args.get("code") or "", now())
+    db.session.commit()
+    return redirect(target)
+
+
+def _login_error(error: str) -> str:
+    if error == "access_denied":
+        return gettext("You did not log in.")
+    if error == "unmet_authentication_requirements":
+        return gettext("Your sign-in methods cannot reach the level this directory requires. "
+                       "Ask an administrator for help.")
+    return gettext("The login did not succeed.")

@@ -1,0 +1,111 @@
+"""Your account: personal information, sign-in methods, sessions, devices and activity.
+
+This module shows the overview; each group of changes is its own module (imported at
+the end so that its routes register): ``profile_details`` (name, email, phone),
+``profile_methods`` (set up a method), ``profile_removal`` (remove or rename one),
+``profile_password`` and ``profile_sessions`` (sessions and remembered devices).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import g, url_for
+from flask_babel import gettext
+
+from ...clock import now
+from ...directories import level_settings
+from ...enrolments import Enrolment, counting_methods, list_enrolments
+from ...methods.device import device_name
+from ...methods.passkey import MAX_PASSKEYS
+from ...profile_changes import Removal, reaching_combinations, removal_effect
+from ...services import services
+from ...sessions import sessions_of
+from ...storage import db
+from ...storage.models import BrowserSession, User
+from ..context import current_session
+from . import account
+from .gate import current_user, signed_in_page
+from .profile_activity import activity_of
+from .profile_common import enrollable, render
+
+#: How stale "last seen" of this browser's session may be before the overview updates it.
+SEEN_EVERY = 60.0
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """A session as the overview lists it."""
+
+    row: BrowserSession
+    device: str
+    current: bool
+
+
+def _sessions(user: User, at: float) -> list[SessionView]:
+    mine = current_session()
+    if mine is not None and mine.last_seen_at < at - SEEN_EVERY:
+        mine.last_seen_at = at
+        db.session.commit()
+    return [SessionView(row, device_name(row.user_agent), mine is not None and row.id == mine.id)
+            for row in sessions_of(user, at)]
+
+
+def _additions(user: User, items: list[Enrolment]) -> list[tuple[str, str]]:
+    """Return the methods the person can add now: (URL, link text)."""
+    settings, methods = level_settings(g.directory), services().methods
+    have = counting_methods(items)
+    on = {name for name in methods if settings.points_of(name) > 0}
+    links = []
+    if "totp" in on and "totp" not in have:
+        links.append((url_for("account.profile_totp"),
+                      gettext("Set up an authenticator app")))
+    if "passkey" in on and sum(i.method == "passkey" for i in items) < MAX_PASSKEYS:
+        links.append((url_for("account.profile_passkey"), gettext("Add a passkey")))
+    if "app" in on and not any(i.method == "app" and not i.detail.get("blocked")
+                               for i in items):
+        links.append((url_for("account.profile_app"), gettext("Set up the app")))
+    if "sms" in on and methods["sms"].enrollable and not user.phone_verified:
+        links.append((url_for("account.profile_contact", name="phone"),
+                      gettext("Turn on text message codes")))
+    if "email" in on and methods["email"].enrollable and not user.email_verified:
+        links.append((url_for("account.profile_contact", name="email"),
+                      gettext("Turn on email codes")))
+    if "recovery" in on:
+        links.append((url_for("account.profile_recovery"),
+                      gettext("Create new recovery codes") if "recovery" in have
+                      else gettext("Create recovery codes")))
+    return links
+
+
+@account.get("/account/")
+@signed_in_page()
+def profile():
+    """Show the person's account."""
+    user, at = current_user(), now()
+    settings = level_settings(g.directory)
+    items = list_enrolments(user, at)
+    removals: dict[str, Removal | None] = {
+        item.key: removal_effect(settings, items, item.key, enrollable())
+        for item in items if item.removable and item.method != "device"}
+    return render("account/profile.html",
+                  items=[i for i in items if i.method != "device"],
+                  devices=[i for i in items if i.method == "device"],
+                  combinations=[(" + ".join(str(services().methods[m].title) for m in c.methods),
+                                 c.points)
+                                for c in reaching_combinations(settings, counting_methods(items))],
+                  removals=removals, additions=_additions(user, items),
+                  sessions=_sessions(user, at), activity=activity_of(user))
+
+
+# The page groups register their routes on import.
+from . import (  # noqa: E402
+    profile_details,
+    profile_methods,
+    profile_password,
+    profile_removal,
+    profile_sessions,
+)
+
+__all__ = ["profile", "profile_details", "profile_methods", "profile_password",
+           "profile_removal", "profile_sessions"]

@@ -1,0 +1,129 @@
+"""What the profile's pages share: rendering, the method context, bounded fields, the audit
+event and the email notice of a change, and the rate limits of forms that check a secret."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import abort, g, render_template, request, url_for
+from flask_babel import format_datetime, get_locale, gettext
+
+from ... import audit
+from ...accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from ...clock import now
+from ...directories import level_settings
+from ...methods import MethodContext
+from ...notifications import Notice, Origin, notify
+from ...profile_changes import ProfileError, clean_text, parse_id
+from ...ratelimit import account_key, account_limit, failed, ip_limit, limiter
+from ...services import services
+from ..context import client_ip, current_session
+from ..languages import LOCALES
+from .gate import current_user
+
+
+def reason_text(exc: ProfileError) -> str:
+    """Return the translated message of a refused change."""
+    texts = {
+        "control_character": gettext("This contains characters that cannot be used. "
+                                     "Type it again."),
+        "too_long": gettext("This is too long."),
+        "taken": gettext("This cannot be used for your account. Enter another one."),
+        "already_proven_email": gettext("This is already your address, and it is proven."),
+        "already_proven_phone": gettext("This is already your number, and it is proven."),
+        "wrong_current": gettext("Your current password is not right."),
+        "mismatch": gettext("The two new passwords are not the same."),
+        "too_short": gettext("A password has at least %(count)s characters.",
+                             count=MIN_PASSWORD_LENGTH),
+        "password_too_long": gettext("A password has at most %(count)s characters.",
+                                     count=MAX_PASSWORD_LENGTH),
+    }
+    return texts.get(exc.reason, gettext("This cannot be saved. Check it and try again."))
+
+
+def when(at: float | None) -> str:
+    """Return a time for people (UTC, in the page's language), or a dash."""
+    if at is None:
+        return "\u2013"
+    return format_datetime(datetime.fromtimestamp(at, UTC), "medium")
+
+
+def iso(at: float) -> str:
+    """Return a time for the ``datetime`` attribute of <time>."""
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
+
+
+def render(template: str, status: int = 200, **context):
+    """Render a profile page with the directory, the person, the settings and the helpers."""
+    return render_template(template, directory=g.directory, user=current_user(),
+                           settings=level_settings(g.directory), methods=services().methods,
+                           when=when, iso=iso, **context), status
+
+
+def method_context() -> MethodContext:
+    """Return the context a sign-in method runs in for this person and browser."""
+    session = current_session()
+    return MethodContext(directory=g.directory, user=current_user(), now=now(),
+                         sealer=services().sealer, session_id=session.id if session else None,
+                         ip=client_ip(),
+                         extra={"client_name": gettext("Your account"),
+                                "user_agent": request.user_agent.string})
+
+
+def field(name: str, limit: int) -> str:
+    """Return a posted field, cut to `limit` characters (the checks refuse what is wrong)."""
+    return (request.form.get(name) or "")[:limit]
+
+
+def text_field(name: str, limit: int) -> str:
+    """Return a posted text with its whitespace collapsed; ProfileError if it is not text."""
+    raw = request.form.get(name) or ""
+    if len(raw) > limit * 4:
+        raise ProfileError("too_long")
+    return clean_text(raw, limit)
+
+
+def row_id(value: str) -> int:
+    """Return an id from the URL, or answer 400 when it cannot be one."""
+    number = parse_id(value)
+    if number is None:
+        abort(400, gettext("This link is not valid."))
+    return number
+
+
+def record(event: str, **detail) -> None:
+    """Add an audit event about the person, from this browser, to the transaction."""
+    audit.record(g.directory.id, event, now(), user_id=current_user().id, ip=client_ip(),
+                 user_agent=request.user_agent.string, **detail)
+
+
+def notice_locale() -> str:
+    """Return the language of the person's notices: theirs, else the page's."""
+    chosen = current_user().locale
+    return chosen if chosen in LOCALES else str(get_locale() or "en")
+
+
+def send_notice(kind: str, subject: str, detail: str | None = None,
+                also_to: str | None = None) -> None:
+    """Email the person about a committed change; a failure is only logged."""
+    notify(services().delivery, current_user(), Notice(kind, subject, detail),
+           Origin(now(), request.user_agent.string, client_ip()), locale=notice_locale(),
+           account_url=services().base_url + url_for("account.profile"), also_to=also_to)
+
+
+def enrollable() -> frozenset[str]:
+    """Return the methods that can be set up during a login (their channel works)."""
+    return frozenset(name for name, method in services().methods.items()
+                     if name not in ("password", "device") and method.enrollable)
+
+
+def limited(view):
+    """Apply the per-IP limit and the per-account failure limit to a view that checks a
+    secret (a code, the current password)."""
+    view = limiter.limit(account_limit, key_func=account_key, deduct_when=failed)(view)
+    return limiter.limit(ip_limit)(view)
+
+
+def failed_check() -> None:
+    """Count this request as a failed verification for the per-account limit."""
+    g.verification_failed = True

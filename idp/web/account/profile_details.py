@@ -1,0 +1,222 @@
+"""Personal information: the name, and the email address or phone number proven by a code.
+
+A new address or number gets a code first; the old one stays until that code is entered
+in this browser. The code service's waits and hourly limits apply, another user's
+address or number is refused, and the person is told by email (at the old address too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, flash, g, redirect, url_for
+from flask_babel import gettext
+
+from ...clock import now
+from ...contact import ContactError, check_email, mask_email, mask_phone, parse_mobile
+from ...delivery import DeliveryFailed, Message
+from ...messages import code_sms
+from ...notifications import compose_code
+from ...one_time_codes import CodeRefused, CodeService
+from ...profile_changes import (
+    ContactChange,
+    ProfileError,
+    apply_contact,
+    change_name,
+    check_new_contact,
+)
+from ...services import services
+from ...storage import db
+from . import account
+from .gate import current_user, signed_in_page
+from .profile_common import (
+    failed_check,
+    field,
+    limited,
+    method_context,
+    reason_text,
+    record,
+    render,
+    send_notice,
+    text_field,
+)
+
+#: The purpose of the codes that prove a new address or number (``one_time_code.purpose``).
+PURPOSE = "change"
+
+
+@account.get("/account/details")
+@signed_in_page()
+def profile_details():
+    """Show the personal information with its forms."""
+    return render("account/profile_details.html")
+
+
+@account.post("/account/details")
+@signed_in_page()
+def profile_details_save():
+    """Save the name (no code needed)."""
+    user = current_user()
+    try:
+        before = change_name(user, text_field("name", 200), now())
+    except ProfileError as exc:
+        return render("account/profile_details.html", 400, error=reason_text(exc))
+    if before != user.name:
+        record("profile.name_changed")
+    db.session.commit()
+    flash(gettext("Your name was saved."))
+    return redirect(url_for("account.profile"))
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A kind of contact: its name (in URLs, audit events and notices) and its code channel."""
+
+    name: str
+    channel: str
+
+    def parse(self, typed: str) -> str:
+        """Return the typed address or number, checked; raise ContactError."""
+        return check_email(typed) if self.name == "email" else parse_mobile(typed)
+
+    def mask(self, value: str) -> str:
+        return mask_email(value) if self.name == "email" else mask_phone(value)
+
+    def message(self, to: str, code: str, codes: CodeService) -> Message:
+        """Return the message that carries a code to the new address or number."""
+        if self.name == "email":
+            return compose_code(to, code, max(1, int(codes.policy.ttl // 60)), g.directory.name)
+        return code_sms(to, g.directory.name, code, codes.policy.ttl,
+                        getattr(services().methods[self.channel], "host", "localhost"))
+
+
+CONTACTS = {"email": Contact("email", "email"), "phone": Contact("phone", "sms")}
+
+
+def _codes(contact: Contact) -> CodeService:
+    codes = getattr(services().methods.get(contact.channel), "codes", None)
+    if not isinstance(codes, CodeService):
+        abort(404)
+    return codes
+
+
+def _contact_page(contact: Contact, status: int = 200, error: str | None = None):
+    codes, ctx = _codes(contact), method_context()
+    pending = codes.latest(ctx, contact.channel, PURPOSE)
+    live = pending is not None and pending.used_at is None and pending.expires_at > ctx.now
+    return render("account/profile_contact.html", status, contact=contact.name, error=error,
+                  can_send=codes.can_send(contact.channel),
+                  sent_to=contact.mask(pending.destination) if live and pending else None,
+                  resend_in=int(codes.wait(ctx, contact.channel) + 0.999))
+
+
+@account.get("/account/<any(email, phone):name>")
+@signed_in_page()
+def profile_contact(name: str):
+    """Show how to change (or prove) the email address or phone number."""
+    return _contact_page(CONTACTS[name])
+
+
+def _send_refused(exc: CodeRefused, contact: Contact, destination: str) -> str:
+    if exc.reason == "too_soon":
+        return gettext("A code was sent moments ago. You can ask for a new one in "
+                       "%(seconds)s seconds.", seconds=int(exc.retry_after + 0.999))
+    if exc.reason == "destination_limit":
+        return gettext("Too many codes were sent to %(destination)s in the last hour. "
+                       "Try again later.", destination=contact.mask(destination))
+    return gettext("Too many codes were asked for in the last hour. Try again later.")
+
+
+@account.post("/account/<any(email, phone):name>")
+@limited
+@signed_in_page()
+def profile_contact_send(name: str):
+    """Send a code to the new address or number."""
+    contact, ctx = CONTACTS[name], method_context()
+    codes = _codes(contact)
+    try:
+        value = contact.parse(field("value", 512))
+        check_new_contact(current_user(), contact.name, value)
+    except ContactError as exc:
+        return _contact_page(contact, 400, str(exc))
+    except ProfileError as exc:
+        return _contact_page(contact, 400, reason_text(exc))
+    try:
+        codes.send(ctx, contact.channel, PURPOSE, value,
+                   lambda code: contact.message(value, code, codes))
+    except CodeRefused as exc:
+        body, status = _contact_page(contact, 429, _send_refused(exc, contact, value))
+        return body, status, {"Retry-After": str(int(exc.retry_after + 0.999))}
+    except DeliveryFailed:
+        return _contact_page(contact, 503, gettext("The code could not be sent right now. "
+                                                   "Try again in a moment."))
+    record("challenge.sent", method=contact.channel, purpose=PURPOSE)
+    db.session.commit()
+    flash(gettext("We sent a code to %(destination)s.", destination=contact.mask(value)))
+    return redirect(url_for("account.profile_contact", name=name))
+
+
+@account.get("/account/<any(email, phone):name>/confirm")
+@signed_in_page()
+def profile_contact_confirm_page(name: str):
+    """Show the code form (it is on the change page)."""
+    return redirect(url_for("account.profile_contact", name=name))
+
+
+def _check_refused(exc: CodeRefused) -> str:
+    if exc.reason == "wrong" and exc.tries_left:
+        return gettext("This code is not right. Tries left: %(tries)s.", tries=exc.tries_left)
+    return {
+        "no_code": gettext("No code was sent in this browser. Ask for a code first."),
+        "expired": gettext("This code has expired. Ask for a new code."),
+        "used": gettext("This code was already used. Ask for a new code."),
+    }.get(exc.reason, gettext("Too many wrong codes. Ask for a new code later."))
+
+
+def _typed_code() -> str | None:
+    typed = field("code", 64).replace(" ", "").replace("-", "")
+    return typed if len(typed) == 6 and typed.isascii() and typed.isdigit() else None
+
+
+@account.post("/account/<any(email, phone):name>/confirm")
+@limited
+@signed_in_page()
+def profile_contact_confirm(name: str):
+    """Check the code; save the proven address or number and tell the person."""
+    contact, user, ctx = CONTACTS[name], current_user(), method_context()
+    try:
+        typed = _typed_code()
+        if typed is None:
+            raise CodeRefused("format")
+        row = _codes(contact).check(ctx, contact.channel, PURPOSE, typed)
+    except CodeRefused as exc:
+        db.session.rollback()
+        failed_check()
+        return _contact_page(contact, 400, gettext("Enter the 6-digit code.")
+                             if exc.reason == "format" else _check_refused(exc))
+    try:
+        change = apply_contact(user, contact.name, row.destination, ctx.now)
+    except ProfileError as exc:
+        db.session.rollback()
+        return _contact_page(contact, 409, reason_text(exc))
+    if change.changed:
+        record(f"profile.{contact.name}_changed", before=change.before, after=change.after)
+    if not change.was_proven:
+        record("method.enrolled", method=contact.channel)
+    db.session.commit()
+    _tell(contact, change)
+    return redirect(url_for("account.profile"))
+
+
+def _tell(contact: Contact, change: ContactChange) -> None:
+    """Email the person about a saved change and say it on the next page."""
+    email = contact.name == "email"
+    if change.changed:
+        send_notice("changed", contact.name, change.after,
+                    also_to=change.before if email else None)
+        flash(gettext("Your email address was changed.") if email
+              else gettext("Your phone number was changed."))
+    else:
+        send_notice("added", contact.channel)
+        flash(gettext("Your email address is proven.") if email
+              else gettext("Your phone number is proven."))

@@ -1,0 +1,205 @@
+"""Set up a sign-in method from the profile: authenticator app, passkey, the app, recovery codes.
+
+Each page runs the method's own enrolment (the one login uses) in a context built for
+this person and browser; a confirmed method is audited (``method.enrolled``) and the
+person is told by email. Text message and email codes are set up by proving the number
+or address (``profile_details``).
+"""
+
+from __future__ import annotations
+
+from flask import Response, flash, g, redirect, url_for
+from flask_babel import gettext
+
+from ...clock import now
+from ...directories import level_settings
+from ...methods import MethodFailed, MethodThrottled, SignInMethod
+from ...profile_changes import ProfileError
+from ...services import services
+from ...storage import db
+from . import account
+from .gate import current_user, signed_in_page
+from .profile_common import (
+    failed_check,
+    field,
+    limited,
+    method_context,
+    reason_text,
+    record,
+    render,
+    send_notice,
+    text_field,
+)
+
+#: Each method set up here: its page template.
+TEMPLATES = {"totp": "account/profile_totp.html", "passkey": "account/profile_passkey.html",
+             "app": "account/profile_app.html"}
+
+
+def _method(name: str) -> SignInMethod | None:
+    """Return the method if the directory has it on (points above 0)."""
+    method = services().methods.get(name)
+    if method is None or level_settings(g.directory).points_of(name) <= 0:
+        return None
+    return method
+
+
+#: Methods a user has at most one of: the authenticator app (a new one replaces the
+#: secret) and the app (its activation would pick up the one already there).
+ONE_EACH = ("totp", "app")
+
+
+def _already(name: str) -> bool:
+    return name in ONE_EACH and services().methods[name].is_enrolled(current_user())
+
+
+def _show(name: str, status: int = 200, error: str | None = None) -> Response:
+    """Render the method's set-up page with what its enrolment shows now."""
+    method = services().methods[name]
+    data = method.start_enrolment(method_context())
+    db.session.commit()  # an enrolment may prepare a secret or a challenge on first view
+    body, status = render(TEMPLATES[name], status, method=method, error=error, **data)
+    return Response(body, status=status, mimetype="text/html")
+
+
+def _unavailable(name: str):
+    if _method(name) is None:
+        flash(gettext("This sign-in method is not used in this directory."))
+        return redirect(url_for("account.profile"))
+    if _already(name):
+        flash(gettext("You already have this sign-in method. Remove it first to set up "
+                      "another."))
+        return redirect(url_for("account.profile"))
+    return None
+
+
+def _page(name: str):
+    return _unavailable(name) or _show(name)
+
+
+def _finish(name: str, fields: dict[str, str], detail: str | None = None):
+    """Confirm an enrolment with the posted answer; audit it and tell the person."""
+    refusal = _unavailable(name)
+    if refusal is not None:
+        return refusal
+    method = services().methods[name]
+    try:
+        method.finish_enrolment(method_context(), fields)
+    except MethodFailed as exc:
+        db.session.rollback()
+        if exc.counts_as_failure:
+            failed_check()
+        response = _show(name, exc.status, str(exc))
+        if isinstance(exc, MethodThrottled):
+            response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
+        return response
+    record("method.enrolled", method=name, **({"name": detail} if detail else {}))
+    db.session.commit()
+    send_notice("added", name, detail)
+    flash({"totp": gettext("Your authenticator app is set up."),
+           "passkey": gettext("Your passkey was added."),
+           "app": gettext("The app is set up.")}[name])
+    return redirect(url_for("account.profile"))
+
+
+@account.get("/account/methods/totp")
+@signed_in_page()
+def profile_totp():
+    """Show the QR code and key of a new authenticator app."""
+    return _page("totp")
+
+
+@account.post("/account/methods/totp")
+@limited
+@signed_in_page()
+def profile_totp_finish():
+    """Turn the authenticator app on with its first code."""
+    return _finish("totp", {"code": field("code", 64)})
+
+
+@account.get("/account/methods/passkey")
+@signed_in_page()
+def profile_passkey():
+    """Ask the browser to create a passkey."""
+    return _page("passkey")
+
+
+@account.post("/account/methods/passkey")
+@limited
+@signed_in_page()
+def profile_passkey_finish():
+    """Register the passkey the browser created, with its name."""
+    try:
+        name = text_field("name", 100) or "Passkey"
+    except ProfileError as exc:
+        return _show("passkey", 400, reason_text(exc))
+    return _finish("passkey", {"credential": field("credential", 16 * 1024), "name": name},
+                   name)
+
+
+@account.get("/account/methods/app")
+@signed_in_page()
+def profile_app():
+    """Show how to activate the app, or the number to pick in it."""
+    return _page("app")
+
+
+@account.post("/account/methods/app/ask")
+@limited
+@signed_in_page()
+def profile_app_ask():
+    """Ask the activated app for its first approval."""
+    refusal = _unavailable("app")
+    if refusal is not None:
+        return refusal
+    try:
+        notice = services().methods["app"].challenge_enrolment(method_context(), {})
+    except MethodFailed as exc:
+        db.session.rollback()
+        response = _show("app", exc.status, str(exc))
+        if isinstance(exc, MethodThrottled):
+            response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
+        return response
+    record("challenge.sent", method="app", purpose="enrol")
+    db.session.commit()
+    flash(notice)
+    return redirect(url_for("account.profile_app"))
+
+
+@account.get("/account/methods/app/ask")
+@signed_in_page()
+def profile_app_ask_page():
+    """Show the app's page (a login asked for during the request returns here)."""
+    return redirect(url_for("account.profile_app"))
+
+
+@account.post("/account/methods/app")
+@limited
+@signed_in_page()
+def profile_app_finish():
+    """Turn the app on once it approved."""
+    return _finish("app", {})
+
+
+@account.get("/account/methods/recovery")
+@signed_in_page()
+def profile_recovery():
+    """Explain recovery codes before creating a new set."""
+    if _method("recovery") is None:
+        return _unavailable("recovery")
+    return render("account/profile_recovery.html", codes=None,
+                  remaining=services().methods["recovery"].remaining(  # type: ignore[attr-defined]
+                      current_user()))
+
+
+@account.post("/account/methods/recovery")
+@signed_in_page()
+def profile_recovery_issue():
+    """Replace the recovery codes with ten new ones and show them once."""
+    if _method("recovery") is None:
+        return _unavailable("recovery")
+    codes = services().methods["recovery"].issue(current_user(), now())  # type: ignore[attr-defined]
+    record("recovery_codes.issued")
+    db.session.commit()
+    send_notice("added", "recovery")
+    return render("account/profile_recovery.html", codes=codes, remaining=len(codes))

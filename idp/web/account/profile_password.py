@@ -1,0 +1,47 @@
+"""Change the password: the current one, then the new one twice; other sessions end."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, url_for
+from flask_babel import gettext
+
+from ...clock import now
+from ...profile_changes import ProfileError, change_password, end_other_sessions
+from ...services import services
+from ...storage import db
+from ..context import current_session
+from . import account
+from .gate import current_user, signed_in_page
+from .profile_common import failed_check, field, limited, reason_text, record, render, send_notice
+
+MAX_TYPED = 4096  # longer than any password kept; the policy refuses it with a reason
+
+
+@account.get("/account/password")
+@signed_in_page()
+def profile_password():
+    """Show the password form."""
+    return render("account/profile_password.html")
+
+
+@account.post("/account/password")
+@limited
+@signed_in_page()
+def profile_password_save():
+    """Check the current password and save the new one; end every other session."""
+    user, at = current_user(), now()
+    try:
+        change_password(user, field("current", MAX_TYPED), field("new", MAX_TYPED),
+                        field("repeat", MAX_TYPED), services().passwords, at)
+    except ProfileError as exc:
+        if exc.reason == "wrong_current":
+            failed_check()
+        return render("account/profile_password.html", 400, error=reason_text(exc),
+                      wrong=exc.reason)
+    session = current_session()
+    ended = end_other_sessions(user, session.id if session else None, at)
+    record("profile.password_changed", sessions_ended=ended)
+    db.session.commit()
+    send_notice("changed", "password")
+    flash(gettext("Your password was changed. You were logged out everywhere else."))
+    return redirect(url_for("account.profile"))

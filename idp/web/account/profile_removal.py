@@ -1,0 +1,119 @@
+"""Remove or rename one enrolled item (a passkey, the authenticator app, the phone, ...).
+
+Removing what still leaves the person at the directory's level happens at once. What
+would leave them below it asks for an explicit confirmation that says what it means
+(at the next login they set up another method first); what would leave no way to reach
+the level is refused, with the reason (``idp.profile_changes.removal_effect``).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, request, url_for
+from flask_babel import gettext
+from sqlalchemy import update
+
+from ...clock import now
+from ...directories import level_settings
+from ...enrolments import Enrolment, list_enrolments, remove_enrolment
+from ...profile_changes import ProfileError, Removal, removal_effect, valid_key
+from ...services import services
+from ...storage import db
+from ...storage.models import AppDevice, Passkey
+from . import account
+from .gate import current_user, signed_in_page
+from .profile_common import enrollable, reason_text, record, render, send_notice, text_field
+
+#: Items that have a name the person chose and can change.
+RENAMABLE = ("passkey", "app")
+
+
+def _effect(key: str) -> Removal:
+    """Return what removing the person's item `key` means; 400 if malformed, 404 if not theirs."""
+    if not valid_key(key):
+        abort(400, gettext("This link is not valid."))
+    items = list_enrolments(current_user(), now())
+    effect = removal_effect(level_settings(g.directory), items, key, enrollable())
+    if effect is None or effect.item.method == "device":
+        abort(404, gettext("There is no such sign-in method in your account."))
+    if not effect.item.removable:
+        abort(400, gettext("Your password cannot be removed. You can change it."))
+    return effect
+
+
+def _title_of(method: str) -> str:
+    return str(services().methods[method].title)
+
+
+def _confirm_page(effect: Removal, status: int = 200):
+    return render("account/profile_remove.html", status, effect=effect,
+                  enrol_titles=[_title_of(m) for m in effect.enrol_after])
+
+
+@account.get("/account/methods/<key>/remove")
+@signed_in_page()
+def profile_remove_page(key: str):
+    """Say what removing the item means, and ask to confirm."""
+    effect = _effect(key)
+    return _confirm_page(effect, 409 if effect.refused else 200)
+
+
+@account.post("/account/methods/<key>/remove")
+@signed_in_page()
+def profile_remove(key: str):
+    """Remove the item when that is safe or confirmed; refuse the last way to the level."""
+    effect = _effect(key)
+    if effect.refused:
+        return _confirm_page(effect, 409)
+    if not effect.safe and request.form.get("confirm") != "yes":
+        return _confirm_page(effect)
+    item = remove_enrolment(current_user(), key, now())
+    if item is None:  # removed meanwhile by another request
+        abort(404, gettext("There is no such sign-in method in your account."))
+    record("method.removed", method=item.method, name=_shown_name(item))
+    db.session.commit()
+    send_notice("removed", item.method, _shown_name(item))
+    flash(gettext("Removed: %(method)s.", method=_title_of(item.method)))
+    return redirect(url_for("account.profile"))
+
+
+def _shown_name(item: Enrolment) -> str | None:
+    return item.label if item.method in RENAMABLE else None
+
+
+def _renamable(key: str) -> Enrolment:
+    if not valid_key(key):
+        abort(400, gettext("This link is not valid."))
+    item = next((i for i in list_enrolments(current_user(), now()) if i.key == key), None)
+    if item is None or item.method not in RENAMABLE:
+        abort(404, gettext("There is no such sign-in method in your account."))
+    return item
+
+
+@account.get("/account/methods/<key>/name")
+@signed_in_page()
+def profile_rename_page(key: str):
+    """Show the form to rename a passkey or an app."""
+    return render("account/profile_rename.html", item=_renamable(key))
+
+
+@account.post("/account/methods/<key>/name")
+@signed_in_page()
+def profile_rename(key: str):
+    """Rename a passkey or an app of the person."""
+    item = _renamable(key)
+    try:
+        name = text_field("name", 100)
+    except ProfileError as exc:
+        return render("account/profile_rename.html", 400, item=item, error=reason_text(exc))
+    if not name:
+        return render("account/profile_rename.html", 400, item=item,
+                      error=gettext("Enter a name."))
+    model = Passkey if item.method == "passkey" else AppDevice
+    row_id = int(item.key.partition(":")[2])
+    db.session.execute(update(model).where(model.id == row_id,
+                                           model.user_id == current_user().id)
+                       .values(name=name))
+    record("method.renamed", method=item.method, before=item.label, name=name)
+    db.session.commit()
+    flash(gettext("The name was saved."))
+    return redirect(url_for("account.profile"))

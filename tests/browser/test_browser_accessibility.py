@@ -1,0 +1,272 @@
+"""The pages meet WCAG 2.2 AA as far as a machine can tell: axe-core, focus order, visible focus.
+
+Every page in PAGES is opened in Chromium and checked with axe-core's WCAG 2.0, 2.1 and
+2.2 A and AA rules (tests/browser/a11y.py). To check another page, add one line to
+PAGES: a name and a function that takes a Visit and leaves the browser on that page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyotp
+import pytest
+from playwright.sync_api import expect
+
+from idp.clock import now
+from idp.directories import get_directory
+from idp.relying_parties import get_client
+from idp.storage import db
+from tests.browser.a11y import assert_accessible, assert_focus_visible, axe_violations
+from tests.browser.steps import active, log_in_to_billing, open_billing, tab_to
+from tests.support.live import new_mobile
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass
+class Visit:
+    """What a page needs to be reached: the browser tab, the portal and its directory."""
+
+    page: object  # playwright.sync_api.Page
+    portal: object  # tests.browser.conftest.Portal
+    gateway: object  # tests.support.sms_gateway.SmsGateway
+
+    @property
+    def directory(self):
+        return self.portal.directory
+
+    def heading(self, text: str) -> None:
+        """Wait until the page's h1 reads `text`."""
+        expect(self.page.get_by_role("heading", level=1)).to_have_text(text)
+
+
+def _totp_user(visit: Visit):
+    return visit.directory.add_user(totp=True)
+
+
+def login_page(visit: Visit) -> None:
+    open_billing(visit.page, visit.portal)
+
+
+def dutch_login_page(visit: Visit) -> None:
+    open_billing(visit.page, visit.portal)
+    visit.page.get_by_role("link", name="Nederlands").click()
+    visit.heading("Inloggen")
+
+
+def login_page_with_an_error(visit: Visit) -> None:
+    open_billing(visit.page, visit.portal)
+    visit.page.get_by_label("Username or email", exact=True).fill("nobody")
+    visit.page.get_by_label("Password", exact=True).fill("wrong password")
+    visit.page.get_by_role("button", name="Log in").click()
+    expect(visit.page.get_by_role("alert")).to_be_visible()
+
+
+def step_up_page(visit: Visit) -> None:
+    log_in_to_billing(visit.page, visit.portal, _totp_user(visit))
+    visit.heading("Choose how to verify")
+
+
+def totp_page(visit: Visit) -> None:
+    step_up_page(visit)
+    visit.page.get_by_role("link", name="Continue with authenticator app").click()
+    visit.heading("Enter the code from your authenticator app")
+
+
+def code_page_with_an_error(visit: Visit) -> None:
+    user = visit.directory.add_user(phone=new_mobile())
+    log_in_to_billing(visit.page, visit.portal, user)
+    visit.page.get_by_role("button", name="Text a code to").click()
+    visit.heading("Enter the code we texted you")
+    visit.gateway.wait_for(user.phone)
+    visit.page.get_by_label("Code", exact=True).fill("000000")
+    visit.page.get_by_role("button", name="Verify", exact=True).click()
+    expect(visit.page.get_by_role("alert")).to_contain_text("not right")
+
+
+def consent_page(visit: Visit) -> None:
+    with visit.directory.live.app.app_context():
+        client = get_client(get_directory(visit.directory.slug), visit.portal.client.client_id)
+        client.first_party = False
+        db.session.commit()
+    user = visit.directory.add_user(totp=True)
+    log_in_to_billing(visit.page, visit.portal, user)
+    visit.page.get_by_role("link", name="Continue with authenticator app").click()
+    visit.page.get_by_label("Code", exact=True).fill(user.totp(now()))
+    visit.page.get_by_role("button", name="Verify", exact=True).click()
+    visit.heading("Share your details with Sample portal?")
+
+
+def totp_enrolment_page(visit: Visit) -> None:
+    log_in_to_billing(visit.page, visit.portal, visit.directory.add_user())
+    visit.page.get_by_role("link", name="Set up authenticator app").click()
+    visit.heading("Set up an authenticator app")
+
+
+def recovery_codes_page(visit: Visit) -> None:
+    totp_enrolment_page(visit)
+    secret = visit.page.locator("#totp-secret").get_attribute("data-secret")
+    visit.page.get_by_label("Code", exact=True).fill(pyotp.TOTP(secret).at(now()))
+    visit.page.get_by_role("button", name="Verify and turn on").click()
+    visit.heading("Save your recovery codes")
+
+
+def logout_page(visit: Visit) -> None:
+    step_up_page(visit)
+    visit.page.goto(visit.directory.issuer + "/logout")
+    visit.heading("Log out?")
+
+
+def error_page(visit: Visit) -> None:
+    visit.page.goto(visit.directory.issuer + "/authorize?client_id=nobody&response_type=code")
+    visit.heading("Something is not right")
+
+
+def _account_page(visit: Visit, path: str, heading: str, *, admin: bool = False) -> None:
+    """Log in to an account page (password and authenticator app) and wait for it."""
+    user = visit.directory.add_user(totp=True, admin=admin)
+    visit.page.goto(visit.directory.issuer + path)
+    visit.page.get_by_label("Username or email", exact=True).fill(user.username)
+    visit.page.get_by_label("Password", exact=True).fill(user.password)
+    visit.page.get_by_role("button", name="Log in").click()
+    visit.page.get_by_role("link", name="Continue with authenticator app").click()
+    visit.page.get_by_label("Code", exact=True).fill(user.totp(now()))
+    visit.page.get_by_role("button", name="Verify", exact=True).click()
+    visit.heading(heading)
+
+
+def profile_page(visit: Visit) -> None:
+    _account_page(visit, "/account/", "Your account")
+
+
+def password_page(visit: Visit) -> None:
+    _account_page(visit, "/account/password", "Change your password")
+
+
+def settings_preview_page(visit: Visit) -> None:
+    _account_page(visit, "/admin/settings", "Authentication settings", admin=True)
+    visit.page.get_by_label("Required level", exact=True).fill("40")
+    visit.page.get_by_role("button", name="Preview").click()
+    expect(visit.page.locator("#preview-heading")).to_be_visible()
+
+
+def users_page(visit: Visit) -> None:
+    _account_page(visit, "/admin/users", "Users", admin=True)
+
+
+def new_client_page(visit: Visit) -> None:
+    _account_page(visit, "/admin/clients/new", "Register an app", admin=True)
+
+
+def audit_page(visit: Visit) -> None:
+    _account_page(visit, "/admin/audit", "Audit log", admin=True)
+
+
+# (name, how to reach it): one line per page.
+PAGES: list[tuple[str, Callable[[Visit], None]]] = [
+    ("login page", login_page),
+    ("Dutch login page", dutch_login_page),
+    ("login page with an error", login_page_with_an_error),
+    ("step-up page", step_up_page),
+    ("authenticator app page", totp_page),
+    ("code page with an error", code_page_with_an_error),
+    ("consent page", consent_page),
+    ("authenticator app set-up page", totp_enrolment_page),
+    ("recovery codes page", recovery_codes_page),
+    ("logout confirmation page", logout_page),
+    ("error page", error_page),
+    ("profile page", profile_page),
+    ("password page", password_page),
+    ("settings preview page", settings_preview_page),
+    ("users page", users_page),
+    ("new client page", new_client_page),
+    ("audit log page", audit_page),
+]
+
+
+@pytest.fixture
+def visit(page, portal, gateway) -> Visit:
+    return Visit(page, portal, gateway)
+
+
+@pytest.mark.parametrize("reach", [reach for _name, reach in PAGES],
+                         ids=[name for name, _reach in PAGES])
+def test_the_page_has_no_wcag_aa_violations(visit, reach, request):
+    reach(visit)
+
+    assert_accessible(visit.page, request.node.callspec.id)
+
+
+def test_axe_finds_a_violation_when_there_is_one(visit):
+    """The check itself works: a field without a label is reported."""
+    login_page(visit)
+    visit.page.evaluate("() => document.querySelector('label[for=password]').remove()")
+
+    violations = axe_violations(visit.page)
+
+    assert "label" in {violation["id"] for violation in violations}, violations
+
+
+def test_errors_are_announced_and_tied_to_the_fields(visit):
+    code_page_with_an_error(visit)
+
+    alert = visit.page.get_by_role("alert")
+    field = visit.page.get_by_label("Code", exact=True)
+    expect(alert).to_have_attribute("id", "form-error")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    assert "form-error" in (field.get_attribute("aria-describedby") or "").split()
+    expect(field).to_be_focused()
+
+
+def _walk(page, key: str, stop: str, limit: int = 10) -> list[str]:
+    """Press `key` until the focus reaches the element named `stop`; return what was focused.
+
+    Each focused element must show its focus.
+    """
+    seen = []
+    for _ in range(limit):
+        page.keyboard.press(key)
+        element = active(page)
+        assert_focus_visible(page)
+        seen.append(element["id"] or element["text"])
+        if seen[-1] == stop:
+            return seen
+    raise AssertionError(f"{key} never reached {stop!r}; focus went to {seen}")
+
+
+def test_the_login_page_is_in_a_sensible_tab_order_with_visible_focus(visit):
+    login_page(visit)
+    page = visit.page
+    expect(page.get_by_label("Username or email", exact=True)).to_be_focused()
+
+    forward = _walk(page, "Tab", "Cancel and go back to the app")
+    page.get_by_label("Username or email", exact=True).focus()
+    backward = _walk(page, "Shift+Tab", "Skip to content")
+
+    assert forward == ["password", "Log in", "Sign in with a passkey",
+                       "Cancel and go back to the app"], forward
+    assert backward == ["Nederlands", "Skip to content"], backward
+
+
+def test_the_skip_link_shows_when_focused_and_leads_to_the_content(visit):
+    login_page(visit)
+    page = visit.page
+    _walk(page, "Shift+Tab", "Skip to content")
+
+    box = page.get_by_role("link", name="Skip to content").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0, box
+    page.keyboard.press("Enter")
+
+    assert active(page)["id"] == "main"
+
+
+def test_the_step_up_choices_show_their_focus(visit):
+    step_up_page(visit)
+    page = visit.page
+
+    tab_to(page, lambda el: el["text"] == "Continue with authenticator app")
+    assert_focus_visible(page)
+    tab_to(page, lambda el: el["text"] == "Cancel and go back to the app")
+    assert_focus_visible(page)
