@@ -22,46 +22,17 @@ the preview page (``admin/settings.html`` with those results), and prints a tabl
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-POSTGRES = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 BATCH = 10_000
 
-
-class Database:
-    """A fresh database of one backend, dropped at the end."""
-
-    def __init__(self, backend: str):
-        self._dir: str | None = None
-        self._schema: str | None = None
-        if backend == "sqlite":
-            self._dir = tempfile.mkdtemp(prefix="idp-bench-preview-")
-            self.url = f"sqlite:///{self._dir}/idp.sqlite3"
-        elif backend == "postgresql":
-            self._schema = f"bench_preview_{secrets.token_hex(5)}"
-            with psycopg.connect(POSTGRES, autocommit=True) as conn:
-                conn.execute(f'CREATE SCHEMA "{self._schema}"')
-            sep = "&" if "?" in POSTGRES else "?"
-            self.url = f"{POSTGRES}{sep}options=-csearch_path%3D{self._schema}"
-        else:
-            raise SystemExit(f"unknown backend {backend!r}")
-
-    def drop(self) -> None:
-        if self._dir:
-            shutil.rmtree(self._dir, ignore_errors=True)
-        if self._schema:
-            with psycopg.connect(POSTGRES, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{self._schema}" CASCADE')
+# The load benchmark's Database: a fresh SQLite file or PostgreSQL schema, dropped at the end.
+from bench import Database  # noqa: E402
 
 
 def make_app(database_url: str):
