@@ -27,7 +27,7 @@ CATALOGUES = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
 # The same extraction as the Makefile's `translations` target: keep the two in step.
 EXTRACT = ["extract", "-F", "babel.cfg", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2",
            "-k", "lazy_pgettext:1c,2", "-c", "TRANSLATORS:"]
-PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]")  # %(name)s, and %(num)d as ngettext passes it
 SMS = "%(code)s is your %(directory)s code. It expires in %(minutes)s minutes. Never share it."
 # GSM 03.38 basic alphabet: anything else makes an SMS UCS-2 and halves its length.
 GSM_7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"

@@ -102,3 +102,12 @@ def test_changing_settings_needs_a_fresh_login(directory, provider_clock):
     assert Page(agent.get(f"{directory.issuer}/admin/users")).title == "Users"
     response = agent.get(f"{directory.issuer}/admin/settings")
     assert Page(response).title.startswith("Log in") or "verify" in Page(response).title
+
+
+@pytest.mark.parametrize("lang, text", [("en", "to continue to your account"),
+                                        ("nl", "om verder te gaan naar uw account")])
+def test_the_login_page_says_it_leads_to_the_account_in_the_pages_language(directory, lang,
+                                                                            text):
+    agent = Agent(directory.live.url)
+    page = Page(agent.get(f"{directory.issuer}/account/?lang={lang}"))
+    assert text in page.text
