@@ -1,0 +1,97 @@
+"""Take the README's screenshots: the demo provider in Chromium, English and Dutch.
+
+Run: .venv/bin/python docs/make_screenshots.py   (needs /usr/bin/chromium)
+It serves the demo on a temporary SQLite database and writes docs/screenshots/*.png.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pyotp
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from idp import create_app  # noqa: E402
+from idp.clock import now  # noqa: E402
+from idp.demo import seed_demo  # noqa: E402
+from idp.directories import ensure_default_directory  # noqa: E402
+from idp.services import services  # noqa: E402
+from idp.storage import db  # noqa: E402
+from idp.storage.migrate import upgrade_schema  # noqa: E402
+from tests.support.live import free_port  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def serve() -> tuple[str, dict[str, str]]:
+    """Start the demo provider; return its issuer and the admin's TOTP secret by user."""
+    port = free_port()
+    database = os.path.join(tempfile.mkdtemp(), "shots.sqlite3")
+    app = create_app({"IDP_ENV": "development", "IDP_DATABASE_URL": f"sqlite:///{database}",
+                      "IDP_BASE_URL": f"http://localhost:{port}"})
+    with app.app_context():
+        upgrade_schema()
+        directory, _ = ensure_default_directory(services().sealer, now())
+        data = seed_demo(directory, services(), now())
+        db.session.commit()
+        secrets = {username: totp for username, _pw, totp in data.users if totp}
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://localhost:{port}/d/default", secrets
+
+
+def log_in(page, issuer: str, username: str, password: str, secret: str, path: str) -> None:
+    page.goto(f"{issuer}{path}")
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("link", name="Continue with authenticator app").click()
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Verify").click()
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    issuer, secrets = serve()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=["--no-sandbox"])
+        english = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 800})
+        page = english.new_page()
+        page.goto(f"{issuer}/account/")
+        page.screenshot(path=OUT / "login.png", full_page=True)
+        page.get_by_label("Username or email").fill("bob")
+        page.get_by_label("Password", exact=True).fill("bob-demo-password")
+        page.get_by_role("button", name="Log in", exact=True).click()
+        page.screenshot(path=OUT / "step-up.png", full_page=True)
+        page.get_by_role("link", name="Continue with authenticator app").click()
+        page.get_by_label("Code").fill(pyotp.TOTP(secrets["bob"]).now())
+        page.get_by_role("button", name="Verify").click()
+        page.screenshot(path=OUT / "profile.png", full_page=True)
+        admin = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 900})
+        page = admin.new_page()
+        log_in(page, issuer, "admin", "admin-demo-password", secrets["admin"], "/admin/settings")
+        page.get_by_label("Required level").fill("40")
+        page.get_by_role("button", name="Preview").click()
+        page.screenshot(path=OUT / "admin-preview.png", full_page=True)
+        page.goto(f"{issuer}/admin/users")
+        page.screenshot(path=OUT / "admin-users.png", full_page=True)
+        dutch = browser.new_context(locale="nl-NL", viewport={"width": 1100, "height": 800})
+        page = dutch.new_page()
+        page.goto(f"{issuer}/account/")
+        page.screenshot(path=OUT / "login-nl.png", full_page=True)
+        browser.close()
+    print("\n".join(str(path) for path in sorted(OUT.glob("*.png"))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
