@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, g, request
+from flask import Blueprint, Response, g, request
 from flask_babel import lazy_gettext
 
 from ..clock import now
@@ -20,6 +20,20 @@ def load_directory(_endpoint: str | None, values: dict | None) -> None:
     if directory is None:
         raise NotFound(lazy_gettext("There is no such directory."))
     g.directory = directory
+
+
+def directory_blueprint(name: str, import_name: str) -> Blueprint:
+    """Return a blueprint under /d/<slug> whose views find their directory in ``g``."""
+    blueprint = Blueprint(name, import_name, url_prefix="/d/<slug>")
+    blueprint.url_value_preprocessor(load_directory)
+
+    @blueprint.url_defaults
+    def _add_slug(_endpoint: str, values: dict) -> None:
+        directory = g.get("directory")
+        if directory is not None:
+            values.setdefault("slug", directory.slug)
+
+    return blueprint
 
 
 def client_ip() -> str | None:

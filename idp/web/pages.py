@@ -2,16 +2,6 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from .context import directory_blueprint
 
-from .context import load_directory
-
-pages = Blueprint("pages", __name__, url_prefix="/d/<slug>")
-pages.url_value_preprocessor(load_directory)
-
-
-@pages.url_defaults
-def _add_slug(_endpoint: str, values: dict) -> None:
-    directory = g.get("directory")
-    if directory is not None:
-        values.setdefault("slug", directory.slug)
+pages = directory_blueprint("pages", __name__)

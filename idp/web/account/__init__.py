@@ -9,19 +9,11 @@ of a POST returns there.
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import g
 
-from ..context import load_directory
+from ..context import directory_blueprint
 
-account = Blueprint("account", __name__, url_prefix="/d/<slug>")
-account.url_value_preprocessor(load_directory)
-
-
-@account.url_defaults
-def _add_slug(_endpoint: str, values: dict) -> None:
-    directory = g.get("directory")
-    if directory is not None:
-        values.setdefault("slug", directory.slug)
+account = directory_blueprint("account", __name__)
 
 
 @account.context_processor
