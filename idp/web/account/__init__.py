@@ -9,7 +9,10 @@ of a POST returns there.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import g
+from flask_babel import format_datetime
 
 from ..context import directory_blueprint
 
@@ -17,8 +20,20 @@ account = directory_blueprint("account", __name__)
 
 
 @account.context_processor
-def _navigation() -> dict:
-    return {"account_nav": account_nav}
+def _helpers() -> dict:
+    return {"account_nav": account_nav, "when": when, "iso": iso}
+
+
+def when(at: float | None) -> str:
+    """Return a time for people (UTC, in the page's language), or a dash."""
+    if at is None:
+        return "\u2013"
+    return format_datetime(datetime.fromtimestamp(at, UTC), "medium")
+
+
+def iso(at: float) -> str:
+    """Return a time for the ``datetime`` attribute of <time>."""
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
 
 
 def account_nav() -> list[tuple[str, str]]:

@@ -8,10 +8,9 @@ a password field: an admin invites, and the user sets their own password.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_datetime, gettext
+from flask_babel import gettext
 
 from ... import audit
 from ...clock import now
@@ -47,11 +46,6 @@ def _field(name: str) -> str:
     value = request.form.get(name, "")
     limit = FIELD_LIMITS.get(name, 100)
     return value if len(value) <= limit else value[:limit + 1]
-
-
-def when(moment: float) -> str:
-    """Return a stored time as the page's language writes it (UTC)."""
-    return format_datetime(datetime.fromtimestamp(moment, UTC), "medium")
 
 
 @account.get("/admin/users")
@@ -146,7 +140,7 @@ def _user_page(user: User, error: Exception | str | None = None, values=None):
         standing=removal_effect(settings, items, "", _enrollable()), settings=settings,
         methods=services().methods,
         sessions=live_sessions(user, moment), logins=recent_logins(user),
-        is_self=user.id == current_user().id, values=values or {}, when=when,
+        is_self=user.id == current_user().id, values=values or {},
         error=str(error) if error else None, error_field=getattr(error, "field", None))
 
 

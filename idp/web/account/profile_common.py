@@ -3,10 +3,8 @@ event and the email notice of a change, and the rate limits of forms that check 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import abort, g, render_template, request, url_for
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import get_locale, gettext
 
 from ... import audit
 from ...accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -41,23 +39,11 @@ def reason_text(exc: ProfileError) -> str:
     return texts.get(exc.reason, gettext("This cannot be saved. Check it and try again."))
 
 
-def when(at: float | None) -> str:
-    """Return a time for people (UTC, in the page's language), or a dash."""
-    if at is None:
-        return "\u2013"
-    return format_datetime(datetime.fromtimestamp(at, UTC), "medium")
-
-
-def iso(at: float) -> str:
-    """Return a time for the ``datetime`` attribute of <time>."""
-    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
-
-
 def render(template: str, status: int = 200, **context):
     """Render a profile page with the directory, the person, the settings and the helpers."""
     return render_template(template, directory=g.directory, user=current_user(),
                            settings=level_settings(g.directory), methods=services().methods,
-                           when=when, iso=iso, **context), status
+                           **context), status
 
 
 def method_context() -> MethodContext:
