@@ -1,0 +1,152 @@
+"""The provider as production runs it: `gunicorn 'idp:create_app()'` worker processes.
+
+For what only shows between processes (shared limits, races between instances,
+outages): each `GunicornProvider` is one instance on its own loopback port, built from
+settings as environment variables; several may share one database and Redis. It has
+an in-process app on the same database (``.app``) for set-up and inspection, so
+``tests.support.live.new_directory`` works with it as with the threaded live server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+from flask import Flask
+
+from idp import create_app
+from idp.storage.migrate import upgrade_schema
+
+from .live import TEST_SETTINGS, free_port
+from .tls import make_certificate
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_SECRET = "production-test-secret-key-0123456789abcdef"  # noqa: S105
+
+#: What production mode needs besides its defaults: https, a real secret, OWASP's argon2.
+PRODUCTION = {"IDP_ENV": "production", "IDP_SECRET_KEY": PRODUCTION_SECRET,
+              "IDP_ARGON2_MEMORY_KIB": 19456, "IDP_ARGON2_TIME_COST": 2}
+
+
+def worker_pids(master: int) -> list[int]:
+    """Return the pids of a gunicorn master's worker processes."""
+    try:
+        text = Path(f"/proc/{master}/task/{master}/children").read_text()
+    except OSError:
+        return []
+    return [int(pid) for pid in text.split()]
+
+
+class GunicornProvider:
+    """One provider instance: gunicorn with `workers` processes of `threads` threads.
+
+    `settings` are ``IDP_*`` keys (values of any type; they go to the environment as
+    strings). With ``tls=True`` gunicorn serves https with a self-signed certificate for
+    localhost, and the base URL is ``https://localhost:PORT``; ``verify`` is then the
+    certificate to trust. With ``migrate=False`` the schema is left to the test
+    (``idp init`` races, say).
+    """
+
+    def __init__(self, settings: dict[str, Any], *, workers: int = 2, threads: int = 4,
+                 tls: bool = False, port: int | None = None, migrate: bool = True):
+        self.port = port or free_port()
+        self.tls = tls
+        self.workers = workers
+        self.threads = threads
+        self._tmp = Path(tempfile.mkdtemp(prefix="idp-gunicorn-"))
+        self.verify: str | bool = True
+        host = "localhost" if tls else "127.0.0.1"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://{host}:{self.port}"
+        self.settings = {**TEST_SETTINGS, "IDP_BASE_URL": self.url, **settings}
+        self.cert: Path | None = None
+        self.key: Path | None = None
+        if tls:
+            self.cert, self.key = make_certificate(self._tmp / "tls")
+            self.verify = str(self.cert)
+        self.app: Flask = create_app(dict(self.settings))
+        if migrate:
+            with self.app.app_context():
+                upgrade_schema()
+        self.log_path = self._tmp / "gunicorn.log"
+        self.process: subprocess.Popen | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def environment(self) -> dict[str, str]:
+        """Return the environment the workers run with: this one plus the settings."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
+        env.update({key: str(value) for key, value in self.settings.items()})
+        env["PYTHONPATH"] = str(ROOT)
+        return env
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "gunicorn", "-w", str(self.workers),
+                   "--threads", str(self.threads), "--worker-class", "gthread",
+                   "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5",
+                   "--log-level", "info"]
+        if self.tls:
+            command += ["--certfile", str(self.cert), "--keyfile", str(self.key)]
+        return [*command, "idp:create_app()"]
+
+    def start(self, timeout: float = 60) -> GunicornProvider:
+        """Start gunicorn and wait until every worker answers."""
+        with open(self.log_path, "ab") as out:
+            self.process = subprocess.Popen(self.command(), env=self.environment(), cwd=ROOT,
+                                            stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log()[-3000:]}")
+            try:
+                ready = requests.get(self.url + "/", timeout=5, verify=self.verify).status_code
+            except requests.ConnectionError:
+                ready = None
+            if ready is not None and ready < 500 and \
+                    len(worker_pids(self.process.pid)) >= self.workers:
+                return self
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not answer within {timeout} s:\n{self.log()[-3000:]}")
+
+    def stop(self) -> None:
+        """Stop gunicorn (SIGTERM, then SIGKILL after a grace period)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> GunicornProvider:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+        with self.app.app_context():
+            from idp.storage import db
+
+            db.engine.dispose()
+
+    def log(self) -> str:
+        """Return everything gunicorn and the workers wrote (stdout and stderr)."""
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def http(self) -> requests.Session:
+        """Return a requests session that trusts this instance's certificate."""
+        session = requests.Session()
+        session.verify = self.verify
+        # REQUESTS_CA_BUNDLE in the environment would override the session's verify.
+        session.trust_env = False
+        return session

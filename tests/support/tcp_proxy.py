@@ -1,0 +1,112 @@
+"""A TCP proxy on loopback that can be cut and restored, to make outages real in tests.
+
+Put it between the provider and PostgreSQL or Redis: ``cut()`` closes every open
+connection and refuses new ones (the port stays closed until ``restore()``), the way a
+failed database host or a broken link looks to the provider. ``stall()`` keeps the
+connections open but stops forwarding, as a hung server does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import socket
+import threading
+
+
+class TcpProxy:
+    """Forward 127.0.0.1:port to (host, target_port) until cut."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self._listener: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._connections: list[socket.socket] = []
+        self._stalled = threading.Event()
+        self._stop = threading.Event()
+        self.port = 0
+        self._bind()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def _bind(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        self._stop.clear()
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def __enter__(self) -> TcpProxy:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop listening and close every connection."""
+        self._stop.set()
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.close()
+            self._listener = None
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for sock in connections:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def cut(self) -> None:
+        """Close every connection and the port: new connections are refused."""
+        self.close()
+
+    def restore(self) -> None:
+        """Listen on the same port again and forward as before."""
+        self._stalled.clear()
+        if self._listener is None:
+            self._bind()
+
+    def stall(self) -> None:
+        """Keep connections open but forward nothing (a hung server)."""
+        self._stalled.set()
+
+    # --- forwarding -----------------------------------------------------------------------
+
+    def _accept(self, listener: socket.socket) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._connections += [client, upstream]
+            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+
+    def _pipe(self, a: socket.socket, b: socket.socket) -> None:
+        peers = {a: b, b: a}
+        try:
+            while not self._stop.is_set():
+                readable, _, _ = select.select(list(peers), [], [], 0.2)
+                if self._stalled.is_set():
+                    continue
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    peers[sock].sendall(data)
+        except (OSError, ValueError):
+            return
+        finally:
+            for sock in (a, b):
+                with contextlib.suppress(OSError):
+                    sock.close()
