@@ -433,3 +433,22 @@ class Invitation(db.Model):
     created_at: Mapped[float] = mapped_column(Double)
     expires_at: Mapped[float] = mapped_column(Double)
     used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class AttemptBudget(db.Model):
+    """Failed guesses at one account's secrets from one source, and its lock-outs.
+
+    The key names the account and the source (``idp.security.attempts``); rows are taken
+    under a row lock, so concurrent attempts are counted one by one.
+    """
+
+    __tablename__ = "attempt_budget"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"),
+                                              index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    locked_until: Mapped[float | None] = mapped_column(Double, nullable=True)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    notified_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    updated_at: Mapped[float] = mapped_column(Double, index=True)
