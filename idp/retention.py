@@ -1,5 +1,5 @@
 """Forget what has expired: pending logins, codes, challenges, nonces, approvals, sessions,
-and audit events older than the retention time.
+failure budgets, and audit events older than the retention time.
 
 Expired rows are already ignored by every check; purging keeps the tables small. Rows are
 kept a grace period past their expiry where a check still needs them: a one-time code's
@@ -16,6 +16,7 @@ from .storage.models import (
     AppActivation,
     AppApproval,
     AppNonce,
+    AttemptBudget,
     AuditEvent,
     AuthorizationCode,
     BrowserSession,
@@ -54,6 +55,8 @@ def purge_expired(now: float, token_grace: float,
             RememberedDevice.expires_at < now, RememberedDevice.revoked_at < now - 30 * DAY)),
         "browser sessions": delete(BrowserSession).where(or_(
             BrowserSession.expires_at < now, BrowserSession.ended_at < now - DAY)),
+        # A lock-out lasts at most a day and lock-outs are forgotten a day after the last.
+        "failure budgets": delete(AttemptBudget).where(AttemptBudget.updated_at < now - 2 * DAY),
     }
     if audit_days is not None:
         rules[f"audit events older than {audit_days} days"] = delete(AuditEvent).where(

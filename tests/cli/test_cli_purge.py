@@ -10,7 +10,13 @@ from sqlalchemy import func, select
 from idp.directories import get_directory
 from idp.sessions import start_session
 from idp.storage import db
-from idp.storage.models import AuditEvent, BrowserSession, Interaction, WebAuthnChallenge
+from idp.storage.models import (
+    AttemptBudget,
+    AuditEvent,
+    BrowserSession,
+    Interaction,
+    WebAuthnChallenge,
+)
 from tests.cli.helpers import provider, run_idp
 
 
@@ -112,3 +118,20 @@ def test_a_retention_below_one_day_is_refused(sqlite_url, idp):
     idp(sqlite_url, "init").assert_ok()
     idp(sqlite_url, "purge", IDP_AUDIT_RETENTION_DAYS="0").assert_one_line_error(
         "IDP_AUDIT_RETENTION_DAYS")
+
+
+def test_purge_forgets_failure_budgets_two_days_after_their_last_change(any_database, idp):
+    idp(any_database, "init").assert_ok()
+    now = time.time()
+    with provider(any_database):
+        directory = get_directory("default")
+        for key, at in (("1:u1:ip:203.0.113.9", now - 3 * 86400), ("1:u1:*", now - 3600)):
+            db.session.add(AttemptBudget(key=key, directory_id=directory.id, failures=2,
+                                         lockouts=1, updated_at=at))
+        db.session.commit()
+
+    run = run_idp(any_database, "purge").assert_ok()
+
+    assert "deleted 1 failure budgets" in run.stdout
+    with provider(any_database):
+        assert db.session.scalars(select(AttemptBudget.key)).all() == ["1:u1:*"]
