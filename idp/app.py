@@ -75,7 +75,9 @@ def _configure_flask(app: Flask, settings: dict[str, Any]) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=False,
         RATELIMIT_STORAGE_URI=settings["IDP_REDIS_URL"] or "memory://",
-        RATELIMIT_HEADERS_ENABLED=True,
+        # Our answers set Retry-After themselves (a code's resend wait, an account's lock-out);
+        # the limiter's headers would replace it with its own window.
+        RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_ENABLED=settings["IDP_RATE_LIMITS_ENABLED"],
         BABEL_TRANSLATION_DIRECTORIES=os.path.join(os.path.dirname(__file__), "translations"),
         TESTING=settings["IDP_ENV"] == "testing",

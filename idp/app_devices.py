@@ -28,6 +28,7 @@ from . import audit
 from .domain.approval import (
     ACTIVATION_TTL,
     APPROVAL_TTL,
+    PIN_ATTEMPTS,
     ApprovalState,
     answer_problem,
     may_push,
@@ -277,28 +278,45 @@ class AppDevices:
             self._decide(approval, device, "refused", now)
             raise AppError("wrong_number", "That is not the number the browser shows. The login "
                                            "was stopped; start it again if it was you.")
+        failures = self._reserve_pin_try(device)
         if not self.passwords.verify(device.pin_hash, pin[:16]):
-            self._wrong_pin(device, now)
-        device.pin_failures = 0
+            self._wrong_pin(device, failures, now)
+        db.session.execute(update(AppDevice).where(AppDevice.id == device.id).values(
+            pin_failures=0).execution_options(synchronize_session=False))
         return self._decide(approval, device, "approved", now)
 
-    def _wrong_pin(self, device: AppDevice, now: float) -> None:
-        """Count a wrong PIN atomically and durably; block the device at the limit."""
-        db.session.execute(update(AppDevice).where(AppDevice.id == device.id).values(
-            pin_failures=AppDevice.pin_failures + 1))
-        failures = db.session.scalar(select(AppDevice.pin_failures).where(
-            AppDevice.id == device.id)) or 0
+    def _reserve_pin_try(self, device: AppDevice) -> int:
+        """Count one more PIN try before it is checked, atomically; return the tries so far.
+
+        Concurrent answers each reserve their try in turn, so no more than PIN_ATTEMPTS
+        wrong PINs are ever checked; a right PIN gives the tries back.
+        """
+        db.session.commit()
+        reserved = db.session.execute(update(AppDevice).where(
+            AppDevice.id == device.id, AppDevice.pin_failures < PIN_ATTEMPTS,
+            AppDevice.blocked_at.is_(None), AppDevice.removed_at.is_(None),
+        ).values(pin_failures=AppDevice.pin_failures + 1).returning(AppDevice.pin_failures)
+        .execution_options(synchronize_session=False)).scalar()
+        db.session.commit()
+        if reserved is None:
+            raise AppError("device_blocked", "Too many wrong PINs: this app is blocked. "
+                                             "Activate it again from the sign-in page.", 403)
+        return reserved
+
+    def _wrong_pin(self, device: AppDevice, failures: int, now: float) -> None:
+        """Keep the reserved try as a wrong PIN; block the device at the limit."""
         _, blocked = wrong_pin_outcome(failures - 1)
         if blocked and db.session.execute(update(AppDevice).where(
                 AppDevice.id == device.id, AppDevice.blocked_at.is_(None)).values(
-                blocked_at=now)).rowcount:
+                blocked_at=now).execution_options(synchronize_session=False)).rowcount:
             audit.record(device.directory_id, "app.blocked", now, user_id=device.user_id,
                          device=device.name, failures=failures)
         db.session.commit()
         if blocked:
             raise AppError("device_blocked", "Too many wrong PINs: this app is blocked. "
                                              "Activate it again from the sign-in page.", 403)
-        raise AppError("wrong_pin", "This PIN is not right.", attempts_left=10 - failures)
+        raise AppError("wrong_pin", "This PIN is not right.",
+                       attempts_left=PIN_ATTEMPTS - failures)
 
     def _decide(self, approval: AppApproval, device: AppDevice, status: str, now: float) -> str:
         claimed = db.session.execute(update(AppApproval).where(

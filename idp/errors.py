@@ -27,6 +27,10 @@ class IdpError(Exception):
         if status is not None:
             self.status = status
 
+    def headers(self) -> dict[str, str]:
+        """Return the response headers the answer carries (such as Retry-After)."""
+        return {}
+
 
 class NotFound(IdpError):
     """The directory, interaction or page does not exist (or is not yours)."""

@@ -43,6 +43,10 @@ CHANGED = {
     "email": lazy_gettext("Your email address was changed"),
     "phone": lazy_gettext("Your phone number was changed"),
 }
+# Warnings about something happening to the account that the person did not do.
+ALERTS = {
+    "guessing": lazy_gettext("Someone is trying to log in to your account"),
+}
 
 
 @dataclass(frozen=True)
@@ -56,16 +60,18 @@ class Origin:
 
 @dataclass(frozen=True)
 class Notice:
-    """One change to tell a user about: its kind ("added", "removed", "changed"), what it
-    concerns (a method, or password/email/phone) and an optional detail (a passkey's name,
-    the new address)."""
+    """One change to tell a user about: its kind ("added", "removed", "changed", or "alert"
+    for something done to the account by someone else), what it concerns (a method, or
+    password/email/phone, or "guessing") and an optional detail (a passkey's name, the new
+    address)."""
 
     kind: str
     subject: str
     detail: str | None = None
 
     def title(self) -> str:
-        table = {"added": ADDED, "removed": REMOVED, "changed": CHANGED}[self.kind]
+        table = {"added": ADDED, "removed": REMOVED, "changed": CHANGED,
+                 "alert": ALERTS}[self.kind]
         return str(table[self.subject])
 
 
@@ -84,6 +90,26 @@ def _detail(notice: Notice) -> tuple[str, str] | None:
     return gettext("Name"), notice.detail
 
 
+def _closing(notice: Notice, account_url: str) -> list[str]:
+    """Return what the person can do about the notice."""
+    if notice.kind == "alert":
+        return [
+            gettext("Wrong passwords or codes were entered for your account many times, from "
+                    "the address above. Logins from there must wait before they may try again; "
+                    "your own browser is not held up."),
+            gettext("If this was you, there is nothing more to do."),
+            gettext("If it wasn't you, someone may be guessing, or may know your password. Log "
+                    "in at %(url)s and change your password, or ask your administrator for "
+                    "help.", url=account_url),
+        ]
+    return [
+        gettext("If this was you, there is nothing more to do."),
+        gettext("If this wasn't you, someone else may be able to log in as you. Log in at "
+                "%(url)s, change your password and remove what you don't recognise, or "
+                "ask your administrator for help.", url=account_url),
+    ]
+
+
 def compose_notice(to: str, notice: Notice, origin: Origin, directory_name: str,
                    account_url: str) -> Message:
     """Return the email of a notice (in the current locale)."""
@@ -99,12 +125,7 @@ def compose_notice(to: str, notice: Notice, origin: Origin, directory_name: str,
         "lead": gettext("This happened in your %(directory)s account:",
                         directory=directory_name),
         "facts": facts,
-        "closing": [
-            gettext("If this was you, there is nothing more to do."),
-            gettext("If this wasn't you, someone else may be able to log in as you. Log in at "
-                    "%(url)s, change your password and remove what you don't recognise, or "
-                    "ask your administrator for help.", url=account_url),
-        ],
+        "closing": _closing(notice, account_url),
     }
     return Message(channel="email", to=to, subject=title,
                    text=render_template("messages/notice_email.txt", **values),

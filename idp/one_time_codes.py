@@ -134,12 +134,15 @@ class CodeService:
         return row
 
     def check(self, ctx: MethodContext, channel: str, purpose: str, typed: str) -> OneTimeCode:
-        """Accept the typed code once, or raise CodeRefused; every refusal counts a failure."""
+        """Accept the typed code once, or raise CodeRefused.
+
+        Only a wrong code counts as a failure of the code: a code that is used, expired or
+        locked is refused before its digits are compared, so typing it again (a double
+        submit, a second tab) guesses nothing.
+        """
         row = self.latest(ctx, channel, purpose)
         problem = code_problem(_sent(row) if row else None, ctx.now, self.policy)
         if row is None or problem is not None:
-            if row is not None and problem != "locked":
-                self._count_failure(row)
             raise CodeRefused(problem or "no_code")
         if not hmac.compare_digest(ctx.sealer.digest(typed), row.code_hash):
             failures = self._count_failure(row)

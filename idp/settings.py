@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+from limits import parse_many
 
 
 class ConfigurationError(RuntimeError):
@@ -128,13 +129,28 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_AUDIT_RETENTION_DAYS", 365, _int,
         "Audit events older than this are deleted by `idp purge`."),
     Key("IDP_MAX_BODY_BYTES", 64 * 1024, _int, "Largest request body accepted (413 above)."),
-    Key("IDP_LOGIN_RATE_LIMIT", "30 per minute; 300 per hour", _str,
-        "Login and verification attempts per client IP."),
+    Key("IDP_LOGIN_RATE_LIMIT", "60 per minute; 600 per hour", _str,
+        "Requests per client IP to every endpoint that checks a secret or sends a code, "
+        "together (login form, codes, enrolment, profile checks, the app's API). Shared by "
+        "all processes through Redis when IDP_REDIS_URL is set, else counted per process."),
     Key("IDP_ACCOUNT_FAILURE_LIMIT", "10 per 15 minutes", _str,
-        "Failed verifications per account (password, TOTP, recovery code) before it is "
-        "throttled."),
+        "Wrong answers (password, codes, passkeys, the current password) for one account from "
+        "one source before that source must wait: a browser that completed a full login as "
+        "the user before counts on its own, any other by its IP address (IPv6 by its /64). "
+        "The first wait is the window given (15 minutes), then it doubles with each further "
+        "lock-out, up to a day. Counted in the database: shared by every process and "
+        "instance, with or without Redis."),
+    Key("IDP_ACCOUNT_FAILURE_CEILING", 100, _int,
+        "Wrong answers for one account from all the sources it never completed a login in, "
+        "together, before all of them must wait (NIST SP 800-63B-4 3.2.2: at most 100 in a "
+        "row). Browsers that logged in as the user before keep their own budget, so the "
+        "owner is not locked out by strangers."),
+    Key("IDP_KNOWN_BROWSER_DAYS", 180, _int,
+        "How long a browser keeps its own failure budget for a user after its last full "
+        "login as that user (a signed, HttpOnly cookie; it gives no points)."),
     Key("IDP_RATE_LIMITS_ENABLED", True, _bool,
-        "Turn the per-IP and per-account limits off (only for load tests; never in production)."),
+        "Turn the per-IP limits off (only for load tests; never in production). The accounts' "
+        "failure budgets always apply."),
     Key("IDP_CONFIG_FILE", "", _str, "Optional KEY=value file read before the environment."),
 )
 
@@ -184,7 +200,16 @@ def check_settings(settings: Mapping[str, Any]) -> None:
         raise ConfigurationError("argon2 below OWASP's minimum (19456 KiB memory, time cost 2)")
     if not 1 <= settings["IDP_OTP_TTL_SECONDS"] <= 600:
         raise ConfigurationError("IDP_OTP_TTL_SECONDS must be between 1 and 600")
-    for name in ("IDP_OTP_RESEND_SECONDS", "IDP_OTP_PER_DESTINATION_PER_HOUR",
+    for name, most in (("IDP_ACCOUNT_FAILURE_LIMIT", 1), ("IDP_LOGIN_RATE_LIMIT", 10)):
+        try:
+            limits = parse_many(str(settings[name]))
+        except ValueError:
+            limits = []
+        if not 1 <= len(limits) <= most:
+            raise ConfigurationError(f"{name} must read like '10 per 15 minutes'"
+                                     + (" (one limit only)" if most == 1 else ""))
+    for name in ("IDP_ACCOUNT_FAILURE_CEILING", "IDP_KNOWN_BROWSER_DAYS",
+                 "IDP_OTP_RESEND_SECONDS", "IDP_OTP_PER_DESTINATION_PER_HOUR",
                  "IDP_OTP_PER_USER_PER_HOUR", "IDP_OTP_PER_IP_PER_HOUR", "IDP_DEVICE_TTL_DAYS",
                  "IDP_FRESH_LOGIN_SECONDS", "IDP_INVITATION_TTL_HOURS",
                  "IDP_AUDIT_RETENTION_DAYS"):

@@ -12,6 +12,7 @@ from .base import (
     MethodFailed,
     MethodThrottled,
     MethodUnavailable,
+    NotAGuess,
     SignInMethod,
     Verified,
 )
@@ -41,6 +42,6 @@ def build_registry(password: PasswordMethod, codes, host: str,
 
 
 __all__ = ["AppApprovalMethod", "EmailCode", "LoginDenied", "MethodContext", "MethodFailed",
-           "MethodThrottled", "MethodUnavailable", "PasskeyMethod", "PasswordMethod",
+           "MethodThrottled", "MethodUnavailable", "NotAGuess", "PasskeyMethod", "PasswordMethod",
            "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod", "SmsCode", "TotpMethod",
            "Verified", "build_registry"]

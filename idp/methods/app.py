@@ -15,12 +15,14 @@ from flask_babel import gettext, lazy_gettext
 
 from ..app_devices import AppDevices, AppError, format_code
 from ..storage.models import AppApproval, User
-from .base import MethodContext, MethodFailed, MethodThrottled, SignInMethod, Verified
+from .base import MethodContext, MethodFailed, MethodThrottled, NotAGuess, SignInMethod, Verified
 from .totp import qr_svg
 
 
 class LoginDenied(MethodFailed):
     """The person said in the app that this login was not theirs: the login ends."""
+
+    counts_as_failure = False
 
 
 class AppApprovalMethod(SignInMethod):
@@ -67,17 +69,17 @@ class AppApprovalMethod(SignInMethod):
         state = self._state(ctx, purpose)
         approval: AppApproval | None = state["approval"]
         if approval is None:
-            raise MethodFailed(gettext("Ask your app to approve first."))
+            raise NotAGuess(gettext("Ask your app to approve first."))
         if state["approval_status"] == "denied":
             raise LoginDenied(gettext("You said in the app that this login was not you. "
                                       "It was stopped."))
         if state["approval_status"] == "refused":
-            raise MethodFailed(gettext("The number picked in the app was not the one shown here, "
+            raise NotAGuess(gettext("The number picked in the app was not the one shown here, "
                                        "or a newer request replaced this one. Ask again."))
         if state["approval_status"] == "expired":
-            raise MethodFailed(gettext("The app did not answer in time. Ask again."))
+            raise NotAGuess(gettext("The app did not answer in time. Ask again."))
         if state["approval_status"] != "approved" or not self.devices.consume(approval, ctx.now):
-            raise MethodFailed(gettext("Not approved yet. Pick the number shown here in your app, "
+            raise NotAGuess(gettext("Not approved yet. Pick the number shown here in your app, "
                                        "enter your PIN, then continue."))
         return Verified(amr=("pop", "pin"))
 
@@ -104,7 +106,7 @@ class AppApprovalMethod(SignInMethod):
 
     def challenge_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
         if not self.devices.usable(ctx.user, confirmed=False):
-            raise MethodFailed(gettext("Activate the app first: enter the code in the app."))
+            raise NotAGuess(gettext("Activate the app first: enter the code in the app."))
         return self._ask(ctx, "enrol")
 
     def finish_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:

@@ -25,6 +25,14 @@ class MethodFailed(Exception):
     counts_as_failure = True
 
 
+class NotAGuess(MethodFailed):
+    """The answer could not be checked: a code already used or expired, no code sent, a
+    malformed code, an expired form or challenge. Shown to the person, but no guess at a
+    secret was made, so it uses none of the account's failure budget."""
+
+    counts_as_failure = False
+
+
 class MethodThrottled(MethodFailed):
     """The method refuses for now (a code was sent moments ago, an hourly limit is reached)."""
 

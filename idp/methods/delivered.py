@@ -21,6 +21,7 @@ from .base import (
     MethodFailed,
     MethodThrottled,
     MethodUnavailable,
+    NotAGuess,
     SignInMethod,
     Verified,
 )
@@ -164,4 +165,7 @@ class DeliveredCode(SignInMethod):
         try:
             return self.codes.check(ctx, self.channel, purpose, code)
         except CodeRefused as exc:
-            raise MethodFailed(check_refusal(exc.reason, exc.tries_left)) from exc
+            # Only a wrong code is a guess; a used, expired or locked code, or none sent,
+            # cannot be right whatever is typed.
+            failure = MethodFailed if exc.reason == "wrong" else NotAGuess
+            raise failure(check_refusal(exc.reason, exc.tries_left)) from exc

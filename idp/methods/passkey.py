@@ -36,7 +36,7 @@ from ..passkeys import (
 from ..security.sealing import Sealer
 from ..storage import db
 from ..storage.models import Directory, Passkey, User, WebAuthnChallenge
-from .base import MethodContext, MethodFailed, SignInMethod, Verified
+from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, Verified
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class PasskeyMethod(SignInMethod):
     def _issue(self, session_id: int | None, user: User | None, purpose: str,
                now: float) -> bytes:
         if session_id is None:
-            raise MethodFailed(gettext("Your browser session has expired. Start again."))
+            raise NotAGuess(gettext("Your browser session has expired. Start again."))
         db.session.execute(delete(WebAuthnChallenge).where(
             WebAuthnChallenge.session_id == session_id, WebAuthnChallenge.purpose == purpose))
         challenge = secrets.token_bytes(32)
@@ -94,13 +94,13 @@ class PasskeyMethod(SignInMethod):
             WebAuthnChallenge.session_id == session_id,
             WebAuthnChallenge.purpose == purpose)).first() if session_id else None
         if row is None:
-            raise MethodFailed(gettext("This passkey request is used or unknown. Try again."))
+            raise NotAGuess(gettext("This passkey request is used or unknown. Try again."))
         # Cleared before verification: a replay, even a concurrent one, finds nothing.
         claimed = db.session.execute(delete(WebAuthnChallenge).where(
             WebAuthnChallenge.id == row.id)).rowcount
         db.session.commit()
         if claimed != 1 or row.expires_at <= now or row.user_id != (user.id if user else None):
-            raise MethodFailed(gettext("This passkey request has expired. Try again."))
+            raise NotAGuess(gettext("This passkey request has expired. Try again."))
         return bytes.fromhex(row.challenge)
 
     # Login without a username, from the login page.
@@ -164,10 +164,10 @@ class PasskeyMethod(SignInMethod):
         except PasskeyRejected as exc:
             raise MethodFailed(str(exc)) from exc
         if self._find(ctx.directory, new.credential_id) is not None:
-            raise MethodFailed(gettext("This passkey is already registered."))
+            raise NotAGuess(gettext("This passkey is already registered."))
         if len(self.passkeys(ctx.user)) >= MAX_PASSKEYS:
-            raise MethodFailed(gettext("An account has at most %(count)s passkeys.",
-                                       count=MAX_PASSKEYS))
+            raise NotAGuess(gettext("An account has at most %(count)s passkeys.",
+                                    count=MAX_PASSKEYS))
         name = " ".join((form.get("name") or "").split())[:100] or gettext("Passkey")
         db.session.add(Passkey(
             directory_id=ctx.directory.id, user_id=ctx.user.id,
@@ -178,7 +178,7 @@ class PasskeyMethod(SignInMethod):
         try:
             db.session.flush()
         except IntegrityError as exc:  # the same credential registered at the same moment
-            raise MethodFailed(gettext("This passkey is already registered.")) from exc
+            raise NotAGuess(gettext("This passkey is already registered.")) from exc
         return Verified(amr=_amr(new.backup_eligible))
 
     # Shared checks.

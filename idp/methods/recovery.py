@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 from ..security.tokens import hash_secret
 from ..storage import db
 from ..storage.models import Credential, User
-from .base import MethodContext, MethodFailed, SignInMethod, Verified
+from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, Verified
 
 COUNT = 10
 # Crockford's base32 without I, L, O, U: easy to read aloud and to type.
@@ -64,14 +64,17 @@ class RecoveryCodes(SignInMethod):
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         code = normalize(form.get("code", ""))
         if len(code) != LENGTH:
-            raise MethodFailed(gettext("Enter one of your recovery codes, like "
-                                       "ABCD-EFGH-JKMN-PQRS."))
+            raise NotAGuess(gettext("Enter one of your recovery codes, like "
+                                    "ABCD-EFGH-JKMN-PQRS."))
+        mine = (Credential.user_id == ctx.user.id, Credential.method == self.name,
+                Credential.lookup == hash_secret(code))
         used = db.session.execute(
-            update(Credential)
-            .where(Credential.user_id == ctx.user.id, Credential.method == self.name,
-                   Credential.lookup == hash_secret(code), Credential.used_at.is_(None))
+            update(Credential).where(*mine, Credential.used_at.is_(None))
             .values(used_at=ctx.now, last_used_at=ctx.now)
         ).rowcount
-        if used != 1:
-            raise MethodFailed(gettext("This recovery code is not right or was already used."))
-        return Verified(amr=("otp",))
+        if used == 1:
+            return Verified(amr=("otp",))
+        if db.session.scalar(select(func.count(Credential.id)).where(*mine)):
+            # One of the user's codes, used before (a double submit, another tab).
+            raise NotAGuess(gettext("This recovery code was already used. Enter another one."))
+        raise MethodFailed(gettext("This recovery code is not right or was already used."))

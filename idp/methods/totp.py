@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from ..storage import db
 from ..storage.models import Credential, User
-from .base import MethodContext, MethodFailed, SignInMethod, Verified
+from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, Verified
 
 STEP = 30
 DRIFT_STEPS = 1  # accept the previous and the next 30 s window, no more
@@ -26,7 +26,7 @@ def clean_code(value: str, digits: int = DIGITS) -> str:
     """Return the code without spaces, or raise MethodFailed if it is not `digits` digits."""
     code = (value or "").replace(" ", "").replace("-", "")
     if len(code) != digits or not code.isascii() or not code.isdigit():
-        raise MethodFailed(gettext("Enter the %(digits)s-digit code.", digits=digits))
+        raise NotAGuess(gettext("Enter the %(digits)s-digit code.", digits=digits))
     return code
 
 
@@ -76,8 +76,9 @@ class TotpMethod(SignInMethod):
                     .values(counter=counter, last_used_at=ctx.now)
                 ).rowcount
                 if claimed != 1:
-                    raise MethodFailed(gettext("This code was already used. "
-                                               "Wait for the next one."))
+                    # The right code, a second time (a double submit, another tab).
+                    raise NotAGuess(gettext("This code was already used. "
+                                            "Wait for the next one."))
                 return
         raise MethodFailed(gettext("This code is not right. Check the time on your phone and "
                                    "try again."))
@@ -101,7 +102,7 @@ class TotpMethod(SignInMethod):
     def finish_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         pending = self._credential(ctx.user, confirmed=False)
         if pending is None:
-            raise MethodFailed(gettext("Start the set-up again: it has expired."))
+            raise NotAGuess(gettext("Start the set-up again: it has expired."))
         self._check(ctx, pending, clean_code(form.get("code", "")))
         for old in db.session.scalars(select(Credential).where(
                 Credential.user_id == ctx.user.id, Credential.method == self.name,

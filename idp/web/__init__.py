@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..errors import IdpError
-from ..ratelimit import account_key, account_limit, failed, ip_limit, limiter
+from ..ratelimit import per_ip
 from ..security.passwords import HashingBusy
 from ..storage import db
 from . import authorize as authorize_views
@@ -36,30 +36,24 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src '
        "base-uri 'none'; frame-ancestors 'none'")
 
 
-def _limited(view):
-    """Apply the per-IP limit and the per-account failure limit to a verifying view."""
-    view = limiter.limit(account_limit, key_func=account_key, deduct_when=failed)(view)
-    return limiter.limit(ip_limit)(view)
-
-
 def _routes() -> None:
     pages.add_url_rule("/authorize", "authorize", authorize_views.authorize,
                        methods=["GET", "POST"])
     pages.add_url_rule("/logout", "logout", logout_views.logout, methods=["GET", "POST"])
     rules = [
         ("/i/<uid>", "interaction", interaction_views.show, ["GET"]),
-        ("/i/<uid>/login", "login", _limited(interaction_views.login), ["POST"]),
-        ("/i/<uid>/passkey", "passkey_login", _limited(interaction_views.passkey_login),
+        ("/i/<uid>/login", "login", per_ip(interaction_views.login), ["POST"]),
+        ("/i/<uid>/passkey", "passkey_login", per_ip(interaction_views.passkey_login),
          ["POST"]),
         ("/i/<uid>/method/<name>", "method", method_steps.method_page, ["GET"]),
-        ("/i/<uid>/method/<name>", "method_verify", _limited(method_steps.method_verify),
+        ("/i/<uid>/method/<name>", "method_verify", per_ip(method_steps.method_verify),
          ["POST"]),
-        ("/i/<uid>/method/<name>/send", "method_send", _limited(method_steps.method_send),
+        ("/i/<uid>/method/<name>/send", "method_send", per_ip(method_steps.method_send),
          ["POST"]),
         ("/i/<uid>/enrol/<name>", "enrol", method_steps.enrol_page, ["GET"]),
-        ("/i/<uid>/enrol/<name>", "enrol_finish", _limited(method_steps.enrol_finish),
+        ("/i/<uid>/enrol/<name>", "enrol_finish", per_ip(method_steps.enrol_finish),
          ["POST"]),
-        ("/i/<uid>/enrol/<name>/send", "enrol_send", _limited(method_steps.enrol_send),
+        ("/i/<uid>/enrol/<name>/send", "enrol_send", per_ip(method_steps.enrol_send),
          ["POST"]),
         ("/i/<uid>/consent", "consent", interaction_views.consent, ["POST"]),
         ("/i/<uid>/cancel", "cancel", interaction_views.cancel, ["POST"]),
@@ -87,7 +81,9 @@ def _headers(response: Response) -> Response:
 def _handle(exc: Exception):
     db.session.rollback()
     if isinstance(exc, IdpError):
-        return error_response(exc.status, exc.error, exc.description, detail=exc.detail)
+        response = error_response(exc.status, exc.error, exc.description, detail=exc.detail)
+        response.headers.update(exc.headers())
+        return response
     if isinstance(exc, UnicodeDecodeError):
         if request.endpoint in CLIENT_AUTH_ENDPOINTS and "Authorization" in request.headers:
             # Basic credentials that are not UTF-8 cannot name a client (RFC 6749 5.2).

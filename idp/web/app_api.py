@@ -15,7 +15,7 @@ from .. import audit
 from ..app_devices import AppDevices, AppError, normalize_code
 from ..clock import now
 from ..methods import AppApprovalMethod
-from ..ratelimit import ip_limit, limiter
+from ..ratelimit import per_ip
 from ..services import services
 from ..storage import db
 from ..storage.models import AppDevice, User
@@ -65,7 +65,7 @@ def _refuse(exc: AppError) -> Response:
 
 
 @app_api.post("/activate")
-@limiter.limit(ip_limit)
+@per_ip
 def activate():
     """Bind a new app to the user whose activation code it sends."""
     device = _devices().activate(g.directory, _json(), now())
@@ -110,7 +110,7 @@ def approvals():
 
 
 @app_api.post("/approvals/<approval_id>")
-@limiter.limit(ip_limit)
+@per_ip
 def answer(approval_id: str):
     """Approve (number and PIN) or deny a login."""
     device = _signed()

@@ -33,7 +33,9 @@ from ..security.tokens import new_secret
 from ..services import services
 from ..storage import db
 from ..storage.models import Interaction
+from .attempts import login_completed
 from .context import client_ip, current_session, ensure_session
+from .known_browser import remember_browser
 from .remember import remember_if_asked
 from .responses import error_response, redirect_error
 
@@ -123,12 +125,14 @@ def resolve(params: dict[str, str], interaction: Interaction | None) -> Response
         response = svc.server.create_authorization_response(
             request=grant.request, grant_user=user, grant=grant)
         remember_if_asked(interaction, user)
+        remember_browser(user)
         audit.record(g.directory.id, "login", now(), user_id=user.id,
                      client_id=g.client.client_id, ip=client_ip(),
                      user_agent=request.user_agent.string, acr=decision.outcome.acr,
                      level=decision.outcome.level, amr=list(decision.outcome.amr),
                      methods=list(decision.outcome.methods))
         finish_interaction(interaction)
+        login_completed(user)
         return response
     return decision
 

@@ -11,6 +11,7 @@ from ..errors import NotFound
 from ..services import services
 from ..sessions import load_session, start_session
 from ..storage.models import BrowserSession
+from . import known_browser
 
 
 def load_directory(_endpoint: str | None, values: dict | None) -> None:
@@ -78,6 +79,10 @@ def write_session_cookie(response: Response) -> Response:
     elif g.get("new_session_token"):
         response.set_cookie(name, g.new_session_token, max_age=services().ttl("SESSION"),
                             path="/", secure=cookies.secure, httponly=True, samesite="Lax")
+    if g.get("known_browser_cookie"):
+        response.set_cookie(known_browser.cookie_name(), g.known_browser_cookie,
+                            max_age=known_browser.max_age(), path="/", secure=cookies.secure,
+                            httponly=True, samesite="Lax")
     if g.get("device_cookie"):
         response.set_cookie(cookies.device_name(directory), g.device_cookie,
                             max_age=services().settings["IDP_DEVICE_TTL_DAYS"] * 86400,

@@ -25,6 +25,7 @@ from ..services import services
 from ..sessions import complete_method
 from ..storage import db
 from ..storage.models import Interaction, User
+from .attempts import account_named, attempt_on
 from .authorize import resolve, validated_redirect_uri
 from .context import client_ip, current_session, set_session_token
 from .forms import ButtonForm, LoginForm
@@ -91,22 +92,25 @@ def login(uid: str):
     if not form.validate_on_submit():
         return login_page(row, status=400, form=form,
                           error=gettext("Enter your username or email and your password."))
-    svc = services()
-    try:
-        user = svc.password_method.identify(g.directory, form.username.data,
-                                            form.password.data, now())
-    except MethodFailed as exc:
-        return _login_failed(row, form, "password", exc)
-    record_method(user, "password", Verified(amr=("pwd",)))
+    login_name = form.username.data
+    named = find_user(g.directory, login_name) if len(login_name) <= 254 else None
+    with attempt_on(account_named(g.directory.id, login_name, named), "password") as attempt:
+        try:
+            user = services().password_method.identify(g.directory, login_name,
+                                                       form.password.data, now())
+        except MethodFailed as exc:
+            attempt.failed()
+            return _login_failed(row, form, "password", exc, named)
+        record_method(user, "password", Verified(amr=("pwd",)))
+        attempt.succeeded()
     return redirect(url_of(uid))
 
 
-def _login_failed(row: Interaction, form: LoginForm, method: str, exc: MethodFailed):
-    """Count a failed first step against the account, audit it, and show the login again."""
+def _login_failed(row: Interaction, form: LoginForm, method: str, exc: MethodFailed,
+                  named: User | None = None):
+    """Audit a failed first step and show the login again."""
     db.session.rollback()
-    g.verification_failed = True
     # The account the attempt named, when there is one: its admins see it in its logins.
-    named = find_user(g.directory, form.username.data or "") if form.username.data else None
     audit.record(g.directory.id, "login.failed", now(), user_id=named.id if named else None,
                  ip=client_ip(), user_agent=request.user_agent.string, method=method)
     db.session.commit()

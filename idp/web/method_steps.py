@@ -22,12 +22,14 @@ from ..methods import (
     MethodContext,
     MethodFailed,
     MethodThrottled,
+    NotAGuess,
     SignInMethod,
     Verified,
 )
 from ..services import services
 from ..storage import db
 from ..storage.models import Interaction, User
+from .attempts import Attempt, account_of, attempt_on
 from .context import client_ip
 from .forms import ButtonForm
 from .interaction import (
@@ -94,7 +96,7 @@ def _show(step: MethodStep, *, enrol: bool, status: int = 200, error: str | None
 
 
 def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
-    """Show the page with the reason; a wrong answer counts against the account."""
+    """Show the page with the reason; a wrong answer is audited."""
     db.session.rollback()
     if isinstance(exc, LoginDenied):
         audit.record(g.directory.id, "login.denied", now(), user_id=step.user.id, ip=client_ip(),
@@ -102,7 +104,6 @@ def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
         db.session.commit()
         return end_login(step.row, "access_denied", "The user said the login was not theirs.")
     if exc.counts_as_failure:
-        g.verification_failed = True
         audit.record(g.directory.id, "method.failed", now(), user_id=step.user.id,
                      ip=client_ip(), user_agent=request.user_agent.string,
                      method=step.method.name)
@@ -115,14 +116,18 @@ def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
 
 
 def _answer(step: MethodStep, check: Callable[[MethodContext, Mapping[str, str]], Verified],
-            *, enrol: bool) -> Verified | Response:
+            attempt: Attempt, *, enrol: bool) -> Verified | Response:
     """Check the submitted response; return what it proved, or the page with the reason."""
     try:
         if not ButtonForm().validate_on_submit():
-            raise MethodFailed(gettext("This form has expired. Go back and try again."))
-        return check(step.ctx, _fields())
+            raise NotAGuess(gettext("This form has expired. Go back and try again."))
+        verified = check(step.ctx, _fields())
     except MethodFailed as exc:
+        if exc.counts_as_failure:
+            attempt.failed()
         return _refused(step, exc, enrol=enrol)
+    attempt.succeeded()
+    return verified
 
 
 def _remember_choice(row: Interaction) -> None:
@@ -165,11 +170,12 @@ def method_verify(uid: str, name: str):
     step = open_step(uid, name, enrol=False)
     if step is None:
         return redirect(url_of(uid))
-    verified = _answer(step, step.method.verify, enrol=False)
-    if isinstance(verified, Response):
-        return verified
-    _remember_choice(step.row)
-    record_method(step.user, name, verified)
+    with attempt_on(account_of(step.user), name) as attempt:
+        verified = _answer(step, step.method.verify, attempt, enrol=False)
+        if isinstance(verified, Response):
+            return verified
+        _remember_choice(step.row)
+        record_method(step.user, name, verified)
     return redirect(url_of(uid))
 
 
@@ -191,10 +197,17 @@ def enrol_finish(uid: str, name: str):
     step = open_step(uid, name, enrol=True)
     if step is None:
         return redirect(url_of(uid))
-    verified = _answer(step, step.method.finish_enrolment, enrol=True)
-    if isinstance(verified, Response):
-        return verified
-    row, user = step.row, step.user
+    with attempt_on(account_of(step.user), name) as attempt:
+        verified = _answer(step, step.method.finish_enrolment, attempt, enrol=True)
+        if isinstance(verified, Response):
+            return verified
+        _enrolled(step, verified)
+    return redirect(url_of(uid))
+
+
+def _enrolled(step: MethodStep, verified: Verified) -> None:
+    """Record a method confirmed during login; recovery codes are shown next if it has none."""
+    row, user, name = step.row, step.user, step.method.name
     audit.record(g.directory.id, "method.enrolled", now(), user_id=user.id, ip=client_ip(),
                  method=name)
     recovery = services().methods.get("recovery")
@@ -203,4 +216,3 @@ def enrol_finish(uid: str, name: str):
         row.state = {**row.state, "show_recovery": True}
     _remember_choice(row)
     record_method(user, name, verified)
-    return redirect(url_of(uid))

@@ -51,15 +51,17 @@ class GunicornProvider:
     strings). With ``tls=True`` gunicorn serves https with a self-signed certificate for
     localhost, and the base URL is ``https://localhost:PORT``; ``verify`` is then the
     certificate to trust. With ``migrate=False`` the schema is left to the test
-    (``idp init`` races, say).
+    (``idp init`` races, say). `args` are more gunicorn options (an access log, say).
     """
 
     def __init__(self, settings: dict[str, Any], *, workers: int = 2, threads: int = 4,
-                 tls: bool = False, port: int | None = None, migrate: bool = True):
+                 tls: bool = False, port: int | None = None, migrate: bool = True,
+                 args: tuple[str, ...] = ()):
         self.port = port or free_port()
         self.tls = tls
         self.workers = workers
         self.threads = threads
+        self.args = args
         self._tmp = Path(tempfile.mkdtemp(prefix="idp-gunicorn-"))
         self.verify: str | bool = True
         host = "localhost" if tls else "127.0.0.1"
@@ -94,7 +96,7 @@ class GunicornProvider:
                    "--log-level", "info"]
         if self.tls:
             command += ["--certfile", str(self.cert), "--keyfile", str(self.key)]
-        return [*command, "idp:create_app()"]
+        return [*command, *self.args, "idp:create_app()"]
 
     def start(self, timeout: float = 60) -> GunicornProvider:
         """Start gunicorn and wait until every worker answers."""
@@ -107,7 +109,7 @@ class GunicornProvider:
                 raise RuntimeError(f"gunicorn exited:\n{self.log()[-3000:]}")
             try:
                 ready = requests.get(self.url + "/", timeout=5, verify=self.verify).status_code
-            except requests.ConnectionError:
+            except requests.RequestException:
                 ready = None
             if ready is not None and ready < 500 and \
                     len(worker_pids(self.process.pid)) >= self.workers:

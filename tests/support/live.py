@@ -29,6 +29,7 @@ TEST_SETTINGS = {
     "IDP_ARGON2_TIME_COST": 1,
     "IDP_LOGIN_RATE_LIMIT": "1000 per minute",
     "IDP_ACCOUNT_FAILURE_LIMIT": "1000 per minute",
+    "IDP_ACCOUNT_FAILURE_CEILING": 1_000_000,
     # Every test browser is 127.0.0.1: the per-IP code limit is tested on its own server.
     "IDP_OTP_PER_IP_PER_HOUR": 1_000_000,
 }

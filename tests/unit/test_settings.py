@@ -227,3 +227,13 @@ def test_production_checks_apply_to_overrides_too():
         load_settings({"IDP_RATE_LIMITS_ENABLED": False}, environ=PRODUCTION)
     with pytest.raises(ConfigurationError, match="IDP_SECRET_KEY"):
         load_settings({"IDP_SECRET_KEY": DEV_SECRET_KEY}, environ=PRODUCTION)
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("IDP_ACCOUNT_FAILURE_LIMIT", "ten per hour"), ("IDP_ACCOUNT_FAILURE_LIMIT", ""),
+    ("IDP_ACCOUNT_FAILURE_LIMIT", "10 per 15 minutes; 20 per hour"),
+    ("IDP_LOGIN_RATE_LIMIT", "lots"), ("IDP_ACCOUNT_FAILURE_CEILING", "0"),
+    ("IDP_KNOWN_BROWSER_DAYS", "0")])
+def test_a_malformed_failure_budget_is_refused_naming_the_key(name, value):
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings(environ={name: value})

@@ -549,7 +549,7 @@ def test_reaching_the_failure_limit_logs_one_lock_out_of_the_account(limited):
                 if e.user_id == user_id_of(limited, user.username)]
     assert locked.ip == "127.0.0.1" and locked.user_agent == BROWSER
     assert locked.detail["method"] == "password"
-    assert locked.detail["limit"].startswith("3 per 1 minute")
+    assert locked.detail["limit"] == 3 and locked.detail["scope"] == "address"
     # The admin sees it under the user's name.
     admin = limited.add_user(totp=True, admin=True)
     agent, _page = open_account_page(limited, admin, PATH)

@@ -13,7 +13,7 @@ from wtforms import PasswordField
 
 from ...clock import now
 from ...invitations import InvitationError, accept_invitation, find_invitation
-from ...ratelimit import ip_limit, limiter
+from ...ratelimit import per_ip
 from ...services import services
 from ...storage import db
 from ...storage.models import User
@@ -44,7 +44,7 @@ def invitation(token: str):
 
 
 @account.post("/invitation/<token>")
-@limiter.limit(ip_limit)
+@per_ip
 def invitation_accept(token: str):
     """Set the password, prove the email address, and send the person to log in."""
     row = find_invitation(g.directory, token, now())

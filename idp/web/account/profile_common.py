@@ -13,7 +13,7 @@ from ...directories import level_settings
 from ...methods import MethodContext
 from ...notifications import Notice, Origin, notify
 from ...profile_changes import ProfileError, clean_text, parse_id
-from ...ratelimit import account_key, account_limit, failed, ip_limit, limiter
+from ...ratelimit import per_ip
 from ...services import services
 from ..context import client_ip, current_session
 from ..languages import LOCALES
@@ -103,13 +103,6 @@ def enrollable() -> frozenset[str]:
                      if name not in ("password", "device") and method.enrollable)
 
 
-def limited(view):
-    """Apply the per-IP limit and the per-account failure limit to a view that checks a
-    secret (a code, the current password)."""
-    view = limiter.limit(account_limit, key_func=account_key, deduct_when=failed)(view)
-    return limiter.limit(ip_limit)(view)
-
-
-def failed_check() -> None:
-    """Count this request as a failed verification for the per-account limit."""
-    g.verification_failed = True
+#: The per-IP limit of views that check a secret (a code, the current password); the
+#: check itself runs inside ``idp.web.attempts.attempt_on`` (the account's failure budget).
+limited = per_ip

@@ -27,10 +27,10 @@ from ...profile_changes import (
 )
 from ...services import services
 from ...storage import db
+from ..attempts import account_of, attempt_on
 from . import account
 from .gate import current_user, signed_in_page
 from .profile_common import (
-    failed_check,
     field,
     limited,
     method_context,
@@ -184,26 +184,29 @@ def _typed_code() -> str | None:
 def profile_contact_confirm(name: str):
     """Check the code; save the proven address or number and tell the person."""
     contact, user, ctx = CONTACTS[name], current_user(), method_context()
-    try:
-        typed = _typed_code()
-        if typed is None:
-            raise CodeRefused("format")
-        row = _codes(contact).check(ctx, contact.channel, PURPOSE, typed)
-    except CodeRefused as exc:
-        db.session.rollback()
-        failed_check()
-        return _contact_page(contact, 400, gettext("Enter the 6-digit code.")
-                             if exc.reason == "format" else _check_refused(exc))
-    try:
-        change = apply_contact(user, contact.name, row.destination, ctx.now)
-    except ProfileError as exc:
-        db.session.rollback()
-        return _contact_page(contact, 409, reason_text(exc))
-    if change.changed:
-        record(f"profile.{contact.name}_changed", before=change.before, after=change.after)
-    if not change.was_proven:
-        record("method.enrolled", method=contact.channel)
-    db.session.commit()
+    with attempt_on(account_of(user), contact.channel) as attempt:
+        try:
+            typed = _typed_code()
+            if typed is None:
+                raise CodeRefused("format")
+            row = _codes(contact).check(ctx, contact.channel, PURPOSE, typed)
+        except CodeRefused as exc:
+            db.session.rollback()
+            if exc.reason == "wrong":  # nothing else was a guess (see CodeService.check)
+                attempt.failed()
+            return _contact_page(contact, 400, gettext("Enter the 6-digit code.")
+                                 if exc.reason == "format" else _check_refused(exc))
+        attempt.succeeded()
+        try:
+            change = apply_contact(user, contact.name, row.destination, ctx.now)
+        except ProfileError as exc:
+            db.session.rollback()
+            return _contact_page(contact, 409, reason_text(exc))
+        if change.changed:
+            record(f"profile.{contact.name}_changed", before=change.before, after=change.after)
+        if not change.was_proven:
+            record("method.enrolled", method=contact.channel)
+        db.session.commit()
     _tell(contact, change)
     return redirect(url_for("account.profile"))
 

@@ -17,10 +17,10 @@ from ...methods import MethodFailed, MethodThrottled, SignInMethod
 from ...profile_changes import ProfileError
 from ...services import services
 from ...storage import db
+from ..attempts import account_of, attempt_on
 from . import account
 from .gate import current_user, signed_in_page
 from .profile_common import (
-    failed_check,
     field,
     limited,
     method_context,
@@ -83,18 +83,20 @@ def _finish(name: str, fields: dict[str, str], detail: str | None = None):
     if refusal is not None:
         return refusal
     method = services().methods[name]
-    try:
-        method.finish_enrolment(method_context(), fields)
-    except MethodFailed as exc:
-        db.session.rollback()
-        if exc.counts_as_failure:
-            failed_check()
-        response = _show(name, exc.status, str(exc))
-        if isinstance(exc, MethodThrottled):
-            response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
-        return response
-    record("method.enrolled", method=name, **({"name": detail} if detail else {}))
-    db.session.commit()
+    with attempt_on(account_of(current_user()), name) as attempt:
+        try:
+            method.finish_enrolment(method_context(), fields)
+        except MethodFailed as exc:
+            db.session.rollback()
+            if exc.counts_as_failure:
+                attempt.failed()
+            response = _show(name, exc.status, str(exc))
+            if isinstance(exc, MethodThrottled):
+                response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
+            return response
+        attempt.succeeded()
+        record("method.enrolled", method=name, **({"name": detail} if detail else {}))
+        db.session.commit()
     send_notice("added", name, detail)
     flash({"totp": gettext("Your authenticator app is set up."),
            "passkey": gettext("Your passkey was added."),

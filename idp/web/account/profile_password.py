@@ -9,10 +9,11 @@ from ...clock import now
 from ...profile_changes import ProfileError, change_password, end_other_sessions
 from ...services import services
 from ...storage import db
+from ..attempts import account_of, attempt_on
 from ..context import current_session
 from . import account
 from .gate import current_user, signed_in_page
-from .profile_common import failed_check, field, limited, reason_text, record, render, send_notice
+from .profile_common import field, limited, reason_text, record, render, send_notice
 
 MAX_TYPED = 4096  # longer than any password kept; the policy refuses it with a reason
 
@@ -30,18 +31,20 @@ def profile_password():
 def profile_password_save():
     """Check the current password and save the new one; end every other session."""
     user, at = current_user(), now()
-    try:
-        change_password(user, field("current", MAX_TYPED), field("new", MAX_TYPED),
-                        field("repeat", MAX_TYPED), services().passwords, at)
-    except ProfileError as exc:
-        if exc.reason == "wrong_current":
-            failed_check()
-        return render("account/profile_password.html", 400, error=reason_text(exc),
-                      wrong=exc.reason)
-    session = current_session()
-    ended = end_other_sessions(user, session.id if session else None, at)
-    record("profile.password_changed", sessions_ended=ended)
-    db.session.commit()
+    with attempt_on(account_of(user), "password") as attempt:
+        try:
+            change_password(user, field("current", MAX_TYPED), field("new", MAX_TYPED),
+                            field("repeat", MAX_TYPED), services().passwords, at)
+        except ProfileError as exc:
+            if exc.reason == "wrong_current":
+                attempt.failed()
+            return render("account/profile_password.html", 400, error=reason_text(exc),
+                          wrong=exc.reason)
+        attempt.succeeded()
+        session = current_session()
+        ended = end_other_sessions(user, session.id if session else None, at)
+        record("profile.password_changed", sessions_ended=ended)
+        db.session.commit()
     send_notice("changed", "password")
     flash(gettext("Your password was changed. You were logged out everywhere else."))
     return redirect(url_for("account.profile"))

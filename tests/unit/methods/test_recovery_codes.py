@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from idp.accounts import find_user
 from idp.directories import get_directory
-from idp.methods import MethodContext, MethodFailed, RecoveryCodes, Verified
+from idp.methods import MethodContext, MethodFailed, NotAGuess, RecoveryCodes, Verified
 from idp.methods.recovery import ALPHABET, normalize
 from idp.security.tokens import hash_secret
 from idp.services import services
@@ -22,6 +22,7 @@ pytestmark = pytest.mark.storage
 NOW = 1_700_000_000.0
 GROUPED = re.compile(rf"^[{ALPHABET}]{{4}}(-[{ALPHABET}]{{4}}){{3}}$")
 NOT_RIGHT = "not right or was already used"
+USED = "was already used. Enter another one"
 
 
 @pytest.fixture
@@ -84,11 +85,17 @@ def test_every_code_works_once(user, codes, context):
     assert not method.is_enrolled(context(user, NOW).user)
 
 
-def test_a_used_code_is_refused(user, codes, context):
+def test_a_used_code_is_refused_and_is_no_guess(user, codes, context):
     use(context(user, NOW), codes[3])
-    with pytest.raises(MethodFailed, match=NOT_RIGHT):
+    with pytest.raises(NotAGuess, match=USED):
         use(context(user, NOW + 60), codes[3])
     assert RecoveryCodes().remaining(context(user, NOW).user) == 9
+
+
+def test_a_wrong_code_is_a_guess(user, codes, context):
+    with pytest.raises(MethodFailed, match=NOT_RIGHT) as refused:
+        use(context(user, NOW), "ABCD-EFGH-JKMN-PQRS")
+    assert refused.value.counts_as_failure
 
 
 def test_a_used_code_records_when_it_was_used(user, codes, context):
@@ -213,4 +220,4 @@ def test_concurrent_uses_of_one_code_have_exactly_one_winner(app, directory, use
         thread.join(timeout=60)
     assert len(results) == racers, results
     assert results.count("accepted") == 1, results
-    assert all(NOT_RIGHT in r for r in results if r != "accepted"), results
+    assert all(USED in r for r in results if r != "accepted"), results

@@ -1,0 +1,205 @@
+"""Guesses at an account's secrets: one failure budget per account, drawn on by its source.
+
+Every step that checks a secret (the password, a code, a passkey, the current password
+on the profile) runs inside ``attempt_on(account)``: one attempt is reserved before the
+check and settled after it. The account is the user the step is about: the one the
+login form names, and after the password step always the session's user, never a
+posted field. The source is the browser when it completed a full login as that user
+before (``known_browser``), otherwise the client's address (IPv6 by its /64): each
+source has its own budget (IDP_ACCOUNT_FAILURE_LIMIT), and the sources the account
+never logged in from share a ceiling (IDP_ACCOUNT_FAILURE_CEILING), so a stranger can
+neither guess for long nor keep the owner out of their own browser.
+
+A lock-out is audited (``account.locked``) and the owner is emailed, at most once a day.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from flask import g, request, url_for
+from flask_babel import get_locale, ngettext
+from limits import parse as parse_limit
+
+from .. import audit
+from ..accounts import normalize_login
+from ..clock import now
+from ..domain.attempts import DAY, BudgetPolicy, Lockout
+from ..errors import IdpError
+from ..notifications import Notice, Origin, notify
+from ..security.attempts import AttemptBudgets, AttemptRefused, BudgetKey, Reservation
+from ..services import services
+from ..storage import db
+from ..storage.models import User
+from .context import client_ip
+from .known_browser import browser_nonce
+
+log = logging.getLogger(__name__)
+
+BUDGETS = AttemptBudgets()
+
+
+class TooManyAttempts(IdpError):
+    """The account takes no more guesses from this source for a while (HTTP 429)."""
+
+    status = 429
+    error = "slow_down"
+
+    def __init__(self, retry_after: float):
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(ngettext("Too many attempts. Try again in %(num)s minute.",
+                                  "Too many attempts. Try again in %(num)s minutes.", minutes))
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
+
+
+@dataclass(frozen=True)
+class Account:
+    """Whose secrets an attempt guesses at: a user, or a login that names nobody."""
+
+    key: str
+    user: User | None = None
+    login: str | None = None
+
+
+def account_of(user: User) -> Account:
+    """Return the account of a known user."""
+    return Account(f"{user.directory_id}:u{user.id}", user=user)
+
+
+def account_named(directory_id: int, login: str, user: User | None) -> Account:
+    """Return the account a typed login names: its user, or the login itself (no such user).
+
+    A login that names nobody has a budget of its own, so that unknown and known
+    usernames answer alike.
+    """
+    if user is not None:
+        return account_of(user)
+    typed = normalize_login(login)[:254]
+    digest = hashlib.sha256(typed.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return Account(f"{directory_id}:l{digest}", login=typed[:100])
+
+
+def source_address() -> str:
+    """Return the client's address as a budget source: IPv4 as is, IPv6 by its /64."""
+    raw = client_ip() or "-"
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _policies() -> tuple[BudgetPolicy, BudgetPolicy]:
+    settings = services().settings
+    limit = parse_limit(settings["IDP_ACCOUNT_FAILURE_LIMIT"])
+    window = float(limit.get_expiry())
+    return (BudgetPolicy(limit.amount, window),
+            BudgetPolicy(settings["IDP_ACCOUNT_FAILURE_CEILING"], window))
+
+
+def budgets_of(account: Account) -> tuple[BudgetKey, ...]:
+    """Return the budgets an attempt on `account` from this request draws on."""
+    per_source, ceiling = _policies()
+    nonce = browser_nonce(account.user) if account.user is not None else None
+    if nonce is not None:
+        return (BudgetKey(f"{account.key}:b:{nonce}", per_source),)
+    return (BudgetKey(f"{account.key}:ip:{source_address()}", per_source),
+            BudgetKey(f"{account.key}:*", ceiling))
+
+
+class Attempt:
+    """One reserved attempt: say how it went; unless told, it was not a guess."""
+
+    def __init__(self, account: Account, reservation: Reservation, method: str):
+        self.account = account
+        self.reservation = reservation
+        self.method = method
+        self.outcome = "released"
+
+    def failed(self) -> None:
+        """The answer was wrong: the reservation stays a failure."""
+        self.outcome = "failed"
+
+    def succeeded(self) -> None:
+        """The answer was right: the reservation is given back (only a completed login
+        ends the consecutive failures, see ``login_completed``)."""
+        self.outcome = "succeeded"
+
+
+@contextmanager
+def attempt_on(account: Account, method: str) -> Iterator[Attempt]:
+    """Reserve an attempt on the account's budgets, run the check, then settle it.
+
+    Raises TooManyAttempts before anything is checked when the source is locked out.
+    Settling runs after the block, so the block commits or rolls back its own work first.
+    """
+    moment = now()
+    try:
+        reservation = BUDGETS.reserve(g.directory.id, budgets_of(account), moment)
+    except AttemptRefused as exc:
+        raise TooManyAttempts(exc.retry_after) from exc
+    attempt = Attempt(account, reservation, method)
+    try:
+        yield attempt
+    finally:
+        _settle(attempt)
+
+
+def _settle(attempt: Attempt) -> None:
+    moment = now()
+    try:
+        if attempt.outcome == "failed":
+            for budget, lockout in BUDGETS.fail(attempt.reservation, moment):
+                _locked_out(attempt, budget, lockout, moment)
+        else:
+            BUDGETS.release(attempt.reservation, moment)
+    except Exception:  # the reservation then stays a failure: safe, and the page still answers
+        log.exception("could not settle an attempt on %s", attempt.account.key)
+
+
+def login_completed(user: User) -> None:
+    """End the user's consecutive failures from this source: a whole login succeeded.
+
+    Called when a login reaches the directory's level; later steps of the same person
+    start with a full budget again.
+    """
+    try:
+        BUDGETS.clear(budgets_of(account_of(user)), now())
+    except Exception:  # the failures then simply stay counted until their window ends
+        log.exception("could not clear the failure budgets of user %s", user.id)
+
+
+def _locked_out(attempt: Attempt, budget: BudgetKey, lockout: Lockout, moment: float) -> None:
+    """Audit a lock-out and tell the owner (at most once a day) that someone is guessing."""
+    account = attempt.account
+    scope = "browser" if ":b:" in budget.key else (
+        "unknown_sources" if budget.key.endswith(":*") else "address")
+    detail = {"method": attempt.method, "scope": scope, "seconds": round(lockout.until - moment),
+              "lockouts": lockout.lockouts + 1, "limit": budget.policy.limit}
+    if account.login is not None:
+        detail["login"] = account.login
+    audit.record(g.directory.id, "account.locked", moment,
+                 user_id=account.user.id if account.user else None, ip=client_ip(),
+                 user_agent=request.user_agent.string, **detail)
+    db.session.commit()
+    user = account.user
+    if user is None or not user.email or not BUDGETS.claim_notice(
+            g.directory.id, f"{account.key}:notice", moment, DAY):
+        return
+    notify(services().delivery, user, Notice("alert", "guessing"),
+           Origin(moment, request.user_agent.string, client_ip()),
+           locale=user.locale or str(get_locale() or "en"),
+           account_url=services().base_url + url_for("account.profile"))
