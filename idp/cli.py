@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -145,7 +146,7 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    """Add new signing keys; old public keys stay published until their tokens expire."""
+    """Publish new signing keys now; they sign once cached JWKS copies have them."""
     from .oidc.keys import rotate_keys
     from .services import services
     from .storage import db
@@ -153,11 +154,20 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     with _app().app_context():
         directory = _directory(args.directory)
         svc = services()
-        publish_for = max(svc.ttl("ID_TOKEN"), svc.ttl("ACCESS_TOKEN")) + 300
-        for key in rotate_keys(directory.id, svc.sealer, now(), publish_for):
-            print(f"New {key.alg} key {key.kid}")
+        policy = svc.key_rotation()
+        start = now()
+        for key in rotate_keys(directory.id, svc.sealer, start, ahead=policy.ahead,
+                               publish_for=policy.publish_for):
+            print(f"New {key.alg} key {key.kid}: published now, signs from "
+                  f"{_utc(key.signs_from)} (in {round(key.signs_from - start)} s)")
         db.session.commit()
+        print(f"The keys they replace sign until then and stay published "
+              f"{round(policy.publish_for)} s longer.")
     return 0
+
+
+def _utc(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def cmd_purge(args: argparse.Namespace) -> int:

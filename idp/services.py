@@ -10,6 +10,7 @@ from flask import current_app
 from .delivery import Delivery
 from .methods import SignInMethod
 from .methods.password import PasswordMethod
+from .oidc.keys import RotationPolicy, rotation_policy
 from .security.passwords import PasswordService
 from .security.sealing import Sealer
 from .sessions import CookiePolicy
@@ -32,6 +33,16 @@ class Services:
     @property
     def base_url(self) -> str:
         return self.settings["IDP_BASE_URL"]
+
+    @property
+    def jwks_cache_seconds(self) -> int:
+        """Return how long relying apps may cache the JWKS (and keys are published early)."""
+        return int(self.settings["IDP_JWKS_CACHE_SECONDS"])
+
+    def key_rotation(self) -> RotationPolicy:
+        """Return when rotated keys sign and how long retired ones stay published."""
+        return rotation_policy(self.jwks_cache_seconds, self.ttl("ID_TOKEN"),
+                               self.ttl("SESSION"))
 
     def ttl(self, name: str) -> int:
         """Return a lifetime setting, e.g. ttl("CODE") for IDP_CODE_TTL_SECONDS."""

@@ -74,6 +74,9 @@ KEYS: tuple[Key, ...] = (
         "each process counts on its own."),
     Key("IDP_PROXY_COUNT", 0, _int,
         "Number of trusted reverse proxies in front of the provider (X-Forwarded-* headers)."),
+    Key("IDP_JWKS_CACHE_SECONDS", 300, _int,
+        "How long relying apps may cache the JWKS (its Cache-Control max-age). `idp keys "
+        "rotate` publishes new keys this long before they sign."),
     Key("IDP_SMTP_HOST", "", _str, "SMTP server for email codes; empty uses the dev outbox."),
     Key("IDP_SMTP_PORT", 587, _int, "SMTP port (587 STARTTLS, 465 SSL)."),
     Key("IDP_SMTP_USER", "", _str, "SMTP user name."),
@@ -190,6 +193,8 @@ def check_settings(settings: Mapping[str, Any]) -> None:
                  "IDP_AUDIT_RETENTION_DAYS"):
         if settings[name] < 1:
             raise ConfigurationError(f"{name} must be at least 1")
+    if settings["IDP_JWKS_CACHE_SECONDS"] < 0:
+        raise ConfigurationError("IDP_JWKS_CACHE_SECONDS must not be negative")
     if settings["IDP_DELIVERY_CONCURRENCY"] < 1:
         raise ConfigurationError("IDP_DELIVERY_CONCURRENCY must be at least 1")
     if settings["IDP_PASSWORD_HASH_CONCURRENCY"] < 1:
