@@ -58,10 +58,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     from .demo import describe, seed_demo
     from .services import services
     from .storage import db
-    from .storage.migrate import upgrade_schema
+    from .storage.migrate import init_lock, upgrade_schema
 
     app = _app()
-    with app.app_context():
+    with app.app_context(), init_lock():  # every replica may run `idp init` at start
         upgrade_schema()
         svc = services()
         directory, created = ensure_default_directory(svc.sealer, now())
@@ -74,6 +74,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                 else None
             print(describe(seed_demo(directory, svc, now()), issuer_of(directory, svc.base_url),
                            outbox))
+        db.session.remove()
     return 0
 
 
