@@ -15,6 +15,9 @@ from .security.passwords import PasswordService
 from .security.sealing import Sealer
 from .sessions import CookiePolicy
 
+# One year, the provider's own host only, no preload: see README ("Security choices").
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+
 
 @dataclass
 class Services:
@@ -33,6 +36,13 @@ class Services:
     @property
     def base_url(self) -> str:
         return self.settings["IDP_BASE_URL"]
+
+    @property
+    def strict_transport_security(self) -> str | None:
+        """Return the HSTS header value: production over https only (RFC 6797)."""
+        if self.settings["IDP_ENV"] == "production" and self.base_url.startswith("https://"):
+            return STRICT_TRANSPORT_SECURITY
+        return None
 
     @property
     def jwks_cache_seconds(self) -> int:

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from ..errors import IdpError
 from ..ratelimit import account_key, account_limit, failed, ip_limit, limiter
 from ..security.passwords import HashingBusy
+from ..services import services
 from ..storage import db
 from . import authorize as authorize_views
 from . import interaction as interaction_views
@@ -74,6 +75,9 @@ _routes()
 
 def _headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    hsts = services().strict_transport_security
+    if hsts:
+        response.headers.setdefault("Strict-Transport-Security", hsts)
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     if response.mimetype == "text/html":
         response.headers["Content-Security-Policy"] = CSP
