@@ -40,10 +40,11 @@ class CommandError(Exception):
     """A command cannot do what was asked; the message says why."""
 
 
-def _app():
+def _app(*, serving: bool = False):
+    """Build the app; maintenance commands run without the web's statement timeout."""
     from . import create_app
 
-    return create_app()
+    return create_app(None if serving else {"IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS": 0})
 
 
 def _directory(slug: str):
@@ -191,7 +192,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the provider with the development server."""
-    _app().run(host=args.host, port=args.port, threaded=True)
+    _app(serving=True).run(host=args.host, port=args.port, threaded=True)
     return 0
 
 
