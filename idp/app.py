@@ -29,6 +29,7 @@ from .services import Services
 from .sessions import CookiePolicy
 from .settings import load_settings
 from .storage import db
+from .web.host_check import HostCheck
 from .web.languages import LANGUAGES, language_url, select_locale
 
 csrf = CSRFProtect()
@@ -168,6 +169,10 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask("idp", template_folder="web/templates", static_folder="web/static",
                 static_url_path="/static")
     _configure_flask(app, settings)
+    # The host check sees the Host the client used: ProxyFix (outermost) restores it first.
+    app.wsgi_app = HostCheck(  # type: ignore[method-assign]
+        app.wsgi_app, settings["IDP_BASE_URL"],
+        only_base_host=settings["IDP_ENV"] == "production")
     if settings["IDP_PROXY_COUNT"]:
         count = settings["IDP_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,

@@ -77,7 +77,9 @@ KEYS: tuple[Key, ...] = (
         "unreachable or slower, each process counts rate limits in its own memory until "
         "Redis is back, so an outage costs a request at most about this long."),
     Key("IDP_PROXY_COUNT", 0, _int,
-        "Number of trusted reverse proxies in front of the provider (X-Forwarded-* headers)."),
+        "Number of trusted reverse proxies in front of the provider (X-Forwarded-* headers). "
+        "In production a request whose Host (after these proxies) is not IDP_BASE_URL's host "
+        "and port is refused with 400."),
     Key("IDP_DATABASE_CONNECT_TIMEOUT_SECONDS", 5, _int,
         "Longest wait for a new PostgreSQL connection (libpq connect_timeout, at least 2); "
         "TCP keepalives and tcp_user_timeout notice a dead link as fast."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from authlib.oauth2 import OAuth2Error
 from flask import Flask, Response, g, render_template, request, url_for
 from flask_babel import lazy_gettext
 from flask_limiter.errors import RateLimitExceeded
@@ -127,6 +128,12 @@ def _handle(exc: Exception):
         if exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
+    if isinstance(exc, OAuth2Error):
+        # Raised by Authlib outside its endpoints' own error handling, e.g. the "https
+        # only" rule (InsecureTransportError) for a request naming a host that is not ours.
+        return error_response(exc.status_code or 400, "invalid_request", lazy_gettext(
+            "The request could not be handled. Go back and try again."),
+            detail=exc.description or None)
     if isinstance(exc, UnicodeDecodeError):
         if request.endpoint in CLIENT_AUTH_ENDPOINTS and "Authorization" in request.headers:
             # Basic credentials that are not UTF-8 cannot name a client (RFC 6749 5.2).
