@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -140,6 +141,23 @@ def _redis_options(settings: dict[str, Any]) -> dict[str, Any]:
             "retry": Retry(NoBackoff(), 0)}
 
 
+def _configure_logging() -> None:
+    """Under gunicorn, log through its error log (handlers and level); else leave logging be.
+
+    Without this the provider's warnings and errors went to stderr, past gunicorn's
+    ``--error-logfile``. ``idp serve`` and the tests keep Python's usual logging.
+    """
+    gunicorn = logging.getLogger("gunicorn.error")
+    if not gunicorn.handlers:
+        return
+    # flask-limiter says when it falls back to memory and when Redis is back.
+    for name, level in (("idp", gunicorn.level), ("flask-limiter", logging.WARNING)):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = gunicorn.handlers
+        logger.setLevel(max(gunicorn.level, level))
+        logger.propagate = False
+
+
 def _build_services(settings: dict[str, Any]) -> Services:
     passwords = PasswordService(
         Argon2Parameters(settings["IDP_ARGON2_MEMORY_KIB"], settings["IDP_ARGON2_TIME_COST"],
@@ -168,6 +186,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides)
     app = Flask("idp", template_folder="web/templates", static_folder="web/static",
                 static_url_path="/static")
+    _configure_logging()
     _configure_flask(app, settings)
     # The host check sees the Host the client used: ProxyFix (outermost) restores it first.
     app.wsgi_app = HostCheck(  # type: ignore[method-assign]
