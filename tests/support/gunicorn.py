@@ -111,7 +111,14 @@ class GunicornProvider:
         return [*command, "idp:create_app()"]
 
     def start(self, timeout: float = 60) -> GunicornProvider:
-        """Start gunicorn and wait until every worker answers."""
+        """Start gunicorn and wait until every worker answers (stopped again if it does not)."""
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> GunicornProvider:
         separate = self.error_log_path is not None
         with open(self.log_path, "ab") as out, open(self.stderr_path, "ab") as err:
             self.process = subprocess.Popen(self.command(), env=self.environment(), cwd=ROOT,
