@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFProtect
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -27,19 +30,63 @@ from .services import Services
 from .sessions import CookiePolicy
 from .settings import load_settings
 from .storage import db
+from .web.host_check import HostCheck
 from .web.languages import LANGUAGES, language_url, select_locale
 
 csrf = CSRFProtect()
 babel = PoBabel()  # reads the .po catalogues (idp.i18n): no compiled .mo
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Enforce foreign keys; WAL lets readers and one writer share the file."""
-    cursor = dbapi_connection.cursor()
-    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "busy_timeout=10000",
-                   "synchronous=NORMAL"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int):
+    """Return a connect hook: foreign keys on; WAL lets readers and one writer share the file."""
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in ("foreign_keys=ON", "journal_mode=WAL", f"busy_timeout={busy_timeout_ms}",
+                       "synchronous=NORMAL"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+    return apply
+
+
+def _postgres_timeouts(statement_ms: int, lock_ms: int):
+    """Return a connect hook that sets the server-side timeouts of each new connection."""
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('statement_timeout', %s, false), "
+                           "set_config('lock_timeout', %s, false)",
+                           (str(statement_ms), str(lock_ms)))
+        dbapi_connection.commit()  # a SET rolled back would be undone
+    return apply
+
+
+def _engine_options(settings: dict[str, Any], database_url: str) -> dict[str, Any]:
+    """Return SQLAlchemy engine options that keep a stalled database from holding workers.
+
+    Connect, keepalive and pool waits are bounded here; statement and lock timeouts are
+    set on each connection (see `_connect_hooks`). libpq parameters already in the URL win.
+    """
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_url not in ("sqlite://", "sqlite:///:memory:"):  # else one shared connection
+        options["pool_timeout"] = settings["IDP_DATABASE_POOL_TIMEOUT_SECONDS"]
+    if database_url.startswith("postgresql"):
+        connect = settings["IDP_DATABASE_CONNECT_TIMEOUT_SECONDS"]
+        statement = settings["IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS"]
+        libpq = {"connect_timeout": connect, "keepalives": 1, "keepalives_idle": 30,
+                 "keepalives_interval": 5, "keepalives_count": 3,
+                 # unacknowledged data: the peer is gone (milliseconds)
+                 "tcp_user_timeout": 1000 * max(connect, statement)}
+        given = parse_qs(urlsplit(database_url).query)
+        options["connect_args"] = {k: v for k, v in libpq.items() if k not in given}
+    return options
+
+
+def _connect_hooks(engine: Any, settings: dict[str, Any]) -> None:
+    lock_ms = 1000 * settings["IDP_DATABASE_LOCK_TIMEOUT_SECONDS"]
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas(lock_ms))
+    elif engine.dialect.name == "postgresql":
+        statement_ms = 1000 * settings["IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS"]
+        event.listen(engine, "connect", _postgres_timeouts(statement_ms, lock_ms))
 
 
 def _absolute_sqlite(url: str) -> str:
@@ -64,7 +111,7 @@ def _configure_flask(app: Flask, settings: dict[str, Any]) -> None:
     app.config.update(
         SECRET_KEY=settings["IDP_SECRET_KEY"],
         SQLALCHEMY_DATABASE_URI=database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings, database_url),
         MAX_CONTENT_LENGTH=settings["IDP_MAX_BODY_BYTES"],
         MAX_FORM_MEMORY_SIZE=settings["IDP_MAX_BODY_BYTES"],
         # Flask's own cookie only carries the CSRF token of the forms.
@@ -75,6 +122,11 @@ def _configure_flask(app: Flask, settings: dict[str, Any]) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=False,
         RATELIMIT_STORAGE_URI=settings["IDP_REDIS_URL"] or "memory://",
+        # Redis down or slow: count in this process's memory until it answers again (the
+        # limiter checks every few seconds), rather than refuse every login. Short socket
+        # timeouts and no retries keep a hanging Redis from holding a request.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_STORAGE_OPTIONS=_redis_options(settings) if settings["IDP_REDIS_URL"] else {},
         # Our answers set Retry-After themselves (a code's resend wait, an account's lock-out);
         # the limiter's headers would replace it with its own window.
         RATELIMIT_HEADERS_ENABLED=False,
@@ -82,6 +134,30 @@ def _configure_flask(app: Flask, settings: dict[str, Any]) -> None:
         BABEL_TRANSLATION_DIRECTORIES=os.path.join(os.path.dirname(__file__), "translations"),
         TESTING=settings["IDP_ENV"] == "testing",
     )
+
+
+def _redis_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """Return the Redis client options of the limiter's storage: short waits, no retries."""
+    timeout = settings["IDP_REDIS_TIMEOUT_SECONDS"]
+    return {"socket_connect_timeout": timeout, "socket_timeout": timeout,
+            "retry": Retry(NoBackoff(), 0)}
+
+
+def _configure_logging() -> None:
+    """Under gunicorn, log through its error log (handlers and level); else leave logging be.
+
+    Without this the provider's warnings and errors went to stderr, past gunicorn's
+    ``--error-logfile``. ``idp serve`` and the tests keep Python's usual logging.
+    """
+    gunicorn = logging.getLogger("gunicorn.error")
+    if not gunicorn.handlers:
+        return
+    # flask-limiter says when it falls back to memory and when Redis is back.
+    for name, level in (("idp", gunicorn.level), ("flask-limiter", logging.WARNING)):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = gunicorn.handlers
+        logger.setLevel(max(gunicorn.level, level))
+        logger.propagate = False
 
 
 def _build_services(settings: dict[str, Any]) -> Services:
@@ -112,15 +188,19 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = load_settings(overrides)
     app = Flask("idp", template_folder="web/templates", static_folder="web/static",
                 static_url_path="/static")
+    _configure_logging()
     _configure_flask(app, settings)
+    # The host check sees the Host the client used: ProxyFix (outermost) restores it first.
+    app.wsgi_app = HostCheck(  # type: ignore[method-assign]
+        app.wsgi_app, settings["IDP_BASE_URL"],
+        only_base_host=settings["IDP_ENV"] == "production")
     if settings["IDP_PROXY_COUNT"]:
         count = settings["IDP_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,
                                 x_port=count)  # type: ignore[method-assign]
     db.init_app(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+        _connect_hooks(db.engine, settings)
     app.extensions["idp"] = _build_services(settings)
     csrf.init_app(app)
     limiter.init_app(app)

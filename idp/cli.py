@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -39,10 +40,11 @@ class CommandError(Exception):
     """A command cannot do what was asked; the message says why."""
 
 
-def _app():
+def _app(*, serving: bool = False):
+    """Build the app; maintenance commands run without the web's statement timeout."""
     from . import create_app
 
-    return create_app()
+    return create_app(None if serving else {"IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS": 0})
 
 
 def _directory(slug: str):
@@ -57,10 +59,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     from .demo import describe, seed_demo
     from .services import services
     from .storage import db
-    from .storage.migrate import upgrade_schema
+    from .storage.migrate import init_lock, upgrade_schema
 
     app = _app()
-    with app.app_context():
+    with app.app_context(), init_lock():  # every replica may run `idp init` at start
         upgrade_schema()
         svc = services()
         directory, created = ensure_default_directory(svc.sealer, now())
@@ -73,6 +75,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                 else None
             print(describe(seed_demo(directory, svc, now()), issuer_of(directory, svc.base_url),
                            outbox))
+        db.session.remove()
     return 0
 
 
@@ -145,7 +148,7 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
-    """Add new signing keys; old public keys stay published until their tokens expire."""
+    """Publish new signing keys now; they sign once cached JWKS copies have them."""
     from .oidc.keys import rotate_keys
     from .services import services
     from .storage import db
@@ -153,11 +156,20 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     with _app().app_context():
         directory = _directory(args.directory)
         svc = services()
-        publish_for = max(svc.ttl("ID_TOKEN"), svc.ttl("ACCESS_TOKEN")) + 300
-        for key in rotate_keys(directory.id, svc.sealer, now(), publish_for):
-            print(f"New {key.alg} key {key.kid}")
+        policy = svc.key_rotation()
+        start = now()
+        for key in rotate_keys(directory.id, svc.sealer, start, ahead=policy.ahead,
+                               publish_for=policy.publish_for):
+            print(f"New {key.alg} key {key.kid}: published now, signs from "
+                  f"{_utc(key.signs_from)} (in {round(key.signs_from - start)} s)")
         db.session.commit()
+        print(f"The keys they replace sign until then and stay published "
+              f"{round(policy.publish_for)} s longer.")
     return 0
+
+
+def _utc(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
@@ -180,7 +192,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the provider with the development server."""
-    _app().run(host=args.host, port=args.port, threaded=True)
+    _app(serving=True).run(host=args.host, port=args.port, threaded=True)
     return 0
 
 

@@ -16,6 +16,7 @@ class IdpError(Exception):
 
     status = 400
     error = "invalid_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, description: Any, *, error: str | None = None,
                  status: int | None = None, detail: str | None = None):
@@ -26,10 +27,6 @@ class IdpError(Exception):
             self.error = error
         if status is not None:
             self.status = status
-
-    def headers(self) -> dict[str, str]:
-        """Return the response headers the answer carries (such as Retry-After)."""
-        return {}
 
 
 class NotFound(IdpError):
@@ -51,3 +48,16 @@ class Busy(IdpError):
 
     status = 503
     error = "temporarily_unavailable"
+    retry_after = 2
+
+
+class Unavailable(IdpError):
+    """Something the provider needs (the database, Redis) cannot be reached; try again soon.
+
+    Library errors of an outage are translated into this one at the boundary (see
+    ``idp.outages``), so every answer to an outage is the same 503 with ``Retry-After``.
+    """
+
+    status = 503
+    error = "temporarily_unavailable"
+    retry_after = 5

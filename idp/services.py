@@ -10,9 +10,13 @@ from flask import current_app
 from .delivery import Delivery
 from .methods import SignInMethod
 from .methods.password import PasswordMethod
+from .oidc.keys import RotationPolicy, rotation_policy
 from .security.passwords import PasswordService
 from .security.sealing import Sealer
 from .sessions import CookiePolicy
+
+# One year, the provider's own host only, no preload: see README ("Security choices").
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
 @dataclass
@@ -32,6 +36,23 @@ class Services:
     @property
     def base_url(self) -> str:
         return self.settings["IDP_BASE_URL"]
+
+    @property
+    def strict_transport_security(self) -> str | None:
+        """Return the HSTS header value: production over https only (RFC 6797)."""
+        if self.settings["IDP_ENV"] == "production" and self.base_url.startswith("https://"):
+            return STRICT_TRANSPORT_SECURITY
+        return None
+
+    @property
+    def jwks_cache_seconds(self) -> int:
+        """Return how long relying apps may cache the JWKS (and keys are published early)."""
+        return int(self.settings["IDP_JWKS_CACHE_SECONDS"])
+
+    def key_rotation(self) -> RotationPolicy:
+        """Return when rotated keys sign and how long retired ones stay published."""
+        return rotation_policy(self.jwks_cache_seconds, self.ttl("ID_TOKEN"),
+                               self.ttl("SESSION"))
 
     def ttl(self, name: str) -> int:
         """Return a lifetime setting, e.g. ttl("CODE") for IDP_CODE_TTL_SECONDS."""

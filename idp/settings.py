@@ -73,8 +73,29 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_REDIS_URL", "", _str,
         "Optional redis:// URL for rate-limit counters shared by all processes. Without it "
         "each process counts on its own."),
+    Key("IDP_REDIS_TIMEOUT_SECONDS", 0.3, _float,
+        "Longest wait for Redis to connect or answer (above 0, at most 5). When Redis is "
+        "unreachable or slower, each process counts rate limits in its own memory until "
+        "Redis is back, so an outage costs a request at most about this long."),
     Key("IDP_PROXY_COUNT", 0, _int,
-        "Number of trusted reverse proxies in front of the provider (X-Forwarded-* headers)."),
+        "Number of trusted reverse proxies in front of the provider (X-Forwarded-* headers). "
+        "In production a request whose Host (after these proxies) is not IDP_BASE_URL's host "
+        "and port is refused with 400."),
+    Key("IDP_DATABASE_CONNECT_TIMEOUT_SECONDS", 5, _int,
+        "Longest wait for a new PostgreSQL connection (libpq connect_timeout, at least 2); "
+        "TCP keepalives and tcp_user_timeout notice a dead link as fast."),
+    Key("IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS", 15, _int,
+        "PostgreSQL statement_timeout of the web app's connections: a slower query is "
+        "cancelled and the request answers 503. 0 turns it off; the idp command's "
+        "maintenance work (init, purge, ...) runs without it."),
+    Key("IDP_DATABASE_LOCK_TIMEOUT_SECONDS", 10, _int,
+        "Longest wait for a lock held by another transaction: PostgreSQL lock_timeout, "
+        "SQLite busy_timeout. 0 turns it off on PostgreSQL."),
+    Key("IDP_DATABASE_POOL_TIMEOUT_SECONDS", 5, _int,
+        "Longest wait for a free connection of the process's pool before answering 503."),
+    Key("IDP_JWKS_CACHE_SECONDS", 300, _int,
+        "How long relying apps may cache the JWKS (its Cache-Control max-age). `idp keys "
+        "rotate` publishes new keys this long before they sign."),
     Key("IDP_SMTP_HOST", "", _str, "SMTP server for email codes; empty uses the dev outbox."),
     Key("IDP_SMTP_PORT", 587, _int, "SMTP port (587 STARTTLS, 465 SSL)."),
     Key("IDP_SMTP_USER", "", _str, "SMTP user name."),
@@ -215,6 +236,18 @@ def check_settings(settings: Mapping[str, Any]) -> None:
                  "IDP_AUDIT_RETENTION_DAYS"):
         if settings[name] < 1:
             raise ConfigurationError(f"{name} must be at least 1")
+    redis_timeout = settings["IDP_REDIS_TIMEOUT_SECONDS"]
+    if isinstance(redis_timeout, bool) or not isinstance(redis_timeout, int | float) \
+            or not 0 < redis_timeout <= 5:
+        raise ConfigurationError("IDP_REDIS_TIMEOUT_SECONDS must be above 0 and at most 5")
+    if settings["IDP_DATABASE_CONNECT_TIMEOUT_SECONDS"] < 2:
+        raise ConfigurationError("IDP_DATABASE_CONNECT_TIMEOUT_SECONDS must be at least 2")
+    for name in ("IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS", "IDP_DATABASE_LOCK_TIMEOUT_SECONDS",
+                 "IDP_JWKS_CACHE_SECONDS"):
+        if settings[name] < 0:
+            raise ConfigurationError(f"{name} must not be negative")
+    if settings["IDP_DATABASE_POOL_TIMEOUT_SECONDS"] < 1:
+        raise ConfigurationError("IDP_DATABASE_POOL_TIMEOUT_SECONDS must be at least 1")
     if settings["IDP_DELIVERY_CONCURRENCY"] < 1:
         raise ConfigurationError("IDP_DELIVERY_CONCURRENCY must be at least 1")
     if settings["IDP_PASSWORD_HASH_CONCURRENCY"] < 1:

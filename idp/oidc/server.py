@@ -191,7 +191,8 @@ class IdTokenIssuer(OpenIDCode):
         return False  # nonces are the client's replay protection; the client checks them
 
     def resolve_client_private_key(self, client: OAuthClient):
-        return signing_key(g.directory.id, client.row.id_token_alg, services().sealer)
+        return signing_key(g.directory.id, client.row.id_token_alg, services().sealer,
+                           clock_now())
 
     def get_client_algorithm(self, client: OAuthClient) -> str:
         return client.row.id_token_alg

@@ -36,9 +36,17 @@ class Directory(db.Model):
 
 
 class SigningKey(db.Model):
-    """A directory's signing key; the private part is sealed with the secret key."""
+    """A directory's signing key; the private part is sealed with the secret key.
+
+    A key is published from `created_at` and signs from `signs_from` (later, by the JWKS
+    cache time, after a rotation) until a newer key of its algorithm starts signing
+    (`retired_at`); it stays published until `publish_until`.
+    """
 
     __tablename__ = "signing_key"
+    __table_args__ = (
+        Index("ix_signing_key_directory_alg_signs_from", "directory_id", "alg", "signs_from"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"),
                                               index=True)
@@ -47,6 +55,7 @@ class SigningKey(db.Model):
     private_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[float] = mapped_column(Double)
+    signs_from: Mapped[float] = mapped_column(Double)
     retired_at: Mapped[float | None] = mapped_column(Double, nullable=True)
     publish_until: Mapped[float | None] = mapped_column(Double, nullable=True)
 

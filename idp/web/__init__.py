@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 
+from authlib.oauth2 import OAuth2Error
 from flask import Flask, Response, g, render_template, request, url_for
 from flask_babel import lazy_gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from ..errors import IdpError
+from ..errors import IdpError, Unavailable
+from ..outages import describe_outage, outage_of
 from ..ratelimit import per_ip
 from ..security.passwords import HashingBusy
+from ..services import services
 from ..storage import db
 from . import authorize as authorize_views
 from . import interaction as interaction_views
@@ -22,6 +26,7 @@ from .account import account
 from .api import api
 from .app_api import app_api
 from .context import write_session_cookie
+from .health import health
 from .languages import remember_language
 from .outbox import register_outbox
 from .pages import pages
@@ -68,6 +73,9 @@ _routes()
 
 def _headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    hsts = services().strict_transport_security
+    if hsts:
+        response.headers.setdefault("Strict-Transport-Security", hsts)
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     if response.mimetype == "text/html":
         response.headers["Content-Security-Policy"] = CSP
@@ -78,12 +86,48 @@ def _headers(response: Response) -> Response:
     return write_session_cookie(remember_language(response))
 
 
+def _roll_back() -> None:
+    """Roll the request's transaction back; a connection that cannot is dropped instead."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as exc:
+        log.warning("could not roll back: %s", describe_outage(exc))
+        try:
+            db.session.close()
+        except SQLAlchemyError:
+            log.warning("could not close the database session either")
+
+
+def _unavailable(exc: Exception) -> Unavailable | None:
+    """Translate a database or Redis outage into our typed error, logged in one line."""
+    found = outage_of(exc)
+    if found is None:
+        return None
+    service, cause = found
+    log.warning("%s unavailable: %s %s answered 503 (%s)", service, request.method,
+                request.path, describe_outage(cause))
+    # What the request loaded is expired by the rollback; reading it again (the cookie
+    # names, the page language) would ask the unavailable database.
+    g.pop("directory", None)
+    g.pop("browser_session", None)
+    return Unavailable(lazy_gettext("The service is temporarily unavailable. Try again in a "
+                                    "moment."))
+
+
 def _handle(exc: Exception):
-    db.session.rollback()
+    _roll_back()
+    exc = _unavailable(exc) or exc
     if isinstance(exc, IdpError):
         response = error_response(exc.status, exc.error, exc.description, detail=exc.detail)
-        response.headers.update(exc.headers())
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
         return response
+    if isinstance(exc, OAuth2Error):
+        # Raised by Authlib outside its endpoints' own error handling, e.g. the "https
+        # only" rule (InsecureTransportError) for a request naming a host that is not ours.
+        return error_response(exc.status_code or 400, "invalid_request", lazy_gettext(
+            "The request could not be handled. Go back and try again."),
+            detail=exc.description or None)
     if isinstance(exc, UnicodeDecodeError):
         if request.endpoint in CLIENT_AUTH_ENDPOINTS and "Authorization" in request.headers:
             # Basic credentials that are not UTF-8 cannot name a client (RFC 6749 5.2).
@@ -149,6 +193,7 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     csrf.exempt(app_api)
     csrf.exempt(authorize_views.authorize)
     csrf.exempt(logout_views.logout)
+    app.register_blueprint(health)
     app.register_blueprint(api)
     app.register_blueprint(app_api)
     app.register_blueprint(pages)

@@ -46,7 +46,8 @@ def oauth_metadata():
 @api.get("/jwks")
 def jwks():
     """Serve the directory's public signing keys, including recently retired ones."""
-    return _cacheable(jsonify(published_jwks(g.directory.id, now())), 300)
+    return _cacheable(jsonify(published_jwks(g.directory.id, now())),
+                      services().jwks_cache_seconds)
 
 
 @api.post("/token")

@@ -55,10 +55,7 @@ class TooManyAttempts(IdpError):
         minutes = max(1, math.ceil(retry_after / 60))
         super().__init__(ngettext("Too many attempts. Try again in %(num)s minute.",
                                   "Too many attempts. Try again in %(num)s minutes.", minutes))
-        self.retry_after = retry_after
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(max(1, math.ceil(self.retry_after)))}
+        self.retry_after = max(1, math.ceil(retry_after))
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,14 @@ API_PATH = re.compile(r"^/d/[^/]+/((token|userinfo|revoke|introspect|jwks|"
                       r"|app/(nonce|approvals|device)(/|$))")
 
 APP_ACTIVATION = re.compile(r"^/d/[^/]+/app/activate$")
+PROBES = frozenset({"/healthz", "/readyz"})
 
 
 def wants_json() -> bool:
     """Return whether the request is a machine's API call, by path (also on 404 and 405)."""
     if request.method != "GET" and APP_ACTIVATION.match(request.path):
         return True  # the app posts here; people only open the link (GET)
-    return API_PATH.match(request.path) is not None
+    return request.path in PROBES or API_PATH.match(request.path) is not None
 
 
 def error_response(status: int, error: str, description: Any,

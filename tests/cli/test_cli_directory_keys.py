@@ -92,7 +92,8 @@ def test_keys_rotate_adds_new_keys_and_keeps_publishing_the_old_ones(any_databas
 
     run = run_idp(any_database, "keys", "rotate", "--directory", "default").assert_ok()
 
-    printed = dict(re.findall(r"^New (RS256|ES256) key (\S+)$", run.stdout, re.M))
+    printed = dict(re.findall(r"^New (RS256|ES256) key (\S+): published now, signs from ",
+                              run.stdout, re.M))
     assert set(printed) == {"RS256", "ES256"}, run.stdout
     published = {key["kid"]: key for key in jwks(any_database)}
     assert set(published) == set(old) | set(printed.values())

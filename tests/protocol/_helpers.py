@@ -113,10 +113,12 @@ def cancel_to_app(rp: StrictRP, response: requests.Response) -> requests.Respons
     raise AssertionError(f"no way back to the app on {page.url}: {page.text[:300]}")
 
 
-def rotate_signing_keys(directory: TestDirectory) -> None:
-    """Do what `idp keys rotate --directory SLUG` does."""
+def rotate_signing_keys(directory: TestDirectory) -> float:
+    """Do what `idp keys rotate --directory SLUG` does; return when the new keys sign."""
     with directory.live.app.app_context():
         svc = services()
-        publish_for = max(svc.ttl("ID_TOKEN"), svc.ttl("ACCESS_TOKEN")) + 300
-        rotate_keys(get_directory(directory.slug).id, svc.sealer, now(), publish_for)
+        policy = svc.key_rotation()
+        rotate_keys(get_directory(directory.slug).id, svc.sealer, now(), ahead=policy.ahead,
+                    publish_for=policy.publish_for)
         db.session.commit()
+        return policy.ahead

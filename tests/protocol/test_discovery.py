@@ -161,13 +161,13 @@ def test_each_directory_has_its_own_issuer_and_keys(directory, live):
 
 
 def test_key_rotation_keeps_old_tokens_verifiable_and_signs_new_ones_with_a_new_key(
-        directory, client, user):
+        directory, client, user, provider_clock):
     # oidcc-server-rotate-keys: the RP re-fetches the JWKS on an unknown kid.
     rp = StrictRP(directory, client)
     before = signed_in(rp, user)
     old_kid = jose_header(before["id_token"])["kid"]
 
-    rotate_signing_keys(directory)
+    provider_clock(rotate_signing_keys(directory))  # the new key signs after the cache time
 
     published = {key["kid"] for key in jwks_of(rp.metadata)}
     assert old_kid in published, "the retired key stays published while its tokens live"
@@ -180,11 +180,11 @@ def test_key_rotation_keeps_old_tokens_verifiable_and_signs_new_ones_with_a_new_
     assert new_kid in published
 
 
-def test_key_rotation_applies_to_es256_clients_too(directory, user):
+def test_key_rotation_applies_to_es256_clients_too(directory, user, provider_clock):
     client = directory.add_client(id_token_alg="ES256")
     rp = StrictRP(directory, client)
     before = signed_in(rp, user)
-    rotate_signing_keys(directory)
+    provider_clock(rotate_signing_keys(directory))
     rp.check_id_token(before["id_token"], before["access_token"], nonce=before["claims"]["nonce"])
     after = signed_in(StrictRP(directory, client, rp.agent), user)
     assert jose_header(after["id_token"])["kid"] != jose_header(before["id_token"])["kid"]

@@ -44,6 +44,13 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in text.split()]
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
 class GunicornProvider:
     """One provider instance: gunicorn with `workers` processes of `threads` threads.
 
@@ -51,12 +58,15 @@ class GunicornProvider:
     strings). With ``tls=True`` gunicorn serves https with a self-signed certificate for
     localhost, and the base URL is ``https://localhost:PORT``; ``verify`` is then the
     certificate to trust. With ``migrate=False`` the schema is left to the test
-    (``idp init`` races, say). `args` are more gunicorn options (an access log, say).
+    (``idp init`` races, say). With ``error_logfile=True`` gunicorn writes its error log
+    to a file of its own (``error_log()``) and stdout and stderr are kept apart
+    (``stderr()``); otherwise everything goes to one log (``log()``). `args` are more
+    gunicorn options (an access log, say).
     """
 
     def __init__(self, settings: dict[str, Any], *, workers: int = 2, threads: int = 4,
                  tls: bool = False, port: int | None = None, migrate: bool = True,
-                 args: tuple[str, ...] = ()):
+                 error_logfile: bool = False, args: tuple[str, ...] = ()):
         self.port = port or free_port()
         self.tls = tls
         self.workers = workers
@@ -78,6 +88,8 @@ class GunicornProvider:
             with self.app.app_context():
                 upgrade_schema()
         self.log_path = self._tmp / "gunicorn.log"
+        self.error_log_path = self._tmp / "error.log" if error_logfile else None
+        self.stderr_path = self._tmp / "stderr.log"
         self.process: subprocess.Popen | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -96,20 +108,31 @@ class GunicornProvider:
                    "--log-level", "info"]
         if self.tls:
             command += ["--certfile", str(self.cert), "--keyfile", str(self.key)]
+        if self.error_log_path is not None:
+            command += ["--error-logfile", str(self.error_log_path)]
         return [*command, *self.args, "idp:create_app()"]
 
     def start(self, timeout: float = 60) -> GunicornProvider:
-        """Start gunicorn and wait until every worker answers."""
-        with open(self.log_path, "ab") as out:
+        """Start gunicorn and wait until every worker answers (stopped again if it does not)."""
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> GunicornProvider:
+        separate = self.error_log_path is not None
+        with open(self.log_path, "ab") as out, open(self.stderr_path, "ab") as err:
             self.process = subprocess.Popen(self.command(), env=self.environment(), cwd=ROOT,
-                                            stdout=out, stderr=subprocess.STDOUT)
+                                            stdout=out,
+                                            stderr=err if separate else subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited:\n{self.log()[-3000:]}")
             try:
                 ready = requests.get(self.url + "/", timeout=5, verify=self.verify).status_code
-            except requests.RequestException:
+            except (requests.ConnectionError, requests.Timeout):  # workers still booting
                 ready = None
             if ready is not None and ready < 500 and \
                     len(worker_pids(self.process.pid)) >= self.workers:
@@ -139,11 +162,19 @@ class GunicornProvider:
             db.engine.dispose()
 
     def log(self) -> str:
-        """Return everything gunicorn and the workers wrote (stdout and stderr)."""
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
+        """Return everything gunicorn and the workers wrote (stdout and stderr, and the error
+        log unless it has its own file)."""
+        return _read(self.log_path) + _read(self.stderr_path) + \
+            (_read(self.error_log_path) if self.error_log_path else "")
+
+    def error_log(self) -> str:
+        """Return gunicorn's error log file (with ``error_logfile=True``)."""
+        assert self.error_log_path is not None, "started without error_logfile=True"
+        return _read(self.error_log_path)
+
+    def stderr(self) -> str:
+        """Return what gunicorn and the workers wrote to stderr (with ``error_logfile=True``)."""
+        return _read(self.stderr_path)
 
     def http(self) -> requests.Session:
         """Return a requests session that trusts this instance's certificate."""

@@ -64,7 +64,7 @@ def test_ensure_keys_adds_nothing_while_every_algorithm_has_an_active_key(direct
 def test_the_retired_key_is_published_until_publish_until(directory_id, svc):
     start = created_at(directory_id) + 10
     old = set(active_kids(directory_id).values())
-    new_rows = rotate_keys(directory_id, svc.sealer, start, publish_for=WEEK)
+    new_rows = rotate_keys(directory_id, svc.sealer, start, ahead=0, publish_for=WEEK)
     db.session.commit()
     new = {row.kid for row in new_rows}
 
@@ -79,7 +79,8 @@ def test_the_retired_key_is_published_until_publish_until(directory_id, svc):
 
 def test_the_newest_keys_are_published_first(directory_id, svc):
     start = created_at(directory_id) + 10
-    new = {row.kid for row in rotate_keys(directory_id, svc.sealer, start, publish_for=WEEK)}
+    rows = rotate_keys(directory_id, svc.sealer, start, ahead=0, publish_for=WEEK)
+    new = {row.kid for row in rows}
     db.session.commit()
     published = [key["kid"] for key in published_jwks(directory_id, start)["keys"]]
     assert set(published[:len(new)]) == new
@@ -88,9 +89,9 @@ def test_the_newest_keys_are_published_first(directory_id, svc):
 def test_a_second_rotation_keeps_the_first_retirement_window(directory_id, svc):
     start = created_at(directory_id) + 10
     first = set(active_kids(directory_id).values())
-    rotate_keys(directory_id, svc.sealer, start, publish_for=WEEK)
+    rotate_keys(directory_id, svc.sealer, start, ahead=0, publish_for=WEEK)
     second = set(active_kids(directory_id).values())
-    rotate_keys(directory_id, svc.sealer, start + 100, publish_for=WEEK)
+    rotate_keys(directory_id, svc.sealer, start + 100, ahead=0, publish_for=WEEK)
     third = set(active_kids(directory_id).values())
     db.session.commit()
 
@@ -101,12 +102,13 @@ def test_a_second_rotation_keeps_the_first_retirement_window(directory_id, svc):
 
 @pytest.mark.parametrize("alg", SUPPORTED_ALGS)
 def test_signing_key_returns_the_new_key_after_rotation(directory_id, svc, alg):
-    before = signing_key(directory_id, alg, svc.sealer)
-    rows = rotate_keys(directory_id, svc.sealer, created_at(directory_id) + 10, publish_for=WEEK)
+    start = created_at(directory_id) + 10
+    before = signing_key(directory_id, alg, svc.sealer, start)
+    rows = rotate_keys(directory_id, svc.sealer, start, ahead=0, publish_for=WEEK)
     db.session.commit()
     [new_row] = [row for row in rows if row.alg == alg]
 
-    after = signing_key(directory_id, alg, svc.sealer)
+    after = signing_key(directory_id, alg, svc.sealer, start)
     assert after.kid == new_row.kid != before.kid
     assert after.thumbprint() == new_row.kid
     assert after.as_dict(private=False)["kid"] == new_row.public_jwk["kid"]
@@ -116,10 +118,9 @@ def test_signing_key_returns_the_new_key_after_rotation(directory_id, svc, alg):
 def test_a_token_signed_before_rotation_still_verifies_with_the_published_keys(directory_id,
                                                                                svc, alg):
     start = created_at(directory_id) + 10
-    token = jwt.encode({"alg": alg, "kid": signing_key(directory_id, alg, svc.sealer).kid},
-                       {"sub": "someone"}, signing_key(directory_id, alg, svc.sealer),
-                       algorithms=[alg])
-    rotate_keys(directory_id, svc.sealer, start, publish_for=WEEK)
+    key = signing_key(directory_id, alg, svc.sealer, start)
+    token = jwt.encode({"alg": alg, "kid": key.kid}, {"sub": "someone"}, key, algorithms=[alg])
+    rotate_keys(directory_id, svc.sealer, start, ahead=0, publish_for=WEEK)
     db.session.commit()
 
     decoded = jwt.decode(token, verification_keyset(directory_id, start + 1), algorithms=[alg])
@@ -129,16 +130,17 @@ def test_a_token_signed_before_rotation_still_verifies_with_the_published_keys(d
 
 
 def test_a_new_key_cannot_be_unsealed_with_another_secret_key(directory_id, svc):
-    rotate_keys(directory_id, svc.sealer, created_at(directory_id) + 10, publish_for=WEEK)
+    rotate_keys(directory_id, svc.sealer, created_at(directory_id) + 10, ahead=0, publish_for=WEEK)
     db.session.commit()
     with pytest.raises(UnsealError):
-        signing_key(directory_id, "RS256", Sealer("another secret key of enough length!!"))
+        signing_key(directory_id, "RS256", Sealer("another secret key of enough length!!"),
+                    created_at(directory_id) + 10)
 
 
 def test_rotation_touches_only_its_own_directory(live, directory_id, svc):
     other_id = get_directory(new_directory(live).slug).id
     other_before = active_kids(other_id)
-    rotate_keys(directory_id, svc.sealer, created_at(directory_id) + 10, publish_for=WEEK)
+    rotate_keys(directory_id, svc.sealer, created_at(directory_id) + 10, ahead=0, publish_for=WEEK)
     db.session.commit()
     assert active_kids(other_id) == other_before
     assert not kids(published_jwks(other_id, created_at(other_id))) & \
@@ -147,4 +149,4 @@ def test_rotation_touches_only_its_own_directory(live, directory_id, svc):
 
 def test_signing_key_of_an_unsupported_algorithm_is_not_found(directory_id, svc):
     with pytest.raises(LookupError):
-        signing_key(directory_id, "HS256", svc.sealer)
+        signing_key(directory_id, "HS256", svc.sealer, created_at(directory_id))

@@ -1,6 +1,6 @@
 """failure budgets of accounts per source
 
-Revision ID: 0006_attempts
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-02 16:30:00
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_attempts'
+revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
