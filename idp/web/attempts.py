@@ -33,6 +33,7 @@ from ..clock import now
 from ..domain.attempts import DAY, BudgetPolicy, Lockout
 from ..errors import IdpError
 from ..notifications import Notice, Origin, notify
+from ..outages import describe_outage, outage_of
 from ..security.attempts import AttemptBudgets, AttemptRefused, BudgetKey, Reservation
 from ..services import services
 from ..storage import db
@@ -163,8 +164,8 @@ def _settle(attempt: Attempt) -> None:
                 _locked_out(attempt, budget, lockout, moment)
         else:
             BUDGETS.release(attempt.reservation, moment)
-    except Exception:  # the reservation then stays a failure: safe, and the page still answers
-        log.exception("could not settle an attempt on %s", attempt.account.key)
+    except Exception as exc:  # the reservation then stays a failure: safe; the page answers
+        _log_failure(exc, "could not settle an attempt on %s", attempt.account.key)
 
 
 def login_completed(user: User) -> None:
@@ -175,8 +176,18 @@ def login_completed(user: User) -> None:
     """
     try:
         BUDGETS.clear(budgets_of(account_of(user)), now())
-    except Exception:  # the failures then simply stay counted until their window ends
-        log.exception("could not clear the failure budgets of user %s", user.id)
+    except Exception as exc:  # the failures then simply stay counted until their window ends
+        _log_failure(exc, "could not clear the failure budgets of user %s", user.id)
+
+
+def _log_failure(exc: Exception, message: str, *args) -> None:
+    """Log a failed write of a budget: one line for an outage, a traceback for a bug."""
+    found = outage_of(exc)
+    if found is not None:
+        log.warning(message + " (%s unavailable: %s)", *args, found[0],
+                    describe_outage(found[1]))
+    else:
+        log.exception(message, *args)
 
 
 def _locked_out(attempt: Attempt, budget: BudgetKey, lockout: Lockout, moment: float) -> None:
