@@ -6,7 +6,9 @@ from hypothesis import strategies as st
 
 from idp.domain import (
     CLOCK_SKEW,
+    IDENTIFYING,
     METHODS,
+    STEP_UP_METHODS,
     AcrRequest,
     Completion,
     LevelSettings,
@@ -130,8 +132,35 @@ def test_counted_completions_keep_the_latest_eligible_one_per_method(done, max_a
     latest = {}
     for c in filter(eligible, done):
         latest[c.method] = max(latest.get(c.method, c.at), c.at)
+    if not IDENTIFYING & latest.keys():
+        latest = {}  # nothing counts without a method that identified the user
     assert [c.method for c in kept] == [m for m in METHODS if m in latest]
     assert all(c.at == latest[c.method] for c in kept)
+
+
+@given(
+    level_settings,
+    completions,
+    st.integers(min_value=0, max_value=20_000),
+    st.one_of(st.none(), moments),
+    st.integers(0, 200),
+)
+def test_no_outcome_with_max_age_counts_a_level_whose_identifying_method_is_older(
+    settings, done, max_age, fresh_since, minimum
+):
+    try:
+        outcome = conclude_login(
+            settings, done, minimum=minimum, request=AcrRequest(), now=NOW, max_age=max_age,
+            fresh_since=fresh_since,
+        )
+    except UnmetAuthenticationRequirements:
+        return
+    # OIDC Core 3.1.2.1: within max_age, or re-authenticated in this interaction.
+    assert any(
+        c.method in IDENTIFYING and c.method in outcome.methods and c.at <= NOW + CLOCK_SKEW
+        and (NOW - c.at <= max_age or (fresh_since is not None and c.at >= fresh_since))
+        for c in done
+    )
 
 
 @given(level_settings, method_sets, st.integers(0, 200), method_sets, method_sets)
@@ -141,6 +170,9 @@ def test_step_up_options_are_enabled_enrolled_and_not_yet_completed(
     plan = plan_step_up(settings, done, minimum, enrolled, enrollable)
     assert not set(plan.options) & done
     assert not set(plan.enrol_options) & done
+    # Never a step whose page does not exist: no password, no remembered device.
+    assert not {"password", "device"} & set(plan.options + plan.enrol_options)
+    assert set(plan.options + plan.enrol_options) <= STEP_UP_METHODS
     assert set(plan.options) <= enrolled & settings.enabled_methods() - {"device"}
     assert set(plan.enrol_options) <= enrollable - enrolled & settings.enabled_methods()
     assert "device" not in plan.enrol_options
@@ -161,6 +193,14 @@ def test_completing_the_options_of_a_reachable_plan_satisfies_it(
     minimum = settings.level_of(done) + shortfall
     plan = plan_step_up(settings, done, minimum, enrolled | done, enrollable)
     assume(plan.reachable)
+    if plan.login_first:
+        # The login form asks for the password first; then the step-up goes on.
+        assert not plan.options and not plan.enrol_options
+        done = done | {"password"}
+        plan = plan_step_up(settings, done, minimum, enrolled | done, enrollable)
+        assert plan.reachable and not plan.login_first
+        if plan.satisfied:
+            return
     after = done | set(plan.options)
     if settings.level_of(after) >= minimum:
         assert plan_step_up(settings, after, minimum, enrolled | done, enrollable).satisfied
