@@ -23,8 +23,9 @@ from sqlalchemy import func, select
 from idp.clock import now
 from idp.storage import db
 from idp.storage.models import AppActivation, AppDevice, Credential, OneTimeCode, Passkey, User
+from tests.support import live
 from tests.support.agent import Agent, Page
-from tests.support.live import PASSWORD, TestDirectory, TestUser, new_mobile
+from tests.support.live import PASSWORD, new_mobile
 from tests.web.helpers import assert_sane, verify_by_text
 
 STALE = 700  # seconds after the login: past the fresh window of 600 s
@@ -35,8 +36,8 @@ NEW_PASSWORD = "a wholly different pass phrase 42"
 class Browser:
     """The person's browser on their account pages, with the form token of its session."""
 
-    directory: TestDirectory
-    user: TestUser
+    directory: live.TestDirectory
+    user: live.TestUser
     agent: Agent
     gateway: object
     mail: object
