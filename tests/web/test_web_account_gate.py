@@ -103,7 +103,11 @@ def test_changing_settings_needs_a_fresh_login(directory, provider_clock):
     # Viewing other pages still works; an older login is not fresh enough for settings.
     assert Page(agent.get(f"{directory.issuer}/admin/users")).title == "Users"
     response = agent.get(f"{directory.issuer}/admin/settings")
-    assert Page(response).title.startswith("Log in") or "verify" in Page(response).title
+    page = Page(response)
+    assert (response.status_code, page.title) == (403, "Log in again")
+    assert "log in again before you change how people sign in to this directory" in page.text
+    _agent, page = open_account_page(directory, admin, "/admin/settings", agent=agent)
+    assert page.title == "Authentication settings"
 
 
 def test_the_fresh_login_for_settings_is_not_met_by_fresh_codes_on_an_old_password(
