@@ -143,8 +143,9 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_DEVICE_TTL_DAYS", 90, _int,
         "How long a remembered device counts (its cookie lives as long)."),
     Key("IDP_FRESH_LOGIN_SECONDS", 600, _int,
-        "Changing a directory's authentication settings needs a login at its required level "
-        "no older than this; an older one is asked again."),
+        "Changing how someone signs in (their methods, email, phone or password) and a "
+        "directory's authentication settings need a login at its required level, password "
+        "or passkey included, no older than this; an older one is asked again."),
     Key("IDP_INVITATION_TTL_HOURS", 72, _int,
         "How long an invitation link (set your password) stays valid; it works once."),
     Key("IDP_AUDIT_RETENTION_DAYS", 365, _int,

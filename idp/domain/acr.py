@@ -16,25 +16,36 @@ from idp.domain.settings import (
     max_reachable,
 )
 
-# A level is a plain decimal without leading zeros, so str(int(v)) == v round-trips.
-_LEVEL = re.compile(r"0|[1-9][0-9]*")
-_MAX_DIGITS = len(str(MAX_LEVEL))
+# A level is a value of ASCII digits, read as a decimal number: 040 is level 40.
+_LEVEL = re.compile(r"[0-9]+")
+# A number with more significant digits is beyond every level all the same (MAX_LEVEL has
+# four); reading it as this keeps int() cheap whatever its length.
+_MAX_DIGITS = 18
+_BEYOND_EVERY_LEVEL = 10**_MAX_DIGITS
 
 
 @dataclass(frozen=True)
 class AcrRequest:
-    """Hold the numeric acr values a request named, sorted, and whether they are essential."""
+    """Hold the levels a request named (ascending, distinct), whether they are essential,
+    and how a level was written when not as a plain decimal (such as 040), to answer in
+    the request's own words."""
 
     values: tuple[int, ...] = ()
     essential: bool = False
     named: bool = False
+    written: tuple[tuple[int, str], ...] = ()
+
+    def spelled(self, level: int) -> str:
+        """Return `level` as the request wrote it, else as a plain decimal."""
+        return dict(self.written).get(level, str(level))
 
 
 def _level(value: str) -> int | None:
-    if len(value) > _MAX_DIGITS or not _LEVEL.fullmatch(value):
+    """Return the level a value names, or None when it is not a level (not ASCII digits)."""
+    if not _LEVEL.fullmatch(value):
         return None
-    level = int(value)
-    return level if level <= MAX_LEVEL else None
+    significant = value.lstrip("0") or "0"
+    return int(significant) if len(significant) <= _MAX_DIGITS else _BEYOND_EVERY_LEVEL
 
 
 def _acr_claim(claims: Mapping | None) -> Mapping | None:
@@ -74,7 +85,22 @@ def parse_acr_request(acr_values: str | None, claims: Mapping | None) -> AcrRequ
 
     Values of the `acr` claims request (OIDC Core 5.5.1.1) take precedence over
     `acr_values`; `essential` only matters when the claims request names values.
-    Non-numeric values are named but ignored as levels.
+
+    Every value is treated the same way, wherever it comes from:
+
+    * A value of ASCII digits is a level, read as a decimal number whatever its size or
+      leading zeros (``040`` is 40, ``1001`` is 1001). The lowest level named is the
+      least the client accepts (``effective_minimum``); a minimum that no combination of
+      enabled methods reaches is refused with unmet_authentication_requirements
+      (``ensure_reachable``), so ``200``, ``1001`` and ``99999`` alike are refused, never
+      dropped. A level met is answered as the request wrote it (``040``), so an
+      essential acr is always answered with one of its values (OIDC Core 5.5.1.1).
+    * Any other value (a URN, ``1.5``, ``-3``, ``0x10``, ``+40``, digits of another script)
+      names no level of this provider. acr_values are voluntary (OIDC Core 3.1.2.1), so
+      such a value is ignored as a level: the login is held to the directory's and the
+      client's minimum and the ID token's acr says the level reached. An essential acr
+      claims request none of whose values is a level cannot be met and is refused
+      (``check_request``; OpenID Connect Unmet Authentication Requirements 1.0).
     """
     acr = _acr_claim(claims) or {}
     essential = acr.get("essential", False)
@@ -84,8 +110,15 @@ def parse_acr_request(acr_values: str | None, claims: Mapping | None) -> AcrRequ
     if not named:
         essential = False
         named = (acr_values or "").split()
-    levels = {level for level in map(_level, named) if level is not None}
-    return AcrRequest(values=tuple(sorted(levels)), essential=essential, named=bool(named))
+    spellings: dict[int, list[str]] = {}
+    for value in named:
+        level = _level(value)
+        if level is not None:
+            spellings.setdefault(level, []).append(value)
+    written = tuple((level, words[0]) for level, words in sorted(spellings.items())
+                    if str(level) not in words)
+    return AcrRequest(values=tuple(sorted(spellings)), essential=essential, named=bool(named),
+                      written=written)
 
 
 def effective_minimum(
@@ -102,8 +135,9 @@ def ensure_reachable(settings: LevelSettings, minimum: int) -> None:
     OpenID Connect Unmet Authentication Requirements 1.0, section 1.
     """
     if max_reachable(settings) < minimum:
+        level = f"level {minimum}" if minimum <= MAX_LEVEL else f"a level above {MAX_LEVEL}"
         raise UnmetAuthenticationRequirements(
-            f"level {minimum} cannot be reached with the enabled methods"
+            f"{level} cannot be reached with the enabled methods"
         )
 
 
@@ -123,7 +157,7 @@ def resolve_acr(level: int, request: AcrRequest) -> str:
     """
     met = [value for value in request.values if value <= level]
     if met:
-        return str(met[-1])
+        return request.spelled(met[-1])
     if request.essential and request.named:
         raise UnmetAuthenticationRequirements("the essential acr values are not met")
     return str(level)

@@ -1,11 +1,19 @@
-"""The points ledger: which completed methods count towards a session's level."""
+"""The points ledger: which completed methods count towards a session's level.
+
+A level rests on the method that identified the user (the password, or a passkey used to
+log in): codes, approvals and the remembered device add points to the user it named and
+never count without it. So when that method is older than `max_age`, or came before a
+`prompt=login` interaction started, nothing counts and the login form is shown again,
+however many codes are fresh (OIDC Core 3.1.2.1: max_age and prompt=login ask the OP to
+actively re-authenticate the End-User).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from idp.domain.settings import METHOD_INFO, METHODS, LevelSettings, check_method
+from idp.domain.settings import IDENTIFYING, METHOD_INFO, METHODS, LevelSettings, check_method
 
 CLOCK_SKEW = 5.0  # seconds a completion may lie in the future before it is distrusted
 
@@ -50,6 +58,7 @@ def counted_completions(
 
     With `max_age` only methods completed within it, or since `fresh_since`, count
     (OIDC Core 3.1.2.1); `fresh_since` alone (prompt=login) keeps only those since then.
+    Nothing counts unless an identifying method (IDENTIFYING) is among what counts.
     """
     latest: dict[str, Completion] = {}
     for completion in completions:
@@ -58,6 +67,8 @@ def counted_completions(
         kept = latest.get(completion.method)
         if kept is None or completion.at > kept.at:
             latest[completion.method] = completion
+    if not IDENTIFYING & latest.keys():
+        return ()
     return tuple(latest[m] for m in METHODS if m in latest)
 
 

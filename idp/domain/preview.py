@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from idp.domain.settings import METHOD_INFO, METHODS, LevelSettings, check_method
+from idp.domain.settings import IDENTIFYING, METHOD_INFO, METHODS, LevelSettings, check_method
 from idp.domain.stepup import plan_step_up
 
 #: Second steps that NIST SP 800-63B does not count as strong possession: SMS is a
@@ -136,8 +136,12 @@ def describe_combination(settings: LevelSettings, methods: Iterable[str]) -> Com
 
 
 def first_steps(settings: LevelSettings) -> frozenset[str]:
-    """Return the methods a login can start with: the password, and the passkey if enabled."""
-    return frozenset({"password"} | ({"passkey"} if settings.points_of("passkey") else set()))
+    """Return the methods a login can start with: the password, and the passkey if enabled.
+
+    These are the identifying methods (IDENTIFYING); the password is asked even when it
+    is worth 0 points, the others only when enabled.
+    """
+    return frozenset(m for m in IDENTIFYING if m == "password" or settings.points_of(m))
 
 
 def _logs_in(settings: LevelSettings, methods: frozenset[str]) -> bool:

@@ -52,16 +52,17 @@ def prompt_login(ctx: PromptContext) -> PromptCheck | None:
 
 
 def max_age(ctx: PromptContext) -> PromptCheck | None:
-    """Ask for a login when no method counting for the level was completed within max_age.
+    """Ask for a login when the method that identified the user is older than max_age.
 
-    OIDC Core 3.1.2.1; the remembered device never counts alone.
+    OIDC Core 3.1.2.1. Within max_age means completed within it or since this interaction
+    started; fresh codes or a remembered device do not make up for an old password,
+    because nothing counts without an identifying method (see ``counted_completions``).
     """
     if ctx.max_age is None:
         return None
-    counted = counted_completions(
+    if counted_completions(
         ctx.completions, now=ctx.now, max_age=ctx.max_age, fresh_since=ctx.interaction_started
-    )
-    if any(c.method != "device" for c in counted):
+    ):
         return None
     return PromptCheck("max_age", "the last login is older than max_age", "login_required")
 

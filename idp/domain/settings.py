@@ -46,22 +46,40 @@ class MethodInfo:
     factors: frozenset[str]
     phishing_resistant: bool = False
     restricted: bool = False  # NIST SP 800-63B 5.1.3.3: authentication via the PSTN
+    # It names the user on the login form (a password, or a passkey's user handle); the
+    # other methods add points to a user it named and never name one themselves.
+    identifies: bool = False
+    # The step-up page may offer it: it has a page of its own. The login form asks for the
+    # password, and the browser brings the remembered device, so neither is offered there.
+    offered_in_step_up: bool = True
 
 
 METHOD_INFO: Mapping[str, MethodInfo] = MappingProxyType(
     {
-        "password": MethodInfo(("pwd",), frozenset({"knowledge"})),
+        "password": MethodInfo(
+            ("pwd",), frozenset({"knowledge"}), identifies=True, offered_in_step_up=False
+        ),
         "sms": MethodInfo(("sms",), frozenset({"possession"}), restricted=True),
         # NIST does not count an email code as possession; for amr/mfa we do.
         "email": MethodInfo(("otp",), frozenset({"possession"})),
         "totp": MethodInfo(("otp",), frozenset({"possession"})),
         "app": MethodInfo(("pop", "pin"), frozenset({"possession", "knowledge"})),
         "passkey": MethodInfo(
-            ("hwk", "user"), frozenset({"possession", "inherence"}), phishing_resistant=True
+            ("hwk", "user"),
+            frozenset({"possession", "inherence"}),
+            phishing_resistant=True,
+            identifies=True,
         ),
         "recovery": MethodInfo(("otp",), frozenset({"possession"})),
-        "device": MethodInfo((), frozenset()),
+        "device": MethodInfo((), frozenset(), offered_in_step_up=False),
     }
+)
+
+#: The methods that identify the user; a level always rests on one of them.
+IDENTIFYING: frozenset[str] = frozenset(m for m in METHODS if METHOD_INFO[m].identifies)
+#: The methods the step-up page offers (each has a page of its own).
+STEP_UP_METHODS: frozenset[str] = frozenset(
+    m for m in METHODS if METHOD_INFO[m].offered_in_step_up
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from idp.domain.settings import METHODS, LevelSettings, check_method
+from idp.domain.settings import METHODS, STEP_UP_METHODS, LevelSettings, check_method
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class StepUpPlan:
     enrol_options: tuple[str, ...]
     satisfied: bool
     reachable: bool
+    login_first: bool = False
 
 
 def _names(methods: Iterable[str]) -> frozenset[str]:
@@ -38,7 +39,10 @@ def plan_step_up(
 ) -> StepUpPlan:
     """Plan a step-up to `minimum`: offer only enabled methods that can still help.
 
-    The remembered device is never offered; it is completed by the browser, not chosen.
+    Only methods with a page of their own are offered (STEP_UP_METHODS): the remembered
+    device is brought by the browser, and the password is asked on the login form, so a
+    user who named themselves with a passkey and still needs their password is sent to
+    the login form first (`login_first`): the identifying step, then the step-up.
     Enrol options are the methods of which enrolling one more reaches the minimum
     together with every enrolled option. They are offered only to a user who cannot
     reach the minimum with what they have, and only once they have completed all of
@@ -49,22 +53,27 @@ def plan_step_up(
     level = settings.level_of(done)
     if level >= minimum:
         return StepUpPlan(level, minimum, 0, (), (), satisfied=True, reachable=True)
-    offerable = settings.enabled_methods() - done - {"device"}
-    candidates = offerable & _names(enrolled)
+    usable = settings.enabled_methods() - done - {"device"}
+    candidates = usable & _names(enrolled)
+    steps = candidates & STEP_UP_METHODS
     enough_enrolled = settings.level_of(done | candidates) >= minimum
     enrol_options = [
         method
-        for method in offerable & _names(enrollable) - candidates
+        for method in usable & STEP_UP_METHODS & _names(enrollable) - candidates
         if settings.level_of(done | candidates | {method}) >= minimum
     ]
     reachable = enough_enrolled or bool(enrol_options)
+    login_first = (
+        reachable and bool(candidates - steps) and settings.level_of(done | steps) < minimum
+    )
     may_enrol = not enough_enrolled and not candidates
     return StepUpPlan(
         level=level,
         minimum=minimum,
         missing=minimum - level,
-        options=_by_strength(settings, candidates) if reachable else (),
+        options=_by_strength(settings, steps) if reachable and not login_first else (),
         enrol_options=_by_strength(settings, enrol_options) if may_enrol else (),
         satisfied=False,
         reachable=reachable,
+        login_first=login_first,
     )

@@ -17,6 +17,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from ..domain import (
+    IDENTIFYING,
     AcrRequest,
     Completion,
     InvalidAcrRequest,
@@ -164,9 +165,10 @@ def decide(settings: LevelSettings, client_min_acr: int | None, first_party: boo
     except UnmetAuthenticationRequirements as exc:
         return Decision("error", error=exc.error, description=exc.description)
     # Another user than the hint names must log in within this interaction (3.1.2.1);
-    # merely opening the interaction does not make the signed-in user the expected one.
+    # merely opening the interaction, or a code entered since, does not make the
+    # signed-in user the expected one: only a method that identifies them does.
     logged_in_since = interaction_started is not None and any(
-        c.at >= interaction_started for c in completions)
+        c.at >= interaction_started and c.method in IDENTIFYING for c in completions)
     if subject is not None and params.hint_sub is not None and not logged_in_since \
             and params.hint_sub != subject.sub:
         hint_matches: bool | None = False
@@ -200,6 +202,8 @@ def decide(settings: LevelSettings, client_min_acr: int | None, first_party: boo
         assert subject is not None
         plan = plan_step_up(settings, [c.method for c in counted], minimum, subject.enrolled,
                             subject.enrollable)
+        if plan.login_first:
+            return Decision("interact", step="login", plan=plan, minimum=minimum)
         return Decision("interact", step="stepup" if plan.reachable else "unreachable",
                         plan=plan, minimum=minimum)
     return Decision("interact", step="consent", minimum=minimum)

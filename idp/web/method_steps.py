@@ -16,6 +16,7 @@ from flask_babel import gettext
 from .. import audit
 from ..clock import now
 from ..directories import level_settings
+from ..domain import STEP_UP_METHODS
 from ..flows.login import enrolled_methods
 from ..methods import (
     LoginDenied,
@@ -59,7 +60,7 @@ class MethodStep:
 
 def _method(name: str, *, enrol: bool) -> SignInMethod:
     method = services().methods.get(name)
-    if method is None or name in ("password", "device") or (enrol and not method.enrollable):
+    if method is None or name not in STEP_UP_METHODS or (enrol and not method.enrollable):
         abort(404)
     return method
 

@@ -32,6 +32,7 @@ class Visit:
     page: object  # playwright.sync_api.Page
     portal: object  # tests.browser.conftest.Portal
     gateway: object  # tests.support.sms_gateway.SmsGateway
+    clock: Callable[[float], None]  # the provider_clock fixture
 
     @property
     def directory(self):
@@ -145,6 +146,13 @@ def password_page(visit: Visit) -> None:
     _account_page(visit, "/account/password", "Change your password")
 
 
+def log_in_again_page(visit: Visit) -> None:
+    _account_page(visit, "/account/", "Your account")
+    visit.clock(700)  # the login is older than the 600 s a change of methods needs
+    visit.page.goto(visit.directory.issuer + "/account/password")
+    visit.heading("Log in again")
+
+
 def settings_preview_page(visit: Visit) -> None:
     _account_page(visit, "/admin/settings", "Authentication settings", admin=True)
     visit.page.get_by_label("Required level", exact=True).fill("40")
@@ -179,6 +187,7 @@ PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("error page", error_page),
     ("profile page", profile_page),
     ("password page", password_page),
+    ("log in again page", log_in_again_page),
     ("settings preview page", settings_preview_page),
     ("users page", users_page),
     ("new client page", new_client_page),
@@ -187,8 +196,8 @@ PAGES: list[tuple[str, Callable[[Visit], None]]] = [
 
 
 @pytest.fixture
-def visit(page, portal, gateway) -> Visit:
-    return Visit(page, portal, gateway)
+def visit(page, portal, gateway, provider_clock) -> Visit:
+    return Visit(page, portal, gateway, provider_clock)
 
 
 @pytest.mark.parametrize("reach", [reach for _name, reach in PAGES],

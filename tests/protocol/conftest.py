@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.live import TestClient, TestDirectory, TestUser
+from tests.support.live import TestClient, TestDirectory, TestUser, new_mobile
 from tests.support.rp import StrictRP
 
 
@@ -24,3 +24,11 @@ def user(directory: TestDirectory) -> TestUser:
 def rp(directory: TestDirectory, client: TestClient) -> StrictRP:
     """The strict relying party of `client`, with its own browser."""
     return StrictRP(directory, client)
+
+
+@pytest.fixture
+def coded_user(directory: TestDirectory) -> TestUser:
+    """A user with password, authenticator app, proven phone and proven email, in a
+    directory where an SMS and an email code (15 each) alone would make the level 30."""
+    directory.set_levels(sms=15, email=15)
+    return directory.add_user(totp=True, phone=new_mobile(), email_verified=True)

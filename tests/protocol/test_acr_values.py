@@ -8,6 +8,8 @@ The acr asserted is the highest requested value the session meets (see PRODUCT.m
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.protocol._helpers import (
@@ -133,3 +135,49 @@ def test_a_used_recovery_code_does_not_step_up_again(rp, directory, client, user
     assert title(response) == "Choose how to verify"
     refused = use_recovery_code(second_browser, response, codes[0])
     assert not refused.is_redirect and refused.status_code == 400
+
+
+# Every value is treated the same way (OIDC Core 3.1.2.1 and 5.5.1.1, OpenID Connect Unmet
+# Authentication Requirements 1.0): a value of ASCII digits is a level whatever its size or
+# leading zeros; a level no combination of enabled methods reaches is refused, never dropped.
+
+BEYOND_REACH = ["110", "200", "1001", "99999", "9" * 40, "0200", "000110"]
+
+
+def acr_claims(value: str, *, essential: bool) -> str:
+    return json.dumps({"id_token": {"acr": {"essential": essential, "values": [value]}}})
+
+
+@pytest.mark.parametrize("value", BEYOND_REACH)
+@pytest.mark.parametrize("how", ["acr_values", "voluntary claim", "essential claim"])
+def test_a_level_beyond_reach_is_unmet_however_large_or_written(rp, value, how):
+    # Default points add up to 100: none of these levels can be reached.
+    params = {"acr_values": {"acr_values": value},
+              "voluntary claim": {"claims": acr_claims(value, essential=False)},
+              "essential claim": {"claims": acr_claims(value, essential=True)}}[how]
+    error = authorization_error(rp, rp.start(**params))
+    assert error["error"] == "unmet_authentication_requirements", error
+
+
+@pytest.mark.parametrize("how", ["acr_values", "essential claim"])
+def test_a_level_with_a_leading_zero_is_that_level_and_answered_as_written(
+        rp, directory, user, how):
+    codes = issue_recovery_codes(directory, user)
+    params = {"acr_values": {"acr_values": "040"},
+              "essential claim": {"claims": acr_claims("040", essential=True)}}[how]
+    response = rp.verify_totp(rp.log_in(rp.start(**params), user), user)
+    assert title(response) == "Choose how to verify", "30 points are below 040"
+    tokens = rp.exchange(rp.response_params(use_recovery_code(rp, response, codes[0]))["code"])
+    assert tokens["claims"]["acr"] == "040"
+
+
+def test_the_lowest_level_named_is_the_minimum_beside_one_beyond_reach(rp, user):
+    assert signed_in(rp, user, acr_values="30 1001")["claims"]["acr"] == "30"
+
+
+@pytest.mark.parametrize("value", ["urn:example:loa:high", "1.5", "-30", "+40", "0x28",
+                                   "\u0664\u0660", "40a"])
+def test_a_value_that_is_not_a_level_is_ignored_and_the_login_holds_the_floor(rp, user,
+                                                                              value):
+    # Voluntary (3.1.2.1): the login goes on at the directory's level, and says so in acr.
+    assert signed_in(rp, user, acr_values=value)["claims"]["acr"] == "30"

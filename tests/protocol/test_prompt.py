@@ -7,7 +7,9 @@ consent_required): prompt=none never shows a page.
 from __future__ import annotations
 
 from tests.protocol._helpers import authorization_error, reauthenticate, signed_in, title
+from tests.support.agent import Page
 from tests.support.rp import StrictRP
+from tests.web.helpers import verify_by_email, verify_by_text
 
 
 def test_prompt_none_without_a_session_is_login_required(rp):
@@ -80,3 +82,23 @@ def test_prompt_login_then_prompt_none_reuses_the_fresh_session(rp, directory, c
     quiet = StrictRP(directory, client, rp.agent)
     third = quiet.exchange(quiet.response_params(quiet.start(prompt="none"))["code"])
     assert third["claims"]["auth_time"] == second["claims"]["auth_time"]
+
+
+def test_codes_entered_after_a_prompt_login_began_do_not_replace_the_login(
+        rp, directory, client, coded_user, gateway, mail, provider_clock):
+    # 3.1.2.1 prompt=login: the user is re-authenticated, not merely stepped up elsewhere.
+    signed_in(rp, coded_user)
+    provider_clock(5)
+    fresh = StrictRP(directory, client, rp.agent)
+    login_page = Page(fresh.start(prompt="login"))
+    assert login_page.title.startswith("Log in")
+    # Meanwhile, in another tab of the same browser, an SMS and an email code (30 points).
+    other = StrictRP(directory, client, rp.agent)
+    page = Page(other.start(acr_values="60"))
+    response = verify_by_text(other.agent, page, coded_user.phone, gateway)
+    other.response_params(verify_by_email(other.agent, Page(response), coded_user.email, mail))
+
+    back = rp.agent.get(login_page.url)
+    assert title(back).startswith("Log in"), "the password is still asked for"
+    params = fresh.response_params(fresh.log_in(back, coded_user))
+    assert "pwd" in fresh.exchange(params["code"])["claims"]["amr"]

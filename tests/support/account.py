@@ -9,9 +9,14 @@ from tests.support.live import TestDirectory, TestUser
 def open_account_page(directory: TestDirectory, user: TestUser, path: str = "/account/",
                       agent: Agent | None = None) -> tuple[Agent, Page]:
     """Open an account page (a path under /d/SLUG), logging in with the password and, when
-    asked, the user's authenticator app; return the browser and the page it ends on."""
+    asked, the user's authenticator app; return the browser and the page it ends on.
+
+    A page that asks to log in again (a change that needs a recent login) is continued.
+    """
     agent = agent or Agent(directory.live.url)
     page = Page(agent.get(directory.issuer + path))
+    if page.title == "Log in again":
+        page = Page(agent.submit(page, "Continue"))
     if page.title.startswith("Log in"):
         page = Page(agent.submit(page, "Log in", by_label={
             "Username or email": user.username, "Password": user.password}))

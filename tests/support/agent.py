@@ -71,7 +71,10 @@ class Agent:
 
     def submit(self, page: Page, button: str, fields: dict[str, str] | None = None,
                by_label: dict[str, str] | None = None) -> requests.Response:
-        """Fill fields (by name or label) and press the button whose text starts `button`."""
+        """Fill fields (by name or label) and press the button whose text starts `button`.
+
+        A form that says method="get" is sent as a query; any other is POSTed.
+        """
         form, pressed = page.form_with_button(button)
         data = {tag["name"]: tag.get("value", "") for tag in form.find_all("input")
                 if tag.get("name") and tag.get("type") != "submit"
@@ -82,4 +85,7 @@ class Agent:
         if pressed.get("name"):
             data[pressed["name"]] = pressed.get("value", "")
         action = urljoin(page.url, form.get("action") or page.url)
+        if (form.get("method") or "").lower() == "get":
+            return self.follow(self.http.get(action, params=data, allow_redirects=False,
+                                             timeout=30))
         return self.follow(self.http.post(action, data=data, allow_redirects=False, timeout=30))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urljoin, urlparse
 
 import requests
@@ -104,3 +105,20 @@ def enter_code(rp: StrictRP, page: Page, code: str, *, remember: bool = False,
 def masked_phone(phone: str) -> str:
     """Return a Dutch mobile number as pages show it: +31 6 •••• 5678."""
     return f"+31 6 \u2022\u2022\u2022\u2022 {phone[-4:]}"
+
+
+def verify_by_text(agent: Agent, page: Page, phone: str, gateway) -> requests.Response:
+    """On the step-up page, have a code texted to `phone` and enter it."""
+    sent = Page(agent.submit(page, f"Text a code to {masked_phone(phone)}"))
+    assert sent.title == "Enter the code we texted you", sent.text[:300]
+    return agent.submit(sent, "Verify", by_label={"Code": gateway.last_code(phone)})
+
+
+def verify_by_email(agent: Agent, page: Page, address: str, mail) -> requests.Response:
+    """On the step-up page, have a code emailed to `address` and enter it."""
+    sent = Page(agent.submit(page, "Email a code to"))
+    assert sent.title == "Enter the code we emailed you", sent.text[:300]
+    text = mail.wait_for(address).get_body(("plain",)).get_content()
+    code = re.search(r"\b(\d{6})\b", text)
+    assert code is not None, text
+    return agent.submit(sent, "Verify", by_label={"Code": code.group(1)})

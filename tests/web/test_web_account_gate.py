@@ -8,7 +8,9 @@ import pytest
 
 from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
-from tests.web.helpers import assert_error_page, assert_sane
+from tests.support.live import new_mobile
+from tests.support.rp import StrictRP
+from tests.web.helpers import assert_error_page, assert_sane, verify_by_email, verify_by_text
 
 
 def test_the_profile_asks_for_a_login_at_the_required_level_and_returns_to_it(directory):
@@ -101,7 +103,28 @@ def test_changing_settings_needs_a_fresh_login(directory, provider_clock):
     # Viewing other pages still works; an older login is not fresh enough for settings.
     assert Page(agent.get(f"{directory.issuer}/admin/users")).title == "Users"
     response = agent.get(f"{directory.issuer}/admin/settings")
-    assert Page(response).title.startswith("Log in") or "verify" in Page(response).title
+    page = Page(response)
+    assert (response.status_code, page.title) == (403, "Log in again")
+    assert "log in again before you change how people sign in to this directory" in page.text
+    _agent, page = open_account_page(directory, admin, "/admin/settings", agent=agent)
+    assert page.title == "Authentication settings"
+
+
+def test_the_fresh_login_for_settings_is_not_met_by_fresh_codes_on_an_old_password(
+        directory, gateway, mail, provider_clock):
+    directory.set_levels(sms=15, email=15)  # an SMS and an email code alone make 30
+    admin = directory.add_user(totp=True, admin=True, phone=new_mobile(), email_verified=True)
+    agent, page = open_account_page(directory, admin, "/admin/settings")
+    assert page.title == "Authentication settings"
+    provider_clock(700)  # the password is older than IDP_FRESH_LOGIN_SECONDS (600)
+    rp = StrictRP(directory, directory.add_client(), agent)
+    step = Page(rp.start(acr_values="60"))
+    response = verify_by_text(agent, step, admin.phone, gateway)
+    rp.response_params(verify_by_email(agent, Page(response), admin.email, mail))
+
+    page = Page(agent.get(f"{directory.issuer}/admin/settings"))
+    assert page.title != "Authentication settings", "fresh codes do not replace the password"
+    assert page.title.startswith("Log in")
 
 
 @pytest.mark.parametrize("lang, text", [("en", "to continue to your account"),

@@ -128,6 +128,24 @@ def test_a_passkey_on_top_of_a_password_reaches_50(pk_directory, client, enrolle
     assert [c["id"] for c in options["allowCredentials"]] == [authenticator.credentials[0].id_b64]
 
 
+def test_a_passkey_login_that_needs_the_password_too_shows_the_login_form(pk_directory,
+                                                                         client, enrolled):
+    # passkey 30 + recovery code 10 cannot make 50: the password must come first, and the
+    # step-up page has no password step (its link would answer 404).
+    user, authenticator = enrolled
+    rp = browser(pk_directory, client)
+    page = Page(rp.start(acr_values="50"))
+    _, options = passkey_form(page)
+    response = post_credential(rp, page, authenticator.assert_(options, pk_directory.live.url))
+
+    login = Page(response)
+    assert login.title == "Log in", login.text[:300]
+    assert not [a for a in login.soup.find_all("a", href=True) if "/method/" in a["href"]]
+    claims = rp.exchange(rp.response_params(rp.log_in(response, user))["code"])["claims"]
+    assert claims["acr"] == "50"
+    assert {"pwd", "hwk"} <= set(claims["amr"])
+
+
 def test_the_login_page_offers_passkey_autofill(pk_directory, client):
     page = Page(browser(pk_directory, client).start())
 

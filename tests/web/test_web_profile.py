@@ -209,7 +209,9 @@ def test_an_expired_code_is_refused(directory, mail, provider_clock):
     agent, page = ask_email_code(directory, user, "late@example.org")
     code = CODE.search(plain(mail.wait_for("late@example.org"))).group(1)
     provider_clock(601)
-    page = Page(agent.get(f"{directory.issuer}/account/email"))
+    # The login is as old as the code: log in again (the change needs a recent login).
+    _agent, page = open_account_page(directory, user, "/account/email", agent=agent)
+    assert page.title == "Your email address"
     # The code form is gone with the code; posting it anyway is refused.
     assert not page.soup.find(id="code")
     response = agent.http.post(f"{directory.issuer}/account/email/confirm", data={

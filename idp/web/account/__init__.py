@@ -2,7 +2,8 @@
 
 One blueprint; each page group is its own module that adds its routes to it. Every
 page needs a browser session at the directory's required level (see ``gate``); the
-admin pages also need the admin role, and changing authentication settings a fresh login.
+admin pages also need the admin role, and changing how someone signs in (their methods,
+email, phone or password) or the authentication settings a recent login.
 A POST route always has a GET page at the same path: a login asked for in the middle
 of a POST returns there.
 """

@@ -192,7 +192,7 @@ def _page(form: SettingsForm, status: int = 200, preview: SettingsPreview | None
 
 
 @account.route("/admin/settings", methods=["GET", "POST"])
-@signed_in_page(admin=True, fresh=True)
+@signed_in_page(admin=True, fresh=True, why="settings")
 def admin_settings():
     """Show the settings; preview candidate settings; save them when nobody is let down."""
     if request.method == "GET":

@@ -3,6 +3,12 @@
 A browser below the level is sent through the directory's authorization endpoint as
 the built-in account client (``idp.account_client``), so the login policy is the one
 every app gets; the callback returns it to the page it came from.
+
+Pages that change how someone signs in need a recent login (``fresh``): the methods that
+make the level, the identifying one among them, completed within IDP_FRESH_LOGIN_SECONDS,
+counted by the rule max_age uses (``idp.domain.counted_completions``). A session at the
+level that is not fresh gets a page that says why, whose Continue starts that login
+(with max_age) and comes back to the same path; a POST's path has a GET page.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, g, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, lazy_gettext
 
 from ...account_client import (
     ACCOUNT_CLIENT_ID,
@@ -47,26 +53,46 @@ def session_level_now(fresh: bool = False) -> int:
     return session_level(level_settings(g.directory), counted)
 
 
-def signed_in_page(*, admin: bool = False, fresh: bool = False):
+#: Why a page asks for a recent login, as the page that asks says it.
+FRESH_REASONS = {
+    "methods": lazy_gettext("For your security, log in again before you change how you "
+                            "sign in."),
+    "settings": lazy_gettext("For your security, log in again before you change how people "
+                             "sign in to this directory."),
+}
+
+
+def signed_in_page(*, admin: bool = False, fresh: bool = False, why: str = "methods"):
     """Let a view run only for a session at the required level (and an admin, if asked).
 
-    The view finds the person in ``g.account_user``. Below the level (or not fresh
-    enough) the browser is sent to log in and comes back to this page's path.
+    The view finds the person in ``g.account_user``. Below the level the browser is sent
+    to log in and comes back to this page's path. With `fresh`, a session at the level
+    whose login is older than IDP_FRESH_LOGIN_SECONDS is refused, GET and POST alike,
+    with a page that says why (FRESH_REASONS[why]) and offers to log in again.
     """
     def wrap(view):
         @wraps(view)
         def inner(*args, **kwargs):
             user = session_user(current_session())
             required = level_settings(g.directory).required_level
-            if user is None or session_level_now(fresh) < required:
+            if user is None or session_level_now() < required:
                 return redirect(url_for("account.login", next=request.path,
                                         fresh="1" if fresh else None))
             if admin and not user.is_admin:
                 abort(403, gettext("This page is for the directory's administrators."))
             g.account_user = user
+            if fresh and session_level_now(fresh=True) < required:
+                return log_in_again(FRESH_REASONS[why])
             return view(*args, **kwargs)
         return inner
     return wrap
+
+
+def log_in_again(reason: str):
+    """Refuse a change for want of a recent login: say why, and offer to log in again."""
+    minutes = max(1, services().settings["IDP_FRESH_LOGIN_SECONDS"] // 60)
+    return render_template("account/log_in_again.html", directory=g.directory, reason=reason,
+                           minutes=minutes, next=request.path), 403
 
 
 def current_user() -> User:

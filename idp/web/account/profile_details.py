@@ -111,7 +111,7 @@ def _contact_page(contact: Contact, status: int = 200, error: str | None = None)
 
 
 @account.get("/account/<any(email, phone):name>")
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_contact(name: str):
     """Show how to change (or prove) the email address or phone number."""
     return _contact_page(CONTACTS[name])
@@ -129,7 +129,7 @@ def _send_refused(exc: CodeRefused, contact: Contact, destination: str) -> str:
 
 @account.post("/account/<any(email, phone):name>")
 @limited
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_contact_send(name: str):
     """Send a code to the new address or number."""
     contact, ctx = CONTACTS[name], method_context()
@@ -157,7 +157,7 @@ def profile_contact_send(name: str):
 
 
 @account.get("/account/<any(email, phone):name>/confirm")
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_contact_confirm_page(name: str):
     """Show the code form (it is on the change page)."""
     return redirect(url_for("account.profile_contact", name=name))
@@ -180,7 +180,7 @@ def _typed_code() -> str | None:
 
 @account.post("/account/<any(email, phone):name>/confirm")
 @limited
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_contact_confirm(name: str):
     """Check the code; save the proven address or number and tell the person."""
     contact, user, ctx = CONTACTS[name], current_user(), method_context()

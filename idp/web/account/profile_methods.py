@@ -105,7 +105,7 @@ def _finish(name: str, fields: dict[str, str], detail: str | None = None):
 
 
 @account.get("/account/methods/totp")
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_totp():
     """Show the QR code and key of a new authenticator app."""
     return _page("totp")
@@ -113,14 +113,14 @@ def profile_totp():
 
 @account.post("/account/methods/totp")
 @limited
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_totp_finish():
     """Turn the authenticator app on with its first code."""
     return _finish("totp", {"code": field("code", 64)})
 
 
 @account.get("/account/methods/passkey")
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_passkey():
     """Ask the browser to create a passkey."""
     return _page("passkey")
@@ -128,7 +128,7 @@ def profile_passkey():
 
 @account.post("/account/methods/passkey")
 @limited
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_passkey_finish():
     """Register the passkey the browser created, with its name."""
     try:
@@ -140,7 +140,7 @@ def profile_passkey_finish():
 
 
 @account.get("/account/methods/app")
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_app():
     """Show how to activate the app, or the number to pick in it."""
     return _page("app")
@@ -148,7 +148,7 @@ def profile_app():
 
 @account.post("/account/methods/app/ask")
 @limited
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_app_ask():
     """Ask the activated app for its first approval."""
     refusal = _unavailable("app")
@@ -169,7 +169,7 @@ def profile_app_ask():
 
 
 @account.get("/account/methods/app/ask")
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_app_ask_page():
     """Show the app's page (a login asked for during the request returns here)."""
     return redirect(url_for("account.profile_app"))
@@ -177,14 +177,14 @@ def profile_app_ask_page():
 
 @account.post("/account/methods/app")
 @limited
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_app_finish():
     """Turn the app on once it approved."""
     return _finish("app", {})
 
 
 @account.get("/account/methods/recovery")
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_recovery():
     """Explain recovery codes before creating a new set."""
     if _method("recovery") is None:
@@ -195,7 +195,7 @@ def profile_recovery():
 
 
 @account.post("/account/methods/recovery")
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_recovery_issue():
     """Replace the recovery codes with ten new ones and show them once."""
     if _method("recovery") is None:

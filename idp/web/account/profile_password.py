@@ -19,7 +19,7 @@ MAX_TYPED = 4096  # longer than any password kept; the policy refuses it with a 
 
 
 @account.get("/account/password")
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_password():
     """Show the password form."""
     return render("account/profile_password.html")
@@ -27,7 +27,7 @@ def profile_password():
 
 @account.post("/account/password")
 @limited
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_password_save():
     """Check the current password and save the new one; end every other session."""
     user, at = current_user(), now()

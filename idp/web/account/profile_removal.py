@@ -50,7 +50,7 @@ def _confirm_page(effect: Removal, status: int = 200):
 
 
 @account.get("/account/methods/<key>/remove")
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_remove_page(key: str):
     """Say what removing the item means, and ask to confirm."""
     effect = _effect(key)
@@ -58,7 +58,7 @@ def profile_remove_page(key: str):
 
 
 @account.post("/account/methods/<key>/remove")
-@signed_in_page()
+@signed_in_page(fresh=True)
 def profile_remove(key: str):
     """Remove the item when that is safe or confirmed; refuse the last way to the level."""
     effect = _effect(key)

@@ -46,10 +46,8 @@ def test_acr_values_are_sorted_and_deduplicated():
         "-3",
         "+3",
         "0x10",
-        "030",
-        "1001",
-        "9" * 5000,
         "\u0663\u0660",  # Arabic-Indic digits for 30
+        "\uff13\uff10",  # full-width digits for 30
         "30a",
     ],
 )
@@ -57,6 +55,64 @@ def test_non_numeric_acr_values_are_named_but_not_levels(value):
     request = parse_acr_request(value, None)
     assert request.values == ()
     assert request.named is True
+
+
+@pytest.mark.parametrize(
+    ("value", "level"),
+    [
+        ("30", 30),
+        ("040", 40),
+        ("0040", 40),
+        ("00", 0),
+        ("1000", 1000),
+        ("1001", 1001),
+        ("200", 200),
+        ("99999", 99999),
+        ("9" * 18, 10**18 - 1),
+        ("9" * 5000, 10**18),  # beyond every level, read cheaply
+        ("0" * 5000 + "40", 40),
+    ],
+)
+def test_every_value_of_ascii_digits_is_a_level_whatever_its_size_or_zeros(value, level):
+    for request in (parse_acr_request(value, None),
+                    parse_acr_request(None, essential(value))):
+        assert request.values == (level,)
+        assert request.spelled(level) == value
+
+
+@pytest.mark.parametrize("value", ["1001", "200", "99999", "9" * 5000, "0200"])
+@pytest.mark.parametrize("where", ["acr_values", "claims", "essential claims"])
+def test_a_level_beyond_what_the_methods_reach_is_refused_however_it_is_written(
+        settings, value, where):
+    request = {
+        "acr_values": lambda: parse_acr_request(value, None),
+        "claims": lambda: parse_acr_request(None, {"id_token": {"acr": {"values": [value]}}}),
+        "essential claims": lambda: parse_acr_request(None, essential(value)),
+    }[where]()
+    with pytest.raises(UnmetAuthenticationRequirements):
+        check_request(settings, None, request)
+
+
+@pytest.mark.parametrize(("value", "minimum"), [("040", 40), ("0030", 30), ("050", 50)])
+def test_a_level_with_leading_zeros_raises_the_minimum_like_its_number(settings, value,
+                                                                      minimum):
+    assert check_request(settings, None, parse_acr_request(value, None)) == minimum
+
+
+def test_a_level_written_with_leading_zeros_is_answered_as_written():
+    request = parse_acr_request(None, essential("040"))
+    assert resolve_acr(45, request) == "040"
+    assert resolve_acr(45, parse_acr_request("030 040", None)) == "040"
+
+
+def test_a_level_written_both_ways_is_answered_as_a_plain_decimal():
+    assert resolve_acr(45, parse_acr_request("040 40", None)) == "40"
+    assert resolve_acr(45, parse_acr_request("40 040", None)) == "40"
+
+
+def test_the_lowest_level_named_is_the_minimum_even_beside_an_unreachable_one(settings):
+    for values in ("30 1001", "30 200", "1001 30", "030 99999"):
+        assert check_request(settings, None, parse_acr_request(values, None)) == 30
 
 
 def test_numeric_values_survive_among_non_numeric_ones():

@@ -37,8 +37,8 @@ def test_clock_skew_is_five_seconds():
 
 
 def test_counted_completions_keep_the_latest_completion_per_method(now):
-    old, new = Completion("sms", now - 300), Completion("sms", now - 10)
-    assert counted_completions([new, old, Completion("sms", now - 200)], now=now) == (new,)
+    old, new = Completion("password", now - 300), Completion("password", now - 10)
+    assert counted_completions([new, old, Completion("password", now - 200)], now=now) == (new,)
 
 
 def test_counted_completions_are_in_method_order(now):
@@ -55,24 +55,54 @@ def test_counted_completions_without_limits_keep_every_past_method(now):
 
 
 def test_counted_completions_drop_completions_beyond_the_clock_skew(now):
-    assert counted_completions([Completion("sms", now + CLOCK_SKEW + 0.1)], now=now) == ()
+    assert counted_completions([Completion("password", now + CLOCK_SKEW + 0.1)], now=now) == ()
 
 
 def test_counted_completions_keep_completions_within_the_clock_skew(now):
-    within = Completion("sms", now + CLOCK_SKEW)
+    within = Completion("password", now + CLOCK_SKEW)
     assert counted_completions([within], now=now) == (within,)
 
 
 def test_counted_completions_fall_back_to_an_older_completion_when_the_latest_is_future(now):
-    past = Completion("sms", now - 100)
-    assert counted_completions([past, Completion("sms", now + 3600)], now=now) == (past,)
+    past = Completion("password", now - 100)
+    assert counted_completions([past, Completion("password", now + 3600)], now=now) == (past,)
 
 
 def test_max_age_keeps_only_methods_completed_within_it(now):
     result = counted_completions(
-        [Completion("password", now - 3600), Completion("totp", now - 60)], now=now, max_age=300
+        [Completion("password", now - 3600), Completion("password", now - 120),
+         Completion("sms", now - 3600), Completion("totp", now - 60)],
+        now=now, max_age=300,
     )
-    assert [c.method for c in result] == ["totp"]
+    assert [c.method for c in result] == ["password", "totp"]
+
+
+@pytest.mark.parametrize("identifying", ["password", "passkey"])
+def test_a_level_counts_only_on_top_of_a_method_that_identified_the_user(now, identifying):
+    codes = [Completion(m, now - 60) for m in ("sms", "email", "totp", "app", "recovery")]
+    assert counted_completions(codes, now=now) == ()
+    assert counted_completions([*codes, Completion("device", now)], now=now) == ()
+    with_login = counted_completions([*codes, Completion(identifying, now - 120)], now=now)
+    assert {c.method for c in with_login} == {identifying, "sms", "email", "totp", "app",
+                                              "recovery"}
+
+
+@pytest.mark.parametrize("identifying", ["password", "passkey"])
+def test_fresh_codes_do_not_count_when_the_identifying_method_is_older_than_max_age(
+        now, identifying):
+    done = [Completion(identifying, now - 3600), Completion("sms", now - 30),
+            Completion("email", now - 20), Completion("device", now - 10)]
+    assert counted_completions(done, now=now, max_age=300) == ()
+
+
+def test_fresh_codes_do_not_count_when_the_password_came_before_a_prompt_login(now):
+    started = now - 60
+    done = [Completion("password", started - 1), Completion("sms", now - 30),
+            Completion("email", now - 20)]
+    assert counted_completions(done, now=now, fresh_since=started) == ()
+    again = counted_completions([*done, Completion("password", now - 10)], now=now,
+                                fresh_since=started)
+    assert [c.method for c in again] == ["password", "sms", "email"]
 
 
 def test_max_age_keeps_a_completion_exactly_max_age_old(now):
@@ -102,9 +132,9 @@ def test_max_age_zero_without_fresh_moment_keeps_only_the_present(now):
 
 def test_fresh_since_alone_keeps_only_completions_since_then(now):
     started = now - 30
-    kept = Completion("sms", started)
+    kept = Completion("password", started)
     result = counted_completions(
-        [kept, Completion("password", started - 0.001)], now=now, fresh_since=started
+        [kept, Completion("sms", started - 0.001)], now=now, fresh_since=started
     )
     assert result == (kept,)
 

@@ -44,9 +44,42 @@ def test_completed_methods_are_not_offered_again(settings):
     assert plan.options == ("totp", "app")
 
 
-def test_password_is_offered_when_another_method_came_first(settings):
+def test_a_passkey_user_who_needs_the_password_is_sent_to_the_login_form_first(settings):
+    # The step-up page has no password step: the login form asks for it.
     plan = plan_step_up(settings, ["passkey"], 50, ["password", "passkey"], [])
-    assert plan.options == ("password",)
+    assert plan.options == ()
+    assert (plan.login_first, plan.reachable) == (True, True)
+
+
+def test_the_password_comes_before_the_steps_that_cannot_reach_the_minimum_without_it(settings):
+    plan = plan_step_up(settings, ["passkey"], 60, ["password", "passkey", "sms"], [])
+    assert (plan.login_first, plan.options) == (True, ())
+
+
+def test_a_passkey_user_is_stepped_up_without_the_password_when_other_steps_suffice(settings):
+    plan = plan_step_up(settings, ["passkey"], 40, ["password", "passkey", "sms"], [])
+    assert (plan.login_first, plan.options) == (False, ("sms",))
+
+
+def test_a_passkey_user_completes_the_password_before_enrolling(settings):
+    plan = plan_step_up(settings, ["passkey"], 60, ["password", "passkey"], ["sms", "totp"])
+    assert (plan.login_first, plan.options, plan.enrol_options) == (True, (), ())
+    after = plan_step_up(settings, ["passkey", "password"], 60, ["password", "passkey"],
+                         ["sms", "totp"])
+    assert after.enrol_options == ("sms", "totp")
+
+
+def test_the_login_form_is_not_asked_for_when_even_the_password_cannot_reach_the_minimum(
+        settings):
+    plan = plan_step_up(settings, ["passkey"], 70, ["password", "passkey"], [])
+    assert (plan.login_first, plan.reachable) == (False, False)
+
+
+@pytest.mark.parametrize("method", ["password", "device"])
+def test_a_method_without_a_step_of_its_own_is_never_offered_nor_enrolled(method):
+    settings = LevelSettings().with_changes(points={"device": 10})
+    plan = plan_step_up(settings, ["passkey"], 40, ["passkey", "totp"], [method, "sms"])
+    assert method not in plan.options + plan.enrol_options
 
 
 def test_remembered_device_is_never_offered():
@@ -67,8 +100,7 @@ def test_completed_remembered_device_alone_leaves_the_level_at_zero():
     settings = LevelSettings().with_changes(points={"device": 10})
     plan = plan_step_up(settings, ["device"], 30, ["password", "device"], [])
     assert plan.level == 0
-    assert plan.options == ("password",)
-    assert plan.reachable is True
+    assert (plan.options, plan.login_first, plan.reachable) == ((), True, True)
 
 
 def test_disabled_methods_are_not_offered():
