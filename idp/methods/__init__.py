@@ -13,6 +13,7 @@ from .base import (
     MethodThrottled,
     MethodUnavailable,
     SignInMethod,
+    StepExpired,
     Verified,
 )
 from .device import RememberedDeviceMethod
@@ -43,4 +44,4 @@ def build_registry(password: PasswordMethod, codes, host: str,
 __all__ = ["AppApprovalMethod", "EmailCode", "LoginDenied", "MethodContext", "MethodFailed",
            "MethodThrottled", "MethodUnavailable", "PasskeyMethod", "PasswordMethod",
            "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod", "SmsCode", "TotpMethod",
-           "Verified", "build_registry"]
+           "StepExpired", "Verified", "build_registry"]

@@ -124,11 +124,14 @@ def _passkey() -> PasskeyMethod | None:
 def login_page(row: Interaction, status: int = 200, **context):
     """Render the login page, with a passkey request when the directory accepts passkeys."""
     passkey = _passkey()
-    options = None
+    options = challenge = None
     if passkey is not None:
         session = current_session()
-        options = json.dumps(passkey.login_options(session.id if session else None, now()))
-    return page("login.html", row, status=status, passkey_options=options, **context)
+        request_options, challenge = passkey.login_options(
+            session.id if session else None, now(), services().sealer)
+        options = json.dumps(request_options)
+    return page("login.html", row, status=status, passkey_options=options,
+                passkey_challenge=challenge, **context)
 
 
 def passkey_login(uid: str):
@@ -140,7 +143,8 @@ def passkey_login(uid: str):
     session = current_session()
     try:
         user, verified = passkey.identify(g.directory, session.id if session else None,
-                                          (request.form.get("credential") or "")[:16384], now(),
+                                          (request.form.get("credential") or "")[:16384],
+                                          (request.form.get("challenge") or "")[:4096], now(),
                                           services().sealer)
     except MethodFailed as exc:
         return _login_failed(row, LoginForm(formdata=None), "passkey", exc)
