@@ -10,6 +10,7 @@ from .app import AppApprovalMethod, LoginDenied
 from .base import (
     MethodContext,
     MethodFailed,
+    MethodRefused,
     MethodThrottled,
     MethodUnavailable,
     SignInMethod,
@@ -42,6 +43,6 @@ def build_registry(password: PasswordMethod, codes, host: str,
 
 
 __all__ = ["AppApprovalMethod", "EmailCode", "LoginDenied", "MethodContext", "MethodFailed",
-           "MethodThrottled", "MethodUnavailable", "PasskeyMethod", "PasswordMethod",
-           "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod", "SmsCode", "TotpMethod",
-           "StepExpired", "Verified", "build_registry"]
+           "MethodRefused", "MethodThrottled", "MethodUnavailable", "PasskeyMethod",
+           "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod",
+           "SmsCode", "StepExpired", "TotpMethod", "Verified", "build_registry"]

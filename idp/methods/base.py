@@ -41,6 +41,13 @@ class StepExpired(MethodFailed):
     counts_as_failure = False
 
 
+class MethodRefused(MethodFailed):
+    """The method may not be used this way by the directory's policy (a code to a number
+    it does not text); not a guess, so not a failure."""
+
+    counts_as_failure = False
+
+
 class MethodThrottled(MethodFailed):
     """The method refuses for now (a code was sent moments ago, an hourly limit is reached)."""
 
@@ -94,6 +101,10 @@ class SignInMethod:
     def choice_label(self, user: User) -> str:
         """Return the text of the button that picks this method on the step-up page."""
         return gettext("Continue with %(method)s", method=str(self.title).lower())
+
+    def notice(self, user: User) -> str | None:
+        """Return why a method the user set up cannot be used now, to show at login."""
+        return None
 
     #: Whether the method sends or creates a challenge when asked (a POST), before `verify`.
     challenges: ClassVar[bool] = False

@@ -76,12 +76,24 @@ def show(uid: str):
         form = LoginForm(username=user.username if user else g.oidc_params.login_hint)
         return login_page(row, form=form)
     if result.step == "stepup":
-        return page("stepup.html", row, plan=result.plan, form=ButtonForm(),
-                     user=session_user(current_session()))
+        user = session_user(current_session())
+        return page("stepup.html", row, plan=result.plan, form=ButtonForm(), user=user,
+                    notices=method_notices(user))
     if result.step == "unreachable":
-        return page("unreachable.html", row, plan=result.plan, form=ButtonForm())
+        return page("unreachable.html", row, plan=result.plan, form=ButtonForm(),
+                    notices=method_notices(session_user(current_session())))
     return page("consent.html", row, form=ButtonForm(),
                  scopes=(row.params.get("scope") or "").split())
+
+
+def method_notices(user: User | None) -> list[str]:
+    """Return why methods the user set up cannot be used now (enabled methods only)."""
+    if user is None:
+        return []
+    settings = level_settings(g.directory)
+    notices = (method.notice(user) for name, method in services().methods.items()
+               if settings.points_of(name) > 0)
+    return [text for text in notices if text]
 
 
 def login(uid: str):
