@@ -23,5 +23,6 @@ def spend_once(sealed: str, expires_at: float) -> bool:
     """
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(SpentSeal).values(
-        digest=hash_secret(sealed), expires_at=expires_at).on_conflict_do_nothing()
-    return db.session.execute(statement).rowcount == 1
+        digest=hash_secret(sealed), expires_at=expires_at,
+    ).on_conflict_do_nothing().returning(SpentSeal.digest)
+    return db.session.execute(statement).first() is not None

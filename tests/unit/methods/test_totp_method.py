@@ -383,3 +383,43 @@ def test_a_foreign_tampered_or_expired_set_up_is_refused(directory, context, how
     with pytest.raises(StepExpired, match="set-up has expired"):
         finish(method, ctx, data, at)
     assert credentials(ctx.user.id) == []
+
+
+def _finish_in_thread(app, slug: str, username: str, form: dict, results: list[str],
+                      barrier: threading.Barrier) -> None:
+    """Finish a set-up in a session of its own, as a concurrent request would."""
+    with app.app_context():
+        try:
+            directory = get_directory(slug)
+            ctx = MethodContext(directory=directory, user=find_user(directory, username),
+                                now=NOW, sealer=services().sealer)
+            barrier.wait(timeout=30)
+            TotpMethod().finish_enrolment(ctx, form)
+            db.session.commit()
+            results.append("confirmed")
+        except MethodFailed as exc:
+            db.session.rollback()
+            results.append(str(exc))
+        except Exception as exc:  # reported to the test below
+            results.append(f"error: {exc!r}")
+
+
+def test_a_set_up_posted_twice_at_once_confirms_one_app(app, directory, context):
+    """A double submit of the set-up form: the sealed key is spent once, one credential."""
+    user = directory.add_user()
+    data = TotpMethod().start_enrolment(context(user, NOW))
+    form = {"code": pyotp.TOTP(data["secret"]).at(NOW), "setup": data["setup"]}
+    racers = 3
+    barrier = threading.Barrier(racers)
+    results: list[str] = []
+    threads = [threading.Thread(target=_finish_in_thread,
+                                args=(app, directory.slug, user.username, form, results,
+                                      barrier)) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert results.count("confirmed") == 1, results
+    assert all("already set up" in r for r in results if r != "confirmed"), results
+    assert len(credentials(context(user, NOW).user.id)) == 1
