@@ -37,6 +37,7 @@ from .domain.approval import (
     wrong_pin_outcome,
 )
 from .security.passwords import PasswordService
+from .security.sealing import Sealer
 from .security.tokens import hash_secret
 from .storage import db
 from .storage.models import AppActivation, AppApproval, AppDevice, AppNonce, Directory, User
@@ -101,16 +102,29 @@ class AppDevices:
 
     # Activation.
 
-    def new_activation(self, directory: Directory, user: User, now: float) -> str:
-        """Replace the user's unused activation codes with a new one; return it for display."""
+    def new_activation(self, directory: Directory, user: User, now: float,
+                       sealer: Sealer) -> str:
+        """Replace the user's unused activation codes with a new one; return it.
+
+        Made only on the person's request (a POST); the code is kept sealed too, so the
+        set-up page can show it again until it is used or expires (``live_activation``).
+        """
         db.session.execute(update(AppActivation).where(
             AppActivation.user_id == user.id, AppActivation.used_at.is_(None)
         ).values(used_at=now))
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         db.session.add(AppActivation(directory_id=directory.id, user_id=user.id,
-                                     code_hash=hash_secret(code), created_at=now,
+                                     code_hash=hash_secret(code),
+                                     code_sealed=sealer.seal(code.encode()), created_at=now,
                                      expires_at=now + ACTIVATION_TTL))
         return code
+
+    def live_activation(self, user: User, now: float, sealer: Sealer) -> AppActivation | None:
+        """Return the user's newest activation that can still be used, if any."""
+        return db.session.scalars(select(AppActivation).where(
+            AppActivation.user_id == user.id, AppActivation.used_at.is_(None),
+            AppActivation.expires_at > now, AppActivation.code_sealed.is_not(None),
+        ).order_by(AppActivation.id.desc())).first()
 
     def activate(self, directory: Directory, body: dict[str, Any], now: float) -> AppDevice:
         """Bind a new app to the user of an activation code; the code works once."""

@@ -75,6 +75,7 @@ DESCRIPTIONS: dict[str, str] = {
     "method.enrolled": N_("Method enrolled"),
     "method.removed": N_("Method removed"),
     "method.renamed": N_("Method renamed"),
+    "method.prepared": N_("Method set-up prepared (an activation code made)"),
     "challenge.sent": N_("Code or request sent"),
     "account.locked": N_("Account locked after failed attempts"),
     "app.activated": N_("App activated"),

@@ -4,6 +4,9 @@
     idp user add --directory SLUG --username NAME [--email E] [--phone +E164] [--admin]
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
     idp directory set SLUG [--required-level N] [--points METHOD=N ...]
+                           [--sms-types T,T] [--sms-block-countries CC,CC]
+                           [--sms-allow-countries CC,CC] [--sms-block-prefixes +P,+P]
+                           [--sms-non-geographic allow|refuse] [--sms-default]
     idp keys rotate [--directory SLUG]
     idp purge [--dry-run]
     idp serve [--host H] [--port P]
@@ -26,9 +29,10 @@ from .directories import (
     ensure_default_directory,
     get_directory,
     issuer_of,
+    sms_policy,
     update_levels,
 )
-from .domain import InvalidSettings, max_reachable
+from .domain import DEFAULT_POLICY, NUMBER_TYPES, InvalidSettings, max_reachable
 from .domain.settings import METHODS
 from .relying_parties import ClientError, create_client
 from .settings import ConfigurationError, describe_settings
@@ -129,8 +133,60 @@ def _points(values: Sequence[str]) -> dict[str, int]:
     return points
 
 
+SMS_OPTIONS = ("sms_types", "sms_block_countries", "sms_allow_countries", "sms_block_prefixes",
+               "sms_non_geographic")
+
+
+def _sms_candidate(directory, args: argparse.Namespace):
+    """Return the SMS destination policy the options ask for, or None when none is given."""
+    from .destination_settings import PolicyInputError, build_policy
+
+    if args.sms_default:
+        return DEFAULT_POLICY
+    if all(getattr(args, name) is None for name in SMS_OPTIONS):
+        return None
+    current = sms_policy(directory)
+
+    def given(name: str, now_value: str) -> str:
+        value = getattr(args, name)
+        return now_value if value is None else value
+
+    types = given("sms_types", ",".join(current.allowed_types))
+    try:
+        return build_policy(
+            [t.strip() for t in types.split(",")],
+            given("sms_block_countries", ",".join(current.blocked_regions)),
+            given("sms_allow_countries", ",".join(current.allowed_regions)),
+            given("sms_block_prefixes", ",".join(current.blocked_prefixes)),
+            given("sms_non_geographic",
+                  "allow" if current.allow_non_geographic else "refuse") == "allow")
+    except PolicyInputError as exc:
+        raise CommandError(f"--{exc.field.replace('_', '-') or 'sms'}: {exc}") from exc
+
+
+def _set_sms_policy(directory, args: argparse.Namespace) -> None:
+    """Apply the --sms-* options: audited, and say whom the change takes SMS codes from."""
+    from .census import sending_channels
+    from .destination_settings import describe, preview_sms_policy, save_sms_policy
+    from .services import services
+
+    candidate = _sms_candidate(directory, args)
+    if candidate is None:
+        return
+    methods = services().methods
+    loss = preview_sms_policy(directory, candidate, methods, sending_channels(methods))
+    save_sms_policy(directory, candidate, loss, actor=None, ip=None, user_agent="idp cli",
+                    now=now())
+    print(" ".join(describe(candidate)))
+    if loss.losing:
+        names = ", ".join(m.username for m in loss.losing[:20])
+        more = f" and {len(loss.losing) - 20} more" if len(loss.losing) > 20 else ""
+        print(f"no longer texted: {len(loss.losing)} ({names}{more}); "
+              f"locked out by it: {len(loss.locked_out)}")
+
+
 def cmd_directory_set(args: argparse.Namespace) -> int:
-    """Change a directory's required level and method points."""
+    """Change a directory's required level, method points and SMS destinations."""
     from .storage import db
 
     with _app().app_context():
@@ -141,6 +197,7 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
             # Nobody could log in any more: refuse rather than lock every user out.
             raise CommandError(f"no combination of enabled methods reaches level "
                                f"{settings.required_level} (at most {reachable})")
+        _set_sms_policy(directory, args)
         db.session.commit()
         points = ", ".join(f"{m}={settings.points_of(m)}" for m in METHODS)
         print(f"{directory.slug}: required level {settings.required_level}; {points}")
@@ -240,6 +297,20 @@ def build_parser() -> argparse.ArgumentParser:
     set_dir.add_argument("slug")
     set_dir.add_argument("--required-level", type=int)
     set_dir.add_argument("--points", nargs="+", metavar="METHOD=N")
+    set_dir.add_argument("--sms-types", metavar="T,T",
+                         help="kinds of number SMS codes may go to: "
+                              + ", ".join(NUMBER_TYPES))
+    set_dir.add_argument("--sms-block-countries", metavar="CC,CC",
+                         help="countries (ISO codes or English names) never texted; replaces "
+                              "the list ('' for none)")
+    set_dir.add_argument("--sms-allow-countries", metavar="CC,CC",
+                         help="only these countries are texted ('' for all not blocked)")
+    set_dir.add_argument("--sms-block-prefixes", metavar="+P,+P",
+                         help="number ranges never texted, e.g. +3197")
+    set_dir.add_argument("--sms-non-geographic", choices=["allow", "refuse"],
+                         help="satellite and international network numbers (+881, +882 ...)")
+    set_dir.add_argument("--sms-default", action="store_true",
+                         help="reset the SMS destinations to the safe default")
     set_dir.set_defaults(func=cmd_directory_set)
 
     keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)

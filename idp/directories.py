@@ -6,7 +6,14 @@ import re
 
 from sqlalchemy import select
 
-from .domain import DEFAULT_POINTS, DEFAULT_REQUIRED_LEVEL, LevelSettings
+from .domain import (
+    DEFAULT_POINTS,
+    DEFAULT_REQUIRED_LEVEL,
+    DestinationPolicy,
+    LevelSettings,
+    policy_from_mapping,
+    policy_to_mapping,
+)
 from .oidc.keys import ensure_keys
 from .security.sealing import Sealer
 from .storage import db
@@ -67,6 +74,22 @@ def update_levels(directory: Directory, required_level: int | None,
     directory.required_level = updated.required_level
     directory.points = dict(updated.points)
     return updated
+
+
+def sms_policy(directory: Directory) -> DestinationPolicy:
+    """Return where the directory sends SMS codes (the safe default unless its admin chose)."""
+    return policy_from_mapping((directory.destination_policy or {}).get("sms"))
+
+
+def set_sms_policy(directory: Directory, policy: DestinationPolicy) -> None:
+    """Store the directory's SMS destination policy; the default is stored as nothing, so a
+    later, safer default applies to it. Other channels' policies (voice) are kept."""
+    stored = dict(directory.destination_policy or {})
+    if policy.is_default:
+        stored.pop("sms", None)
+    else:
+        stored["sms"] = policy_to_mapping(policy)
+    directory.destination_policy = stored or None
 
 
 def issuer_of(directory: Directory, base_url: str) -> str:

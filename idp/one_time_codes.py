@@ -16,7 +16,9 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from .contact import sms_refusal
 from .delivery import Delivery, DeliveryFailed, Message
+from .directories import sms_policy
 from .domain import (
     CodePolicy,
     RecentSends,
@@ -41,6 +43,18 @@ class CodeRefused(Exception):
         self.reason = reason
         self.retry_after = retry_after
         self.tries_left = tries_left
+
+
+class DestinationRefused(Exception):
+    """The directory does not send codes to this destination; the message says why, for
+    its owner (``idp.contact.sms_refusal``)."""
+
+
+def destination_refusal(ctx: MethodContext, channel: str, destination: str) -> str | None:
+    """Return why the directory's destination policy forbids this send, or None."""
+    if channel == "sms":
+        return sms_refusal(destination, sms_policy(ctx.directory))
+    return None
 
 
 def policy_from(settings: dict[str, Any]) -> CodePolicy:
@@ -106,11 +120,17 @@ class CodeService:
 
     def send(self, ctx: MethodContext, channel: str, purpose: str, destination: str,
              compose: Callable[[str], Message]) -> OneTimeCode:
-        """Send a new code to `destination`; raise CodeRefused or DeliveryFailed.
+        """Send a new code to `destination`; raise DestinationRefused, CodeRefused or
+        DeliveryFailed.
 
         Nothing is written before the channel took the message, so a slow or failing
         gateway holds no database lock or transaction, and a failed send is not counted.
         """
+        # Every send, not only the typing of a number: a number stored before the
+        # directory's policy forbade it is not texted.
+        forbidden = destination_refusal(ctx, channel, destination)
+        if forbidden is not None:
+            raise DestinationRefused(forbidden)
         refusal = refuse_send(self._recent(ctx, channel, destination), ctx.now, self.policy)
         if refusal is not None:
             raise CodeRefused(refusal.reason, retry_after=refusal.retry_after)

@@ -1,5 +1,5 @@
-"""Forget what has expired: pending logins, codes, challenges, nonces, approvals, sessions,
-failure budgets, and audit events older than the retention time.
+"""Forget what has expired: pending logins, codes, spent challenges, nonces, approvals,
+sessions, failure budgets, and audit events older than the retention time.
 
 Expired rows are already ignored by every check; purging keeps the tables small. Rows are
 kept a grace period past their expiry where a check still needs them: a one-time code's
@@ -23,8 +23,8 @@ from .storage.models import (
     Interaction,
     OneTimeCode,
     RememberedDevice,
+    SpentSeal,
     Token,
-    WebAuthnChallenge,
 )
 
 HOUR = 3600.0
@@ -41,8 +41,7 @@ def purge_expired(now: float, token_grace: float,
     rules = {
         "interactions": delete(Interaction).where(Interaction.expires_at < now),
         "one-time codes": delete(OneTimeCode).where(OneTimeCode.sent_at < now - 2 * HOUR),
-        "passkey challenges": delete(WebAuthnChallenge).where(
-            WebAuthnChallenge.expires_at < now),
+        "spent challenges": delete(SpentSeal).where(SpentSeal.expires_at < now),
         "app nonces": delete(AppNonce).where(AppNonce.expires_at < now),
         "app activations": delete(AppActivation).where(AppActivation.expires_at < now - HOUR),
         "app approvals": delete(AppApproval).where(AppApproval.expires_at < now - HOUR),

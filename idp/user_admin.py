@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 
 from . import audit
 from .accounts import USERNAME_PATTERN, AccountError, create_user, find_user, normalize_login
-from .contact import ContactError, check_email, parse_phone
+from .contact import ContactError, check_email, parse_mobile, parse_phone
+from .directories import sms_policy
 from .domain import LevelSettings, plan_step_up
 from .enrolments import Enrolment, methods_without
 from .security.passwords import PasswordService
@@ -205,15 +206,23 @@ def clean_email(value: str | None) -> str | None:
         raise UserAdminError(str(exc), "email") from exc
 
 
-def clean_phone(value: str | None) -> str | None:
-    """Return a phone number in E.164 (None when empty), or raise UserAdminError."""
+def clean_phone(value: str | None, directory: Directory,
+                current: str | None = None) -> str | None:
+    """Return a phone number in E.164 (None when empty), or raise UserAdminError.
+
+    A number other than `current` (the stored one) must be one the directory's SMS
+    destination policy allows: an admin cannot type what the user could not.
+    """
     value = (value or "").strip()
     if not value:
         return None
     try:
-        return parse_phone(value)
+        e164 = parse_phone(value)
+        if e164 != current:
+            e164 = parse_mobile(e164, sms_policy(directory))
     except ContactError as exc:
         raise UserAdminError(str(exc), "phone") from exc
+    return e164
 
 
 def email_taken(directory: Directory, email: str, except_user: User | None = None) -> bool:
@@ -239,7 +248,8 @@ def create_invited_user(directory: Directory, actor: User, *, username: str, nam
     if not USERNAME_PATTERN.match(username):
         raise UserAdminError(gettext("A username is 1 to 150 letters, digits or . @ + - _"),
                              "username")
-    name, email, phone = clean_name(name), clean_email(email), clean_phone(phone)
+    name, email = clean_name(name), clean_email(email)
+    phone = clean_phone(phone, directory)
     if email is None:
         raise UserAdminError(gettext("Enter the email address the invitation goes to."),
                              "email")
@@ -268,7 +278,8 @@ def update_user(directory: Directory, user: User, *, name: str | None, email: st
     A new email or phone is unproven until its owner proves it with a code; a pending
     invitation went to the old address, so it ends.
     """
-    name, email, phone = clean_name(name), clean_email(email), clean_phone(phone)
+    name, email = clean_name(name), clean_email(email)
+    phone = clean_phone(phone, directory, user.phone)
     changed = []
     if name != user.name:
         user.name = name

@@ -244,3 +244,42 @@ def enrol_counts(affected: Iterable[Affected]) -> Mapping[str, int]:
         for method in person.enrol_options:
             counts[method] += 1
     return {m: n for m, n in counts.items() if n}
+
+
+@dataclass(frozen=True)
+class MethodLoss:
+    """What a change that takes one method from some users (a stricter SMS destination
+    policy) does to them: who loses it, who then falls short of the level, and of those,
+    who could still enrol something at their next login and who is locked out."""
+
+    method: str
+    losing: tuple[Member, ...]
+    short: tuple[Affected, ...] = ()
+
+    @property
+    def can_enrol(self) -> tuple[Affected, ...]:
+        return tuple(a for a in self.short if not a.locked_out)
+
+    @property
+    def locked_out(self) -> tuple[Affected, ...]:
+        return tuple(a for a in self.short if a.locked_out)
+
+
+def preview_method_loss(settings: LevelSettings, method: str, before: Iterable[Member],
+                        after: Iterable[Member], enrollable: Iterable[str] = ()) -> MethodLoss:
+    """Return what losing `method` does to the users who have it in `before` and not in
+    `after` (the same users, counted under the current and the candidate rule)."""
+    check_method(method)
+    can_add = frozenset(enrollable)
+    keeps = {m.id for m in after if method in m.enrolled}
+    losing, short = [], []
+    for member in before:
+        if method not in member.enrolled or member.id in keeps:
+            continue
+        losing.append(member)
+        left = member.enrolled - {method}
+        if reaches(settings, member.enrolled) and not reaches(settings, left):
+            short.append(Affected(member, enrol_options(settings, left, can_add)))
+    losing.sort(key=_by_name)
+    short.sort(key=lambda a: _by_name(a.member))
+    return MethodLoss(method, tuple(losing), tuple(short))

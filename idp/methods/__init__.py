@@ -10,10 +10,12 @@ from .app import AppApprovalMethod, LoginDenied
 from .base import (
     MethodContext,
     MethodFailed,
+    MethodRefused,
     MethodThrottled,
     MethodUnavailable,
     NotAGuess,
     SignInMethod,
+    StepExpired,
     Verified,
 )
 from .device import RememberedDeviceMethod
@@ -42,6 +44,6 @@ def build_registry(password: PasswordMethod, codes, host: str,
 
 
 __all__ = ["AppApprovalMethod", "EmailCode", "LoginDenied", "MethodContext", "MethodFailed",
-           "MethodThrottled", "MethodUnavailable", "NotAGuess", "PasskeyMethod", "PasswordMethod",
-           "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod", "SmsCode", "TotpMethod",
-           "Verified", "build_registry"]
+           "MethodRefused", "MethodThrottled", "MethodUnavailable", "NotAGuess", "PasskeyMethod",
+           "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod",
+           "SmsCode", "StepExpired", "TotpMethod", "Verified", "build_registry"]

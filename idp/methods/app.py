@@ -92,17 +92,31 @@ class AppApprovalMethod(SignInMethod):
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         return self._take(ctx, "login")
 
-    # Activation during login, then a first approval.
+    # Activation (during login or from the profile), then a first approval.
 
-    def start_enrolment(self, ctx: MethodContext) -> dict[str, Any]:
+    prepares = True
+
+    def start_enrolment(self, ctx: MethodContext,
+                        shown: Mapping[str, str] | None = None) -> dict[str, Any]:
         state = self._state(ctx, "enrol")
         if self.devices.usable(ctx.user, confirmed=False):
             return {"activated": True, **state}
-        code = self.devices.new_activation(ctx.directory, ctx.user, ctx.now)
+        activation = self.devices.live_activation(ctx.user, ctx.now, ctx.sealer)
+        if activation is None:  # asked for with "Get an activation code" (a POST)
+            return {"activated": False, "code": None, **state}
+        code = ctx.sealer.unseal(activation.code_sealed or b"").decode()
         issuer = f"{self.base_url}/d/{ctx.directory.slug}"
         qr = f"gripidp://activate?issuer={quote(issuer, safe='')}&code={code}"
         return {"activated": False, "code": format_code(code),
+                "minutes_left": max(1, int((activation.expires_at - ctx.now + 59) // 60)),
                 "link": f"{issuer}/app/activate?code={code}", "qr_svg": qr_svg(qr), **state}
+
+    def prepare_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
+        if self.devices.usable(ctx.user, confirmed=False):
+            raise MethodFailed(gettext("The app is already activated. Send it a request to "
+                                       "finish."))
+        self.devices.new_activation(ctx.directory, ctx.user, ctx.now, ctx.sealer)
+        return gettext("Your activation code is ready. It works once, for 10 minutes.")
 
     def challenge_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
         if not self.devices.usable(ctx.user, confirmed=False):

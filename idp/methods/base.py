@@ -2,8 +2,15 @@
 
 A method is one module: it says whether a user has enrolled it, prepares a
 challenge (``begin``), checks the response (``verify``) and, when it can be
-enrolled during login, runs that enrolment. The web layer renders the
-method's template with what ``begin`` returns; it knows nothing else of it.
+enrolled during login or from the profile, runs that enrolment. The web layer renders
+the method's template with what ``begin`` or ``start_enrolment`` returns; it knows
+nothing else of it.
+
+Showing a page changes nothing (a GET is safe, RFC 9110 9.2.1): ``begin`` and
+``start_enrolment`` store nothing. What a page needs of its own (a WebAuthn challenge,
+a new authenticator app's key) travels sealed in its form (``Sealer.seal_form``); what
+must be stored first (the app's activation code) is made by a POST of its own
+(``prepare_enrolment``), on the person's request.
 """
 
 from __future__ import annotations
@@ -31,6 +38,15 @@ class NotAGuess(MethodFailed):
     secret was made, so it uses none of the account's failure budget."""
 
     counts_as_failure = False
+
+
+class StepExpired(NotAGuess):
+    """The page's sealed state is too old, used, or not this person's: start the step again."""
+
+
+class MethodRefused(NotAGuess):
+    """The method may not be used this way by the directory's policy (a code to a number
+    it does not text)."""
 
 
 class MethodThrottled(MethodFailed):
@@ -87,6 +103,10 @@ class SignInMethod:
         """Return the text of the button that picks this method on the step-up page."""
         return gettext("Continue with %(method)s", method=str(self.title).lower())
 
+    def notice(self, user: User) -> str | None:
+        """Return why a method the user set up cannot be used now, to show at login."""
+        return None
+
     #: Whether the method sends or creates a challenge when asked (a POST), before `verify`.
     challenges: ClassVar[bool] = False
 
@@ -111,8 +131,22 @@ class SignInMethod:
         """Return whether the method can be enrolled during login."""
         return self.enrol_template is not None
 
-    def start_enrolment(self, ctx: MethodContext) -> dict[str, Any]:
-        """Prepare an enrolment; return what the enrolment template shows."""
+    def start_enrolment(self, ctx: MethodContext,
+                        shown: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Return what the enrolment page shows now (no side effects: this answers a GET).
+
+        `shown` is the form posted from this page when it is shown again after a refused
+        answer, so that what the person already took from it (a key they scanned) stays.
+        """
+        raise NotImplementedError
+
+    #: Whether the enrolment makes something on request (a POST) before it can go on.
+    prepares: ClassVar[bool] = False
+
+    def prepare_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
+        """Make what the enrolment needs first (the app's activation code), on the person's
+        request; return the confirmation shown. This is the enrolment's only step that
+        stores something before its first challenge."""
         raise NotImplementedError
 
     def finish_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:

@@ -14,11 +14,12 @@ from flask_babel import gettext, ngettext
 
 from ..contact import ContactError
 from ..delivery import DeliveryFailed, Message
-from ..one_time_codes import CodeRefused, CodeService
+from ..one_time_codes import CodeRefused, CodeService, DestinationRefused
 from ..storage.models import OneTimeCode, User
 from .base import (
     MethodContext,
     MethodFailed,
+    MethodRefused,
     MethodThrottled,
     MethodUnavailable,
     NotAGuess,
@@ -129,7 +130,8 @@ class DeliveredCode(SignInMethod):
         self._check(ctx, "login", form)
         return Verified(amr=self.amr)
 
-    def start_enrolment(self, ctx: MethodContext) -> dict[str, Any]:
+    def start_enrolment(self, ctx: MethodContext,
+                        shown: Mapping[str, str] | None = None) -> dict[str, Any]:
         return {"default": self.enrolment_default(ctx.user), **self._state(ctx, "enrol")}
 
     def challenge_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
@@ -153,6 +155,8 @@ class DeliveredCode(SignInMethod):
         try:
             self.codes.send(ctx, self.channel, purpose, destination,
                             lambda code: self.compose(ctx, destination, code))
+        except DestinationRefused as exc:
+            raise MethodRefused(str(exc)) from exc
         except CodeRefused as exc:
             raise MethodThrottled(send_refusal(exc.reason, self.mask(destination),
                                                exc.retry_after), exc.retry_after) from exc

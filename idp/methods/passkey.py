@@ -3,11 +3,12 @@
 amr (RFC 8176): ``hwk`` for a key bound to one device, ``swk`` for a synced passkey
 (backup eligible), and ``user`` since user verification is required.
 
-Challenges are random, stored for one browser session and purpose, expire after five
-minutes, and are deleted before the response is verified, so each is used once
-(WebAuthn Level 3, 13.4.3). A signature counter that does not grow, with a valid
-signature, is the sign of a cloned authenticator (7.2 step 21): the login is refused,
-the credential is marked, the audit log records it for the admin.
+Challenges are random and travel sealed in the page's form, bound to the browser session,
+the user and the purpose, for five minutes; showing a page stores nothing, so a second
+tab does not void the first. A challenge is recorded as spent before its response is
+verified, so each is used once (WebAuthn Level 3, 13.4.3). A signature counter that does
+not grow, with a valid signature, is the sign of a cloned authenticator (7.2 step 21):
+the login is refused, the credential is marked, the audit log records it for the admin.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -33,10 +34,11 @@ from ..passkeys import (
     verify_assertion,
     verify_new_passkey,
 )
-from ..security.sealing import Sealer
+from ..security.once import spend_once
+from ..security.sealing import Sealer, UnsealError
 from ..storage import db
-from ..storage.models import Directory, Passkey, User, WebAuthnChallenge
-from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, Verified
+from ..storage.models import Directory, Passkey, User
+from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, StepExpired, Verified
 
 log = logging.getLogger(__name__)
 
@@ -72,51 +74,51 @@ class PasskeyMethod(SignInMethod):
         return db.session.scalars(
             select(Passkey.id).where(Passkey.user_id == user.id).limit(1)).first() is not None
 
-    # Challenges: one live per browser session and purpose.
+    # Challenges: made with the page, carried sealed in its form, spent once.
 
-    def _issue(self, session_id: int | None, user: User | None, purpose: str,
-               now: float) -> bytes:
+    def _issue(self, sealer: Sealer, session_id: int | None, user: User | None, purpose: str,
+               now: float) -> tuple[bytes, str]:
+        """Return a new challenge and its sealed form for the page's hidden field."""
         if session_id is None:
             raise NotAGuess(gettext("Your browser session has expired. Start again."))
-        db.session.execute(delete(WebAuthnChallenge).where(
-            WebAuthnChallenge.session_id == session_id, WebAuthnChallenge.purpose == purpose))
         challenge = secrets.token_bytes(32)
-        db.session.add(WebAuthnChallenge(
-            session_id=session_id, user_id=user.id if user else None, purpose=purpose,
-            challenge=challenge.hex(), created_at=now, expires_at=now + CHALLENGE_TTL))
-        db.session.commit()
-        return challenge
+        sealed = sealer.seal_form(f"passkey-{purpose}", [session_id, user.id if user else None],
+                                  {"challenge": challenge.hex()}, now)
+        return challenge, sealed
 
-    def _take(self, session_id: int | None, user: User | None, purpose: str,
-              now: float) -> bytes:
-        """Remove the session's challenge and return it; refuse if there is none live."""
-        row = db.session.scalars(select(WebAuthnChallenge).where(
-            WebAuthnChallenge.session_id == session_id,
-            WebAuthnChallenge.purpose == purpose)).first() if session_id else None
-        if row is None:
-            raise NotAGuess(gettext("This passkey request is used or unknown. Try again."))
-        # Cleared before verification: a replay, even a concurrent one, finds nothing.
-        claimed = db.session.execute(delete(WebAuthnChallenge).where(
-            WebAuthnChallenge.id == row.id)).rowcount
+    def _take(self, sealer: Sealer, sealed: str, session_id: int | None, user: User | None,
+              purpose: str, now: float) -> bytes:
+        """Return the challenge of this browser's page, spending it; refuse it otherwise."""
+        try:
+            data = sealer.open_form(sealed, f"passkey-{purpose}",
+                                    [session_id, user.id if user else None], now, CHALLENGE_TTL)
+            challenge = bytes.fromhex(str(data["challenge"]))
+        except (UnsealError, KeyError, ValueError) as exc:
+            raise StepExpired(gettext("This passkey request has expired. Try again.")) from exc
+        # Spent before verification: a replay, even a concurrent one, finds it spent.
+        spent = spend_once(sealed, now + CHALLENGE_TTL)
         db.session.commit()
-        if claimed != 1 or row.expires_at <= now or row.user_id != (user.id if user else None):
-            raise NotAGuess(gettext("This passkey request has expired. Try again."))
-        return bytes.fromhex(row.challenge)
+        if not spent:
+            raise StepExpired(gettext("This passkey request is used or unknown. Try again."))
+        return challenge
 
     # Login without a username, from the login page.
 
-    def login_options(self, session_id: int | None, now: float) -> dict[str, Any]:
-        """Return options for a discoverable-credential login (any of the directory's passkeys)."""
-        return authentication_options(self.rp, self._issue(session_id, None, "login", now), [])
+    def login_options(self, session_id: int | None, now: float,
+                      sealer: Sealer) -> tuple[dict[str, Any], str]:
+        """Return options for a discoverable-credential login (any of the directory's
+        passkeys) and the sealed challenge the page posts back."""
+        challenge, sealed = self._issue(sealer, session_id, None, "login", now)
+        return authentication_options(self.rp, challenge, []), sealed
 
     def identify(self, directory: Directory, session_id: int | None, credential_json: str,
-                 now: float, sealer: Sealer) -> tuple[User, Verified]:
+                 sealed: str, now: float, sealer: Sealer) -> tuple[User, Verified]:
         """Return the user whose passkey produced this assertion, or raise MethodFailed."""
         try:
             credential_id, handle = credential_id_of(credential_json)
         except PasskeyRejected as exc:
             raise MethodFailed(str(exc)) from exc
-        challenge = self._take(session_id, None, "login", now)
+        challenge = self._take(sealer, sealed, session_id, None, "login", now)
         row = self._find(directory, credential_id)
         user = active_user(directory.id, row.user_id) if row else None
         if row is None or user is None:
@@ -130,9 +132,10 @@ class PasskeyMethod(SignInMethod):
     # Step-up of a known user.
 
     def begin(self, ctx: MethodContext) -> dict[str, Any]:
-        challenge = self._issue(ctx.session_id, ctx.user, "verify", ctx.now)
+        challenge, sealed = self._issue(ctx.sealer, ctx.session_id, ctx.user, "verify", ctx.now)
         allowed = [p.credential_id for p in self.passkeys(ctx.user)]
-        return {"options": json.dumps(authentication_options(self.rp, challenge, allowed))}
+        return {"options": json.dumps(authentication_options(self.rp, challenge, allowed)),
+                "challenge": sealed}
 
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         credential_json = form.get("credential", "")
@@ -140,7 +143,8 @@ class PasskeyMethod(SignInMethod):
             credential_id, handle = credential_id_of(credential_json)
         except PasskeyRejected as exc:
             raise MethodFailed(str(exc)) from exc
-        challenge = self._take(ctx.session_id, ctx.user, "verify", ctx.now)
+        challenge = self._take(ctx.sealer, form.get("challenge", ""), ctx.session_id, ctx.user,
+                               "verify", ctx.now)
         row = self._find(ctx.directory, credential_id)
         if row is None or row.user_id != ctx.user.id or (
                 handle is not None and _decode(handle) != user_handle(ctx.sealer, ctx.user)):
@@ -149,16 +153,20 @@ class PasskeyMethod(SignInMethod):
 
     # Registration.
 
-    def start_enrolment(self, ctx: MethodContext) -> dict[str, Any]:
-        challenge = self._issue(ctx.session_id, ctx.user, "register", ctx.now)
+    def start_enrolment(self, ctx: MethodContext,
+                        shown: Mapping[str, str] | None = None) -> dict[str, Any]:
+        challenge, sealed = self._issue(ctx.sealer, ctx.session_id, ctx.user, "register",
+                                        ctx.now)
         options = registration_options(
             self.rp, user_handle(ctx.sealer, ctx.user), ctx.user.username,
             ctx.user.name or ctx.user.username, challenge,
             [p.credential_id for p in self.passkeys(ctx.user)])
-        return {"options": json.dumps(options), "default_name": gettext("Passkey")}
+        return {"options": json.dumps(options), "challenge": sealed,
+                "default_name": gettext("Passkey")}
 
     def finish_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
-        challenge = self._take(ctx.session_id, ctx.user, "register", ctx.now)
+        challenge = self._take(ctx.sealer, form.get("challenge", ""), ctx.session_id, ctx.user,
+                               "register", ctx.now)
         try:
             new = verify_new_passkey(self.rp, form.get("credential", ""), challenge)
         except PasskeyRejected as exc:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext
 
-from ..contact import mask_phone, parse_mobile
+from ..contact import mask_phone, parse_mobile, phone_facts, refusal_reason
 from ..delivery import Message
+from ..directories import sms_policy
+from ..domain import destination_refusal
 from ..messages import code_sms
 from ..storage.models import User
 from .base import MethodContext
@@ -27,8 +29,30 @@ class SmsCode(DeliveredCode):
     def destination(self, user: User) -> str | None:
         return user.phone if user.phone and user.phone_verified else None
 
+    def is_enrolled(self, user: User) -> bool:
+        # A proven number the directory's destination policy forbids is not offered
+        # (``notice`` says why); the send itself checks again.
+        return super().is_enrolled(user) and self._refusal(user) is None
+
+    def _refusal(self, user: User) -> str | None:
+        """Return, in a few words, why the directory does not text the user's number."""
+        phone = self.destination(user)
+        if not phone:
+            return None
+        facts = phone_facts(phone)
+        reason = destination_refusal(sms_policy(user.directory), facts)
+        return None if reason is None else refusal_reason(reason, facts)
+
+    def notice(self, user: User) -> str | None:
+        refusal = self._refusal(user) if self.codes.can_send(self.channel) else None
+        if refusal is None:
+            return None
+        return gettext("Codes are no longer sent by text message to your number "
+                       "%(destination)s: in this directory %(reason)s. Choose another way "
+                       "to verify.", destination=self.mask(user.phone or ""), reason=refusal)
+
     def parse_destination(self, user: User, value: str) -> str:
-        return parse_mobile(value)
+        return parse_mobile(value, sms_policy(user.directory))
 
     def mask(self, destination: str) -> str:
         return mask_phone(destination)

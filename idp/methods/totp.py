@@ -1,4 +1,9 @@
-"""Authenticator app: RFC 6238 time-based codes, each accepted once."""
+"""Authenticator app: RFC 6238 time-based codes, each accepted once.
+
+A new app's key is made when its set-up page is shown and travels sealed in the page's
+form (bound to the user and browser session, for ``SETUP_TTL``); it is stored only when
+the first code proves the app has it, so showing the page stores nothing.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +18,17 @@ import qrcode.image.svg
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select, update
 
+from ..security.once import spend_once
+from ..security.sealing import UnsealError
 from ..storage import db
 from ..storage.models import Credential, User
-from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, Verified
+from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, StepExpired, Verified
 
 STEP = 30
 DRIFT_STEPS = 1  # accept the previous and the next 30 s window, no more
 DIGITS = 6
+SETUP_TTL = 1800.0  # how long a set-up page's key can be confirmed
+SETUP_PURPOSE = "totp-enrol"
 
 
 def clean_code(value: str, digits: int = DIGITS) -> str:
@@ -28,6 +37,21 @@ def clean_code(value: str, digits: int = DIGITS) -> str:
     if len(code) != digits or not code.isascii() or not code.isdigit():
         raise NotAGuess(gettext("Enter the %(digits)s-digit code.", digits=digits))
     return code
+
+
+def matching_step(secret: str, code: str, now: float) -> int | None:
+    """Return the time step whose code is `code`: the current one or one next to it."""
+    totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP)
+    current = int(now // STEP)
+    for counter in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
+        if hmac.compare_digest(totp.generate_otp(counter), code):
+            return counter
+    return None
+
+
+def not_right() -> MethodFailed:
+    return MethodFailed(gettext("This code is not right. Check the time on your phone and "
+                                "try again."))
 
 
 def qr_svg(data: str) -> str:
@@ -44,12 +68,10 @@ class TotpMethod(SignInMethod):
     template = "methods/totp.html"
     enrol_template = "methods/totp_enrol.html"
 
-    def _credential(self, user: User, confirmed: bool = True) -> Credential | None:
-        query = select(Credential).where(Credential.user_id == user.id,
-                                         Credential.method == self.name)
-        query = query.where(Credential.confirmed_at.is_not(None) if confirmed
-                            else Credential.confirmed_at.is_(None))
-        return db.session.scalars(query.order_by(Credential.id.desc())).first()
+    def _credential(self, user: User) -> Credential | None:
+        return db.session.scalars(select(Credential).where(
+            Credential.user_id == user.id, Credential.method == self.name,
+            Credential.confirmed_at.is_not(None)).order_by(Credential.id.desc())).first()
 
     def is_enrolled(self, user: User) -> bool:
         return self._credential(user) is not None
@@ -64,49 +86,67 @@ class TotpMethod(SignInMethod):
     def _check(self, ctx: MethodContext, credential: Credential, code: str) -> None:
         """Accept a code of the current window or one next to it, never twice."""
         secret = ctx.sealer.unseal(credential.secret_sealed or b"").decode()
-        totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP)
-        current = int(ctx.now // STEP)
-        for counter in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
-            if hmac.compare_digest(totp.generate_otp(counter), code):
-                # Compare-and-set: a code (or an older one) used once is refused,
-                # even when two requests race with the same code.
-                claimed = db.session.execute(
-                    update(Credential)
-                    .where(Credential.id == credential.id, Credential.counter < counter)
-                    .values(counter=counter, last_used_at=ctx.now)
-                ).rowcount
-                if claimed != 1:
-                    # The right code, a second time (a double submit, another tab).
-                    raise NotAGuess(gettext("This code was already used. "
-                                            "Wait for the next one."))
-                return
-        raise MethodFailed(gettext("This code is not right. Check the time on your phone and "
-                                   "try again."))
+        counter = matching_step(secret, code, ctx.now)
+        if counter is None:
+            raise not_right()
+        # Compare-and-set: a code (or an older one) used once is refused,
+        # even when two requests race with the same code.
+        claimed = db.session.execute(
+            update(Credential)
+            .where(Credential.id == credential.id, Credential.counter < counter)
+            .values(counter=counter, last_used_at=ctx.now)
+        ).rowcount
+        if claimed != 1:
+            # The right code, a second time (a double submit, another tab).
+            raise NotAGuess(gettext("This code was already used. Wait for the next one."))
 
-    def start_enrolment(self, ctx: MethodContext) -> dict[str, Any]:
-        pending = self._credential(ctx.user, confirmed=False)
-        if pending is None:
-            pending = Credential(user_id=ctx.user.id, method=self.name, label="Authenticator app",
-                                 secret_sealed=ctx.sealer.seal(pyotp.random_base32(32).encode()),
-                                 counter=0, data={}, created_at=ctx.now)
-            db.session.add(pending)
-            db.session.flush()
-        secret = ctx.sealer.unseal(pending.secret_sealed or b"").decode()
+    # Enrolment: the key lives in the page until its first code confirms it.
+
+    def _open_setup(self, ctx: MethodContext, sealed: str) -> str:
+        try:
+            data = ctx.sealer.open_form(sealed, SETUP_PURPOSE, [ctx.user.id, ctx.session_id],
+                                        ctx.now, SETUP_TTL)
+        except UnsealError as exc:
+            raise StepExpired(gettext("This set-up has expired. Scan the new QR code and "
+                                      "enter the code it gives.")) from exc
+        secret = data.get("secret")
+        if not isinstance(secret, str):
+            raise StepExpired(gettext("This set-up has expired. Scan the new QR code and "
+                                      "enter the code it gives."))
+        return secret
+
+    def start_enrolment(self, ctx: MethodContext,
+                        shown: Mapping[str, str] | None = None) -> dict[str, Any]:
+        sealed = (shown or {}).get("setup", "")
+        try:
+            secret = self._open_setup(ctx, sealed)
+        except StepExpired:
+            secret = pyotp.random_base32(32)
+            sealed = ctx.sealer.seal_form(SETUP_PURPOSE, [ctx.user.id, ctx.session_id],
+                                          {"secret": secret}, ctx.now)
         issuer = ctx.directory.name
         uri = pyotp.TOTP(secret, digits=DIGITS, interval=STEP).provisioning_uri(
             name=ctx.user.username, issuer_name=issuer)
         grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
         return {"secret": secret, "secret_grouped": grouped, "uri": uri, "qr_svg": qr_svg(uri),
-                "issuer": quote(issuer)}
+                "issuer": quote(issuer), "setup": sealed}
 
     def finish_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
-        pending = self._credential(ctx.user, confirmed=False)
-        if pending is None:
-            raise NotAGuess(gettext("Start the set-up again: it has expired."))
-        self._check(ctx, pending, clean_code(form.get("code", "")))
+        code = clean_code(form.get("code", ""))
+        sealed = form.get("setup", "")
+        secret = self._open_setup(ctx, sealed)
+        counter = matching_step(secret, code, ctx.now)
+        if counter is None:
+            raise not_right()
+        if not spend_once(sealed, ctx.now + SETUP_TTL):
+            raise StepExpired(gettext("This authenticator app was already set up."))
         for old in db.session.scalars(select(Credential).where(
-                Credential.user_id == ctx.user.id, Credential.method == self.name,
-                Credential.confirmed_at.is_not(None))):
+                Credential.user_id == ctx.user.id, Credential.method == self.name)):
             db.session.delete(old)
-        pending.confirmed_at = ctx.now
+        db.session.add(Credential(user_id=ctx.user.id, method=self.name,
+                                  label="Authenticator app",
+                                  secret_sealed=ctx.sealer.seal(secret.encode()),
+                                  counter=counter, data={}, created_at=ctx.now,
+                                  confirmed_at=ctx.now, last_used_at=ctx.now))
+        db.session.flush()
         return Verified(amr=("otp",))

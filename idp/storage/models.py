@@ -32,6 +32,8 @@ class Directory(db.Model):
     required_level: Mapped[int] = mapped_column(Integer, default=30)
     points: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     default_locale: Mapped[str] = mapped_column(String(8), default="en")
+    # Where codes may be sent ({"sms": {...}}; voice later); empty: the safe default.
+    destination_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[float] = mapped_column(Double)
 
 
@@ -340,20 +342,12 @@ class Passkey(db.Model):
     clone_warning_at: Mapped[float | None] = mapped_column(Double, nullable=True)
 
 
-class WebAuthnChallenge(db.Model):
-    """A challenge sent to a browser, used once: deleted before its response is verified."""
+class SpentSeal(db.Model):
+    """A sealed form value that was used (a WebAuthn challenge, a new app's key), by hash."""
 
-    __tablename__ = "webauthn_challenge"
-    __table_args__ = (Index("ix_webauthn_challenge_session_purpose", "session_id", "purpose"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    session_id: Mapped[int] = mapped_column(
-        ForeignKey("browser_session.id", ondelete="CASCADE"))
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=True)
-    purpose: Mapped[str] = mapped_column(String(10))  # "login", "verify" or "register"
-    challenge: Mapped[str] = mapped_column(String(128))  # base64url
-    created_at: Mapped[float] = mapped_column(Double)
-    expires_at: Mapped[float] = mapped_column(Double)
+    __tablename__ = "spent_seal"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Double, index=True)
 
 
 class AppDevice(db.Model):
@@ -385,6 +379,8 @@ class AppActivation(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
                                          index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The code sealed, so its page can show it again until it is used or expires.
+    code_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[float] = mapped_column(Double)
     expires_at: Mapped[float] = mapped_column(Double)
     used_at: Mapped[float | None] = mapped_column(Double, nullable=True)

@@ -60,6 +60,8 @@ def _routes() -> None:
          ["POST"]),
         ("/i/<uid>/enrol/<name>/send", "enrol_send", per_ip(method_steps.enrol_send),
          ["POST"]),
+        ("/i/<uid>/enrol/<name>/prepare", "enrol_prepare",
+         per_ip(method_steps.enrol_prepare), ["POST"]),
         ("/i/<uid>/consent", "consent", interaction_views.consent, ["POST"]),
         ("/i/<uid>/cancel", "cancel", interaction_views.cancel, ["POST"]),
         ("/i/<uid>/continue", "continue", interaction_views.continue_login, ["POST"]),

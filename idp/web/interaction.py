@@ -77,12 +77,24 @@ def show(uid: str):
         form = LoginForm(username=user.username if user else g.oidc_params.login_hint)
         return login_page(row, form=form)
     if result.step == "stepup":
-        return page("stepup.html", row, plan=result.plan, form=ButtonForm(),
-                     user=session_user(current_session()))
+        user = session_user(current_session())
+        return page("stepup.html", row, plan=result.plan, form=ButtonForm(), user=user,
+                    notices=method_notices(user))
     if result.step == "unreachable":
-        return page("unreachable.html", row, plan=result.plan, form=ButtonForm())
+        return page("unreachable.html", row, plan=result.plan, form=ButtonForm(),
+                    notices=method_notices(session_user(current_session())))
     return page("consent.html", row, form=ButtonForm(),
                  scopes=(row.params.get("scope") or "").split())
+
+
+def method_notices(user: User | None) -> list[str]:
+    """Return why methods the user set up cannot be used now (enabled methods only)."""
+    if user is None:
+        return []
+    settings = level_settings(g.directory)
+    notices = (method.notice(user) for name, method in services().methods.items()
+               if settings.points_of(name) > 0)
+    return [text for text in notices if text]
 
 
 def login(uid: str):
@@ -128,11 +140,14 @@ def _passkey() -> PasskeyMethod | None:
 def login_page(row: Interaction, status: int = 200, **context):
     """Render the login page, with a passkey request when the directory accepts passkeys."""
     passkey = _passkey()
-    options = None
+    options = challenge = None
     if passkey is not None:
         session = current_session()
-        options = json.dumps(passkey.login_options(session.id if session else None, now()))
-    return page("login.html", row, status=status, passkey_options=options, **context)
+        request_options, challenge = passkey.login_options(
+            session.id if session else None, now(), services().sealer)
+        options = json.dumps(request_options)
+    return page("login.html", row, status=status, passkey_options=options,
+                passkey_challenge=challenge, **context)
 
 
 def passkey_login(uid: str):
@@ -144,7 +159,8 @@ def passkey_login(uid: str):
     session = current_session()
     try:
         user, verified = passkey.identify(g.directory, session.id if session else None,
-                                          (request.form.get("credential") or "")[:16384], now(),
+                                          (request.form.get("credential") or "")[:16384],
+                                          (request.form.get("challenge") or "")[:4096], now(),
                                           services().sealer)
     except MethodFailed as exc:
         return _login_failed(row, LoginForm(formdata=None), "passkey", exc)

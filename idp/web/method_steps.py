@@ -44,8 +44,10 @@ from .interaction import (
 )
 from .remember import offer_remember
 
-# The fields a method may read from a posted form, and how long each may be.
-FIELDS = {"code": 64, "destination": 512, "name": 100, "credential": 16 * 1024}
+# The fields a method may read from a posted form, and how long each may be ("setup" and
+# "challenge" carry sealed page state).
+FIELDS = {"code": 64, "destination": 512, "name": 100, "credential": 16 * 1024,
+          "setup": 4096, "challenge": 4096}
 
 
 @dataclass
@@ -83,17 +85,15 @@ def _fields() -> Mapping[str, str]:
     return {name: (request.form.get(name) or "")[:limit] for name, limit in FIELDS.items()}
 
 
-def _show(step: MethodStep, *, enrol: bool, status: int = 200, error: str | None = None):
-    """Render the method's page (or its enrolment page) with what it shows now."""
+def _show(step: MethodStep, *, enrol: bool, status: int = 200, error: str | None = None,
+          shown: Mapping[str, str] | None = None):
+    """Render the method's page (or its enrolment page) with what it shows now; it stores
+    nothing. `shown`: the form posted from the page, when it is shown again."""
     method = step.method
-    data = method.start_enrolment(step.ctx) if enrol else method.begin(step.ctx)
+    data = method.start_enrolment(step.ctx, shown) if enrol else method.begin(step.ctx)
     template = method.enrol_template if enrol else method.template
-    result = page(template or "", step.row, status=status, method=method, form=ButtonForm(),
-                  error=error, offer_remember=offer_remember(),
-                  **data)
-    if enrol:
-        db.session.commit()  # an enrolment may prepare a secret on first view
-    return result
+    return page(template or "", step.row, status=status, method=method, form=ButtonForm(),
+                error=error, offer_remember=offer_remember(), **data)
 
 
 def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
@@ -109,7 +109,8 @@ def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
                      ip=client_ip(), user_agent=request.user_agent.string,
                      method=step.method.name)
         db.session.commit()
-    body, status = _show(step, enrol=enrol, status=exc.status, error=str(exc))
+    body, status = _show(step, enrol=enrol, status=exc.status, error=str(exc),
+                         shown=_fields() if enrol else None)
     response = Response(body, status=status, mimetype="text/html")
     if isinstance(exc, MethodThrottled):
         response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
@@ -186,6 +187,24 @@ def enrol_page(uid: str, name: str):
     if step is None:
         return redirect(url_of(uid))
     return _show(step, enrol=True)
+
+
+def enrol_prepare(uid: str, name: str):
+    """Make what an enrolment needs first, on request (the app's activation code)."""
+    step = open_step(uid, name, enrol=True)
+    if step is None or not step.method.prepares:
+        return redirect(url_of(uid))
+    try:
+        if not ButtonForm().validate_on_submit():
+            raise MethodFailed(gettext("This form has expired. Go back and try again."))
+        notice = step.method.prepare_enrolment(step.ctx, _fields())
+    except MethodFailed as exc:
+        return _refused(step, exc, enrol=True)
+    audit.record(g.directory.id, "method.prepared", now(), user_id=step.user.id,
+                 ip=client_ip(), method=name)
+    db.session.commit()
+    flash(notice)
+    return redirect(url_of(uid, "pages.enrol", name=name))
 
 
 def enrol_send(uid: str, name: str):

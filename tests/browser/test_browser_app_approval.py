@@ -43,6 +43,7 @@ def phone_with_app(directory, user) -> AuthenticatorApp:
     """Activate the simulator for `user` and approve once, in a login of another client."""
     rp = StrictRP(directory, directory.add_client())
     setup = Page(rp.agent.get(step_up_page(rp, user).link("Set up app approval")))
+    setup = Page(rp.agent.submit(setup, "Get an activation code"))
     app = AuthenticatorApp()
     app.activate(directory.issuer, setup.soup.find(id="activation-code").get_text(), "Phone",
                  PIN)
@@ -61,8 +62,11 @@ def test_setting_up_the_app_during_login_and_approving_reaches_billing(page, por
     log_in_to_step_up(page, portal, frank)
     page.get_by_role("link", name="Set up app approval").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up the app")
+    page.get_by_role("button", name="Get an activation code").click()
     expect(page.get_by_role("img", name="QR code to activate the app")).to_be_visible()
     code = page.locator("#activation-code").inner_text()
+    page.reload()  # showing the page again keeps the code (it voids nothing)
+    expect(page.locator("#activation-code")).to_have_text(code)
     assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{2}", code), code
 
     app = AuthenticatorApp()

@@ -94,7 +94,7 @@ def shown_number(page: Page) -> int:
 def activation_page(rp: StrictRP, user) -> Page:
     page = Page(rp.agent.get(step_up_page(rp, user).link("Set up app approval")))
     assert page.title == "Set up the app", page.text[:300]
-    return page
+    return Page(rp.agent.submit(page, "Get an activation code"))
 
 
 def activation_args(how: str, rp: StrictRP, page: Page) -> list[str]:

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from idp.directories import get_directory, level_settings
+from idp.accounts import create_user
+from idp.directories import get_directory, level_settings, sms_policy
+from idp.storage import db
 from tests.cli.helpers import jwks, provider, run_idp
 
 
@@ -84,6 +86,45 @@ def test_directory_set_with_a_non_number_level_is_a_usage_error(initialized, idp
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert "invalid int value" in run.stderr
+
+
+def _sms(database_url: str):
+    with provider(database_url):
+        return sms_policy(get_directory("default"))
+
+
+def test_directory_set_changes_where_sms_codes_go_and_resets_it(sqlite_url, idp):
+    idp(sqlite_url, "init").assert_ok()
+    with provider(sqlite_url):
+        directory = get_directory("default")
+        user = create_user(directory, username="nina", password=None, passwords=None,
+                           now=1.0, phone="+2348031234567")
+        user.phone_verified = True
+        db.session.commit()
+
+    run = idp(sqlite_url, "directory", "set", "default", "--sms-block-countries",
+              "CU,Nigeria", "--sms-types", "mobile", "--sms-block-prefixes", "+3197,+4470")
+
+    run.assert_ok()
+    assert "Never to numbers of: Cuba (CU), Nigeria (NG)." in run.stdout
+    assert "no longer texted: 1 (nina); locked out by it: 0" in run.stdout
+    policy = _sms(sqlite_url)
+    assert policy.blocked_regions == {"CU", "NG"} and policy.allowed_types == {"mobile"}
+    assert policy.blocked_prefixes == ("+3197", "+4470")
+    idp(sqlite_url, "directory", "set", "default", "--sms-default").assert_ok()
+    assert _sms(sqlite_url).is_default
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--sms-block-countries", "Atlantis"], "--sms-blocked"),
+    (["--sms-types", "satellite"], "--sms-types"),
+    (["--sms-block-prefixes", "3197"], "--sms-prefixes"),
+], ids=["unknown-country", "unknown-type", "range-without-plus"])
+def test_directory_set_refuses_a_wrong_sms_policy(initialized, idp, args, fragment):
+    run = idp(initialized, "directory", "set", "default", *args)
+
+    run.assert_one_line_error(fragment)
+    assert _sms(initialized).is_default
 
 
 def test_keys_rotate_adds_new_keys_and_keeps_publishing_the_old_ones(any_database, idp):

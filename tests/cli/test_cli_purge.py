@@ -15,13 +15,13 @@ from idp.storage.models import (
     AuditEvent,
     BrowserSession,
     Interaction,
-    WebAuthnChallenge,
+    SpentSeal,
 )
 from tests.cli.helpers import provider, run_idp
 
 
 def _seed(database_url: str) -> None:
-    """One expired and one live session, each with a pending login and a passkey challenge."""
+    """One expired and one live session, each with a pending login and a spent challenge."""
     # The time of seeding, not of import: a long test run must not age the "live" rows.
     now = time.time()
     with provider(database_url):
@@ -31,8 +31,7 @@ def _seed(database_url: str) -> None:
             db.session.add(Interaction(id=f"{label}-login", directory_id=directory.id,
                                        session_id=session.id, params={}, state={},
                                        created_at=at, expires_at=at + 1800))
-            db.session.add(WebAuthnChallenge(session_id=session.id, purpose="login",
-                                             challenge="00", created_at=at, expires_at=at + 300))
+            db.session.add(SpentSeal(digest=f"{label}-challenge", expires_at=at + 300))
         db.session.commit()
 
 
@@ -51,7 +50,7 @@ def test_purge_deletes_what_expired_and_keeps_what_lives(any_database, idp):
     assert "deleted 1 interactions" in run.stdout
     assert _count(any_database, BrowserSession) == 1
     assert _count(any_database, Interaction) == 1
-    assert _count(any_database, WebAuthnChallenge) == 1
+    assert _count(any_database, SpentSeal) == 1
 
 
 def test_a_dry_run_counts_and_deletes_nothing(sqlite_url, idp):

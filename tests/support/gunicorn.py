@@ -105,7 +105,10 @@ class GunicornProvider:
         command = [sys.executable, "-m", "gunicorn", "-w", str(self.workers),
                    "--threads", str(self.threads), "--worker-class", "gthread",
                    "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5",
-                   "--log-level", "info"]
+                   "--log-level", "info",
+                   # gunicorn's control socket is one path per machine: instances run side by
+                   # side in the tests, so none opens it.
+                   "--no-control-socket"]
         if self.tls:
             command += ["--certfile", str(self.cert), "--keyfile", str(self.key)]
         if self.error_log_path is not None:

@@ -16,8 +16,11 @@ PIN = "58213"
 
 
 def activation_page(rp: StrictRP, user) -> Page:
+    """Open the app's set-up during login and ask for an activation code; return the page."""
     page = Page(rp.agent.get(step_up_page(rp, user).link("Set up app approval")))
     assert page.title == "Set up the app", page.text[:300]
+    page = Page(rp.agent.submit(page, "Get an activation code"))
+    assert page.soup.find(id="activation-code") is not None, page.text[:300]
     return page
 
 

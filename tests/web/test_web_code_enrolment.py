@@ -90,8 +90,8 @@ def test_a_code_sent_for_enrolment_does_not_log_in(rp, directory, gateway):
 @pytest.mark.parametrize(("typed", "message"), [
     ("0612345678", "international form"),
     ("<script>alert(1)</script>", "international form"),
-    ("+31 900 123 456", "Text messages cannot be sent to this number"),
-    ("+31 20 123 4567", "Text messages cannot be sent to this number"),
+    ("+31 900 123 456", "Text messages are not sent to this kind of number (premium rate)"),
+    ("+31 20 123 4567", "Text messages are not sent to this kind of number (landline)"),
     ("+999 1234", "international form"),
     ("+31" + "6" * 40, "international form"),
     ("+31612345678\r\nX-Injected: 1", "international form"),

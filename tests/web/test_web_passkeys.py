@@ -38,6 +38,7 @@ def passkey_form(page: Page):
 def post_credential(rp: StrictRP, page: Page, credential, **fields):
     form, _ = passkey_form(page)
     data = {"csrf_token": form.find("input", {"name": "csrf_token"})["value"],
+            "challenge": form.find("input", {"name": "challenge"})["value"],
             "credential": credential if isinstance(credential, str) else json.dumps(credential),
             **fields}
     return rp.agent.follow(rp.agent.http.post(urljoin(page.url, form["action"]), data=data,

@@ -136,7 +136,8 @@ def add_passkey(directory, agent: Agent, authenticator: SoftAuthenticator, name:
     credential = authenticator.register(options, directory.live.url)
     token = page.soup.find("input", {"name": "csrf_token"})["value"]
     return Page(agent.follow(agent.http.post(action, data={
-        "csrf_token": token, "credential": json.dumps(credential), "name": name},
+        "csrf_token": token, "credential": json.dumps(credential), "name": name,
+        "challenge": page.soup.find("input", {"name": "challenge"})["value"]},
         allow_redirects=False, timeout=30)))
 
 
@@ -176,6 +177,7 @@ def test_a_refused_passkey_is_not_added(pk_directory):
     credential = SoftAuthenticator("ES256").register(options, "http://evil.localhost:1")
     response = agent.http.post(action, data={
         "csrf_token": page.soup.find("input", {"name": "csrf_token"})["value"],
+        "challenge": page.soup.find("input", {"name": "challenge"})["value"],
         "credential": json.dumps(credential), "name": "Phished"}, allow_redirects=False)
     assert_sane(response)
     assert response.status_code == 400
@@ -209,6 +211,7 @@ def test_a_user_activates_the_app_from_the_profile(low_directory, mail):
     agent, page = open_account_page(low_directory, user)
     page = Page(agent.get(page.link("Set up the app")))
     assert page.title == "Set up the app"
+    page = Page(agent.submit(page, "Get an activation code"))
     app = AuthenticatorApp()
     app.activate(low_directory.issuer, page.soup.find(id="activation-code").get_text(),
                  "Test phone", PIN)
@@ -229,6 +232,7 @@ def test_continuing_before_the_app_approved_adds_nothing(low_directory):
     user = low_directory.add_user()
     agent, _page = open_account_page(low_directory, user)
     page = Page(agent.get(f"{low_directory.issuer}/account/methods/app"))
+    page = Page(agent.submit(page, "Get an activation code"))
     AuthenticatorApp().activate(low_directory.issuer,
                                 page.soup.find(id="activation-code").get_text(), "P", PIN)
     waiting = Page(agent.submit(page, "I activated the app"))

@@ -19,12 +19,15 @@ from werkzeug.datastructures import MultiDict
 from ... import audit
 from ...census import enrollable_methods, many_objects, sending_channels, take_census
 from ...clock import now
-from ...directories import level_settings, update_levels
+from ...contact import TYPE_LABELS
+from ...destination_settings import describe, preview_sms_policy, save_sms_policy, saved_notice
+from ...directories import level_settings, sms_policy, update_levels
 from ...domain import (
     MAX_LEVEL,
     MAX_POINTS,
     METHOD_INFO,
     METHODS,
+    NUMBER_TYPES,
     InvalidSettings,
     LevelSettings,
     SettingsPreview,
@@ -37,6 +40,8 @@ from ...storage import db
 from ...storage.models import Directory, User
 from ..context import client_ip
 from . import account
+from .admin_destinations import ACTIONS as SMS_ACTIONS
+from .admin_destinations import SmsForm, read_sms_form, sms_form
 from .gate import signed_in_page
 
 LEVEL_FIELD = "required_level"
@@ -172,8 +177,9 @@ def _preview(settings: LevelSettings) -> SettingsPreview:
 
 
 def _page(form: SettingsForm, status: int = 200, preview: SettingsPreview | None = None,
-          error: str | None = None):
+          error: str | None = None, sms: SmsForm | None = None):
     current = level_settings(g.directory)
+    sms = sms or sms_form(sms_policy(g.directory))
     if error is None and form.errors:
         error = form.errors.get("") or gettext("Some values are not right. Check the "
                                                "marked fields.")
@@ -188,7 +194,8 @@ def _page(form: SettingsForm, status: int = 200, preview: SettingsPreview | None
         confirmation=confirmation_token(preview) if preview and preview.sms_only else None,
         enrol_counts=enrol_counts, level_field=LEVEL_FIELD,
         you_lose=preview is not None and any(
-            a.member.id == g.account_user.id for a in preview.losing)), status
+            a.member.id == g.account_user.id for a in preview.losing),
+        sms=sms, number_types=NUMBER_TYPES, type_labels=TYPE_LABELS), status
 
 
 @account.route("/admin/settings", methods=["GET", "POST"])
@@ -215,6 +222,31 @@ def admin_settings():
     save_levels(g.directory, preview, g.account_user)
     flash(_saved_notice(preview))
     return redirect(url_for("account.admin_settings"), 303)
+
+
+@account.post("/admin/settings/sms")
+@signed_in_page(admin=True, fresh=True)
+def admin_sms_destinations():
+    """Preview, save or reset where the directory sends SMS codes."""
+    action = request.form.get("action") or "preview"
+    sms, candidate = read_sms_form()
+    if action not in SMS_ACTIONS:
+        sms.errors[""] = gettext("Choose one of the buttons.")
+    if sms.errors or candidate is None:
+        return _page(form_of(level_settings(g.directory)), 400, sms=sms)
+    if candidate == sms_policy(g.directory) and action != "preview":
+        flash(gettext("Nothing changed: this is the current policy."))
+        return redirect(url_for("account.admin_settings", _anchor="sms"), 303)
+    methods = services().methods
+    loss = preview_sms_policy(g.directory, candidate, methods, sending_channels(methods))
+    if action == "preview":
+        sms.loss, sms.said = loss, describe(candidate)
+        return _page(form_of(level_settings(g.directory)), sms=sms)
+    save_sms_policy(g.directory, candidate, loss, actor=g.account_user.id, ip=client_ip(),
+                    user_agent=request.user_agent.string, now=now())
+    db.session.commit()
+    flash(saved_notice(loss))
+    return redirect(url_for("account.admin_settings", _anchor="sms"), 303)
 
 
 def _saved_notice(preview: SettingsPreview) -> str:

@@ -15,9 +15,10 @@ from flask_babel import gettext
 from ...clock import now
 from ...contact import ContactError, check_email, mask_email, mask_phone, parse_mobile
 from ...delivery import DeliveryFailed, Message
+from ...directories import sms_policy
 from ...messages import code_sms
 from ...notifications import compose_code
-from ...one_time_codes import CodeRefused, CodeService
+from ...one_time_codes import CodeRefused, CodeService, DestinationRefused
 from ...profile_changes import (
     ContactChange,
     ProfileError,
@@ -77,7 +78,9 @@ class Contact:
 
     def parse(self, typed: str) -> str:
         """Return the typed address or number, checked; raise ContactError."""
-        return check_email(typed) if self.name == "email" else parse_mobile(typed)
+        if self.name == "email":
+            return check_email(typed)
+        return parse_mobile(typed, sms_policy(g.directory))
 
     def mask(self, value: str) -> str:
         return mask_email(value) if self.name == "email" else mask_phone(value)
@@ -144,6 +147,8 @@ def profile_contact_send(name: str):
     try:
         codes.send(ctx, contact.channel, PURPOSE, value,
                    lambda code: contact.message(value, code, codes))
+    except DestinationRefused as exc:
+        return _contact_page(contact, 400, str(exc))
     except CodeRefused as exc:
         body, status = _contact_page(contact, 429, _send_refused(exc, contact, value))
         return body, status, {"Retry-After": str(int(exc.retry_after + 0.999))}

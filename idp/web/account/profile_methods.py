@@ -53,11 +53,12 @@ def _already(name: str) -> bool:
     return name in ONE_EACH and services().methods[name].is_enrolled(current_user())
 
 
-def _show(name: str, status: int = 200, error: str | None = None) -> Response:
-    """Render the method's set-up page with what its enrolment shows now."""
+def _show(name: str, status: int = 200, error: str | None = None,
+          shown: dict[str, str] | None = None) -> Response:
+    """Render the method's set-up page with what its enrolment shows now; it stores nothing.
+    `shown`: the form posted from the page, when it is shown again."""
     method = services().methods[name]
-    data = method.start_enrolment(method_context())
-    db.session.commit()  # an enrolment may prepare a secret or a challenge on first view
+    data = method.start_enrolment(method_context(), shown)
     body, status = render(TEMPLATES[name], status, method=method, error=error, **data)
     return Response(body, status=status, mimetype="text/html")
 
@@ -90,7 +91,7 @@ def _finish(name: str, fields: dict[str, str], detail: str | None = None):
             db.session.rollback()
             if exc.counts_as_failure:
                 attempt.failed()
-            response = _show(name, exc.status, str(exc))
+            response = _show(name, exc.status, str(exc), fields)
             if isinstance(exc, MethodThrottled):
                 response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
             return response
@@ -116,7 +117,7 @@ def profile_totp():
 @signed_in_page(fresh=True)
 def profile_totp_finish():
     """Turn the authenticator app on with its first code."""
-    return _finish("totp", {"code": field("code", 64)})
+    return _finish("totp", {"code": field("code", 64), "setup": field("setup", 4096)})
 
 
 @account.get("/account/methods/passkey")
@@ -135,8 +136,8 @@ def profile_passkey_finish():
         name = text_field("name", 100) or "Passkey"
     except ProfileError as exc:
         return _show("passkey", 400, reason_text(exc))
-    return _finish("passkey", {"credential": field("credential", 16 * 1024), "name": name},
-                   name)
+    return _finish("passkey", {"credential": field("credential", 16 * 1024), "name": name,
+                               "challenge": field("challenge", 4096)}, name)
 
 
 @account.get("/account/methods/app")
@@ -144,6 +145,32 @@ def profile_passkey_finish():
 def profile_app():
     """Show how to activate the app, or the number to pick in it."""
     return _page("app")
+
+
+@account.post("/account/methods/app/code")
+@limited
+@signed_in_page(fresh=True)
+def profile_app_code():
+    """Make an activation code for the app (showing the page never makes or voids one)."""
+    refusal = _unavailable("app")
+    if refusal is not None:
+        return refusal
+    try:
+        notice = services().methods["app"].prepare_enrolment(method_context(), {})
+    except MethodFailed as exc:
+        db.session.rollback()
+        return _show("app", exc.status, str(exc))
+    record("method.prepared", method="app")
+    db.session.commit()
+    flash(notice)
+    return redirect(url_for("account.profile_app"))
+
+
+@account.get("/account/methods/app/code")
+@signed_in_page(fresh=True)
+def profile_app_code_page():
+    """Show the app's page (a login asked for during the request returns here)."""
+    return redirect(url_for("account.profile_app"))
 
 
 @account.post("/account/methods/app/ask")

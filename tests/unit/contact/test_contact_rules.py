@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from idp.contact import ContactError, check_email, mask_email, mask_phone, parse_mobile, parse_phone
+from idp.domain import DEFAULT_POLICY
 
 
 @pytest.mark.parametrize(("typed", "e164"), [
@@ -30,7 +31,7 @@ def test_a_number_that_is_not_international_or_valid_is_refused_with_a_message(t
 
 @pytest.mark.parametrize("typed", ["+31612345678", "+447911123456", "+12025550173"])
 def test_mobile_numbers_can_take_a_text(typed):
-    assert parse_mobile(typed) == typed
+    assert parse_mobile(typed, DEFAULT_POLICY) == typed
 
 
 @pytest.mark.parametrize("typed", [
@@ -41,7 +42,7 @@ def test_mobile_numbers_can_take_a_text(typed):
 ])
 def test_numbers_that_cannot_take_a_text_or_cost_money_are_refused(typed):
     with pytest.raises(ContactError, match="mobile number"):
-        parse_mobile(typed)
+        parse_mobile(typed, DEFAULT_POLICY)
 
 
 @pytest.mark.parametrize(("e164", "masked"), [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -11,7 +12,8 @@ from sqlalchemy import select
 
 from idp.accounts import find_user
 from idp.directories import get_directory
-from idp.methods import MethodContext, MethodFailed, TotpMethod, Verified
+from idp.methods import MethodContext, MethodFailed, StepExpired, TotpMethod, Verified
+from idp.methods.totp import SETUP_TTL, STEP
 from idp.services import services
 from idp.storage import db
 from idp.storage.models import Credential
@@ -221,56 +223,89 @@ def test_start_enrolment_gives_a_secret_an_otpauth_uri_and_a_qr_code(directory, 
     assert "<path" in data["qr_svg"]
 
 
-def test_start_enrolment_stores_the_secret_sealed_and_unconfirmed(directory, context):
+def test_start_enrolment_stores_nothing_and_carries_the_key_sealed(directory, context):
+    """Showing the set-up page (a GET) creates no credential: the key travels in the form."""
     user = directory.add_user()
     ctx = context(user, NOW)
     method = TotpMethod()
-    secret = method.start_enrolment(ctx)["secret"]
+    data = method.start_enrolment(ctx)
     db.session.commit()
 
-    [pending] = credentials(ctx.user.id)
-    assert pending.confirmed_at is None
-    assert secret.encode() not in pending.secret_sealed
-    assert services().sealer.unseal(pending.secret_sealed) == secret.encode()
+    assert credentials(ctx.user.id) == []
+    assert data["secret"] not in data["setup"]
     assert not method.is_enrolled(ctx.user)
 
 
-def test_starting_enrolment_again_keeps_the_same_secret(directory, context):
-    """Reloading the set-up page must not invalidate a QR code already scanned."""
+def test_the_page_shown_again_with_its_form_keeps_the_same_key(directory, context):
+    """After a refused code the page keeps the key already scanned."""
     user = directory.add_user()
     method = TotpMethod()
     first = method.start_enrolment(context(user, NOW))
+    again = method.start_enrolment(context(user, NOW + 60), {"setup": first["setup"]})
+    assert again["secret"] == first["secret"]
+    assert again["setup"] == first["setup"]
+
+
+def test_opening_the_page_twice_leaves_the_first_set_up_working(directory, context):
+    user = directory.add_user()
+    method = TotpMethod()
+    first = method.start_enrolment(context(user, NOW))
+    second = method.start_enrolment(context(user, NOW + 5))
+    assert second["secret"] != first["secret"]
+
+    method.finish_enrolment(context(user, NOW), {"code": pyotp.TOTP(first["secret"]).at(NOW),
+                                                 "setup": first["setup"]})
     db.session.commit()
-    second = method.start_enrolment(context(user, NOW + 60))
-    assert second["secret"] == first["secret"]
-    assert len(credentials(context(user, NOW).user.id)) == 1
+    [confirmed] = credentials(context(user, NOW).user.id)
+    assert services().sealer.unseal(confirmed.secret_sealed) == first["secret"].encode()
+
+
+def finish(method: TotpMethod, ctx: MethodContext, data: dict, at: float = NOW) -> Verified:
+    return method.finish_enrolment(ctx, {"code": pyotp.TOTP(data["secret"]).at(at),
+                                         "setup": data["setup"]})
 
 
 def test_finish_enrolment_with_the_right_code_confirms_the_app(directory, context):
     user = directory.add_user()
     method = TotpMethod()
-    secret = method.start_enrolment(context(user, NOW))["secret"]
+    data = method.start_enrolment(context(user, NOW))
+    secret = data["secret"]
     ctx = context(user, NOW)
 
-    verified = method.finish_enrolment(ctx, {"code": pyotp.TOTP(secret).at(NOW)})
+    verified = finish(method, ctx, data)
     db.session.commit()
 
     assert verified.amr == ("otp",)
     assert method.is_enrolled(ctx.user)
     [confirmed] = credentials(ctx.user.id)
     assert confirmed.confirmed_at == NOW
+    assert secret.encode() not in confirmed.secret_sealed
     # The app now signs in with its next code, but the enrolment code is spent.
     with pytest.raises(MethodFailed, match=ALREADY_USED):
         verify(context(user, NOW), pyotp.TOTP(secret).at(NOW))
     assert verify(context(user, NOW + 30), pyotp.TOTP(secret).at(NOW + 30)).amr == ("otp",)
 
 
+def test_a_finished_set_up_cannot_be_posted_again(directory, context):
+    user = directory.add_user()
+    method = TotpMethod()
+    data = method.start_enrolment(context(user, NOW))
+    finish(method, context(user, NOW), data)
+    db.session.commit()
+
+    with pytest.raises(StepExpired, match="already set up"):
+        finish(method, context(user, NOW + 30), data, NOW + 30)
+    db.session.rollback()
+    assert len(credentials(context(user, NOW).user.id)) == 1
+
+
 def test_finish_enrolment_replaces_an_older_app(user, context):
     method = TotpMethod()
-    new_secret = method.start_enrolment(context(user, NOW))["secret"]
+    data = method.start_enrolment(context(user, NOW))
+    new_secret = data["secret"]
     assert new_secret != user.totp_secret
 
-    method.finish_enrolment(context(user, NOW), {"code": pyotp.TOTP(new_secret).at(NOW)})
+    finish(method, context(user, NOW), data)
     db.session.commit()
 
     [only] = credentials(context(user, NOW).user.id)
@@ -284,31 +319,107 @@ def test_finish_enrolment_replaces_an_older_app(user, context):
 def test_finish_enrolment_with_a_wrong_code_does_not_confirm(directory, context, has_app):
     user = directory.add_user(totp=has_app)
     method = TotpMethod()
-    secret = method.start_enrolment(context(user, NOW))["secret"]
-    db.session.commit()
+    data = method.start_enrolment(context(user, NOW))
 
     with pytest.raises(MethodFailed, match=NOT_RIGHT):
-        method.finish_enrolment(context(user, NOW), {"code": wrong_code(secret, NOW)})
+        method.finish_enrolment(context(user, NOW), {"code": wrong_code(data["secret"], NOW),
+                                                     "setup": data["setup"]})
     db.session.rollback()
 
     ctx = context(user, NOW)
     assert method.is_enrolled(ctx.user) is has_app
-    pending = [c for c in credentials(ctx.user.id) if c.confirmed_at is None]
-    assert len(pending) == 1  # the set-up can still be finished with the right code
+    assert len(credentials(ctx.user.id)) == (1 if has_app else 0)
     if has_app:
         assert verify(ctx, user.totp(NOW)).amr == ("otp",)
+    # The set-up can still be finished with the right code.
+    finish(method, context(user, NOW + 30), data, NOW + 30)
 
 
 @pytest.mark.parametrize("code", ["", "12345", "abcdef", "١٢٣٤٥٦"])
 def test_finish_enrolment_with_a_malformed_code_is_refused(directory, context, code):
     user = directory.add_user()
     method = TotpMethod()
-    method.start_enrolment(context(user, NOW))
+    data = method.start_enrolment(context(user, NOW))
     with pytest.raises(MethodFailed, match="6-digit"):
-        method.finish_enrolment(context(user, NOW), {"code": code})
+        method.finish_enrolment(context(user, NOW), {"code": code, "setup": data["setup"]})
     assert not method.is_enrolled(context(user, NOW).user)
 
 
 def test_finish_enrolment_without_starting_it_is_refused(user, context):
-    with pytest.raises(MethodFailed, match="Start the set-up again"):
+    with pytest.raises(StepExpired, match="set-up has expired"):
         TotpMethod().finish_enrolment(context(user, NOW), {"code": user.totp(NOW)})
+
+
+def _tampered(sealed: str) -> str:
+    middle = len(sealed) // 2
+    return sealed[:middle] + ("A" if sealed[middle] != "A" else "B") + sealed[middle + 1:]
+
+
+@pytest.mark.parametrize("how", ["another-user", "another-session", "expired", "tampered",
+                                 "at-rest-seal"])
+def test_a_foreign_tampered_or_expired_set_up_is_refused(directory, context, how):
+    user, other = directory.add_user(), directory.add_user()
+    method = TotpMethod()
+    ctx = context(user, NOW)
+    ctx.session_id = 1
+    at = NOW
+    if how == "another-user":
+        data = method.start_enrolment(context(other, NOW))
+    elif how == "another-session":
+        foreign = context(user, NOW)
+        foreign.session_id = 2
+        data = method.start_enrolment(foreign)
+    else:
+        data = method.start_enrolment(ctx)
+    if how == "expired":
+        at = NOW + SETUP_TTL + STEP
+    elif how == "tampered":
+        data = {**data, "setup": _tampered(data["setup"])}
+    elif how == "at-rest-seal":
+        data = {**data, "setup": services().sealer.seal(
+            json.dumps({"secret": data["secret"]}).encode()).decode()}
+    ctx.now = at
+
+    with pytest.raises(StepExpired, match="set-up has expired"):
+        finish(method, ctx, data, at)
+    assert credentials(ctx.user.id) == []
+
+
+def _finish_in_thread(app, slug: str, username: str, form: dict, results: list[str],
+                      barrier: threading.Barrier) -> None:
+    """Finish a set-up in a session of its own, as a concurrent request would."""
+    with app.app_context():
+        try:
+            directory = get_directory(slug)
+            ctx = MethodContext(directory=directory, user=find_user(directory, username),
+                                now=NOW, sealer=services().sealer)
+            barrier.wait(timeout=30)
+            TotpMethod().finish_enrolment(ctx, form)
+            db.session.commit()
+            results.append("confirmed")
+        except MethodFailed as exc:
+            db.session.rollback()
+            results.append(str(exc))
+        except Exception as exc:  # reported to the test below
+            results.append(f"error: {exc!r}")
+
+
+def test_a_set_up_posted_twice_at_once_confirms_one_app(app, directory, context):
+    """A double submit of the set-up form: the sealed key is spent once, one credential."""
+    user = directory.add_user()
+    data = TotpMethod().start_enrolment(context(user, NOW))
+    form = {"code": pyotp.TOTP(data["secret"]).at(NOW), "setup": data["setup"]}
+    racers = 3
+    barrier = threading.Barrier(racers)
+    results: list[str] = []
+    threads = [threading.Thread(target=_finish_in_thread,
+                                args=(app, directory.slug, user.username, form, results,
+                                      barrier)) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert results.count("confirmed") == 1, results
+    assert all("already set up" in r for r in results if r != "confirmed"), results
+    assert len(credentials(context(user, NOW).user.id)) == 1

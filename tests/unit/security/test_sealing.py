@@ -67,3 +67,37 @@ def test_truncated_sealed_data_is_refused(sealer):
     sealed = sealer.seal(b"private key")
     with pytest.raises(UnsealError):
         sealer.unseal(sealed[:-4])
+
+
+# --- page state sealed into a form --------------------------------------------------------
+
+NOW = 1_700_000_000.0
+
+
+def test_a_sealed_form_value_opens_for_its_purpose_and_owner(sealer):
+    sealed = sealer.seal_form("totp-enrol", [7, 42], {"secret": "ABC"}, NOW)
+    assert sealer.open_form(sealed, "totp-enrol", [7, 42], NOW + 10, 60) == {"secret": "ABC"}
+    assert "ABC" not in sealed
+
+
+@pytest.mark.parametrize(("purpose", "bound_to", "at"), [
+    ("passkey-login", [7, 42], NOW), ("totp-enrol", [8, 42], NOW),
+    ("totp-enrol", [7, 43], NOW), ("totp-enrol", [7], NOW), ("totp-enrol", [7, 42], NOW + 61),
+], ids=["other-purpose", "other-user", "other-session", "fewer-bindings", "expired"])
+def test_a_sealed_form_value_is_refused_elsewhere_or_late(sealer, purpose, bound_to, at):
+    sealed = sealer.seal_form("totp-enrol", [7, 42], {"secret": "ABC"}, NOW)
+    with pytest.raises(UnsealError):
+        sealer.open_form(sealed, purpose, bound_to, at, 60)
+
+
+@pytest.mark.parametrize("sealed", ["", "x", "gAAAA" + "A" * 100, "é" * 10, "A" * 5000],
+                         ids=["empty", "short", "garbage", "non-ascii", "oversized"])
+def test_a_form_value_that_was_never_sealed_is_refused(sealer, sealed):
+    with pytest.raises(UnsealError):
+        sealer.open_form(sealed, "totp-enrol", [7, 42], NOW, 60)
+
+
+def test_data_sealed_at_rest_is_not_accepted_as_a_form_value(sealer):
+    at_rest = sealer.seal(b'{"for":"totp-enrol","to":[7,42],"data":{}}').decode()
+    with pytest.raises(UnsealError):
+        sealer.open_form(at_rest, "totp-enrol", [7, 42], NOW, 10 ** 10)
