@@ -4,6 +4,7 @@
     idp user add --directory SLUG --username NAME [--email E] [--phone +E164] [--admin]
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
     idp directory set SLUG [--required-level N] [--points METHOD=N ...]
+                           [--session-hours N] [--idle-minutes N]
     idp keys rotate [--directory SLUG]
     idp purge [--dry-run]
     idp serve [--host H] [--port P]
@@ -26,8 +27,10 @@ from .directories import (
     get_directory,
     issuer_of,
     update_levels,
+    update_session_lifetimes,
 )
 from .domain import InvalidSettings, max_reachable
+from .domain.lifetimes import InvalidLifetimes
 from .domain.settings import METHODS
 from .relying_parties import ClientError, create_client
 from .settings import ConfigurationError, describe_settings
@@ -127,7 +130,7 @@ def _points(values: Sequence[str]) -> dict[str, int]:
 
 
 def cmd_directory_set(args: argparse.Namespace) -> int:
-    """Change a directory's required level and method points."""
+    """Change a directory's required level, method points and session lifetimes."""
     from .storage import db
 
     with _app().app_context():
@@ -138,9 +141,11 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
             # Nobody could log in any more: refuse rather than lock every user out.
             raise CommandError(f"no combination of enabled methods reaches level "
                                f"{settings.required_level} (at most {reachable})")
+        lifetimes = update_session_lifetimes(directory, args.session_hours, args.idle_minutes)
         db.session.commit()
         points = ", ".join(f"{m}={settings.points_of(m)}" for m in METHODS)
-        print(f"{directory.slug}: required level {settings.required_level}; {points}")
+        print(f"{directory.slug}: required level {settings.required_level}; {points}; "
+              f"sessions last {lifetimes.hours} h, {lifetimes.idle_minutes} min idle")
     return 0
 
 
@@ -224,10 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_client.set_defaults(func=cmd_client_add)
 
     directory = sub.add_parser("directory").add_subparsers(dest="action", required=True)
-    set_dir = directory.add_parser("set", help="change the required level and method points")
+    set_dir = directory.add_parser(
+        "set", help="change the required level, method points and session lifetimes")
     set_dir.add_argument("slug")
     set_dir.add_argument("--required-level", type=int)
     set_dir.add_argument("--points", nargs="+", metavar="METHOD=N")
+    set_dir.add_argument("--session-hours", type=int, metavar="N",
+                         help="a browser session ends N hours after it started (1-720)")
+    set_dir.add_argument("--idle-minutes", type=int, metavar="N",
+                         help="a browser session ends after N minutes unused (5-1440)")
     set_dir.set_defaults(func=cmd_directory_set)
 
     keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
@@ -250,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXPECTED: tuple[type[Exception], ...] = (CommandError, AccountError, ClientError, DirectoryError,
-                                         InvalidSettings, ConfigurationError)
+                                         InvalidSettings, InvalidLifetimes, ConfigurationError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

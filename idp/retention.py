@@ -9,8 +9,9 @@ until the tokens it issued have expired. Audit events are kept ``IDP_AUDIT_RETEN
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, exists, or_, select
 
+from .domain.lifetimes import MAX_IDLE_MINUTES
 from .storage import db
 from .storage.models import (
     AppActivation,
@@ -23,6 +24,7 @@ from .storage.models import (
     OneTimeCode,
     RememberedDevice,
     Token,
+    TokenFamily,
     WebAuthnChallenge,
 )
 
@@ -52,8 +54,11 @@ def purge_expired(now: float, token_grace: float,
             or_(Token.refresh_expires_at.is_(None), Token.refresh_expires_at < now)),
         "remembered devices": delete(RememberedDevice).where(or_(
             RememberedDevice.expires_at < now, RememberedDevice.revoked_at < now - 30 * DAY)),
+        "token grants": delete(TokenFamily).where(~exists(
+            select(Token.id).where(Token.family == TokenFamily.id))),
         "browser sessions": delete(BrowserSession).where(or_(
-            BrowserSession.expires_at < now, BrowserSession.ended_at < now - DAY)),
+            BrowserSession.expires_at < now, BrowserSession.ended_at < now - DAY,
+            BrowserSession.last_seen_at < now - MAX_IDLE_MINUTES * 60)),
     }
     if audit_days is not None:
         rules[f"audit events older than {audit_days} days"] = delete(AuditEvent).where(

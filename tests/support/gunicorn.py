@@ -107,7 +107,7 @@ class GunicornProvider:
                 raise RuntimeError(f"gunicorn exited:\n{self.log()[-3000:]}")
             try:
                 ready = requests.get(self.url + "/", timeout=5, verify=self.verify).status_code
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still starting up
                 ready = None
             if ready is not None and ready < 500 and \
                     len(worker_pids(self.process.pid)) >= self.workers:

@@ -1,15 +1,17 @@
-"""Change the password: the current one, then the new one twice; other sessions end."""
+"""Change the password: the current one, then the new one twice; other sessions end, and
+the apps' tokens from them."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, g, redirect, url_for
 from flask_babel import gettext
 
 from ...clock import now
-from ...profile_changes import ProfileError, change_password, end_other_sessions
+from ...profile_changes import ProfileError, change_password
 from ...services import services
+from ...sessions import end_sessions
 from ...storage import db
-from ..context import current_session
+from ..context import client_ip, current_session
 from . import account
 from .gate import current_user, signed_in_page
 from .profile_common import failed_check, field, limited, reason_text, record, render, send_notice
@@ -28,7 +30,8 @@ def profile_password():
 @limited
 @signed_in_page()
 def profile_password_save():
-    """Check the current password and save the new one; end every other session."""
+    """Check the current password and save the new one; end every other session and the
+    apps' tokens from them."""
     user, at = current_user(), now()
     try:
         change_password(user, field("current", MAX_TYPED), field("new", MAX_TYPED),
@@ -39,9 +42,11 @@ def profile_password_save():
         return render("account/profile_password.html", 400, error=reason_text(exc),
                       wrong=exc.reason)
     session = current_session()
-    ended = end_other_sessions(user, session.id if session else None, at)
-    record("profile.password_changed", sessions_ended=ended)
+    ended = end_sessions(g.directory, user.id, at, "password_changed",
+                         keep=session.id if session else None, ip=client_ip())
+    record("profile.password_changed", sessions_ended=ended.sessions)
     db.session.commit()
     send_notice("changed", "password")
-    flash(gettext("Your password was changed. You were logged out everywhere else."))
+    flash(gettext("Your password was changed. You were logged out everywhere else, and apps "
+                  "you signed in to elsewhere must log in again."))
     return redirect(url_for("account.profile"))
