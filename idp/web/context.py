@@ -80,7 +80,9 @@ def set_session_token(token: str) -> None:
 def write_session_cookie(response: Response) -> Response:
     """Set or clear the directory's session cookie (and set its device cookie) as decided."""
     directory = g.get("directory")
-    if directory is None:
+    if directory is None or not (g.get("clear_session_cookie") or g.get("new_session_token")
+                                 or g.get("device_cookie")):
+        # Nothing to write; nor read the directory, which a failed database cannot reload.
         return response
     cookies = services().cookies
     name = cookies.name(directory)
