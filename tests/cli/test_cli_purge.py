@@ -21,7 +21,7 @@ def _seed(database_url: str) -> None:
     with provider(database_url):
         directory = get_directory("default")
         for label, at in (("old", now - 30 * 86400), ("live", now)):
-            session, _token = start_session(directory, at, 3600, "127.0.0.1", label)
+            session, _token = start_session(directory, at, "127.0.0.1", label)
             db.session.add(Interaction(id=f"{label}-login", directory_id=directory.id,
                                        session_id=session.id, params={}, state={},
                                        created_at=at, expires_at=at + 1800))
