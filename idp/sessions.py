@@ -141,6 +141,8 @@ def end_sessions(directory: Directory, user_id: int | None, now: float, reason: 
     while it adds a grant (``idp.oidc.server``), so either the exchange sees the session
     ended, or this sees the grant.
     """
+    if only is None and user_id is None:
+        raise ValueError("end one session, or the sessions of a user")
     if only is not None:
         sessions: list[ColumnElement[bool]] = [BrowserSession.id == only]
         grants: list[ColumnElement[bool]] = [TokenFamily.session_id == only]

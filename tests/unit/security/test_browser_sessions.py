@@ -226,3 +226,11 @@ def test_the_user_agent_is_kept_short(directory_row, agent, stored):
 @pytest.mark.parametrize(("secure", "name"), [(True, "__Host-idp-acme"), (False, "idp-acme")])
 def test_the_cookie_is_named_per_directory_and_host_prefixed_on_https(secure, name):
     assert CookiePolicy(secure=secure).name(Directory(slug="acme")) == name
+
+
+def test_ending_sessions_names_one_session_or_a_user_never_every_anonymous_one(directory_row,
+                                                                              started):
+    with pytest.raises(ValueError):
+        end_sessions(directory_row, None, NOW + 1, "logout")
+    db.session.rollback()
+    assert reload(directory_row, started[1], NOW + 2) is not None
