@@ -7,6 +7,7 @@
                            [--sms-types T,T] [--sms-block-countries CC,CC]
                            [--sms-allow-countries CC,CC] [--sms-block-prefixes +P,+P]
                            [--sms-non-geographic allow|refuse] [--sms-default]
+                           [--session-hours N] [--idle-minutes N]
     idp keys rotate [--directory SLUG]
     idp purge [--dry-run]
     idp serve [--host H] [--port P]
@@ -29,10 +30,13 @@ from .directories import (
     ensure_default_directory,
     get_directory,
     issuer_of,
+    session_lifetimes,
     sms_policy,
     update_levels,
+    update_session_lifetimes,
 )
 from .domain import DEFAULT_POLICY, NUMBER_TYPES, InvalidSettings, max_reachable
+from .domain.lifetimes import InvalidLifetimes
 from .domain.settings import METHODS
 from .relying_parties import ClientError, create_client
 from .settings import ConfigurationError, describe_settings
@@ -186,7 +190,8 @@ def _set_sms_policy(directory, args: argparse.Namespace) -> None:
 
 
 def cmd_directory_set(args: argparse.Namespace) -> int:
-    """Change a directory's required level, method points and SMS destinations."""
+    """Change a directory's required level, method points, SMS destinations and session
+    lifetimes."""
     from .storage import db
 
     with _app().app_context():
@@ -198,9 +203,11 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
             raise CommandError(f"no combination of enabled methods reaches level "
                                f"{settings.required_level} (at most {reachable})")
         _set_sms_policy(directory, args)
+        lifetimes = update_session_lifetimes(directory, args.session_hours, args.idle_minutes)
         db.session.commit()
         points = ", ".join(f"{m}={settings.points_of(m)}" for m in METHODS)
-        print(f"{directory.slug}: required level {settings.required_level}; {points}")
+        print(f"{directory.slug}: required level {settings.required_level}; {points}; "
+              f"sessions last {lifetimes.hours} h, {lifetimes.idle_minutes} min idle")
     return 0
 
 
@@ -213,7 +220,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     with _app().app_context():
         directory = _directory(args.directory)
         svc = services()
-        policy = svc.key_rotation()
+        policy = svc.key_rotation(session_lifetimes(directory).absolute_seconds)
         start = now()
         for key in rotate_keys(directory.id, svc.sealer, start, ahead=policy.ahead,
                                publish_for=policy.publish_for):
@@ -293,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_client.set_defaults(func=cmd_client_add)
 
     directory = sub.add_parser("directory").add_subparsers(dest="action", required=True)
-    set_dir = directory.add_parser("set", help="change the required level and method points")
+    set_dir = directory.add_parser(
+        "set", help="change the required level, method points and session lifetimes")
     set_dir.add_argument("slug")
     set_dir.add_argument("--required-level", type=int)
     set_dir.add_argument("--points", nargs="+", metavar="METHOD=N")
@@ -311,6 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="satellite and international network numbers (+881, +882 ...)")
     set_dir.add_argument("--sms-default", action="store_true",
                          help="reset the SMS destinations to the safe default")
+    set_dir.add_argument("--session-hours", type=int, metavar="N",
+                         help="a browser session ends N hours after it started (1-720)")
+    set_dir.add_argument("--idle-minutes", type=int, metavar="N",
+                         help="a browser session ends after N minutes unused (5-1440)")
     set_dir.set_defaults(func=cmd_directory_set)
 
     keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
@@ -333,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXPECTED: tuple[type[Exception], ...] = (CommandError, AccountError, ClientError, DirectoryError,
-                                         InvalidSettings, ConfigurationError)
+                                         InvalidSettings, InvalidLifetimes, ConfigurationError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from .domain import (
     DEFAULT_POINTS,
@@ -14,10 +14,11 @@ from .domain import (
     policy_from_mapping,
     policy_to_mapping,
 )
+from .domain.lifetimes import SessionLifetimes
 from .oidc.keys import ensure_keys
 from .security.sealing import Sealer
 from .storage import db
-from .storage.models import Directory
+from .storage.models import BrowserSession, Directory
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
@@ -39,8 +40,10 @@ def create_directory(slug: str, name: str, sealer: Sealer, now: float) -> Direct
         raise DirectoryError("a slug is 1-64 lowercase letters, digits and inner hyphens")
     if get_directory(slug) is not None:
         raise DirectoryError(f"directory {slug!r} already exists")
+    lifetimes = SessionLifetimes()
     directory = Directory(slug=slug, name=name, required_level=DEFAULT_REQUIRED_LEVEL,
-                          points=dict(DEFAULT_POINTS), created_at=now)
+                          points=dict(DEFAULT_POINTS), session_hours=lifetimes.hours,
+                          session_idle_minutes=lifetimes.idle_minutes, created_at=now)
     db.session.add(directory)
     db.session.flush()
     ensure_keys(directory.id, sealer, now)
@@ -90,6 +93,31 @@ def set_sms_policy(directory: Directory, policy: DestinationPolicy) -> None:
     else:
         stored["sms"] = policy_to_mapping(policy)
     directory.destination_policy = stored or None
+
+
+def session_lifetimes(directory: Directory) -> SessionLifetimes:
+    """Return how long the directory's browser sessions live, overall and unused."""
+    return SessionLifetimes(directory.session_hours, directory.session_idle_minutes)
+
+
+def update_session_lifetimes(directory: Directory, hours: int | None,
+                             idle_minutes: int | None) -> SessionLifetimes:
+    """Validate and store new session lifetimes (raises the domain's InvalidLifetimes).
+
+    They hold at once for the sessions already open: a live session ends its new
+    lifetime after it started, sooner or later than it would have.
+    """
+    current = session_lifetimes(directory)
+    updated = SessionLifetimes(current.hours if hours is None else hours,
+                               current.idle_minutes if idle_minutes is None else idle_minutes)
+    directory.session_hours = updated.hours
+    directory.session_idle_minutes = updated.idle_minutes
+    if updated.hours != current.hours:
+        db.session.execute(update(BrowserSession).where(
+            BrowserSession.directory_id == directory.id, BrowserSession.ended_at.is_(None))
+            .values(expires_at=BrowserSession.created_at + updated.absolute_seconds)
+            .execution_options(synchronize_session=False))
+    return updated
 
 
 def issuer_of(directory: Directory, base_url: str) -> str:

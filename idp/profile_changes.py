@@ -29,7 +29,7 @@ from .domain import METHODS, LevelSettings
 from .domain.preview import enrol_options, first_steps, reaches
 from .enrolments import Enrolment, counting_methods, find_enrolment, methods_without
 from .security.passwords import PasswordService
-from .sessions import end_session, sessions_of
+from .sessions import live_criteria
 from .storage import db
 from .storage.models import AuditEvent, BrowserSession, User
 
@@ -257,21 +257,9 @@ def change_password(user: User, current: str, new: str, repeated: str,
 
 def find_session(user: User, session_id: int, now: float) -> BrowserSession | None:
     """Return the user's live session with this id, or None (another user's, ended, expired)."""
-    row = db.session.get(BrowserSession, session_id)
-    if row is None or row.user_id != user.id or row.directory_id != user.directory_id \
-            or row.ended_at is not None or row.expires_at <= now:
-        return None
-    return row
-
-
-def end_other_sessions(user: User, keep_id: int | None, now: float) -> int:
-    """End every live session of the user but `keep_id`; return how many were ended."""
-    ended = 0
-    for row in sessions_of(user, now):
-        if row.id != keep_id:
-            end_session(row, now)
-            ended += 1
-    return ended
+    return db.session.scalars(select(BrowserSession).where(
+        BrowserSession.id == session_id, BrowserSession.user_id == user.id,
+        *live_criteria(user.directory, now))).first()
 
 
 # --- Activity ------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ until the tokens it issued have expired. Audit events are kept ``IDP_AUDIT_RETEN
 
 from __future__ import annotations
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, exists, or_, select
 
+from .domain.lifetimes import MAX_IDLE_MINUTES
 from .storage import db
 from .storage.models import (
     AppActivation,
@@ -25,6 +26,7 @@ from .storage.models import (
     RememberedDevice,
     SpentSeal,
     Token,
+    TokenFamily,
 )
 
 HOUR = 3600.0
@@ -52,8 +54,11 @@ def purge_expired(now: float, token_grace: float,
             or_(Token.refresh_expires_at.is_(None), Token.refresh_expires_at < now)),
         "remembered devices": delete(RememberedDevice).where(or_(
             RememberedDevice.expires_at < now, RememberedDevice.revoked_at < now - 30 * DAY)),
+        "token grants": delete(TokenFamily).where(~exists(
+            select(Token.id).where(Token.family == TokenFamily.id))),
         "browser sessions": delete(BrowserSession).where(or_(
-            BrowserSession.expires_at < now, BrowserSession.ended_at < now - DAY)),
+            BrowserSession.expires_at < now, BrowserSession.ended_at < now - DAY,
+            BrowserSession.last_seen_at < now - MAX_IDLE_MINUTES * 60)),
         # A lock-out lasts at most a day and lock-outs are forgotten a day after the last.
         "failure budgets": delete(AttemptBudget).where(AttemptBudget.updated_at < now - 2 * DAY),
     }

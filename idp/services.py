@@ -49,10 +49,10 @@ class Services:
         """Return how long relying apps may cache the JWKS (and keys are published early)."""
         return int(self.settings["IDP_JWKS_CACHE_SECONDS"])
 
-    def key_rotation(self) -> RotationPolicy:
-        """Return when rotated keys sign and how long retired ones stay published."""
-        return rotation_policy(self.jwks_cache_seconds, self.ttl("ID_TOKEN"),
-                               self.ttl("SESSION"))
+    def key_rotation(self, session_seconds: float) -> RotationPolicy:
+        """Return when rotated keys sign and how long retired ones stay published, for a
+        directory whose sessions last `session_seconds` at most."""
+        return rotation_policy(self.jwks_cache_seconds, self.ttl("ID_TOKEN"), session_seconds)
 
     def ttl(self, name: str) -> int:
         """Return a lifetime setting, e.g. ttl("CODE") for IDP_CODE_TTL_SECONDS."""

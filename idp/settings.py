@@ -127,8 +127,12 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_CODE_TTL_SECONDS", 60, _int, "Lifetime of authorization codes."),
     Key("IDP_ACCESS_TOKEN_TTL_SECONDS", 3600, _int, "Lifetime of access tokens."),
     Key("IDP_ID_TOKEN_TTL_SECONDS", 3600, _int, "Lifetime of ID tokens."),
-    Key("IDP_REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600, _int, "Lifetime of refresh tokens."),
-    Key("IDP_SESSION_TTL_SECONDS", 12 * 3600, _int, "Absolute lifetime of a browser session."),
+    Key("IDP_REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600, _int,
+        "Idle lifetime of a refresh token: an unused one expires this long after it was "
+        "issued; every use rotates it and starts a new one (never past the absolute lifetime)."),
+    Key("IDP_REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS", 90 * 24 * 3600, _int,
+        "Absolute lifetime of a grant's refresh tokens, from the code exchange that started "
+        "it: however often it is rotated, the app must then send the user to log in again."),
     Key("IDP_INTERACTION_TTL_SECONDS", 30 * 60, _int,
         "How long a pending login (between authorize and code) may take."),
     Key("IDP_OTP_TTL_SECONDS", 600, _int,
@@ -178,11 +182,22 @@ KEYS: tuple[Key, ...] = (
 
 KEYS_BY_NAME: Mapping[str, Key] = {key.name: key for key in KEYS}
 
+#: Keys that no longer exist, and what replaced them: set anywhere, they refuse to start,
+#: so that nobody believes a setting holds that does not.
+RETIRED: Mapping[str, str] = {
+    "IDP_SESSION_TTL_SECONDS": "session lifetimes are set per directory now: "
+                               "`idp directory set SLUG --session-hours N --idle-minutes N` "
+                               "or the admin's Authentication page",
+}
+
 
 def load_settings(overrides: Mapping[str, Any] | None = None,
                   environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Return the settings from defaults, config file, environment and overrides."""
     environ = os.environ if environ is None else environ
+    for name, replacement in RETIRED.items():
+        if name in environ or name in (overrides or {}):
+            raise ConfigurationError(f"{name} is no longer used: {replacement}")
     raw: dict[str, Any] = {}
     config_file = (overrides or {}).get("IDP_CONFIG_FILE") or environ.get("IDP_CONFIG_FILE")
     if config_file:
@@ -192,6 +207,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
     raw.update({k: v for k, v in environ.items() if k in KEYS_BY_NAME})
     settings = {key.name: key.default for key in KEYS}
     for name, value in raw.items():
+        if name in RETIRED:
+            raise ConfigurationError(f"{name} is no longer used: {RETIRED[name]}")
         if name not in KEYS_BY_NAME:
             raise ConfigurationError(f"unknown configuration key {name}")
         try:
@@ -231,6 +248,7 @@ def check_settings(settings: Mapping[str, Any]) -> None:
             raise ConfigurationError(f"{name} must read like '10 per 15 minutes'"
                                      + (" (one limit only)" if most == 1 else ""))
     for name in ("IDP_ACCOUNT_FAILURE_CEILING", "IDP_KNOWN_BROWSER_DAYS",
+                 "IDP_REFRESH_TOKEN_TTL_SECONDS", "IDP_REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS",
                  "IDP_OTP_RESEND_SECONDS", "IDP_OTP_PER_DESTINATION_PER_HOUR",
                  "IDP_OTP_PER_USER_PER_HOUR", "IDP_OTP_PER_IP_PER_HOUR", "IDP_DEVICE_TTL_DAYS",
                  "IDP_FRESH_LOGIN_SECONDS", "IDP_INVITATION_TTL_HOURS",

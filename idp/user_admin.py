@@ -24,6 +24,7 @@ from .directories import sms_policy
 from .domain import LevelSettings, plan_step_up
 from .enrolments import Enrolment, methods_without
 from .security.passwords import PasswordService
+from .sessions import end_sessions, live_criteria
 from .storage import db
 from .storage.models import (
     AppDevice,
@@ -33,7 +34,6 @@ from .storage.models import (
     Directory,
     Invitation,
     Passkey,
-    Token,
     User,
 )
 
@@ -309,21 +309,6 @@ def update_user(directory: Directory, user: User, *, name: str | None, email: st
     return changed
 
 
-def end_sessions(user: User, now: float) -> int:
-    """End every browser session of the user and revoke every token apps hold for them.
-
-    Tokens go too: an admin ends sessions because a device is lost or an account is
-    misused, and a refresh token would otherwise keep an app signed in for weeks.
-    Return the number of sessions ended.
-    """
-    ended = db.session.execute(update(BrowserSession).where(
-        BrowserSession.user_id == user.id, BrowserSession.ended_at.is_(None))
-        .values(ended_at=now).execution_options(synchronize_session=False)).rowcount
-    db.session.execute(update(Token).where(Token.user_id == user.id, Token.revoked_at.is_(None))
-                       .values(revoked_at=now).execution_options(synchronize_session=False))
-    return ended or 0
-
-
 def set_disabled(user: User, disabled: bool, actor: User, now: float) -> None:
     """Disable (ending every session and token) or enable a user; never oneself."""
     if disabled and user.id == actor.id:
@@ -331,14 +316,13 @@ def set_disabled(user: User, disabled: bool, actor: User, now: float) -> None:
     user.disabled = disabled
     user.updated_at = now
     if disabled:
-        end_sessions(user, now)
+        end_sessions(user.directory, user.id, now, "user_disabled")
 
 
 def live_sessions(user: User, now: float) -> int:
     """Return how many browser sessions of the user are live."""
     return db.session.scalar(select(func.count(BrowserSession.id)).where(
-        BrowserSession.user_id == user.id, BrowserSession.ended_at.is_(None),
-        BrowserSession.expires_at > now)) or 0
+        BrowserSession.user_id == user.id, *live_criteria(user.directory, now))) or 0
 
 
 def removal_effect(settings: LevelSettings, items: list[Enrolment], key: str,

@@ -107,7 +107,7 @@ class StoredToken(TokenMixin):
         return self.row.expires_at <= self.now
 
     def is_revoked(self) -> bool:
-        return self.row.revoked_at is not None
+        return self.row.revoked_at is not None or self.row.grant.revoked_at is not None
 
     def get_user(self) -> User:
         return self.row.user

@@ -3,6 +3,13 @@
 One server serves every directory: each hook reads the directory of the
 request (``flask.g.directory``), so a client, code or token of one directory
 is never found from another.
+
+A token request is one transaction: the code or refresh token is claimed, the grant
+and its tokens are added and the audit is written, and all of it commits together
+after everything that can fail (``Server.create_token_response``). A claim holds its row
+until then, so a second redemption of the same code or refresh token waits for the
+first to commit and then finds the tokens it must revoke; a failed database leaves the
+code or refresh token as it was, to be tried again.
 """
 
 from __future__ import annotations
@@ -32,12 +39,14 @@ from .. import audit
 from ..accounts import active_user
 from ..clock import now as clock_now
 from ..directories import issuer_of
+from ..domain.lifetimes import refresh_expiry
+from ..grants import revoke_families, start_family, token_good
 from ..relying_parties import get_client
-from ..security.tokens import hash_secret, new_secret
+from ..security.tokens import hash_secret
 from ..services import services
-from ..sessions import end_session
+from ..sessions import end_sessions, live_criteria
 from ..storage import db
-from ..storage.models import AuthorizationCode, BrowserSession, Token, User
+from ..storage.models import AuthorizationCode, BrowserSession, Token, TokenFamily, User
 from .claims import user_claims
 from .keys import signing_key, verification_keyset
 from .models import OAuthClient, StoredCode, StoredToken
@@ -48,11 +57,19 @@ def current_issuer() -> str:
     return issuer_of(g.directory, services().base_url)
 
 
-def revoke_family(family: str, now: float) -> None:
-    """Revoke every token of a grant (refresh-token reuse or code replay)."""
-    db.session.execute(update(Token).where(
-        Token.directory_id == g.directory.id, Token.family == family,
-        Token.revoked_at.is_(None)).values(revoked_at=now))
+def session_holds(session_id: int | None, now: float) -> bool:
+    """Say whether the browser session a code came from is live, holding its row until commit.
+
+    Ending a session writes its row before it revokes the session's grants
+    (``idp.sessions.end_sessions``): holding the row (FOR SHARE on PostgreSQL; SQLite has
+    one writer at a time) makes the end wait for this exchange's grant, or this exchange
+    see the session ended.
+    """
+    if session_id is None:
+        return False
+    return db.session.scalars(select(BrowserSession.id).where(
+        BrowserSession.id == session_id, *live_criteria(g.directory, now))
+        .with_for_update(read=True)).first() is not None
 
 
 class Server(AuthorizationServer):
@@ -70,25 +87,44 @@ class Server(AuthorizationServer):
             return None
         return OAuthClient(row)
 
+    def create_token_response(self, request=None):
+        """Answer a token request in one transaction, committed after everything that can fail.
+
+        A database failure undoes all of it (the web layer's error handler rolls back and
+        answers an outage 503 temporarily_unavailable), so the code or refresh token can be
+        used again.
+        """
+        response = super().create_token_response(request)
+        db.session.commit()
+        return response
+
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        """Add the tokens to the transaction: a new grant for a code, the same for a refresh."""
         now = clock_now()
         code: StoredCode | None = request.authorization_code
         previous: StoredToken | None = request.refresh_token
-        source = code.row if code else previous.row  # type: ignore[union-attr]
-        expires_in = int(token["expires_in"])
+        if code is not None:
+            source = code.row
+            grant = start_family(g.directory.id, request.client.row.id, request.user.id,
+                                 source.session_id, source.id, now)
+        else:
+            source = previous.row  # type: ignore[union-attr]
+            grant = source.grant
         refresh = token.get("refresh_token")
+        ttl = services().ttl
         db.session.add(Token(
             directory_id=g.directory.id, client_pk=request.client.row.id,
             user_id=request.user.id, session_id=source.session_id,
-            code_id=code.row.id if code else None,
-            family=previous.row.family if previous else new_secret(16),
+            code_id=code.row.id if code else None, family=grant.id,
             access_token_hash=hash_secret(token["access_token"]),
             refresh_token_hash=hash_secret(refresh) if refresh else None,
             scope=token.get("scope") or source.scope, acr=source.acr, amr=list(source.amr),
             auth_time=source.auth_time, claims=source.claims, issued_at=now,
-            expires_at=now + expires_in,
-            refresh_expires_at=now + services().ttl("REFRESH_TOKEN") if refresh else None))
-        db.session.commit()
+            expires_at=now + int(token["expires_in"]),
+            refresh_expires_at=refresh_expiry(grant.started_at, now, ttl("REFRESH_TOKEN"),
+                                              ttl("REFRESH_TOKEN_ABSOLUTE"))
+            if refresh else None))
+        db.session.flush()
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):
@@ -113,7 +149,12 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         db.session.commit()
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> StoredCode | None:
-        """Claim the code once; a replay revokes what it issued (RFC 6749 4.1.2)."""
+        """Claim the code once; a replay revokes what it issued (RFC 6749 4.1.2, 10.5).
+
+        The claim is not committed here but with the tokens (or the refusal): a second
+        redemption at the same moment waits for this one's row lock, then revokes the
+        grant this one made. A code from a browser session that has ended since is refused.
+        """
         if not isinstance(code, str) or len(code) > 200:
             return None
         now = clock_now()
@@ -121,22 +162,22 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         claimed = db.session.execute(update(AuthorizationCode).where(
             AuthorizationCode.code_hash == code_hash,
             AuthorizationCode.directory_id == g.directory.id,
-            AuthorizationCode.used_at.is_(None)).values(used_at=now)).rowcount
+            AuthorizationCode.used_at.is_(None)).values(used_at=now)
+            .execution_options(synchronize_session=False)).rowcount
         row = db.session.scalars(select(AuthorizationCode).where(
             AuthorizationCode.code_hash == code_hash,
             AuthorizationCode.directory_id == g.directory.id)).first()
         if row is None:
             return None
         if claimed != 1:
-            for family in db.session.scalars(select(Token.family).where(
-                    Token.code_id == row.id).distinct()):
-                revoke_family(family, now)
+            revoked = revoke_families(TokenFamily.code_id == row.id, now=now)
             audit.record(g.directory.id, "code.replayed", now, user_id=row.user_id,
-                         client_id=client.client_id, ip=flask_request.remote_addr)
-            db.session.commit()
+                         client_id=client.client_id, ip=flask_request.remote_addr,
+                         grants=revoked)
             return None
-        db.session.commit()
-        if row.client_pk != client.row.id or row.expires_at <= now:
+        # Spent all the same when refused below: a code is presented once.
+        if row.client_pk != client.row.id or row.expires_at <= now \
+                or not session_holds(row.session_id, now):
             return None
         return StoredCode(row)
 
@@ -154,26 +195,30 @@ class RefreshGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> StoredToken | None:
+        """Claim the refresh token once; a reuse revokes its whole grant (RFC 9700 4.14.2).
+
+        As with codes, the claim commits with the new tokens, so a concurrent reuse waits
+        for them and then revokes them too; and the grant is one row that every use of
+        any of its tokens checks.
+        """
         if not isinstance(refresh_token, str) or len(refresh_token) > 200:
             return None
         now = clock_now()
         row = db.session.scalars(select(Token).where(
             Token.refresh_token_hash == hash_secret(refresh_token),
             Token.directory_id == g.directory.id)).first()
-        if row is None or row.revoked_at is not None:
+        if row is None or row.revoked_at is not None or row.grant.revoked_at is not None:
             return None
         claimed = db.session.execute(update(Token).where(
             Token.id == row.id, Token.refresh_used_at.is_(None)).values(
-            refresh_used_at=now)).rowcount
+            refresh_used_at=now).execution_options(synchronize_session=False)).rowcount
         if claimed != 1:
             # A rotated refresh token came back: someone holds a copy. End the grant.
-            revoke_family(row.family, now)
+            revoke_families(TokenFamily.id == row.family, now=now)
             audit.record(g.directory.id, "refresh_token.reused", now, user_id=row.user_id,
                          client_id=row.client.client_id, ip=flask_request.remote_addr)
-            db.session.commit()
             return None
-        db.session.commit()
-        if row.refresh_expires_at is None or row.refresh_expires_at <= now:
+        if not token_good(row, now, refresh=True):
             return None
         return StoredToken(row, now)
 
@@ -245,7 +290,7 @@ class AccessTokenValidator(BearerTokenValidator):
         row = db.session.scalars(select(Token).where(
             Token.access_token_hash == hash_secret(token_string),
             Token.directory_id == g.directory.id)).first()
-        if row is None or row.user.disabled:
+        if row is None or not token_good(row, clock_now()):
             return None
         g.current_token = row
         return StoredToken(row, clock_now())
@@ -314,7 +359,7 @@ class Revocation(RevocationEndpoint):
     def revoke_token(self, token: StoredToken, request) -> None:
         now = clock_now()
         if token.is_refresh:
-            revoke_family(token.row.family, now)
+            revoke_families(TokenFamily.id == token.row.family, now=now)
         else:
             token.row.revoked_at = now
         db.session.commit()
@@ -333,13 +378,10 @@ class Introspection(IntrospectionEndpoint):
 
     def introspect_token(self, token: StoredToken) -> dict[str, Any]:
         row = token.row
-        now = clock_now()
         is_refresh = token.is_refresh
-        expires = row.refresh_expires_at if is_refresh else row.expires_at
-        active = row.revoked_at is None and not row.user.disabled and expires is not None \
-            and expires > now and not (is_refresh and row.refresh_used_at is not None)
-        if not active:
+        if not token_good(row, clock_now(), refresh=is_refresh):
             return {"active": False}
+        expires = row.refresh_expires_at if is_refresh else row.expires_at
         return {"active": True, "client_id": row.client.client_id, "scope": row.scope,
                 "sub": row.user.subject, "username": row.user.username,
                 "token_type": "refresh_token" if is_refresh else "Bearer",
@@ -359,10 +401,12 @@ class EndSession(EndSessionEndpoint):
         return verification_keyset(g.directory.id, clock_now())
 
     def end_session(self, end_session_request) -> None:
+        """End the browser's session and revoke the tokens apps were given from it."""
         session: BrowserSession | None = g.get("browser_session")
         if session is not None:
             now = clock_now()
-            end_session(session, now)
+            end_sessions(g.directory, session.user_id, now, "logout", only=session.id,
+                         ip=flask_request.remote_addr)
             audit.record(g.directory.id, "logout", now, user_id=session.user_id,
                          ip=flask_request.remote_addr)
             db.session.commit()

@@ -34,6 +34,9 @@ class Directory(db.Model):
     default_locale: Mapped[str] = mapped_column(String(8), default="en")
     # Where codes may be sent ({"sms": {...}}; voice later); empty: the safe default.
     destination_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Browser sessions end this long after they start, or after this long unused.
+    session_hours: Mapped[int] = mapped_column(Integer, default=12)
+    session_idle_minutes: Mapped[int] = mapped_column(Integer, default=60)
     created_at: Mapped[float] = mapped_column(Double)
 
 
@@ -207,6 +210,27 @@ class AuthorizationCode(db.Model):
     used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
 
 
+class TokenFamily(db.Model):
+    """A grant: the tokens one code exchange issued and the refresh rotations that followed.
+
+    Revoking the family revokes every token in it, also one a concurrent rotation is
+    adding at that moment: a token is only good while its family is.
+    """
+
+    __tablename__ = "token_family"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("browser_session.id", ondelete="SET NULL"), nullable=True, index=True)
+    code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authorization_code.id", ondelete="SET NULL"), nullable=True, index=True)
+    started_at: Mapped[float] = mapped_column(Double)
+    revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
 class Token(db.Model):
     """An access token and, optionally, its refresh token, stored by hash."""
 
@@ -221,7 +245,8 @@ class Token(db.Model):
         ForeignKey("browser_session.id", ondelete="SET NULL"), nullable=True, index=True)
     code_id: Mapped[int | None] = mapped_column(
         ForeignKey("authorization_code.id", ondelete="SET NULL"), nullable=True, index=True)
-    family: Mapped[str] = mapped_column(String(64), index=True)
+    family: Mapped[str] = mapped_column(
+        ForeignKey("token_family.id", ondelete="CASCADE"), index=True)
     access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     refresh_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True,
                                                            nullable=True)
@@ -238,6 +263,7 @@ class Token(db.Model):
 
     client: Mapped[Client] = relationship(lazy="joined")
     user: Mapped[User] = relationship(lazy="joined")
+    grant: Mapped[TokenFamily] = relationship(lazy="joined")
 
 
 class Consent(db.Model):

@@ -6,10 +6,11 @@ from flask import Blueprint, Response, g, request
 from flask_babel import lazy_gettext
 
 from ..clock import now
-from ..directories import SLUG_PATTERN, get_directory
+from ..directories import SLUG_PATTERN, get_directory, session_lifetimes
 from ..errors import NotFound
 from ..services import services
-from ..sessions import load_session, start_session
+from ..sessions import load_session, record_activity, start_session
+from ..storage import db
 from ..storage.models import BrowserSession
 from . import known_browser
 
@@ -27,6 +28,7 @@ def directory_blueprint(name: str, import_name: str) -> Blueprint:
     """Return a blueprint under /d/<slug> whose views find their directory in ``g``."""
     blueprint = Blueprint(name, import_name, url_prefix="/d/<slug>")
     blueprint.url_value_preprocessor(load_directory)
+    blueprint.before_request(note_activity)
 
     @blueprint.url_defaults
     def _add_slug(_endpoint: str, values: dict) -> None:
@@ -50,12 +52,22 @@ def current_session() -> BrowserSession | None:
     return g.browser_session
 
 
+def note_activity() -> None:
+    """Keep the browser's session from going idle: write its use, at most once a minute.
+
+    This runs before the view, in a transaction of its own, so that nothing the view
+    does is committed with it.
+    """
+    row = current_session()
+    if row is not None and record_activity(row, now()):
+        db.session.commit()
+
+
 def ensure_session() -> BrowserSession:
     """Return the browser's session, starting an anonymous one if there is none."""
     row = current_session()
     if row is None:
-        row, token = start_session(g.directory, now(), services().ttl("SESSION"), client_ip(),
-                                   request.user_agent.string)
+        row, token = start_session(g.directory, now(), client_ip(), request.user_agent.string)
         g.browser_session = row
         g.new_session_token = token
     return row
@@ -67,9 +79,12 @@ def set_session_token(token: str) -> None:
 
 
 def write_session_cookie(response: Response) -> Response:
-    """Set or clear the directory's session cookie (and set its device cookie) as decided."""
+    """Set or clear the directory's session cookie (and set its device and known-browser
+    cookies) as decided."""
     directory = g.get("directory")
-    if directory is None:
+    if directory is None or not (g.get("clear_session_cookie") or g.get("new_session_token")
+                                 or g.get("device_cookie") or g.get("known_browser_cookie")):
+        # Nothing to write; nor read the directory, which a failed database cannot reload.
         return response
     cookies = services().cookies
     name = cookies.name(directory)
@@ -77,8 +92,9 @@ def write_session_cookie(response: Response) -> Response:
         response.delete_cookie(name, path="/", secure=cookies.secure, httponly=True,
                                samesite="Lax")
     elif g.get("new_session_token"):
-        response.set_cookie(name, g.new_session_token, max_age=services().ttl("SESSION"),
-                            path="/", secure=cookies.secure, httponly=True, samesite="Lax")
+        max_age = int(session_lifetimes(directory).absolute_seconds)
+        response.set_cookie(name, g.new_session_token, max_age=max_age, path="/",
+                            secure=cookies.secure, httponly=True, samesite="Lax")
     if g.get("known_browser_cookie"):
         response.set_cookie(known_browser.cookie_name(), g.known_browser_cookie,
                             max_age=known_browser.max_age(), path="/", secure=cookies.secure,

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from idp.accounts import create_user
-from idp.directories import get_directory, level_settings, sms_policy
+from idp.directories import get_directory, level_settings, session_lifetimes, sms_policy
 from idp.storage import db
 from tests.cli.helpers import jwks, provider, run_idp
 
@@ -73,6 +73,47 @@ def test_directory_set_refuses_invalid_values_and_keeps_the_settings(initialized
 
     run.assert_one_line_error(fragment)
     assert _levels(initialized) == before
+
+
+def _lifetimes(database_url: str):
+    with provider(database_url):
+        return session_lifetimes(get_directory("default"))
+
+
+def test_directory_set_shows_and_changes_the_session_lifetimes(sqlite_url, idp):
+    idp(sqlite_url, "init").assert_ok()
+    run = run_idp(sqlite_url, "directory", "set", "default").assert_ok()
+    assert "sessions last 12 h, 60 min idle" in run.stdout, run.stdout
+
+    run = run_idp(sqlite_url, "directory", "set", "default", "--session-hours", "8",
+                  "--idle-minutes", "15").assert_ok()
+
+    assert "sessions last 8 h, 15 min idle" in run.stdout, run.stdout
+    assert (_lifetimes(sqlite_url).hours, _lifetimes(sqlite_url).idle_minutes) == (8, 15)
+    idp(sqlite_url, "directory", "set", "default", "--idle-minutes", "30").assert_ok()
+    assert (_lifetimes(sqlite_url).hours, _lifetimes(sqlite_url).idle_minutes) == (8, 30)
+
+
+LIFETIME_ERRORS = {
+    "no hours": (["--session-hours", "0"], "1 to 720 hours"),
+    "over 30 days": (["--session-hours", "721"], "1 to 720 hours"),
+    "negative hours": (["--session-hours", "-1"], "1 to 720 hours"),
+    "idle under 5 minutes": (["--idle-minutes", "4"], "5 to 1440 minutes"),
+    "idle over a day": (["--idle-minutes", "1441"], "5 to 1440 minutes"),
+    "idle longer than the session": (["--session-hours", "1", "--idle-minutes", "90"],
+                                     "cannot be longer than the session lifetime"),
+}
+
+
+@pytest.mark.parametrize("case", LIFETIME_ERRORS.values(), ids=LIFETIME_ERRORS.keys())
+def test_directory_set_refuses_session_lifetimes_out_of_bounds(initialized, idp, case):
+    args, fragment = case
+    before = _lifetimes(initialized), _levels(initialized)
+
+    run = idp(initialized, "directory", "set", "default", "--required-level", "40", *args)
+
+    run.assert_one_line_error(fragment)
+    assert (_lifetimes(initialized), _levels(initialized)) == before
 
 
 def test_directory_set_of_an_unknown_directory_is_refused(initialized, idp):

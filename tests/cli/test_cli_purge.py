@@ -7,7 +7,11 @@ import time
 
 from sqlalchemy import func, select
 
+from idp.accounts import create_user
 from idp.directories import get_directory
+from idp.grants import start_family
+from idp.relying_parties import create_client
+from idp.services import services
 from idp.sessions import start_session
 from idp.storage import db
 from idp.storage.models import (
@@ -16,6 +20,8 @@ from idp.storage.models import (
     BrowserSession,
     Interaction,
     SpentSeal,
+    Token,
+    TokenFamily,
 )
 from tests.cli.helpers import provider, run_idp
 
@@ -27,7 +33,7 @@ def _seed(database_url: str) -> None:
     with provider(database_url):
         directory = get_directory("default")
         for label, at in (("old", now - 30 * 86400), ("live", now)):
-            session, _token = start_session(directory, at, 3600, "127.0.0.1", label)
+            session, _token = start_session(directory, at, "127.0.0.1", label)
             db.session.add(Interaction(id=f"{label}-login", directory_id=directory.id,
                                        session_id=session.id, params={}, state={},
                                        created_at=at, expires_at=at + 1800))
@@ -134,3 +140,34 @@ def test_purge_forgets_failure_budgets_two_days_after_their_last_change(any_data
     assert "deleted 1 failure budgets" in run.stdout
     with provider(any_database):
         assert db.session.scalars(select(AttemptBudget.key)).all() == ["1:u1:*"]
+
+
+def _seed_grants(database_url: str) -> None:
+    """Two grants of one user: one whose only token expired long ago, one still good."""
+    now = time.time()
+    with provider(database_url):
+        directory = get_directory("default")
+        user = create_user(directory, username="grace", password="correct horse battery",
+                           passwords=services().passwords, now=now)
+        client, _secret = create_client(directory, client_id="app",
+                                        redirect_uris=["https://app.example.org/cb"], now=now)
+        db.session.flush()
+        for label, at in (("old", now - 200 * 86400), ("live", now)):
+            grant = start_family(directory.id, client.id, user.id, None, None, at)
+            db.session.add(Token(directory_id=directory.id, client_pk=client.id,
+                                 user_id=user.id, family=grant.id, access_token_hash=label * 8,
+                                 refresh_token_hash=None, scope="openid", acr="30", amr=[],
+                                 auth_time=int(at), issued_at=at, expires_at=at + 3600))
+        db.session.commit()
+
+
+def test_purge_deletes_a_grant_once_its_tokens_are_gone_and_keeps_a_live_one(any_database,
+                                                                              idp):
+    idp(any_database, "init").assert_ok()
+    _seed_grants(any_database)
+
+    run = run_idp(any_database, "purge").assert_ok()
+
+    assert "deleted 1 tokens" in run.stdout and "deleted 1 token grants" in run.stdout
+    assert _count(any_database, Token) == 1
+    assert _count(any_database, TokenFamily) == 1

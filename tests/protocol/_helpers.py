@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import select
 
 from idp.clock import now
-from idp.directories import get_directory
+from idp.directories import get_directory, session_lifetimes
 from idp.methods.recovery import RecoveryCodes
 from idp.oidc.keys import rotate_keys
 from idp.services import services
@@ -117,8 +117,9 @@ def rotate_signing_keys(directory: TestDirectory) -> float:
     """Do what `idp keys rotate --directory SLUG` does; return when the new keys sign."""
     with directory.live.app.app_context():
         svc = services()
-        policy = svc.key_rotation()
-        rotate_keys(get_directory(directory.slug).id, svc.sealer, now(), ahead=policy.ahead,
+        found = get_directory(directory.slug)
+        policy = svc.key_rotation(session_lifetimes(found).absolute_seconds)
+        rotate_keys(found.id, svc.sealer, now(), ahead=policy.ahead,
                     publish_for=policy.publish_for)
         db.session.commit()
         return policy.ahead

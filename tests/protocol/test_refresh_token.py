@@ -3,6 +3,8 @@ detection (RFC 9700 4.14.2)."""
 
 from __future__ import annotations
 
+import requests
+
 from tests.protocol._helpers import signed_in
 from tests.support.rp import StrictRP
 
@@ -102,3 +104,35 @@ def test_refresh_may_narrow_the_scope(rp, user):
                                "refresh_token": tokens["refresh_token"], "scope": "openid"})
     assert answer.status_code == 200
     assert set(rp.userinfo(answer.json()["access_token"]).json()) == {"sub"}
+
+
+DAY = 86400
+
+
+def test_a_refresh_token_unused_for_its_idle_lifetime_is_refused(rp, user, provider_clock):
+    tokens = signed_in(rp, user)
+    provider_clock(30 * DAY + 1)  # IDP_REFRESH_TOKEN_TTL_SECONDS: 30 days
+    answer = refresh(rp, tokens["refresh_token"])
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_grant"
+
+
+def test_rotation_never_carries_a_grant_past_its_absolute_lifetime(rp, user, provider_clock):
+    tokens = signed_in(rp, user)
+    started = tokens["claims"]["auth_time"]
+    for _ in range(4):  # used every 20 days: never idle for 30
+        provider_clock(20 * DAY)
+        answer = refresh(rp, tokens["refresh_token"])
+        assert answer.status_code == 200, answer.text
+        tokens = answer.json()
+    # Day 80: this refresh token is new, but its grant ends on day 90
+    # (IDP_REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS), not 30 days from now.
+    info = requests.post(rp.metadata["introspection_endpoint"],
+                         data={"token": tokens["refresh_token"]},
+                         auth=(rp.client.client_id, rp.client.secret), timeout=30).json()
+    assert info["active"] is True
+    assert started + 90 * DAY - 5 <= info["exp"] <= started + 90 * DAY + 5
+    provider_clock(10 * DAY)
+    answer = refresh(rp, tokens["refresh_token"])
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_grant"

@@ -3,7 +3,9 @@
 Put it between the provider and PostgreSQL or Redis: ``cut()`` closes every open
 connection and refuses new ones (the port stays closed until ``restore()``), the way a
 failed database host or a broken link looks to the provider. ``stall()`` keeps the
-connections open but stops forwarding, as a hung server does.
+connections open but stops forwarding, as a hung server does. ``cut_when(pattern)`` cuts
+at the moment the client sends bytes holding `pattern` (before they are forwarded), e.g.
+``b"INSERT INTO token ("`` to fail a statement in the middle of a transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class TcpProxy:
         self._connections: list[socket.socket] = []
         self._stalled = threading.Event()
         self._stop = threading.Event()
+        self._trigger: bytes | None = None
+        self.triggered = threading.Event()
         self.port = 0
         self._bind()
 
@@ -49,6 +53,8 @@ class TcpProxy:
         """Stop listening and close every connection."""
         self._stop.set()
         if self._listener is not None:
+            with contextlib.suppress(OSError):  # wakes the accepting thread, frees the port
+                self._listener.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 self._listener.close()
             self._listener = None
@@ -74,6 +80,20 @@ class TcpProxy:
         """Keep connections open but forward nothing (a hung server)."""
         self._stalled.set()
 
+    def cut_when(self, pattern: bytes) -> None:
+        """Cut (as ``cut()``) when the client next sends `pattern`, before it is forwarded."""
+        self.triggered.clear()
+        self._trigger = pattern
+
+    def _should_cut(self, sent: bytes) -> bool:
+        with self._lock:
+            pattern = self._trigger
+            if pattern is None or pattern not in sent:
+                return False
+            self._trigger = None
+        self.triggered.set()
+        return True
+
     # --- forwarding -----------------------------------------------------------------------
 
     def _accept(self, listener: socket.socket) -> None:
@@ -93,7 +113,9 @@ class TcpProxy:
             threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
 
     def _pipe(self, a: socket.socket, b: socket.socket) -> None:
+        """Forward both ways; `a` is the client, `b` the server."""
         peers = {a: b, b: a}
+        tail = b""  # the client's last bytes, so a pattern split over two reads is seen
         try:
             while not self._stop.is_set():
                 readable, _, _ = select.select(list(peers), [], [], 0.2)
@@ -103,6 +125,11 @@ class TcpProxy:
                     data = sock.recv(65536)
                     if not data:
                         return
+                    if sock is a:
+                        if self._should_cut(tail + data):
+                            self.cut()
+                            return
+                        tail = data[-64:]
                     peers[sock].sendall(data)
         except (OSError, ValueError):
             return

@@ -49,6 +49,8 @@ def test_without_configuration_every_key_has_its_default():
     ("IDP_SMTP_PORT", 587),
     ("IDP_RATE_LIMITS_ENABLED", True),
     ("IDP_CODE_TTL_SECONDS", 60),
+    ("IDP_REFRESH_TOKEN_TTL_SECONDS", 30 * 86400),
+    ("IDP_REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS", 90 * 86400),
 ])
 def test_the_documented_defaults(name, default):
     assert load_settings(environ={})[name] == default
@@ -140,6 +142,29 @@ def test_an_unknown_key_in_the_config_file_is_refused(tmp_path, line):
     path = write(tmp_path, f"IDP_SMTP_PORT=465\n{line}\n")
     with pytest.raises(ConfigurationError, match="unknown configuration key"):
         load_settings(environ={"IDP_CONFIG_FILE": path})
+
+
+@pytest.mark.parametrize("where", ["environment", "config file", "override"])
+def test_the_retired_session_lifetime_key_refuses_to_start_naming_its_replacement(tmp_path,
+                                                                                   where):
+    environ: dict[str, str] = {}
+    overrides: dict[str, object] = {}
+    if where == "environment":
+        environ["IDP_SESSION_TTL_SECONDS"] = "3600"
+    elif where == "config file":
+        environ["IDP_CONFIG_FILE"] = write(tmp_path, "IDP_SESSION_TTL_SECONDS=3600\n")
+    else:
+        overrides["IDP_SESSION_TTL_SECONDS"] = 3600
+    with pytest.raises(ConfigurationError, match="IDP_SESSION_TTL_SECONDS is no longer used: "
+                                                 "session lifetimes are set per directory"):
+        load_settings(overrides, environ=environ)
+
+
+@pytest.mark.parametrize("name", ["IDP_REFRESH_TOKEN_TTL_SECONDS",
+                                  "IDP_REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS"])
+def test_refresh_token_lifetimes_below_one_second_are_refused(name):
+    with pytest.raises(ConfigurationError, match=name):
+        load_settings(environ={name: "0"})
 
 
 def test_a_malformed_value_in_the_config_file_is_refused(tmp_path):

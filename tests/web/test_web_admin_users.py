@@ -13,7 +13,7 @@ from idp.accounts import find_user
 from idp.clock import now
 from idp.directories import get_directory
 from idp.storage import db
-from idp.storage.models import AuditEvent, BrowserSession, Invitation, Token, User
+from idp.storage.models import AuditEvent, BrowserSession, Invitation, TokenFamily, User
 from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
 from tests.support.live import new_mobile
@@ -486,8 +486,9 @@ def test_disabling_a_user_ends_their_sessions_and_tokens_and_enabling_lets_them_
     with directory.live.app.app_context():
         assert not db.session.scalars(select(BrowserSession).where(
             BrowserSession.user_id == row.id, BrowserSession.ended_at.is_(None))).all()
-        assert all(t.revoked_at for t in db.session.scalars(
-            select(Token).where(Token.user_id == row.id)))
+        grants = db.session.scalars(select(TokenFamily).where(
+            TokenFamily.user_id == row.id)).all()
+        assert grants and all(grant.revoked_at for grant in grants)
     assert Page(user_agent_.get(f"{directory.issuer}/account/")).title.startswith("Log in")
     refreshed = rp.token_request({"grant_type": "refresh_token",
                                   "refresh_token": tokens.get("refresh_token", "none")})

@@ -342,7 +342,8 @@ def test_changing_the_password_ends_the_other_sessions_and_tells_the_user(direct
     agent, page = open_account_page(directory, user, "/account/password")
     page = Page(change_password(agent, page, user.password))
     assert page.title == "Your account", page.text[:300]
-    assert "You were logged out everywhere else." in notice_of(page)
+    assert "You were logged out everywhere else, and apps you signed in to elsewhere must " \
+        "log in again." in notice_of(page)
     assert Page(agent.get(f"{directory.issuer}/account/")).title == "Your account"
     assert Page(other.get(f"{directory.issuer}/account/")).title.startswith("Log in")
     assert audited(directory, user, "profile.password_changed") == [{"sessions_ended": 1}]

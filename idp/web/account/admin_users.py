@@ -20,12 +20,12 @@ from ...errors import NotFound
 from ...flows.login import enrollable_methods
 from ...invitations import InvitationError, send_invitation
 from ...services import services
+from ...sessions import end_sessions
 from ...storage import db
 from ...storage.models import User
 from ...user_admin import (
     UserAdminError,
     create_invited_user,
-    end_sessions,
     get_user,
     live_sessions,
     recent_logins,
@@ -34,6 +34,7 @@ from ...user_admin import (
     set_disabled,
     update_user,
 )
+from ..context import client_ip
 from . import account
 from . import invitation as _invitation  # noqa: F401  (registers the public invitation page)
 from .gate import current_user, signed_in_page
@@ -203,9 +204,9 @@ def _enable(user: User) -> str:
 
 
 def _end_sessions(user: User) -> str:
-    count = end_sessions(user, now())
+    ended = end_sessions(g.directory, user.id, now(), "admin", ip=client_ip())
     audit.record(g.directory.id, "admin.sessions_ended", now(), user_id=user.id,
-                 actor=current_user().id, sessions=count)
+                 actor=current_user().id, sessions=ended.sessions)
     return gettext("%(user)s is logged out everywhere.", user=user.username)
 
 

@@ -1,16 +1,18 @@
-"""Change the password: the current one, then the new one twice; other sessions end."""
+"""Change the password: the current one, then the new one twice; other sessions end, and
+the apps' tokens from them."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, g, redirect, url_for
 from flask_babel import gettext
 
 from ...clock import now
-from ...profile_changes import ProfileError, change_password, end_other_sessions
+from ...profile_changes import ProfileError, change_password
 from ...services import services
+from ...sessions import end_sessions
 from ...storage import db
 from ..attempts import account_of, attempt_on
-from ..context import current_session
+from ..context import client_ip, current_session
 from . import account
 from .gate import current_user, signed_in_page
 from .profile_common import field, limited, reason_text, record, render, send_notice
@@ -29,7 +31,8 @@ def profile_password():
 @limited
 @signed_in_page(fresh=True)
 def profile_password_save():
-    """Check the current password and save the new one; end every other session."""
+    """Check the current password and save the new one; end every other session and the
+    apps' tokens from them."""
     user, at = current_user(), now()
     with attempt_on(account_of(user), "password") as attempt:
         try:
@@ -42,9 +45,11 @@ def profile_password_save():
                           wrong=exc.reason)
         attempt.succeeded()
         session = current_session()
-        ended = end_other_sessions(user, session.id if session else None, at)
-        record("profile.password_changed", sessions_ended=ended)
+        ended = end_sessions(g.directory, user.id, at, "password_changed",
+                             keep=session.id if session else None, ip=client_ip())
+        record("profile.password_changed", sessions_ended=ended.sessions)
         db.session.commit()
     send_notice("changed", "password")
-    flash(gettext("Your password was changed. You were logged out everywhere else."))
+    flash(gettext("Your password was changed. You were logged out everywhere else, and apps "
+                  "you signed in to elsewhere must log in again."))
     return redirect(url_for("account.profile"))

@@ -12,11 +12,11 @@ from flask_babel import gettext, ngettext
 from ...clock import now
 from ...enrolments import find_enrolment, list_enrolments, remove_enrolment
 from ...methods.device import device_name
-from ...profile_changes import end_other_sessions, find_session
-from ...sessions import end_session
+from ...profile_changes import find_session
+from ...sessions import end_sessions
 from ...storage import db
 from ...storage.models import BrowserSession
-from ..context import current_session
+from ..context import client_ip, current_session
 from . import account
 from .gate import current_user, signed_in_page
 from .profile_common import record, render, row_id
@@ -42,17 +42,18 @@ def profile_end_session_page(sid: str):
     return render("account/profile_confirm.html", action=url_for(
         "account.profile_end_session", sid=row.id),
         heading=gettext("End this session?"),
-        text=gettext("%(device)s will be logged out.", device=device_name(row.user_agent)),
+        text=gettext("%(device)s will be logged out, and apps you signed in to from it must "
+                     "log in again.", device=device_name(row.user_agent)),
         button=gettext("End the session"))
 
 
 @account.post("/account/sessions/<sid>/end")
 @signed_in_page()
 def profile_end_session(sid: str):
-    """End one of the person's sessions; ending this browser's logs it out."""
+    """End one of the person's sessions and the apps' tokens from it; this browser's logs out."""
     row = _session(sid)
     current = _is_current(row)
-    end_session(row, now())
+    end_sessions(g.directory, row.user_id, now(), "session_ended", only=row.id, ip=client_ip())
     record("session.ended", session=row.id, current=current)
     db.session.commit()
     if current:
@@ -69,7 +70,8 @@ def profile_end_others_page():
     """Ask to confirm ending every other session."""
     return render("account/profile_confirm.html", action=url_for("account.profile_end_others"),
                   heading=gettext("End all other sessions?"),
-                  text=gettext("Every other browser where you are logged in will be logged out. "
+                  text=gettext("Every other browser where you are logged in will be logged out, "
+                               "and apps you signed in to from them must log in again. "
                                "This browser stays logged in."),
                   button=gettext("End all other sessions"))
 
@@ -77,13 +79,14 @@ def profile_end_others_page():
 @account.post("/account/sessions/end-others")
 @signed_in_page()
 def profile_end_others():
-    """End every session of the person but this browser's."""
+    """End every session of the person but this browser's, and the apps' tokens from them."""
     mine = current_session()
-    count = end_other_sessions(current_user(), mine.id if mine else None, now())
-    record("session.ended", others=True, count=count)
+    ended = end_sessions(g.directory, current_user().id, now(), "other_sessions_ended",
+                         keep=mine.id if mine else None, ip=client_ip())
+    record("session.ended", others=True, count=ended.sessions)
     db.session.commit()
     flash(ngettext("%(num)s other session was ended.", "%(num)s other sessions were ended.",
-                   count))
+                   ended.sessions))
     return redirect(url_for("account.profile"))
 
 

@@ -28,7 +28,7 @@ def sent(app, directory, gateway):
     user = directory.add_user(phone=new_mobile())
     with app.app_context():
         ctx = _context(directory.slug, user.username, None)
-        session, _token = start_session(ctx.directory, NOW, 3600, "127.0.0.1", "test")
+        session, _token = start_session(ctx.directory, NOW, "127.0.0.1", "test")
         ctx.session_id = session.id
         services().methods["sms"].codes.send(
             ctx, "sms", "login", user.phone,
