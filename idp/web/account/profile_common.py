@@ -7,7 +7,6 @@ from flask import abort, g, render_template, request, url_for
 from flask_babel import get_locale, gettext
 
 from ... import audit
-from ...accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from ...clock import now
 from ...directories import level_settings
 from ...methods import MethodContext
@@ -31,11 +30,9 @@ def reason_text(exc: ProfileError) -> str:
         "already_proven_phone": gettext("This is already your number, and it is proven."),
         "wrong_current": gettext("Your current password is not right."),
         "mismatch": gettext("The two new passwords are not the same."),
-        "too_short": gettext("A password has at least %(count)s characters.",
-                             count=MIN_PASSWORD_LENGTH),
-        "password_too_long": gettext("A password has at most %(count)s characters.",
-                                     count=MAX_PASSWORD_LENGTH),
     }
+    if exc.text:
+        return exc.text
     return texts.get(exc.reason, gettext("This cannot be saved. Check it and try again."))
 
 
