@@ -131,6 +131,7 @@ DETAIL_LABELS: dict[str, str] = {
     "sessions": N_("Sessions"),
     "admin": N_("Administrator"),
     "public": N_("Public app"),
+    "introspect_all": N_("May introspect every app's tokens"),
     "changes": N_("Changes"),
     "users_losing": N_("Users who could no longer reach the level"),
     "users_locked_out": N_("Users locked out"),

@@ -3,6 +3,7 @@
     idp init [--demo]
     idp user add --directory SLUG --username NAME [--email E] [--phone +E164] [--admin]
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
+                   [--introspect-all]
     idp directory set SLUG [--required-level N] [--points METHOD=N ...]
     idp keys rotate [--directory SLUG]
     idp purge [--dry-run]
@@ -109,7 +110,7 @@ def cmd_client_add(args: argparse.Namespace) -> int:
             directory, client_id=args.client_id, redirect_uris=args.redirect_uri,
             post_logout_redirect_uris=args.post_logout_redirect_uri, now=now(), name=args.name,
             public=args.public, min_acr=args.min_acr, first_party=not args.consent,
-            id_token_alg=args.id_token_alg)
+            introspect_all=args.introspect_all, id_token_alg=args.id_token_alg)
         db.session.commit()
         print(f"client_id: {client.client_id}")
         print(f"client_secret: {secret}" if secret else "public client: no secret (use PKCE)")
@@ -221,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_client.add_argument("--consent", action="store_true",
                             help="not first-party: users are asked to consent")
     add_client.add_argument("--id-token-alg", default="RS256", choices=["RS256", "ES256"])
+    add_client.add_argument("--introspect-all", action="store_true",
+                            help="a resource server: may introspect the tokens of every app "
+                                 "of the directory (RFC 7662), not only its own")
     add_client.set_defaults(func=cmd_client_add)
 
     directory = sub.add_parser("directory").add_subparsers(dest="action", required=True)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -120,6 +121,9 @@ class Client(db.Model):
     min_acr: Mapped[int | None] = mapped_column(Integer, nullable=True)
     id_token_alg: Mapped[str] = mapped_column(String(10), default="RS256")
     scope: Mapped[str] = mapped_column(String(500), default="openid profile email phone")
+    #: A resource server: may introspect the tokens of every app of its directory.
+    introspect_all: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Double)
 
