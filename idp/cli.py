@@ -162,20 +162,26 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    """Delete expired logins, codes, tokens and sessions, and audit events past retention."""
-    from .retention import purge_expired
+    """Delete expired logins, codes, tokens and sessions, and audit events past retention;
+    rehash recovery codes still stored as SHA-256 alone."""
+    from .retention import purge_expired, rehash_recovery_codes
     from .services import services
     from .storage import db
 
     with _app().app_context():
         counts = purge_expired(now(), services().ttl("ACCESS_TOKEN"),
                                services().settings["IDP_AUDIT_RETENTION_DAYS"])
+        recovery = services().methods["recovery"]
         if args.dry_run:
             db.session.rollback()
+            rehashed = recovery.count_stored_as_sha256()  # type: ignore[attr-defined]
         else:
             db.session.commit()
+            rehashed = rehash_recovery_codes(recovery)  # type: ignore[arg-type]
     verb = "would delete" if args.dry_run else "deleted"
-    print("; ".join(f"{verb} {count} {name}" for name, count in counts.items()))
+    print("; ".join([*(f"{verb} {count} {name}" for name, count in counts.items()),
+                     f"{'would rehash' if args.dry_run else 'rehashed'} {rehashed} old "
+                     "SHA-256 recovery codes with argon2id"]))
     return 0
 
 

@@ -93,6 +93,8 @@ class Credential(db.Model):
     label: Mapped[str | None] = mapped_column(String(100), nullable=True)
     secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     lookup: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    #: A slow, salted hash (argon2id) of a secret the user types, such as a recovery code.
+    secret_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     counter: Mapped[int] = mapped_column(BigInteger, default=0)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[float] = mapped_column(Double)

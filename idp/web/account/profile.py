@@ -18,6 +18,7 @@ from ...directories import level_settings
 from ...enrolments import Enrolment, counting_methods, list_enrolments
 from ...methods.device import device_name
 from ...methods.passkey import MAX_PASSKEYS
+from ...methods.recovery import RecoveryCodes
 from ...profile_changes import Removal, reaching_combinations, removal_effect
 from ...services import services
 from ...sessions import sessions_of
@@ -78,12 +79,18 @@ def _additions(user: User, items: list[Enrolment]) -> list[tuple[str, str]]:
     return links
 
 
+def _recovery_codes() -> RecoveryCodes:
+    return services().methods["recovery"]  # type: ignore[return-value]
+
+
 @account.get("/account/")
 @signed_in_page()
 def profile():
     """Show the person's account."""
     user, at = current_user(), now()
     settings = level_settings(g.directory)
+    if _recovery_codes().rehash_stored(user.id):  # old SHA-256 codes: see idp.methods.recovery
+        db.session.commit()
     items = list_enrolments(user, at)
     removals: dict[str, Removal | None] = {
         item.key: removal_effect(settings, items, item.key, enrollable())
