@@ -60,6 +60,7 @@ FAMILIES: dict[str, str] = {
     "code": N_("Authorization codes"),
     "refresh_token": N_("Refresh tokens"),
     "invitation": N_("Invitations"),
+    "consent": N_("App access"),
     "profile": N_("Profile changes"),
     "settings": N_("Settings changes"),
     "admin": N_("Admin actions"),
@@ -92,6 +93,7 @@ DESCRIPTIONS: dict[str, str] = {
     "code.replayed": N_("Authorization code used twice"),
     "refresh_token.reused": N_("Refresh token used twice"),
     "invitation.accepted": N_("Invitation accepted"),
+    "consent.withdrawn": N_("App access removed by the user"),
     "profile.name_changed": N_("Name changed"),
     "profile.email_changed": N_("Email address changed"),
     "profile.phone_changed": N_("Phone number changed"),
@@ -138,6 +140,8 @@ DETAIL_LABELS: dict[str, str] = {
     "sms_only": N_("Reachable only with SMS"),
     "sms_excluded": N_("Users SMS alone excludes"),
     "filter": N_("Filter"),
+    "scopes": N_("Scopes"),
+    "tokens_revoked": N_("Tokens revoked"),
 }
 YES, NO = N_("yes"), N_("no")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from .oidc.keys import SUPPORTED_ALGS
 from .security.tokens import hash_secret, new_secret
 from .storage import db
-from .storage.models import Client, Directory, Token
+from .storage.models import AuthorizationCode, Client, Directory, Token
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{1,100}$")
 
@@ -131,6 +131,18 @@ def set_client_disabled(client: Client, disabled: bool, now: float) -> None:
         db.session.execute(update(Token).where(Token.client_pk == client.id,
                                                Token.revoked_at.is_(None))
                            .values(revoked_at=now).execution_options(synchronize_session=False))
+
+
+def revoke_grants(client: Client, user_id: int, now: float) -> int:
+    """Revoke every token the client holds for the user, and forget the codes it has not
+    exchanged yet (so none turns into a token later); return how many tokens were revoked.
+    """
+    db.session.execute(delete(AuthorizationCode).where(
+        AuthorizationCode.client_pk == client.id, AuthorizationCode.user_id == user_id,
+        AuthorizationCode.used_at.is_(None)).execution_options(synchronize_session=False))
+    return db.session.execute(update(Token).where(
+        Token.client_pk == client.id, Token.user_id == user_id, Token.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount or 0
 
 
 def get_client(directory: Directory, client_id: str) -> Client | None:

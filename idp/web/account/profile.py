@@ -1,9 +1,10 @@
-"""Your account: personal information, sign-in methods, sessions, devices and activity.
+"""Your account: personal information, sign-in methods, sessions, devices, apps and activity.
 
 This module shows the overview; each group of changes is its own module (imported at
 the end so that its routes register): ``profile_details`` (name, email, phone),
 ``profile_methods`` (set up a method), ``profile_removal`` (remove or rename one),
-``profile_password`` and ``profile_sessions`` (sessions and remembered devices).
+``profile_password``, ``profile_sessions`` (sessions and remembered devices) and
+``profile_apps`` (remove the access of an app the person allowed to see their details).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask import g, url_for
 from flask_babel import gettext
 
 from ...clock import now
+from ...consents import list_app_access
 from ...directories import level_settings
 from ...enrolments import Enrolment, counting_methods, list_enrolments
 from ...methods.device import device_name
@@ -102,11 +104,13 @@ def profile():
                                  c.points)
                                 for c in reaching_combinations(settings, counting_methods(items))],
                   removals=removals, additions=_additions(user, items),
-                  sessions=_sessions(user, at), activity=activity_of(user))
+                  sessions=_sessions(user, at), apps=list_app_access(user),
+                  activity=activity_of(user))
 
 
 # The page groups register their routes on import.
 from . import (  # noqa: E402
+    profile_apps,
     profile_details,
     profile_methods,
     profile_password,
@@ -114,5 +118,5 @@ from . import (  # noqa: E402
     profile_sessions,
 )
 
-__all__ = ["profile", "profile_details", "profile_methods", "profile_password",
+__all__ = ["profile", "profile_apps", "profile_details", "profile_methods", "profile_password",
            "profile_removal", "profile_sessions"]
