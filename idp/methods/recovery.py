@@ -1,7 +1,7 @@
 """Recovery codes: ten single-use codes shown once, stored with argon2id.
 
-A code carries 80 bits, fewer than the 112 below which NIST SP 800-63B-4 (3.1.2.1) asks
-for a salted, costly hash of a look-up secret: each code is stored as argon2id (the
+A code carries 80 bits, fewer than the 112 below which NIST SP 800-63B-4 (3.1.2, look-up
+secrets) asks for a salted, costly hash: each code is stored as argon2id (the
 ``PasswordService``) of its SHA-256, next to a short keyed tag (the first 16 bits of an
 HMAC under the server's key, ``Sealer.digest``) that picks the rows worth verifying. A
 wrong code costs an argon2id verification only when its tag happens to match one of the
