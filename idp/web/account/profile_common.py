@@ -20,7 +20,9 @@ from .gate import current_user
 
 
 def reason_text(exc: ProfileError) -> str:
-    """Return the translated message of a refused change."""
+    """Return the translated message of a refused change (the password policy's own)."""
+    if exc.text:
+        return exc.text
     texts = {
         "control_character": gettext("This contains characters that cannot be used. "
                                      "Type it again."),
@@ -31,8 +33,6 @@ def reason_text(exc: ProfileError) -> str:
         "wrong_current": gettext("Your current password is not right."),
         "mismatch": gettext("The two new passwords are not the same."),
     }
-    if exc.text:
-        return exc.text
     return texts.get(exc.reason, gettext("This cannot be saved. Check it and try again."))
 
 
