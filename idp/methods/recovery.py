@@ -95,25 +95,32 @@ class RecoveryCodes(SignInMethod):
         if len(code) != LENGTH:
             raise MethodFailed(gettext("Enter one of your recovery codes, like "
                                        "ABCD-EFGH-JKMN-PQRS."))
-        digest = hash_secret(code)
-        candidates = db.session.execute(select(Credential.id, Credential.secret_hash).where(
-            Credential.user_id == ctx.user.id, Credential.method == self.name,
-            Credential.used_at.is_(None),
-            or_(and_(Credential.secret_hash.is_not(None),
-                     Credential.lookup == self.tag(ctx.user.id, digest)),
-                and_(Credential.secret_hash.is_(None), Credential.lookup == digest)))).all()
-        for row_id, secret_hash in candidates:
-            if secret_hash is not None and not self._passwords.verify(secret_hash, digest):
-                continue
-            # Single use: of two requests with the same code, one sets used_at.
-            used = db.session.execute(
+        row_id = self._stored_code(ctx.user.id, hash_secret(code))
+        # Single use: of two requests with the same code, one sets used_at.
+        if row_id is not None and db.session.execute(
                 update(Credential).where(Credential.id == row_id, Credential.used_at.is_(None))
                 .values(used_at=ctx.now, last_used_at=ctx.now)
-                .execution_options(synchronize_session=False)).rowcount
-            if used == 1:
-                self.rehash_stored(ctx.user.id)
-                return Verified(amr=("otp",))
+                .execution_options(synchronize_session=False)).rowcount == 1:
+            self.rehash_stored(ctx.user.id)
+            return Verified(amr=("otp",))
+        # Not one of the user's codes, or one used before (row_id is not None): one answer.
         raise MethodFailed(gettext("This recovery code is not right or was already used."))
+
+    def _stored_code(self, user_id: int, digest: str) -> int | None:
+        """Return the id of the user's code (used or not) whose SHA-256 is `digest`.
+
+        Only the rows whose keyed tag matches are verified with argon2id (rows still stored
+        as SHA-256 alone are matched by it), so a wrong code usually costs none.
+        """
+        candidates = db.session.execute(select(Credential.id, Credential.secret_hash).where(
+            Credential.user_id == user_id, Credential.method == self.name,
+            or_(and_(Credential.secret_hash.is_not(None),
+                     Credential.lookup == self.tag(user_id, digest)),
+                and_(Credential.secret_hash.is_(None), Credential.lookup == digest)))
+            .order_by(Credential.used_at.is_not(None), Credential.id)).all()
+        return next((row_id for row_id, secret_hash in candidates
+                     if secret_hash is None or self._passwords.verify(secret_hash, digest)),
+                    None)
 
     def rehash_stored(self, user_id: int | None = None, limit: int | None = None) -> int:
         """Wrap codes stored as SHA-256 alone in argon2id (of that SHA-256), with their tag;
