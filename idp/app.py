@@ -18,7 +18,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .app_devices import AppDevices
 from .delivery import build_delivery
 from .i18n import PoBabel
-from .methods import AppApprovalMethod, PasskeyMethod, RememberedDeviceMethod, build_registry
+from .methods import (
+    AppApprovalMethod,
+    PasskeyMethod,
+    RecoveryCodes,
+    RememberedDeviceMethod,
+    build_registry,
+)
 from .methods.password import PasswordMethod
 from .oidc.server import create_server
 from .one_time_codes import CodeService, policy_from
@@ -173,12 +179,14 @@ def _build_services(settings: dict[str, Any]) -> Services:
     device = RememberedDeviceMethod(settings["IDP_SECRET_KEY"],
                                     settings["IDP_DEVICE_TTL_DAYS"] * 86400)
     host = urlsplit(settings["IDP_BASE_URL"]).hostname or "localhost"
-    return Services(settings=settings, sealer=Sealer(settings["IDP_SECRET_KEY"]),
+    sealer = Sealer(settings["IDP_SECRET_KEY"])
+    return Services(settings=settings, sealer=sealer,
                     passwords=passwords, password_method=password_method,
                     methods=build_registry(
                         password_method, codes, host, device,
                         PasskeyMethod(RelyingParty.from_base_url(settings["IDP_BASE_URL"])),
-                        AppApprovalMethod(AppDevices(passwords), settings["IDP_BASE_URL"])),
+                        AppApprovalMethod(AppDevices(passwords), settings["IDP_BASE_URL"]),
+                        RecoveryCodes(passwords, sealer)),
                     cookies=CookiePolicy(secure=settings["IDP_BASE_URL"].startswith("https://")),
                     delivery=delivery, server=server, protector=protector)
 

@@ -61,6 +61,7 @@ FAMILIES: dict[str, str] = {
     "refresh_token": N_("Refresh tokens"),
     "tokens": N_("App tokens"),
     "invitation": N_("Invitations"),
+    "consent": N_("App access"),
     "profile": N_("Profile changes"),
     "settings": N_("Settings changes"),
     "admin": N_("Admin actions"),
@@ -95,6 +96,7 @@ DESCRIPTIONS: dict[str, str] = {
     "refresh_token.reused": N_("Refresh token used twice"),
     "tokens.revoked": N_("App tokens revoked because sessions ended"),
     "invitation.accepted": N_("Invitation accepted"),
+    "consent.withdrawn": N_("App access removed by the user"),
     "profile.name_changed": N_("Name changed"),
     "profile.email_changed": N_("Email address changed"),
     "profile.phone_changed": N_("Phone number changed"),
@@ -139,12 +141,14 @@ DETAIL_LABELS: dict[str, str] = {
     "reason": N_("Reason"),
     "admin": N_("Administrator"),
     "public": N_("Public app"),
+    "introspect_all": N_("May introspect every app's tokens"),
     "changes": N_("Changes"),
     "users_losing": N_("Users who could no longer reach the level"),
     "users_locked_out": N_("Users locked out"),
     "sms_only": N_("Reachable only with SMS"),
     "sms_excluded": N_("Users SMS alone excludes"),
     "filter": N_("Filter"),
+    "scopes": N_("Scopes"),
 }
 YES, NO = N_("yes"), N_("no")
 

@@ -3,6 +3,7 @@
     idp init [--demo]
     idp user add --directory SLUG --username NAME [--email E] [--phone +E164] [--admin]
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
+                   [--introspect-all]
     idp directory set SLUG [--required-level N] [--points METHOD=N ...]
                            [--sms-types T,T] [--sms-block-countries CC,CC]
                            [--sms-allow-countries CC,CC] [--sms-block-prefixes +P,+P]
@@ -120,7 +121,7 @@ def cmd_client_add(args: argparse.Namespace) -> int:
             directory, client_id=args.client_id, redirect_uris=args.redirect_uri,
             post_logout_redirect_uris=args.post_logout_redirect_uri, now=now(), name=args.name,
             public=args.public, min_acr=args.min_acr, first_party=not args.consent,
-            id_token_alg=args.id_token_alg)
+            introspect_all=args.introspect_all, id_token_alg=args.id_token_alg)
         db.session.commit()
         print(f"client_id: {client.client_id}")
         print(f"client_secret: {secret}" if secret else "public client: no secret (use PKCE)")
@@ -237,20 +238,26 @@ def _utc(at: float) -> str:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    """Delete expired logins, codes, tokens and sessions, and audit events past retention."""
-    from .retention import purge_expired
+    """Delete expired logins, codes, tokens and sessions, and audit events past retention;
+    rehash recovery codes still stored as SHA-256 alone."""
+    from .retention import purge_expired, rehash_recovery_codes
     from .services import services
     from .storage import db
 
     with _app().app_context():
         counts = purge_expired(now(), services().ttl("ACCESS_TOKEN"),
                                services().settings["IDP_AUDIT_RETENTION_DAYS"])
+        recovery = services().methods["recovery"]
         if args.dry_run:
             db.session.rollback()
+            rehashed = recovery.count_stored_as_sha256()  # type: ignore[attr-defined]
         else:
             db.session.commit()
+            rehashed = rehash_recovery_codes(recovery)  # type: ignore[arg-type]
     verb = "would delete" if args.dry_run else "deleted"
-    print("; ".join(f"{verb} {count} {name}" for name, count in counts.items()))
+    print("; ".join([*(f"{verb} {count} {name}" for name, count in counts.items()),
+                     f"{'would rehash' if args.dry_run else 'rehashed'} {rehashed} old "
+                     "SHA-256 recovery codes with argon2id"]))
     return 0
 
 
@@ -297,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_client.add_argument("--consent", action="store_true",
                             help="not first-party: users are asked to consent")
     add_client.add_argument("--id-token-alg", default="RS256", choices=["RS256", "ES256"])
+    add_client.add_argument("--introspect-all", action="store_true",
+                            help="a resource server: may introspect the tokens of every app "
+                                 "of the directory (RFC 7662), not only its own")
     add_client.set_defaults(func=cmd_client_add)
 
     directory = sub.add_parser("directory").add_subparsers(dest="action", required=True)

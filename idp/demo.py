@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from .accounts import create_user, find_user
 from .directories import get_directory
-from .methods.recovery import RecoveryCodes
 from .methods.totp import DIGITS, STEP
 from .relying_parties import create_client, get_client, rotate_secret
 from .services import Services
@@ -67,7 +66,8 @@ def seed_demo(directory: Directory, svc: Services, now: float,
         data.users.append((username, password, _totp_secret(user, svc, now) if with_totp
                            else None))
         if with_totp:
-            data.recovery_codes[username] = RecoveryCodes().issue(user, now)
+            data.recovery_codes[username] = svc.methods["recovery"].issue(  # type: ignore[attr-defined]
+                user, now)
     client = get_client(directory, data.portal_client_id)
     if client is None:
         client, secret = create_client(

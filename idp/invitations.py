@@ -13,7 +13,7 @@ from flask_babel import gettext
 from sqlalchemy import delete, select, update
 
 from . import audit
-from .accounts import check_password_policy
+from .accounts import PasswordRefused, check_password_policy, words_of
 from .delivery import Delivery, DeliveryFailed, Message
 from .directories import issuer_of
 from .security.passwords import PasswordService
@@ -81,9 +81,10 @@ def accept_invitation(directory: Directory, token: str, password: str, repeat: s
                                       "Ask an administrator to send a new one."))
     if password != repeat:
         raise InvitationError(gettext("The two passwords are not the same."))
+    user = db.session.get(User, row.user_id)
     try:
-        check_password_policy(password)
-    except ValueError as exc:
+        check_password_policy(password, words_of(user))
+    except PasswordRefused as exc:
         raise InvitationError(str(exc)) from exc
     password_hash = passwords.hash(password)  # slow: before the claim, not inside it
     claimed = db.session.execute(update(Invitation).where(

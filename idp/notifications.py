@@ -37,6 +37,7 @@ REMOVED = {
     "sms": lazy_gettext("Text message codes were turned off for your account"),
     "email": lazy_gettext("Email codes were turned off for your account"),
     "recovery": lazy_gettext("Your recovery codes were deleted"),
+    "consent": lazy_gettext("You removed an app's access to your details"),
 }
 CHANGED = {
     "password": lazy_gettext("Your password was changed"),
@@ -61,9 +62,9 @@ class Origin:
 @dataclass(frozen=True)
 class Notice:
     """One change to tell a user about: its kind ("added", "removed", "changed", or "alert"
-    for something done to the account by someone else), what it concerns (a method, or
-    password/email/phone, or "guessing") and an optional detail (a passkey's name, the new
-    address)."""
+    for something done to the account by someone else), what it concerns (a method,
+    password/email/phone, an app's consent, or "guessing") and an optional detail (a
+    passkey's name, the new address, the app's name)."""
 
     kind: str
     subject: str
@@ -87,6 +88,8 @@ def _detail(notice: Notice) -> tuple[str, str] | None:
         return gettext("New address"), mask_email(notice.detail)
     if notice.kind == "changed" and notice.subject == "phone":
         return gettext("New number"), mask_phone(notice.detail)
+    if notice.subject == "consent":
+        return gettext("App"), notice.detail
     return gettext("Name"), notice.detail
 
 

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from .accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, find_user, normalize_login
+from .accounts import (
+    MAX_PASSWORD_LENGTH,
+    PasswordRefused,
+    find_user,
+    normalize_login,
+    set_password,
+)
 from .domain import METHODS, LevelSettings
 from .domain.preview import enrol_options, first_steps, reaches
 from .enrolments import Enrolment, counting_methods, find_enrolment, methods_without
@@ -42,11 +48,13 @@ MAX_LABEL = 100
 
 
 class ProfileError(ValueError):
-    """A change cannot be made as asked; `reason` names why for the page to explain."""
+    """A change cannot be made as asked; `reason` names why for the page to explain, and
+    `text`, when given, is that explanation already (the password policy's own words)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, text: str | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.text = text
 
 
 # --- Input ---------------------------------------------------------------------------------
@@ -243,14 +251,10 @@ def change_password(user: User, current: str, new: str, repeated: str,
         raise ProfileError("wrong_current")
     if new != repeated:
         raise ProfileError("mismatch")
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise ProfileError("too_short")
-    if len(new) > MAX_PASSWORD_LENGTH:
-        raise ProfileError("password_too_long")
-    if "\x00" in new:
-        raise ProfileError("control_character")
-    user.password_hash = passwords.hash(new)
-    user.updated_at = now
+    try:
+        set_password(user, new, passwords, now)
+    except PasswordRefused as exc:
+        raise ProfileError(exc.reason, str(exc)) from exc
 
 
 # --- Sessions ------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ until the tokens it issued have expired. Audit events are kept ``IDP_AUDIT_RETEN
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import delete, exists, or_, select
 
 from .domain.lifetimes import MAX_IDLE_MINUTES
@@ -29,8 +31,13 @@ from .storage.models import (
     TokenFamily,
 )
 
+if TYPE_CHECKING:
+    from .methods.recovery import RecoveryCodes
+
 HOUR = 3600.0
 DAY = 24 * HOUR
+#: Recovery codes wrapped in argon2id per transaction by ``rehash_recovery_codes``.
+REHASH_BATCH = 100
 
 
 def purge_expired(now: float, token_grace: float,
@@ -70,3 +77,18 @@ def purge_expired(now: float, token_grace: float,
         counts[name] = db.session.execute(
             statement.execution_options(synchronize_session=False)).rowcount or 0
     return counts
+
+
+def rehash_recovery_codes(codes: RecoveryCodes, batch: int = REHASH_BATCH) -> int:
+    """Wrap every recovery code still stored as SHA-256 alone in argon2id, `batch` codes per
+    committed transaction (an interrupted run keeps what it did); return how many.
+
+    Users' codes are wrapped when they are next used or shown; this does the rest.
+    """
+    total = 0
+    while True:
+        count = codes.rehash_stored(limit=batch)
+        db.session.commit()
+        total += count
+        if count < batch:
+            return total

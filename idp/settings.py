@@ -67,9 +67,10 @@ KEYS: tuple[Key, ...] = (
         "SQLAlchemy URL. SQLite by default (a relative path is taken from the working "
         "directory); postgresql://... (psycopg 3) in production."),
     Key("IDP_SECRET_KEY", DEV_SECRET_KEY, _str,
-        "Secret for CSRF tokens, device cookies and sealing private keys and TOTP secrets "
-        "at rest. Must be set (32+ random bytes) in production; changing it makes sealed "
-        "data unreadable."),
+        "Secret for CSRF tokens, device cookies, sealing private keys and TOTP secrets "
+        "at rest, and keying the codes' hashes (SMS, email) and recovery codes' tags. Must "
+        "be set (32+ random bytes) in production; changing it makes sealed data unreadable "
+        "and issued recovery codes unusable."),
     Key("IDP_REDIS_URL", "", _str,
         "Optional redis:// URL for rate-limit counters shared by all processes. Without it "
         "each process counts on its own."),

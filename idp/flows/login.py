@@ -8,15 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from ..accounts import active_user
+from ..consents import has_consent
 from ..directories import level_settings
 from ..domain import LoginOutcome
 from ..methods import SignInMethod
 from ..sessions import completions
-from ..storage import db
-from ..storage.models import BrowserSession, Client, Consent, Directory, User
+from ..storage.models import BrowserSession, Client, Directory, User
 from .authorize import Decision, OidcParams, Subject, decide
 
 
@@ -44,24 +42,6 @@ def enrollable_methods(enrolled: frozenset[str],
     """Return what could be enrolled during login; the step-up plan says whether it may."""
     return frozenset(name for name, method in methods.items()
                      if method.enrollable and name not in enrolled)
-
-
-def has_consent(user: User, client: Client, scope: str) -> bool:
-    """Return whether the user already granted the client every requested scope."""
-    granted = db.session.scalars(select(Consent.scope).where(
-        Consent.user_id == user.id, Consent.client_pk == client.id)).first()
-    return granted is not None and set(scope.split()) <= set(granted.split())
-
-
-def grant_consent(user: User, client: Client, scope: str, now: float) -> None:
-    """Remember that the user granted the client these scopes."""
-    row = db.session.scalars(select(Consent).where(
-        Consent.user_id == user.id, Consent.client_pk == client.id)).first()
-    if row is None:
-        db.session.add(Consent(user_id=user.id, client_pk=client.id, scope=scope,
-                               created_at=now))
-    else:
-        row.scope = " ".join(sorted(set(row.scope.split()) | set(scope.split())))
 
 
 def evaluate(directory: Directory, client: Client, scope: str, params: OidcParams,

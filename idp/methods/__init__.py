@@ -29,7 +29,7 @@ from .totp import TotpMethod
 
 def build_registry(password: PasswordMethod, codes, host: str,
                    device: RememberedDeviceMethod, passkey: PasskeyMethod,
-                   app: AppApprovalMethod) -> dict[str, SignInMethod]:
+                   app: AppApprovalMethod, recovery: RecoveryCodes) -> dict[str, SignInMethod]:
     """Return the methods by name; `codes` sends SMS and email codes, `host` is the origin's."""
     return {
         "password": password,
@@ -38,7 +38,7 @@ def build_registry(password: PasswordMethod, codes, host: str,
         "totp": TotpMethod(),
         "sms": SmsCode(codes, host),
         "email": EmailCode(codes, host),
-        "recovery": RecoveryCodes(),
+        "recovery": recovery,
         "device": device,
     }
 

@@ -1,4 +1,18 @@
-"""Recovery codes: ten single-use codes shown once, stored hashed."""
+"""Recovery codes: ten single-use codes shown once, stored with argon2id.
+
+A code carries 80 bits, fewer than the 112 below which NIST SP 800-63B-4 (3.1.2, look-up
+secrets) asks for a salted, costly hash: each code is stored as argon2id (the
+``PasswordService``) of its SHA-256, next to a short keyed tag (the first 16 bits of an
+HMAC under the server's key, ``Sealer.digest``) that picks the rows worth verifying. A
+wrong code costs an argon2id verification only when its tag happens to match one of the
+user's codes (one in 6,554 for ten codes). Without the key the tag says nothing; with it,
+64 bits are still left to argon2id.
+
+Codes stored before (SHA-256 alone, in ``lookup``) keep working as they did. Because
+argon2id hashes the code's SHA-256, such a row is wrapped without knowing the code: when
+the user's codes are next used or shown (``rehash_stored``), and by ``idp purge`` for the
+rest.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +20,10 @@ import secrets
 from collections.abc import Mapping
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
+from ..security.passwords import PasswordService
+from ..security.sealing import Sealer
 from ..security.tokens import hash_secret
 from ..storage import db
 from ..storage.models import Credential, User
@@ -16,7 +32,8 @@ from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, Verified
 COUNT = 10
 # Crockford's base32 without I, L, O, U: easy to read aloud and to type.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-LENGTH = 16  # 80 bits: out of reach of offline guessing, so SHA-256 storage suffices
+LENGTH = 16  # 80 bits
+TAG_LENGTH = 4  # hex digits of the keyed tag: 16 bits
 
 
 # Crockford's decoding: letters people type for the digits they look like.
@@ -41,6 +58,14 @@ class RecoveryCodes(SignInMethod):
     title = lazy_gettext("Recovery code")
     template = "methods/recovery.html"
 
+    def __init__(self, passwords: PasswordService, sealer: Sealer):
+        self._passwords = passwords
+        self._sealer = sealer
+
+    def tag(self, user_id: int, digest: str) -> str:
+        """Return the keyed tag that finds the stored code whose SHA-256 is `digest`."""
+        return self._sealer.digest(f"recovery-code:{user_id}:{digest}")[:TAG_LENGTH]
+
     def remaining(self, user: User) -> int:
         """Return how many unused codes the user has."""
         return db.session.scalar(select(func.count(Credential.id)).where(
@@ -52,13 +77,17 @@ class RecoveryCodes(SignInMethod):
 
     def issue(self, user: User, now: float) -> list[str]:
         """Replace the user's recovery codes with ten new ones; return them for display."""
+        codes = ["".join(secrets.choice(ALPHABET) for _ in range(LENGTH)) for _ in range(COUNT)]
+        rows = []
+        for code in codes:  # slow: hashed before the old codes are deleted, not meanwhile
+            digest = hash_secret(code)
+            rows.append(Credential(user_id=user.id, method=self.name, label="Recovery code",
+                                   lookup=self.tag(user.id, digest),
+                                   secret_hash=self._passwords.hash(digest), counter=0,
+                                   data={}, created_at=now, confirmed_at=now))
         db.session.execute(delete(Credential).where(
             Credential.user_id == user.id, Credential.method == self.name))
-        codes = ["".join(secrets.choice(ALPHABET) for _ in range(LENGTH)) for _ in range(COUNT)]
-        for code in codes:
-            db.session.add(Credential(user_id=user.id, method=self.name, label="Recovery code",
-                                      lookup=hash_secret(code), counter=0, data={},
-                                      created_at=now, confirmed_at=now))
+        db.session.add_all(rows)
         return [format_code(code) for code in codes]
 
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
@@ -66,15 +95,58 @@ class RecoveryCodes(SignInMethod):
         if len(code) != LENGTH:
             raise NotAGuess(gettext("Enter one of your recovery codes, like "
                                     "ABCD-EFGH-JKMN-PQRS."))
-        mine = (Credential.user_id == ctx.user.id, Credential.method == self.name,
-                Credential.lookup == hash_secret(code))
-        used = db.session.execute(
-            update(Credential).where(*mine, Credential.used_at.is_(None))
-            .values(used_at=ctx.now, last_used_at=ctx.now)
-        ).rowcount
-        if used == 1:
+        row_id = self._stored_code(ctx.user.id, hash_secret(code))
+        # Single use: of two requests with the same code, one sets used_at.
+        if row_id is not None and db.session.execute(
+                update(Credential).where(Credential.id == row_id, Credential.used_at.is_(None))
+                .values(used_at=ctx.now, last_used_at=ctx.now)
+                .execution_options(synchronize_session=False)).rowcount == 1:
+            self.rehash_stored(ctx.user.id)
             return Verified(amr=("otp",))
-        if db.session.scalar(select(func.count(Credential.id)).where(*mine)):
+        if row_id is not None:
             # One of the user's codes, used before (a double submit, another tab).
             raise NotAGuess(gettext("This recovery code was already used. Enter another one."))
         raise MethodFailed(gettext("This recovery code is not right or was already used."))
+
+    def _stored_code(self, user_id: int, digest: str) -> int | None:
+        """Return the id of the user's code (used or not) whose SHA-256 is `digest`.
+
+        Only the rows whose keyed tag matches are verified with argon2id (rows still stored
+        as SHA-256 alone are matched by it), so a wrong code usually costs none.
+        """
+        candidates = db.session.execute(select(Credential.id, Credential.secret_hash).where(
+            Credential.user_id == user_id, Credential.method == self.name,
+            or_(and_(Credential.secret_hash.is_not(None),
+                     Credential.lookup == self.tag(user_id, digest)),
+                and_(Credential.secret_hash.is_(None), Credential.lookup == digest)))
+            .order_by(Credential.used_at.is_not(None), Credential.id)).all()
+        return next((row_id for row_id, secret_hash in candidates
+                     if secret_hash is None or self._passwords.verify(secret_hash, digest)),
+                    None)
+
+    def rehash_stored(self, user_id: int | None = None, limit: int | None = None) -> int:
+        """Wrap codes stored as SHA-256 alone in argon2id (of that SHA-256), with their tag;
+        return how many. Only the user's with `user_id`, or at most `limit` of anyone's."""
+        query = select(Credential.id, Credential.user_id, Credential.lookup).where(
+            Credential.method == self.name, Credential.secret_hash.is_(None),
+            Credential.lookup.is_not(None)).order_by(Credential.id)
+        if user_id is not None:
+            query = query.where(Credential.user_id == user_id)
+        if limit is not None:
+            query = query.limit(limit)
+        wrapped = [(row_id, digest, self.tag(owner, digest), self._passwords.hash(digest))
+                   for row_id, owner, digest in db.session.execute(query).all()]
+        count = 0
+        for row_id, digest, tag, secret_hash in wrapped:
+            # Compare-and-set: a row wrapped (or replaced) by another process meanwhile stays.
+            count += db.session.execute(update(Credential).where(
+                Credential.id == row_id, Credential.secret_hash.is_(None),
+                Credential.lookup == digest).values(lookup=tag, secret_hash=secret_hash)
+                .execution_options(synchronize_session=False)).rowcount or 0
+        return count
+
+    def count_stored_as_sha256(self) -> int:
+        """Return how many codes are still stored as SHA-256 alone."""
+        return db.session.scalar(select(func.count(Credential.id)).where(
+            Credential.method == self.name, Credential.secret_hash.is_(None),
+            Credential.lookup.is_not(None))) or 0

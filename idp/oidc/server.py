@@ -41,7 +41,7 @@ from ..clock import now as clock_now
 from ..directories import issuer_of
 from ..domain.lifetimes import refresh_expiry
 from ..grants import revoke_families, start_family, token_good
-from ..relying_parties import get_client
+from ..relying_parties import get_client, may_introspect
 from ..security.tokens import hash_secret
 from ..services import services
 from ..sessions import end_sessions, live_criteria
@@ -374,7 +374,9 @@ class Introspection(IntrospectionEndpoint):
         return _find_token(token_string, token_type_hint)
 
     def check_permission(self, token: StoredToken, client: OAuthClient, request) -> bool:
-        return token.row.directory_id == client.row.directory_id
+        """Answer only the token's own client or a resource server allowed to ask (RFC 7662
+        2.1, 4); Authlib answers anyone else ``{"active": false}``, as for an unknown token."""
+        return may_introspect(client.row, token.row)
 
     def introspect_token(self, token: StoredToken) -> dict[str, Any]:
         row = token.row

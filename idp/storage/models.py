@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -106,6 +107,8 @@ class Credential(db.Model):
     label: Mapped[str | None] = mapped_column(String(100), nullable=True)
     secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     lookup: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    #: A slow, salted hash (argon2id) of a secret the user types, such as a recovery code.
+    secret_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     counter: Mapped[int] = mapped_column(BigInteger, default=0)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[float] = mapped_column(Double)
@@ -134,6 +137,9 @@ class Client(db.Model):
     min_acr: Mapped[int | None] = mapped_column(Integer, nullable=True)
     id_token_alg: Mapped[str] = mapped_column(String(10), default="RS256")
     scope: Mapped[str] = mapped_column(String(500), default="openid profile email phone")
+    #: A resource server: may introspect the tokens of every app of its directory.
+    introspect_all: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Double)
 

@@ -16,10 +16,11 @@ from flask_babel import gettext, lazy_gettext
 from .. import audit
 from ..accounts import find_user
 from ..clock import now
+from ..consents import grant_consent
 from ..directories import level_settings
 from ..errors import InteractionExpired
 from ..flows.authorize import Decision
-from ..flows.login import grant_consent, session_user
+from ..flows.login import session_user
 from ..methods import MethodContext, MethodFailed, PasskeyMethod, Verified
 from ..services import services
 from ..sessions import complete_method

@@ -1,4 +1,5 @@
-"""The self-service profile in Chromium: add a passkey, end another browser's session.
+"""The self-service profile in Chromium: add a passkey, end another browser's session,
+remove an app's access.
 
 Passkeys need an origin browsers accept as RP ID, so these tests use the provider known as
 ``http://localhost:PORT`` (``localhost_live``) and Chromium's virtual authenticator over
@@ -14,6 +15,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from idp.consents import grant_consent
+from idp.directories import get_directory
+from idp.relying_parties import get_client
 from idp.storage import db
 from idp.storage.models import Passkey, User
 from tests.browser.a11y import assert_accessible, assert_focus_visible
@@ -137,3 +141,29 @@ def test_a_user_ends_the_session_of_another_browser(browser, pk_directory, provi
     finally:
         for context in contexts:
             context.close()
+
+
+def test_a_user_removes_the_access_of_an_app_they_allowed(page, pk_directory, mail):
+    user = pk_directory.add_user(totp=True)
+    app = pk_directory.add_client(first_party=False)
+    with pk_directory.live.app.app_context():
+        row = db.session.scalars(select(User).where(User.subject == user.subject)).one()
+        grant_consent(row, get_client(get_directory(pk_directory.slug), app.client_id),
+                      "openid email", time.time())
+        db.session.commit()
+    log_in_to_profile(page, pk_directory, user)
+    apps = page.get_by_role("table", name="Apps you allowed to see your details")
+    expect(apps.get_by_role("rowheader")).to_have_text(app.client_id)
+    expect(apps).to_contain_text("see your email address")
+    assert_accessible(page, "the profile with an app that has access")
+
+    apps.get_by_role("link", name=f"Remove access of {app.client_id}").click()
+    expect(heading(page)).to_have_text(f"Remove the access of {app.client_id}?")
+    assert_accessible(page, "the confirmation of removing an app's access")
+    page.get_by_role("button", name="Remove access").click()
+
+    expect(heading(page)).to_have_text("Your account")
+    expect(page.get_by_role("status")).to_contain_text(
+        f"{app.client_id} can no longer see your details.")
+    expect(page.locator("#apps")).to_have_count(0)
+    assert mail.wait_for(user.email)["Subject"] == "You removed an app's access to your details"

@@ -1,16 +1,20 @@
-"""`idp purge`: expired rows go, live ones stay, and audit events older than the retention
-time go, on SQLite and PostgreSQL."""
+"""`idp purge`: expired rows go, live ones stay, audit events older than the retention time
+go, and recovery codes still stored as SHA-256 are rehashed, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import secrets
 import time
 
 from sqlalchemy import func, select
 
-from idp.accounts import create_user
+from idp.accounts import create_user, find_user
 from idp.directories import get_directory
 from idp.grants import start_family
+from idp.methods import MethodContext
+from idp.methods.recovery import ALPHABET
 from idp.relying_parties import create_client
+from idp.security.tokens import hash_secret
 from idp.services import services
 from idp.sessions import start_session
 from idp.storage import db
@@ -18,12 +22,14 @@ from idp.storage.models import (
     AttemptBudget,
     AuditEvent,
     BrowserSession,
+    Credential,
     Interaction,
     SpentSeal,
     Token,
     TokenFamily,
 )
 from tests.cli.helpers import provider, run_idp
+from tests.support.live import PASSWORD
 
 
 def _seed(database_url: str) -> None:
@@ -171,3 +177,67 @@ def test_purge_deletes_a_grant_once_its_tokens_are_gone_and_keeps_a_live_one(any
     assert "deleted 1 tokens" in run.stdout and "deleted 1 token grants" in run.stdout
     assert _count(any_database, Token) == 1
     assert _count(any_database, TokenFamily) == 1
+
+
+# --- Recovery codes stored as SHA-256 alone, before argon2id ------------------------------
+
+def _seed_sha256_recovery_codes(database_url: str, users: int) -> dict[str, list[str]]:
+    """Give each of `users` new users ten recovery codes stored as SHA-256 alone (as before
+    argon2id); return their codes by username."""
+    now = time.time()
+    codes: dict[str, list[str]] = {}
+    with provider(database_url):
+        directory = get_directory("default")
+        for index in range(users):
+            user = create_user(directory, username=f"old{index}", password=PASSWORD,
+                               passwords=services().passwords, now=now)
+            codes[user.username] = ["".join(secrets.choice(ALPHABET) for _ in range(16))
+                                    for _ in range(10)]
+            for code in codes[user.username]:
+                db.session.add(Credential(user_id=user.id, method="recovery", label="Recovery",
+                                          lookup=hash_secret(code), counter=0, data={},
+                                          created_at=now, confirmed_at=now))
+        db.session.commit()
+    return codes
+
+
+def _recovery_rows(database_url: str) -> list[tuple[str, str | None]]:
+    with provider(database_url):
+        return list(db.session.execute(select(Credential.lookup, Credential.secret_hash).where(
+            Credential.method == "recovery")).all())
+
+
+def test_purge_rehashes_recovery_codes_stored_as_sha256_in_batches(any_database, idp):
+    idp(any_database, "init").assert_ok()
+    codes = _seed_sha256_recovery_codes(any_database, 25)  # 250 codes: three batches
+
+    run = run_idp(any_database, "purge").assert_ok()
+
+    assert "rehashed 250 old SHA-256 recovery codes with argon2id" in run.stdout
+    rows = _recovery_rows(any_database)
+    assert len(rows) == 250
+    assert all(secret_hash.startswith("$argon2id$") and len(lookup) == 4
+               for lookup, secret_hash in rows)
+    # Every code still works, once.
+    with provider(any_database):
+        directory = get_directory("default")
+        method = services().methods["recovery"]
+        for username in ("old0", "old24"):
+            ctx = MethodContext(directory=directory, user=find_user(directory, username),
+                                now=time.time(), sealer=services().sealer)
+            for code in codes[username][:2]:
+                assert method.verify(ctx, {"code": code}).amr == ("otp",)
+            db.session.commit()
+    again = idp(any_database, "purge").assert_ok()
+    assert "rehashed 0 old SHA-256 recovery codes" in again.stdout
+
+
+def test_a_dry_run_counts_recovery_codes_to_rehash_and_changes_none(sqlite_url, idp):
+    idp(sqlite_url, "init").assert_ok()
+    _seed_sha256_recovery_codes(sqlite_url, 2)
+
+    run = idp(sqlite_url, "purge", "--dry-run").assert_ok()
+
+    assert "would rehash 20 old SHA-256 recovery codes with argon2id" in run.stdout
+    assert all(secret_hash is None and len(lookup) == 64
+               for lookup, secret_hash in _recovery_rows(sqlite_url))

@@ -113,6 +113,17 @@ def test_client_add_confidential_prints_its_secret_once(initialized):
         assert secret.group(1) not in client.secret_hash
 
 
+def test_client_add_introspect_all_registers_a_resource_server(initialized, idp):
+    idp(initialized, "client", "add", "--directory", "default", "--client-id", "api",
+        "--redirect-uri", "https://api.example.org/cb", "--introspect-all").assert_ok()
+    idp(initialized, "client", "add", "--directory", "default", "--client-id", "app",
+        "--redirect-uri", "https://app.example.org/cb").assert_ok()
+
+    with provider(initialized):
+        assert get_client(get_directory("default"), "api").introspect_all
+        assert not get_client(get_directory("default"), "app").introspect_all
+
+
 CLIENT_ERRORS = {
     "http off loopback": (["--client-id", "c1", "--redirect-uri", "http://rp.example.org/cb"],
                           "loopback"),
@@ -128,6 +139,8 @@ CLIENT_ERRORS = {
                           "--min-acr", "-1"], "acr"),
     "unknown directory": (["--client-id", "c6", "--redirect-uri", "https://a.example/cb"],
                           "no directory"),
+    "public introspecting": (["--client-id", "c7", "--redirect-uri", "https://a.example/cb",
+                              "--public", "--introspect-all"], "introspect"),
 }
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from idp.clock import now
 from idp.directories import get_directory, session_lifetimes
-from idp.methods.recovery import RecoveryCodes
 from idp.oidc.keys import rotate_keys
 from idp.services import services
 from idp.storage import db
@@ -88,7 +87,7 @@ def issue_recovery_codes(directory: TestDirectory, user: TestUser) -> list[str]:
     """Give the user ten recovery codes, as enrolment does; return them."""
     with directory.live.app.app_context():
         row = db.session.scalars(select(User).where(User.subject == user.subject)).one()
-        codes = RecoveryCodes().issue(row, now())
+        codes = services().methods["recovery"].issue(row, now())
         db.session.commit()
     return codes
 

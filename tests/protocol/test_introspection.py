@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from tests.protocol._helpers import issue_recovery_codes, signed_in, use_recovery_code
@@ -98,3 +99,46 @@ def test_client_of_another_directory_cannot_introspect(rp, user, live):
     twin = other.add_client(rp.client.client_id)
     answer = introspect(StrictRP(other, twin), tokens["access_token"])
     assert answer.json() == {"active": False}
+
+
+# --- Who may introspect whose tokens (RFC 7662 2.1, 4) ------------------------------------
+
+@pytest.mark.parametrize("kind", ["access_token", "refresh_token"])
+def test_another_app_of_the_directory_learns_nothing_about_a_token(directory, rp, user, kind):
+    tokens = signed_in(rp, user)
+    other = StrictRP(directory, directory.add_client())
+    answer = introspect(other, tokens[kind], kind)
+    unknown = introspect(other, "not-a-token-we-issued", kind)
+    # Exactly what an unknown token gets: nothing says that the token exists.
+    assert answer.status_code == unknown.status_code == 200
+    assert answer.json() == unknown.json() == {"active": False}
+    assert answer.headers["Content-Type"] == unknown.headers["Content-Type"]
+    # The token's own app still learns about it.
+    assert introspect(rp, tokens[kind], kind).json()["active"] is True
+
+
+@pytest.mark.parametrize("kind", ["access_token", "refresh_token"])
+def test_a_resource_server_the_admin_allowed_introspects_every_apps_tokens(directory, rp, user,
+                                                                          kind):
+    tokens = signed_in(rp, user)
+    api = StrictRP(directory, directory.add_client(introspect_all=True))
+    info = introspect(api, tokens[kind], kind).json()
+    assert info["active"] is True
+    assert info["client_id"] == rp.client.client_id
+    assert info["sub"] == user.subject
+    assert info["acr"] == "30"
+
+
+def test_a_resource_server_learns_nothing_about_another_directorys_tokens(rp, user, live):
+    tokens = signed_in(rp, user)
+    other = new_directory(live)
+    api = StrictRP(other, other.add_client(introspect_all=True))
+    assert introspect(api, tokens["access_token"]).json() == {"active": False}
+
+
+def test_a_revoked_token_is_inactive_for_a_resource_server_too(directory, rp, user):
+    tokens = signed_in(rp, user)
+    requests.post(rp.metadata["revocation_endpoint"], data={"token": tokens["access_token"]},
+                  auth=(rp.client.client_id, rp.client.secret), timeout=30)
+    api = StrictRP(directory, directory.add_client(introspect_all=True))
+    assert introspect(api, tokens["access_token"]).json() == {"active": False}

@@ -194,6 +194,48 @@ def test_an_invalid_edit_changes_nothing(directory):
     assert row.redirect_uris == [client.redirect_uri] and row.name != "Changed"
 
 
+def introspected(directory, client: Registered, token: str) -> dict:
+    return requests.post(f"{directory.issuer}/introspect", data={"token": token},
+                         auth=(client.client_id, client.secret), timeout=30).json()
+
+
+def test_an_admin_lets_a_resource_server_introspect_every_apps_tokens(directory):
+    user = directory.add_user(totp=True)
+    rp = StrictRP(directory, directory.add_client())
+    tokens = rp.exchange(rp.sign_in(user)["code"])
+    api = directory.add_client("api")
+    admin, agent, _page = admin_agent(directory, "/admin/clients")
+    page = client_page(agent, directory, "api")
+    box = page.soup.find(id="introspect_all")
+    assert box["type"] == "checkbox" and not box.has_attr("checked")
+    assert page.field_name("May introspect the tokens of every app of this directory") == \
+        "introspect_all"
+    assert introspected(directory, api, tokens["access_token"]) == {"active": False}
+
+    page = Page(press(agent, page, "save", {"introspect_all": "yes"}))
+    assert "Saved." in page.text
+    assert page.soup.find(id="introspect_all").has_attr("checked")
+    assert stored_client(directory, "api").introspect_all
+    assert audit_events(directory, "admin.client_updated")[-1].detail == {
+        "actor": stored_user(directory, admin.username).id, "fields": ["introspect_all"]}
+    info = introspected(directory, api, tokens["access_token"])
+    assert info["active"] is True and info["client_id"] == rp.client.client_id
+
+    press(agent, client_page(agent, directory, "api"), "save", {"introspect_all": ""})
+    assert not stored_client(directory, "api").introspect_all
+    assert introspected(directory, api, tokens["access_token"]) == {"active": False}
+
+
+def test_a_public_app_cannot_be_allowed_to_introspect(directory):
+    _admin, agent, _page = admin_agent(directory, "/admin/clients")
+    page = register(agent, directory, client_id="spa", type="public", introspect_all="yes")
+    assert_sane(page.response)
+    assert page.status == 400
+    assert "A public app cannot introspect tokens" in page.soup.find(id="form-error").get_text()
+    assert page.soup.find(id="introspect_all")["aria-invalid"] == "true"
+    assert page.soup.find(id="introspect_all").has_attr("checked")
+
+
 def test_rotating_the_secret_shows_the_new_one_once_and_the_old_one_stops_working(directory):
     client = directory.add_client()
     _admin, agent, _page = admin_agent(directory, "/admin/clients")

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from clients.authenticator.api import AuthenticatorApp
-from idp.methods.recovery import RecoveryCodes
+from idp.security.tokens import hash_secret
+from idp.services import services
 from idp.storage import db
 from idp.storage.models import AuditEvent, Credential, Passkey, User
 from tests.support.account import open_account_page
@@ -310,7 +311,7 @@ def test_removing_the_last_way_to_the_level_is_refused_with_the_reason(directory
     user = directory.add_user(totp=True)
     with directory.live.app.app_context():
         row = db.session.scalars(select(User).where(User.subject == user.subject)).one()
-        codes = RecoveryCodes().issue(row, 0)
+        codes = services().methods["recovery"].issue(row, 0)
         db.session.commit()
     agent, page = log_in_with_recovery(directory, user, codes[0])
     assert page.title == "Your account", page.text[:300]
@@ -339,3 +340,24 @@ def test_the_password_cannot_be_removed(directory):
     response = agent.http.post(f"{directory.issuer}/account/methods/password/remove",
                                data={"csrf_token": token, "confirm": "yes"})
     assert_error_page(response, 400, "invalid_request")
+
+
+def test_recovery_codes_stored_as_sha256_are_rehashed_when_the_overview_shows_them(directory):
+    user = directory.add_user(totp=True)
+    with directory.live.app.app_context():
+        row = db.session.scalars(select(User).where(User.subject == user.subject)).one()
+        for index in range(10):  # as codes were stored before argon2id
+            db.session.add(Credential(user_id=row.id, method="recovery", label="Recovery code",
+                                      lookup=hash_secret(f"OLDCODE{index:09d}"), counter=0,
+                                      data={}, created_at=0, confirmed_at=0))
+        db.session.commit()
+    _agent, page = open_account_page(directory, user)
+    assert page.title == "Your account"
+    assert "10 of 10 left" in page.text
+    with directory.live.app.app_context():
+        row = db.session.scalars(select(User).where(User.subject == user.subject)).one()
+        stored = db.session.execute(select(Credential.lookup, Credential.secret_hash).where(
+            Credential.user_id == row.id, Credential.method == "recovery")).all()
+    assert len(stored) == 10
+    assert all(secret_hash.startswith("$argon2id$") and len(lookup) == 4
+               for lookup, secret_hash in stored)

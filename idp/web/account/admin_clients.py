@@ -57,6 +57,7 @@ class ClientFields:
     public: bool
     first_party: bool
     min_acr: int | None
+    introspect_all: bool
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -89,13 +90,14 @@ def admin_client_create():
         client, secret = create_client(
             g.directory, client_id=client_id, redirect_uris=fields.redirect_uris, now=now(),
             name=fields.name, public=fields.public, min_acr=fields.min_acr,
-            first_party=fields.first_party,
+            first_party=fields.first_party, introspect_all=fields.introspect_all,
             post_logout_redirect_uris=fields.post_logout_redirect_uris)
     except (FormError, ClientError) as exc:
         db.session.rollback()
         return _form_page("admin/client_new.html", request.form, exc), 400
     audit.record(g.directory.id, "admin.client_created", now(), client_id=client.client_id,
-                 actor=current_user().id, public=client.public)
+                 actor=current_user().id, public=client.public,
+                 introspect_all=client.introspect_all)
     db.session.commit()
     return _secret_page(client, secret, created=True)
 
@@ -154,7 +156,8 @@ def _values_of(client: Client) -> dict[str, str]:
             "post_logout_redirect_uris": "\n".join(client.post_logout_redirect_uris or []),
             "type": "public" if client.public else "confidential",
             "consent": "first_party" if client.first_party else "consent",
-            "min_acr": "" if client.min_acr is None else str(client.min_acr)}
+            "min_acr": "" if client.min_acr is None else str(client.min_acr),
+            "introspect_all": "yes" if client.introspect_all else ""}
 
 
 # --- reading the form -------------------------------------------------------------------------
@@ -216,11 +219,17 @@ def read_fields(form) -> ClientFields:
     kind, consent = form.get("type"), form.get("consent")
     if kind not in ("confidential", "public") or consent not in ("first_party", "consent"):
         raise FormError(gettext("Choose the kind of app and whether it asks for consent."))
+    introspect_all = form.get("introspect_all") == "yes"
+    if introspect_all and kind == "public":
+        raise FormError(gettext("A public app cannot introspect tokens: it has no secret to "
+                                "prove who it is. Make it confidential, or leave this off."),
+                        "introspect_all")
     return ClientFields(name=name, redirect_uris=_uris(form, "redirect_uris", required=True),
                         post_logout_redirect_uris=_uris(form, "post_logout_redirect_uris",
                                                         required=False),
                         public=kind == "public", first_party=consent == "first_party",
-                        min_acr=_min_acr(form.get("min_acr", "")))
+                        min_acr=_min_acr(form.get("min_acr", "")),
+                        introspect_all=introspect_all)
 
 
 # --- the changes of the client page -------------------------------------------------------
@@ -230,7 +239,8 @@ def _save(client: Client):
     changed, secret = update_client(
         client, name=fields.name, redirect_uris=fields.redirect_uris,
         post_logout_redirect_uris=fields.post_logout_redirect_uris, public=fields.public,
-        first_party=fields.first_party, min_acr=fields.min_acr)
+        first_party=fields.first_party, min_acr=fields.min_acr,
+        introspect_all=fields.introspect_all)
     if changed:
         audit.record(g.directory.id, "admin.client_updated", now(), client_id=client.client_id,
                      actor=current_user().id, fields=changed)

@@ -1,9 +1,10 @@
-"""Your account: personal information, sign-in methods, sessions, devices and activity.
+"""Your account: personal information, sign-in methods, sessions, devices, apps and activity.
 
 This module shows the overview; each group of changes is its own module (imported at
 the end so that its routes register): ``profile_details`` (name, email, phone),
 ``profile_methods`` (set up a method), ``profile_removal`` (remove or rename one),
-``profile_password`` and ``profile_sessions`` (sessions and remembered devices).
+``profile_password``, ``profile_sessions`` (sessions and remembered devices) and
+``profile_apps`` (remove the access of an app the person allowed to see their details).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from flask import g, url_for
 from flask_babel import gettext
 
 from ...clock import now
+from ...consents import list_app_access
 from ...directories import level_settings
 from ...enrolments import Enrolment, counting_methods, list_enrolments
 from ...methods.device import device_name
 from ...methods.passkey import MAX_PASSKEYS
+from ...methods.recovery import RecoveryCodes
 from ...profile_changes import Removal, reaching_combinations, removal_effect
 from ...services import services
 from ...sessions import sessions_of
@@ -78,12 +81,18 @@ def _additions(user: User, items: list[Enrolment]) -> list[tuple[str, str]]:
     return links
 
 
+def _recovery_codes() -> RecoveryCodes:
+    return services().methods["recovery"]  # type: ignore[return-value]
+
+
 @account.get("/account/")
 @signed_in_page()
 def profile():
     """Show the person's account."""
     user, at = current_user(), now()
     settings = level_settings(g.directory)
+    if _recovery_codes().rehash_stored(user.id):  # old SHA-256 codes: see idp.methods.recovery
+        db.session.commit()
     items = list_enrolments(user, at)
     removals: dict[str, Removal | None] = {
         item.key: removal_effect(settings, items, item.key, enrollable())
@@ -95,11 +104,13 @@ def profile():
                                  c.points)
                                 for c in reaching_combinations(settings, counting_methods(items))],
                   removals=removals, additions=_additions(user, items),
-                  sessions=_sessions(user, at), activity=activity_of(user))
+                  sessions=_sessions(user, at), apps=list_app_access(user),
+                  activity=activity_of(user))
 
 
 # The page groups register their routes on import.
 from . import (  # noqa: E402
+    profile_apps,
     profile_details,
     profile_methods,
     profile_password,
@@ -107,5 +118,5 @@ from . import (  # noqa: E402
     profile_sessions,
 )
 
-__all__ = ["profile", "profile_details", "profile_methods", "profile_password",
+__all__ = ["profile", "profile_apps", "profile_details", "profile_methods", "profile_password",
            "profile_removal", "profile_sessions"]

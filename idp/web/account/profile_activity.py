@@ -21,7 +21,8 @@ SHOWN = ("login", "logout", "login.denied", "method.enrolled", "method.removed",
          "method.renamed", "method.failed", "recovery_codes.issued", "device.remembered",
          "device.revoked", "session.ended", "profile.name_changed", "profile.email_changed",
          "profile.phone_changed", "profile.password_changed", "passkey.clone_warning",
-         "app.activated", "app.removed", "app.approved", "app.denied", "app.refused")
+         "app.activated", "app.removed", "app.approved", "app.denied", "app.refused",
+         "consent.withdrawn")
 #: Events of which every kind is shown.
 SHOWN_PREFIXES = ("admin.",)
 
@@ -79,6 +80,8 @@ def describe(event: AuditEvent, clients: dict[str, str]) -> str:
         "app.approved": lambda: gettext("Login approved in the app"),
         "app.denied": lambda: gettext("Login refused in the app"),
         "app.refused": lambda: gettext("A wrong number was picked in the app"),
+        "consent.withdrawn": lambda: gettext("Access removed for %(app)s",
+                                             app=_app(event, clients)),
     }
     text = texts.get(event.event)
     if text is not None:

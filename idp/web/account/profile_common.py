@@ -7,7 +7,6 @@ from flask import abort, g, render_template, request, url_for
 from flask_babel import get_locale, gettext
 
 from ... import audit
-from ...accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from ...clock import now
 from ...directories import level_settings
 from ...methods import MethodContext
@@ -21,7 +20,9 @@ from .gate import current_user
 
 
 def reason_text(exc: ProfileError) -> str:
-    """Return the translated message of a refused change."""
+    """Return the translated message of a refused change (the password policy's own)."""
+    if exc.text:
+        return exc.text
     texts = {
         "control_character": gettext("This contains characters that cannot be used. "
                                      "Type it again."),
@@ -31,10 +32,6 @@ def reason_text(exc: ProfileError) -> str:
         "already_proven_phone": gettext("This is already your number, and it is proven."),
         "wrong_current": gettext("Your current password is not right."),
         "mismatch": gettext("The two new passwords are not the same."),
-        "too_short": gettext("A password has at least %(count)s characters.",
-                             count=MIN_PASSWORD_LENGTH),
-        "password_too_long": gettext("A password has at most %(count)s characters.",
-                                     count=MAX_PASSWORD_LENGTH),
     }
     return texts.get(exc.reason, gettext("This cannot be saved. Check it and try again."))
 

@@ -129,7 +129,7 @@ def test_a_password_longer_than_the_maximum_is_refused_even_if_it_starts_right(d
     from idp.directories import get_directory
 
     directory_row = get_directory(directory.slug)
-    longest = "p" * MAX_PASSWORD_LENGTH
+    longest = ("correct horse battery staple " * 40)[:MAX_PASSWORD_LENGTH]
     create_user(directory_row, username="longest", password=longest, passwords=svc.passwords,
                 now=NOW)
     db.session.commit()

@@ -8,10 +8,13 @@ from idp.accounts import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     AccountError,
+    PasswordRefused,
     check_password_policy,
     create_user,
     find_user,
     normalize_login,
+    password_words,
+    set_password,
 )
 from idp.directories import get_directory
 from idp.storage import db
@@ -47,10 +50,70 @@ def test_the_password_policy_refuses_too_short_and_too_long(password):
         check_password_policy(password)
 
 
-@pytest.mark.parametrize("password", ["x" * MIN_PASSWORD_LENGTH, "x" * MAX_PASSWORD_LENGTH,
-                                      "correct horse battery staple", "ünïcødé pässwörd 🔑"])
-def test_the_password_policy_accepts_any_password_of_allowed_length(password):
-    check_password_policy(password)
+STRONG_8 = "qT7#vL2!"
+STRONG_MAX = ("correct horse battery staple " * 40)[:MAX_PASSWORD_LENGTH]
+
+
+@pytest.mark.parametrize("password", [STRONG_8, STRONG_MAX, "correct horse battery staple",
+                                      "ünïcødé pässwörd 🔑", "welkom in de polder 2024"],
+                         ids=["8-characters", "1024-characters", "passphrase", "unicode",
+                              "dutch-passphrase"])
+def test_the_password_policy_accepts_a_strong_password_of_allowed_length(password):
+    assert len(STRONG_8) == MIN_PASSWORD_LENGTH and len(STRONG_MAX) == MAX_PASSWORD_LENGTH
+    check_password_policy(password, ["alice", "acme"])
+
+
+@pytest.mark.parametrize("password", [
+    "password", "12345678", "123456789", "Password1", "P@ssw0rd", "drowssap", "qwertyuiop",
+    "1qaz2wsx", "iloveyou", "sunshine", "welkom01", "wachtwoord", "xxxxxxxx", "abcdefgh",
+    "elephant", "PASSWORD", "x" * 200,
+])
+def test_the_password_policy_refuses_common_breached_and_expected_passwords(password):
+    with pytest.raises(PasswordRefused, match="too common") as refused:
+        check_password_policy(password)
+    assert refused.value.reason == "common"
+
+
+@pytest.mark.parametrize("control", ["\x00", "\n", "\t", "\x1b", "\x7f"])
+def test_the_password_policy_refuses_control_characters(control):
+    with pytest.raises(PasswordRefused, match="control characters") as refused:
+        check_password_policy(f"correct horse{control}battery staple")
+    assert refused.value.reason == "control_character"
+
+
+@pytest.fixture
+def acme(live, svc):
+    directory = get_directory(new_directory(live).slug)
+    directory.name = "Acme Corp"
+    return directory
+
+
+@pytest.mark.parametrize("password", [
+    "alice.smith", "alicesmith", "ALICESMITH1", "Alice2024!", "ecilaecila", "acmecorp1",
+    "AcmeCorp2024", "Acme Corp 2024", "smithalice", "al1ce.sm1th",
+])
+def test_the_password_policy_refuses_the_persons_own_words_and_variants(acme, password):
+    words = password_words(acme, "alice.smith", "alice.smith@example.org", "Alice Smith")
+    with pytest.raises(PasswordRefused, match="from your username") as refused:
+        check_password_policy(password, words)
+    assert refused.value.reason == "personal"
+
+
+@pytest.mark.parametrize("password", ["AcmeCorp2024", "Alice2024!", "al1ce.sm1th"])
+def test_a_password_refused_for_the_persons_words_is_fine_for_someone_else(password):
+    check_password_policy(password, ["bob", "bob@example.org", "globex"])
+
+
+@pytest.mark.storage
+def test_every_way_of_setting_a_password_uses_the_one_policy(directory_row, svc):
+    user = add(directory_row, svc, "alice", email="alice@example.org")
+    for password in ("password", "alice2024"):
+        with pytest.raises(PasswordRefused):
+            set_password(user, password, svc.passwords, NOW)
+        with pytest.raises(PasswordRefused):
+            add(directory_row, svc, f"new{len(password)}", password=password)
+    with pytest.raises(PasswordRefused, match="from your username"):
+        add(directory_row, svc, "bob.jones", password="bobjones1")
 
 
 @pytest.mark.storage
