@@ -42,6 +42,8 @@ def test_wrong_passwords_are_counted_once_across_worker_processes(two_workers):
     statuses: list[int] = []
 
     def guess(rp: StrictRP, page: Page) -> None:
+        # A fresh connection: gunicorn closes idle keep-alive ones after two seconds.
+        rp.agent.http.close()
         barrier.wait()
         statuses.append(rp.agent.submit(page, "Log in", by_label={
             "Username or email": user.username, "Password": "not the password"}).status_code)
