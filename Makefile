@@ -4,21 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean translations
+.PHONY: run test lint bench clean translations constraints
 
-$(STAMP): setup.cfg pyproject.toml
+# Installs exactly the versions in constraints.txt (what the tests were last run with).
+$(STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 ## run: the provider on localhost:5000 and the sample portal on localhost:5001 (SQLite, demo data)
 run: $(STAMP)
 	$(BIN)/python -m clients.demo
 
-## test: lint, then every test (unit, protocol on SQLite and PostgreSQL, browser) with coverage
+## test: lint, then every test (unit, protocol on SQLite and PostgreSQL, browser) with coverage,
+## in as many processes as the machine has cores (TEST_WORKERS=1 runs them in one)
+TEST_WORKERS ?= auto
 test: $(STAMP) lint
-	$(BIN)/python -m pytest --cov --cov-report=term
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term
 
 lint: $(STAMP)
 	$(BIN)/ruff check idp clients tests bench
@@ -33,6 +36,13 @@ translations: $(STAMP)
 		-c TRANSLATORS: --project grip-idp --version $(shell sed -n 's/^version = //p' setup.cfg) \
 		--copyright-holder grip-idp -o idp/translations/messages.pot .
 	$(BIN)/pybabel update -i idp/translations/messages.pot -d idp/translations --ignore-obsolete --previous
+
+## constraints: after changing setup.cfg, install the newest allowed versions and record them
+constraints:
+	$(BIN)/python -m pip install -q --upgrade -e '.[test]'
+	( echo "# Versions the test suite was run with: \`make\` installs with \`pip install -c constraints.txt\`."; \
+	  echo "# Refresh after changing setup.cfg: make constraints"; \
+	  $(BIN)/python -m pip freeze --exclude-editable | sort -f ) > constraints.txt
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .coverage htmlcov
