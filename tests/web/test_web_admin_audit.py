@@ -589,15 +589,11 @@ def test_wrong_authenticator_codes_lock_out_with_the_method_named(limited):
 
 def test_ten_wrong_app_pins_log_one_block_of_the_app(directory):
     from clients.authenticator.api import ApiError
-    from tests.web.test_web_app_approval import activate, approve_in_app, ask_app, shown_number
+    from tests.web.test_web_app_approval import ask_app, set_up_app, shown_number
 
     rp = new_rp(directory, directory.add_client())
     user = directory.add_user()
-    app, page = activate(rp, user)
-    waiting = Page(rp.agent.submit(page, "I activated the app"))
-    approve_in_app(app, shown_number(waiting))
-    codes = Page(rp.agent.submit(waiting, "Continue"))
-    rp.response_params(rp.agent.submit(codes, "Continue"))
+    app = set_up_app(rp, user)
     page = ask_app(new_rp(directory, rp.client), user)
     [pending] = app.pending()
     errors = []

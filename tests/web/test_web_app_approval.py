@@ -47,16 +47,21 @@ def rp(directory):
     return StrictRP(directory, directory.add_client())
 
 
-@pytest.fixture
-def with_app(directory, rp):
-    """A user who activated the app and approved once during login; (user, app)."""
-    user = directory.add_user()
+def set_up_app(rp: StrictRP, user) -> AuthenticatorApp:
+    """Activate the app during the user's login and approve it once; return the app."""
     app, page = activate(rp, user)
     waiting = Page(rp.agent.submit(page, "I activated the app"))
     approve_in_app(app, shown_number(waiting))
     codes = Page(rp.agent.submit(waiting, "Continue"))
     rp.response_params(rp.agent.submit(codes, "Continue"))
-    return user, app
+    return app
+
+
+@pytest.fixture
+def with_app(directory, rp):
+    """A user who activated the app and approved once during login; (user, app)."""
+    user = directory.add_user()
+    return user, set_up_app(rp, user)
 
 
 def ask_app(rp: StrictRP, user, **params) -> Page:

@@ -287,16 +287,12 @@ def test_copies_of_a_right_code_are_no_guesses(place, gateway, method):
 
 
 def test_concurrent_wrong_pins_check_no_more_than_ten(place):
-    from tests.web.test_web_app_approval import activate, approve_in_app, ask_app, shown_number
+    from tests.web.test_web_app_approval import ask_app, set_up_app, shown_number
 
     directory = place
     rp = StrictRP(directory, directory.add_client())
     user = directory.add_user()
-    app, page = activate(rp, user)
-    waiting = Page(rp.agent.submit(page, "I activated the app"))
-    approve_in_app(app, shown_number(waiting))
-    codes = Page(rp.agent.submit(waiting, "Continue"))
-    rp.response_params(rp.agent.submit(codes, "Continue"))
+    app = set_up_app(rp, user)
     number = shown_number(ask_app(rp, user, prompt="login"))
     [pending] = app.pending()
     barrier = threading.Barrier(30)
