@@ -28,6 +28,7 @@ from .methods import (
 from .methods.password import PasswordMethod
 from .oidc.server import create_server
 from .one_time_codes import CodeService, policy_from
+from .outages import OneLineOutages
 from .passkeys import RelyingParty
 from .ratelimit import limiter
 from .security.passwords import Argon2Parameters, PasswordService
@@ -132,6 +133,10 @@ def _configure_flask(app: Flask, settings: dict[str, Any]) -> None:
         # limiter checks every few seconds), rather than refuse every login. Short socket
         # timeouts and no retries keep a hanging Redis from holding a request.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        # A request that checks the limit at the very moment Redis fails, while another
+        # already switched the process to memory, would raise: it passes unlimited instead,
+        # once (logged in one line, see idp.outages.OneLineOutages).
+        RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_STORAGE_OPTIONS=_redis_options(settings) if settings["IDP_REDIS_URL"] else {},
         # Our answers set Retry-After themselves (a code's resend wait, an account's lock-out);
         # the limiter's headers would replace it with its own window.
@@ -152,9 +157,14 @@ def _redis_options(settings: dict[str, Any]) -> dict[str, Any]:
 def _configure_logging() -> None:
     """Under gunicorn, log through its error log (handlers and level); else leave logging be.
 
+    The limiter's errors during an outage are one line each, without a traceback.
+
     Without this the provider's warnings and errors went to stderr, past gunicorn's
     ``--error-logfile``. ``idp serve`` and the tests keep Python's usual logging.
     """
+    limiter_log = logging.getLogger("flask-limiter")
+    if not any(isinstance(f, OneLineOutages) for f in limiter_log.filters):
+        limiter_log.addFilter(OneLineOutages())
     gunicorn = logging.getLogger("gunicorn.error")
     if not gunicorn.handlers:
         return

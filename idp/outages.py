@@ -9,6 +9,8 @@ for load balancers.
 
 from __future__ import annotations
 
+import logging
+
 from redis import exceptions as redis_errors
 from sqlalchemy import exc as sql_errors
 from sqlalchemy import text
@@ -50,6 +52,21 @@ def describe_outage(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     lines = str(original).strip().splitlines()
     return f"{type(original).__name__}: {lines[0][:200] if lines else ''}"
+
+
+class OneLineOutages(logging.Filter):
+    """Log an outage as one line: the error's first line instead of its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        found = outage_of(error) if error is not None else None
+        if found is not None:
+            record.msg = f"{record.getMessage()} ({found[0]} unavailable: " \
+                         f"{describe_outage(found[1])})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 def database_ready() -> bool:
