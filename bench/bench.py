@@ -434,7 +434,7 @@ class Seeder:
 
     def __init__(self, env: dict[str, str]):
         from idp import create_app
-        from idp.settings import KEYS_BY_NAME
+        from idp.config import KEYS_BY_NAME
 
         self.app = create_app({k: KEYS_BY_NAME[k].parse(v) for k, v in env.items()
                                if k in KEYS_BY_NAME})
@@ -449,9 +449,9 @@ class Seeder:
 
     def clients(self) -> dict[str, BenchClient]:
         from idp.clock import now
-        from idp.directories import get_directory
-        from idp.relying_parties import create_client
         from idp.storage import db
+        from idp.tenants.clients import create_client
+        from idp.tenants.directories import get_directory
 
         made = {}
         with self.app.app_context():
@@ -473,9 +473,9 @@ class Seeder:
         from sqlalchemy import insert, select
 
         from idp.clock import now
-        from idp.directories import get_directory
         from idp.storage import db
         from idp.storage.models import Credential, User
+        from idp.tenants.directories import get_directory
 
         started = time.perf_counter()
         with self.app.app_context():

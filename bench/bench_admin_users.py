@@ -30,13 +30,13 @@ from flask import g, render_template  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
 from idp import create_app  # noqa: E402
+from idp.admin.users import search_users
 from idp.clock import now  # noqa: E402
-from idp.directories import create_directory  # noqa: E402
 from idp.services import services  # noqa: E402
 from idp.storage import db  # noqa: E402
 from idp.storage.migrate import upgrade_schema  # noqa: E402
 from idp.storage.models import Credential, Passkey, User  # noqa: E402
-from idp.user_admin import search_users  # noqa: E402
+from idp.tenants.directories import create_directory
 
 POSTGRES = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 NAMES = ("Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "Mulder",

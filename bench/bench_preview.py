@@ -10,7 +10,7 @@ bulk with a mix of methods (user *i*):
 * a passkey if i % 7 == 0; an approved app if i % 11 == 0 (a blocked one if i % 19 == 0);
 * ten recovery codes, three of them used, if i % 13 == 0.
 
-Then it times, best of ``--repeat`` runs: the census (``idp.census.take_census``: five
+Then it times, best of ``--repeat`` runs: the census (``idp.admin.census.take_census``: five
 queries, whatever the number of users), the preview rules
 (``idp.domain.preview_settings`` for raising the level from 30 to 40), and rendering
 the preview page (``admin/settings.html`` with those results), and prints a table.
@@ -51,10 +51,10 @@ def seed(app, total: int) -> float:
     """Insert `total` users with the mix of methods above into `default`; return seconds."""
     from sqlalchemy import insert, select
 
-    from idp.directories import ensure_default_directory
     from idp.services import services
     from idp.storage import db
     from idp.storage.models import AppDevice, Credential, Passkey, User
+    from idp.tenants.directories import ensure_default_directory
 
     started = time.perf_counter()
     with app.app_context():
@@ -123,13 +123,13 @@ def measure(app, repeat: int) -> dict[str, object]:
     """Time the census, the preview rules and the page, as the settings page runs them."""
     from flask import g
 
-    from idp.census import enrollable_methods, many_objects, sending_channels, take_census
-    from idp.directories import get_directory, level_settings
+    from idp.admin.census import enrollable_methods, many_objects, sending_channels, take_census
     from idp.domain import preview_settings
     from idp.services import services
     from idp.storage import db
     from idp.storage.models import User
-    from idp.web.account.admin_settings import _page, form_of
+    from idp.tenants.directories import get_directory, level_settings
+    from idp.web.admin.settings import _page, form_of
 
     with app.test_request_context("/d/default/admin/settings", method="POST"):
         directory = get_directory("default")

@@ -18,10 +18,10 @@ from clients.portal import create_portal
 from idp import create_app
 from idp.clock import now
 from idp.demo import describe, seed_demo
-from idp.directories import ensure_default_directory, issuer_of
 from idp.services import services
 from idp.storage import db
 from idp.storage.migrate import upgrade_schema
+from idp.tenants.directories import ensure_default_directory, issuer_of
 
 
 def prepare(app, portal_url: str) -> tuple[str, str, str]:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from idp import create_app  # noqa: E402
 from idp.clock import now  # noqa: E402
 from idp.demo import seed_demo  # noqa: E402
-from idp.directories import ensure_default_directory  # noqa: E402
+from idp.tenants.directories import ensure_default_directory
 from idp.services import services  # noqa: E402
 from idp.storage import db  # noqa: E402
 from idp.storage.migrate import upgrade_schema  # noqa: E402

@@ -15,7 +15,7 @@ from redis.retry import Retry
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .app_devices import AppDevices
+from .config import load_settings
 from .delivery import build_delivery
 from .i18n import PoBabel
 from .methods import (
@@ -25,20 +25,20 @@ from .methods import (
     RememberedDeviceMethod,
     build_registry,
 )
+from .methods.app_approval.devices import AppDevices
+from .methods.one_time_codes import CodeService, policy_from
 from .methods.password import PasswordMethod
 from .oidc.server import create_server
-from .one_time_codes import CodeService, policy_from
-from .outages import OneLineOutages
-from .passkeys import RelyingParty
-from .ratelimit import limiter
 from .security.passwords import Argon2Parameters, PasswordService
 from .security.sealing import Sealer
+from .security.webauthn import RelyingParty
 from .services import Services
-from .sessions import CookiePolicy
-from .settings import load_settings
 from .storage import db
+from .storage.outages import OneLineOutages
+from .users.sessions import CookiePolicy
 from .web.host_check import HostCheck
 from .web.languages import LANGUAGES, language_url, select_locale
+from .web.ratelimit import limiter
 
 csrf = CSRFProtect()
 babel = PoBabel()  # reads the .po catalogues (idp.i18n): no compiled .mo
@@ -135,7 +135,7 @@ def _configure_flask(app: Flask, settings: dict[str, Any]) -> None:
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         # A request that checks the limit at the very moment Redis fails, while another
         # already switched the process to memory, would raise: it passes unlimited instead,
-        # once (logged in one line, see idp.outages.OneLineOutages).
+        # once (logged in one line, see idp.storage.outages.OneLineOutages).
         RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_STORAGE_OPTIONS=_redis_options(settings) if settings["IDP_REDIS_URL"] else {},
         # Our answers set Retry-After themselves (a code's resend wait, an account's lock-out);
@@ -202,7 +202,7 @@ def _build_services(settings: dict[str, Any]) -> Services:
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
-    """Build the provider from settings (see ``idp.settings``)."""
+    """Build the provider from settings (see ``idp.config``)."""
     settings = load_settings(overrides)
     app = Flask("idp", template_folder="web/templates", static_folder="web/static",
                 static_url_path="/static")

@@ -24,9 +24,14 @@ from datetime import UTC, datetime
 
 from flask import current_app
 
-from .accounts import AccountError, create_user
 from .clock import now
-from .directories import (
+from .config import ConfigurationError, describe_settings
+from .domain import DEFAULT_POLICY, NUMBER_TYPES, InvalidSettings, max_reachable
+from .domain.lifetimes import InvalidLifetimes
+from .domain.settings import METHODS
+from .tenants.accounts import AccountError, create_user
+from .tenants.clients import ClientError, create_client
+from .tenants.directories import (
     DirectoryError,
     ensure_default_directory,
     get_directory,
@@ -36,11 +41,6 @@ from .directories import (
     update_levels,
     update_session_lifetimes,
 )
-from .domain import DEFAULT_POLICY, NUMBER_TYPES, InvalidSettings, max_reachable
-from .domain.lifetimes import InvalidLifetimes
-from .domain.settings import METHODS
-from .relying_parties import ClientError, create_client
-from .settings import ConfigurationError, describe_settings
 
 EXIT_USAGE = 2
 
@@ -144,7 +144,7 @@ SMS_OPTIONS = ("sms_types", "sms_block_countries", "sms_allow_countries", "sms_b
 
 def _sms_candidate(directory, args: argparse.Namespace):
     """Return the SMS destination policy the options ask for, or None when none is given."""
-    from .destination_settings import PolicyInputError, build_policy
+    from .admin.destinations import PolicyInputError, build_policy
 
     if args.sms_default:
         return DEFAULT_POLICY
@@ -171,8 +171,8 @@ def _sms_candidate(directory, args: argparse.Namespace):
 
 def _set_sms_policy(directory, args: argparse.Namespace) -> None:
     """Apply the --sms-* options: audited, and say whom the change takes SMS codes from."""
-    from .census import sending_channels
-    from .destination_settings import describe, preview_sms_policy, save_sms_policy
+    from .admin.census import sending_channels
+    from .admin.destinations import describe, preview_sms_policy, save_sms_policy
     from .services import services
 
     candidate = _sms_candidate(directory, args)
@@ -214,9 +214,9 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
 
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     """Publish new signing keys now; they sign once cached JWKS copies have them."""
-    from .oidc.keys import rotate_keys
     from .services import services
     from .storage import db
+    from .tenants.keys import rotate_keys
 
     with _app().app_context():
         directory = _directory(args.directory)
@@ -240,9 +240,9 @@ def _utc(at: float) -> str:
 def cmd_purge(args: argparse.Namespace) -> int:
     """Delete expired logins, codes, tokens and sessions, and audit events past retention;
     rehash recovery codes still stored as SHA-256 alone."""
-    from .retention import purge_expired, rehash_recovery_codes
     from .services import services
     from .storage import db
+    from .storage.retention import purge_expired
 
     with _app().app_context():
         counts = purge_expired(now(), services().ttl("ACCESS_TOKEN"),
@@ -253,7 +253,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
             rehashed = recovery.count_stored_as_sha256()  # type: ignore[attr-defined]
         else:
             db.session.commit()
-            rehashed = rehash_recovery_codes(recovery)  # type: ignore[arg-type]
+            rehashed = recovery.rehash_all()  # type: ignore[attr-defined]
     verb = "would delete" if args.dry_run else "deleted"
     print("; ".join([*(f"{verb} {count} {name}" for name, count in counts.items()),
                      f"{'would rehash' if args.dry_run else 'rehashed'} {rehashed} old "

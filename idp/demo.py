@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 import pyotp
 from sqlalchemy import select
 
-from .accounts import create_user, find_user
-from .directories import get_directory
 from .methods.totp import DIGITS, STEP
-from .relying_parties import create_client, get_client, rotate_secret
 from .services import Services
 from .storage import db
 from .storage.models import Credential, Directory, User
+from .tenants.accounts import create_user, find_user
+from .tenants.clients import create_client, get_client, rotate_secret
+from .tenants.directories import get_directory
 
 PORTAL_URL = "http://localhost:5001"
 DEMO_USERS = (

@@ -55,7 +55,7 @@ class Unavailable(IdpError):
     """Something the provider needs (the database, Redis) cannot be reached; try again soon.
 
     Library errors of an outage are translated into this one at the boundary (see
-    ``idp.outages``), so every answer to an outage is the same 503 with ``Retry-After``.
+    ``idp.storage.outages``), so every answer to an outage is the same 503 with ``Retry-After``.
     """
 
     status = 503

@@ -10,10 +10,10 @@ from flask import current_app
 from .delivery import Delivery
 from .methods import SignInMethod
 from .methods.password import PasswordMethod
-from .oidc.keys import RotationPolicy, rotation_policy
 from .security.passwords import PasswordService
 from .security.sealing import Sealer
-from .sessions import CookiePolicy
+from .tenants.keys import RotationPolicy, rotation_policy
+from .users.sessions import CookiePolicy
 
 # One year, the provider's own host only, no preload: see README ("Security choices").
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"

@@ -4,7 +4,7 @@
     python -m clients.authenticator list | approve ID --number N --pin PIN | deny ID | remove
 
 The app holds a P-256 device key; it activates with a one-time code, then signs every request
-(X-Device-Id, X-Nonce, X-Signature) as idp/web/app_api.openapi.yaml describes. See README.md.
+(X-Device-Id, X-Nonce, X-Signature) as idp/web/api/app.openapi.yaml describes. See README.md.
 """
 
 from clients.authenticator.api import (

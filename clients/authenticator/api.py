@@ -1,4 +1,4 @@
-"""The provider's app API as the authenticator app uses it (see idp/web/app_api.openapi.yaml).
+"""The provider's app API as the authenticator app uses it (see idp/web/api/app.openapi.yaml).
 
     app = AuthenticatorApp(state_path="device.json")       # or AuthenticatorApp.load(path)
     app.activate("http://localhost:5000/d/default", "ABCD-EFGH-JK", "Pixel 8", pin="58213")

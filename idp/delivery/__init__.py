@@ -79,7 +79,7 @@ class Delivery:
 
 def _setting(settings: Mapping[str, Any], name: str) -> Any:
     # Callers may pass a partial mapping (tests, tools): fall back to the documented default.
-    from idp.settings import KEYS_BY_NAME
+    from idp.config import KEYS_BY_NAME
 
     return settings.get(name, KEYS_BY_NAME[name].default)
 

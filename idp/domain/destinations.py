@@ -8,7 +8,7 @@ directory, checked whenever a number is typed (enrolment, profile, the admin's
 Users page) and again before every send, so a number a new policy forbids is not texted.
 
 The rule is pure: the caller extracts a number's facts with ``phonenumbers``
-(``idp.contact.phone_facts``: region, type, E.164) and asks ``destination_refusal``.
+(``idp.delivery.addresses.phone_facts``: region, type, E.164) and asks ``destination_refusal``.
 
 Decisions, stated once:
 

@@ -6,7 +6,7 @@ line here.
 
 from __future__ import annotations
 
-from .app import AppApprovalMethod, LoginDenied
+from .app_approval.method import AppApprovalMethod, LoginDenied
 from .base import (
     MethodContext,
     MethodFailed,

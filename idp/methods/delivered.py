@@ -12,9 +12,8 @@ from typing import Any, ClassVar
 
 from flask_babel import gettext, ngettext
 
-from ..contact import ContactError
 from ..delivery import DeliveryFailed, Message
-from ..one_time_codes import CodeRefused, CodeService, DestinationRefused
+from ..delivery.addresses import ContactError
 from ..storage.models import OneTimeCode, User
 from .base import (
     MethodContext,
@@ -26,6 +25,7 @@ from .base import (
     SignInMethod,
     Verified,
 )
+from .one_time_codes import CodeRefused, CodeService, DestinationRefused
 from .totp import clean_code
 
 

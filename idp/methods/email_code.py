@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext
 
-from ..accounts import find_user, normalize_login
-from ..contact import ContactError, check_email, mask_email
 from ..delivery import Message
-from ..messages import code_email
+from ..delivery.addresses import ContactError, check_email, mask_email
+from ..delivery.messages import code_email
 from ..storage.models import User
+from ..tenants.accounts import find_user, normalize_login
 from .base import MethodContext
 from .delivered import DeliveredCode
 

@@ -24,8 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..accounts import active_user
-from ..passkeys import (
+from ..security.once import spend_once
+from ..security.sealing import Sealer, UnsealError
+from ..security.webauthn import (
     PasskeyRejected,
     RelyingParty,
     authentication_options,
@@ -34,10 +35,9 @@ from ..passkeys import (
     verify_assertion,
     verify_new_passkey,
 )
-from ..security.once import spend_once
-from ..security.sealing import Sealer, UnsealError
 from ..storage import db
 from ..storage.models import Directory, Passkey, User
+from ..tenants.accounts import active_user
 from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, StepExpired, Verified
 
 log = logging.getLogger(__name__)

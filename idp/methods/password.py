@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from flask_babel import gettext, lazy_gettext
 
-from ..accounts import check_login
 from ..security.passwords import PasswordService
 from ..storage.models import Directory, User
+from ..tenants.accounts import check_login
 from .base import MethodContext, MethodFailed, SignInMethod, Verified
 
 WRONG_CREDENTIALS = "The username or password is not right."  # in English, as tests match it

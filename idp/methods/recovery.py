@@ -33,6 +33,7 @@ COUNT = 10
 # Crockford's base32 without I, L, O, U: easy to read aloud and to type.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 16  # 80 bits
+REHASH_BATCH = 100  # old codes wrapped per committed transaction by ``rehash_all``
 TAG_LENGTH = 4  # hex digits of the keyed tag: 16 bits
 
 
@@ -144,6 +145,21 @@ class RecoveryCodes(SignInMethod):
                 Credential.lookup == digest).values(lookup=tag, secret_hash=secret_hash)
                 .execution_options(synchronize_session=False)).rowcount or 0
         return count
+
+    def rehash_all(self, batch: int = REHASH_BATCH) -> int:
+        """Wrap every code still stored as SHA-256 alone in argon2id, `batch` codes per
+        committed transaction (an interrupted run keeps what it did); return how many.
+
+        Users' codes are wrapped when they are next used or shown; ``idp purge`` does the
+        rest with this.
+        """
+        total = 0
+        while True:
+            count = self.rehash_stored(limit=batch)
+            db.session.commit()
+            total += count
+            if count < batch:
+                return total
 
     def count_stored_as_sha256(self) -> int:
         """Return how many codes are still stored as SHA-256 alone."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext
 
-from ..contact import mask_phone, parse_mobile, phone_facts, refusal_reason
 from ..delivery import Message
-from ..directories import sms_policy
+from ..delivery.addresses import mask_phone, parse_mobile, phone_facts, refusal_reason
+from ..delivery.messages import code_sms
 from ..domain import destination_refusal
-from ..messages import code_sms
 from ..storage.models import User
+from ..tenants.directories import sms_policy
 from .base import MethodContext
 from .delivered import DeliveredCode
 

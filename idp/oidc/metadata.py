@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..tenants.keys import SUPPORTED_ALGS
 from .claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
-from .keys import SUPPORTED_ALGS
 
 ACR_VALUES_SUPPORTED = [str(level) for level in range(10, 101, 10)]
 

@@ -36,19 +36,19 @@ from flask import request as flask_request
 from sqlalchemy import select, update
 
 from .. import audit
-from ..accounts import active_user
 from ..clock import now as clock_now
-from ..directories import issuer_of
 from ..domain.lifetimes import refresh_expiry
-from ..grants import revoke_families, start_family, token_good
-from ..relying_parties import get_client, may_introspect
 from ..security.tokens import hash_secret
 from ..services import services
-from ..sessions import end_sessions, live_criteria
 from ..storage import db
 from ..storage.models import AuthorizationCode, BrowserSession, Token, TokenFamily, User
+from ..tenants.accounts import active_user
+from ..tenants.clients import get_client, may_introspect
+from ..tenants.directories import issuer_of
+from ..tenants.grants import revoke_families, start_family, token_good
+from ..tenants.keys import signing_key, verification_keyset
+from ..users.sessions import end_sessions, live_criteria
 from .claims import user_claims
-from .keys import signing_key, verification_keyset
 from .models import OAuthClient, StoredCode, StoredToken
 
 
@@ -61,7 +61,7 @@ def session_holds(session_id: int | None, now: float) -> bool:
     """Say whether the browser session a code came from is live, holding its row until commit.
 
     Ending a session writes its row before it revokes the session's grants
-    (``idp.sessions.end_sessions``): holding the row (FOR SHARE on PostgreSQL; SQLite has
+    (``idp.users.sessions.end_sessions``): holding the row (FOR SHARE on PostgreSQL; SQLite has
     one writer at a time) makes the end wait for this exchange's grant, or this exchange
     see the session ended.
     """

@@ -13,23 +13,24 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import IdpError, Unavailable
-from ..outages import describe_outage, outage_of
-from ..ratelimit import per_ip
 from ..security.passwords import HashingBusy
 from ..services import services
 from ..storage import db
-from . import authorize as authorize_views
-from . import interaction as interaction_views
-from . import logout as logout_views
-from . import method_steps
+from ..storage.outages import describe_outage, outage_of
+from . import admin  # noqa: F401  (its routes are on the account blueprint)
 from .account import account
-from .api import api
-from .app_api import app_api
+from .api.app import app_api
+from .api.oidc import api
 from .context import write_session_cookie
 from .health import health
 from .languages import remember_language
+from .login import authorize as authorize_views
+from .login import interaction as interaction_views
+from .login import logout as logout_views
+from .login import method_steps
+from .login.pages import pages
 from .outbox import register_outbox
-from .pages import pages
+from .ratelimit import per_ip
 from .responses import error_response
 
 log = logging.getLogger(__name__)

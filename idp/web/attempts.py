@@ -28,16 +28,16 @@ from flask_babel import get_locale, ngettext
 from limits import parse as parse_limit
 
 from .. import audit
-from ..accounts import normalize_login
 from ..clock import now
 from ..domain.attempts import DAY, BudgetPolicy, Lockout
 from ..errors import IdpError
-from ..notifications import Notice, Origin, notify
-from ..outages import describe_outage, outage_of
 from ..security.attempts import AttemptBudgets, AttemptRefused, BudgetKey, Reservation
 from ..services import services
 from ..storage import db
 from ..storage.models import User
+from ..storage.outages import describe_outage, outage_of
+from ..tenants.accounts import normalize_login
+from ..users.notifications import Notice, Origin, notify
 from .context import client_ip
 from .known_browser import browser_nonce
 

@@ -6,12 +6,12 @@ from flask import Blueprint, Response, g, request
 from flask_babel import lazy_gettext
 
 from ..clock import now
-from ..directories import SLUG_PATTERN, get_directory, session_lifetimes
 from ..errors import NotFound
 from ..services import services
-from ..sessions import load_session, record_activity, start_session
 from ..storage import db
 from ..storage.models import BrowserSession
+from ..tenants.directories import SLUG_PATTERN, get_directory, session_lifetimes
+from ..users.sessions import load_session, record_activity, start_session
 from . import known_browser
 
 

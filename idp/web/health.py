@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from ..errors import Unavailable
-from ..outages import database_ready
-from ..ratelimit import limiter
 from ..services import services
+from ..storage.outages import database_ready
+from .ratelimit import limiter
 
 health = Blueprint("health", __name__)
 

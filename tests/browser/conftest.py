@@ -14,9 +14,9 @@ from werkzeug.serving import make_server
 
 from clients.portal import create_portal
 from idp.clock import now
-from idp.directories import get_directory
-from idp.relying_parties import create_client
 from idp.storage import db
+from idp.tenants.clients import create_client
+from idp.tenants.directories import get_directory
 from tests.support.live import TestClient, TestDirectory, free_port
 
 CHROMIUM = "/usr/bin/chromium"

@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import expect
 
 from idp.clock import now
-from idp.directories import get_directory
-from idp.relying_parties import get_client
 from idp.storage import db
+from idp.tenants.clients import get_client
+from idp.tenants.directories import get_directory
 from tests.browser.a11y import assert_accessible, assert_focus_visible, axe_violations
 from tests.browser.steps import active, log_in_to_billing, open_billing, tab_to
 from tests.support.live import new_mobile

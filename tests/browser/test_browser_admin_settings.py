@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from idp.directories import get_directory, level_settings
+from idp.tenants.directories import get_directory, level_settings
 from tests.browser.a11y import assert_accessible
 from tests.browser.steps import give_password
 from tests.support.live import new_mobile

@@ -15,11 +15,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from idp.consents import grant_consent
-from idp.directories import get_directory
-from idp.relying_parties import get_client
 from idp.storage import db
 from idp.storage.models import Passkey, User
+from idp.tenants.clients import get_client
+from idp.tenants.directories import get_directory
+from idp.users.consents import grant_consent
 from tests.browser.a11y import assert_accessible, assert_focus_visible
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.steps import give_password, tab_to

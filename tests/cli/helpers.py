@@ -14,7 +14,7 @@ from flask import Flask
 
 from idp import create_app
 from idp.cli import main
-from idp.settings import KEYS_BY_NAME
+from idp.config import KEYS_BY_NAME
 from idp.storage import db
 from tests.support.live import TEST_SETTINGS
 

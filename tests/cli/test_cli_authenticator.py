@@ -257,7 +257,7 @@ def test_remove_ends_the_device_at_the_provider_and_here(phone, state, tmp_path)
 
 @pytest.mark.parametrize("command", [["approve", "--number", "42", "--pin", PIN], ["deny"]])
 def test_an_approval_id_may_start_with_a_dash(phone, state, command):
-    # Approval ids are opaque and URL-safe (app_api.openapi.yaml): about one in 64 starts
+    # Approval ids are opaque and URL-safe (api/app.openapi.yaml): about one in 64 starts
     # with "-". The command must still send it, and print the provider's answer.
     name, *options = command
 

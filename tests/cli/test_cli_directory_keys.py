@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from idp.accounts import create_user
-from idp.directories import get_directory, level_settings, session_lifetimes, sms_policy
 from idp.storage import db
+from idp.tenants.accounts import create_user
+from idp.tenants.directories import get_directory, level_settings, session_lifetimes, sms_policy
 from tests.cli.helpers import jwks, provider, run_idp
 
 

@@ -6,11 +6,11 @@ import re
 
 from sqlalchemy import inspect, text
 
-from idp.accounts import find_user
-from idp.directories import get_directory
-from idp.relying_parties import get_client
 from idp.security.tokens import secret_matches
 from idp.storage import db
+from idp.tenants.accounts import find_user
+from idp.tenants.clients import get_client
+from idp.tenants.directories import get_directory
 from tests.cli.helpers import jwks, provider, run_idp
 
 

@@ -8,15 +8,10 @@ import time
 
 from sqlalchemy import func, select
 
-from idp.accounts import create_user, find_user
-from idp.directories import get_directory
-from idp.grants import start_family
 from idp.methods import MethodContext
 from idp.methods.recovery import ALPHABET
-from idp.relying_parties import create_client
 from idp.security.tokens import hash_secret
 from idp.services import services
-from idp.sessions import start_session
 from idp.storage import db
 from idp.storage.models import (
     AttemptBudget,
@@ -28,6 +23,11 @@ from idp.storage.models import (
     Token,
     TokenFamily,
 )
+from idp.tenants.accounts import create_user, find_user
+from idp.tenants.clients import create_client
+from idp.tenants.directories import get_directory
+from idp.tenants.grants import start_family
+from idp.users.sessions import start_session
 from tests.cli.helpers import provider, run_idp
 from tests.support.live import PASSWORD
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from idp.settings import DEV_SECRET_KEY, KEYS
+from idp.config import DEV_SECRET_KEY, KEYS
 from tests.cli.helpers import run_idp
 
 STRONG_SECRET = "k" * 48

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from idp.accounts import find_user
-from idp.directories import get_directory
-from idp.relying_parties import get_client
 from idp.security.tokens import secret_matches
 from idp.services import services
+from idp.tenants.accounts import find_user
+from idp.tenants.clients import get_client
+from idp.tenants.directories import get_directory
 from tests.cli.helpers import provider, run_idp
 
 PASSWORD = "a long enough password"

@@ -10,11 +10,11 @@ import requests
 from sqlalchemy import select
 
 from idp.clock import now
-from idp.directories import get_directory, session_lifetimes
-from idp.oidc.keys import rotate_keys
 from idp.services import services
 from idp.storage import db
 from idp.storage.models import User
+from idp.tenants.directories import get_directory, session_lifetimes
+from idp.tenants.keys import rotate_keys
 from tests.support.agent import Page
 from tests.support.live import TestDirectory, TestUser
 from tests.support.rp import StrictRP

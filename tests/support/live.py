@@ -12,14 +12,14 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from idp import create_app
-from idp.accounts import create_user
 from idp.clock import now
-from idp.directories import create_directory, issuer_of, update_levels
-from idp.relying_parties import create_client
 from idp.services import services
 from idp.storage import db
 from idp.storage.migrate import upgrade_schema
 from idp.storage.models import Credential
+from idp.tenants.accounts import create_user
+from idp.tenants.clients import create_client
+from idp.tenants.directories import create_directory, issuer_of, update_levels
 
 PASSWORD = "correct horse battery staple"
 TEST_SETTINGS = {
@@ -172,7 +172,7 @@ class TestDirectory:
 
 
 def _get(slug: str):
-    from idp.directories import get_directory
+    from idp.tenants.directories import get_directory
 
     directory = get_directory(slug)
     assert directory is not None

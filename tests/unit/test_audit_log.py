@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from idp import audit_log as log
-from idp.audit_log import AuditQuery, FilterError, parse_query
+from idp.admin import audit_log as log
+from idp.admin.audit_log import AuditQuery, FilterError, parse_query
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,7 +2,7 @@
 
 Nothing here needs the provider: the device key and its JWK, the signing string and the
 signature (checked with `cryptography` from the exported JWK alone), the state file, activation
-links and QR texts, the command line's argument errors, and idp/web/app_api.openapi.yaml (parsed
+links and QR texts, the command line's argument errors, and idp/web/api/app.openapi.yaml (parsed
 with PyYAML when installed, else with the small YAML-subset reader below; every example checked
 against its schema, and the client's request bodies against the request schemas). The
 end-to-end tests against the real provider come with the server side.
@@ -46,7 +46,7 @@ from clients.authenticator import (
 from clients.authenticator.api import USER_AGENT, encode_body
 from clients.authenticator.cli import format_approvals, main
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "idp" / "web" / "app_api.openapi.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "idp" / "web" / "api/app.openapi.yaml"
 ISSUER = "http://localhost:5000/d/default"
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

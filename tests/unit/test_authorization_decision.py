@@ -1,4 +1,4 @@
-"""The authorization decision (``idp.flows.authorize.decide``): re-authentication and step-up.
+"""The authorization decision (``idp.oidc.authorization.decide``): re-authentication and step-up.
 
 max_age and prompt=login ask for the method that identified the user (the password, or a
 passkey used to log in) again; fresh codes never stand in for it (OIDC Core 3.1.2.1).
@@ -21,7 +21,7 @@ from idp.domain import (
     Completion,
     LevelSettings,
 )
-from idp.flows.authorize import OidcParams, Subject, decide
+from idp.oidc.authorization import OidcParams, Subject, decide
 
 NOW = 1_700_000_000.0
 #: Codes worth 15 each, so that an SMS and an email code alone would make the level 30.

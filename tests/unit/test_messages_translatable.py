@@ -2,7 +2,7 @@
 
 The modules whose errors reach the pages are read as source: an error raised with a bare
 string, an f-string or an ``error=`` of a page given one cannot be translated. The JSON
-APIs (api.py, app_api.py, the app's own refusals) keep their English on purpose.
+APIs (web/api/, the app's own refusals) keep their English on purpose.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(
-    [*ROOT.glob("idp/methods/*.py"), *ROOT.glob("idp/web/*.py")]
-    + [ROOT / "idp" / name for name in ("contact.py", "accounts.py", "passkeys.py",
-                                        "errors.py", "one_time_codes.py")])
-JSON_ONLY = {"idp/web/api.py", "idp/web/app_api.py"}
+    [*ROOT.glob("idp/methods/**/*.py"), *ROOT.glob("idp/web/*.py"),
+     *ROOT.glob("idp/web/login/*.py"), *ROOT.glob("idp/web/api/*.py")]
+    + [ROOT / "idp" / name for name in ("delivery/addresses.py", "tenants/accounts.py",
+                                        "security/webauthn.py", "errors.py")])
+JSON_ONLY = {"idp/web/api/oidc.py", "idp/web/api/app.py"}
 # Errors whose message is shown to people on a page.
 FOR_PEOPLE = {"MethodFailed", "MethodThrottled", "MethodUnavailable", "LoginDenied",
               "ContactError", "AccountError", "PasskeyRejected", "IdpError", "NotFound",

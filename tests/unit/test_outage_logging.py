@@ -7,7 +7,7 @@ import sys
 
 from redis.exceptions import TimeoutError as RedisTimeout
 
-from idp.outages import OneLineOutages
+from idp.storage.outages import OneLineOutages
 
 
 def _record(error: BaseException) -> logging.LogRecord:

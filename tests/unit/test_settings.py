@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from idp.settings import (
+from idp.config import (
     DEV_SECRET_KEY,
     KEYS,
     ConfigurationError,

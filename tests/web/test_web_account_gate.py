@@ -89,7 +89,7 @@ def test_a_cancelled_login_shows_why_and_offers_to_try_again(directory):
 
 
 def test_the_account_client_id_cannot_be_registered(directory):
-    from idp.relying_parties import ClientError
+    from idp.tenants.clients import ClientError
 
     with pytest.raises(ClientError):
         directory.add_client("idp-account")

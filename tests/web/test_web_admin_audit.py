@@ -13,9 +13,9 @@ import requests
 from sqlalchemy import select
 
 from idp.clock import now
-from idp.directories import get_directory
 from idp.storage import db
 from idp.storage.models import AuditEvent, User
+from idp.tenants.directories import get_directory
 from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
 from tests.support.live import build_live, new_directory
@@ -388,7 +388,7 @@ def test_csv_cells_that_could_be_formulas_are_neutralised(directory):
 
 
 def test_the_export_reads_in_batches_and_stops_at_its_limit(directory):
-    from idp.audit_log import AuditQuery, iter_events
+    from idp.admin.audit_log import AuditQuery, iter_events
 
     base = day("2024-01-01")
     times = [base + (i % 3) for i in range(7)]  # out of id order, with ties

@@ -6,11 +6,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from idp.directories import get_directory
-from idp.relying_parties import get_client
 from idp.security.tokens import hash_secret
 from idp.storage import db
 from idp.storage.models import Client, Token
+from idp.tenants.clients import get_client
+from idp.tenants.directories import get_directory
 from tests.support.account import open_account_page
 from tests.support.agent import Page
 from tests.support.live import TestClient as Registered

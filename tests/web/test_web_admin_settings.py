@@ -7,13 +7,13 @@ import secrets
 import pytest
 from sqlalchemy import select
 
-from idp.census import take_census
+from idp.admin.census import take_census
 from idp.clock import now
-from idp.directories import get_directory, level_settings
 from idp.domain import METHODS
 from idp.services import services
 from idp.storage import db
 from idp.storage.models import AppDevice, AuditEvent, Credential, Passkey, User
+from idp.tenants.directories import get_directory, level_settings
 from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
 from tests.support.live import new_directory, new_mobile

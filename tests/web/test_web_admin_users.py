@@ -9,11 +9,11 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from sqlalchemy import insert, select
 
-from idp.accounts import find_user
 from idp.clock import now
-from idp.directories import get_directory
 from idp.storage import db
 from idp.storage.models import AuditEvent, BrowserSession, Invitation, TokenFamily, User
+from idp.tenants.accounts import find_user
+from idp.tenants.directories import get_directory
 from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
 from tests.support.live import new_mobile
@@ -606,9 +606,9 @@ def test_an_unknown_action_is_refused(directory, action):
     ({}, ["password", "passkey"], "passkey:1", (20, False, True)),
 ])
 def test_a_removal_says_whether_the_level_stays_reachable(points, items, key, expected):
+    from idp.admin.users import removal_effect
     from idp.domain import LevelSettings
-    from idp.enrolments import Enrolment
-    from idp.user_admin import removal_effect
+    from idp.users.enrolments import Enrolment
 
     settings = LevelSettings().with_changes(points=points)
     enrolments = [Enrolment(m, f"{m}:1" if m in ("totp", "passkey") else m, m) for m in items]

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from idp.accounts import find_user
-from idp.directories import get_directory
 from idp.storage import db
+from idp.tenants.accounts import find_user
+from idp.tenants.directories import get_directory
 from tests.support.agent import Page
 from tests.support.live import new_mobile
 from tests.web.helpers import enter_code, step_up_page

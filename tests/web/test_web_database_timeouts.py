@@ -7,8 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from idp import create_app
-from idp.outages import outage_of
 from idp.storage import db
+from idp.storage.outages import outage_of
 from tests.support.live import TEST_SETTINGS
 
 pytestmark = pytest.mark.storage

@@ -84,15 +84,15 @@ def budget_failures(place, user_key_part: str) -> dict[str, int]:
 
 
 def user_id(place, user) -> int:
-    from idp.accounts import find_user
-    from idp.directories import get_directory
+    from idp.tenants.accounts import find_user
+    from idp.tenants.directories import get_directory
 
     with place.live.app.app_context():
         return find_user(get_directory(place.slug), user.username).id
 
 
 def audit_events(place, event: str) -> list[AuditEvent]:
-    from idp.directories import get_directory
+    from idp.tenants.directories import get_directory
 
     with place.live.app.app_context():
         directory = get_directory(place.slug)

@@ -7,9 +7,9 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from idp.directories import get_directory
 from idp.storage import db
 from idp.storage.models import Invitation
+from idp.tenants.directories import get_directory
 from tests.support.agent import Agent, Page
 from tests.support.live import new_directory
 from tests.web.helpers import assert_error_page, assert_sane, new_rp

@@ -16,8 +16,8 @@ from babel.messages.mofile import write_mo
 from babel.support import Translations
 
 import idp.i18n
-from idp.directories import get_directory
 from idp.storage import db
+from idp.tenants.directories import get_directory
 from tests.support.agent import Agent, Page
 from tests.support.live import new_mobile
 from tests.support.rp import StrictRP

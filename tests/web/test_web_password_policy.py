@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from idp.accounts import create_user, find_user
 from idp.clock import now
-from idp.directories import get_directory
-from idp.invitations import create_invitation
 from idp.services import services
 from idp.storage import db
+from idp.tenants.accounts import create_user, find_user
+from idp.tenants.directories import get_directory
+from idp.users.invitations import create_invitation
 from tests.cli.helpers import call_idp
 from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from idp.domain import LevelSettings
-from idp.enrolments import Enrolment
-from idp.profile_changes import (
+from idp.users.enrolments import Enrolment
+from idp.users.profile import (
     ProfileError,
     clean_text,
     parse_id,

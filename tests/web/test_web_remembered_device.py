@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from idp.accounts import find_user
-from idp.directories import get_directory
 from idp.services import services
 from idp.storage import db
 from idp.storage.models import RememberedDevice
+from idp.tenants.accounts import find_user
+from idp.tenants.directories import get_directory
 from tests.support.agent import Agent, Page
 from tests.support.rp import StrictRP
 from tests.web.helpers import enter_code, step_up_page

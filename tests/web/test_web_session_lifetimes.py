@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from idp.directories import get_directory, session_lifetimes, update_session_lifetimes
 from idp.storage import db
 from idp.storage.models import AuditEvent
+from idp.tenants.directories import get_directory, session_lifetimes, update_session_lifetimes
 from tests.protocol._helpers import authorization_error
 from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from idp.directories import get_directory, sms_policy
 from idp.storage import db
 from idp.storage.models import AuditEvent
+from idp.tenants.directories import get_directory, sms_policy
 from tests.support.account import open_account_page
 from tests.support.agent import Page
 from tests.support.live import new_mobile

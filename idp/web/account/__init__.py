@@ -51,15 +51,7 @@ def account_nav() -> list[tuple[str, str]]:
     return items
 
 
-# The page groups register their routes on import.
-from . import (  # noqa: E402
-    admin_audit,
-    admin_clients,
-    admin_settings,
-    admin_users,
-    gate,
-    profile,
-)
+# The page groups register their routes on import (the admin pages: ``idp.web.admin``).
+from . import gate, invitation, profile  # noqa: E402
 
-__all__ = ["account", "admin_audit", "admin_clients", "admin_settings", "admin_users", "gate",
-           "profile"]
+__all__ = ["account", "gate", "invitation", "profile"]

@@ -1,7 +1,7 @@
 """Who may see an account page: a session at the directory's level, fresh when it matters.
 
 A browser below the level is sent through the directory's authorization endpoint as
-the built-in account client (``idp.account_client``), so the login policy is the one
+the built-in account client (``idp.tenants.account_client``), so the login policy is the one
 every app gets; the callback returns it to the page it came from.
 
 Pages that change how someone signs in need a recent login (``fresh``): the methods that
@@ -21,21 +21,21 @@ from urllib.parse import urlsplit
 from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext, lazy_gettext
 
-from ...account_client import (
+from ...clock import now
+from ...domain import counted_completions, session_level
+from ...oidc.login import session_user
+from ...security.tokens import new_secret
+from ...services import services
+from ...storage import db
+from ...storage.models import User
+from ...tenants.account_client import (
     ACCOUNT_CLIENT_ID,
     account_redirect_uri,
     consume_account_code,
     ensure_account_client,
 )
-from ...clock import now
-from ...directories import level_settings
-from ...domain import counted_completions, session_level
-from ...flows.login import session_user
-from ...security.tokens import new_secret
-from ...services import services
-from ...sessions import completions
-from ...storage import db
-from ...storage.models import User
+from ...tenants.directories import level_settings
+from ...users.sessions import completions
 from ..context import current_session
 from . import account
 

@@ -12,12 +12,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 
 from ...clock import now
-from ...invitations import InvitationError, accept_invitation, find_invitation
-from ...ratelimit import per_ip
 from ...services import services
 from ...storage import db
 from ...storage.models import User
+from ...users.invitations import InvitationError, accept_invitation, find_invitation
 from ..context import client_ip
+from ..ratelimit import per_ip
 from . import account
 
 

@@ -15,17 +15,17 @@ from flask import g, url_for
 from flask_babel import gettext
 
 from ...clock import now
-from ...consents import list_app_access
-from ...directories import level_settings
-from ...enrolments import Enrolment, counting_methods, list_enrolments
 from ...methods.device import device_name
 from ...methods.passkey import MAX_PASSKEYS
 from ...methods.recovery import RecoveryCodes
-from ...profile_changes import Removal, reaching_combinations, removal_effect
 from ...services import services
-from ...sessions import sessions_of
 from ...storage import db
 from ...storage.models import BrowserSession, User
+from ...tenants.directories import level_settings
+from ...users.consents import list_app_access
+from ...users.enrolments import Enrolment, counting_methods, list_enrolments
+from ...users.profile import Removal, reaching_combinations, removal_effect
+from ...users.sessions import sessions_of
 from ..context import current_session
 from . import account
 from .gate import current_user, signed_in_page

@@ -8,13 +8,13 @@ from flask import g
 from flask_babel import gettext
 from sqlalchemy import select
 
-from ...account_client import ACCOUNT_CLIENT_ID
-from ...audit_log import DESCRIPTIONS
+from ...admin.audit_log import DESCRIPTIONS
 from ...methods.device import device_name
-from ...profile_changes import recent_activity
 from ...services import services
 from ...storage import db
 from ...storage.models import AuditEvent, Client, User
+from ...tenants.account_client import ACCOUNT_CLIENT_ID
+from ...users.profile import recent_activity
 
 #: The events shown (the rest, such as each code sent, are detail for the admins).
 SHOWN = ("login", "logout", "login.denied", "method.enrolled", "method.removed",
@@ -86,7 +86,7 @@ def describe(event: AuditEvent, clients: dict[str, str]) -> str:
     text = texts.get(event.event)
     if text is not None:
         return text()
-    # The admin audit log's descriptions (``idp.audit_log``) name every other event.
+    # The admin audit log's descriptions (``idp.admin.audit_log``) name every other event.
     known = DESCRIPTIONS.get(event.event)
     if event.event.startswith("admin."):
         return gettext("By an administrator: %(what)s",

@@ -1,7 +1,7 @@
 """Apps the person allowed to see their details: remove an app's access.
 
 Withdrawing a consent (OWASP ASVS 5.0 V10.7.3) deletes it and revokes the tokens the app
-holds for the person (``idp.consents``), so the app's next login asks again. A
+holds for the person (``idp.users.consents``), so the app's next login asks again. A
 confirmation page comes first; the change is a POST with the form's CSRF token. Only the
 person's own consents are found: any other app is 404.
 """
@@ -12,9 +12,9 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext
 
 from ...clock import now
-from ...consents import AppAccess, find_app_access, withdraw_consent
-from ...relying_parties import CLIENT_ID_PATTERN
 from ...storage import db
+from ...tenants.clients import CLIENT_ID_PATTERN
+from ...users.consents import AppAccess, find_app_access, withdraw_consent
 from . import account
 from .gate import current_user, signed_in_page
 from .profile_common import record, render, send_notice

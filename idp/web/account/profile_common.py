@@ -8,14 +8,14 @@ from flask_babel import get_locale, gettext
 
 from ... import audit
 from ...clock import now
-from ...directories import level_settings
 from ...methods import MethodContext
-from ...notifications import Notice, Origin, notify
-from ...profile_changes import ProfileError, clean_text, parse_id
-from ...ratelimit import per_ip
 from ...services import services
+from ...tenants.directories import level_settings
+from ...users.notifications import Notice, Origin, notify
+from ...users.profile import ProfileError, clean_text, parse_id
 from ..context import client_ip, current_session
 from ..languages import LOCALES
+from ..ratelimit import per_ip
 from .gate import current_user
 
 

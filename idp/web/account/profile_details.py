@@ -13,21 +13,21 @@ from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext
 
 from ...clock import now
-from ...contact import ContactError, check_email, mask_email, mask_phone, parse_mobile
 from ...delivery import DeliveryFailed, Message
-from ...directories import sms_policy
-from ...messages import code_sms
-from ...notifications import compose_code
-from ...one_time_codes import CodeRefused, CodeService, DestinationRefused
-from ...profile_changes import (
+from ...delivery.addresses import ContactError, check_email, mask_email, mask_phone, parse_mobile
+from ...delivery.messages import code_sms
+from ...methods.one_time_codes import CodeRefused, CodeService, DestinationRefused
+from ...services import services
+from ...storage import db
+from ...tenants.directories import sms_policy
+from ...users.notifications import compose_code
+from ...users.profile import (
     ContactChange,
     ProfileError,
     apply_contact,
     change_name,
     check_new_contact,
 )
-from ...services import services
-from ...storage import db
 from ..attempts import account_of, attempt_on
 from . import account
 from .gate import current_user, signed_in_page

@@ -12,11 +12,11 @@ from flask import Response, flash, g, redirect, url_for
 from flask_babel import gettext
 
 from ...clock import now
-from ...directories import level_settings
 from ...methods import MethodFailed, MethodThrottled, SignInMethod
-from ...profile_changes import ProfileError
 from ...services import services
 from ...storage import db
+from ...tenants.directories import level_settings
+from ...users.profile import ProfileError
 from ..attempts import account_of, attempt_on
 from . import account
 from .gate import current_user, signed_in_page

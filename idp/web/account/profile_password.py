@@ -7,10 +7,10 @@ from flask import flash, g, redirect, url_for
 from flask_babel import gettext
 
 from ...clock import now
-from ...profile_changes import ProfileError, change_password
 from ...services import services
-from ...sessions import end_sessions
 from ...storage import db
+from ...users.profile import ProfileError, change_password
+from ...users.sessions import end_sessions
 from ..attempts import account_of, attempt_on
 from ..context import client_ip, current_session
 from . import account

@@ -3,7 +3,7 @@
 Removing what still leaves the person at the directory's level happens at once. What
 would leave them below it asks for an explicit confirmation that says what it means
 (at the next login they set up another method first); what would leave no way to reach
-the level is refused, with the reason (``idp.profile_changes.removal_effect``).
+the level is refused, with the reason (``idp.users.profile.removal_effect``).
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from flask_babel import gettext
 from sqlalchemy import update
 
 from ...clock import now
-from ...directories import level_settings
-from ...enrolments import Enrolment, list_enrolments, remove_enrolment
-from ...profile_changes import ProfileError, Removal, removal_effect, valid_key
 from ...services import services
 from ...storage import db
 from ...storage.models import AppDevice, Passkey
+from ...tenants.directories import level_settings
+from ...users.enrolments import Enrolment, list_enrolments, remove_enrolment
+from ...users.profile import ProfileError, Removal, removal_effect, valid_key
 from . import account
 from .gate import current_user, signed_in_page
 from .profile_common import enrollable, reason_text, record, render, send_notice, text_field

@@ -10,12 +10,12 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext, ngettext
 
 from ...clock import now
-from ...enrolments import find_enrolment, list_enrolments, remove_enrolment
 from ...methods.device import device_name
-from ...profile_changes import find_session
-from ...sessions import end_sessions
 from ...storage import db
 from ...storage.models import BrowserSession
+from ...users.enrolments import find_enrolment, list_enrolments, remove_enrolment
+from ...users.profile import find_session
+from ...users.sessions import end_sessions
 from ..context import client_ip, current_session
 from . import account
 from .gate import current_user, signed_in_page

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from idp.contact import ContactError, check_email, mask_email, mask_phone, parse_mobile, parse_phone
+from idp.delivery.addresses import (
+    ContactError,
+    check_email,
+    mask_email,
+    mask_phone,
+    parse_mobile,
+    parse_phone,
+)
 from idp.domain import DEFAULT_POLICY
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from idp.contact import ContactError, parse_mobile, phone_facts
+from idp.delivery.addresses import ContactError, parse_mobile, phone_facts
 from idp.domain import DEFAULT_POLICY, destination_refusal, make_policy
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from idp.config import load_settings
 from idp.delivery import Message, build_delivery
 from idp.delivery.outbox import DevOutbox
 from idp.delivery.sms_gateway import HttpSmsGateway
 from idp.delivery.smtp import SmtpSender
-from idp.settings import load_settings
 
 PRODUCTION = {
     "IDP_ENV": "production",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from idp.settings import ConfigurationError, load_settings
+from idp.config import ConfigurationError, load_settings
 
 PRODUCTION = {
     "IDP_ENV": "production",

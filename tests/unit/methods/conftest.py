@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
-from idp.accounts import find_user
-from idp.directories import get_directory
 from idp.methods import MethodContext
 from idp.services import Services, services
 from idp.storage import db
 from idp.storage.models import Directory, User
+from idp.tenants.accounts import find_user
+from idp.tenants.directories import get_directory
 from tests.support.live import TestDirectory, TestUser
 
 

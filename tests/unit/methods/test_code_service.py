@@ -6,16 +6,16 @@ import threading
 
 import pytest
 
-from idp.accounts import find_user
 from idp.delivery import Message
-from idp.directories import get_directory
 from idp.methods import MethodContext
 from idp.methods.device import device_name
-from idp.one_time_codes import CodeRefused
+from idp.methods.one_time_codes import CodeRefused
 from idp.services import services
-from idp.sessions import start_session
 from idp.storage import db
 from idp.storage.models import OneTimeCode
+from idp.tenants.accounts import find_user
+from idp.tenants.directories import get_directory
+from idp.users.sessions import start_session
 from tests.support.live import new_mobile
 
 NOW = 1_900_000_000.0

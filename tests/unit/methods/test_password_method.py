@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from idp.accounts import MAX_PASSWORD_LENGTH, check_login, set_password
 from idp.methods import MethodFailed, PasswordMethod, Verified
 from idp.methods.password import WRONG_CREDENTIALS
 from idp.security.passwords import Argon2Parameters, PasswordService
 from idp.storage import db
+from idp.tenants.accounts import MAX_PASSWORD_LENGTH, check_login, set_password
 from tests.support.live import PASSWORD, TEST_SETTINGS
 
 pytestmark = pytest.mark.storage
@@ -97,7 +97,7 @@ def test_an_unknown_user_gives_none(user, rows, svc, login):
 
 
 def test_a_user_of_another_directory_is_unknown(live, user, svc):
-    from idp.directories import get_directory
+    from idp.tenants.directories import get_directory
     from tests.support.live import new_directory
 
     other = get_directory(new_directory(live).slug)
@@ -113,8 +113,8 @@ def test_a_disabled_user_cannot_log_in(user, rows, svc):
 
 def test_a_user_without_a_password_cannot_log_in_even_with_the_dummy_password(directory, svc,
                                                                               rows):
-    from idp.accounts import create_user
-    from idp.directories import get_directory
+    from idp.tenants.accounts import create_user
+    from idp.tenants.directories import get_directory
 
     directory_row = get_directory(directory.slug)
     create_user(directory_row, username="nopassword", password=None, passwords=svc.passwords,
@@ -125,8 +125,8 @@ def test_a_user_without_a_password_cannot_log_in_even_with_the_dummy_password(di
 
 
 def test_a_password_longer_than_the_maximum_is_refused_even_if_it_starts_right(directory, svc):
-    from idp.accounts import create_user
-    from idp.directories import get_directory
+    from idp.tenants.accounts import create_user
+    from idp.tenants.directories import get_directory
 
     directory_row = get_directory(directory.slug)
     longest = ("correct horse battery staple " * 40)[:MAX_PASSWORD_LENGTH]

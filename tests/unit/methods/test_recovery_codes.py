@@ -9,8 +9,6 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
-from idp.accounts import find_user
-from idp.directories import get_directory
 from idp.methods import MethodContext, MethodFailed, NotAGuess, RecoveryCodes, Verified
 from idp.methods.recovery import ALPHABET, format_code, normalize
 from idp.security.passwords import Argon2Parameters, PasswordService
@@ -18,6 +16,8 @@ from idp.security.tokens import hash_secret
 from idp.services import services
 from idp.storage import db
 from idp.storage.models import Credential
+from idp.tenants.accounts import find_user
+from idp.tenants.directories import get_directory
 
 pytestmark = pytest.mark.storage
 

@@ -10,13 +10,13 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from idp.accounts import find_user
-from idp.directories import get_directory
 from idp.methods import MethodContext, MethodFailed, StepExpired, TotpMethod, Verified
 from idp.methods.totp import SETUP_TTL, STEP
 from idp.services import services
 from idp.storage import db
 from idp.storage.models import Credential
+from idp.tenants.accounts import find_user
+from idp.tenants.directories import get_directory
 
 pytestmark = pytest.mark.storage
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from idp.accounts import (
+from idp.storage import db
+from idp.tenants.accounts import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     AccountError,
@@ -16,8 +17,7 @@ from idp.accounts import (
     password_words,
     set_password,
 )
-from idp.directories import get_directory
-from idp.storage import db
+from idp.tenants.directories import get_directory
 from tests.support.live import PASSWORD, new_directory
 
 NOW = 1_700_000_000.0

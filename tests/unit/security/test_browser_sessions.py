@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from idp.accounts import find_user
-from idp.directories import get_directory, update_session_lifetimes
 from idp.security.tokens import hash_secret
-from idp.sessions import (
+from idp.storage import db
+from idp.storage.models import BrowserSession, Directory, SessionMethod
+from idp.tenants.accounts import find_user
+from idp.tenants.directories import get_directory, update_session_lifetimes
+from idp.users.sessions import (
     CookiePolicy,
     complete_method,
     completions,
@@ -20,8 +22,6 @@ from idp.sessions import (
     sessions_of,
     start_session,
 )
-from idp.storage import db
-from idp.storage.models import BrowserSession, Directory, SessionMethod
 from tests.support.live import new_directory
 
 pytestmark = pytest.mark.storage

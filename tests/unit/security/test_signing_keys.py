@@ -6,8 +6,10 @@ import pytest
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError
 
-from idp.directories import get_directory
-from idp.oidc.keys import (
+from idp.security.sealing import Sealer, UnsealError
+from idp.storage import db
+from idp.tenants.directories import get_directory
+from idp.tenants.keys import (
     SUPPORTED_ALGS,
     active_keys,
     ensure_keys,
@@ -16,8 +18,6 @@ from idp.oidc.keys import (
     signing_key,
     verification_keyset,
 )
-from idp.security.sealing import Sealer, UnsealError
-from idp.storage import db
 from tests.support.live import new_directory
 
 pytestmark = pytest.mark.storage

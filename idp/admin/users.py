@@ -1,0 +1,347 @@
+"""What a directory's admin does with its users: find them a page at a time, edit, disable,
+end their sessions, read their recent logins.
+
+Paging is by keyset on ``username_key`` (``after``/``before`` a key, 50 at a time), never
+OFFSET: a deep page costs what the first does. A search matches the start of the username
+or email address (the casefolded keys) or any part of the name, case-insensitively.
+
+An admin never sets nor sees a password: nothing here touches ``password_hash``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from flask_babel import gettext
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..delivery.addresses import ContactError, check_email, parse_mobile, parse_phone
+from ..domain import LevelSettings, plan_step_up
+from ..security.passwords import PasswordService
+from ..storage import db
+from ..storage.models import (
+    AppDevice,
+    AuditEvent,
+    BrowserSession,
+    Credential,
+    Directory,
+    Invitation,
+    Passkey,
+    User,
+)
+from ..tenants.accounts import (
+    USERNAME_PATTERN,
+    AccountError,
+    create_user,
+    find_user,
+    normalize_login,
+)
+from ..tenants.directories import sms_policy
+from ..users.enrolments import Enrolment, methods_without
+from ..users.sessions import end_sessions, live_criteria
+
+PAGE_SIZE = 50
+MAX_QUERY = 100
+MAX_KEY = 254
+MAX_NAME = 200
+MAX_ID = 2**31 - 1  # an INTEGER key; larger ids would make PostgreSQL raise
+LOGIN_EVENTS = ("login", "login.failed", "login.denied", "method.failed")
+RECENT_LOGINS = 20
+
+
+class UserAdminError(ValueError):
+    """A change an admin asked for is refused; the message says why, for the admin.
+
+    ``field`` names the form field at fault, when there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class UserPage:
+    """One page of users in username order, with what each has enrolled and the page keys."""
+
+    users: list[User]
+    methods: Mapping[int, frozenset[str]]
+    next_after: str | None
+    previous_before: str | None
+
+
+@dataclass(frozen=True)
+class RemovalEffect:
+    """What removing one enrolled item would mean for reaching the directory's level."""
+
+    level_after: int
+    required: int
+    reachable: bool
+    can_enrol_at_login: bool
+
+
+# --- finding users --------------------------------------------------------------------------
+
+def page_key(value: str | None) -> str | None:
+    """Return a paging key from a URL if it could be one (bounded, no control characters)."""
+    if not value or len(value) > MAX_KEY or not value.isprintable():
+        return None
+    return value
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _search(query: str):
+    """Return the condition of a search, or None when there is nothing to search for."""
+    text = "".join(c for c in query.strip() if c.isprintable())[:MAX_QUERY]
+    key = normalize_login(text)
+    if not key:
+        return None
+    prefix = _like_escape(key) + "%"
+    return or_(User.username_key.like(prefix, escape="\\"),
+               User.email_key.like(prefix, escape="\\"),
+               func.lower(User.name).like(f"%{_like_escape(text.lower())}%", escape="\\"))
+
+
+def search_users(directory: Directory, query: str = "", *, after: str | None = None,
+                 before: str | None = None, size: int = PAGE_SIZE) -> UserPage:
+    """Return the page of users matching `query` after (or before) a username key."""
+    where = [User.directory_id == directory.id]
+    condition = _search(query)
+    if condition is not None:
+        where.append(condition)
+    after, before = page_key(after), page_key(before)
+    if before is not None and after is None:
+        rows = list(db.session.scalars(select(User).where(*where, User.username_key < before)
+                                       .order_by(User.username_key.desc()).limit(size + 1)))
+        has_previous = len(rows) > size
+        users = rows[:size][::-1]
+        has_next = bool(users) and _any(where, User.username_key > users[-1].username_key)
+    else:
+        bound = [User.username_key > after] if after is not None else []
+        rows = list(db.session.scalars(select(User).where(*where, *bound)
+                                       .order_by(User.username_key).limit(size + 1)))
+        has_next = len(rows) > size
+        users = rows[:size]
+        has_previous = bool(users) and after is not None and _any(
+            where, User.username_key < users[0].username_key)
+    return UserPage(users, methods_of_users(users),
+                    users[-1].username_key if has_next else None,
+                    users[0].username_key if has_previous else None)
+
+
+def _any(where: list, condition) -> bool:
+    return bool(db.session.scalar(select(exists().where(*where, condition))))
+
+
+def methods_of_users(users: Iterable[User]) -> dict[int, frozenset[str]]:
+    """Return the methods each user can complete, in four queries for the whole page.
+
+    Counts as ``enrolments.counting_methods`` does: a confirmed TOTP, unused recovery codes,
+    a passkey, a confirmed app that is not blocked or removed, a proven phone or email.
+    """
+    users = list(users)
+    found: dict[int, set[str]] = {user.id: set() for user in users}
+    for user in users:
+        if user.password_hash is not None:
+            found[user.id].add("password")
+        if user.phone and user.phone_verified:
+            found[user.id].add("sms")
+        if user.email and user.email_verified:
+            found[user.id].add("email")
+    ids = list(found)
+    if ids:
+        credentials = select(Credential.user_id, Credential.method).where(
+            Credential.user_id.in_(ids),
+            or_(and_(Credential.method == "totp", Credential.confirmed_at.is_not(None)),
+                and_(Credential.method == "recovery", Credential.used_at.is_(None)))).distinct()
+        for user_id, method in db.session.execute(credentials):
+            found[user_id].add(method)
+        for user_id in db.session.scalars(select(Passkey.user_id).where(
+                Passkey.user_id.in_(ids)).distinct()):
+            found[user_id].add("passkey")
+        for user_id in db.session.scalars(select(AppDevice.user_id).where(
+                AppDevice.user_id.in_(ids), AppDevice.removed_at.is_(None),
+                AppDevice.blocked_at.is_(None), AppDevice.confirmed_at.is_not(None)).distinct()):
+            found[user_id].add("app")
+    return {user_id: frozenset(methods) for user_id, methods in found.items()}
+
+
+def get_user(directory: Directory, user_id: str | int | None) -> User | None:
+    """Return the directory's user with this id (as typed in a URL), if any."""
+    text = str(user_id or "")
+    if not text.isdecimal() or not text.isascii() or len(text) > 10 or int(text) > MAX_ID:
+        return None
+    user = db.session.get(User, int(text))
+    return user if user is not None and user.directory_id == directory.id else None
+
+
+def recent_logins(user: User, limit: int = RECENT_LOGINS) -> list[AuditEvent]:
+    """Return the user's latest logins, failed steps and denied logins, newest first."""
+    return list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.user_id == user.id, AuditEvent.directory_id == user.directory_id,
+        AuditEvent.event.in_(LOGIN_EVENTS)).order_by(AuditEvent.at.desc()).limit(limit)))
+
+
+# --- checking fields ------------------------------------------------------------------------
+
+def clean_name(value: str | None) -> str | None:
+    """Return a display name trimmed (None when empty), or raise UserAdminError."""
+    value = (value or "").strip()
+    if len(value) > MAX_NAME:
+        raise UserAdminError(gettext("A name has at most %(count)s characters.",
+                                     count=MAX_NAME), "name")
+    if not value.isprintable():
+        raise UserAdminError(gettext("A name cannot contain control characters."), "name")
+    return value or None
+
+
+def clean_email(value: str | None) -> str | None:
+    """Return an email address trimmed (None when empty), or raise UserAdminError."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return check_email(value)
+    except ContactError as exc:
+        raise UserAdminError(str(exc), "email") from exc
+
+
+def clean_phone(value: str | None, directory: Directory,
+                current: str | None = None) -> str | None:
+    """Return a phone number in E.164 (None when empty), or raise UserAdminError.
+
+    A number other than `current` (the stored one) must be one the directory's SMS
+    destination policy allows: an admin cannot type what the user could not.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        e164 = parse_phone(value)
+        if e164 != current:
+            e164 = parse_mobile(e164, sms_policy(directory))
+    except ContactError as exc:
+        raise UserAdminError(str(exc), "phone") from exc
+    return e164
+
+
+def email_taken(directory: Directory, email: str, except_user: User | None = None) -> bool:
+    """Return whether another user logs in with this address (as username or email)."""
+    key = normalize_login(email)
+    query = select(exists().where(User.directory_id == directory.id,
+                                  or_(User.username_key == key, User.email_key == key),
+                                  *([User.id != except_user.id] if except_user else [])))
+    return bool(db.session.scalar(query))
+
+
+# --- changing users -------------------------------------------------------------------------
+
+def create_invited_user(directory: Directory, actor: User, *, username: str, name: str | None,
+                        email: str | None, phone: str | None, is_admin: bool, now: float,
+                        passwords: PasswordService) -> User:
+    """Create a user without a password, to be invited by email; audit it.
+
+    Contact data an admin typed is unproven: the invitation link proves the email address,
+    a code proves the phone.
+    """
+    username = (username or "").strip()
+    if not USERNAME_PATTERN.match(username):
+        raise UserAdminError(gettext("A username is 1 to 150 letters, digits or . @ + - _"),
+                             "username")
+    name, email = clean_name(name), clean_email(email)
+    phone = clean_phone(phone, directory)
+    if email is None:
+        raise UserAdminError(gettext("Enter the email address the invitation goes to."),
+                             "email")
+    if find_user(directory, username) is not None:
+        raise UserAdminError(gettext("Another user of this directory already has this "
+                                     "username."), "username")
+    if email_taken(directory, email):
+        raise UserAdminError(gettext("Another user of this directory already has this "
+                                     "email address."), "email")
+    try:
+        user = create_user(directory, username=username, password=None, passwords=passwords,
+                           now=now, email=email, phone=phone, name=name, is_admin=is_admin)
+    except (AccountError, IntegrityError) as exc:  # a race with another admin
+        db.session.rollback()
+        raise UserAdminError(gettext("Another user of this directory already has this "
+                                     "username or email address.")) from exc
+    audit.record(directory.id, "admin.user_created", now, user_id=user.id, actor=actor.id,
+                 admin=is_admin)
+    return user
+
+
+def update_user(directory: Directory, user: User, *, name: str | None, email: str | None,
+                phone: str | None, now: float) -> list[str]:
+    """Change the name, email and phone; return the fields that changed.
+
+    A new email or phone is unproven until its owner proves it with a code; a pending
+    invitation went to the old address, so it ends.
+    """
+    name, email = clean_name(name), clean_email(email)
+    phone = clean_phone(phone, directory, user.phone)
+    changed = []
+    if name != user.name:
+        user.name = name
+        changed.append("name")
+    if email != user.email:
+        if email is not None and email_taken(directory, email, except_user=user):
+            raise UserAdminError(gettext("Another user of this directory already has this "
+                                         "email address."), "email")
+        user.email = email
+        user.email_key = normalize_login(email) if email else None
+        user.email_verified = False
+        db.session.execute(update(Invitation).where(
+            Invitation.user_id == user.id, Invitation.used_at.is_(None))
+            .values(expires_at=now).execution_options(synchronize_session=False))
+        changed.append("email")
+    if phone != user.phone:
+        user.phone, user.phone_verified = phone, False
+        changed.append("phone")
+    if changed:
+        user.updated_at = now
+        try:
+            db.session.flush()
+        except IntegrityError as exc:  # another admin took the address a moment ago
+            db.session.rollback()
+            raise UserAdminError(gettext("Another user of this directory already has this "
+                                         "email address."), "email") from exc
+    return changed
+
+
+def set_disabled(user: User, disabled: bool, actor: User, now: float) -> None:
+    """Disable (ending every session and token) or enable a user; never oneself."""
+    if disabled and user.id == actor.id:
+        raise UserAdminError(gettext("You cannot disable your own account."))
+    user.disabled = disabled
+    user.updated_at = now
+    if disabled:
+        end_sessions(user.directory, user.id, now, "user_disabled")
+
+
+def live_sessions(user: User, now: float) -> int:
+    """Return how many browser sessions of the user are live."""
+    return db.session.scalar(select(func.count(BrowserSession.id)).where(
+        BrowserSession.user_id == user.id, *live_criteria(user.directory, now))) or 0
+
+
+def removal_effect(settings: LevelSettings, items: list[Enrolment], key: str,
+                   enrollable: Iterable[str]) -> RemovalEffect:
+    """Say whether the user still reaches the required level without item `key`, and if not,
+    whether their next login would let them enrol a method that gets them there."""
+    left = methods_without(items, key)
+    level = settings.level_of(left)
+    required = settings.required_level
+    if level >= required:
+        return RemovalEffect(level, required, True, False)
+    # At the next login the password comes first, then the step-up plan decides.
+    done = {"password"} & left
+    plan = plan_step_up(settings, done, required, left, set(enrollable) - left)
+    return RemovalEffect(level, required, False, bool(plan.enrol_options))
+

@@ -1,1 +1,0 @@
-"""Use cases that tie the domain rules to storage: one module per flow."""

@@ -1,0 +1,60 @@
+"""What the login of an authorization request needs from storage: the subject and the decision.
+
+No HTTP here: the web layer hands in the directory, client, session and parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import LoginOutcome
+from ..methods import SignInMethod
+from ..storage.models import BrowserSession, Client, Directory, User
+from ..tenants.accounts import active_user
+from ..tenants.directories import level_settings
+from ..users.consents import has_consent
+from ..users.sessions import completions
+from .authorization import Decision, OidcParams, Subject, decide
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """What the code grant stores with a code: whose session, which outcome, which claims."""
+
+    session_id: int
+    outcome: LoginOutcome
+    claims: dict[str, Any] | None
+
+
+def session_user(row: BrowserSession | None) -> User | None:
+    """Return the active user of a session, if it has one."""
+    return None if row is None else active_user(row.directory_id, row.user_id)
+
+
+def enrolled_methods(user: User, methods: dict[str, SignInMethod]) -> frozenset[str]:
+    """Return the names of the methods the user can use now."""
+    return frozenset(name for name, method in methods.items() if method.is_enrolled(user))
+
+
+def enrollable_methods(enrolled: frozenset[str],
+                       methods: dict[str, SignInMethod]) -> frozenset[str]:
+    """Return what could be enrolled during login; the step-up plan says whether it may."""
+    return frozenset(name for name, method in methods.items()
+                     if method.enrollable and name not in enrolled)
+
+
+def evaluate(directory: Directory, client: Client, scope: str, params: OidcParams,
+             session: BrowserSession | None, methods: dict[str, SignInMethod], now: float,
+             interaction_started: float | None, consented: bool) -> Decision:
+    """Decide the next step of a login for this browser session."""
+    user = session_user(session)
+    subject = None
+    if user is not None:
+        enrolled = enrolled_methods(user, methods)
+        subject = Subject(sub=user.subject, enrolled=enrolled,
+                          enrollable=enrollable_methods(enrolled, methods),
+                          has_consent=client.first_party or has_consent(user, client, scope))
+    return decide(level_settings(directory), client.min_acr, client.first_party, params,
+                  subject, completions(session) if user is not None else (), now,
+                  interaction_started, consented)

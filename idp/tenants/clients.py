@@ -1,0 +1,155 @@
+"""Relying apps (OAuth clients) of a directory."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from sqlalchemy import delete, select
+
+from ..security.tokens import hash_secret, new_secret
+from ..storage import db
+from ..storage.models import AuthorizationCode, Client, Directory, Token, TokenFamily
+from .grants import revoke_families
+from .keys import SUPPORTED_ALGS
+
+CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{1,100}$")
+
+
+class ClientError(ValueError):
+    """A client registration is invalid."""
+
+
+def check_redirect_uri(uri: str) -> str:
+    """Accept an absolute http(s) URI without a fragment (RFC 6749 3.1.2)."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError as exc:
+        raise ClientError(f"not a URI: {uri!r}") from exc
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.fragment:
+        raise ClientError(f"a redirect URI is an absolute http(s) URI without #: {uri!r}")
+    if parts.scheme == "http" and parts.hostname not in {"127.0.0.1", "localhost", "::1"}:
+        raise ClientError(f"http redirect URIs are only allowed on loopback: {uri!r}")
+    return uri
+
+
+def create_client(directory: Directory, *, client_id: str, redirect_uris: list[str],
+                  now: float, name: str | None = None, public: bool = False,
+                  min_acr: int | None = None, first_party: bool = True,
+                  post_logout_redirect_uris: list[str] | None = None,
+                  introspect_all: bool = False,
+                  id_token_alg: str = "RS256") -> tuple[Client, str | None]:  # noqa: S107
+    """Register a client; return it with its secret (None for public clients)."""
+    if not CLIENT_ID_PATTERN.match(client_id):
+        raise ClientError("a client id is 1-100 characters of A-Z a-z 0-9 . _ ~ -")
+    if client_id.startswith("idp-"):
+        raise ClientError("client ids starting with 'idp-' are reserved for the provider")
+    if get_client(directory, client_id) is not None:
+        raise ClientError(f"client {client_id!r} already exists")
+    if not redirect_uris:
+        raise ClientError("a client needs at least one redirect URI")
+    if min_acr is not None and not 0 <= min_acr <= 1000:
+        raise ClientError("the minimum acr is between 0 and 1000")
+    if id_token_alg not in SUPPORTED_ALGS:
+        raise ClientError(f"id_token_alg is one of {', '.join(SUPPORTED_ALGS)}")
+    _check_introspection(public, introspect_all)
+    secret = None if public else new_secret(32)
+    client = Client(
+        directory_id=directory.id, client_id=client_id, name=name or client_id,
+        secret_hash=hash_secret(secret) if secret else None,
+        redirect_uris=[check_redirect_uri(u) for u in redirect_uris],
+        post_logout_redirect_uris=[check_redirect_uri(u) for u in post_logout_redirect_uris or []],
+        public=public, first_party=first_party, min_acr=min_acr, id_token_alg=id_token_alg,
+        introspect_all=introspect_all, created_at=now)
+    db.session.add(client)
+    db.session.flush()
+    return client, secret
+
+
+def rotate_secret(client: Client) -> str:
+    """Give a confidential client a new secret and return it."""
+    if client.public:
+        raise ClientError("public clients have no secret")
+    secret = new_secret(32)
+    client.secret_hash = hash_secret(secret)
+    return secret
+
+
+def update_client(client: Client, *, name: str, redirect_uris: list[str],
+                  post_logout_redirect_uris: list[str], public: bool, first_party: bool,
+                  min_acr: int | None,
+                  introspect_all: bool = False) -> tuple[list[str], str | None]:
+    """Change a client's registration; return the changed fields, and the new secret when
+    a public client became confidential (a confidential one turned public loses its secret)."""
+    if not redirect_uris:
+        raise ClientError("a client needs at least one redirect URI")
+    if min_acr is not None and not 0 <= min_acr <= 1000:
+        raise ClientError("the minimum acr is between 0 and 1000")
+    _check_introspection(public, introspect_all)
+    values = {"name": name or client.client_id,
+              "redirect_uris": [check_redirect_uri(u) for u in redirect_uris],
+              "post_logout_redirect_uris": [check_redirect_uri(u)
+                                            for u in post_logout_redirect_uris],
+              "public": public, "first_party": first_party, "min_acr": min_acr,
+              "introspect_all": introspect_all}
+    changed = [field for field, value in values.items() if getattr(client, field) != value]
+    secret = None
+    if "public" in changed:
+        secret = None if public else new_secret(32)
+        client.secret_hash = hash_secret(secret) if secret else None
+    for field in changed:
+        setattr(client, field, values[field])
+    return changed, secret
+
+
+def _check_introspection(public: bool, introspect_all: bool) -> None:
+    if public and introspect_all:
+        # Introspection needs client authentication (RFC 7662 2.1): a public app has none.
+        raise ClientError("a public client cannot introspect tokens")
+
+
+def may_introspect(client: Client, token: Token) -> bool:
+    """Return whether `client` may learn about `token` at the introspection endpoint.
+
+    A client may introspect the tokens issued to itself; a resource server its admin
+    allowed to (``introspect_all``) those of every app of its directory. Another
+    directory's never (RFC 7662 2.1, 4: the endpoint must not tell a token's details to
+    any client that asks).
+    """
+    if token.directory_id != client.directory_id:
+        return False
+    return token.client_pk == client.id or client.introspect_all
+
+
+def set_client_disabled(client: Client, disabled: bool, now: float) -> None:
+    """Disable a client (revoking every token it holds) or enable it again.
+
+    A disabled client is unknown to the authorization and token endpoints; its grants
+    are revoked too, so userinfo, introspection and refresh refuse its tokens at once.
+    """
+    client.disabled = disabled
+    if disabled:
+        revoke_families(TokenFamily.client_pk == client.id, now=now)
+
+
+def revoke_grants(client: Client, user_id: int, now: float) -> int:
+    """Revoke every grant (and so every token) the client holds for the user, and forget the
+    codes it has not exchanged yet; return how many grants were revoked.
+
+    The codes go first: a code being exchanged at this moment is locked by its exchange,
+    so the delete waits for it, and the grant it then committed is revoked next.
+    """
+    db.session.execute(delete(AuthorizationCode).where(
+        AuthorizationCode.client_pk == client.id, AuthorizationCode.user_id == user_id,
+        AuthorizationCode.used_at.is_(None)).execution_options(synchronize_session=False))
+    return revoke_families(TokenFamily.client_pk == client.id, TokenFamily.user_id == user_id,
+                           now=now)
+
+
+def get_client(directory: Directory, client_id: str) -> Client | None:
+    """Return the directory's client with this id, if any."""
+    # Only ids that could have been registered reach the database (PostgreSQL refuses NUL).
+    if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
+        return None
+    return db.session.scalars(select(Client).where(
+        Client.directory_id == directory.id, Client.client_id == client_id)).first()

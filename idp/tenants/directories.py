@@ -1,0 +1,125 @@
+"""Directories: creation, lookup, level settings and issuer URLs."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, update
+
+from ..domain import (
+    DEFAULT_POINTS,
+    DEFAULT_REQUIRED_LEVEL,
+    DestinationPolicy,
+    LevelSettings,
+    policy_from_mapping,
+    policy_to_mapping,
+)
+from ..domain.lifetimes import SessionLifetimes
+from ..security.sealing import Sealer
+from ..storage import db
+from ..storage.models import BrowserSession, Directory
+from .keys import ensure_keys
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+class DirectoryError(ValueError):
+    """A directory cannot be created or changed as asked."""
+
+
+def get_directory(slug: str) -> Directory | None:
+    """Return the directory with this slug, if any."""
+    if not SLUG_PATTERN.match(slug or ""):
+        return None
+    return db.session.scalars(select(Directory).where(Directory.slug == slug)).first()
+
+
+def create_directory(slug: str, name: str, sealer: Sealer, now: float) -> Directory:
+    """Create a directory with default levels and fresh signing keys."""
+    if not SLUG_PATTERN.match(slug):
+        raise DirectoryError("a slug is 1-64 lowercase letters, digits and inner hyphens")
+    if get_directory(slug) is not None:
+        raise DirectoryError(f"directory {slug!r} already exists")
+    lifetimes = SessionLifetimes()
+    directory = Directory(slug=slug, name=name, required_level=DEFAULT_REQUIRED_LEVEL,
+                          points=dict(DEFAULT_POINTS), session_hours=lifetimes.hours,
+                          session_idle_minutes=lifetimes.idle_minutes, created_at=now)
+    db.session.add(directory)
+    db.session.flush()
+    ensure_keys(directory.id, sealer, now)
+    return directory
+
+
+def ensure_default_directory(sealer: Sealer, now: float) -> tuple[Directory, bool]:
+    """Return the `default` directory with active keys; say whether it was just created."""
+    directory = get_directory("default")
+    if directory is None:
+        return create_directory("default", "Default", sealer, now), True
+    ensure_keys(directory.id, sealer, now)
+    return directory, False
+
+
+def level_settings(directory: Directory) -> LevelSettings:
+    """Return the directory's authentication level settings."""
+    points = dict(DEFAULT_POINTS)
+    points.update(directory.points or {})
+    return LevelSettings.from_mapping(directory.required_level, points)
+
+
+def update_levels(directory: Directory, required_level: int | None,
+                  points: dict[str, int] | None) -> LevelSettings:
+    """Validate and store new level settings (raises the domain's InvalidSettings)."""
+    current = level_settings(directory)
+    merged = dict(current.points)
+    merged.update(points or {})
+    updated = LevelSettings.from_mapping(
+        current.required_level if required_level is None else required_level, merged)
+    directory.required_level = updated.required_level
+    directory.points = dict(updated.points)
+    return updated
+
+
+def sms_policy(directory: Directory) -> DestinationPolicy:
+    """Return where the directory sends SMS codes (the safe default unless its admin chose)."""
+    return policy_from_mapping((directory.destination_policy or {}).get("sms"))
+
+
+def set_sms_policy(directory: Directory, policy: DestinationPolicy) -> None:
+    """Store the directory's SMS destination policy; the default is stored as nothing, so a
+    later, safer default applies to it. Other channels' policies (voice) are kept."""
+    stored = dict(directory.destination_policy or {})
+    if policy.is_default:
+        stored.pop("sms", None)
+    else:
+        stored["sms"] = policy_to_mapping(policy)
+    directory.destination_policy = stored or None
+
+
+def session_lifetimes(directory: Directory) -> SessionLifetimes:
+    """Return how long the directory's browser sessions live, overall and unused."""
+    return SessionLifetimes(directory.session_hours, directory.session_idle_minutes)
+
+
+def update_session_lifetimes(directory: Directory, hours: int | None,
+                             idle_minutes: int | None) -> SessionLifetimes:
+    """Validate and store new session lifetimes (raises the domain's InvalidLifetimes).
+
+    They hold at once for the sessions already open: a live session ends its new
+    lifetime after it started, sooner or later than it would have.
+    """
+    current = session_lifetimes(directory)
+    updated = SessionLifetimes(current.hours if hours is None else hours,
+                               current.idle_minutes if idle_minutes is None else idle_minutes)
+    directory.session_hours = updated.hours
+    directory.session_idle_minutes = updated.idle_minutes
+    if updated.hours != current.hours:
+        db.session.execute(update(BrowserSession).where(
+            BrowserSession.directory_id == directory.id, BrowserSession.ended_at.is_(None))
+            .values(expires_at=BrowserSession.created_at + updated.absolute_seconds)
+            .execution_options(synchronize_session=False))
+    return updated
+
+
+def issuer_of(directory: Directory, base_url: str) -> str:
+    """Return the directory's issuer identifier (OIDC Discovery 4.1)."""
+    return f"{base_url}/d/{directory.slug}"

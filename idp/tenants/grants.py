@@ -1,0 +1,44 @@
+"""Token families (grants): start one per code exchange, revoke them, and say whether a token
+is still good.
+
+A token is good while it and its family are: revoking the family is one row, so it holds
+for every token of the family, also one that a concurrent refresh is adding at that moment
+(RFC 9700 section 4.14.2). Every reason to revoke a grant comes here: a replayed code, a
+reused refresh token, a revocation request, and the end of the browser session the grant
+came from.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, update
+
+from ..security.tokens import new_secret
+from ..storage import db
+from ..storage.models import Token, TokenFamily
+
+
+def start_family(directory_id: int, client_pk: int, user_id: int, session_id: int | None,
+                 code_id: int | None, now: float) -> TokenFamily:
+    """Add a new family for the tokens of one code exchange (not yet committed)."""
+    family = TokenFamily(id=new_secret(16), directory_id=directory_id, client_pk=client_pk,
+                         user_id=user_id, session_id=session_id, code_id=code_id,
+                         started_at=now)
+    db.session.add(family)
+    return family
+
+
+def revoke_families(*where: ColumnElement[bool], now: float) -> int:
+    """Revoke every live family matching `where`; return how many were revoked."""
+    return db.session.execute(update(TokenFamily).where(
+        *where, TokenFamily.revoked_at.is_(None)).values(revoked_at=now)
+        .execution_options(synchronize_session=False)).rowcount or 0
+
+
+def token_good(row: Token, now: float, refresh: bool = False) -> bool:
+    """Say whether a token (its access token, or with `refresh` its refresh token) still works."""
+    if row.revoked_at is not None or row.grant.revoked_at is not None or row.user.disabled:
+        return False
+    if refresh:
+        return row.refresh_used_at is None and row.refresh_expires_at is not None \
+            and row.refresh_expires_at > now
+    return row.expires_at > now

@@ -1,0 +1,2 @@
+"""What happens to a person's account: browser sessions, profile changes, invitations, consents,
+the items they enrolled, and the notices they are sent."""

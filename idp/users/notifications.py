@@ -1,0 +1,177 @@
+"""Email a person about each security change of their account, in their language.
+
+A notice says what changed, when, from which browser and address, and what to do if it
+was not them. It is sent after the change is committed: a notice that cannot be
+delivered is logged and never undoes the change.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import render_template
+from flask_babel import force_locale, format_datetime, gettext, lazy_gettext
+
+from ..delivery import Delivery, Message
+from ..delivery.addresses import mask_email, mask_phone
+from ..methods.device import device_name
+from ..storage.models import User
+
+log = logging.getLogger(__name__)
+
+# What each change is called, as the subject and first line of its notice.
+ADDED = {
+    "totp": lazy_gettext("An authenticator app was added to your account"),
+    "passkey": lazy_gettext("A passkey was added to your account"),
+    "app": lazy_gettext("An app for approving logins was added to your account"),
+    "sms": lazy_gettext("Text message codes were turned on for your account"),
+    "email": lazy_gettext("Email codes were turned on for your account"),
+    "recovery": lazy_gettext("New recovery codes were created for your account"),
+}
+REMOVED = {
+    "totp": lazy_gettext("An authenticator app was removed from your account"),
+    "passkey": lazy_gettext("A passkey was removed from your account"),
+    "app": lazy_gettext("An app for approving logins was removed from your account"),
+    "sms": lazy_gettext("Text message codes were turned off for your account"),
+    "email": lazy_gettext("Email codes were turned off for your account"),
+    "recovery": lazy_gettext("Your recovery codes were deleted"),
+    "consent": lazy_gettext("You removed an app's access to your details"),
+}
+CHANGED = {
+    "password": lazy_gettext("Your password was changed"),
+    "email": lazy_gettext("Your email address was changed"),
+    "phone": lazy_gettext("Your phone number was changed"),
+}
+# Warnings about something happening to the account that the person did not do.
+ALERTS = {
+    "guessing": lazy_gettext("Someone is trying to log in to your account"),
+}
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a change was made: the time, the browser's user agent and its IP address."""
+
+    at: float
+    user_agent: str | None
+    ip: str | None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One change to tell a user about: its kind ("added", "removed", "changed", or "alert"
+    for something done to the account by someone else), what it concerns (a method,
+    password/email/phone, an app's consent, or "guessing") and an optional detail (a
+    passkey's name, the new address, the app's name)."""
+
+    kind: str
+    subject: str
+    detail: str | None = None
+
+    def title(self) -> str:
+        table = {"added": ADDED, "removed": REMOVED, "changed": CHANGED,
+                 "alert": ALERTS}[self.kind]
+        return str(table[self.subject])
+
+
+def _when(at: float) -> str:
+    return gettext("%(time)s (UTC)", time=format_datetime(datetime.fromtimestamp(at, UTC),
+                                                          "medium"))
+
+
+def _detail(notice: Notice) -> tuple[str, str] | None:
+    if not notice.detail:
+        return None
+    if notice.kind == "changed" and notice.subject == "email":
+        return gettext("New address"), mask_email(notice.detail)
+    if notice.kind == "changed" and notice.subject == "phone":
+        return gettext("New number"), mask_phone(notice.detail)
+    if notice.subject == "consent":
+        return gettext("App"), notice.detail
+    return gettext("Name"), notice.detail
+
+
+def _closing(notice: Notice, account_url: str) -> list[str]:
+    """Return what the person can do about the notice."""
+    if notice.kind == "alert":
+        return [
+            gettext("Wrong passwords or codes were entered for your account many times, from "
+                    "the address above. Logins from there must wait before they may try again; "
+                    "your own browser is not held up."),
+            gettext("If this was you, there is nothing more to do."),
+            gettext("If it wasn't you, someone may be guessing, or may know your password. Log "
+                    "in at %(url)s and change your password, or ask your administrator for "
+                    "help.", url=account_url),
+        ]
+    return [
+        gettext("If this was you, there is nothing more to do."),
+        gettext("If this wasn't you, someone else may be able to log in as you. Log in at "
+                "%(url)s, change your password and remove what you don't recognise, or "
+                "ask your administrator for help.", url=account_url),
+    ]
+
+
+def compose_notice(to: str, notice: Notice, origin: Origin, directory_name: str,
+                   account_url: str) -> Message:
+    """Return the email of a notice (in the current locale)."""
+    title = notice.title()
+    facts = [(gettext("When"), _when(origin.at)),
+             (gettext("Browser"), device_name(origin.user_agent)),
+             (gettext("IP address"), origin.ip or gettext("unknown"))]
+    detail = _detail(notice)
+    if detail:
+        facts.insert(0, detail)
+    values = {
+        "heading": title,
+        "lead": gettext("This happened in your %(directory)s account:",
+                        directory=directory_name),
+        "facts": facts,
+        "closing": _closing(notice, account_url),
+    }
+    return Message(channel="email", to=to, subject=title,
+                   text=render_template("messages/notice_email.txt", **values),
+                   html=render_template("messages/notice_email.html", **values))
+
+
+def compose_code(to: str, code: str, minutes: int, directory_name: str) -> Message:
+    """Return the email with a code that proves a new address belongs to its owner."""
+    subject = gettext("%(code)s is your code to confirm this email address", code=code)
+    values = {
+        "heading": gettext("Confirm your email address"),
+        "lead": gettext("Someone asked to use this address for an account of %(directory)s. "
+                        "If that was you, enter this code on the page where you asked:",
+                        directory=directory_name),
+        "code": code,
+        "facts": [],
+        "closing": [
+            gettext("It expires in %(minutes)s minutes and works once.", minutes=minutes),
+            gettext("If it was not you, ignore this email: nothing changes without the code."),
+        ],
+    }
+    return Message(channel="email", to=to, subject=subject,
+                   text=render_template("messages/notice_email.txt", **values),
+                   html=render_template("messages/notice_email.html", **values))
+
+
+def notify(delivery: Delivery | None, user: User, notice: Notice, origin: Origin, *,
+           locale: str, account_url: str, also_to: str | None = None) -> int:
+    """Email the notice to the user's address (and `also_to`); return how many were sent.
+
+    Never raises for a failed delivery: the change it reports is already made.
+    """
+    recipients = [address for address in dict.fromkeys([user.email, also_to]) if address]
+    if delivery is None or not delivery.can_send("email") or not recipients:
+        return 0
+    sent = 0
+    with force_locale(locale):
+        for address in recipients:
+            try:
+                delivery.send(compose_notice(address, notice, origin, user.directory.name,
+                                             account_url))
+                sent += 1
+            except Exception:  # a notice must never undo or fail the change it reports
+                log.warning("notice %s/%s to user %s not sent", notice.kind, notice.subject,
+                            user.id, exc_info=True)
+    return sent

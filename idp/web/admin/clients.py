@@ -1,0 +1,283 @@
+"""The admin's Apps pages: list, register, edit, rotate the secret, disable and enable.
+
+A client secret is shown once, in the body of the POST that made it (never in a redirect,
+a flash cookie or a log), under the app's ``Cache-Control: no-store``; only its hash is
+kept. The built-in account client (``idp-…``) is shown but cannot be changed here.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import select
+
+from ... import audit
+from ...clock import now
+from ...errors import NotFound
+from ...storage import db
+from ...storage.models import Client
+from ...tenants.account_client import RESERVED_PREFIX
+from ...tenants.clients import (
+    CLIENT_ID_PATTERN,
+    ClientError,
+    check_redirect_uri,
+    create_client,
+    get_client,
+    rotate_secret,
+    set_client_disabled,
+    update_client,
+)
+from ..account import account
+from ..account.gate import current_user, signed_in_page
+
+MAX_URIS = 20
+MAX_URI = 2000
+MAX_NAME = 200
+
+
+class FormError(ValueError):
+    """A field of the client form is not valid; ``field`` names it."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ClientFields:
+    """The checked fields of the client form."""
+
+    name: str
+    redirect_uris: list[str]
+    post_logout_redirect_uris: list[str]
+    public: bool
+    first_party: bool
+    min_acr: int | None
+    introspect_all: bool
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+@account.get("/admin/clients")
+@signed_in_page(admin=True)
+def admin_clients():
+    """List the directory's apps."""
+    clients = db.session.scalars(select(Client).where(Client.directory_id == g.directory.id)
+                                 .order_by(Client.client_id)).all()
+    return render_template("admin/clients.html", directory=g.directory, clients=clients,
+                           reserved=RESERVED_PREFIX)
+
+
+@account.get("/admin/clients/new")
+@signed_in_page(admin=True)
+def admin_client_new():
+    """Show the form that registers an app."""
+    return _form_page("admin/client_new.html", values={"type": "confidential",
+                                                       "consent": "first_party"})
+
+
+@account.post("/admin/clients/new")
+@signed_in_page(admin=True)
+def admin_client_create():
+    """Register the app and show its secret, once."""
+    try:
+        client_id = _new_client_id(request.form.get("client_id", ""))
+        fields = read_fields(request.form)
+        client, secret = create_client(
+            g.directory, client_id=client_id, redirect_uris=fields.redirect_uris, now=now(),
+            name=fields.name, public=fields.public, min_acr=fields.min_acr,
+            first_party=fields.first_party, introspect_all=fields.introspect_all,
+            post_logout_redirect_uris=fields.post_logout_redirect_uris)
+    except (FormError, ClientError) as exc:
+        db.session.rollback()
+        return _form_page("admin/client_new.html", request.form, exc), 400
+    audit.record(g.directory.id, "admin.client_created", now(), client_id=client.client_id,
+                 actor=current_user().id, public=client.public,
+                 introspect_all=client.introspect_all)
+    db.session.commit()
+    return _secret_page(client, secret, created=True)
+
+
+@account.get("/admin/clients/<client_id>")
+@signed_in_page(admin=True)
+def admin_client(client_id: str):
+    """Show one app with its settings."""
+    client = _load(client_id)
+    return _form_page("admin/client.html", _values_of(client), client=client)
+
+
+@account.post("/admin/clients/<client_id>")
+@signed_in_page(admin=True)
+def admin_client_change(client_id: str):
+    """Apply the change the pressed button names."""
+    client = _load(client_id)
+    if client.client_id.startswith(RESERVED_PREFIX):
+        abort(403, gettext("The provider's own apps cannot be changed."))
+    action = ACTIONS.get(request.form.get("action", ""))
+    if action is None:
+        abort(400, gettext("This form does not say what to do."))
+    try:
+        return action(client)
+    except (FormError, ClientError) as exc:
+        db.session.rollback()
+        client = _load(client_id)
+        return _form_page("admin/client.html", request.form, exc, client=client), 400
+
+
+def _load(client_id: str) -> Client:
+    client = get_client(g.directory, client_id)
+    if client is None:
+        raise NotFound(gettext("There is no such app in this directory."))
+    return client
+
+
+def _form_page(template: str, values, error: Exception | None = None, **context):
+    message = None
+    if isinstance(error, ClientError):  # the library's own wording, for an odd case
+        message = gettext("The app could not be saved: %(reason)s", reason=error)
+    elif error is not None:
+        message = str(error)
+    return render_template(template, directory=g.directory, values=values, error=message,
+                           error_field=getattr(error, "field", None),
+                           reserved=RESERVED_PREFIX, **context)
+
+
+def _secret_page(client: Client, secret: str | None, *, created: bool):
+    return render_template("admin/client_secret.html", directory=g.directory, client=client,
+                           secret=secret, created=created)
+
+
+def _values_of(client: Client) -> dict[str, str]:
+    return {"name": client.name, "redirect_uris": "\n".join(client.redirect_uris),
+            "post_logout_redirect_uris": "\n".join(client.post_logout_redirect_uris or []),
+            "type": "public" if client.public else "confidential",
+            "consent": "first_party" if client.first_party else "consent",
+            "min_acr": "" if client.min_acr is None else str(client.min_acr),
+            "introspect_all": "yes" if client.introspect_all else ""}
+
+
+# --- reading the form -------------------------------------------------------------------------
+
+def _new_client_id(text: str) -> str:
+    """Return the typed client id, or a generated one when the field is empty."""
+    client_id = text.strip()
+    if not client_id:
+        return f"app-{secrets.token_hex(8)}"
+    if len(client_id) > 100 or not CLIENT_ID_PATTERN.match(client_id):
+        raise FormError(gettext("A client id is 1 to 100 characters: letters, digits and "
+                                ". _ ~ -"), "client_id")
+    if client_id.startswith(RESERVED_PREFIX):
+        raise FormError(gettext("Client ids starting with “%(prefix)s” belong to the provider.",
+                                prefix=RESERVED_PREFIX), "client_id")
+    if get_client(g.directory, client_id) is not None:
+        raise FormError(gettext("Another app of this directory already has this client id."),
+                        "client_id")
+    return client_id
+
+
+def _uris(form, field: str, *, required: bool) -> list[str]:
+    lines = [line.strip() for line in (form.get(field) or "")[:MAX_URIS * (MAX_URI + 2)]
+             .splitlines()]
+    uris = list(dict.fromkeys(line for line in lines if line))
+    if required and not uris:
+        raise FormError(gettext("Enter at least one redirect URI."), field)
+    if len(uris) > MAX_URIS:
+        raise FormError(gettext("Enter at most %(count)s URIs.", count=MAX_URIS), field)
+    for uri in uris:
+        try:
+            if len(uri) > MAX_URI or not uri.isprintable() or " " in uri:
+                raise ClientError(uri)
+            check_redirect_uri(uri)
+        except ClientError:
+            raise FormError(gettext(
+                "“%(uri)s” is not a URI an app can use: it must be absolute, start with "
+                "https:// (http:// only on 127.0.0.1 or localhost) and have no #fragment.",
+                uri=uri[:80]), field) from None
+    return uris
+
+
+def _min_acr(text: str) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdecimal()) or len(text) > 4 or int(text) > 1000:
+        raise FormError(gettext("The minimum level is a whole number from 0 to 1000, or "
+                                "empty."), "min_acr")
+    return int(text)
+
+
+def read_fields(form) -> ClientFields:
+    """Check the client form; raise FormError naming the first field at fault."""
+    name = (form.get("name") or "").strip()
+    if not name or len(name) > MAX_NAME or not name.isprintable():
+        raise FormError(gettext("Enter the app's name: at most %(count)s characters.",
+                                count=MAX_NAME), "name")
+    kind, consent = form.get("type"), form.get("consent")
+    if kind not in ("confidential", "public") or consent not in ("first_party", "consent"):
+        raise FormError(gettext("Choose the kind of app and whether it asks for consent."))
+    introspect_all = form.get("introspect_all") == "yes"
+    if introspect_all and kind == "public":
+        raise FormError(gettext("A public app cannot introspect tokens: it has no secret to "
+                                "prove who it is. Make it confidential, or leave this off."),
+                        "introspect_all")
+    return ClientFields(name=name, redirect_uris=_uris(form, "redirect_uris", required=True),
+                        post_logout_redirect_uris=_uris(form, "post_logout_redirect_uris",
+                                                        required=False),
+                        public=kind == "public", first_party=consent == "first_party",
+                        min_acr=_min_acr(form.get("min_acr", "")),
+                        introspect_all=introspect_all)
+
+
+# --- the changes of the client page -------------------------------------------------------
+
+def _save(client: Client):
+    fields = read_fields(request.form)
+    changed, secret = update_client(
+        client, name=fields.name, redirect_uris=fields.redirect_uris,
+        post_logout_redirect_uris=fields.post_logout_redirect_uris, public=fields.public,
+        first_party=fields.first_party, min_acr=fields.min_acr,
+        introspect_all=fields.introspect_all)
+    if changed:
+        audit.record(g.directory.id, "admin.client_updated", now(), client_id=client.client_id,
+                     actor=current_user().id, fields=changed)
+    if secret is not None:
+        audit.record(g.directory.id, "admin.client_secret_rotated", now(),
+                     client_id=client.client_id, actor=current_user().id)
+    db.session.commit()
+    if secret is not None:
+        return _secret_page(client, secret, created=False)
+    flash(gettext("Saved.") if changed else gettext("Nothing changed."))
+    return redirect(url_for("account.admin_client", client_id=client.client_id))
+
+
+def _rotate(client: Client):
+    if client.public:
+        raise FormError(gettext("A public app has no secret."))
+    secret = rotate_secret(client)
+    audit.record(g.directory.id, "admin.client_secret_rotated", now(),
+                 client_id=client.client_id, actor=current_user().id)
+    db.session.commit()
+    return _secret_page(client, secret, created=False)
+
+
+def _switch(disabled: bool) -> Callable[[Client], object]:
+    def change(client: Client):
+        set_client_disabled(client, disabled, now())
+        event = "admin.client_disabled" if disabled else "admin.client_enabled"
+        audit.record(g.directory.id, event, now(), client_id=client.client_id,
+                     actor=current_user().id)
+        db.session.commit()
+        flash(gettext("%(app)s is disabled: it cannot log anyone in, and its tokens were "
+                      "revoked.", app=client.name) if disabled
+              else gettext("%(app)s is enabled again.", app=client.name))
+        return redirect(url_for("account.admin_client", client_id=client.client_id))
+    return change
+
+
+ACTIONS: dict[str, Callable[[Client], object]] = {
+    "save": _save, "rotate": _rotate, "disable": _switch(True), "enable": _switch(False),
+}

@@ -1,0 +1,376 @@
+"""Authentication settings of a directory: the required level, the points, the lock-out preview,
+and how long browser sessions last.
+
+Nothing is saved without the server computing the preview again: a level no
+combination of enabled methods reaches is refused, and a level only SMS reaches needs
+a confirmation bound to the very people it would exclude. Session lifetimes have their
+own form: whole hours overall and whole minutes idle, within the domain's bounds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
+from werkzeug.datastructures import MultiDict
+
+from ... import audit
+from ...admin.census import enrollable_methods, many_objects, sending_channels, take_census
+from ...admin.destinations import describe, preview_sms_policy, save_sms_policy, saved_notice
+from ...clock import now
+from ...delivery.addresses import TYPE_LABELS
+from ...domain import (
+    MAX_LEVEL,
+    MAX_POINTS,
+    METHOD_INFO,
+    METHODS,
+    NUMBER_TYPES,
+    InvalidSettings,
+    LevelSettings,
+    SettingsPreview,
+    enrol_counts,
+    preview_settings,
+    reaching_combinations,
+)
+from ...domain.lifetimes import (
+    AAL2_IDLE_MINUTES,
+    AAL2_SESSION_HOURS,
+    MAX_IDLE_MINUTES,
+    MAX_SESSION_HOURS,
+    MIN_IDLE_MINUTES,
+    MIN_SESSION_HOURS,
+    InvalidLifetimes,
+    SessionLifetimes,
+)
+from ...services import services
+from ...storage import db
+from ...storage.models import Directory, User
+from ...tenants.directories import (
+    level_settings,
+    session_lifetimes,
+    sms_policy,
+    update_levels,
+    update_session_lifetimes,
+)
+from ..account import account
+from ..account.gate import signed_in_page
+from ..context import client_ip
+from .destinations import ACTIONS as SMS_ACTIONS
+from .destinations import SmsForm, read_sms_form, sms_form
+
+LEVEL_FIELD = "required_level"
+CONFIRM_FIELD = "confirm_sms_only"
+ACTIONS = ("preview", "save")
+SHOWN_NAMES = 50  # names listed per group; the rest are counted
+MAX_TYPED = 12  # characters of a typed value shown back in its field
+
+
+def points_field(method: str) -> str:
+    """Return the form field of a method's points."""
+    return f"points_{method}"
+
+
+KNOWN_FIELDS = frozenset({"csrf_token", "action", LEVEL_FIELD, CONFIRM_FIELD,
+                          *(points_field(m) for m in METHODS)})
+HOURS_FIELD, IDLE_FIELD = "session_hours", "idle_minutes"
+SESSION_FIELDS = frozenset({"csrf_token", HOURS_FIELD, IDLE_FIELD})
+
+
+@dataclass
+class SettingsForm:
+    """What was typed, what is wrong with it, and the settings it makes when nothing is."""
+
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    settings: LevelSettings | None = None
+
+
+def form_of(settings: LevelSettings) -> SettingsForm:
+    """Return the form filled in with `settings`."""
+    values = {LEVEL_FIELD: str(settings.required_level)}
+    values.update({points_field(m): str(settings.points_of(m)) for m in METHODS})
+    return SettingsForm(values, settings=settings)
+
+
+def _whole(text: str | None, low: int, high: int) -> int | None:
+    text = (text or "").strip()
+    if not text or len(text) > 6 or not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def _shown(text: str | None) -> str:
+    """Return a typed value as it may be shown back: short, printable characters only."""
+    return "".join(c for c in (text or "")[:MAX_TYPED] if c.isprintable())
+
+
+def read_form(data: MultiDict) -> SettingsForm:
+    """Check the posted settings field by field; build LevelSettings when all are right."""
+    wanted = [LEVEL_FIELD, *(points_field(m) for m in METHODS)]
+    form = SettingsForm({name: _shown(data.get(name)) for name in wanted})
+    if any(key not in KNOWN_FIELDS for key in data):
+        form.errors[""] = gettext("The form has fields this page does not know. "
+                                  "Reload the page and try again.")
+    for name in KNOWN_FIELDS - {"csrf_token"}:
+        if len(data.getlist(name)) > 1:
+            form.errors[name if name in form.values else ""] = gettext(
+                "A value was given more than once. Reload the page and try again.")
+    level = _whole(data.get(LEVEL_FIELD), 1, MAX_LEVEL)
+    if level is None:
+        form.errors.setdefault(LEVEL_FIELD, gettext(
+            "Enter the required level as a whole number from 1 to %(max)s.", max=MAX_LEVEL))
+    points = {}
+    for method in METHODS:
+        value = _whole(data.get(points_field(method)), 0, MAX_POINTS)
+        if value is None:
+            form.errors.setdefault(points_field(method), gettext(
+                "Enter the points as a whole number from 0 to %(max)s.", max=MAX_POINTS))
+        points[method] = value
+    if not form.errors and level is not None:
+        try:
+            form.settings = LevelSettings.from_mapping(level, points)
+        except InvalidSettings:
+            form.errors[""] = gettext("These settings are not valid.")
+    return form
+
+
+@dataclass
+class LifetimesForm:
+    """The session lifetimes as typed, what is wrong with them, and them when nothing is."""
+
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+    lifetimes: SessionLifetimes | None = None
+
+
+def lifetimes_form_of(lifetimes: SessionLifetimes) -> LifetimesForm:
+    """Return the session form filled in with `lifetimes`."""
+    return LifetimesForm({HOURS_FIELD: str(lifetimes.hours),
+                          IDLE_FIELD: str(lifetimes.idle_minutes)}, lifetimes=lifetimes)
+
+
+def read_lifetimes(data: MultiDict) -> LifetimesForm:
+    """Check the posted session lifetimes; build SessionLifetimes when both are right."""
+    form = LifetimesForm({name: _shown(data.get(name)) for name in (HOURS_FIELD, IDLE_FIELD)})
+    if any(key not in SESSION_FIELDS for key in data) or any(
+            len(data.getlist(name)) > 1 for name in SESSION_FIELDS):
+        form.errors[""] = gettext("The form has fields this page does not know. "
+                                  "Reload the page and try again.")
+    hours = _whole(data.get(HOURS_FIELD), MIN_SESSION_HOURS, MAX_SESSION_HOURS)
+    if hours is None:
+        form.errors[HOURS_FIELD] = gettext(
+            "Enter the session lifetime as a whole number of hours from %(low)s to %(high)s.",
+            low=MIN_SESSION_HOURS, high=MAX_SESSION_HOURS)
+    idle = _whole(data.get(IDLE_FIELD), MIN_IDLE_MINUTES, MAX_IDLE_MINUTES)
+    if idle is None:
+        form.errors[IDLE_FIELD] = gettext(
+            "Enter the idle timeout as a whole number of minutes from %(low)s to %(high)s.",
+            low=MIN_IDLE_MINUTES, high=MAX_IDLE_MINUTES)
+    if form.errors or hours is None or idle is None:
+        return form
+    try:
+        form.lifetimes = SessionLifetimes(hours, idle)
+    except InvalidLifetimes:
+        form.errors[IDLE_FIELD] = gettext(
+            "The idle timeout cannot be longer than the session lifetime.")
+    return form
+
+
+def save_lifetimes(directory: Directory, lifetimes: SessionLifetimes, actor: User) -> None:
+    """Store new session lifetimes and audit the change."""
+    before = session_lifetimes(directory)
+    update_session_lifetimes(directory, lifetimes.hours, lifetimes.idle_minutes)
+    audit.record(directory.id, "settings.changed", now(), ip=client_ip(),
+                 user_agent=request.user_agent.string, actor=actor.id,
+                 before={"session_hours": before.hours, "idle_minutes": before.idle_minutes},
+                 after={"session_hours": lifetimes.hours, "idle_minutes": lifetimes.idle_minutes})
+    db.session.commit()
+
+
+def confirmation_token(preview: SettingsPreview) -> str:
+    """Return what the SMS-only confirmation box carries: these settings, these people."""
+    candidate = preview.candidate
+    data = json.dumps([candidate.required_level, [candidate.points_of(m) for m in METHODS],
+                       [m.id for m in preview.sms_excluded]])
+    return hashlib.sha256(data.encode()).hexdigest()[:32]
+
+
+def unreachable(preview: SettingsPreview) -> str | None:
+    """Return why the candidate level can never be reached, or None when it can."""
+    if preview.reachable:
+        return None
+    return gettext("No combination of the enabled methods reaches level %(level)s, so "
+                   "nobody could log in. Lower the level or give the methods more points.",
+                   level=preview.candidate.required_level)
+
+
+def save_refusal(preview: SettingsPreview, confirmation: str | None) -> str | None:
+    """Return why these settings may not be saved now, or None."""
+    if not preview.reachable:
+        return unreachable(preview)
+    if preview.needs_confirmation:
+        if not confirmation:
+            return ngettext(
+                "Only a text message code reaches this level. Confirm below that you accept "
+                "that the %(num)d person listed cannot log in without a mobile number.",
+                "Only a text message code reaches this level. Confirm below that you accept "
+                "that the %(num)d people listed cannot log in without a mobile number.",
+                len(preview.sms_excluded))
+        if not hmac.compare_digest(confirmation.encode()[:64],
+                                   confirmation_token(preview).encode()):
+            return gettext("The people this would exclude have changed since you checked. "
+                           "Check the list again and confirm.")
+    return None
+
+
+def save_levels(directory: Directory, preview: SettingsPreview, actor: User) -> None:
+    """Store the candidate settings and audit the change (before, after, who, whom it cost)."""
+    before, after = preview.current, preview.candidate
+    update_levels(directory, after.required_level, dict(after.points))
+    audit.record(directory.id, "settings.changed", now(), ip=client_ip(),
+                 user_agent=request.user_agent.string, actor=actor.id,
+                 before={"required_level": before.required_level, "points": dict(before.points)},
+                 after={"required_level": after.required_level, "points": dict(after.points)},
+                 users_losing=len(preview.losing), users_locked_out=len(preview.locked_out),
+                 sms_only=preview.sms_only, sms_excluded=len(preview.sms_excluded))
+    db.session.commit()
+
+
+def _preview(settings: LevelSettings) -> SettingsPreview:
+    methods = services().methods
+    members = take_census(g.directory, sending_channels(methods))
+    with many_objects():
+        return preview_settings(level_settings(g.directory), settings, members,
+                                enrollable_methods(methods))
+
+
+def _page(form: SettingsForm, status: int = 200, preview: SettingsPreview | None = None,
+          error: str | None = None, sms: SmsForm | None = None,
+          sessions: LifetimesForm | None = None):
+    current = level_settings(g.directory)
+    sms = sms or sms_form(sms_policy(g.directory))
+    if error is None and form.errors:
+        error = form.errors.get("") or gettext("Some values are not right. Check the "
+                                               "marked fields.")
+    sessions = sessions or lifetimes_form_of(session_lifetimes(g.directory))
+    sessions_error = None
+    if sessions.errors:
+        sessions_error = sessions.errors.get("") or gettext(
+            "Some values are not right. Check the marked fields.")
+    methods = services().methods
+    return render_template(
+        "admin/settings.html", directory=g.directory, user=g.account_user, form=form,
+        error=error, preview=preview, current=current,
+        current_combinations=reaching_combinations(current),
+        titles={m: (methods[m].title if m in methods else m) for m in METHODS},
+        method_info=METHOD_INFO, methods=METHODS, max_level=MAX_LEVEL, max_points=MAX_POINTS,
+        shown=SHOWN_NAMES, confirm_field=CONFIRM_FIELD, points_field=points_field,
+        confirmation=confirmation_token(preview) if preview and preview.sms_only else None,
+        enrol_counts=enrol_counts, level_field=LEVEL_FIELD, sessions=sessions,
+        sessions_error=sessions_error, hours_field=HOURS_FIELD, idle_field=IDLE_FIELD,
+        hours_range=(MIN_SESSION_HOURS, MAX_SESSION_HOURS),
+        idle_range=(MIN_IDLE_MINUTES, MAX_IDLE_MINUTES),
+        aal2=(AAL2_SESSION_HOURS, AAL2_IDLE_MINUTES),
+        current_lifetimes=session_lifetimes(g.directory),
+        you_lose=preview is not None and any(
+            a.member.id == g.account_user.id for a in preview.losing),
+        sms=sms, number_types=NUMBER_TYPES, type_labels=TYPE_LABELS), status
+
+
+@account.route("/admin/settings", methods=["GET", "POST"])
+@signed_in_page(admin=True, fresh=True, why="settings")
+def admin_settings():
+    """Show the settings; preview candidate settings; save them when nobody is let down."""
+    if request.method == "GET":
+        return _page(form_of(level_settings(g.directory)))
+    form = read_form(request.form)
+    action = request.form.get("action") or "preview"
+    if action not in ACTIONS:
+        form.errors[""] = gettext("Choose Preview or Save.")
+    if form.errors or form.settings is None:
+        return _page(form, 400)
+    if action == "save" and form.settings == level_settings(g.directory):
+        flash(gettext("Nothing changed: these are the current settings."))
+        return redirect(url_for("account.admin_settings"), 303)
+    preview = _preview(form.settings)
+    if action == "preview":
+        return _page(form, preview=preview, error=unreachable(preview))
+    refusal = save_refusal(preview, request.form.get(CONFIRM_FIELD))
+    if refusal is not None:
+        return _page(form, 400, preview, refusal)
+    save_levels(g.directory, preview, g.account_user)
+    flash(_saved_notice(preview))
+    return redirect(url_for("account.admin_settings"), 303)
+
+
+@account.post("/admin/settings/sms")
+@signed_in_page(admin=True, fresh=True)
+def admin_sms_destinations():
+    """Preview, save or reset where the directory sends SMS codes."""
+    action = request.form.get("action") or "preview"
+    sms, candidate = read_sms_form()
+    if action not in SMS_ACTIONS:
+        sms.errors[""] = gettext("Choose one of the buttons.")
+    if sms.errors or candidate is None:
+        return _page(form_of(level_settings(g.directory)), 400, sms=sms)
+    if candidate == sms_policy(g.directory) and action != "preview":
+        flash(gettext("Nothing changed: this is the current policy."))
+        return redirect(url_for("account.admin_settings", _anchor="sms"), 303)
+    methods = services().methods
+    loss = preview_sms_policy(g.directory, candidate, methods, sending_channels(methods))
+    if action == "preview":
+        sms.loss, sms.said = loss, describe(candidate)
+        return _page(form_of(level_settings(g.directory)), sms=sms)
+    save_sms_policy(g.directory, candidate, loss, actor=g.account_user.id, ip=client_ip(),
+                    user_agent=request.user_agent.string, now=now())
+    db.session.commit()
+    flash(saved_notice(loss))
+    return redirect(url_for("account.admin_settings", _anchor="sms"), 303)
+
+
+@account.get("/admin/settings/sessions")
+@signed_in_page(admin=True)
+def admin_session_lifetimes_page():
+    """Show the settings page, where the session form is."""
+    return redirect(url_for("account.admin_settings"))
+
+
+@account.post("/admin/settings/sessions")
+@signed_in_page(admin=True, fresh=True)
+def admin_session_lifetimes():
+    """Save how long the directory's browser sessions last, overall and unused."""
+    form = read_lifetimes(request.form)
+    if form.errors or form.lifetimes is None:
+        return _page(form_of(level_settings(g.directory)), 400, sessions=form)
+    if form.lifetimes == session_lifetimes(g.directory):
+        flash(gettext("Nothing changed: these are the current session lifetimes."))
+        return redirect(url_for("account.admin_settings"), 303)
+    save_lifetimes(g.directory, form.lifetimes, g.account_user)
+    flash(gettext("The session lifetimes were saved: a session ends %(hours)s hours after the "
+                  "login, or after %(minutes)s minutes without use. They hold for the sessions "
+                  "open now too.", hours=form.lifetimes.hours,
+                  minutes=form.lifetimes.idle_minutes))
+    return redirect(url_for("account.admin_settings"), 303)
+
+
+def _saved_notice(preview: SettingsPreview) -> str:
+    notice = gettext("The authentication settings were saved. A login now needs "
+                     "%(level)s points.", level=preview.candidate.required_level)
+    if preview.losing:
+        notice += " " + ngettext(
+            "%(num)d user can no longer reach it with the methods they have enrolled.",
+            "%(num)d users can no longer reach it with the methods they have enrolled.",
+            len(preview.losing))
+    return notice
+
+
+@account.get("/admin/")
+@signed_in_page(admin=True)
+def admin_home():
+    """Open the first admin page."""
+    return redirect(url_for("account.admin_settings"))

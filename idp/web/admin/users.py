@@ -1,0 +1,221 @@
+"""The admin's Users pages: the list (search, keyset paging), inviting a user, one user.
+
+A user's page takes every change as a POST to its own path with the button's ``action``;
+each change is audited as ``admin.<what>`` with the admin as ``actor``. No page here has
+a password field: an admin invites, and the user sets their own password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from ... import audit
+from ...admin.users import (
+    UserAdminError,
+    create_invited_user,
+    get_user,
+    live_sessions,
+    recent_logins,
+    removal_effect,
+    search_users,
+    set_disabled,
+    update_user,
+)
+from ...clock import now
+from ...errors import NotFound
+from ...oidc.login import enrollable_methods
+from ...services import services
+from ...storage import db
+from ...storage.models import User
+from ...tenants.directories import level_settings
+from ...users.enrolments import find_enrolment, list_enrolments, remove_enrolment
+from ...users.invitations import InvitationError, send_invitation
+from ...users.sessions import end_sessions
+from ..account import account
+from ..account.gate import current_user, signed_in_page
+from ..context import client_ip
+
+FIELD_LIMITS = {"username": 150, "name": 200, "email": 254, "phone": 32, "q": 100}
+
+
+def _field(name: str) -> str:
+    """Return a posted text field, cut to its limit (longer input is refused by the checks)."""
+    value = request.form.get(name, "")
+    limit = FIELD_LIMITS.get(name, 100)
+    return value if len(value) <= limit else value[:limit + 1]
+
+
+@account.get("/admin/users")
+@signed_in_page(admin=True)
+def admin_users():
+    """List the directory's users, 50 a page, optionally matching a search."""
+    query = request.args.get("q", "")[:FIELD_LIMITS["q"]]
+    page = search_users(g.directory, query, after=request.args.get("after"),
+                        before=request.args.get("before"))
+    return render_template("admin/users.html", directory=g.directory, page=page, query=query,
+                           methods=services().methods)
+
+
+@account.get("/admin/users/new")
+@signed_in_page(admin=True)
+def admin_user_new():
+    """Show the form that creates and invites a user."""
+    return _new_page({})
+
+
+@account.post("/admin/users/new")
+@signed_in_page(admin=True)
+def admin_user_create():
+    """Create the user without a password and email them an invitation to set one."""
+    values = {name: _field(name) for name in ("username", "name", "email", "phone")}
+    values["admin"] = request.form.get("admin") == "yes"
+    try:
+        user = create_invited_user(
+            g.directory, current_user(), username=values["username"], name=values["name"],
+            email=values["email"], phone=values["phone"], is_admin=values["admin"], now=now(),
+            passwords=services().passwords)
+    except UserAdminError as exc:
+        return _new_page(values, exc), 400
+    db.session.commit()
+    try:
+        _invite(user)
+    except InvitationError as exc:
+        return _user_page(user, error=gettext("%(user)s was created, but: %(reason)s",
+                                              user=user.username, reason=exc))
+    flash(gettext("%(user)s was created and invited by email to %(email)s.",
+                  user=user.username, email=user.email))
+    return redirect(url_for("account.admin_user", user_id=user.id))
+
+
+@account.get("/admin/users/<user_id>")
+@signed_in_page(admin=True)
+def admin_user(user_id: str):
+    """Show one user: details, sign-in methods, sessions, recent logins."""
+    return _user_page(_load(user_id))
+
+
+@account.post("/admin/users/<user_id>")
+@signed_in_page(admin=True)
+def admin_user_change(user_id: str):
+    """Apply the change the pressed button names, then show the page again."""
+    user = _load(user_id)
+    action = ACTIONS.get(request.form.get("action", ""))
+    if action is None:
+        abort(400, gettext("This form does not say what to do."))
+    try:
+        notice = action(user)
+    except (UserAdminError, InvitationError) as exc:
+        db.session.rollback()
+        return _user_page(_load(user_id), error=exc, values=request.form), 400
+    db.session.commit()
+    flash(notice)
+    return redirect(url_for("account.admin_user", user_id=user.id))
+
+
+def _load(user_id: str) -> User:
+    user = get_user(g.directory, user_id)
+    if user is None:
+        raise NotFound(gettext("There is no such user in this directory."))
+    return user
+
+
+def _new_page(values: dict, error: UserAdminError | None = None):
+    return render_template("admin/user_new.html", directory=g.directory, values=values,
+                           hours=services().settings["IDP_INVITATION_TTL_HOURS"],
+                           error=str(error) if error else None,
+                           error_field=getattr(error, "field", None))
+
+
+def _user_page(user: User, error: Exception | str | None = None, values=None):
+    moment = now()
+    settings = level_settings(g.directory)
+    items = list_enrolments(user, moment)
+    effects = {item.key: removal_effect(settings, items, item.key, _enrollable())
+               for item in items if item.removable}
+    return render_template(
+        "admin/user.html", directory=g.directory, person=user, items=items, effects=effects,
+        standing=removal_effect(settings, items, "", _enrollable()), settings=settings,
+        methods=services().methods,
+        sessions=live_sessions(user, moment), logins=recent_logins(user),
+        is_self=user.id == current_user().id, values=values or {},
+        error=str(error) if error else None, error_field=getattr(error, "field", None))
+
+
+def _enrollable() -> frozenset[str]:
+    """Return the methods a user could enrol during a login (if they lacked them)."""
+    return enrollable_methods(frozenset(), services().methods)
+
+
+def _invite(user: User) -> None:
+    svc = services()
+    send_invitation(g.directory, user, current_user(), now(), delivery=svc.delivery,
+                    base_url=svc.base_url, ttl_hours=svc.settings["IDP_INVITATION_TTL_HOURS"])
+
+
+# --- the changes of the user page: each returns the notice to show -------------------------
+
+def _save(user: User) -> str:
+    changed = update_user(g.directory, user, name=_field("name"), email=_field("email"),
+                          phone=_field("phone"), now=now())
+    if not changed:
+        return gettext("Nothing changed.")
+    audit.record(g.directory.id, "admin.user_updated", now(), user_id=user.id,
+                 actor=current_user().id, fields=changed)
+    return gettext("Saved.")
+
+
+def _remove(user: User) -> str:
+    moment = now()
+    items = list_enrolments(user, moment)
+    item = find_enrolment(items, request.form.get("item", ""))
+    if item is None or not item.removable:
+        raise UserAdminError(gettext("This sign-in method is not there any more."))
+    effect = removal_effect(level_settings(g.directory), items, item.key, _enrollable())
+    remove_enrolment(user, item.key, moment)
+    audit.record(g.directory.id, "admin.method_removed", moment, user_id=user.id,
+                 actor=current_user().id, method=item.method)
+    if effect.reachable:
+        return gettext("The sign-in method was removed.")
+    if effect.can_enrol_at_login:
+        return gettext("The sign-in method was removed. %(user)s cannot reach level "
+                       "%(level)s with what is left: their next login asks them to set up "
+                       "another method.", user=user.username, level=effect.required)
+    return gettext("The sign-in method was removed. %(user)s cannot reach level %(level)s "
+                   "with what is left and cannot log in until the directory's settings "
+                   "change.", user=user.username, level=effect.required)
+
+
+def _disable(user: User) -> str:
+    set_disabled(user, True, current_user(), now())
+    audit.record(g.directory.id, "admin.user_disabled", now(), user_id=user.id,
+                 actor=current_user().id)
+    return gettext("%(user)s is disabled and logged out everywhere.", user=user.username)
+
+
+def _enable(user: User) -> str:
+    set_disabled(user, False, current_user(), now())
+    audit.record(g.directory.id, "admin.user_enabled", now(), user_id=user.id,
+                 actor=current_user().id)
+    return gettext("%(user)s can log in again.", user=user.username)
+
+
+def _end_sessions(user: User) -> str:
+    ended = end_sessions(g.directory, user.id, now(), "admin", ip=client_ip())
+    audit.record(g.directory.id, "admin.sessions_ended", now(), user_id=user.id,
+                 actor=current_user().id, sessions=ended.sessions)
+    return gettext("%(user)s is logged out everywhere.", user=user.username)
+
+
+def _resend(user: User) -> str:
+    _invite(user)
+    return gettext("A new invitation was sent to %(email)s. Older links no longer work.",
+                   email=user.email)
+
+
+ACTIONS: dict[str, Callable[[User], str]] = {
+    "save": _save, "remove": _remove, "disable": _disable, "enable": _enable,
+    "end_sessions": _end_sessions, "invite": _resend,
+}

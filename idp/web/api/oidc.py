@@ -1,0 +1,79 @@
+"""The machine-facing endpoints of a directory: discovery, JWKS, token, userinfo, revocation,
+introspection. Authlib does the protocol; these handlers only hand it the request."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from ...clock import now
+from ...errors import IdpError
+from ...oidc.metadata import provider_metadata
+from ...oidc.server import current_issuer
+from ...services import services
+from ...tenants.keys import published_jwks
+from ..context import load_directory
+
+api = Blueprint("api", __name__, url_prefix="/d/<slug>")
+api.url_value_preprocessor(load_directory)
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _cacheable(response, seconds: int):
+    response.headers["Cache-Control"] = f"public, max-age={seconds}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _require_form() -> None:
+    """Token-style endpoints take form bodies only (RFC 6749 3.2, RFC 7009 2.1, RFC 7662 2.1)."""
+    if request.mimetype != FORM:
+        raise IdpError(f"The request body must be {FORM}.")
+
+
+@api.get("/.well-known/openid-configuration")
+def discovery():
+    """Serve the provider metadata (OpenID Connect Discovery 1.0 section 4)."""
+    return _cacheable(jsonify(provider_metadata(current_issuer(), ["en", "nl"])), 300)
+
+
+@api.get("/.well-known/oauth-authorization-server")
+def oauth_metadata():
+    """Serve the same metadata for OAuth clients (RFC 8414)."""
+    return discovery()
+
+
+@api.get("/jwks")
+def jwks():
+    """Serve the directory's public signing keys, including recently retired ones."""
+    return _cacheable(jsonify(published_jwks(g.directory.id, now())),
+                      services().jwks_cache_seconds)
+
+
+@api.post("/token")
+def token():
+    """Exchange a code or refresh token (RFC 6749 section 3.2)."""
+    _require_form()
+    return services().server.create_token_response()
+
+
+@api.route("/userinfo", methods=["GET", "POST"])
+def userinfo():
+    """Return claims about the token's user (OIDC Core 5.3)."""
+    response = services().server.create_endpoint_response("userinfo")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@api.post("/revoke")
+def revoke():
+    """Revoke a token (RFC 7009)."""
+    _require_form()
+    return services().server.create_endpoint_response("revocation")
+
+
+@api.post("/introspect")
+def introspect():
+    """Describe a token to a client of the directory (RFC 7662)."""
+    _require_form()
+    return services().server.create_endpoint_response("introspection")

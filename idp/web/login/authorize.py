@@ -1,0 +1,188 @@
+"""The authorization endpoint and the resumption of a stored authorization request.
+
+Steps, in order:
+1. Authlib validates client, redirect URI, response type, scope and PKCE; errors
+   without a validated redirect URI become a page, never a redirect.
+2. Duplicate and OIDC parameters (prompt, max_age, claims, acr, id_token_hint) are checked.
+3. The login policy decides: issue a code, answer an error, or ask the user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from flask import Response, g, redirect, request, url_for
+from flask_babel import lazy_gettext
+
+from ... import audit
+from ...clock import now
+from ...oidc.authorization import (
+    SINGLE_VALUED,
+    Decision,
+    InvalidAuthorizationRequest,
+    find_duplicate,
+    parse_oidc_params,
+)
+from ...oidc.login import LoginResult, evaluate, session_user
+from ...oidc.server import current_issuer
+from ...security.tokens import new_secret
+from ...services import services
+from ...storage import db
+from ...storage.models import Interaction
+from ...tenants.keys import verification_keyset
+from ..attempts import login_completed
+from ..context import client_ip, current_session, ensure_session
+from ..known_browser import remember_browser
+from ..responses import error_response, redirect_error
+from .remember import remember_if_asked
+
+# Parameters kept with a pending request; anything else is ignored (OIDC Core 3.1.2.1).
+KEPT = frozenset(SINGLE_VALUED) | {"request", "request_uri"}
+
+# What a person is told when the app's request cannot even be answered to the app;
+# Authlib's English description follows as the detail.
+APP_REQUEST_REFUSED = {
+    "invalid_client": lazy_gettext("The app that sent you here is not known to this sign-in "
+                                   "service. Go back to the app; if this keeps happening, "
+                                   "tell the people who run it."),
+    "unauthorized_client": lazy_gettext("The app that sent you here may not sign you in this "
+                                        "way. Go back to the app; if this keeps happening, "
+                                        "tell the people who run it."),
+}
+APP_REQUEST_INVALID = lazy_gettext("The app that sent you here asked for something this sign-in "
+                                   "service cannot do. Go back to the app and try again; if "
+                                   "this keeps happening, tell the people who run it.")
+
+
+def oauth_error(error: OAuth2Error) -> Response:
+    """Redirect an Authlib error to a validated redirect URI, or show it as a page."""
+    description = error.get_error_description() if hasattr(error, "get_error_description") \
+        else error.description
+    if error.redirect_uri:
+        return redirect_error(error.redirect_uri, error.error, description, error.state)
+    return error_response(400, error.error,
+                          APP_REQUEST_REFUSED.get(error.error, APP_REQUEST_INVALID),
+                          detail=description or None)
+
+
+def unprintable_request() -> Response:
+    """Answer a request whose values cannot even be echoed in an error (Authlib refuses them)."""
+    return error_response(400, "invalid_request", APP_REQUEST_INVALID,
+                          detail="The request contains characters that are not allowed.")
+
+
+def stored_request(params: dict[str, str]) -> OAuth2Request:
+    """Rebuild an authorization request from its stored parameters."""
+    oauth_request = OAuth2Request("GET", current_issuer() + "/authorize")
+    oauth_request.payload = BasicOAuth2Payload(dict(params))
+    return oauth_request
+
+
+def incoming_params() -> tuple[dict[str, str], str | None]:
+    """Return the request's known parameters and the first one given twice."""
+    source = request.args if request.method == "GET" else request.form
+    lists = {key: source.getlist(key) for key in source}
+    params = {key: values[0] for key, values in lists.items() if key in KEPT and values}
+    return params, find_duplicate(lists)
+
+
+def resolve(params: dict[str, str], interaction: Interaction | None) -> Response | Decision:
+    """Answer the request (code or error redirect), or return the step the user must take."""
+    svc = services()
+    session = current_session()
+    user = session_user(session)
+    try:
+        grant = svc.server.get_consent_grant(stored_request(params), end_user=user)
+    except OAuth2Error as error:
+        return oauth_error(error)
+    except ValueError:
+        return unprintable_request()
+    state = params.get("state")
+    if any("\x00" in value for value in params.values()):
+        return redirect_error(grant.redirect_uri, "invalid_request",
+                              "Parameters must not contain NUL characters.", state)
+    try:
+        oidc = parse_oidc_params(params, lambda: verification_keyset(g.directory.id, now()))
+    except InvalidAuthorizationRequest as exc:
+        return redirect_error(grant.redirect_uri, exc.error, exc.description, state)
+    g.ui_locales = oidc.ui_locales
+    g.oidc_params = oidc
+    g.client = grant.request.client.row
+    started = interaction.created_at if interaction is not None else None
+    consented = bool(interaction is not None and interaction.state.get("consented"))
+    decision = evaluate(g.directory, g.client, grant.request.scope or "", oidc, session,
+                        svc.methods, now(), started, consented)
+    if decision.kind == "error":
+        finish_interaction(interaction)
+        return redirect_error(grant.redirect_uri, decision.error or "invalid_request",
+                              decision.description, state)
+    if decision.kind == "issue":
+        assert session is not None and user is not None and decision.outcome is not None
+        grant.request.login_result = LoginResult(session.id, decision.outcome, oidc.claims)
+        response = svc.server.create_authorization_response(
+            request=grant.request, grant_user=user, grant=grant)
+        remember_if_asked(interaction, user)
+        remember_browser(user)
+        audit.record(g.directory.id, "login", now(), user_id=user.id,
+                     client_id=g.client.client_id, ip=client_ip(),
+                     user_agent=request.user_agent.string, acr=decision.outcome.acr,
+                     level=decision.outcome.level, amr=list(decision.outcome.amr),
+                     methods=list(decision.outcome.methods))
+        finish_interaction(interaction)
+        login_completed(user)
+        return response
+    return decision
+
+
+def finish_interaction(interaction: Interaction | None) -> None:
+    """Delete a pending request once it has been answered."""
+    if interaction is not None:
+        db.session.delete(interaction)
+    db.session.commit()
+
+
+def open_interaction(params: dict[str, Any]) -> Interaction:
+    """Store a request that needs the user, bound to this browser's session."""
+    session = ensure_session()
+    moment = now()
+    row = Interaction(id=new_secret(24), directory_id=g.directory.id, session_id=session.id,
+                      params=params, state={}, created_at=moment,
+                      expires_at=moment + services().ttl("INTERACTION"))
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def authorize() -> Response:
+    """The authorization endpoint (RFC 6749 3.1, OIDC Core 3.1.2), GET and POST."""
+    params, duplicate = incoming_params()
+    if duplicate in ("client_id", "redirect_uri", "response_type"):
+        return error_response(400, "invalid_request", APP_REQUEST_INVALID,
+                              detail=f"'{duplicate}' is given more than once.")
+    if duplicate is not None:
+        grant_or_error = validated_redirect_uri(params)
+        if isinstance(grant_or_error, Response):
+            return grant_or_error
+        return redirect_error(grant_or_error, "invalid_request",
+                              f"'{duplicate}' is given more than once.", params.get("state"))
+    result = resolve(params, None)
+    if isinstance(result, Response):
+        return result
+    interaction = open_interaction(params)
+    return redirect(url_for("pages.interaction", slug=g.directory.slug, uid=interaction.id))
+
+
+def validated_redirect_uri(params: dict[str, str]) -> Response | str:
+    """Return the request's validated redirect URI, or the error response."""
+    try:
+        grant = services().server.get_consent_grant(stored_request(params), end_user=None)
+    except OAuth2Error as error:
+        if error.error == "login_required" and error.redirect_uri:
+            return error.redirect_uri
+        return oauth_error(error)
+    except ValueError:
+        return unprintable_request()
+    return grant.redirect_uri

@@ -1,0 +1,248 @@
+"""The pages of a pending login: log in, choose how to verify, consent (methods: method_steps).
+
+Every POST records what was proven in the browser session and sends the browser
+back to the interaction, where the login policy decides again; the code is only
+issued from there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Response, g, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
+
+from ... import audit
+from ...clock import now
+from ...errors import InteractionExpired
+from ...methods import MethodContext, MethodFailed, PasskeyMethod, Verified
+from ...oidc.authorization import Decision
+from ...oidc.login import session_user
+from ...services import services
+from ...storage import db
+from ...storage.models import Interaction, User
+from ...tenants.accounts import find_user
+from ...tenants.directories import level_settings
+from ...users.consents import grant_consent
+from ...users.sessions import complete_method
+from ..attempts import account_named, attempt_on
+from ..context import client_ip, current_session, set_session_token
+from ..forms import ButtonForm, LoginForm
+from ..responses import redirect_error
+from .authorize import resolve, validated_redirect_uri
+from .remember import recognise_device
+
+UID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def load_interaction(uid: str) -> Interaction:
+    """Return the pending login of this browser, or refuse."""
+    session = current_session()
+    row = db.session.get(Interaction, uid) if UID_PATTERN.match(uid) else None
+    if row is None or session is None or row.session_id != session.id \
+            or row.directory_id != g.directory.id or row.expires_at <= now():
+        raise InteractionExpired(lazy_gettext("This login has expired or was started in "
+                                              "another browser. Go back to the app and start "
+                                              "again."))
+    # Every page of the login speaks the language the app asked for (OIDC Core 3.1.2.1).
+    g.ui_locales = tuple((row.params.get("ui_locales") or "").split()[:10])
+    return row
+
+
+def url_of(uid: str, endpoint: str = "pages.interaction", **values) -> str:
+    return url_for(endpoint, uid=uid, **values)
+
+
+def page(template: str, row: Interaction, status: int = 200, **context) -> tuple[str, int]:
+    """Render a page of this login with the directory, client, settings and methods."""
+    settings = level_settings(g.directory)
+    return render_template(template, uid=row.id, directory=g.directory, client=g.get("client"),
+                           settings=settings, methods=services().methods, **context), status
+
+
+def _step(row: Interaction) -> Response | Decision:
+    return resolve(row.params, row)
+
+
+def show(uid: str):
+    """Show the page the login needs now, or answer the app when it needs nothing more."""
+    row = load_interaction(uid)
+    if row.state.get("show_recovery"):
+        return _recovery_codes(row)
+    result = _step(row)
+    if isinstance(result, Response):
+        return result
+    if result.step == "login":
+        user = session_user(current_session())
+        form = LoginForm(username=user.username if user else g.oidc_params.login_hint)
+        return login_page(row, form=form)
+    if result.step == "stepup":
+        user = session_user(current_session())
+        return page("stepup.html", row, plan=result.plan, form=ButtonForm(), user=user,
+                    notices=method_notices(user))
+    if result.step == "unreachable":
+        return page("unreachable.html", row, plan=result.plan, form=ButtonForm(),
+                    notices=method_notices(session_user(current_session())))
+    return page("consent.html", row, form=ButtonForm(),
+                 scopes=(row.params.get("scope") or "").split())
+
+
+def method_notices(user: User | None) -> list[str]:
+    """Return why methods the user set up cannot be used now (enabled methods only)."""
+    if user is None:
+        return []
+    settings = level_settings(g.directory)
+    notices = (method.notice(user) for name, method in services().methods.items()
+               if settings.points_of(name) > 0)
+    return [text for text in notices if text]
+
+
+def login(uid: str):
+    """Check username and password; the password identifies the user."""
+    row = load_interaction(uid)
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return login_page(row, status=400, form=form,
+                          error=gettext("Enter your username or email and your password."))
+    login_name = form.username.data
+    named = find_user(g.directory, login_name) if len(login_name) <= 254 else None
+    with attempt_on(account_named(g.directory.id, login_name, named), "password") as attempt:
+        try:
+            user = services().password_method.identify(g.directory, login_name,
+                                                       form.password.data, now())
+        except MethodFailed as exc:
+            attempt.failed()
+            return _login_failed(row, form, "password", exc, named)
+        record_method(user, "password", Verified(amr=("pwd",)))
+        attempt.succeeded()
+    return redirect(url_of(uid))
+
+
+def _login_failed(row: Interaction, form: LoginForm, method: str, exc: MethodFailed,
+                  named: User | None = None):
+    """Audit a failed first step and show the login again."""
+    db.session.rollback()
+    # The account the attempt named, when there is one: its admins see it in its logins.
+    audit.record(g.directory.id, "login.failed", now(), user_id=named.id if named else None,
+                 ip=client_ip(), user_agent=request.user_agent.string, method=method)
+    db.session.commit()
+    return login_page(row, status=400, form=form, error=str(exc))
+
+
+def _passkey() -> PasskeyMethod | None:
+    """Return the passkey method when the directory accepts passkeys (points above 0)."""
+    passkey = services().methods.get("passkey")
+    if isinstance(passkey, PasskeyMethod) and level_settings(g.directory).points_of("passkey"):
+        return passkey
+    return None
+
+
+def login_page(row: Interaction, status: int = 200, **context):
+    """Render the login page, with a passkey request when the directory accepts passkeys."""
+    passkey = _passkey()
+    options = challenge = None
+    if passkey is not None:
+        session = current_session()
+        request_options, challenge = passkey.login_options(
+            session.id if session else None, now(), services().sealer)
+        options = json.dumps(request_options)
+    return page("login.html", row, status=status, passkey_options=options,
+                passkey_challenge=challenge, **context)
+
+
+def passkey_login(uid: str):
+    """Log in with a passkey alone: the browser chose it, its user handle names the user."""
+    row = load_interaction(uid)
+    passkey = _passkey()
+    if passkey is None:
+        return redirect(url_of(uid))
+    session = current_session()
+    try:
+        user, verified = passkey.identify(g.directory, session.id if session else None,
+                                          (request.form.get("credential") or "")[:16384],
+                                          (request.form.get("challenge") or "")[:4096], now(),
+                                          services().sealer)
+    except MethodFailed as exc:
+        return _login_failed(row, LoginForm(formdata=None), "passkey", exc)
+    record_method(user, "passkey", verified)
+    return redirect(url_of(uid))
+
+
+def record_method(user: User, method: str, verified: Verified) -> None:
+    """Record a completed method in the browser session (and this browser, if remembered)."""
+    session = current_session()
+    assert session is not None
+    set_session_token(complete_method(session, user, method, verified.amr, now()))
+    audit.record(g.directory.id, "method.completed", now(), user_id=user.id, ip=client_ip(),
+                 user_agent=request.user_agent.string, method=method)
+    recognise_device(session, user)
+    db.session.commit()
+
+
+def signed_in() -> tuple[User, MethodContext]:
+    """Return the session's user and the context a method runs in, or refuse."""
+    session = current_session()
+    user = session_user(session)
+    if user is None or session is None:
+        raise InteractionExpired(lazy_gettext("Log in first."))
+    return user, MethodContext(directory=g.directory, user=user, now=now(),
+                               sealer=services().sealer, session_id=session.id, ip=client_ip())
+
+
+def offered(row: Interaction, name: str, *, enrol: bool) -> bool:
+    """Return whether the login offers this method (or its enrolment) now."""
+    result = _step(row)
+    if isinstance(result, Response) or result.plan is None:
+        return False
+    return name in (result.plan.enrol_options if enrol else result.plan.options)
+
+
+def _recovery_codes(row: Interaction):
+    user, ctx = signed_in()
+    codes = services().methods["recovery"].issue(user, ctx.now)  # type: ignore[attr-defined]
+    row.state = {**row.state, "show_recovery": False}
+    audit.record(g.directory.id, "recovery_codes.issued", ctx.now, user_id=user.id,
+                 ip=client_ip())
+    db.session.commit()
+    return page("recovery_codes.html", row, codes=codes, form=ButtonForm())
+
+
+def consent(uid: str):
+    """Record the user's answer to a client that asks for their data."""
+    row = load_interaction(uid)
+    user, ctx = signed_in()
+    if request.form.get("decision") != "allow":
+        return cancel(uid)
+    result = _step(row)
+    if isinstance(result, Response):
+        return result
+    grant_consent(user, g.client, row.params.get("scope") or "", ctx.now)
+    row.state = {**row.state, "consented": True}
+    db.session.commit()
+    return redirect(url_of(uid))
+
+
+def cancel(uid: str):
+    """End the login without logging in: the app gets access_denied."""
+    row = load_interaction(uid)
+    if request.form.get("reason") == "unreachable":
+        return end_login(row, "unmet_authentication_requirements",
+                         "The user cannot reach the required level with their methods.")
+    return end_login(row, "access_denied", "The user did not log in.")
+
+
+def end_login(row: Interaction, error: str, description: str):
+    """Forget the pending login and send the app the error."""
+    redirect_uri = validated_redirect_uri(row.params)
+    if isinstance(redirect_uri, Response):
+        return redirect_uri
+    db.session.delete(row)
+    db.session.commit()
+    return redirect_error(redirect_uri, error, description, row.params.get("state"))
+
+
+def continue_login(uid: str):
+    """Go on after the recovery codes were shown."""
+    load_interaction(uid)
+    return redirect(url_of(uid))
