@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from idp.security.tokens import hash_secret
 from idp.storage import db
-from idp.storage.models import Client, Token
+from idp.storage.models import Client, TokenFamily
 from idp.tenants.clients import get_client
 from idp.tenants.directories import get_directory
 from tests.support.account import open_account_page
@@ -288,9 +288,13 @@ def test_a_disabled_app_logs_nobody_in_and_its_tokens_are_revoked(directory):
     response = rp.start()
     assert_error_page(response, 400)
     assert rp.userinfo(tokens["access_token"]).status_code == 401
+    refreshed = rp.token_request({"grant_type": "refresh_token",
+                                  "refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code in (400, 401)
     with directory.live.app.app_context():
-        assert all(t.revoked_at for t in db.session.scalars(select(Token).where(
-            Token.client_pk == stored_client(directory, client.client_id).id)))
+        grants = list(db.session.scalars(select(TokenFamily).where(
+            TokenFamily.client_pk == stored_client(directory, client.client_id).id)))
+        assert grants and all(grant.revoked_at for grant in grants)
     assert introspects(directory, client.client_id, client.secret) == 401
     listing = Page(agent.get(f"{directory.issuer}/admin/clients"))
     row = listing.soup.find("a", string=client.client_id).find_parent("tr")
