@@ -96,3 +96,8 @@ class PoBabel(Babel):
                     if locale not in found:
                         found.append(locale)
         return found
+
+
+def N_(message: str) -> str:  # noqa: N802 -- the conventional name of a gettext marker
+    """Mark a message for translation; whoever shows it translates it (gettext) then."""
+    return message

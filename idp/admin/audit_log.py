@@ -2,7 +2,8 @@
 
 No Flask here. The admin page and the CSV export parse the query string with
 ``parse_query``, read with ``find_page`` or ``iter_events``, and translate the English
-texts this module marks with ``N_`` (extracted by pybabel's default keywords).
+texts marked with ``N_`` (extracted by pybabel's default keywords): this module's, and the
+families, events and detail labels of the vocabulary (``idp.audit.events``).
 
 Pages are keyset pages, newest first, in (time, id) order: a page link names the event
 it continues from (``before=<id>`` for older events, ``after=<id>`` for newer ones), so
@@ -25,6 +26,8 @@ from typing import Any
 
 from sqlalchemy import Select, and_, false, func, or_, select, true
 
+from ..audit.events import DETAILS, EVENTS, FAMILIES, find_event
+from ..i18n import N_
 from ..storage import db
 from ..storage.models import AuditEvent, Directory, User
 from ..tenants.accounts import find_user
@@ -40,116 +43,6 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CURSOR = re.compile(r"^[0-9]{1,18}$")
 
 
-def N_(message: str) -> str:  # noqa: N802 -- the conventional name of a gettext marker
-    """Mark a message for translation; the page translates it when it shows it."""
-    return message
-
-
-# The families of event names (the part before the first dot), in the order of the filter.
-FAMILIES: dict[str, str] = {
-    "login": N_("Logins"),
-    "method": N_("Sign-in methods"),
-    "challenge": N_("Codes and requests sent"),
-    "account": N_("Lock-outs"),
-    "app": N_("Authenticator app"),
-    "passkey": N_("Passkeys"),
-    "recovery_codes": N_("Recovery codes"),
-    "device": N_("Remembered devices"),
-    "session": N_("Sessions"),
-    "logout": N_("Log-outs"),
-    "code": N_("Authorization codes"),
-    "refresh_token": N_("Refresh tokens"),
-    "tokens": N_("App tokens"),
-    "invitation": N_("Invitations"),
-    "consent": N_("App access"),
-    "profile": N_("Profile changes"),
-    "settings": N_("Settings changes"),
-    "admin": N_("Admin actions"),
-}
-
-# What each known event means, for people; an unknown event is shown by its name.
-DESCRIPTIONS: dict[str, str] = {
-    "login": N_("Logged in"),
-    "login.failed": N_("Failed login"),
-    "login.denied": N_("Login denied by the user"),
-    "method.completed": N_("Method completed"),
-    "method.failed": N_("Method failed"),
-    "method.enrolled": N_("Method enrolled"),
-    "method.removed": N_("Method removed"),
-    "method.renamed": N_("Method renamed"),
-    "method.prepared": N_("Method set-up prepared (an activation code made)"),
-    "challenge.sent": N_("Code or request sent"),
-    "account.locked": N_("Account locked after failed attempts"),
-    "app.activated": N_("App activated"),
-    "app.approved": N_("Login approved in the app"),
-    "app.denied": N_("Login denied in the app"),
-    "app.refused": N_("App approval with the wrong number"),
-    "app.removed": N_("App removed"),
-    "app.blocked": N_("App blocked after wrong PINs"),
-    "passkey.clone_warning": N_("Passkey may have been copied"),
-    "recovery_codes.issued": N_("Recovery codes issued"),
-    "device.remembered": N_("Device remembered"),
-    "device.revoked": N_("Remembered device ended"),
-    "session.ended": N_("Session ended"),
-    "logout": N_("Logged out"),
-    "code.replayed": N_("Authorization code used twice"),
-    "refresh_token.reused": N_("Refresh token used twice"),
-    "tokens.revoked": N_("App tokens revoked because sessions ended"),
-    "invitation.accepted": N_("Invitation accepted"),
-    "consent.withdrawn": N_("App access removed by the user"),
-    "profile.name_changed": N_("Name changed"),
-    "profile.email_changed": N_("Email address changed"),
-    "profile.phone_changed": N_("Phone number changed"),
-    "profile.password_changed": N_("Password changed"),
-    "settings.changed": N_("Settings changed"),
-    "admin.user_created": N_("User created"),
-    "admin.user_invited": N_("User invited"),
-    "admin.invitation_sent": N_("Invitation sent"),
-    "admin.user_updated": N_("User details changed"),
-    "admin.user_disabled": N_("User disabled"),
-    "admin.user_enabled": N_("User enabled"),
-    "admin.method_removed": N_("Method removed by an admin"),
-    "admin.sessions_ended": N_("Sessions ended by an admin"),
-    "admin.client_created": N_("App registered"),
-    "admin.client_updated": N_("App changed"),
-    "admin.client_secret_rotated": N_("App secret rotated"),
-    "admin.client_disabled": N_("App disabled"),
-    "admin.client_enabled": N_("App enabled"),
-    "admin.audit_exported": N_("Audit log exported"),
-}
-
-# The detail keys shown with a label, in this order; other keys follow by their name.
-DETAIL_LABELS: dict[str, str] = {
-    "actor": N_("By"),
-    "method": N_("Method"),
-    "methods": N_("Methods"),
-    "level": N_("Level"),
-    "acr": N_("Level (acr)"),
-    "amr": N_("Proofs (amr)"),
-    "purpose": N_("Purpose"),
-    "device": N_("Device"),
-    "name": N_("Name"),
-    "login": N_("Typed login"),
-    "limit": N_("Limit"),
-    "scope": N_("Who waits"),
-    "seconds": N_("Wait (seconds)"),
-    "lockouts": N_("Lock-outs in a row"),
-    "failures": N_("Failures"),
-    "fields": N_("Fields"),
-    "sessions": N_("Sessions"),
-    "grants": N_("App sign-ins revoked"),
-    "reason": N_("Reason"),
-    "admin": N_("Administrator"),
-    "public": N_("Public app"),
-    "introspect_all": N_("May introspect every app's tokens"),
-    "changes": N_("Changes"),
-    "users_losing": N_("Users who could no longer reach the level"),
-    "users_locked_out": N_("Users locked out"),
-    "sms_only": N_("Reachable only with SMS"),
-    "sms_excluded": N_("Users SMS alone excludes"),
-    "filter": N_("Filter"),
-    "scopes": N_("Scopes"),
-}
 YES, NO = N_("yes"), N_("no")
 
 
@@ -438,9 +331,13 @@ def user_names(directory: Directory, events: Iterable[AuditEvent]) -> dict[int, 
 
 
 def describe(event: str) -> tuple[str, dict[str, str]]:
-    """Return what an event means for people: an English message and its parameters."""
-    if event in DESCRIPTIONS:
-        return DESCRIPTIONS[event], {}
+    """Return what an event means for admins: an English message and its parameters.
+
+    A stored name the vocabulary does not declare (any more) is shown by its name.
+    """
+    declared = find_event(event)
+    if declared is not None:
+        return declared.admin_text, {}
     return "%(event)s", {"event": event}
 
 
@@ -450,12 +347,12 @@ def family_of(event: str) -> str:
 
 
 def event_choices() -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """Return the filter's choices: per family its value, label, and its events' values."""
+    """Return the filter's choices: per family its value, title, and its events' values."""
     choices = []
-    for family, label in FAMILIES.items():
-        events = [("=" + name if name == family else name, text)
-                  for name, text in DESCRIPTIONS.items() if family_of(name) == family]
-        choices.append((family, label, events))
+    for family in FAMILIES.values():
+        events = [("=" + event.name if event.name == family.name else event.name,
+                   event.admin_text) for event in EVENTS.values() if event.family is family]
+        choices.append((family.name, family.title, events))
     return choices
 
 
@@ -502,7 +399,7 @@ def changes(before: Any, after: Any) -> str:
 def summarise(detail: Mapping[str, Any] | None, names: Mapping[int, str],
               method_title: Callable[[str], str] = str,
               translate: Callable[[str], str] = str) -> list[tuple[str, str]]:
-    """Return an event's detail for people: (label, value) pairs, known keys first.
+    """Return an event's detail for people: (label, value) pairs, declared details first.
 
     `names` maps user ids to usernames (for `actor`), `method_title` names a method, and
     `translate` turns this module's English labels into the reader's language.
@@ -511,7 +408,7 @@ def summarise(detail: Mapping[str, Any] | None, names: Mapping[int, str],
     if "before" in detail or "after" in detail:
         detail["changes"] = changes(detail.pop("before", None), detail.pop("after", None))
     items: list[tuple[str, str]] = []
-    for key in [*DETAIL_LABELS, *sorted(str(k) for k in detail if k not in DETAIL_LABELS)]:
+    for key in [*DETAILS, *sorted(str(k) for k in detail if k not in DETAILS)]:
         if key not in detail:
             continue
         value = detail[key]
@@ -524,7 +421,7 @@ def summarise(detail: Mapping[str, Any] | None, names: Mapping[int, str],
                           translate)
         else:
             text = _value(value, translate)
-        label = translate(DETAIL_LABELS[key]) if key in DETAIL_LABELS else key[:50]
+        label = translate(DETAILS[key].label) if key in DETAILS else key[:50]
         items.append((label, text))
     return items
 

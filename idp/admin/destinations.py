@@ -156,7 +156,7 @@ def save_sms_policy(directory: Directory, candidate: DestinationPolicy, loss: Me
     """Store the policy and audit the change (before, after, who, whom it cost)."""
     before = sms_policy(directory)
     set_sms_policy(directory, candidate)
-    audit.record(directory.id, "settings.changed", now, ip=ip, user_agent=user_agent,
+    audit.record(directory.id, audit.events.SETTINGS_CHANGED, now, ip=ip, user_agent=user_agent,
                  actor=actor, before={"sms_destinations": policy_to_mapping(before)},
                  after={"sms_destinations": policy_to_mapping(candidate)},
                  users_losing_sms=len(loss.losing), users_losing=len(loss.short),

@@ -272,8 +272,8 @@ def create_invited_user(directory: Directory, actor: User, *, username: str, nam
         db.session.rollback()
         raise UserAdminError(gettext("Another user of this directory already has this "
                                      "username or email address.")) from exc
-    audit.record(directory.id, "admin.user_created", now, user_id=user.id, actor=actor.id,
-                 admin=is_admin)
+    audit.record(directory.id, audit.events.ADMIN_USER_CREATED, now, user_id=user.id,
+                 actor=actor.id, admin=is_admin)
     return user
 
 

@@ -1,4 +1,8 @@
-"""The audit log: one row per thing that happened in a directory."""
+"""The audit log: one row per thing that happened in a directory, of a declared event.
+
+``events`` is the vocabulary: every event is declared there once, and ``record`` refuses
+any other, so each event written can be filtered and read.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,20 @@ from typing import Any
 
 from ..storage import db
 from ..storage.models import AuditEvent
+from . import events
+from .events import Event, UndeclaredEvent, declared
+
+__all__ = ["Event", "UndeclaredEvent", "events", "record"]
 
 
-def record(directory_id: int, event: str, now: float, *, user_id: int | None = None,
+def record(directory_id: int, event: Event, now: float, *, user_id: int | None = None,
            client_id: str | None = None, ip: str | None = None,
            user_agent: str | None = None, **detail: Any) -> None:
-    """Add an audit event to the current transaction."""
-    db.session.add(AuditEvent(directory_id=directory_id, at=now, event=event, user_id=user_id,
+    """Add an event declared in ``events`` to the current transaction.
+
+    Raises UndeclaredEvent for anything else (a name, or an event declared elsewhere).
+    """
+    name = declared(event).name
+    db.session.add(AuditEvent(directory_id=directory_id, at=now, event=name, user_id=user_id,
                               client_id=client_id, ip=ip, user_agent=(user_agent or "")[:300],
                               detail=detail))

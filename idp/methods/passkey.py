@@ -222,8 +222,8 @@ class PasskeyMethod(SignInMethod):
         """Mark the credential and tell the admin; kept although the login is refused."""
         db.session.rollback()
         row.clone_warning_at = ctx.now
-        audit.record(ctx.directory.id, "passkey.clone_warning", ctx.now, user_id=row.user_id,
-                     ip=ctx.ip, passkey=row.name, stored_count=row.sign_count,
+        audit.record(ctx.directory.id, audit.events.PASSKEY_CLONE_WARNING, ctx.now,
+                     user_id=row.user_id, ip=ctx.ip, passkey=row.name, stored_count=row.sign_count,
                      reported_count=reported)
         db.session.commit()
         log.warning("passkey %s of user %s: sign count %s after %s (cloned authenticator?)",

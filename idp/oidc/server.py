@@ -171,7 +171,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             return None
         if claimed != 1:
             revoked = revoke_families(TokenFamily.code_id == row.id, now=now)
-            audit.record(g.directory.id, "code.replayed", now, user_id=row.user_id,
+            audit.record(g.directory.id, audit.events.CODE_REPLAYED, now, user_id=row.user_id,
                          client_id=client.client_id, ip=flask_request.remote_addr,
                          grants=revoked)
             return None
@@ -215,8 +215,9 @@ class RefreshGrant(grants.RefreshTokenGrant):
         if claimed != 1:
             # A rotated refresh token came back: someone holds a copy. End the grant.
             revoke_families(TokenFamily.id == row.family, now=now)
-            audit.record(g.directory.id, "refresh_token.reused", now, user_id=row.user_id,
-                         client_id=row.client.client_id, ip=flask_request.remote_addr)
+            audit.record(g.directory.id, audit.events.REFRESH_TOKEN_REUSED, now,
+                         user_id=row.user_id, client_id=row.client.client_id,
+                         ip=flask_request.remote_addr)
             return None
         if not token_good(row, now, refresh=True):
             return None
@@ -409,7 +410,7 @@ class EndSession(EndSessionEndpoint):
             now = clock_now()
             end_sessions(g.directory, session.user_id, now, "logout", only=session.id,
                          ip=flask_request.remote_addr)
-            audit.record(g.directory.id, "logout", now, user_id=session.user_id,
+            audit.record(g.directory.id, audit.events.LOGOUT, now, user_id=session.user_id,
                          ip=flask_request.remote_addr)
             db.session.commit()
             g.clear_session_cookie = True

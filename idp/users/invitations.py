@@ -99,7 +99,7 @@ def accept_invitation(directory: Directory, token: str, password: str, repeat: s
         db.session.rollback()
         raise InvitationError(gettext("This invitation link has expired or was already used. "
                                       "Ask an administrator to send a new one."))
-    audit.record(directory.id, "invitation.accepted", now, user_id=row.user_id, ip=ip,
+    audit.record(directory.id, audit.events.INVITATION_ACCEPTED, now, user_id=row.user_id, ip=ip,
                  user_agent=user_agent)
     user = db.session.get(User, row.user_id)
     db.session.refresh(user)
@@ -128,7 +128,8 @@ def send_invitation(directory: Directory, user: User, actor: User, now: float, *
         db.session.commit()
         raise InvitationError(gettext("The invitation email could not be sent. Try again in a "
                                       "moment, or check the mail settings.")) from exc
-    audit.record(directory.id, "admin.invitation_sent", now, user_id=user.id, actor=actor.id)
+    audit.record(directory.id, audit.events.ADMIN_INVITATION_SENT, now, user_id=user.id,
+                 actor=actor.id)
     db.session.commit()
 
 

@@ -160,7 +160,7 @@ def end_sessions(directory: Directory, user_id: int | None, now: float, reason: 
         .execution_options(synchronize_session=False))
     revoked = revoke_families(TokenFamily.directory_id == directory.id, *grants, now=now)
     if revoked:
-        audit.record(directory.id, "tokens.revoked", now, user_id=user_id, ip=ip,
+        audit.record(directory.id, audit.events.TOKENS_REVOKED, now, user_id=user_id, ip=ip,
                      reason=reason, grants=revoked, sessions=live)
     return Ended(live, revoked)
 

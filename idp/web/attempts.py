@@ -199,7 +199,7 @@ def _locked_out(attempt: Attempt, budget: BudgetKey, lockout: Lockout, moment: f
               "lockouts": lockout.lockouts + 1, "limit": budget.policy.limit}
     if account.login is not None:
         detail["login"] = account.login
-    audit.record(g.directory.id, "account.locked", moment,
+    audit.record(g.directory.id, audit.events.ACCOUNT_LOCKED, moment,
                  user_id=account.user.id if account.user else None, ip=client_ip(),
                  user_agent=request.user_agent.string, **detail)
     db.session.commit()

@@ -563,7 +563,7 @@ def test_recent_logins_show_at_most_twenty(directory):
 
         row = find_user(get_directory(directory.slug), user.username)
         for i in range(30):
-            audit.record(row.directory_id, "login", now() - 1000 + i, user_id=row.id,
+            audit.record(row.directory_id, audit.events.LOGIN, now() - 1000 + i, user_id=row.id,
                          client_id=f"c{i}", ip="192.0.2.1", user_agent="agent", acr="30")
         db.session.commit()
     _admin, agent, _page = admin_agent(directory)

@@ -95,8 +95,10 @@ def test_recent_activity_names_an_admins_change_and_leaves_out_the_codes_sent(di
     user = directory.add_user(totp=True)
     with directory.live.app.app_context():
         row = db.session.scalars(select(User).where(User.subject == user.subject)).one()
-        audit.record(row.directory_id, "admin.user_updated", now(), user_id=row.id, actor=1)
-        audit.record(row.directory_id, "challenge.sent", now(), user_id=row.id, method="sms")
+        audit.record(row.directory_id, audit.events.ADMIN_USER_UPDATED, now(), user_id=row.id,
+                     actor=1)
+        audit.record(row.directory_id, audit.events.CHALLENGE_SENT, now(), user_id=row.id,
+                     method="sms")
         db.session.commit()
     _agent, page = open_account_page(directory, user)
     activity = [tr.get_text(" ", strip=True) for tr in page.soup.select("#activity tbody tr")]

@@ -323,7 +323,7 @@ class AppDevices:
         if blocked and db.session.execute(update(AppDevice).where(
                 AppDevice.id == device.id, AppDevice.blocked_at.is_(None)).values(
                 blocked_at=now).execution_options(synchronize_session=False)).rowcount:
-            audit.record(device.directory_id, "app.blocked", now, user_id=device.user_id,
+            audit.record(device.directory_id, audit.events.APP_BLOCKED, now, user_id=device.user_id,
                          device=device.name, failures=failures)
         db.session.commit()
         if blocked:

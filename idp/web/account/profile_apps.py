@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, url_for
 from flask_babel import gettext
 
+from ... import audit
 from ...clock import now
 from ...storage import db
 from ...tenants.clients import CLIENT_ID_PATTERN
@@ -42,7 +43,7 @@ def profile_app_remove(client_id: str):
     access = _access(client_id)
     ended = withdraw_consent(current_user(), access.client, now())
     if ended is not None:  # None: a second tab withdrew it a moment ago
-        record("consent.withdrawn", client_id=access.client.client_id,
+        record(audit.events.CONSENT_WITHDRAWN, client_id=access.client.client_id,
                scopes=list(ended.scopes), grants=ended.grants_revoked)
         db.session.commit()
         send_notice("removed", "consent", access.client.name)

@@ -74,7 +74,7 @@ def row_id(value: str) -> int:
     return number
 
 
-def record(event: str, **detail) -> None:
+def record(event: audit.Event, **detail) -> None:
     """Add an audit event about the person, from this browser, to the transaction."""
     audit.record(g.directory.id, event, now(), user_id=current_user().id, ip=client_ip(),
                  user_agent=request.user_agent.string, **detail)

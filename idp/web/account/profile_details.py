@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import abort, flash, g, redirect, url_for
 from flask_babel import gettext
 
+from ... import audit
 from ...clock import now
 from ...delivery import DeliveryFailed, Message
 from ...delivery.addresses import ContactError, check_email, mask_email, mask_phone, parse_mobile
@@ -63,7 +64,7 @@ def profile_details_save():
     except ProfileError as exc:
         return render("account/profile_details.html", 400, error=reason_text(exc))
     if before != user.name:
-        record("profile.name_changed")
+        record(audit.events.PROFILE_NAME_CHANGED)
     db.session.commit()
     flash(gettext("Your name was saved."))
     return redirect(url_for("account.profile"))
@@ -155,7 +156,7 @@ def profile_contact_send(name: str):
     except DeliveryFailed:
         return _contact_page(contact, 503, gettext("The code could not be sent right now. "
                                                    "Try again in a moment."))
-    record("challenge.sent", method=contact.channel, purpose=PURPOSE)
+    record(audit.events.CHALLENGE_SENT, method=contact.channel, purpose=PURPOSE)
     db.session.commit()
     flash(gettext("We sent a code to %(destination)s.", destination=contact.mask(value)))
     return redirect(url_for("account.profile_contact", name=name))
@@ -208,9 +209,10 @@ def profile_contact_confirm(name: str):
             db.session.rollback()
             return _contact_page(contact, 409, reason_text(exc))
         if change.changed:
-            record(f"profile.{contact.name}_changed", before=change.before, after=change.after)
+            record(audit.events.CONTACT_CHANGED[contact.name], before=change.before,
+                   after=change.after)
         if not change.was_proven:
-            record("method.enrolled", method=contact.channel)
+            record(audit.events.METHOD_ENROLLED, method=contact.channel)
         db.session.commit()
     _tell(contact, change)
     return redirect(url_for("account.profile"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Response, flash, g, redirect, url_for
 from flask_babel import gettext
 
+from ... import audit
 from ...clock import now
 from ...methods import MethodFailed, MethodThrottled, SignInMethod
 from ...services import services
@@ -96,7 +97,7 @@ def _finish(name: str, fields: dict[str, str], detail: str | None = None):
                 response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
             return response
         attempt.succeeded()
-        record("method.enrolled", method=name, **({"name": detail} if detail else {}))
+        record(audit.events.METHOD_ENROLLED, method=name, **({"name": detail} if detail else {}))
         db.session.commit()
     send_notice("added", name, detail)
     flash({"totp": gettext("Your authenticator app is set up."),
@@ -160,7 +161,7 @@ def profile_app_code():
     except MethodFailed as exc:
         db.session.rollback()
         return _show("app", exc.status, str(exc))
-    record("method.prepared", method="app")
+    record(audit.events.METHOD_PREPARED, method="app")
     db.session.commit()
     flash(notice)
     return redirect(url_for("account.profile_app"))
@@ -189,7 +190,7 @@ def profile_app_ask():
         if isinstance(exc, MethodThrottled):
             response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
         return response
-    record("challenge.sent", method="app", purpose="enrol")
+    record(audit.events.CHALLENGE_SENT, method="app", purpose="enrol")
     db.session.commit()
     flash(notice)
     return redirect(url_for("account.profile_app"))
@@ -228,7 +229,7 @@ def profile_recovery_issue():
     if _method("recovery") is None:
         return _unavailable("recovery")
     codes = services().methods["recovery"].issue(current_user(), now())  # type: ignore[attr-defined]
-    record("recovery_codes.issued")
+    record(audit.events.RECOVERY_CODES_ISSUED)
     db.session.commit()
     send_notice("added", "recovery")
     return render("account/profile_recovery.html", codes=codes, remaining=len(codes))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, url_for
 from flask_babel import gettext
 
+from ... import audit
 from ...clock import now
 from ...services import services
 from ...storage import db
@@ -47,7 +48,7 @@ def profile_password_save():
         session = current_session()
         ended = end_sessions(g.directory, user.id, at, "password_changed",
                              keep=session.id if session else None, ip=client_ip())
-        record("profile.password_changed", sessions_ended=ended.sessions)
+        record(audit.events.PROFILE_PASSWORD_CHANGED, sessions_ended=ended.sessions)
         db.session.commit()
     send_notice("changed", "password")
     flash(gettext("Your password was changed. You were logged out everywhere else, and apps "

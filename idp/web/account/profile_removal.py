@@ -12,6 +12,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext
 from sqlalchemy import update
 
+from ... import audit
 from ...clock import now
 from ...services import services
 from ...storage import db
@@ -69,7 +70,7 @@ def profile_remove(key: str):
     item = remove_enrolment(current_user(), key, now())
     if item is None:  # removed meanwhile by another request
         abort(404, gettext("There is no such sign-in method in your account."))
-    record("method.removed", method=item.method, name=_shown_name(item))
+    record(audit.events.METHOD_REMOVED, method=item.method, name=_shown_name(item))
     db.session.commit()
     send_notice("removed", item.method, _shown_name(item))
     flash(gettext("Removed: %(method)s.", method=_title_of(item.method)))
@@ -113,7 +114,7 @@ def profile_rename(key: str):
     db.session.execute(update(model).where(model.id == row_id,
                                            model.user_id == current_user().id)
                        .values(name=name))
-    record("method.renamed", method=item.method, before=item.label, name=name)
+    record(audit.events.METHOD_RENAMED, method=item.method, before=item.label, name=name)
     db.session.commit()
     flash(gettext("The name was saved."))
     return redirect(url_for("account.profile"))

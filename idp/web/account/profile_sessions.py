@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext, ngettext
 
+from ... import audit
 from ...clock import now
 from ...methods.device import device_name
 from ...storage import db
@@ -54,7 +55,7 @@ def profile_end_session(sid: str):
     row = _session(sid)
     current = _is_current(row)
     end_sessions(g.directory, row.user_id, now(), "session_ended", only=row.id, ip=client_ip())
-    record("session.ended", session=row.id, current=current)
+    record(audit.events.SESSION_ENDED, session=row.id, current=current)
     db.session.commit()
     if current:
         g.clear_session_cookie = True
@@ -83,7 +84,7 @@ def profile_end_others():
     mine = current_session()
     ended = end_sessions(g.directory, current_user().id, now(), "other_sessions_ended",
                          keep=mine.id if mine else None, ip=client_ip())
-    record("session.ended", others=True, count=ended.sessions)
+    record(audit.events.SESSION_ENDED, others=True, count=ended.sessions)
     db.session.commit()
     flash(ngettext("%(num)s other session was ended.", "%(num)s other sessions were ended.",
                    ended.sessions))
@@ -117,7 +118,7 @@ def profile_forget_device(did: str):
     """Stop a remembered device from counting at the next login."""
     item = _device(did)
     remove_enrolment(current_user(), item.key, now())
-    record("device.revoked", device=item.label)
+    record(audit.events.DEVICE_REVOKED, device=item.label)
     db.session.commit()
     flash(gettext("The device was forgotten: %(device)s.", device=item.label))
     return redirect(url_for("account.profile"))

@@ -66,7 +66,7 @@ def admin_audit_csv():
         query = log.parse_query(request.args, paging=False)
     except log.FilterError as exc:
         return _page(_typed(request.args), problems=exc.problems), 400
-    audit.record(g.directory.id, "admin.audit_exported", now(), ip=client_ip(),
+    audit.record(g.directory.id, audit.events.ADMIN_AUDIT_EXPORTED, now(), ip=client_ip(),
                  user_agent=request.user_agent.string, actor=current_user().id,
                  filter=query.filter_args())
     db.session.commit()

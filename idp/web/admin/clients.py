@@ -95,8 +95,8 @@ def admin_client_create():
     except (FormError, ClientError) as exc:
         db.session.rollback()
         return _form_page("admin/client_new.html", request.form, exc), 400
-    audit.record(g.directory.id, "admin.client_created", now(), client_id=client.client_id,
-                 actor=current_user().id, public=client.public,
+    audit.record(g.directory.id, audit.events.ADMIN_CLIENT_CREATED, now(),
+                 client_id=client.client_id, actor=current_user().id, public=client.public,
                  introspect_all=client.introspect_all)
     db.session.commit()
     return _secret_page(client, secret, created=True)
@@ -242,10 +242,10 @@ def _save(client: Client):
         first_party=fields.first_party, min_acr=fields.min_acr,
         introspect_all=fields.introspect_all)
     if changed:
-        audit.record(g.directory.id, "admin.client_updated", now(), client_id=client.client_id,
-                     actor=current_user().id, fields=changed)
+        audit.record(g.directory.id, audit.events.ADMIN_CLIENT_UPDATED, now(),
+                     client_id=client.client_id, actor=current_user().id, fields=changed)
     if secret is not None:
-        audit.record(g.directory.id, "admin.client_secret_rotated", now(),
+        audit.record(g.directory.id, audit.events.ADMIN_CLIENT_SECRET_ROTATED, now(),
                      client_id=client.client_id, actor=current_user().id)
     db.session.commit()
     if secret is not None:
@@ -258,7 +258,7 @@ def _rotate(client: Client):
     if client.public:
         raise FormError(gettext("A public app has no secret."))
     secret = rotate_secret(client)
-    audit.record(g.directory.id, "admin.client_secret_rotated", now(),
+    audit.record(g.directory.id, audit.events.ADMIN_CLIENT_SECRET_ROTATED, now(),
                  client_id=client.client_id, actor=current_user().id)
     db.session.commit()
     return _secret_page(client, secret, created=False)
@@ -267,7 +267,8 @@ def _rotate(client: Client):
 def _switch(disabled: bool) -> Callable[[Client], object]:
     def change(client: Client):
         set_client_disabled(client, disabled, now())
-        event = "admin.client_disabled" if disabled else "admin.client_enabled"
+        event = (audit.events.ADMIN_CLIENT_DISABLED if disabled
+                 else audit.events.ADMIN_CLIENT_ENABLED)
         audit.record(g.directory.id, event, now(), client_id=client.client_id,
                      actor=current_user().id)
         db.session.commit()

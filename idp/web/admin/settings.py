@@ -185,7 +185,7 @@ def save_lifetimes(directory: Directory, lifetimes: SessionLifetimes, actor: Use
     """Store new session lifetimes and audit the change."""
     before = session_lifetimes(directory)
     update_session_lifetimes(directory, lifetimes.hours, lifetimes.idle_minutes)
-    audit.record(directory.id, "settings.changed", now(), ip=client_ip(),
+    audit.record(directory.id, audit.events.SETTINGS_CHANGED, now(), ip=client_ip(),
                  user_agent=request.user_agent.string, actor=actor.id,
                  before={"session_hours": before.hours, "idle_minutes": before.idle_minutes},
                  after={"session_hours": lifetimes.hours, "idle_minutes": lifetimes.idle_minutes})
@@ -232,7 +232,7 @@ def save_levels(directory: Directory, preview: SettingsPreview, actor: User) -> 
     """Store the candidate settings and audit the change (before, after, who, whom it cost)."""
     before, after = preview.current, preview.candidate
     update_levels(directory, after.required_level, dict(after.points))
-    audit.record(directory.id, "settings.changed", now(), ip=client_ip(),
+    audit.record(directory.id, audit.events.SETTINGS_CHANGED, now(), ip=client_ip(),
                  user_agent=request.user_agent.string, actor=actor.id,
                  before={"required_level": before.required_level, "points": dict(before.points)},
                  after={"required_level": after.required_level, "points": dict(after.points)},

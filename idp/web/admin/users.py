@@ -162,7 +162,7 @@ def _save(user: User) -> str:
                           phone=_field("phone"), now=now())
     if not changed:
         return gettext("Nothing changed.")
-    audit.record(g.directory.id, "admin.user_updated", now(), user_id=user.id,
+    audit.record(g.directory.id, audit.events.ADMIN_USER_UPDATED, now(), user_id=user.id,
                  actor=current_user().id, fields=changed)
     return gettext("Saved.")
 
@@ -175,7 +175,7 @@ def _remove(user: User) -> str:
         raise UserAdminError(gettext("This sign-in method is not there any more."))
     effect = removal_effect(level_settings(g.directory), items, item.key, _enrollable())
     remove_enrolment(user, item.key, moment)
-    audit.record(g.directory.id, "admin.method_removed", moment, user_id=user.id,
+    audit.record(g.directory.id, audit.events.ADMIN_METHOD_REMOVED, moment, user_id=user.id,
                  actor=current_user().id, method=item.method)
     if effect.reachable:
         return gettext("The sign-in method was removed.")
@@ -190,21 +190,21 @@ def _remove(user: User) -> str:
 
 def _disable(user: User) -> str:
     set_disabled(user, True, current_user(), now())
-    audit.record(g.directory.id, "admin.user_disabled", now(), user_id=user.id,
+    audit.record(g.directory.id, audit.events.ADMIN_USER_DISABLED, now(), user_id=user.id,
                  actor=current_user().id)
     return gettext("%(user)s is disabled and logged out everywhere.", user=user.username)
 
 
 def _enable(user: User) -> str:
     set_disabled(user, False, current_user(), now())
-    audit.record(g.directory.id, "admin.user_enabled", now(), user_id=user.id,
+    audit.record(g.directory.id, audit.events.ADMIN_USER_ENABLED, now(), user_id=user.id,
                  actor=current_user().id)
     return gettext("%(user)s can log in again.", user=user.username)
 
 
 def _end_sessions(user: User) -> str:
     ended = end_sessions(g.directory, user.id, now(), "admin", ip=client_ip())
-    audit.record(g.directory.id, "admin.sessions_ended", now(), user_id=user.id,
+    audit.record(g.directory.id, audit.events.ADMIN_SESSIONS_ENDED, now(), user_id=user.id,
                  actor=current_user().id, sessions=ended.sessions)
     return gettext("%(user)s is logged out everywhere.", user=user.username)
 

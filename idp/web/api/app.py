@@ -69,8 +69,8 @@ def _refuse(exc: AppError) -> Response:
 def activate():
     """Bind a new app to the user whose activation code it sends."""
     device = _devices().activate(g.directory, _json(), now())
-    audit.record(g.directory.id, "app.activated", now(), user_id=device.user_id, ip=client_ip(),
-                 device=device.name)
+    audit.record(g.directory.id, audit.events.APP_ACTIVATED, now(), user_id=device.user_id,
+                 ip=client_ip(), device=device.name)
     db.session.commit()
     return jsonify({"device_id": device.public_id, "directory": g.directory.name,
                     "username": device_user(device)}), 201
@@ -116,7 +116,7 @@ def answer(approval_id: str):
     device = _signed()
     body = _json()
     status = _devices().answer(device, approval_id, body, now())
-    audit.record(g.directory.id, f"app.{status}", now(), user_id=device.user_id,
+    audit.record(g.directory.id, audit.events.APP_ANSWERS[status], now(), user_id=device.user_id,
                  ip=client_ip(), device=device.name)
     db.session.commit()
     return jsonify({"status": status})
@@ -127,7 +127,7 @@ def remove_device():
     """The app removes itself."""
     device = _signed()
     _devices().remove(device, now())
-    audit.record(g.directory.id, "app.removed", now(), user_id=device.user_id, ip=client_ip(),
-                 device=device.name)
+    audit.record(g.directory.id, audit.events.APP_REMOVED, now(), user_id=device.user_id,
+                 ip=client_ip(), device=device.name)
     db.session.commit()
     return Response(status=204)

@@ -126,7 +126,7 @@ def resolve(params: dict[str, str], interaction: Interaction | None) -> Response
             request=grant.request, grant_user=user, grant=grant)
         remember_if_asked(interaction, user)
         remember_browser(user)
-        audit.record(g.directory.id, "login", now(), user_id=user.id,
+        audit.record(g.directory.id, audit.events.LOGIN, now(), user_id=user.id,
                      client_id=g.client.client_id, ip=client_ip(),
                      user_agent=request.user_agent.string, acr=decision.outcome.acr,
                      level=decision.outcome.level, amr=list(decision.outcome.amr),

@@ -124,8 +124,9 @@ def _login_failed(row: Interaction, form: LoginForm, method: str, exc: MethodFai
     """Audit a failed first step and show the login again."""
     db.session.rollback()
     # The account the attempt named, when there is one: its admins see it in its logins.
-    audit.record(g.directory.id, "login.failed", now(), user_id=named.id if named else None,
-                 ip=client_ip(), user_agent=request.user_agent.string, method=method)
+    audit.record(g.directory.id, audit.events.LOGIN_FAILED, now(),
+                 user_id=named.id if named else None, ip=client_ip(),
+                 user_agent=request.user_agent.string, method=method)
     db.session.commit()
     return login_page(row, status=400, form=form, error=str(exc))
 
@@ -174,8 +175,8 @@ def record_method(user: User, method: str, verified: Verified) -> None:
     session = current_session()
     assert session is not None
     set_session_token(complete_method(session, user, method, verified.amr, now()))
-    audit.record(g.directory.id, "method.completed", now(), user_id=user.id, ip=client_ip(),
-                 user_agent=request.user_agent.string, method=method)
+    audit.record(g.directory.id, audit.events.METHOD_COMPLETED, now(), user_id=user.id,
+                 ip=client_ip(), user_agent=request.user_agent.string, method=method)
     recognise_device(session, user)
     db.session.commit()
 
@@ -202,7 +203,7 @@ def _recovery_codes(row: Interaction):
     user, ctx = signed_in()
     codes = services().methods["recovery"].issue(user, ctx.now)  # type: ignore[attr-defined]
     row.state = {**row.state, "show_recovery": False}
-    audit.record(g.directory.id, "recovery_codes.issued", ctx.now, user_id=user.id,
+    audit.record(g.directory.id, audit.events.RECOVERY_CODES_ISSUED, ctx.now, user_id=user.id,
                  ip=client_ip())
     db.session.commit()
     return page("recovery_codes.html", row, codes=codes, form=ButtonForm())

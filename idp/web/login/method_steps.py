@@ -100,12 +100,13 @@ def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
     """Show the page with the reason; a wrong answer is audited."""
     db.session.rollback()
     if isinstance(exc, LoginDenied):
-        audit.record(g.directory.id, "login.denied", now(), user_id=step.user.id, ip=client_ip(),
-                     user_agent=request.user_agent.string, method=step.method.name)
+        audit.record(g.directory.id, audit.events.LOGIN_DENIED, now(), user_id=step.user.id,
+                     ip=client_ip(), user_agent=request.user_agent.string,
+                     method=step.method.name)
         db.session.commit()
         return end_login(step.row, "access_denied", "The user said the login was not theirs.")
     if exc.counts_as_failure:
-        audit.record(g.directory.id, "method.failed", now(), user_id=step.user.id,
+        audit.record(g.directory.id, audit.events.METHOD_FAILED, now(), user_id=step.user.id,
                      ip=client_ip(), user_agent=request.user_agent.string,
                      method=step.method.name)
         db.session.commit()
@@ -155,8 +156,8 @@ def _challenge(uid: str, name: str, *, enrol: bool):
         notice = send(step.ctx, _fields())
     except MethodFailed as exc:
         return _refused(step, exc, enrol=enrol)
-    audit.record(g.directory.id, "challenge.sent", now(), user_id=step.user.id, ip=client_ip(),
-                 method=name, purpose="enrol" if enrol else "login")
+    audit.record(g.directory.id, audit.events.CHALLENGE_SENT, now(), user_id=step.user.id,
+                 ip=client_ip(), method=name, purpose="enrol" if enrol else "login")
     db.session.commit()
     flash(notice)
     return redirect(url_of(uid, "pages.enrol" if enrol else "pages.method", name=name))
@@ -200,7 +201,7 @@ def enrol_prepare(uid: str, name: str):
         notice = step.method.prepare_enrolment(step.ctx, _fields())
     except MethodFailed as exc:
         return _refused(step, exc, enrol=True)
-    audit.record(g.directory.id, "method.prepared", now(), user_id=step.user.id,
+    audit.record(g.directory.id, audit.events.METHOD_PREPARED, now(), user_id=step.user.id,
                  ip=client_ip(), method=name)
     db.session.commit()
     flash(notice)
@@ -228,8 +229,8 @@ def enrol_finish(uid: str, name: str):
 def _enrolled(step: MethodStep, verified: Verified) -> None:
     """Record a method confirmed during login; recovery codes are shown next if it has none."""
     row, user, name = step.row, step.user, step.method.name
-    audit.record(g.directory.id, "method.enrolled", now(), user_id=user.id, ip=client_ip(),
-                 method=name)
+    audit.record(g.directory.id, audit.events.METHOD_ENROLLED, now(), user_id=user.id,
+                 ip=client_ip(), method=name)
     recovery = services().methods.get("recovery")
     if recovery is not None and level_settings(g.directory).points_of("recovery") > 0 \
             and "recovery" not in enrolled_methods(user, {"recovery": recovery}):

@@ -48,8 +48,8 @@ def recognise_device(session: BrowserSession, user: User) -> None:
     except MethodFailed:
         return
     set_session_token(complete_method(session, user, "device", verified.amr, now()))
-    audit.record(g.directory.id, "method.completed", now(), user_id=user.id, ip=client_ip(),
-                 user_agent=request.user_agent.string, method="device")
+    audit.record(g.directory.id, audit.events.METHOD_COMPLETED, now(), user_id=user.id,
+                 ip=client_ip(), user_agent=request.user_agent.string, method="device")
 
 
 def offer_remember() -> bool:
@@ -64,5 +64,5 @@ def remember_if_asked(interaction: Interaction | None, user: User) -> None:
     if method is None or interaction is None or not interaction.state.get("remember_device"):
         return
     g.device_cookie = method.remember(_context(user), request.user_agent.string)
-    audit.record(g.directory.id, "device.remembered", now(), user_id=user.id, ip=client_ip(),
-                 user_agent=request.user_agent.string)
+    audit.record(g.directory.id, audit.events.DEVICE_REMEMBERED, now(), user_id=user.id,
+                 ip=client_ip(), user_agent=request.user_agent.string)
