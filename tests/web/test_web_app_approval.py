@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from clients.authenticator.api import ApiError, AuthenticatorApp
 from clients.authenticator.keys import DeviceKey
 from idp.storage import db
-from idp.storage.models import AuditEvent
+from idp.storage.models import AuditEvent, User
 from tests.support.agent import Page
 from tests.support.rp import StrictRP
 from tests.web.helpers import step_up_page
@@ -133,6 +134,11 @@ def test_a_wrong_number_stops_the_approval(directory, rp, with_app):
 
     assert (info.value.status, info.value.error) == (400, "wrong_number")
     assert "not the one shown here" in Page(response).text
+    with directory.live.app.app_context():
+        subject = db.session.scalars(select(User.id).where(User.subject == user.subject)).one()
+        refused = db.session.query(AuditEvent).filter_by(event="app.refused",
+                                                         user_id=subject).all()
+    assert [e.detail.get("device") for e in refused] == ["Test phone"]
 
 
 def test_ten_wrong_pins_in_a_row_block_the_app(directory, rp, with_app):

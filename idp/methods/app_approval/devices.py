@@ -289,6 +289,10 @@ class AppDevices:
         if not isinstance(number, int) or isinstance(number, bool) or not isinstance(pin, str):
             raise AppError("invalid_request", "number (an integer) and pin (5 digits) are needed.")
         if not hmac.compare_digest(str(number), str(approval.number)):
+            # Recorded with the decision: the answer to the app is an error, after which
+            # nothing more is written.
+            audit.record(device.directory_id, audit.events.APP_ANSWERS["refused"], now,
+                         user_id=device.user_id, device=device.name)
             self._decide(approval, device, "refused", now)
             raise AppError("wrong_number", "That is not the number the browser shows. The login "
                                            "was stopped; start it again if it was you.")
