@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from flask import Flask
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFProtect
+from jinja2 import ChoiceLoader, FileSystemLoader
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 from sqlalchemy import event
@@ -201,6 +202,15 @@ def _build_services(settings: dict[str, Any]) -> Services:
                     delivery=delivery, server=server, protector=protector)
 
 
+def _add_method_templates(app: Flask) -> None:
+    """Let Jinja find the templates a method package keeps in its own folder."""
+    folders = [method.template_folder for method in app.extensions["idp"].methods.values()
+               if method.template_folder]
+    if folders:
+        app.jinja_loader = ChoiceLoader(  # type: ignore[assignment]
+            [app.jinja_loader, FileSystemLoader(folders)])
+
+
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the provider from settings (see ``idp.config``)."""
     settings = load_settings(overrides)
@@ -220,6 +230,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         _connect_hooks(db.engine, settings)
     app.extensions["idp"] = _build_services(settings)
+    _add_method_templates(app)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -10,6 +10,7 @@ password      ``password_hash`` is set (``methods/password.py``)
 sms           a proven mobile number: ``phone`` set and ``phone_verified``
 email         a proven address: ``email`` set and ``email_verified``
 totp          a confirmed ``Credential`` of method ``totp``
+token         a ``HardwareToken`` assigned to the user (``methods/token``)
 recovery      an unused ``Credential`` of method ``recovery`` (``used_at`` empty)
 passkey       any ``Passkey`` row
 app           an ``AppDevice`` approved once (``confirmed_at``), not removed, not blocked
@@ -33,6 +34,7 @@ from sqlalchemy import case, null, select
 from ..delivery.addresses import may_text
 from ..domain import METHODS, DestinationPolicy, Member
 from ..methods import SignInMethod
+from ..methods.token.models import HardwareToken
 from ..storage import db
 from ..storage.models import AppDevice, Credential, Directory, Passkey, User
 from ..tenants.directories import sms_policy
@@ -77,6 +79,8 @@ def _masks_of_other_tables(directory_id: int) -> dict[int, int]:
                                   Credential.confirmed_at.is_not(None)),
         "recovery": credentials.where(Credential.method == "recovery",
                                       Credential.used_at.is_(None)),
+        "token": select(HardwareToken.user_id).distinct().where(
+            HardwareToken.directory_id == directory_id, HardwareToken.user_id.is_not(None)),
         "passkey": select(Passkey.user_id).distinct().where(
             Passkey.directory_id == directory_id),
         "app": select(AppDevice.user_id).distinct().where(

@@ -13,6 +13,7 @@ METHODS: tuple[str, ...] = (
     "sms",
     "email",
     "totp",
+    "token",
     "app",
     "passkey",
     "recovery",
@@ -25,6 +26,7 @@ DEFAULT_POINTS: Mapping[str, int] = MappingProxyType(
         "sms": 10,
         "email": 10,
         "totp": 10,
+        "token": 0,
         "app": 10,
         "passkey": 30,
         "recovery": 10,
@@ -63,6 +65,7 @@ METHOD_INFO: Mapping[str, MethodInfo] = MappingProxyType(
         # NIST does not count an email code as possession; for amr/mfa we do.
         "email": MethodInfo(("otp",), frozenset({"possession"})),
         "totp": MethodInfo(("otp",), frozenset({"possession"})),
+        "token": MethodInfo(("otp",), frozenset({"possession"})),
         "app": MethodInfo(("pop", "pin"), frozenset({"possession", "knowledge"})),
         "passkey": MethodInfo(
             ("hwk", "user"),

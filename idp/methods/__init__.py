@@ -24,6 +24,7 @@ from .passkey import PasskeyMethod
 from .password import PasswordMethod
 from .recovery import RecoveryCodes
 from .sms import SmsCode
+from .token import TokenMethod
 from .totp import TotpMethod
 
 
@@ -36,6 +37,7 @@ def build_registry(password: PasswordMethod, codes, host: str,
         "passkey": passkey,
         "app": app,
         "totp": TotpMethod(),
+        "token": TokenMethod(),
         "sms": SmsCode(codes, host),
         "email": EmailCode(codes, host),
         "recovery": recovery,

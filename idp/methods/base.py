@@ -94,6 +94,10 @@ class SignInMethod:
     title: ClassVar[str]
     template: ClassVar[str]
     enrol_template: ClassVar[str | None] = None
+    #: A folder of its own templates, for a method that is a package (None: the web's).
+    template_folder: ClassVar[str | None] = None
+    #: The form fields its pages post besides the common ones, each with its longest length.
+    fields: ClassVar[Mapping[str, int]] = {}
 
     def is_enrolled(self, user: User) -> bool:
         """Return whether the user can use this method now."""

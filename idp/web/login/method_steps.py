@@ -80,9 +80,10 @@ def open_step(uid: str, name: str, *, enrol: bool) -> MethodStep | None:
     return MethodStep(row, method, user, ctx)
 
 
-def _fields() -> Mapping[str, str]:
+def _fields(method: SignInMethod) -> Mapping[str, str]:
     """Return the posted fields a method may read, each bounded in length."""
-    return {name: (request.form.get(name) or "")[:limit] for name, limit in FIELDS.items()}
+    return {name: (request.form.get(name) or "")[:limit]
+            for name, limit in {**FIELDS, **method.fields}.items()}
 
 
 def _show(step: MethodStep, *, enrol: bool, status: int = 200, error: str | None = None,
@@ -111,7 +112,7 @@ def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
                      method=step.method.name)
         db.session.commit()
     body, status = _show(step, enrol=enrol, status=exc.status, error=str(exc),
-                         shown=_fields() if enrol else None)
+                         shown=_fields(step.method) if enrol else None)
     response = Response(body, status=status, mimetype="text/html")
     if isinstance(exc, MethodThrottled):
         response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
@@ -124,7 +125,7 @@ def _answer(step: MethodStep, check: Callable[[MethodContext, Mapping[str, str]]
     try:
         if not ButtonForm().validate_on_submit():
             raise NotAGuess(gettext("This form has expired. Go back and try again."))
-        verified = check(step.ctx, _fields())
+        verified = check(step.ctx, _fields(step.method))
     except MethodFailed as exc:
         if exc.counts_as_failure:
             attempt.failed()
@@ -153,7 +154,7 @@ def _challenge(uid: str, name: str, *, enrol: bool):
         return redirect(url_of(uid))
     send = step.method.challenge_enrolment if enrol else step.method.challenge
     try:
-        notice = send(step.ctx, _fields())
+        notice = send(step.ctx, _fields(step.method))
     except MethodFailed as exc:
         return _refused(step, exc, enrol=enrol)
     audit.record(g.directory.id, audit.events.CHALLENGE_SENT, now(), user_id=step.user.id,
@@ -198,7 +199,7 @@ def enrol_prepare(uid: str, name: str):
     try:
         if not ButtonForm().validate_on_submit():
             raise MethodFailed(gettext("This form has expired. Go back and try again."))
-        notice = step.method.prepare_enrolment(step.ctx, _fields())
+        notice = step.method.prepare_enrolment(step.ctx, _fields(step.method))
     except MethodFailed as exc:
         return _refused(step, exc, enrol=True)
     audit.record(g.directory.id, audit.events.METHOD_PREPARED, now(), user_id=step.user.id,

@@ -17,8 +17,9 @@ from idp.domain import (
 )
 
 
-def test_methods_are_the_eight_of_the_product_in_order():
-    assert METHODS == ("password", "sms", "email", "totp", "app", "passkey", "recovery", "device")
+def test_methods_are_the_nine_of_the_product_in_order():
+    assert METHODS == ("password", "sms", "email", "totp", "token", "app", "passkey", "recovery",
+                       "device")
 
 
 @pytest.mark.parametrize(
