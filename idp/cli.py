@@ -13,6 +13,7 @@
     idp purge [--dry-run]
     idp serve [--host H] [--port P]
     idp config
+    idp token ...  (and the other commands a sign-in method brings: idp.methods.COMMANDS)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .config import ConfigurationError, describe_settings
 from .domain import DEFAULT_POLICY, NUMBER_TYPES, InvalidSettings, max_reachable
 from .domain.lifetimes import InvalidLifetimes
 from .domain.settings import METHODS
+from .methods import COMMANDS, CommandFailed
 from .tenants.accounts import AccountError, create_user
 from .tenants.clients import ClientError, create_client
 from .tenants.directories import (
@@ -267,6 +269,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sealer():
+    from .services import services
+
+    return services().sealer
+
+
 def cmd_config(_args: argparse.Namespace) -> int:
     """List every configuration key."""
     print(describe_settings())
@@ -351,11 +359,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="list every configuration key")
     config.set_defaults(func=cmd_config)
+    for add_commands in COMMANDS:
+        add_commands(sub, app=_app, directory=_directory, sealer=_sealer)
     return parser
 
 
-EXPECTED: tuple[type[Exception], ...] = (CommandError, AccountError, ClientError, DirectoryError,
-                                         InvalidSettings, InvalidLifetimes, ConfigurationError)
+EXPECTED: tuple[type[Exception], ...] = (CommandError, CommandFailed, AccountError, ClientError,
+                                         DirectoryError, InvalidSettings, InvalidLifetimes,
+                                         ConfigurationError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

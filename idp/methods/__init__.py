@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .app_approval.method import AppApprovalMethod, LoginDenied
 from .base import (
+    CommandFailed,
     MethodContext,
     MethodFailed,
     MethodRefused,
@@ -25,7 +26,11 @@ from .password import PasswordMethod
 from .recovery import RecoveryCodes
 from .sms import SmsCode
 from .token import TokenMethod
+from .token import add_commands as token_commands
 from .totp import TotpMethod
+
+#: The methods' own ``idp`` commands: each adds its subcommands to the parser.
+COMMANDS = (token_commands,)
 
 
 def build_registry(password: PasswordMethod, codes, host: str,
@@ -45,7 +50,8 @@ def build_registry(password: PasswordMethod, codes, host: str,
     }
 
 
-__all__ = ["AppApprovalMethod", "EmailCode", "LoginDenied", "MethodContext", "MethodFailed",
-           "MethodRefused", "MethodThrottled", "MethodUnavailable", "NotAGuess", "PasskeyMethod",
+__all__ = ["COMMANDS", "AppApprovalMethod", "CommandFailed", "EmailCode", "LoginDenied",
+           "MethodContext", "MethodFailed", "MethodRefused", "MethodThrottled",
+           "MethodUnavailable", "NotAGuess", "PasskeyMethod",
            "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod",
            "SmsCode", "StepExpired", "TotpMethod", "Verified", "build_registry"]

@@ -25,6 +25,10 @@ from ..security.sealing import Sealer
 from ..storage.models import Directory, User
 
 
+class CommandFailed(Exception):
+    """A method's own ``idp`` command cannot do what was asked; the message says why."""
+
+
 class MethodFailed(Exception):
     """The response was wrong; the message is shown to the person and counts as a failure."""
 
