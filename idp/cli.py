@@ -13,7 +13,7 @@
     idp purge [--dry-run]
     idp serve [--host H] [--port P]
     idp config
-    idp token ...  (and the other commands a sign-in method brings: idp.methods.COMMANDS)
+    idp token import|list|assign|unassign ...  (a sign-in method's own commands)
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .config import ConfigurationError, describe_settings
 from .domain import DEFAULT_POLICY, NUMBER_TYPES, InvalidSettings, max_reachable
 from .domain.lifetimes import InvalidLifetimes
 from .domain.settings import METHODS
-from .methods import COMMANDS, CommandFailed
+from .methods import METHOD_TYPES, CommandFailed
 from .tenants.accounts import AccountError, create_user
 from .tenants.clients import ClientError, create_client
 from .tenants.directories import (
@@ -359,8 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = sub.add_parser("config", help="list every configuration key")
     config.set_defaults(func=cmd_config)
-    for add_commands in COMMANDS:
-        add_commands(sub, app=_app, directory=_directory, sealer=_sealer)
+    for method in METHOD_TYPES:  # the commands a method brings of its own (idp token ...)
+        method.add_commands(sub, app=_app, directory=_directory, sealer=_sealer)
     return parser
 
 

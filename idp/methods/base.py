@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from flask_babel import gettext
 
+from ..domain import MethodFacts, MethodInfo
 from ..security.sealing import Sealer
 from ..storage.models import Directory, User
 
@@ -92,7 +93,14 @@ class Verified:
 
 
 class SignInMethod:
-    """A way to prove who you are that earns the directory's points for it."""
+    """A way to prove who you are that earns the directory's points for it.
+
+    Its facts are class attributes, declared in its module: `name`, `default_points`
+    (what a new directory gives it) and `info` (amr, factors, restricted,
+    phishing-resistant, whether it identifies the user, whether the step-up page offers
+    it). ``idp.methods`` lists every method class once (``METHOD_TYPES``) and hands
+    their facts to the rules (``idp.domain.install_methods``); nothing else names them.
+    """
 
     name: ClassVar[str]
     title: ClassVar[str]
@@ -102,6 +110,18 @@ class SignInMethod:
     template_folder: ClassVar[str | None] = None
     #: The form fields its pages post besides the common ones, each with its longest length.
     fields: ClassVar[Mapping[str, int]] = {}
+    default_points: ClassVar[int]
+    info: ClassVar[MethodInfo]
+
+    @classmethod
+    def facts(cls) -> MethodFacts:
+        """Return what the rules know of this method (``idp.domain.MethodFacts``)."""
+        return MethodFacts(cls.name, cls.default_points, cls.info)
+
+    @classmethod
+    def add_commands(cls, sub: Any, *, app: Any, directory: Any, sealer: Any) -> None:
+        """Add the method's own ``idp`` commands to the parser's subcommands `sub`; `app`
+        builds the app, `directory` finds one by slug, `sealer` returns the app's sealer."""
 
     def is_enrolled(self, user: User) -> bool:
         """Return whether the user can use this method now."""

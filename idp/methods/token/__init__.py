@@ -5,7 +5,6 @@ Everything of the method lives here: its table (``models``), reading vendors' fi
 enrolment steps (``method``) and its ``idp token`` commands (``commands``).
 """
 
-from .commands import add_commands
 from .method import TokenMethod
 
-__all__ = ["TokenMethod", "add_commands"]
+__all__ = ["TokenMethod"]

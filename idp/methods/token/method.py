@@ -15,8 +15,10 @@ from typing import Any
 
 from flask_babel import gettext, lazy_gettext
 
+from ...domain import MethodInfo
 from ...storage.models import User
 from ..base import MethodContext, MethodFailed, NotAGuess, SignInMethod, Verified
+from .commands import add_commands
 from .inventory import (
     assign_token,
     find_token,
@@ -53,12 +55,18 @@ class TokenMethod(SignInMethod):
     """A code from a hardware OATH token (RFC 4226 HOTP or RFC 6238 TOTP)."""
 
     name = "token"
+    default_points = 0  # off until a directory hands tokens out
+    info = MethodInfo(AMR, frozenset({"possession"}))
     title = lazy_gettext("Security token")
     template = "methods/token.html"
     enrol_template = "methods/token_enrol.html"
     template_folder = os.path.join(os.path.dirname(__file__), "templates")
     #: The form fields the token's pages post, besides "code": a serial and a second code.
     fields = {"serial": 64, "code2": 64}
+
+    @classmethod
+    def add_commands(cls, sub, *, app, directory, sealer) -> None:
+        add_commands(sub, app=app, directory=directory, sealer=sealer)
 
     def is_enrolled(self, user: User) -> bool:
         return bool(tokens_of(user))
