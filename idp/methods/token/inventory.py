@@ -40,10 +40,10 @@ def import_tokens(directory: Directory, records: list[TokenRecord], sealer: Seal
 
 def list_tokens(directory: Directory) -> list[tuple[HardwareToken, User | None]]:
     """Return the directory's tokens by serial, each with the user it is assigned to."""
-    return list(db.session.execute(
+    rows = db.session.execute(
         select(HardwareToken, User).outerjoin(User, User.id == HardwareToken.user_id)
-        .where(HardwareToken.directory_id == directory.id)
-        .order_by(HardwareToken.serial)).tuples())
+        .where(HardwareToken.directory_id == directory.id).order_by(HardwareToken.serial))
+    return [(token, user) for token, user in rows]
 
 
 def find_token(directory: Directory, serial: str) -> HardwareToken | None:
