@@ -1,0 +1,147 @@
+"""Hardware OATH tokens over HTTP: binding one during login by its serial and two codes,
+logging in with a code, each code once, and bringing a drifted HOTP token back in step."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING
+
+import pyotp
+
+from idp.clock import now
+from idp.methods.token.inventory import assign_token, find_token, import_tokens
+from idp.methods.token.otp import TokenKey
+from idp.methods.token.parsers import TokenRecord
+from idp.services import services
+from idp.storage import db
+from idp.tenants.accounts import find_user
+from idp.tenants.directories import get_directory
+from tests.support.agent import Page
+from tests.support.rp import StrictRP
+from tests.web.helpers import new_rp, password_step
+
+if TYPE_CHECKING:  # imported here only: pytest would try to collect a Test* class
+    from tests.support.live import TestDirectory, TestUser
+
+SEED = b"12345678901234567890"
+HOTP = pyotp.HOTP(base64.b32encode(SEED).decode())
+
+
+def _stock(directory: TestDirectory, serial: str, kind: str = "hotp",
+           user: TestUser | None = None) -> None:
+    """Put a token in the directory's inventory, assigned to `user` when given."""
+    with directory.live.app.app_context():
+        row = get_directory(directory.slug)
+        [token] = import_tokens(row, [TokenRecord(serial, TokenKey(SEED, kind))],
+                                services().sealer, now())
+        if user is not None:
+            assert assign_token(token, find_user(row, user.username), now())
+        db.session.commit()
+
+
+def _holder(directory: TestDirectory, serial: str) -> int | None:
+    with directory.live.app.app_context():
+        return find_token(get_directory(directory.slug), serial).user_id
+
+
+def _token_page(rp: StrictRP, user: TestUser) -> Page:
+    step_up = Page(password_step(rp, user))
+    assert step_up.title == "Choose how to verify", step_up.text[:300]
+    page = Page(rp.agent.get(step_up.link("Continue with security token")))
+    assert page.title == "Enter the code from your security token", page.text[:300]
+    return page
+
+
+def _claims(rp: StrictRP, response) -> dict:
+    return rp.exchange(rp.response_params(response)["code"])["claims"]
+
+
+def test_the_token_is_off_until_the_directory_gives_it_points(directory):
+    user = directory.add_user()
+    _stock(directory, "H-1", user=user)
+    rp = StrictRP(directory, directory.add_client())
+
+    step_up = Page(password_step(rp, user))
+
+    assert "security token" not in step_up.text.lower()
+
+
+def test_a_token_is_bound_during_login_with_its_serial_and_two_codes(directory):
+    directory.set_levels(token=10, recovery=0)
+    user = directory.add_user()
+    _stock(directory, "H-1")
+    rp = StrictRP(directory, directory.add_client())
+    step_up = Page(password_step(rp, user))
+    enrol = Page(rp.agent.get(step_up.link("Set up security token")))
+    assert enrol.title == "Add a security token", enrol.text[:300]
+
+    wrong = rp.agent.submit(enrol, "Add this token", by_label={
+        "Serial number": "H-1", "First code": HOTP.at(0), "Next code": HOTP.at(2)})
+    assert wrong.status_code == 400 and _holder(directory, "H-1") is None
+    again = Page(wrong)
+    assert again.soup.find(id="serial")["value"] == "H-1"
+    response = rp.agent.submit(again, "Add this token", by_label={
+        "First code": HOTP.at(0), "Next code": HOTP.at(1)})
+
+    claims = _claims(rp, response)
+    assert claims["acr"] == "30"
+    assert set(claims["amr"]) == {"pwd", "otp", "mfa"}
+    assert _holder(directory, "H-1") is not None
+    # The two codes are spent: the next login needs the token's next code.
+    other = new_rp(directory, rp.client)
+    refused = other.agent.submit(_token_page(other, user), "Verify",
+                                 by_label={"Code": HOTP.at(1)})
+    assert refused.status_code == 400
+    ok = other.agent.submit(Page(refused), "Verify", by_label={"Code": HOTP.at(2)})
+    assert _claims(other, ok)["acr"] == "30"
+
+
+def test_a_code_is_accepted_once(directory):
+    directory.set_levels(token=10)
+    user = directory.add_user()
+    _stock(directory, "H-1", user=user)
+    client = directory.add_client()
+
+    first = new_rp(directory, client)
+    accepted = first.agent.submit(_token_page(first, user), "Verify",
+                                  by_label={"Code": HOTP.at(0)})
+    second = new_rp(directory, client)
+    refused = second.agent.submit(_token_page(second, user), "Verify",
+                                  by_label={"Code": HOTP.at(0)})
+
+    assert set(_claims(first, accepted)["amr"]) == {"pwd", "otp", "mfa"}
+    assert refused.status_code == 400
+    assert "already used" in Page(refused).soup.find(id="form-error").get_text()
+
+
+def test_a_drifted_hotp_token_is_brought_back_in_step_with_two_codes(directory):
+    directory.set_levels(token=10)
+    user = directory.add_user()
+    _stock(directory, "H-1", user=user)
+    rp = StrictRP(directory, directory.add_client())
+    page = _token_page(rp, user)
+
+    # Pressed 30 times since: beyond the look-ahead window.
+    drifted = rp.agent.submit(page, "Verify", by_label={"Code": HOTP.at(30)})
+    assert drifted.status_code == 400
+    response = rp.agent.submit(Page(drifted), "Verify both codes", by_label={
+        "First code": HOTP.at(31), "Next code": HOTP.at(32)})
+
+    assert _claims(rp, response)["acr"] == "30"
+    later = new_rp(directory, rp.client)
+    ok = later.agent.submit(_token_page(later, user), "Verify", by_label={"Code": HOTP.at(33)})
+    assert _claims(later, ok)["acr"] == "30"
+
+
+def test_a_totp_token_signs_in_with_the_current_code(directory):
+    directory.set_levels(token=10)
+    user = directory.add_user()
+    _stock(directory, "T-1", kind="totp", user=user)
+    rp = StrictRP(directory, directory.add_client())
+    page = _token_page(rp, user)
+
+    response = rp.agent.submit(page, "Verify", by_label={
+        "Code": pyotp.TOTP(base64.b32encode(SEED).decode()).at(now())})
+
+    assert _claims(rp, response)["acr"] == "30"
+    assert page.soup.find("details") is None  # no resynchronisation for a TOTP token
