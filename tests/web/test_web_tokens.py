@@ -7,6 +7,8 @@ import base64
 from typing import TYPE_CHECKING
 
 import pyotp
+import pytest
+from sqlalchemy import select
 
 from idp.clock import now
 from idp.methods.token.inventory import assign_token, find_token, import_tokens
@@ -14,9 +16,12 @@ from idp.methods.token.otp import TokenKey
 from idp.methods.token.parsers import TokenRecord
 from idp.services import services
 from idp.storage import db
+from idp.storage.models import AuditEvent
 from idp.tenants.accounts import find_user
 from idp.tenants.directories import get_directory
+from tests.conftest import delivery_settings
 from tests.support.agent import Page
+from tests.support.live import build_live, new_directory
 from tests.support.rp import StrictRP
 from tests.web.helpers import new_rp, password_step
 
@@ -145,3 +150,36 @@ def test_a_totp_token_signs_in_with_the_current_code(directory):
 
     assert _claims(rp, response)["acr"] == "30"
     assert page.soup.find("details") is None  # no resynchronisation for a TOTP token
+
+
+@pytest.fixture(scope="module")
+def strict(backend, database_url_factory, sms_gateway, mailbox):
+    """A provider of its own that allows 3 wrong answers per account a minute."""
+    live = build_live(database_url_factory(backend), IDP_ACCOUNT_FAILURE_LIMIT="3 per minute",
+                      **delivery_settings(sms_gateway, mailbox))
+    yield live
+    live.stop()
+
+
+def test_wrong_codes_use_the_accounts_failure_budget_and_are_audited(strict):
+    directory = new_directory(strict)
+    directory.set_levels(token=10)
+    user = directory.add_user()
+    _stock(directory, "H-1", user=user)
+    rp = StrictRP(directory, directory.add_client())
+    page = _token_page(rp, user)
+
+    statuses = []
+    for wrong in ("000000", "111111", "222222"):
+        response = rp.agent.submit(page, "Verify", by_label={"Code": wrong})
+        statuses.append(response.status_code)
+        page = Page(response)
+    right = rp.agent.submit(page, "Verify", by_label={"Code": HOTP.at(0)})
+
+    assert statuses == [400, 400, 400]
+    assert right.status_code == 429 and "Too many attempts" in Page(right).text
+    with strict.app.app_context():
+        row = get_directory(directory.slug)
+        failed = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.directory_id == row.id, AuditEvent.event == "method.failed")).all()
+    assert len(failed) == 3 and all(e.detail.get("method") == "token" for e in failed)
