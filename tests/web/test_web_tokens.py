@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from idp.admin.census import take_census
 from idp.clock import now
 from idp.methods.token.inventory import assign_token, find_token, import_tokens
 from idp.methods.token.otp import TokenKey
@@ -183,3 +184,18 @@ def test_wrong_codes_use_the_accounts_failure_budget_and_are_audited(strict):
         failed = db.session.scalars(select(AuditEvent).where(
             AuditEvent.directory_id == row.id, AuditEvent.event == "method.failed")).all()
     assert len(failed) == 3 and all(e.detail.get("method") == "token" for e in failed)
+
+
+def test_the_census_counts_a_token_holder_as_the_method_does(directory):
+    holder, other = directory.add_user(), directory.add_user()
+    _stock(directory, "H-1", user=holder)
+    _stock(directory, "H-2")  # on the shelf: nobody's
+
+    with directory.live.app.app_context():
+        row = get_directory(directory.slug)
+        census = {m.username: m.enrolled for m in take_census(row)}
+        method = services().methods["token"]
+        assert method.is_enrolled(find_user(row, holder.username))
+        assert not method.is_enrolled(find_user(row, other.username))
+    assert "token" in census[holder.username]
+    assert "token" not in census[other.username]
