@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 
 import pyotp
+from sqlalchemy import select
 
 from idp.methods.token.inventory import find_token, key_of, tokens_of
 from idp.services import services
+from idp.storage import db
+from idp.storage.models import AuditEvent
 from idp.tenants.accounts import find_user
 from idp.tenants.directories import get_directory
 from tests.cli.helpers import provider, run_idp
@@ -67,6 +70,10 @@ def test_tokens_are_imported_listed_assigned_and_unassigned(any_database, idp, t
     idp(any_database, "token", "unassign", "H-1").assert_ok()
     with provider(any_database):
         assert find_token(get_directory("default"), "H-1").user_id is None
+        events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert [(e.event, e.detail) for e in events if e.event.startswith("method.")] == [
+            ("method.enrolled", {"method": "token", "name": "H-1"}),
+            ("method.removed", {"method": "token", "name": "H-1"})]
 
 
 def test_importing_a_serial_the_directory_has_refuses_the_whole_file(any_database, idp,

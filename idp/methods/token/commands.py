@@ -12,6 +12,7 @@ import argparse
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from ... import audit
 from ...clock import now
 from ...storage import db
 from ...tenants.accounts import find_user
@@ -77,6 +78,8 @@ def add_commands(sub, *, app: Callable, directory: Callable, sealer: Callable) -
             if not assign_token(token, user, now()):
                 raise CommandFailed(f"token {token.serial} is assigned already; "
                                     "unassign it first")
+            audit.record(found.id, audit.events.METHOD_ENROLLED, now(), user_id=user.id,
+                         user_agent="idp cli", method="token", name=token.serial)
             db.session.commit()
             print(f"Assigned token {token.serial} to {user.username}.")
         return 0
@@ -87,7 +90,11 @@ def add_commands(sub, *, app: Callable, directory: Callable, sealer: Callable) -
             token = find_token(found, args.serial)
             if token is None:
                 raise CommandFailed(f"no token {args.serial!r} in {found.slug}")
+            holder = token.user_id
             unassign_token(token)
+            if holder is not None:
+                audit.record(found.id, audit.events.METHOD_REMOVED, now(), user_id=holder,
+                             user_agent="idp cli", method="token", name=token.serial)
             db.session.commit()
             print(f"Token {token.serial} is unassigned.")
         return 0
