@@ -30,12 +30,19 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
 
-## translations: re-extract the page and message strings into idp/translations/messages.pot and merge them into each .po (then translate what is new or fuzzy)
+## translations: re-extract the page and message strings into idp/translations/messages.pot and merge them into each .po (then translate what is new or fuzzy); a method package with a translations/ folder of its own gets its own catalogue the same way
+METHOD_CATALOGUES := $(wildcard idp/methods/*/translations)
+EXTRACT = $(BIN)/pybabel extract -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
+	-c TRANSLATORS: --project grip-idp --version $(shell sed -n 's/^version = //p' setup.cfg) \
+	--copyright-holder grip-idp
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 \
-		-c TRANSLATORS: --project grip-idp --version $(shell sed -n 's/^version = //p' setup.cfg) \
-		--copyright-holder grip-idp -o idp/translations/messages.pot .
+	$(EXTRACT) -F babel.cfg --ignore-dirs ".* ._ $(notdir $(METHOD_CATALOGUES:/translations=))" \
+		-o idp/translations/messages.pot .
 	$(BIN)/pybabel update -i idp/translations/messages.pot -d idp/translations --ignore-obsolete --previous
+	for folder in $(METHOD_CATALOGUES); do \
+		$(EXTRACT) -F babel-method.cfg -o $$folder/messages.pot $${folder%/translations} && \
+		$(BIN)/pybabel update -i $$folder/messages.pot -d $$folder --ignore-obsolete --previous \
+		|| exit 1; done
 
 ## constraints: after changing setup.cfg, install the newest allowed versions and record them
 constraints:

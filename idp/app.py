@@ -20,6 +20,7 @@ from .config import load_settings
 from .delivery import build_delivery
 from .i18n import PoBabel
 from .methods import (
+    METHOD_TYPES,
     AppApprovalMethod,
     PasskeyMethod,
     RecoveryCodes,
@@ -143,7 +144,10 @@ def _configure_flask(app: Flask, settings: dict[str, Any]) -> None:
         # the limiter's headers would replace it with its own window.
         RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_ENABLED=settings["IDP_RATE_LIMITS_ENABLED"],
-        BABEL_TRANSLATION_DIRECTORIES=os.path.join(os.path.dirname(__file__), "translations"),
+        # The pages' catalogue, then those a method package keeps of its own.
+        BABEL_TRANSLATION_DIRECTORIES=";".join([
+            os.path.join(os.path.dirname(__file__), "translations"),
+            *(t.translations_folder for t in METHOD_TYPES if t.translations_folder)]),
         TESTING=settings["IDP_ENV"] == "testing",
     )
 

@@ -108,6 +108,8 @@ class SignInMethod:
     enrol_template: ClassVar[str | None] = None
     #: A folder of its own templates, for a method that is a package (None: the web's).
     template_folder: ClassVar[str | None] = None
+    #: A folder of its own translation catalogues (``make translations`` keeps them).
+    translations_folder: ClassVar[str | None] = None
     #: The form fields its pages post besides the common ones, each with its longest length.
     fields: ClassVar[Mapping[str, int]] = {}
     default_points: ClassVar[int]

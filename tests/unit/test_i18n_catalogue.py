@@ -2,7 +2,9 @@
 
 Nobody can add an English string to a page or a message without its Dutch: the .pot must
 be what extraction gives today (`make translations` refreshes it and the .po files), and
-every .po must translate all of it, without fuzzy entries.
+every .po must translate all of it, without fuzzy entries. The same holds for the
+catalogue a method package keeps of its own (``idp/methods/NAME/translations``), whose
+strings the pages' catalogue leaves out.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from idp.i18n import load_po, translations_for
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "idp" / "translations"
-POT = TRANSLATIONS / "messages.pot"
-CATALOGUES = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"))
+#: Every catalogue folder: the pages' own, then each method package's that keeps one.
+FOLDERS = [TRANSLATIONS, *sorted((ROOT / "idp" / "methods").glob("*/translations"))]
+CATALOGUES = sorted(path for folder in FOLDERS for path in
+                    folder.glob("*/LC_MESSAGES/messages.po"))
 # The same extraction as the Makefile's `translations` target: keep the two in step.
-EXTRACT = ["extract", "-F", "babel.cfg", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2",
+EXTRACT = ["extract", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2",
            "-k", "lazy_pgettext:1c,2", "-c", "TRANSLATORS:"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]")  # %(name)s, and %(num)d as ngettext passes it
 SMS = "%(code)s is your %(directory)s code. It expires in %(minutes)s minutes. Never share it."
@@ -44,7 +48,23 @@ def msgids(catalog: Catalog) -> set:
 
 
 def locale_of(path: Path) -> str:
-    return path.relative_to(TRANSLATIONS).parts[0]
+    return "/".join(path.relative_to(ROOT).parts[1:-2])
+
+
+def folder_of(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def pot_of(catalogue: Path) -> Path:
+    return catalogue.parents[2] / "messages.pot"
+
+
+def extraction(folder: Path) -> list[str]:
+    """Return the arguments that extract the strings of a catalogue folder."""
+    if folder == TRANSLATIONS:  # everything but the packages with a catalogue of their own
+        own = [other.parent.name for other in FOLDERS[1:]]
+        return ["-F", "babel.cfg", "--ignore-dirs", " ".join([".*", "._", *own]), "."]
+    return ["-F", "babel-method.cfg", str(folder.parent.relative_to(ROOT))]
 
 
 def test_there_is_a_dutch_catalogue():
@@ -53,19 +73,21 @@ def test_there_is_a_dutch_catalogue():
 
 def test_no_compiled_catalogue_is_kept_next_to_the_sources():
     git = shutil.which("git")
-    tracked = git and subprocess.run([git, "ls-files", "--", "idp/translations"], cwd=ROOT,
+    tracked = git and subprocess.run([git, "ls-files", "--", "idp"], cwd=ROOT,
                                      capture_output=True, text=True, check=False)
     if not tracked or tracked.returncode != 0:
         pytest.skip("not a git checkout")
     assert not [name for name in tracked.stdout.split() if name.endswith(".mo")]
 
 
-def test_the_template_is_what_the_sources_give_today(tmp_path):
+@pytest.mark.parametrize("folder", FOLDERS, ids=folder_of)
+def test_the_template_is_what_the_sources_give_today(tmp_path, folder):
     fresh = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", *EXTRACT,
-                    "-o", str(fresh), "."], cwd=ROOT, check=True)
+    *options, source = extraction(folder)
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", *EXTRACT, *options,
+                    "-o", str(fresh), source], cwd=ROOT, check=True)
 
-    extracted, committed = msgids(read(fresh)), msgids(read(POT))
+    extracted, committed = msgids(read(fresh)), msgids(read(folder / "messages.pot"))
 
     assert extracted - committed == set(), "new strings: run `make translations` and translate"
     assert committed - extracted == set(), "strings gone: run `make translations`"
@@ -73,7 +95,7 @@ def test_the_template_is_what_the_sources_give_today(tmp_path):
 
 @pytest.mark.parametrize("path", CATALOGUES, ids=locale_of)
 def test_the_catalogue_has_exactly_the_messages_of_the_template(path):
-    assert msgids(read(path)) == msgids(read(POT))
+    assert msgids(read(path)) == msgids(read(pot_of(path)))
 
 
 @pytest.mark.parametrize("path", CATALOGUES, ids=locale_of)

@@ -21,10 +21,11 @@ from idp.storage.models import AuditEvent
 from idp.tenants.accounts import find_user
 from idp.tenants.directories import get_directory
 from tests.conftest import delivery_settings
-from tests.support.agent import Page
+from tests.support.agent import Agent, Page
 from tests.support.live import build_live, new_directory
 from tests.support.rp import StrictRP
 from tests.web.helpers import new_rp, password_step
+from tests.web.test_web_dutch import log_in_in_dutch
 
 if TYPE_CHECKING:  # imported here only: pytest would try to collect a Test* class
     from tests.support.live import TestDirectory, TestUser
@@ -199,3 +200,21 @@ def test_the_census_counts_a_token_holder_as_the_method_does(directory):
         assert not method.is_enrolled(find_user(row, other.username))
     assert "token" in census[holder.username]
     assert "token" not in census[other.username]
+
+
+def test_the_token_pages_speak_dutch_from_the_packages_own_catalogue(directory):
+    directory.set_levels(token=10)
+    user = directory.add_user()
+    _stock(directory, "H-1", user=user)
+    _stock(directory, "H-2")
+    rp = StrictRP(directory, directory.add_client(), Agent(directory.live.url))
+    step_up = log_in_in_dutch(rp, user, ui_locales="nl")
+
+    page = Page(rp.agent.get(step_up.link("Doorgaan met beveiligingstoken")))
+    refused = Page(rp.agent.submit(page, "Verifiëren", by_label={"Code": "000000"}))
+
+    assert page.title == "Vul de code van uw beveiligingstoken in"
+    assert "Druk op de knop van uw token" in page.text
+    assert "Worden codes niet geaccepteerd?" in page.text
+    assert refused.soup.find(id="form-error").get_text(strip=True) == (
+        "Deze code klopt niet. Druk op de knop van uw token en vul de nieuwe code in.")

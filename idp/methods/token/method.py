@@ -61,6 +61,7 @@ class TokenMethod(SignInMethod):
     template = "methods/token.html"
     enrol_template = "methods/token_enrol.html"
     template_folder = os.path.join(os.path.dirname(__file__), "templates")
+    translations_folder = os.path.join(os.path.dirname(__file__), "translations")
     #: The form fields the token's pages post, besides "code": a serial and a second code.
     fields = {"serial": 64, "code2": 64}
 
