@@ -153,6 +153,11 @@ class Decision:
     plan: StepUpPlan | None = None
     minimum: int = 0
 
+    @property
+    def finishes(self) -> bool:
+        """Whether the app is answered now (a code or an error) rather than the user asked."""
+        return self.kind != "interact"
+
 
 def decide(settings: LevelSettings, client_min_acr: int | None, first_party: bool,
            params: OidcParams, subject: Subject | None, completions: tuple[Completion, ...],
