@@ -109,3 +109,20 @@ def test_assigning_an_unknown_token_or_user_or_a_token_given_already_is_refused(
     idp(initialized, "token", "assign", "A-1", "nobody").assert_one_line_error("no user")
     idp(initialized, "token", "assign", "A-1", "dave").assert_ok()
     idp(initialized, "token", "assign", "A-1", "erin").assert_one_line_error("assigned already")
+
+
+def test_a_pskc_file_with_encrypted_seeds_is_imported_with_its_pre_shared_key(initialized, idp,
+                                                                              tmp_path):
+    from tests.unit.methods.test_token_method import FIGURE_6, FIGURE_6_KEY
+
+    path = tmp_path / "figure6.pskcxml"
+    path.write_bytes(FIGURE_6)
+
+    idp(initialized, "token", "import", str(path)).assert_one_line_error("encrypted")
+    idp(initialized, "token", "import", str(path), "--pskc-key", "zz")\
+        .assert_one_line_error("--pskc-key")
+    run_idp(initialized, "token", "import", str(path), "--pskc-key",
+            FIGURE_6_KEY.hex()).assert_ok()
+    with provider(initialized):
+        token = find_token(get_directory("default"), "987654321")
+        assert key_of(token, services().sealer).seed == SEED

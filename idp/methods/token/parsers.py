@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 import pskc
-from pskc.exceptions import PSKCError
+from pskc.exceptions import DecryptionError, PSKCError
 
 from .otp import ALGORITHMS, KINDS, TokenKey
 
@@ -144,6 +144,10 @@ def read_pskc(data: bytes, preshared_key: bytes | None = None) -> list[TokenReco
             except TokenFileError as exc:
                 raise TokenFileError(f"key {number}: {exc}") from None
         return records
+    except DecryptionError as exc:
+        raise TokenFileError(
+            "the seeds are encrypted: give the pre-shared key" if preshared_key is None
+            else f"the seeds cannot be decrypted with this key ({exc})") from None
     except PSKCError as exc:
         raise TokenFileError(f"not a PSKC document that can be read: {exc}") from None
 

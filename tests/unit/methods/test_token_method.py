@@ -348,13 +348,13 @@ def test_a_totp_token_code_is_accepted_once(directory, inventory, context):
 
 @pytest.mark.storage
 def test_a_counter_is_moved_on_once_when_two_requests_race(directory, inventory, app):
-    token = inventory("H-1")
+    token_id = inventory("H-1").id  # read here: the threads have sessions of their own
     results: list[bool] = []
     barrier = threading.Barrier(2)
 
     def claim():
         with app.app_context():
-            row = db.session.get(HardwareToken, token.id)
+            row = db.session.get(HardwareToken, token_id)
             barrier.wait(timeout=30)
             results.append(move_counter(row, 0, 5, NOW))
             db.session.commit()
