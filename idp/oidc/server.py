@@ -14,7 +14,6 @@ code or refresh token as it was, to be tried again.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -248,7 +247,7 @@ class IdTokenIssuer(OpenIDCode):
         return {"alg": client.row.id_token_alg, "kid": key.kid, "typ": "JWT"}
 
     def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
-        now = int(time.time())
+        now = int(clock_now())
         return {"iss": current_issuer(), "aud": client.client_id, "azp": client.client_id,
                 "iat": now, "exp": now + services().ttl("ID_TOKEN")}
 
