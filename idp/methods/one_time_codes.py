@@ -12,10 +12,10 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select, update
 
+from ..config import Settings
 from ..delivery import Delivery, DeliveryFailed, Message
 from ..delivery.addresses import sms_refusal
 from ..domain import (
@@ -57,13 +57,13 @@ def destination_refusal(ctx: MethodContext, channel: str, destination: str) -> s
     return None
 
 
-def policy_from(settings: dict[str, Any]) -> CodePolicy:
+def policy_from(settings: Settings) -> CodePolicy:
     """Return the code policy of the configuration."""
-    return CodePolicy(ttl=settings["IDP_OTP_TTL_SECONDS"],
-                      resend_after=settings["IDP_OTP_RESEND_SECONDS"],
-                      per_destination=settings["IDP_OTP_PER_DESTINATION_PER_HOUR"],
-                      per_user=settings["IDP_OTP_PER_USER_PER_HOUR"],
-                      per_ip=settings["IDP_OTP_PER_IP_PER_HOUR"])
+    return CodePolicy(ttl=settings.otp_ttl_seconds,
+                      resend_after=settings.otp_resend_seconds,
+                      per_destination=settings.otp_per_destination_per_hour,
+                      per_user=settings.otp_per_user_per_hour,
+                      per_ip=settings.otp_per_ip_per_hour)
 
 
 def _sent(row: OneTimeCode) -> SentCode:
