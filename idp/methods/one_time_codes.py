@@ -20,6 +20,7 @@ from ..delivery import Delivery, DeliveryFailed, Message
 from ..delivery.addresses import sms_refusal
 from ..domain import (
     CodePolicy,
+    CodeRefusal,
     RecentSends,
     SentCode,
     carried_failures,
@@ -36,9 +37,9 @@ DIGITS = 6
 
 
 class CodeRefused(Exception):
-    """A code cannot be sent or accepted; `reason` names why (see ``idp.domain.codes``)."""
+    """A code cannot be sent or accepted; `reason` names why (``CodeRefusal``)."""
 
-    def __init__(self, reason: str, *, retry_after: float = 0, tries_left: int = 0):
+    def __init__(self, reason: CodeRefusal, *, retry_after: float = 0, tries_left: int = 0):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
@@ -163,10 +164,11 @@ class CodeService:
         row = self.latest(ctx, channel, purpose)
         problem = code_problem(_sent(row) if row else None, ctx.now, self.policy)
         if row is None or problem is not None:
-            raise CodeRefused(problem or "no_code")
+            raise CodeRefused(problem or CodeRefusal.NO_CODE)
         if not hmac.compare_digest(ctx.sealer.digest(typed), row.code_hash):
             failures = self._count_failure(row)
-            raise CodeRefused("wrong", tries_left=max(0, self.policy.max_failures - failures))
+            raise CodeRefused(CodeRefusal.WRONG,
+                              tries_left=max(0, self.policy.max_failures - failures))
         # Compare-and-set: of two requests racing with the right code, one wins.
         claimed = db.session.execute(
             update(OneTimeCode)
@@ -176,7 +178,7 @@ class CodeService:
             .values(used_at=ctx.now)
             .execution_options(synchronize_session=False)).rowcount
         if claimed != 1:
-            raise CodeRefused("used")
+            raise CodeRefused(CodeRefusal.USED)
         return row
 
     def _count_failure(self, row: OneTimeCode) -> int:
