@@ -100,7 +100,6 @@ def test_an_individual_claim_requested_for_the_id_token_is_in_it(rp, user):
 
 
 def test_id_token_iat_and_exp_follow_the_providers_clock(rp, user, provider_clock):
-    # Inside the RP's allowed skew, so the RP still accepts the token.
     before = int(time.time())
     provider_clock(45)
     claims = signed_in(rp, user)["claims"]
