@@ -245,7 +245,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from .storage.retention import purge_expired
 
     with _app().app_context():
-        counts = purge_expired(now(), current_settings().access_token_ttl_seconds,
+        counts = purge_expired(now(), int(current_settings().access_token_ttl_seconds),
                                current_settings().audit_retention_days)
         recovery = services().methods["recovery"]
         if args.dry_run:

@@ -47,13 +47,13 @@ class Services:
     @property
     def jwks_cache_seconds(self) -> int:
         """Return how long relying apps may cache the JWKS (and keys are published early)."""
-        return current_settings().jwks_cache_seconds
+        return int(current_settings().jwks_cache_seconds)
 
     def key_rotation(self, session_seconds: float) -> RotationPolicy:
         """Return when rotated keys sign and how long retired ones stay published, for a
         directory whose sessions last `session_seconds` at most."""
-        return rotation_policy(self.jwks_cache_seconds, current_settings().id_token_ttl_seconds,
-                               session_seconds)
+        return rotation_policy(self.jwks_cache_seconds,
+                               int(current_settings().id_token_ttl_seconds), session_seconds)
 
 
 def services() -> Services:

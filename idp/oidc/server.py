@@ -122,8 +122,8 @@ class Server(AuthorizationServer):
             auth_time=source.auth_time, claims=source.claims, issued_at=now,
             expires_at=now + int(token["expires_in"]),
             refresh_expires_at=refresh_expiry(grant.started_at, now,
-                                              settings.refresh_token_ttl_seconds,
-                                              settings.refresh_token_absolute_ttl_seconds)
+                                              int(settings.refresh_token_ttl_seconds),
+                                              int(settings.refresh_token_absolute_ttl_seconds))
             if refresh else None))
         db.session.flush()
 
@@ -146,7 +146,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             code_challenge_method=data.get("code_challenge_method"),
             acr=login.outcome.acr, amr=list(login.outcome.amr),
             auth_time=login.outcome.auth_time, claims=login.claims, created_at=now,
-            expires_at=now + current_settings().code_ttl_seconds))
+            expires_at=now + int(current_settings().code_ttl_seconds)))
         db.session.commit()
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> StoredCode | None:
@@ -251,7 +251,7 @@ class IdTokenIssuer(OpenIDCode):
     def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
         now = int(clock_now())
         return {"iss": current_issuer(), "aud": client.client_id, "azp": client.client_id,
-                "iat": now, "exp": now + current_settings().id_token_ttl_seconds}
+                "iat": now, "exp": now + int(current_settings().id_token_ttl_seconds)}
 
     def get_compatible_claims(self, request: OAuth2Request) -> dict[str, Any]:
         claims = super().get_compatible_claims(request)

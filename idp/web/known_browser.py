@@ -35,7 +35,7 @@ def cookie_name() -> str:
 
 def max_age() -> int:
     """Return how long a browser stays known after its last full login, in seconds."""
-    return current_settings().known_browser_days * 86400
+    return int(current_settings().known_browser_days) * 86400
 
 
 def _entries() -> list[list]:

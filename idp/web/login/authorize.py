@@ -151,7 +151,7 @@ def open_interaction(params: dict[str, Any]) -> Interaction:
     moment = now()
     row = Interaction(id=new_secret(24), directory_id=g.directory.id, session_id=session.id,
                       params=params, state={}, created_at=moment,
-                      expires_at=moment + current_settings().interaction_ttl_seconds)
+                      expires_at=moment + int(current_settings().interaction_ttl_seconds))
     db.session.add(row)
     db.session.commit()
     return row
