@@ -123,7 +123,7 @@ def measure(app, repeat: int) -> dict[str, object]:
     """Time the census, the preview rules and the page, as the settings page runs them."""
     from flask import g
 
-    from idp.admin.census import enrollable_methods, many_objects, sending_channels, take_census
+    from idp.admin.census import enrollable_methods, many_objects, take_census
     from idp.domain import preview_settings
     from idp.services import services
     from idp.storage import db
@@ -139,7 +139,7 @@ def measure(app, repeat: int) -> dict[str, object]:
 
         def census():
             db.session.expire_all()
-            return take_census(directory, sending_channels(methods))
+            return take_census(directory, methods)
 
         census_s, census_cpu, members = best(repeat, census)
         def rules():

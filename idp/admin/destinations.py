@@ -140,12 +140,10 @@ def describe(policy: DestinationPolicy) -> list[str]:
 
 
 def preview_sms_policy(directory: Directory, candidate: DestinationPolicy,
-                       methods: dict[str, SignInMethod],
-                       channels: Iterable[str]) -> MethodLoss:
+                       methods: dict[str, SignInMethod]) -> MethodLoss:
     """Return whom `candidate` would take SMS codes from, and who then falls short."""
-    channels = frozenset(channels)
-    before = take_census(directory, channels)
-    after = take_census(directory, channels, candidate)
+    before = take_census(directory, methods)
+    after = take_census(directory, methods, candidate)
     return preview_method_loss(level_settings(directory), "sms", before, after,
                                enrollable_methods(methods))
 

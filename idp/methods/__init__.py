@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..domain import install_methods
 from .app_approval.method import AppApprovalMethod, LoginDenied
 from .base import (
+    Enrolment,
     MethodContext,
     MethodFailed,
     MethodRefused,
@@ -65,7 +66,8 @@ def build_registry(password: PasswordMethod, codes, host: str,
     return registry
 
 
-__all__ = ["AppApprovalMethod", "EmailCode", "LoginDenied", "MethodContext", "MethodFailed",
-           "MethodRefused", "MethodThrottled", "MethodUnavailable", "NotAGuess", "PasskeyMethod",
-           "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod",
-           "SmsCode", "StepExpired", "TotpMethod", "Verified", "METHOD_TYPES", "build_registry"]
+__all__ = ["METHOD_TYPES", "AppApprovalMethod", "EmailCode", "Enrolment", "LoginDenied",
+           "MethodContext", "MethodFailed", "MethodRefused", "MethodThrottled",
+           "MethodUnavailable", "NotAGuess", "PasskeyMethod", "PasswordMethod", "RecoveryCodes",
+           "RememberedDeviceMethod", "SignInMethod", "SmsCode", "StepExpired", "TotpMethod",
+           "Verified", "build_registry"]

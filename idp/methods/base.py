@@ -15,14 +15,16 @@ must be stored first (the app's activation code) is made by a POST of its own
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from flask_babel import gettext
+from sqlalchemy import Select
 
-from ..domain import MethodFacts, MethodInfo
+from ..domain import DestinationPolicy, MethodFacts, MethodInfo
 from ..security.sealing import Sealer
+from ..storage import db
 from ..storage.models import Directory, User
 
 
@@ -88,6 +90,34 @@ class Verified:
     amr: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Enrolment:
+    """One item a user has of a method (the proven phone, a passkey, an app): its method,
+    its key within its user (``passkey:12``), and what a list shows of it."""
+
+    method: str
+    key: str
+    label: str
+    created_at: float | None = None
+    last_used_at: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    #: Whether this item lets the user complete its method now (an app once confirmed and
+    #: not blocked, a code only while its channel sends): a user's items of a method count
+    #: exactly when ``is_enrolled`` is true (tests/unit/methods/test_method_units.py).
+    counts: bool = True
+    #: Whether the item can be removed (the password is changed, never removed).
+    removable: bool = True
+
+
+def holder_ids(query: Select, user_column: Any, user_ids: Collection[int] | None) -> set[int]:
+    """Return the user ids a query selects, only those among `user_ids` unless it is None."""
+    if user_ids is not None:
+        if not user_ids:
+            return set()
+        query = query.where(user_column.in_(list(user_ids)))
+    return set(db.session.connection().execute(query.distinct()).scalars())
+
+
 class SignInMethod:
     """A way to prove who you are that earns the directory's points for it.
 
@@ -110,8 +140,35 @@ class SignInMethod:
         """Return what the rules know of this method (``idp.domain.MethodFacts``)."""
         return MethodFacts(cls.name, cls.default_points, cls.info)
 
+    #: Whether the method belongs to the user, so that the census and the user lists count
+    #: it; the remembered device belongs to one browser and is never counted.
+    per_user: ClassVar[bool] = True
+
+    # Who has it: one rule, asked of one user or of many at once.
+
     def is_enrolled(self, user: User) -> bool:
         """Return whether the user can use this method now."""
+        raise NotImplementedError
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        """Return the ids of the users for whom ``is_enrolled`` is true, in a query or two
+        for all of them: of `user_ids`, or of every user of the directory when None.
+
+        `destinations` is the destination policy to judge a phone number by (a candidate
+        the admin previews); the directory's own when None. Only methods that send to a
+        number use it.
+        """
+        raise NotImplementedError
+
+    # The items a user has, as the profile and the user administration list them.
+
+    def items(self, user: User, now: float) -> list[Enrolment]:
+        """Return the user's items of this method, oldest first."""
+        raise NotImplementedError
+
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
+        """Remove one item of the user (one of `items`); the caller commits."""
         raise NotImplementedError
 
     def choice_label(self, user: User) -> str:

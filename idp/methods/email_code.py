@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
 
 from ..delivery import Message
 from ..delivery.addresses import ContactError, check_email, mask_email
 from ..delivery.messages import code_email
-from ..domain import MethodInfo
-from ..storage.models import User
+from ..domain import DestinationPolicy, MethodInfo
+from ..storage.models import Directory, User
 from ..tenants.accounts import find_user, normalize_login
-from .base import MethodContext
+from .base import Enrolment, MethodContext, holder_ids
 from .delivered import DeliveredCode
 
 
@@ -30,6 +33,18 @@ class EmailCode(DeliveredCode):
 
     def destination(self, user: User) -> str | None:
         return user.email if user.email and user.email_verified else None
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        if not self.codes.can_send(self.channel):
+            return set()
+        return holder_ids(select(User.id).where(
+            User.directory_id == directory.id, User.email.is_not(None), User.email != "",
+            User.email_verified.is_(True)), User.id, user_ids)
+
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
+        # The address stays the user's contact and login; only its codes are turned off.
+        user.email_verified = False
 
     def parse_destination(self, user: User, value: str) -> str:
         # The address on the account is the one to prove; changing it is a profile matter.

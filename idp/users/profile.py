@@ -131,6 +131,34 @@ def reaching_combinations(settings: LevelSettings, methods: Iterable[str],
 
 
 @dataclass(frozen=True)
+class Standing:
+    """Where some methods leave a user: the level a login reaches with them (0 when none
+    starts a login), the level required, and the methods of which setting up one at the
+    next login reaches it (none when it is reached, or when nothing could start a login)."""
+
+    level: int
+    required: int
+    enrol_after: tuple[str, ...]
+
+    @property
+    def reaches(self) -> bool:
+        return self.level >= self.required
+
+
+def standing(settings: LevelSettings, methods: Iterable[str],
+             enrollable: Iterable[str]) -> Standing:
+    """Return where `methods` leave a user: the one rule of the profile and the user
+    administration for what removing an item means (``removal_effect`` and
+    ``idp.admin.users.removal_effect``). Some method must still be able to start a login:
+    without a password or a passkey nothing reaches any level, and nothing can be set up
+    at a login that cannot start."""
+    methods = frozenset(methods)
+    enrol_after = () if reaches(settings, methods) else enrol_options(
+        settings, methods, frozenset(enrollable))
+    return Standing(reachable_level(settings, methods), settings.required_level, enrol_after)
+
+
+@dataclass(frozen=True)
 class Removal:
     """What removing one item means for reaching the directory's level."""
 
@@ -161,12 +189,9 @@ def removal_effect(settings: LevelSettings, items: list[Enrolment], key: str,
     item = find_enrolment(items, key)
     if item is None:
         return None
-    remaining = methods_without(items, key)
-    enrol_after = () if reaches(settings, remaining) else enrol_options(
-        settings, remaining, frozenset(enrollable))
-    return Removal(item, settings.required_level,
-                   reachable_level(settings, counting_methods(items)),
-                   reachable_level(settings, remaining), enrol_after)
+    after = standing(settings, methods_without(items, key), enrollable)
+    return Removal(item, after.required, reachable_level(settings, counting_methods(items)),
+                   after.level, after.enrol_after)
 
 
 # --- Personal information ------------------------------------------------------------------

@@ -93,7 +93,7 @@ def profile():
     settings = level_settings(g.directory)
     if _recovery_codes().rehash_stored(user.id):  # old SHA-256 codes: see idp.methods.recovery
         db.session.commit()
-    items = list_enrolments(user, at)
+    items = list_enrolments(user, at, services().methods)
     removals: dict[str, Removal | None] = {
         item.key: removal_effect(settings, items, item.key, enrollable())
         for item in items if item.removable and item.method != "device"}

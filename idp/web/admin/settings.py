@@ -19,7 +19,7 @@ from flask_babel import gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
 from ... import audit
-from ...admin.census import enrollable_methods, many_objects, sending_channels, take_census
+from ...admin.census import enrollable_methods, many_objects, take_census
 from ...admin.destinations import describe, preview_sms_policy, save_sms_policy, saved_notice
 from ...clock import now
 from ...delivery.addresses import TYPE_LABELS
@@ -243,7 +243,7 @@ def save_levels(directory: Directory, preview: SettingsPreview, actor: User) -> 
 
 def _preview(settings: LevelSettings) -> SettingsPreview:
     methods = services().methods
-    members = take_census(g.directory, sending_channels(methods))
+    members = take_census(g.directory, methods)
     with many_objects():
         return preview_settings(level_settings(g.directory), settings, members,
                                 enrollable_methods(methods))
@@ -322,7 +322,7 @@ def admin_sms_destinations():
         flash(gettext("Nothing changed: this is the current policy."))
         return redirect(url_for("account.admin_settings", _anchor="sms"), 303)
     methods = services().methods
-    loss = preview_sms_policy(g.directory, candidate, methods, sending_channels(methods))
+    loss = preview_sms_policy(g.directory, candidate, methods)
     if action == "preview":
         sms.loss, sms.said = loss, describe(candidate)
         return _page(form_of(level_settings(g.directory)), sms=sms)

@@ -53,7 +53,7 @@ def _field(name: str) -> str:
 def admin_users():
     """List the directory's users, 50 a page, optionally matching a search."""
     query = request.args.get("q", "")[:FIELD_LIMITS["q"]]
-    page = search_users(g.directory, query, after=request.args.get("after"),
+    page = search_users(g.directory, services().methods, query, after=request.args.get("after"),
                         before=request.args.get("before"))
     return render_template("admin/users.html", directory=g.directory, page=page, query=query,
                            methods=services().methods)
@@ -132,7 +132,7 @@ def _new_page(values: dict, error: UserAdminError | None = None):
 def _user_page(user: User, error: Exception | str | None = None, values=None):
     moment = now()
     settings = level_settings(g.directory)
-    items = list_enrolments(user, moment)
+    items = list_enrolments(user, moment, services().methods)
     effects = {item.key: removal_effect(settings, items, item.key, _enrollable())
                for item in items if item.removable}
     return render_template(
@@ -169,12 +169,12 @@ def _save(user: User) -> str:
 
 def _remove(user: User) -> str:
     moment = now()
-    items = list_enrolments(user, moment)
+    items = list_enrolments(user, moment, services().methods)
     item = find_enrolment(items, request.form.get("item", ""))
     if item is None or not item.removable:
         raise UserAdminError(gettext("This sign-in method is not there any more."))
     effect = removal_effect(level_settings(g.directory), items, item.key, _enrollable())
-    remove_enrolment(user, item.key, moment)
+    remove_enrolment(user, item.key, moment, services().methods)
     audit.record(g.directory.id, audit.events.ADMIN_METHOD_REMOVED, moment, user_id=user.id,
                  actor=current_user().id, method=item.method)
     if effect.reachable:

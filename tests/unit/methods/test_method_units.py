@@ -78,3 +78,135 @@ def test_the_app_registry_holds_one_instance_of_every_method(app):
         registry = services().methods
     assert set(registry) == set(NAMES)
     assert all(isinstance(registry[t.name], t) for t in METHOD_TYPES)
+
+
+# --- Who has it: one rule per method, asked of one user or of many ------------------------
+
+def _people(directory) -> dict[str, object]:
+    """Make users with one edge of every method each; return their rows by name."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from idp.clock import now
+    from idp.storage import db
+    from idp.storage.models import AppDevice, Credential, Passkey, RememberedDevice, User
+    from idp.tenants.directories import get_directory
+    from tests.support.live import new_mobile
+
+    people = {"plain": {}, "texter": {"phone": new_mobile()},
+              "unproven": {"phone": new_mobile(), "phone_verified": False},
+              "mailer": {"email_verified": True}, "apper": {"totp": True},
+              "keyed": {}, "browser": {}, "blocked": {}}
+    for name, options in people.items():
+        directory.add_user(name, **options)
+    row = get_directory(directory.slug)
+    users = {u.username: u for u in db.session.scalars(
+        select(User).where(User.directory_id == row.id))}
+    at = now()
+
+    def credential(user, method, **extra):
+        db.session.add(Credential(user_id=users[user].id, method=method, counter=0, data={},
+                                  created_at=at, **extra))
+
+    def app_device(user, **extra):
+        db.session.add(AppDevice(directory_id=row.id, user_id=users[user].id,
+                                 public_id=secrets.token_hex(8), name="phone", public_jwk={},
+                                 pin_hash="x", created_at=at, **extra))
+
+    def remembered(user, **extra):
+        db.session.add(RememberedDevice(
+            directory_id=row.id, user_id=users[user].id, token_hash=secrets.token_hex(16),
+            name="Firefox on Linux", created_at=at, last_used_at=at, expires_at=at + 3600,
+            **extra))
+
+    credential("plain", "totp")  # never confirmed
+    credential("plain", "recovery", used_at=at)  # used up
+    credential("mailer", "recovery", lookup="a")
+    app_device("plain")  # never approved a login
+    app_device("blocked", confirmed_at=at, blocked_at=at)
+    app_device("mailer", confirmed_at=at, removed_at=at)
+    app_device("apper", confirmed_at=at)
+    db.session.add(Passkey(directory_id=row.id, user_id=users["keyed"].id,
+                           credential_id=secrets.token_hex(8), public_key=b"k", name="key",
+                           created_at=at))
+    users["keyed"].password_hash = None
+    remembered("browser")
+    remembered("plain", revoked_at=at)
+    db.session.commit()
+    return {"directory": row, "users": users, "at": at}
+
+
+@pytest.fixture
+def people(directory, app):
+    with app.app_context():
+        yield _people(directory)
+
+
+def test_holders_say_of_many_what_is_enrolled_says_of_each(people, app):
+    from idp.services import services
+
+    methods = services().methods
+    directory, users = people["directory"], people["users"]
+    ids = {u.id for u in users.values()}
+    for name, method in methods.items():
+        expected = {u.id for u in users.values() if method.is_enrolled(u)}
+        assert method.holders(directory) & ids == expected, name
+        some = {users["plain"].id, users["apper"].id, users["keyed"].id}
+        assert method.holders(directory, some) == expected & some, name
+        assert method.holders(directory, []) == set(), name
+
+
+def test_each_users_items_count_exactly_for_the_methods_they_are_enrolled_in(people, app):
+    from idp.services import services
+    from idp.users.enrolments import counting_methods, list_enrolments
+
+    methods = services().methods
+    for user in people["users"].values():
+        items = list_enrolments(user, people["at"], methods)
+        assert {i.method for i in items} <= set(methods)
+        assert counting_methods(items) == {n for n, m in methods.items()
+                                           if m.per_user and m.is_enrolled(user)}, user.username
+
+
+def test_the_census_and_the_user_lists_count_what_the_methods_count(people, app):
+    from idp.admin.census import take_census
+    from idp.admin.users import methods_of_users
+    from idp.services import services
+
+    methods = services().methods
+    directory, users = people["directory"], people["users"]
+    census = {m.username: m.enrolled for m in take_census(directory, methods)}
+    listed = methods_of_users(directory, users.values(), methods)
+    for name, user in users.items():
+        expected = {n for n, m in methods.items() if m.per_user and m.is_enrolled(user)}
+        assert census[name] == expected == listed[user.id], name
+    assert census["keyed"] == {"passkey"}
+    assert census["browser"] == {"password"}  # a remembered browser is never counted
+    assert census["blocked"] == {"password"}
+
+
+def test_a_proven_phone_is_no_sms_method_anywhere_while_no_text_can_be_sent(people, app):
+    """The one rule: a code method counts only while its channel can send. The phone stays
+    listed (so it can be removed), but the census, the user lists and the profile's
+    reckoning all leave SMS out, as the login does."""
+    from idp.admin.census import take_census
+    from idp.admin.users import methods_of_users
+    from idp.delivery import Delivery
+    from idp.methods import SmsCode
+    from idp.methods.one_time_codes import CodeService
+    from idp.services import services
+    from idp.users.enrolments import counting_methods, list_enrolments
+
+    methods = services().methods
+    silent = SmsCode(CodeService(Delivery(sms=None, email=None), methods["sms"].codes.policy),
+                     "localhost")
+    without = {**methods, "sms": silent}
+    directory, texter = people["directory"], people["users"]["texter"]
+    assert methods["sms"].is_enrolled(texter) and not silent.is_enrolled(texter)
+    census = {m.username: m.enrolled for m in take_census(directory, without)}
+    assert census["texter"] == {"password"}
+    assert methods_of_users(directory, [texter], without)[texter.id] == {"password"}
+    items = list_enrolments(texter, people["at"], without)
+    assert [i.method for i in items if i.key == "sms"] == ["sms"]
+    assert counting_methods(items) == {"password"}
