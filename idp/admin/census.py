@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import select
 
-from ..domain import METHODS, DestinationPolicy, Member
+from ..domain import DestinationPolicy, Member
 from ..methods import METHOD_TYPES, SignInMethod
 from ..storage import db
 from ..storage.models import Directory, User
@@ -77,9 +77,3 @@ def _census(directory: Directory, methods: Mapping[str, SignInMethod],
     get = masks.get
     return [Member(user_id, username, name, sets[get(user_id, 0)])
             for user_id, username, name in rows]
-
-
-def enrollable_methods(methods: Mapping[str, SignInMethod]) -> frozenset[str]:
-    """Return the methods a user can enrol during login (the login's ``enrollable``)."""
-    return frozenset(name for name in METHODS
-                     if name in methods and name in BIT and methods[name].enrollable)

@@ -5,8 +5,8 @@ event and sends the notice. The rules about reaching the directory's level are p
 functions of ``LevelSettings``:
 
 - a login starts with something that says who the user is (the password, or a passkey
-  alone), so only method combinations with one of those count: the rule of the admin's
-  lock-out preview (``idp.domain.preview``), so both pages always agree;
+  alone), so only method combinations with one of those count: the admin's lock-out
+  preview's ``idp.domain.preview.reaching_combinations``, the same function;
 - removing an item whose method still reaches the level with the user's other methods
   is *safe*; one that leaves them below it but lets them set up another method at their
   next login (enrolment during login) needs their explicit *confirmation*; one after
@@ -15,7 +15,6 @@ functions of ``LevelSettings``:
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -88,14 +87,6 @@ def valid_key(key: str) -> bool:
 
 # --- Reaching the level (pure) -------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Combination:
-    """Methods that together reach the required level, and the points they give."""
-
-    methods: tuple[str, ...]
-    points: int
-
-
 def _usable(settings: LevelSettings, methods: Iterable[str]) -> list[str]:
     """Return the methods a login can use, in METHODS order: those worth points, and the
     password always (it starts a login even when worth nothing)."""
@@ -108,26 +99,6 @@ def reachable_level(settings: LevelSettings, methods: Iterable[str]) -> int:
     """Return the highest level a login can reach with these methods (0 if none starts one)."""
     usable = _usable(settings, methods)
     return settings.level_of(usable) if set(usable) & first_steps(settings) else 0
-
-
-def reaching_combinations(settings: LevelSettings, methods: Iterable[str],
-                          limit: int = 4) -> list[Combination]:
-    """Return the minimal combinations of `methods` that reach the required level.
-
-    The admin's lock-out preview's rule (``idp.domain.preview.reaches``): each starts a
-    login (password or passkey) and loses that or the level without any one of its
-    methods. The fewest methods first, then the most points.
-    """
-    usable = _usable(settings, methods)
-    found: list[Combination] = []
-    for size in range(1, len(usable) + 1):
-        for combo in itertools.combinations(usable, size):
-            chosen = frozenset(combo)
-            if reaches(settings, chosen) and not any(reaches(settings, chosen - {m})
-                                                     for m in chosen):
-                found.append(Combination(combo, settings.level_of(combo)))
-    found.sort(key=lambda c: (len(c.methods), -c.points))
-    return found[:limit]
 
 
 @dataclass(frozen=True)

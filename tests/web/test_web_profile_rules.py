@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from idp.domain import LevelSettings
+from idp.domain import LevelSettings, reaching_combinations
 from idp.users.enrolments import Enrolment
 from idp.users.profile import (
     ProfileError,
     clean_text,
     parse_id,
     reachable_level,
-    reaching_combinations,
     removal_effect,
     valid_key,
 )

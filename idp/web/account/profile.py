@@ -15,6 +15,7 @@ from flask import g, url_for
 from flask_babel import gettext
 
 from ...clock import now
+from ...domain import reaching_combinations
 from ...methods.device import device_name
 from ...methods.passkey import MAX_PASSKEYS
 from ...methods.recovery import RecoveryCodes
@@ -24,7 +25,7 @@ from ...storage.models import BrowserSession, User
 from ...tenants.directories import level_settings
 from ...users.consents import list_app_access
 from ...users.enrolments import Enrolment, counting_methods, list_enrolments
-from ...users.profile import Removal, reaching_combinations, removal_effect
+from ...users.profile import Removal, removal_effect
 from ...users.sessions import sessions_of
 from ..context import current_session
 from . import account
@@ -97,12 +98,13 @@ def profile():
     removals: dict[str, Removal | None] = {
         item.key: removal_effect(settings, items, item.key, enrollable())
         for item in items if item.removable and item.method != "device"}
+    shown = reaching_combinations(settings, counting_methods(items))[:4]
     return render("account/profile.html",
                   items=[i for i in items if i.method != "device"],
                   devices=[i for i in items if i.method == "device"],
                   combinations=[(" + ".join(str(services().methods[m].title) for m in c.methods),
                                  c.points)
-                                for c in reaching_combinations(settings, counting_methods(items))],
+                                for c in shown],
                   removals=removals, additions=_additions(user, items),
                   sessions=_sessions(user, at), apps=list_app_access(user),
                   activity=activity_of(user))

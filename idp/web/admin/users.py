@@ -26,7 +26,7 @@ from ...admin.users import (
 )
 from ...clock import now
 from ...errors import NotFound
-from ...oidc.login import enrollable_methods
+from ...methods import enrollable_now
 from ...services import services
 from ...storage import db
 from ...storage.models import User
@@ -132,21 +132,17 @@ def _new_page(values: dict, error: UserAdminError | None = None):
 def _user_page(user: User, error: Exception | str | None = None, values=None):
     moment = now()
     settings = level_settings(g.directory)
-    items = list_enrolments(user, moment, services().methods)
-    effects = {item.key: removal_effect(settings, items, item.key, _enrollable())
+    methods = services().methods
+    items = list_enrolments(user, moment, methods)
+    effects = {item.key: removal_effect(settings, items, item.key, enrollable_now(methods))
                for item in items if item.removable}
     return render_template(
         "admin/user.html", directory=g.directory, person=user, items=items, effects=effects,
-        standing=removal_effect(settings, items, "", _enrollable()), settings=settings,
-        methods=services().methods,
+        standing=removal_effect(settings, items, "", enrollable_now(methods)), settings=settings,
+        methods=methods,
         sessions=live_sessions(user, moment), logins=recent_logins(user),
         is_self=user.id == current_user().id, values=values or {},
         error=str(error) if error else None, error_field=getattr(error, "field", None))
-
-
-def _enrollable() -> frozenset[str]:
-    """Return the methods a user could enrol during a login (if they lacked them)."""
-    return enrollable_methods(frozenset(), services().methods)
 
 
 def _invite(user: User) -> None:
@@ -173,7 +169,8 @@ def _remove(user: User) -> str:
     item = find_enrolment(items, request.form.get("item", ""))
     if item is None or not item.removable:
         raise UserAdminError(gettext("This sign-in method is not there any more."))
-    effect = removal_effect(level_settings(g.directory), items, item.key, _enrollable())
+    effect = removal_effect(level_settings(g.directory), items, item.key,
+                            enrollable_now(services().methods))
     remove_enrolment(user, item.key, moment, services().methods)
     audit.record(g.directory.id, audit.events.ADMIN_METHOD_REMOVED, moment, user_id=user.id,
                  actor=current_user().id, method=item.method)

@@ -210,3 +210,34 @@ def test_a_proven_phone_is_no_sms_method_anywhere_while_no_text_can_be_sent(peop
     items = list_enrolments(texter, people["at"], without)
     assert [i.method for i in items if i.key == "sms"] == ["sms"]
     assert counting_methods(items) == {"password"}
+
+
+# --- One home for the rules several pages share --------------------------------------------
+
+def test_a_users_reaching_combinations_are_the_previews_within_their_methods():
+    import itertools
+
+    from idp.domain import reaching_combinations
+
+    settings = LevelSettings().with_changes(40)
+    everyone = reaching_combinations(settings)
+    for size in range(len(METHODS) + 1):
+        for mine in itertools.combinations(METHODS, size):
+            assert reaching_combinations(settings, mine) == tuple(
+                c for c in everyone if set(c.methods) <= set(mine)), mine
+
+
+def test_what_can_be_set_up_at_a_login_is_asked_of_the_methods(app):
+    from idp.delivery import Delivery
+    from idp.methods import SmsCode, enrollable_now
+    from idp.methods.one_time_codes import CodeService
+    from idp.services import services
+
+    with app.app_context():
+        methods = services().methods
+    assert enrollable_now(methods) == {n for n, m in methods.items() if m.enrol_template}
+    assert "password" not in enrollable_now(methods) and "device" not in enrollable_now(methods)
+    assert enrollable_now(methods, {"totp"}) == enrollable_now(methods) - {"totp"}
+    silent = SmsCode(CodeService(Delivery(sms=None, email=None), methods["sms"].codes.policy),
+                     "localhost")
+    assert "sms" not in enrollable_now({**methods, "sms": silent})
