@@ -143,6 +143,16 @@ class SignInMethod:
     #: Whether the method belongs to the user, so that the census and the user lists count
     #: it; the remembered device belongs to one browser and is never counted.
     per_user: ClassVar[bool] = True
+    #: Whether its items can be removed (the password is changed, never removed).
+    removable: ClassVar[bool] = True
+
+    # What the person is told by email (``idp.users.notifications``): the subject of the
+    # notice when they set the method up, and when they remove one of its items. A method
+    # whose items can be removed declares `removed_notice`, and one that belongs to the
+    # user also `added_notice` (tests/unit/methods/test_method_units.py); a notice of a
+    # method without its text is refused when it is made, never silently dropped.
+    added_notice: ClassVar[Any] = None
+    removed_notice: ClassVar[Any] = None
 
     # Who has it: one rule, asked of one user or of many at once.
 

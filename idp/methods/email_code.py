@@ -25,6 +25,8 @@ class EmailCode(DeliveredCode):
     # NIST does not count an email code as possession; for amr/mfa we do.
     info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Email code")
+    added_notice = lazy_gettext("Email codes were turned on for your account")
+    removed_notice = lazy_gettext("Email codes were turned off for your account")
     template = "methods/code.html"
     enrol_template = "methods/code_enrol.html"
     channel = "email"

@@ -29,6 +29,7 @@ class PasswordMethod(SignInMethod):
     info = MethodInfo(("pwd",), frozenset({"knowledge"}), identifies=True,
                       offered_in_step_up=False)
     title = lazy_gettext("Password")
+    removable = False
     template = "login.html"
 
     def __init__(self, passwords: PasswordService | None = None):
@@ -47,7 +48,7 @@ class PasswordMethod(SignInMethod):
         # Changed on its own page, never removed.
         if user.password_hash is None:
             return []
-        return [Enrolment(self.name, self.name, "Password", removable=False)]
+        return [Enrolment(self.name, self.name, "Password", removable=self.removable)]
 
     def identify(self, directory: Directory, login: str, password: str,
                  now: float) -> User:

@@ -68,6 +68,8 @@ class RecoveryCodes(SignInMethod):
     default_points = 10
     info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Recovery code")
+    added_notice = lazy_gettext("New recovery codes were created for your account")
+    removed_notice = lazy_gettext("Your recovery codes were deleted")
     template = "methods/recovery.html"
 
     def __init__(self, passwords: PasswordService, sealer: Sealer):

@@ -25,6 +25,8 @@ class SmsCode(DeliveredCode):
     default_points = 10
     info = MethodInfo(("sms",), frozenset({"possession"}), restricted=True)
     title = lazy_gettext("Text message code")
+    added_notice = lazy_gettext("Text message codes were turned on for your account")
+    removed_notice = lazy_gettext("Text message codes were turned off for your account")
     template = "methods/code.html"
     enrol_template = "methods/code_enrol.html"
     channel = "sms"

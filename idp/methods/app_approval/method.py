@@ -44,6 +44,8 @@ class AppApprovalMethod(SignInMethod):
     default_points = 10
     info = MethodInfo(("pop", "pin"), frozenset({"possession", "knowledge"}))
     title = lazy_gettext("App approval")
+    added_notice = lazy_gettext("An app for approving logins was added to your account")
+    removed_notice = lazy_gettext("An app for approving logins was removed from your account")
     template = "methods/app.html"
     enrol_template = "methods/app_enrol.html"
     challenges = True

@@ -241,3 +241,32 @@ def test_what_can_be_set_up_at_a_login_is_asked_of_the_methods(app):
     silent = SmsCode(CodeService(Delivery(sms=None, email=None), methods["sms"].codes.policy),
                      "localhost")
     assert "sms" not in enrollable_now({**methods, "sms": silent})
+
+
+# --- Notices: each method's own texts; a missing one is refused, never dropped ------------
+
+@pytest.mark.parametrize("method", METHOD_TYPES, ids=NAMES)
+def test_every_method_declares_the_notice_texts_of_its_changes(method: type[SignInMethod]):
+    if method.removable:
+        assert method.removed_notice is not None
+    if method.removable and method.per_user:
+        assert method.added_notice is not None
+
+
+@pytest.mark.parametrize("method", METHOD_TYPES, ids=NAMES)
+def test_every_methods_notices_have_their_own_title(method: type[SignInMethod], app):
+    from idp.users.notifications import Notice
+
+    with app.test_request_context():
+        for kind, text in (("added", method.added_notice), ("removed", method.removed_notice)):
+            if text is not None:
+                assert Notice(kind, method.name).title() == str(text)
+
+
+def test_a_notice_without_its_text_is_refused_when_it_is_made():
+    from idp.users.notifications import Notice
+
+    with pytest.raises(ValueError, match="no notice text"):
+        Notice("added", "password")
+    with pytest.raises(ValueError, match="no notice text"):
+        Notice("removed", "token")
