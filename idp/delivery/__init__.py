@@ -2,19 +2,19 @@
 
 ``build_delivery(settings)`` picks a sender per channel: an SMTP server for email, an HTTP
 gateway for SMS, and outside production the dev outbox for a channel left unconfigured.
+The channels are a mapping from name to what builds its sender from the settings
+(``SENDERS``): a new channel (a voice call) is one function and one entry there.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .outbox import DevOutbox
-
-CHANNELS = ("sms", "email")
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,13 @@ class Delivery:
     one, at most `concurrency` threads of a process wait, and the rest refuse at once.
     """
 
-    def __init__(self, sms: Sender | None, email: Sender | None,
+    def __init__(self, senders: Mapping[str, Sender | None],
                  outbox: DevOutbox | None = None, concurrency: int = 2,
                  wait: float = 0.5):
-        self._senders: dict[str, Sender | None] = {"sms": sms, "email": email}
+        unknown = set(senders) - set(CHANNELS)
+        if unknown:
+            raise ValueError(f"unknown channels {sorted(unknown)}")
+        self._senders: dict[str, Sender | None] = dict(senders)
         self.outbox = outbox
         self._slots = threading.BoundedSemaphore(concurrency)
         self._wait = wait
@@ -91,37 +94,56 @@ def smtp_security(security: str, port: int) -> str:
     return security
 
 
-def build_delivery(settings: Mapping[str, Any]) -> Delivery:
-    """Return the delivery configured by the settings."""
-    # Imported here: the sender modules import Message and DeliveryFailed from this package.
-    from .outbox import DevOutbox
-    from .sms_gateway import HttpSmsGateway
+def _email_sender(settings: Mapping[str, Any], timeout: float) -> Sender | None:
+    """Return the SMTP sender the settings configure, if any."""
     from .smtp import SmtpSender
 
-    timeout = float(_setting(settings, "IDP_DELIVERY_TIMEOUT_SECONDS"))
-    email: Sender | None = None
-    sms: Sender | None = None
     host = _setting(settings, "IDP_SMTP_HOST")
-    if host:
-        port = int(_setting(settings, "IDP_SMTP_PORT"))
-        email = SmtpSender(
-            host=host,
-            port=port,
-            security=smtp_security(_setting(settings, "IDP_SMTP_SECURITY"), port),
-            user=_setting(settings, "IDP_SMTP_USER"),
-            password=_setting(settings, "IDP_SMTP_PASSWORD"),
-            mail_from=_setting(settings, "IDP_MAIL_FROM"),
-            timeout=timeout,
-            ca_file=_setting(settings, "IDP_SMTP_CA_FILE") or None,
-        )
+    if not host:
+        return None
+    port = int(_setting(settings, "IDP_SMTP_PORT"))
+    return SmtpSender(
+        host=host,
+        port=port,
+        security=smtp_security(_setting(settings, "IDP_SMTP_SECURITY"), port),
+        user=_setting(settings, "IDP_SMTP_USER"),
+        password=_setting(settings, "IDP_SMTP_PASSWORD"),
+        mail_from=_setting(settings, "IDP_MAIL_FROM"),
+        timeout=timeout,
+        ca_file=_setting(settings, "IDP_SMTP_CA_FILE") or None,
+    )
+
+
+def _sms_sender(settings: Mapping[str, Any], timeout: float) -> Sender | None:
+    """Return the HTTP SMS gateway the settings configure, if any."""
+    from .sms_gateway import HttpSmsGateway
+
     url = _setting(settings, "IDP_SMS_GATEWAY_URL")
-    if url:
-        sms = HttpSmsGateway(url, _setting(settings, "IDP_SMS_GATEWAY_TOKEN") or None, timeout)
+    if not url:
+        return None
+    return HttpSmsGateway(url, _setting(settings, "IDP_SMS_GATEWAY_TOKEN") or None, timeout)
+
+
+#: Every delivery channel, by name: what builds its sender from the settings (None when
+#: they configure none). The sender modules import Message from here, hence the late imports.
+SENDERS: Mapping[str, Callable[[Mapping[str, Any], float], Sender | None]] = {
+    "sms": _sms_sender,
+    "email": _email_sender,
+}
+CHANNELS: tuple[str, ...] = tuple(SENDERS)
+
+
+def build_delivery(settings: Mapping[str, Any]) -> Delivery:
+    """Return the delivery configured by the settings."""
+    # Imported here: the outbox imports Message and DeliveryFailed from this package.
+    from .outbox import DevOutbox
+
+    timeout = float(_setting(settings, "IDP_DELIVERY_TIMEOUT_SECONDS"))
+    senders = {name: build(settings, timeout) for name, build in SENDERS.items()}
     outbox = None
     # Production must not pretend to send: an unconfigured channel stays unavailable there.
-    if _setting(settings, "IDP_ENV") != "production" and (email is None or sms is None):
+    if _setting(settings, "IDP_ENV") != "production" and None in senders.values():
         outbox = DevOutbox()
-        email = email or outbox
-        sms = sms or outbox
-    return Delivery(sms=sms, email=email, outbox=outbox,
+        senders = {name: sender or outbox for name, sender in senders.items()}
+    return Delivery(senders, outbox=outbox,
                     concurrency=int(_setting(settings, "IDP_DELIVERY_CONCURRENCY")))

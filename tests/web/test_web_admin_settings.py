@@ -448,7 +448,7 @@ def test_the_census_counts_each_method_as_the_method_itself_does(directory):
         assert census["mailer"] == {"password", "email", "recovery"}
         assert census["apper"] == {"password", "totp", "app"}
         # Without a channel to send on, its codes count for nobody.
-        silent = SmsCode(CodeService(Delivery(sms=None, email=None), methods["sms"].codes.policy),
+        silent = SmsCode(CodeService(Delivery({}), methods["sms"].codes.policy),
                          "localhost")
         assert all("sms" not in s for s in (m.enrolled
                                             for m in take_census(row, {**methods, "sms": silent})))

@@ -199,7 +199,7 @@ def test_a_proven_phone_is_no_sms_method_anywhere_while_no_text_can_be_sent(peop
     from idp.users.enrolments import counting_methods, list_enrolments
 
     methods = services().methods
-    silent = SmsCode(CodeService(Delivery(sms=None, email=None), methods["sms"].codes.policy),
+    silent = SmsCode(CodeService(Delivery({}), methods["sms"].codes.policy),
                      "localhost")
     without = {**methods, "sms": silent}
     directory, texter = people["directory"], people["users"]["texter"]
@@ -238,7 +238,7 @@ def test_what_can_be_set_up_at_a_login_is_asked_of_the_methods(app):
     assert enrollable_now(methods) == {n for n, m in methods.items() if m.enrol_template}
     assert "password" not in enrollable_now(methods) and "device" not in enrollable_now(methods)
     assert enrollable_now(methods, {"totp"}) == enrollable_now(methods) - {"totp"}
-    silent = SmsCode(CodeService(Delivery(sms=None, email=None), methods["sms"].codes.policy),
+    silent = SmsCode(CodeService(Delivery({}), methods["sms"].codes.policy),
                      "localhost")
     assert "sms" not in enrollable_now({**methods, "sms": silent})
 
@@ -270,3 +270,26 @@ def test_a_notice_without_its_text_is_refused_when_it_is_made():
         Notice("added", "password")
     with pytest.raises(ValueError, match="no notice text"):
         Notice("removed", "token")
+
+
+# --- Delivery channels: a mapping from name to sender, built from the settings ----------
+
+def test_a_new_delivery_channel_is_one_more_entry(monkeypatch):
+    import idp.delivery as delivery
+    from idp.delivery import Message, build_delivery
+    from idp.delivery.outbox import DevOutbox
+
+    spoken: list[Message] = []
+
+    class Caller:
+        def send(self, message: Message) -> None:
+            spoken.append(message)
+
+    monkeypatch.setitem(delivery.SENDERS, "voice", lambda settings, timeout: Caller())
+    monkeypatch.setattr(delivery, "CHANNELS", tuple(delivery.SENDERS))
+    built = build_delivery({"IDP_ENV": "development"})
+    assert built.can_send("voice") and built.can_send("sms") and built.can_send("email")
+    built.send(Message(channel="voice", to="+31611111111", text="1 2 3 4 5 6"))
+    assert [m.to for m in spoken] == ["+31611111111"]
+    assert isinstance(built.outbox, DevOutbox)
+
