@@ -145,6 +145,9 @@ class SignInMethod:
     per_user: ClassVar[bool] = True
     #: Whether its items can be removed (the password is changed, never removed).
     removable: ClassVar[bool] = True
+    #: Whether a user may have several of its items, each keyed ``name:row id``
+    #: (``passkey:12``), or at most one, keyed by the method's name (``sms``).
+    several: ClassVar[bool] = False
 
     # What the person is told by email (``idp.users.notifications``): the subject of the
     # notice when they set the method up, and when they remove one of its items. A method

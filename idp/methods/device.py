@@ -39,6 +39,7 @@ class RememberedDeviceMethod(SignInMethod):
     default_points = 0
     info = MethodInfo((), frozenset(), offered_in_step_up=False)
     title = lazy_gettext("Remembered device")
+    several = True
     removed_notice = lazy_gettext("A remembered device was removed from your account")
     template = ""
     per_user = False

@@ -69,6 +69,7 @@ class PasskeyMethod(SignInMethod):
     info = MethodInfo(("hwk", "user"), frozenset({"possession", "inherence"}),
                       phishing_resistant=True, identifies=True)
     title = lazy_gettext("Passkey")
+    several = True
     added_notice = lazy_gettext("A passkey was added to your account")
     removed_notice = lazy_gettext("A passkey was removed from your account")
     template = "methods/passkey.html"

@@ -77,6 +77,7 @@ class TotpMethod(SignInMethod):
     default_points = 10
     info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Authenticator app")
+    several = True
     added_notice = lazy_gettext("An authenticator app was added to your account")
     removed_notice = lazy_gettext("An authenticator app was removed from your account")
     template = "methods/totp.html"

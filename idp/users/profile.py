@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain import METHODS, LevelSettings
 from ..domain.preview import enrol_options, first_steps, reaches
+from ..methods import METHOD_TYPES
 from ..security.passwords import PasswordService
 from ..storage import db
 from ..storage.models import AuditEvent, BrowserSession, User
@@ -38,8 +39,12 @@ from ..tenants.accounts import (
 from .enrolments import Enrolment, counting_methods, find_enrolment, methods_without
 from .sessions import live_criteria
 
-#: The keys of enrolled items (``idp.users.enrolments``); ids fit a 32-bit column.
-KEY_PATTERN = re.compile(r"(?:password|sms|email|recovery|(?:totp|passkey|app|device):[0-9]{1,10})")
+#: The keys of enrolled items (``SignInMethod.items``): a method's name, or its name and a
+#: row id when a user may have several (``SignInMethod.several``); ids fit a 32-bit column.
+KEY_PATTERN = re.compile("|".join([
+    "(?:{})".format("|".join(re.escape(t.name) for t in METHOD_TYPES if not t.several)),
+    "(?:{}):[0-9]{{1,10}}".format("|".join(re.escape(t.name) for t in METHOD_TYPES if t.several)),
+]))
 ID_PATTERN = re.compile(r"[0-9]{1,10}")
 MAX_ID = 2**31 - 1
 MAX_NAME = 200

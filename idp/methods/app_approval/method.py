@@ -44,6 +44,7 @@ class AppApprovalMethod(SignInMethod):
     default_points = 10
     info = MethodInfo(("pop", "pin"), frozenset({"possession", "knowledge"}))
     title = lazy_gettext("App approval")
+    several = True
     added_notice = lazy_gettext("An app for approving logins was added to your account")
     removed_notice = lazy_gettext("An app for approving logins was removed from your account")
     template = "methods/app.html"

@@ -169,6 +169,22 @@ def test_each_users_items_count_exactly_for_the_methods_they_are_enrolled_in(peo
                                            if m.per_user and m.is_enrolled(user)}, user.username
 
 
+def test_every_items_key_is_one_the_profile_forms_accept(people, app):
+    from idp.services import services
+    from idp.users.enrolments import list_enrolments
+    from idp.users.profile import valid_key
+
+    methods = services().methods
+    seen = set()
+    for user in people["users"].values():
+        for item in list_enrolments(user, people["at"], methods):
+            seen.add(item.method)
+            assert valid_key(item.key), item.key
+            name, _, row = item.key.partition(":")
+            assert name == item.method and bool(row) == type(methods[name]).several, item.key
+    assert seen == set(methods)  # the rows cover every method
+
+
 def test_the_census_and_the_user_lists_count_what_the_methods_count(people, app):
     from idp.admin.census import take_census
     from idp.admin.users import methods_of_users
