@@ -109,6 +109,16 @@ class Enrolment:
     removable: bool = True
 
 
+@dataclass(frozen=True)
+class Addition:
+    """The profile's link to set up (one more of) a method: the web endpoint of its profile
+    page, that endpoint's arguments, and the link's text."""
+
+    endpoint: str
+    text: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
 def holder_ids(query: Select, user_column: Any, user_ids: Collection[int] | None) -> set[int]:
     """Return the user ids a query selects, only those among `user_ids` unless it is None."""
     if user_ids is not None:
@@ -183,6 +193,12 @@ class SignInMethod:
     def remove(self, user: User, item: Enrolment, now: float) -> None:
         """Remove one item of the user (one of `items`); the caller commits."""
         raise NotImplementedError
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        """Return the profile's link to set the method up (or add one more) now, given the
+        user's items of every method, or None when there is nothing to add. The profile
+        offers it only while the directory gives the method points."""
+        return None
 
     def choice_label(self, user: User) -> str:
         """Return the text of the button that picks this method on the step-up page."""

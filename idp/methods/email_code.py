@@ -13,7 +13,7 @@ from ..delivery.messages import code_email
 from ..domain import DestinationPolicy, MethodInfo
 from ..storage.models import Directory, User
 from ..tenants.accounts import find_user, normalize_login
-from .base import Enrolment, MethodContext, holder_ids
+from .base import Addition, Enrolment, MethodContext, holder_ids
 from .delivered import DeliveredCode
 
 
@@ -43,6 +43,12 @@ class EmailCode(DeliveredCode):
         return holder_ids(select(User.id).where(
             User.directory_id == directory.id, User.email.is_not(None), User.email != "",
             User.email_verified.is_(True)), User.id, user_ids)
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if not self.enrollable or user.email_verified:
+            return None
+        return Addition("account.profile_contact", gettext("Turn on email codes"),
+                        {"name": "email"})
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:
         # The address stays the user's contact and login; only its codes are turned off.

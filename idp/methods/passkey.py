@@ -40,6 +40,7 @@ from ..storage import db
 from ..storage.models import Directory, Passkey, User
 from ..tenants.accounts import active_user
 from .base import (
+    Addition,
     Enrolment,
     MethodContext,
     MethodFailed,
@@ -100,6 +101,11 @@ class PasskeyMethod(SignInMethod):
                           row.last_used_at, {"synced": row.backup_eligible,
                                              "clone_warning": row.clone_warning_at is not None})
                 for row in self.passkeys(user)]
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if sum(i.method == self.name for i in items) >= MAX_PASSKEYS:
+            return None
+        return Addition("account.profile_passkey", gettext("Add a passkey"))
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:
         db.session.execute(delete(Passkey).where(

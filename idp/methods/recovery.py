@@ -29,6 +29,7 @@ from ..security.tokens import hash_secret
 from ..storage import db
 from ..storage.models import Credential, Directory, User
 from .base import (
+    Addition,
     Enrolment,
     MethodContext,
     MethodFailed,
@@ -106,6 +107,11 @@ class RecoveryCodes(SignInMethod):
             Credential.user_id == user.id, Credential.method == self.name))
         return [Enrolment(self.name, self.name, "Recovery codes", created, None,
                           {"remaining": remaining})]
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if any(i.method == self.name and i.counts for i in items):
+            return Addition("account.profile_recovery", gettext("Create new recovery codes"))
+        return Addition("account.profile_recovery", gettext("Create recovery codes"))
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:
         db.session.execute(delete(Credential).where(

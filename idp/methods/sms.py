@@ -14,7 +14,7 @@ from ..domain import DestinationPolicy, MethodInfo, destination_refusal
 from ..storage import db
 from ..storage.models import Directory, User
 from ..tenants.directories import sms_policy
-from .base import Enrolment, MethodContext
+from .base import Addition, Enrolment, MethodContext
 from .delivered import DeliveredCode
 
 
@@ -52,6 +52,12 @@ class SmsCode(DeliveredCode):
             query = query.where(User.id.in_(list(user_ids)))
         return {user_id for user_id, phone in db.session.connection().execute(query)
                 if may_text(phone, policy)}
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if not self.enrollable or user.phone_verified:
+            return None
+        return Addition("account.profile_contact", gettext("Turn on text message codes"),
+                        {"name": "phone"})
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:
         # Removing text message codes forgets the number.

@@ -24,6 +24,7 @@ from ..security.sealing import UnsealError
 from ..storage import db
 from ..storage.models import Credential, Directory, User
 from .base import (
+    Addition,
     Enrolment,
     MethodContext,
     MethodFailed,
@@ -106,6 +107,11 @@ class TotpMethod(SignInMethod):
                 for row in db.session.scalars(select(Credential).where(
                     Credential.user_id == user.id, Credential.method == self.name,
                     Credential.confirmed_at.is_not(None)).order_by(Credential.id))]
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if any(i.method == self.name and i.counts for i in items):
+            return None
+        return Addition("account.profile_totp", gettext("Set up an authenticator app"))
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:
         db.session.execute(delete(Credential).where(

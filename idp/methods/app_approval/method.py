@@ -18,6 +18,7 @@ from ...domain import DestinationPolicy, MethodInfo
 from ...storage import db
 from ...storage.models import AppApproval, AppDevice, Directory, User
 from ..base import (
+    Addition,
     Enrolment,
     MethodContext,
     MethodFailed,
@@ -77,6 +78,11 @@ class AppApprovalMethod(SignInMethod):
                 for row in db.session.scalars(select(AppDevice).where(
                     AppDevice.user_id == user.id, AppDevice.removed_at.is_(None))
                     .order_by(AppDevice.id))]
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if any(i.method == self.name and not i.detail.get("blocked") for i in items):
+            return None
+        return Addition("account.profile_app", gettext("Set up the app"))
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:
         device = db.session.get(AppDevice, int(item.key.partition(":")[2]))

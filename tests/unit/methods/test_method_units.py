@@ -309,3 +309,24 @@ def test_a_new_delivery_channel_is_one_more_entry(monkeypatch):
     assert [m.to for m in spoken] == ["+31611111111"]
     assert isinstance(built.outbox, DevOutbox)
 
+
+
+# --- The profile page of each method --------------------------------------------------------
+
+def test_every_method_a_person_sets_up_links_its_own_profile_page(people, app):
+    from flask import url_for
+
+    from idp.services import services
+    from idp.users.enrolments import list_enrolments
+
+    methods = services().methods
+    keyed = people["users"]["keyed"]  # a passkey, nothing else
+    items = list_enrolments(keyed, people["at"], methods)
+    with app.test_request_context():
+        for name, method in methods.items():
+            addition = method.profile_addition(keyed, items)
+            if method.removable and method.per_user:
+                assert addition is not None, name
+            if addition is not None:
+                url = url_for(addition.endpoint, slug=people["directory"].slug, **addition.values)
+                assert url.startswith("/"), name
