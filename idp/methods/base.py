@@ -11,6 +11,27 @@ Showing a page changes nothing (a GET is safe, RFC 9110 9.2.1): ``begin`` and
 a new authenticator app's key) travels sealed in its form (``Sealer.seal_form``); what
 must be stored first (the app's activation code) is made by a POST of its own
 (``prepare_enrolment``), on the person's request.
+
+Everything else that is a method's own is declared on its class too, and the rest of the
+provider loops over the registry instead of naming methods. Adding a method (a voice
+call, a hardware token) is its module plus one line in ``METHOD_TYPES`` and one instance
+in ``build_registry`` (``idp/methods/__init__.py``); it declares:
+
+- its facts: ``name``, ``title``, ``default_points``, ``info`` (``MethodInfo``: amr,
+  factors, restricted, phishing-resistant, identifies, offered in step-up); the rules'
+  tables (``idp.domain.METHODS``, ``DEFAULT_POINTS``, ``METHOD_INFO``) come from these;
+- who has it: ``is_enrolled`` for one user, ``holders`` for many (census, user lists),
+  saying the same of each user;
+- its items and their removal: ``items`` (``Enrolment``, with ``counts`` true exactly
+  when ``is_enrolled``), ``remove``, ``several``, ``removable``, ``per_user``;
+- its notices: ``added_notice``, ``removed_notice``; its profile link:
+  ``profile_addition``;
+- the login: ``template``, ``begin``, ``challenge``, ``verify``; its enrolment:
+  ``enrol_template``, ``start_enrolment``, ``finish_enrolment``.
+
+A method that sends a code uses ``delivered.DeliveredCode`` with its ``channel``; a new
+channel is one entry of ``idp.delivery.SENDERS``. tests/unit/methods/test_method_units.py
+checks each registered method declares all of this.
 """
 
 from __future__ import annotations
