@@ -10,8 +10,8 @@ bulk with a mix of methods (user *i*):
 * a passkey if i % 7 == 0; an approved app if i % 11 == 0 (a blocked one if i % 19 == 0);
 * ten recovery codes, three of them used, if i % 13 == 0.
 
-Then it times, best of ``--repeat`` runs: the census (``idp.admin.census.take_census``: five
-queries, whatever the number of users), the preview rules
+Then it times, best of ``--repeat`` runs: the census (``idp.admin.census.take_census``: one query
+per method and one for the users, whatever their number), the preview rules
 (``idp.domain.preview_settings`` for raising the level from 30 to 40), and rendering
 the preview page (``admin/settings.html`` with those results), and prints a table.
 
