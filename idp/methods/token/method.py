@@ -10,14 +10,24 @@ once: the token's counter (HOTP) or last step (TOTP) moves on by a compare-and-s
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
 
-from ...domain import MethodInfo
-from ...storage.models import User
-from ..base import MethodContext, MethodFailed, NotAGuess, SignInMethod, Verified
+from ...domain import DestinationPolicy, MethodInfo
+from ...storage.models import Directory, User
+from ..base import (
+    Addition,
+    Enrolment,
+    MethodContext,
+    MethodFailed,
+    NotAGuess,
+    SignInMethod,
+    Verified,
+    holder_ids,
+)
 from .commands import add_commands
 from .inventory import (
     assign_token,
@@ -26,6 +36,7 @@ from .inventory import (
     move_counter,
     move_step,
     tokens_of,
+    unassign_token,
 )
 from .models import HardwareToken
 from .otp import TokenKey, hotp_match, hotp_resync, totp_pair, totp_step
@@ -60,10 +71,14 @@ class TokenMethod(SignInMethod):
     title = lazy_gettext("Security token")
     template = "methods/token.html"
     enrol_template = "methods/token_enrol.html"
+    profile_template = "methods/token_profile.html"
     template_folder = os.path.join(os.path.dirname(__file__), "templates")
     translations_folder = os.path.join(os.path.dirname(__file__), "translations")
     #: The form fields the token's pages post, besides "code": a serial and a second code.
     fields = {"serial": 64, "code2": 64}
+    several = True
+    added_notice = lazy_gettext("A security token was added to your account")
+    removed_notice = lazy_gettext("A security token was removed from your account")
 
     @classmethod
     def add_commands(cls, sub, *, app, directory, sealer) -> None:
@@ -71,6 +86,29 @@ class TokenMethod(SignInMethod):
 
     def is_enrolled(self, user: User) -> bool:
         return bool(tokens_of(user))
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        return holder_ids(select(HardwareToken.user_id).where(
+            HardwareToken.directory_id == directory.id, HardwareToken.user_id.is_not(None)),
+            HardwareToken.user_id, user_ids)
+
+    def items(self, user: User, now: float) -> list[Enrolment]:
+        return [Enrolment(self.name, f"{self.name}:{token.id}",
+                          gettext("Security token %(serial)s", serial=token.serial),
+                          token.assigned_at, token.last_used_at)
+                for token in tokens_of(user)]
+
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
+        # The token goes back on the directory's shelf, as ``idp token unassign`` does.
+        token_id = int(item.key.partition(":")[2])
+        token = next((t for t in tokens_of(user) if t.id == token_id), None)
+        if token is not None:
+            unassign_token(token)
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        return Addition("account.profile_method", gettext("Add a security token"),
+                        {"name": self.name})
 
     def begin(self, ctx: MethodContext) -> dict[str, Any]:
         tokens = tokens_of(ctx.user)

@@ -8,7 +8,7 @@ or address (``profile_details``).
 
 from __future__ import annotations
 
-from flask import Response, flash, g, redirect, url_for
+from flask import Response, abort, flash, g, redirect, url_for
 from flask_babel import gettext
 
 from ... import audit
@@ -60,7 +60,8 @@ def _show(name: str, status: int = 200, error: str | None = None,
     `shown`: the form posted from the page, when it is shown again."""
     method = services().methods[name]
     data = method.start_enrolment(method_context(), shown)
-    body, status = render(TEMPLATES[name], status, method=method, error=error, **data)
+    template = TEMPLATES.get(name) or method.profile_template
+    body, status = render(template, status, method=method, error=error, **data)
     return Response(body, status=status, mimetype="text/html")
 
 
@@ -102,8 +103,34 @@ def _finish(name: str, fields: dict[str, str], detail: str | None = None):
     send_notice("added", name, detail)
     flash({"totp": gettext("Your authenticator app is set up."),
            "passkey": gettext("Your passkey was added."),
-           "app": gettext("The app is set up.")}[name])
+           "app": gettext("The app is set up.")}.get(name) or str(method.added_notice))
     return redirect(url_for("account.profile"))
+
+
+def _own_page(name: str) -> SignInMethod:
+    """Return the method set up on the profile's page for any method, or 404."""
+    method = services().methods.get(name)
+    if method is None or name in TEMPLATES or method.profile_template is None:
+        abort(404)
+    return method
+
+
+@account.get("/account/methods/<name>/add")
+@signed_in_page(fresh=True)
+def profile_method(name: str):
+    """Show the set-up page of a method that declares one (``profile_template``)."""
+    _own_page(name)
+    return _page(name)
+
+
+@account.post("/account/methods/<name>/add")
+@limited
+@signed_in_page(fresh=True)
+def profile_method_finish(name: str):
+    """Set up a method that declares its page, with the fields that page posts."""
+    method = _own_page(name)
+    return _finish(name, {key: field(key, limit)
+                          for key, limit in {"code": 64, **method.fields}.items()})
 
 
 @account.get("/account/methods/totp")
