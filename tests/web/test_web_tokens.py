@@ -1,5 +1,7 @@
-"""Hardware OATH tokens over HTTP: binding one during login by its serial and two codes,
-logging in with a code, each code once, and bringing a drifted HOTP token back in step."""
+"""Hardware OATH tokens over HTTP: binding one during login or from the profile by its
+serial and two codes, logging in with a code, each code once, bringing a drifted HOTP token
+back in step, and the token as one of the person's methods on the profile, the admin's
+user page and the lock-out preview."""
 
 from __future__ import annotations
 
@@ -21,11 +23,16 @@ from idp.storage.models import AuditEvent
 from idp.tenants.accounts import find_user
 from idp.tenants.directories import get_directory
 from tests.conftest import delivery_settings
+from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
 from tests.support.live import build_live, new_directory
 from tests.support.rp import StrictRP
 from tests.web.helpers import new_rp, password_step
+from tests.web.test_web_admin_settings import admin_page, fields, listed, press
+from tests.web.test_web_admin_users import admin_agent, audit_events, user_page
+from tests.web.test_web_admin_users import press as press_on_user_page
 from tests.web.test_web_dutch import log_in_in_dutch
+from tests.web.test_web_profile_methods import audited, method_rows, notice_of, remove
 
 if TYPE_CHECKING:  # imported here only: pytest would try to collect a Test* class
     from tests.support.live import TestDirectory, TestUser
@@ -194,7 +201,7 @@ def test_the_census_counts_a_token_holder_as_the_method_does(directory):
 
     with directory.live.app.app_context():
         row = get_directory(directory.slug)
-        census = {m.username: m.enrolled for m in take_census(row)}
+        census = {m.username: m.enrolled for m in take_census(row, services().methods)}
         method = services().methods["token"]
         assert method.is_enrolled(find_user(row, holder.username))
         assert not method.is_enrolled(find_user(row, other.username))
@@ -218,3 +225,80 @@ def test_the_token_pages_speak_dutch_from_the_packages_own_catalogue(directory):
     assert "Worden codes niet geaccepteerd?" in page.text
     assert refused.soup.find(id="form-error").get_text(strip=True) == (
         "Deze code klopt niet. Druk op de knop van uw token en vul de nieuwe code in.")
+
+
+# --- The token as one of the person's methods: profile, admin, preview -----------------------
+
+def test_a_token_is_bound_from_the_profile_and_the_person_is_told(directory, mail):
+    directory.set_levels(token=10)
+    user = directory.add_user(totp=True)
+    _stock(directory, "H-1")
+    agent, page = open_account_page(directory, user)
+
+    form = Page(agent.get(page.link("Add a security token")))
+    assert form.title == "Add a security token", form.text[:300]
+    wrong = agent.submit(form, "Add this token", by_label={
+        "Serial number": "H-1", "First code": HOTP.at(0), "Next code": HOTP.at(5)})
+    assert wrong.status_code == 400 and _holder(directory, "H-1") is None
+    page = Page(agent.submit(Page(wrong), "Add this token", by_label={
+        "Serial number": "H-1", "First code": HOTP.at(0), "Next code": HOTP.at(1)}))
+
+    assert page.title == "Your account", page.text[:300]
+    assert "A security token was added to your account" in notice_of(page)
+    assert any(r.startswith("Security token") for r in method_rows(page)), method_rows(page)
+    assert _holder(directory, "H-1") is not None
+    assert audited(directory, user, "method.enrolled")[-1]["method"] == "token"
+    assert mail.wait_for(user.email)["Subject"] == "A security token was added to your account"
+
+
+def test_a_token_removed_from_the_profile_goes_back_to_the_inventory(directory, mail):
+    directory.set_levels(token=10)
+    user = directory.add_user(totp=True)
+    _stock(directory, "H-1", user=user)
+    agent, page = open_account_page(directory, user)
+    assert any(r.startswith("Security token") for r in method_rows(page)), method_rows(page)
+
+    page = Page(remove(agent, page, "Security token"))  # the app stays: no question
+
+    assert page.title == "Your account", page.text[:300]
+    assert not any("Security token" in r for r in method_rows(page))
+    with directory.live.app.app_context():
+        token = find_token(get_directory(directory.slug), "H-1")
+        assert token is not None and token.user_id is None and token.assigned_at is None
+    assert audited(directory, user, "method.removed") == [{"method": "token", "name": None}]
+    assert mail.wait_for(user.email)["Subject"] == (
+        "A security token was removed from your account")
+
+
+def test_the_admins_user_pages_list_a_token_and_take_it_back(directory):
+    directory.set_levels(token=10)
+    user = directory.add_user()
+    _stock(directory, "H-1", user=user)
+    _admin, agent, listing = admin_agent(directory)
+    rows = {row.find("td").get_text(strip=True): row.find_all("td")[-1].get_text(" ", strip=True)
+            for row in listing.soup.select("table.users tbody tr")}
+    assert rows[user.username] == "Password, Security token"
+
+    page = user_page(agent, directory, user.username)
+    keys = [i["value"] for i in page.soup.find_all("input", attrs={"name": "item"})]
+    assert [k for k in keys if k.startswith("token:")], keys
+    assert "H-1" in page.text  # the token's serial tells it apart
+    key = next(k for k in keys if k.startswith("token:"))
+    page = Page(press_on_user_page(agent, page, "remove", item=key))
+
+    assert "The sign-in method was removed." in page.text
+    assert _holder(directory, "H-1") is None
+    assert audit_events(directory, "admin.method_removed")[-1].detail["method"] == "token"
+
+
+def test_the_lock_out_preview_counts_a_token_holder(directory):
+    directory.set_levels(token=10)
+    tina = directory.add_user("tina")
+    _stock(directory, "H-1", user=tina)  # password 20 + token 10: level 30 today
+    _admin, agent, page = admin_page(directory)
+
+    preview = press(agent, page, "Preview", fields(token=5))
+
+    people = listed(preview, "can-enrol")
+    assert any(p.startswith("Tina (tina)") for p in people), people
+    assert "cannot reach the current level either" not in preview.text

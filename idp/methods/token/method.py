@@ -94,8 +94,8 @@ class TokenMethod(SignInMethod):
             HardwareToken.user_id, user_ids)
 
     def items(self, user: User, now: float) -> list[Enrolment]:
-        return [Enrolment(self.name, f"{self.name}:{token.id}",
-                          gettext("Security token %(serial)s", serial=token.serial),
+        # Its label is the serial printed on it, which tells the person's tokens apart.
+        return [Enrolment(self.name, f"{self.name}:{token.id}", token.serial,
                           token.assigned_at, token.last_used_at)
                 for token in tokens_of(user)]
 
