@@ -25,7 +25,8 @@ in ``build_registry`` (``idp/methods/__init__.py``); it declares:
 - its items and their removal: ``items`` (``Enrolment``, with ``counts`` true exactly
   when ``is_enrolled``), ``remove``, ``several``, ``removable``, ``per_user``;
 - its notices: ``added_notice``, ``removed_notice``; its profile link:
-  ``profile_addition``;
+  ``profile_addition`` (to ``account.profile_method`` with its own ``profile_template``
+  when the profile has no page of its own for it);
 - the login: ``template``, ``begin``, ``challenge``, ``verify``; its enrolment:
   ``enrol_template``, ``start_enrolment``, ``finish_enrolment``.
 

@@ -290,7 +290,7 @@ def test_a_notice_without_its_text_is_refused_when_it_is_made():
     with pytest.raises(ValueError, match="no notice text"):
         Notice("added", "password")
     with pytest.raises(ValueError, match="no notice text"):
-        Notice("removed", "voice")
+        Notice("removed", "pigeon")
 
 
 # --- Delivery channels: a mapping from name to sender, built from the settings ----------
