@@ -19,6 +19,7 @@ from .config import load_settings
 from .delivery import build_delivery
 from .i18n import PoBabel
 from .methods import (
+    CHANNEL_SENDERS,
     AppApprovalMethod,
     PasskeyMethod,
     RecoveryCodes,
@@ -184,7 +185,7 @@ def _build_services(settings: dict[str, Any]) -> Services:
         wait_seconds=settings["IDP_PASSWORD_HASH_WAIT_SECONDS"])
     password_method = PasswordMethod(passwords)
     server, protector = create_server(settings)
-    delivery = build_delivery(settings)
+    delivery = build_delivery(settings, CHANNEL_SENDERS)
     codes = CodeService(delivery, policy_from(settings))
     device = RememberedDeviceMethod(settings["IDP_SECRET_KEY"],
                                     settings["IDP_DEVICE_TTL_DAYS"] * 86400)

@@ -7,7 +7,7 @@ gateway for SMS, and outside production the dev outbox for a channel left unconf
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,7 +29,8 @@ class Message:
     html: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if self.channel not in CHANNELS:
+        # SMS and email, or a channel a sign-in method brings (``build_delivery(channels=)``).
+        if not self.channel.isidentifier():
             raise ValueError(f"unknown channel {self.channel!r}")
 
 
@@ -54,8 +55,9 @@ class Delivery:
 
     def __init__(self, sms: Sender | None, email: Sender | None,
                  outbox: DevOutbox | None = None, concurrency: int = 2,
-                 wait: float = 0.5):
-        self._senders: dict[str, Sender | None] = {"sms": sms, "email": email}
+                 wait: float = 0.5, channels: Mapping[str, Sender | None] | None = None):
+        self._senders: dict[str, Sender | None] = {"sms": sms, "email": email,
+                                                    **(channels or {})}
         self.outbox = outbox
         self._slots = threading.BoundedSemaphore(concurrency)
         self._wait = wait
@@ -91,8 +93,14 @@ def smtp_security(security: str, port: int) -> str:
     return security
 
 
-def build_delivery(settings: Mapping[str, Any]) -> Delivery:
-    """Return the delivery configured by the settings."""
+#: Builds the sender of a channel a sign-in method brings, from the settings (None: none).
+SenderFactory = Callable[[Mapping[str, Any]], "Sender | None"]
+
+
+def build_delivery(settings: Mapping[str, Any],
+                   channels: Mapping[str, SenderFactory] | None = None) -> Delivery:
+    """Return the delivery configured by the settings; `channels` are the further channels
+    sign-in methods bring (``idp.methods.CHANNELS``), each with the factory of its sender."""
     # Imported here: the sender modules import Message and DeliveryFailed from this package.
     from .outbox import DevOutbox
     from .sms_gateway import HttpSmsGateway
@@ -117,11 +125,14 @@ def build_delivery(settings: Mapping[str, Any]) -> Delivery:
     url = _setting(settings, "IDP_SMS_GATEWAY_URL")
     if url:
         sms = HttpSmsGateway(url, _setting(settings, "IDP_SMS_GATEWAY_TOKEN") or None, timeout)
+    others = {name: build(settings) for name, build in (channels or {}).items()}
     outbox = None
     # Production must not pretend to send: an unconfigured channel stays unavailable there.
-    if _setting(settings, "IDP_ENV") != "production" and (email is None or sms is None):
+    if _setting(settings, "IDP_ENV") != "production" and (
+            email is None or sms is None or None in others.values()):
         outbox = DevOutbox()
         email = email or outbox
         sms = sms or outbox
-    return Delivery(sms=sms, email=email, outbox=outbox,
+        others = {name: sender or outbox for name, sender in others.items()}
+    return Delivery(sms=sms, email=email, outbox=outbox, channels=others,
                     concurrency=int(_setting(settings, "IDP_DELIVERY_CONCURRENCY")))

@@ -25,6 +25,11 @@ from .password import PasswordMethod
 from .recovery import RecoveryCodes
 from .sms import SmsCode
 from .totp import TotpMethod
+from .voice import VoiceCode
+from .voice import build_sender as voice_sender
+
+#: The delivery channels methods bring beyond SMS and email, with their senders' factories.
+CHANNEL_SENDERS = {"voice": voice_sender}
 
 
 def build_registry(password: PasswordMethod, codes, host: str,
@@ -38,12 +43,14 @@ def build_registry(password: PasswordMethod, codes, host: str,
         "totp": TotpMethod(),
         "sms": SmsCode(codes, host),
         "email": EmailCode(codes, host),
+        "voice": VoiceCode(codes, host),
         "recovery": recovery,
         "device": device,
     }
 
 
-__all__ = ["AppApprovalMethod", "EmailCode", "LoginDenied", "MethodContext", "MethodFailed",
-           "MethodRefused", "MethodThrottled", "MethodUnavailable", "NotAGuess", "PasskeyMethod",
-           "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod",
-           "SmsCode", "StepExpired", "TotpMethod", "Verified", "build_registry"]
+__all__ = ["CHANNEL_SENDERS", "AppApprovalMethod", "EmailCode", "LoginDenied",
+           "MethodContext", "MethodFailed", "MethodRefused", "MethodThrottled",
+           "MethodUnavailable", "NotAGuess", "PasskeyMethod", "PasswordMethod",
+           "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod", "SmsCode",
+           "StepExpired", "TotpMethod", "Verified", "VoiceCode", "build_registry"]

@@ -1,0 +1,49 @@
+"""Calls through an HTTP voice gateway taking JSON ``{"to", "message", "language"}``.
+
+The gateway rings the number and reads the message out in the language given. It is
+posted to like the SMS gateway (``idp.delivery.sms_gateway``): a bearer token when one is
+configured, transient failures retried within the delivery deadline, no redirects
+followed, and only the status logged (the message holds a one-time code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ...delivery import Message
+from ...delivery.sms_gateway import HttpSmsGateway
+
+CHANNEL = "voice"
+
+
+@dataclass(frozen=True)
+class Call(Message):
+    """A message read out by a call; ``language`` is the language of its text."""
+
+    language: str = "en"
+
+
+class HttpVoiceGateway(HttpSmsGateway):
+    """Post calls to an HTTP voice gateway, retrying transient failures within a deadline."""
+
+    label = "voice gateway"
+
+    def payload(self, message: Message) -> dict[str, str]:
+        return {"to": message.to, "message": message.text,
+                "language": getattr(message, "language", "en")}
+
+
+def build_sender(settings: Mapping[str, Any]) -> HttpVoiceGateway | None:
+    """Return the voice gateway the settings configure, or None when they name none."""
+    from ...config import KEYS_BY_NAME
+
+    def setting(name: str) -> Any:
+        return settings.get(name, KEYS_BY_NAME[name].default)
+
+    url = setting("IDP_VOICE_GATEWAY_URL")
+    if not url:
+        return None
+    return HttpVoiceGateway(url, setting("IDP_VOICE_GATEWAY_TOKEN") or None,
+                            float(setting("IDP_DELIVERY_TIMEOUT_SECONDS")))
