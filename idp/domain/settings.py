@@ -12,6 +12,7 @@ METHODS: tuple[str, ...] = (
     "password",
     "sms",
     "email",
+    "voice",
     "totp",
     "app",
     "passkey",
@@ -24,6 +25,7 @@ DEFAULT_POINTS: Mapping[str, int] = MappingProxyType(
         "password": 20,
         "sms": 10,
         "email": 10,
+        "voice": 0,
         "totp": 10,
         "app": 10,
         "passkey": 30,
@@ -62,6 +64,8 @@ METHOD_INFO: Mapping[str, MethodInfo] = MappingProxyType(
         "sms": MethodInfo(("sms",), frozenset({"possession"}), restricted=True),
         # NIST does not count an email code as possession; for amr/mfa we do.
         "email": MethodInfo(("otp",), frozenset({"possession"})),
+        # RFC 8176 "tel": confirmation by telephone call; the PSTN, like SMS.
+        "voice": MethodInfo(("tel",), frozenset({"possession"}), restricted=True),
         "totp": MethodInfo(("otp",), frozenset({"possession"})),
         "app": MethodInfo(("pop", "pin"), frozenset({"possession", "knowledge"})),
         "passkey": MethodInfo(

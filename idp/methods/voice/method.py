@@ -31,6 +31,7 @@ class VoiceCode(DeliveredCode):
     enrol_template = "methods/voice_enrol.html"
     channel = CHANNEL
     amr = ("tel",)  # RFC 8176: confirmation by telephone call
+    default_points = 0  # off until an admin gives it points
     undeliverable = lazy_gettext("The call could not be made right now. Try again in a "
                                  "moment, or choose another way to verify.")
 
@@ -71,7 +72,7 @@ class VoiceCode(DeliveredCode):
         return self.destination(user) or user.phone or ""
 
     def choice_label(self, user: User) -> str:
-        return gettext("Call %(destination)s and read a code out",
+        return gettext("Call %(destination)s with a code",
                        destination=self.mask(self.destination(user) or ""))
 
     def compose(self, ctx: MethodContext, destination: str, code: str) -> Message:
