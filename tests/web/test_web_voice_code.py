@@ -12,7 +12,8 @@ from idp.methods.voice.storage import VoiceNumber, set_voice_number
 from idp.storage import db
 from idp.tenants.accounts import find_user
 from idp.tenants.directories import get_directory
-from tests.support.agent import Page
+from tests.support.agent import Agent, Page
+from tests.support.rp import StrictRP
 from tests.web.helpers import enter_code, step_up_page
 
 SPOKEN = re.compile(r"(\d(?:, \d){5})")
@@ -181,3 +182,20 @@ def test_a_gateway_that_is_down_loses_nothing(rp, caller, voice_gateway):
     again = rp.agent.submit(Page(response), "Call me")
     assert again.status_code == 200, Page(again).text[:400]
     assert spoken_code(voice_gateway, caller.voice)
+
+
+def test_a_dutch_login_gets_a_dutch_call(voice_directory, caller, voice_gateway):
+    rp = StrictRP(voice_directory, voice_directory.add_client(), Agent(voice_directory.live.url))
+    login = Page(rp.start(ui_locales="nl"))
+    page = Page(rp.agent.submit(login, "Inloggen", by_label={
+        "Gebruikersnaam of e-mailadres": caller.username, "Wachtwoord": caller.password}))
+
+    sent = Page(rp.agent.submit(page, f"Bel {masked(caller.voice)} met een code"))
+
+    assert sent.title == "Vul de code in die we hebben voorgelezen", sent.text[:300]
+    [call] = calls_to(voice_gateway, caller.voice)
+    assert call["language"] == "nl"
+    assert call["message"].startswith(f"Uw code voor Test {voice_directory.slug} is: ")
+    assert "Nogmaals: " in call["message"]
+    response = enter_code(rp, sent, spoken_code(voice_gateway, caller.voice), button="Verifiëren")
+    assert "tel" in rp.exchange(rp.response_params(response)["code"])["claims"]["amr"]
