@@ -24,6 +24,10 @@ class Call(Message):
 
     language: str = "en"
 
+    def __post_init__(self) -> None:
+        if self.channel != CHANNEL:
+            raise ValueError(f"a call goes by {CHANNEL}, not {self.channel!r}")
+
 
 class HttpVoiceGateway(HttpSmsGateway):
     """Post calls to an HTTP voice gateway, retrying transient failures within a deadline."""
