@@ -70,8 +70,10 @@ from idp.domain.settings import (
     METHODS,
     STEP_UP_METHODS,
     LevelSettings,
+    MethodFacts,
     MethodInfo,
     check_method,
+    install_methods,
     max_reachable,
 )
 from idp.domain.stepup import StepUpPlan, plan_step_up
@@ -98,6 +100,8 @@ __all__ = [
     "METHODS",
     "METHOD_INFO",
     "STEP_UP_METHODS",
+    "MethodFacts",
+    "install_methods",
     "AcrRequest",
     "Affected",
     "Combination",

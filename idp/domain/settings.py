@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TypeVar
 
 from idp.domain.errors import InvalidSettings
 
-METHODS: tuple[str, ...] = (
-    "password",
-    "sms",
-    "email",
-    "voice",
-    "totp",
-    "app",
-    "passkey",
-    "recovery",
-    "device",
-)
+T = TypeVar("T")
 
-DEFAULT_POINTS: Mapping[str, int] = MappingProxyType(
-    {
-        "password": 20,
-        "sms": 10,
-        "email": 10,
-        "voice": 0,
-        "totp": 10,
-        "app": 10,
-        "passkey": 30,
-        "recovery": 10,
-        "device": 0,
-    }
-)
 DEFAULT_REQUIRED_LEVEL = 30
 MAX_POINTS = 100
 MAX_LEVEL = 1000
@@ -56,37 +35,132 @@ class MethodInfo:
     offered_in_step_up: bool = True
 
 
-METHOD_INFO: Mapping[str, MethodInfo] = MappingProxyType(
-    {
-        "password": MethodInfo(
-            ("pwd",), frozenset({"knowledge"}), identifies=True, offered_in_step_up=False
-        ),
-        "sms": MethodInfo(("sms",), frozenset({"possession"}), restricted=True),
-        # NIST does not count an email code as possession; for amr/mfa we do.
-        "email": MethodInfo(("otp",), frozenset({"possession"})),
-        # RFC 8176 "tel": confirmation by telephone call; the PSTN, like SMS.
-        "voice": MethodInfo(("tel",), frozenset({"possession"}), restricted=True),
-        "totp": MethodInfo(("otp",), frozenset({"possession"})),
-        "app": MethodInfo(("pop", "pin"), frozenset({"possession", "knowledge"})),
-        "passkey": MethodInfo(
-            ("hwk", "user"),
-            frozenset({"possession", "inherence"}),
-            phishing_resistant=True,
-            identifies=True,
-        ),
-        "recovery": MethodInfo(("otp",), frozenset({"possession"})),
-        "device": MethodInfo((), frozenset(), offered_in_step_up=False),
-    }
-)
+@dataclass(frozen=True)
+class MethodFacts:
+    """What the rules know of one sign-in method: its name, default points and MethodInfo.
 
+    Each method declares its own (``idp.methods``: ``SignInMethod.facts``); the rules
+    cannot import the methods, so ``idp.methods`` hands them over with `install_methods`.
+    """
+
+    name: str
+    default_points: int
+    info: MethodInfo
+
+
+_FACTS: dict[str, MethodFacts] = {}
+
+
+def install_methods(facts: Iterable[MethodFacts]) -> None:
+    """Make `facts` the methods there are, in this order (``idp.methods`` does, on import).
+
+    Every table below (METHODS, DEFAULT_POINTS, METHOD_INFO, IDENTIFYING,
+    STEP_UP_METHODS) is a live view of what was installed last.
+    """
+    chosen = tuple(facts)
+    names = [f.name for f in chosen]
+    if not chosen or len(set(names)) != len(names):
+        raise ValueError(f"sign-in methods must be some, each once: {names}")
+    for f in chosen:
+        if not _is_int(f.default_points) or not 0 <= f.default_points <= MAX_POINTS:
+            raise ValueError(f"default points of {f.name} must be 0..{MAX_POINTS}")
+        if not f.info.factors <= set(FACTORS):
+            raise ValueError(f"factors of {f.name} must be among {FACTORS}")
+    _FACTS.clear()
+    _FACTS.update((f.name, f) for f in chosen)
+
+
+def _installed() -> dict[str, MethodFacts]:
+    if not _FACTS:
+        raise LookupError("no sign-in methods are installed: import idp.methods first")
+    return _FACTS
+
+
+class _MethodNames(Sequence[str]):
+    """The installed method names, in order; equal to the tuple of the same names."""
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(_installed())
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(_installed())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in _installed()
+
+    def __eq__(self, other: object) -> bool:
+        return self._names() == (tuple(other) if isinstance(other, Sequence) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._names())
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+class _MethodSet(AbstractSet[str]):
+    """The installed methods whose MethodInfo passes `test`, as a read-only set."""
+
+    def __init__(self, test: Callable[[MethodInfo], bool]):
+        self._test = test
+
+    def _names(self) -> frozenset[str]:
+        return frozenset(n for n, f in _installed().items() if self._test(f.info))
+
+    @classmethod
+    def _from_iterable(cls, it: Iterable[str]) -> frozenset[str]:
+        return frozenset(it)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._names(), key=tuple(_installed()).index))
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    __hash__ = AbstractSet._hash
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+class _Table(Mapping[str, T]):
+    """One fact of every installed method, by name, in order (read-only)."""
+
+    def __init__(self, fact: Callable[[MethodFacts], T]):
+        self._fact = fact
+
+    def __getitem__(self, name: str) -> T:
+        return self._fact(_installed()[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(_installed()))
+
+    def __len__(self) -> int:
+        return len(_installed())
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+#: Every sign-in method, in the order the rules list them.
+METHODS: Sequence[str] = _MethodNames()
+#: The points each method is worth in a new directory.
+DEFAULT_POINTS: Mapping[str, int] = _Table(lambda f: f.default_points)
+#: What each method proves.
+METHOD_INFO: Mapping[str, MethodInfo] = _Table(lambda f: f.info)
 #: The methods that identify the user; a level always rests on one of them.
-IDENTIFYING: frozenset[str] = frozenset(m for m in METHODS if METHOD_INFO[m].identifies)
+IDENTIFYING: AbstractSet[str] = _MethodSet(lambda info: info.identifies)
 #: The methods the step-up page offers (each has a page of its own).
-STEP_UP_METHODS: frozenset[str] = frozenset(
-    m for m in METHODS if METHOD_INFO[m].offered_in_step_up
-)
-
-
+STEP_UP_METHODS: AbstractSet[str] = _MethodSet(lambda info: info.offered_in_step_up)
 def check_method(method: str) -> str:
     """Return `method` unchanged, or raise ValueError when it is not one of METHODS."""
     if method not in METHODS:

@@ -1,11 +1,14 @@
 """Sign-in methods, one module each, behind the interface in ``base``.
 
-The registry is an explicit dict: adding a method is one new module and one
-line here.
+``METHOD_TYPES`` lists every method once, in the order the rules list them; their
+facts (``SignInMethod.facts``) are handed to the rules here, on import. Adding a
+method is one new module, its line in ``METHOD_TYPES`` and its instance in
+``build_registry``.
 """
 
 from __future__ import annotations
 
+from ..domain import install_methods
 from .app_approval.method import AppApprovalMethod, LoginDenied
 from .base import (
     MethodContext,
@@ -31,12 +34,27 @@ from .voice import build_sender as voice_sender
 #: The delivery channels methods bring beyond SMS and email, with their senders' factories.
 CHANNEL_SENDERS = {"voice": voice_sender}
 
+#: Every sign-in method, in the order the rules list them (settings, previews, amr).
+METHOD_TYPES: tuple[type[SignInMethod], ...] = (
+    PasswordMethod,
+    SmsCode,
+    EmailCode,
+    VoiceCode,
+    TotpMethod,
+    AppApprovalMethod,
+    PasskeyMethod,
+    RecoveryCodes,
+    RememberedDeviceMethod,
+)
+
+install_methods(t.facts() for t in METHOD_TYPES)
+
 
 def build_registry(password: PasswordMethod, codes, host: str,
                    device: RememberedDeviceMethod, passkey: PasskeyMethod,
                    app: AppApprovalMethod, recovery: RecoveryCodes) -> dict[str, SignInMethod]:
     """Return the methods by name; `codes` sends SMS and email codes, `host` is the origin's."""
-    return {
+    registry: dict[str, SignInMethod] = {
         "password": password,
         "passkey": passkey,
         "app": app,
@@ -47,9 +65,14 @@ def build_registry(password: PasswordMethod, codes, host: str,
         "recovery": recovery,
         "device": device,
     }
+    types = {t.name: t for t in METHOD_TYPES}
+    if registry.keys() != types.keys() or any(
+            not isinstance(method, types[name]) for name, method in registry.items()):
+        raise ValueError("the registry must hold one instance of each of METHOD_TYPES")
+    return registry
 
 
-__all__ = ["CHANNEL_SENDERS", "AppApprovalMethod", "EmailCode", "LoginDenied",
+__all__ = ["CHANNEL_SENDERS", "METHOD_TYPES", "AppApprovalMethod", "EmailCode", "LoginDenied",
            "MethodContext", "MethodFailed", "MethodRefused", "MethodThrottled",
            "MethodUnavailable", "NotAGuess", "PasskeyMethod", "PasswordMethod",
            "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod", "SmsCode",

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from flask_babel import gettext
 
+from ..domain import MethodFacts, MethodInfo
 from ..security.sealing import Sealer
 from ..storage.models import Directory, User
 
@@ -88,12 +89,26 @@ class Verified:
 
 
 class SignInMethod:
-    """A way to prove who you are that earns the directory's points for it."""
+    """A way to prove who you are that earns the directory's points for it.
+
+    Its facts are class attributes, declared in its module: `name`, `default_points`
+    (what a new directory gives it) and `info` (amr, factors, restricted,
+    phishing-resistant, whether it identifies the user, whether the step-up page offers
+    it). ``idp.methods`` lists every method class once (``METHOD_TYPES``) and hands
+    their facts to the rules (``idp.domain.install_methods``); nothing else names them.
+    """
 
     name: ClassVar[str]
     title: ClassVar[str]
     template: ClassVar[str]
     enrol_template: ClassVar[str | None] = None
+    default_points: ClassVar[int]
+    info: ClassVar[MethodInfo]
+
+    @classmethod
+    def facts(cls) -> MethodFacts:
+        """Return what the rules know of this method (``idp.domain.MethodFacts``)."""
+        return MethodFacts(cls.name, cls.default_points, cls.info)
 
     def is_enrolled(self, user: User) -> bool:
         """Return whether the user can use this method now."""

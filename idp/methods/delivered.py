@@ -66,7 +66,6 @@ class DeliveredCode(SignInMethod):
     """A six-digit code sent to the user's verified phone or email."""
 
     channel: ClassVar[str]
-    amr: ClassVar[tuple[str, ...]]
     undeliverable: ClassVar[Any]  # shown (lazily translated) when the channel did not take it
     challenges = True
 
@@ -128,7 +127,7 @@ class DeliveredCode(SignInMethod):
 
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         self._check(ctx, "login", form)
-        return Verified(amr=self.amr)
+        return Verified(amr=self.info.amr)
 
     def start_enrolment(self, ctx: MethodContext,
                         shown: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -147,7 +146,7 @@ class DeliveredCode(SignInMethod):
             self.prove(ctx, row.destination)
         except ContactError as exc:
             raise MethodFailed(str(exc)) from exc
-        return Verified(amr=self.amr)
+        return Verified(amr=self.info.amr)
 
     # Shared steps.
 

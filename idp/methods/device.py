@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from ua_parser import parse as parse_user_agent
 
+from ..domain import MethodInfo
 from ..security.tokens import hash_secret, new_secret
 from ..storage import db
 from ..storage.models import RememberedDevice, User
@@ -35,6 +36,8 @@ class RememberedDeviceMethod(SignInMethod):
     """This browser, remembered: its cookie is the response to verify."""
 
     name = "device"
+    default_points = 0
+    info = MethodInfo((), frozenset(), offered_in_step_up=False)
     title = lazy_gettext("Remembered device")
     template = ""
 

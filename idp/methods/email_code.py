@@ -7,6 +7,7 @@ from flask_babel import gettext, lazy_gettext
 from ..delivery import Message
 from ..delivery.addresses import ContactError, check_email, mask_email
 from ..delivery.messages import code_email
+from ..domain import MethodInfo
 from ..storage.models import User
 from ..tenants.accounts import find_user, normalize_login
 from .base import MethodContext
@@ -17,11 +18,13 @@ class EmailCode(DeliveredCode):
     """A code by email; the address proves itself with its first code before it counts."""
 
     name = "email"
+    default_points = 10
+    # NIST does not count an email code as possession; for amr/mfa we do.
+    info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Email code")
     template = "methods/code.html"
     enrol_template = "methods/code_enrol.html"
     channel = "email"
-    amr = ("otp",)
     undeliverable = lazy_gettext("The email could not be sent right now. Try again in a "
                                  "moment, or choose another way to verify.")
 

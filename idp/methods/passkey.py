@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..domain import MethodInfo
 from ..security.once import spend_once
 from ..security.sealing import Sealer, UnsealError
 from ..security.webauthn import (
@@ -55,6 +56,9 @@ class PasskeyMethod(SignInMethod):
     """A WebAuthn credential with user verification."""
 
     name = "passkey"
+    default_points = 30
+    info = MethodInfo(("hwk", "user"), frozenset({"possession", "inherence"}),
+                      phishing_resistant=True, identifies=True)
     title = lazy_gettext("Passkey")
     template = "methods/passkey.html"
     enrol_template = "methods/passkey_enrol.html"

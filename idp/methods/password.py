@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from flask_babel import gettext, lazy_gettext
 
+from ..domain import MethodInfo
 from ..security.passwords import PasswordService
 from ..storage.models import Directory, User
 from ..tenants.accounts import check_login
@@ -23,6 +24,9 @@ class PasswordMethod(SignInMethod):
     """Username or email plus password (amr ``pwd``)."""
 
     name = "password"
+    default_points = 20
+    info = MethodInfo(("pwd",), frozenset({"knowledge"}), identifies=True,
+                      offered_in_step_up=False)
     title = lazy_gettext("Password")
     template = "login.html"
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import and_, delete, func, or_, select, update
 
+from ..domain import MethodInfo
 from ..security.passwords import PasswordService
 from ..security.sealing import Sealer
 from ..security.tokens import hash_secret
@@ -56,6 +57,8 @@ class RecoveryCodes(SignInMethod):
     """A single-use recovery code (amr ``otp``)."""
 
     name = "recovery"
+    default_points = 10
+    info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Recovery code")
     template = "methods/recovery.html"
 

@@ -7,7 +7,7 @@ from flask_babel import gettext, lazy_gettext
 from ..delivery import Message
 from ..delivery.addresses import mask_phone, parse_mobile, phone_facts, refusal_reason
 from ..delivery.messages import code_sms
-from ..domain import destination_refusal
+from ..domain import MethodInfo, destination_refusal
 from ..storage.models import User
 from ..tenants.directories import sms_policy
 from .base import MethodContext
@@ -18,11 +18,12 @@ class SmsCode(DeliveredCode):
     """A code by text message; any country's mobile number, proven before it counts."""
 
     name = "sms"
+    default_points = 10
+    info = MethodInfo(("sms",), frozenset({"possession"}), restricted=True)
     title = lazy_gettext("Text message code")
     template = "methods/code.html"
     enrol_template = "methods/code_enrol.html"
     channel = "sms"
-    amr = ("sms",)
     undeliverable = lazy_gettext("The text message could not be sent right now. Try again in "
                                  "a moment, or choose another way to verify.")
 

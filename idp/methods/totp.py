@@ -18,6 +18,7 @@ import qrcode.image.svg
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select, update
 
+from ..domain import MethodInfo
 from ..security.once import spend_once
 from ..security.sealing import UnsealError
 from ..storage import db
@@ -64,6 +65,8 @@ class TotpMethod(SignInMethod):
     """A code from any authenticator app (amr ``otp``)."""
 
     name = "totp"
+    default_points = 10
+    info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Authenticator app")
     template = "methods/totp.html"
     enrol_template = "methods/totp_enrol.html"

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from flask_babel import gettext, lazy_gettext
 
+from ...domain import MethodInfo
 from ...storage.models import AppApproval, User
 from ..base import MethodContext, MethodFailed, MethodThrottled, NotAGuess, SignInMethod, Verified
 from ..totp import qr_svg
@@ -29,6 +30,8 @@ class AppApprovalMethod(SignInMethod):
     """Approve in the app."""
 
     name = "app"
+    default_points = 10
+    info = MethodInfo(("pop", "pin"), frozenset({"possession", "knowledge"}))
     title = lazy_gettext("App approval")
     template = "methods/app.html"
     enrol_template = "methods/app_enrol.html"

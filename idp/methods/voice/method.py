@@ -12,7 +12,7 @@ from flask_babel import gettext, lazy_gettext
 
 from ...delivery import Message
 from ...delivery.addresses import mask_phone, phone_facts
-from ...domain import destination_refusal
+from ...domain import MethodInfo, destination_refusal
 from ...storage.models import User
 from ..base import MethodContext, MethodRefused
 from ..delivered import DeliveredCode
@@ -30,8 +30,9 @@ class VoiceCode(DeliveredCode):
     template = "methods/voice.html"
     enrol_template = "methods/voice_enrol.html"
     channel = CHANNEL
-    amr = ("tel",)  # RFC 8176: confirmation by telephone call
     default_points = 0  # off until an admin gives it points
+    # RFC 8176 "tel": confirmation by telephone call. Over the PSTN, like SMS: restricted.
+    info = MethodInfo(("tel",), frozenset({"possession"}), restricted=True)
     undeliverable = lazy_gettext("The call could not be made right now. Try again in a "
                                  "moment, or choose another way to verify.")
 

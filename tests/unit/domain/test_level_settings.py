@@ -17,8 +17,9 @@ from idp.domain import (
 )
 
 
-def test_methods_are_the_eight_of_the_product_in_order():
-    assert METHODS == ("password", "sms", "email", "totp", "app", "passkey", "recovery", "device")
+def test_methods_are_the_nine_of_the_product_in_order():
+    assert METHODS == ("password", "sms", "email", "voice", "totp", "app", "passkey", "recovery",
+                       "device")
 
 
 @pytest.mark.parametrize(
@@ -27,6 +28,7 @@ def test_methods_are_the_eight_of_the_product_in_order():
         ("password", 20),
         ("sms", 10),
         ("email", 10),
+        ("voice", 0),
         ("totp", 10),
         ("app", 10),
         ("passkey", 30),
@@ -82,8 +84,8 @@ def test_only_passkey_is_phishing_resistant():
     assert {m for m, info in METHOD_INFO.items() if info.phishing_resistant} == {"passkey"}
 
 
-def test_only_sms_is_a_restricted_authenticator():
-    assert {m for m, info in METHOD_INFO.items() if info.restricted} == {"sms"}
+def test_only_the_phone_network_codes_are_restricted_authenticators():
+    assert {m for m, info in METHOD_INFO.items() if info.restricted} == {"sms", "voice"}
 
 
 def test_method_info_covers_every_method():
