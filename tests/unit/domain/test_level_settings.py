@@ -110,6 +110,7 @@ def test_from_mapping_gives_missing_methods_zero_points():
         "password": 20,
         "sms": 0,
         "email": 0,
+        "voice": 0,
         "totp": 0,
         "app": 0,
         "passkey": 40,
@@ -191,7 +192,7 @@ def test_points_of_rejects_an_unknown_method():
 
 
 def test_enabled_methods_are_those_worth_more_than_zero():
-    assert LevelSettings().enabled_methods() == frozenset(METHODS) - {"device"}
+    assert LevelSettings().enabled_methods() == frozenset(METHODS) - {"device", "voice"}
     settings = LevelSettings.from_mapping(30, {"password": 20, "device": 5, "sms": 0})
     assert settings.enabled_methods() == {"password", "device"}
 
