@@ -9,6 +9,7 @@ its module's ``is_enrolled``:
 password      ``password_hash`` is set (``methods/password.py``)
 sms           a proven mobile number: ``phone`` set and ``phone_verified``
 email         a proven address: ``email`` set and ``email_verified``
+voice         a ``VoiceNumber`` row (``methods/voice/storage.py``)
 totp          a confirmed ``Credential`` of method ``totp``
 recovery      an unused ``Credential`` of method ``recovery`` (``used_at`` empty)
 passkey       any ``Passkey`` row
@@ -18,8 +19,9 @@ device        never: a remembered device only adds to a login, it never makes on
 
 SMS and email count only when their channel can send (as ``DeliveredCode.is_enrolled``),
 and SMS only for a number the directory's destination policy lets a text go to (as
-``SmsCode.is_enrolled``): the numbers are read and checked with ``phonenumbers``, about
-25 µs each.
+``SmsCode.is_enrolled``), voice only for a number it lets a call go to (the same policy,
+fixed lines allowed, as ``VoiceCode.is_enrolled``): the numbers are read and checked with
+``phonenumbers``, about 25 µs each.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from sqlalchemy import case, null, select
 from ..delivery.addresses import may_text
 from ..domain import METHODS, DestinationPolicy, Member
 from ..methods import SignInMethod
+from ..methods.voice.numbers import calling_policy, may_call
+from ..methods.voice.storage import VoiceNumber
 from ..storage import db
 from ..storage.models import AppDevice, Credential, Directory, Passkey, User
 from ..tenants.directories import sms_policy
@@ -66,7 +70,8 @@ def _column(query) -> list:
     return [row[0] for row in db.session.connection().execute(query).fetchall()]
 
 
-def _masks_of_other_tables(directory_id: int) -> dict[int, int]:
+def _masks_of_other_tables(directory_id: int, sending: frozenset[str],
+                           policy: DestinationPolicy) -> dict[int, int]:
     """Return user id -> bits of the methods kept in their own tables (one query each)."""
     # Credentials have no directory of their own: reach it through their user.
     credentials = select(Credential.user_id).distinct().join(
@@ -88,6 +93,13 @@ def _masks_of_other_tables(directory_id: int) -> dict[int, int]:
         bit = BIT[method]
         for user_id in _column(query):
             masks[user_id] = masks.get(user_id, 0) | bit
+    if "voice" in sending:
+        calling, bit = calling_policy(policy), BIT["voice"]
+        for user_id, phone in db.session.connection().execute(select(
+                VoiceNumber.user_id, VoiceNumber.phone).join(User, User.id == VoiceNumber.user_id)
+                .where(VoiceNumber.directory_id == directory_id, User.disabled.is_(False))):
+            if may_call(phone, calling):
+                masks[user_id] = masks.get(user_id, 0) | bit
     return masks
 
 
@@ -96,13 +108,13 @@ def methods_of_mask(mask: int) -> frozenset[str]:
     return frozenset(m for m, bit in BIT.items() if mask & bit)
 
 
-def take_census(directory: Directory, channels: Iterable[str] = ("sms", "email"),
+def take_census(directory: Directory, channels: Iterable[str] = ("sms", "email", "voice"),
                 policy: DestinationPolicy | None = None) -> list[Member]:
     """Return every active user of the directory with the methods they have enrolled.
 
     `channels` names the delivery channels that can send now; SMS and email count only
     for those. `policy`: the SMS destination policy to count with (the directory's own
-    unless a candidate is previewed). Five queries, whatever the number of users.
+    unless a candidate is previewed). Six queries, whatever the number of users.
     """
     with many_objects():
         return _census(directory, frozenset(channels), policy or sms_policy(directory))
@@ -112,7 +124,7 @@ def _census(directory: Directory, sending: frozenset[str],
             policy: DestinationPolicy) -> list[Member]:
     sms_bit = BIT["sms"] if "sms" in sending else 0
     email_bit = BIT["email"] if "email" in sending else 0
-    others = _masks_of_other_tables(directory.id)
+    others = _masks_of_other_tables(directory.id, sending, policy)
     proven_phone = User.phone_verified.is_(True) & (User.phone != "")
     rows = db.session.connection().execute(select(
         User.id, User.username, User.name, User.password_hash.is_not(None),
@@ -132,7 +144,7 @@ def _census(directory: Directory, sending: frozenset[str],
 
 def sending_channels(methods: Mapping[str, SignInMethod]) -> frozenset[str]:
     """Return the code channels (sms, email) that can send now, as the methods say."""
-    return frozenset(name for name in ("sms", "email")
+    return frozenset(name for name in ("sms", "email", "voice")
                      if name in methods and methods[name].enrollable)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..delivery.addresses import ContactError, check_email, parse_mobile, parse_phone
 from ..domain import LevelSettings, plan_step_up
+from ..methods.voice.storage import VoiceNumber
 from ..security.passwords import PasswordService
 from ..storage import db
 from ..storage.models import (
@@ -165,6 +166,9 @@ def methods_of_users(users: Iterable[User]) -> dict[int, frozenset[str]]:
         for user_id in db.session.scalars(select(Passkey.user_id).where(
                 Passkey.user_id.in_(ids)).distinct()):
             found[user_id].add("passkey")
+        for user_id in db.session.scalars(select(VoiceNumber.user_id).where(
+                VoiceNumber.user_id.in_(ids))):
+            found[user_id].add("voice")
         for user_id in db.session.scalars(select(AppDevice.user_id).where(
                 AppDevice.user_id.in_(ids), AppDevice.removed_at.is_(None),
                 AppDevice.blocked_at.is_(None), AppDevice.confirmed_at.is_not(None)).distinct()):

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from ..methods.voice.storage import remove_voice_number, voice_number
 from ..storage import db
 from ..storage.models import AppDevice, Credential, Passkey, RememberedDevice, User
 
@@ -44,6 +45,9 @@ def list_enrolments(user: User, now: float) -> list[Enrolment]:
         items.append(Enrolment("sms", "sms", user.phone))
     if user.email and user.email_verified:
         items.append(Enrolment("email", "email", user.email))
+    voice = voice_number(user)
+    if voice is not None:
+        items.append(Enrolment("voice", "voice", voice.phone, voice.verified_at))
     for row in db.session.scalars(select(Credential).where(
             Credential.user_id == user.id, Credential.method == "totp",
             Credential.confirmed_at.is_not(None)).order_by(Credential.id)):
@@ -118,6 +122,8 @@ def remove_enrolment(user: User, key: str, now: float) -> Enrolment | None:
         user.phone, user.phone_verified = None, False
     elif kind == "email":
         user.email_verified = False
+    elif kind == "voice":
+        remove_voice_number(user)
     elif kind == "totp":
         db.session.execute(delete(Credential).where(
             Credential.id == row_id, Credential.user_id == user.id))

@@ -28,6 +28,7 @@ ADDED = {
     "app": lazy_gettext("An app for approving logins was added to your account"),
     "sms": lazy_gettext("Text message codes were turned on for your account"),
     "email": lazy_gettext("Email codes were turned on for your account"),
+    "voice": lazy_gettext("Voice call codes were turned on for your account"),
     "recovery": lazy_gettext("New recovery codes were created for your account"),
 }
 REMOVED = {
@@ -36,6 +37,7 @@ REMOVED = {
     "app": lazy_gettext("An app for approving logins was removed from your account"),
     "sms": lazy_gettext("Text message codes were turned off for your account"),
     "email": lazy_gettext("Email codes were turned off for your account"),
+    "voice": lazy_gettext("Voice call codes were turned off for your account"),
     "recovery": lazy_gettext("Your recovery codes were deleted"),
     "consent": lazy_gettext("You removed an app's access to your details"),
 }

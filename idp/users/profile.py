@@ -40,7 +40,8 @@ from .enrolments import Enrolment, counting_methods, find_enrolment, methods_wit
 from .sessions import live_criteria
 
 #: The keys of enrolled items (``idp.users.enrolments``); ids fit a 32-bit column.
-KEY_PATTERN = re.compile(r"(?:password|sms|email|recovery|(?:totp|passkey|app|device):[0-9]{1,10})")
+KEY_PATTERN = re.compile(
+    r"(?:password|sms|email|voice|recovery|(?:totp|passkey|app|device):[0-9]{1,10})")
 ID_PATTERN = re.compile(r"[0-9]{1,10}")
 MAX_ID = 2**31 - 1
 MAX_NAME = 200

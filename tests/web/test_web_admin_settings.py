@@ -47,8 +47,8 @@ def user_id(directory, username: str) -> int:
 def fields(level: int | None = None, **points: int) -> dict[str, str]:
     """Return the form's fields with the default settings changed as given."""
     values = {"required_level": str(30 if level is None else level)}
-    defaults = {"password": 20, "sms": 10, "email": 10, "totp": 10, "app": 10, "passkey": 30,
-                "recovery": 10, "device": 0}
+    defaults = {"password": 20, "sms": 10, "email": 10, "voice": 0, "totp": 10, "app": 10,
+                "passkey": 30, "recovery": 10, "device": 0}
     values.update({f"points_{m}": str(points.get(m, defaults[m])) for m in METHODS})
     return values
 
@@ -260,8 +260,8 @@ def test_saving_writes_the_audit_event_and_takes_effect_for_the_next_login(direc
     assert event.detail["actor"] == user_id(directory, admin.username)
     assert event.detail["before"]["required_level"] == 30
     assert event.detail["after"] == {"required_level": 20, "points": {
-        "password": 20, "sms": 10, "email": 10, "totp": 15, "app": 10, "passkey": 30,
-        "recovery": 10, "device": 0}}
+        "password": 20, "sms": 10, "email": 10, "voice": 0, "totp": 15, "app": 10,
+        "passkey": 30, "recovery": 10, "device": 0}}
     assert event.user_id is None and event.ip
     # The password alone is enough now.
     _agent, after = open_account_page(directory, kim)
@@ -373,9 +373,9 @@ def test_hostile_settings_are_refused_with_the_form_again(directory, data):
     assert refused.soup.find(id="form-error").get("role") == "alert"
     assert refused.soup.find(id="required_level") is not None
     assert "<script>alert" not in response.text and "\x00" not in response.text
-    assert settings_of(directory) == (30, {"password": 20, "sms": 10, "email": 10, "totp": 10,
-                                           "app": 10, "passkey": 30, "recovery": 10,
-                                           "device": 0})
+    assert settings_of(directory) == (30, {"password": 20, "sms": 10, "email": 10, "voice": 0,
+                                           "totp": 10, "app": 10, "passkey": 30,
+                                           "recovery": 10, "device": 0})
 
 
 def test_a_wrong_field_is_marked_and_described(directory):

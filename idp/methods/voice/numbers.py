@@ -28,10 +28,19 @@ from ...tenants.directories import sms_policy
 LANDLINE = "fixed_line"
 
 
+def calling_policy(sms: DestinationPolicy) -> DestinationPolicy:
+    """Return which numbers are called under this SMS policy: the same, fixed lines allowed."""
+    return replace(sms, allowed_types=sms.allowed_types | {LANDLINE})
+
+
 def voice_policy(directory: Directory) -> DestinationPolicy:
     """Return which numbers the directory calls: its SMS policy, fixed lines allowed."""
-    policy = sms_policy(directory)
-    return replace(policy, allowed_types=policy.allowed_types | {LANDLINE})
+    return calling_policy(sms_policy(directory))
+
+
+def may_call(e164: str, policy: DestinationPolicy) -> bool:
+    """Say whether `policy` (a calling policy) lets a call go to this number."""
+    return destination_refusal(policy, phone_facts(e164)) is None
 
 
 def refusal_reason(reason: str, facts: NumberFacts) -> str:
