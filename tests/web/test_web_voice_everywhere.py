@@ -16,7 +16,7 @@ from idp.storage.models import AuditEvent, User
 from idp.tenants.directories import get_directory
 from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
-from tests.web.test_web_voice_code import new_landline
+from tests.web.test_web_voice_code import new_landline, spoken_code
 
 DOT4 = "\u2022" * 4
 
@@ -76,6 +76,41 @@ def test_the_profile_lists_the_voice_number_and_removing_it_is_told_and_audited(
     assert audited(directory, user, "method.removed") == [{"method": "voice", "name": None}]
     assert mail.wait_for(user.email)["Subject"] == (
         "Voice call codes were turned off for your account")
+
+
+def test_a_landline_is_set_up_from_the_profile_told_and_audited(directory, mail, voice_gateway):
+    directory.set_levels(voice=10)
+    user = directory.add_user(totp=True)
+    landline = new_landline()
+    agent, page = open_account_page(directory, user)
+    page = Page(agent.get(page.link("Turn on voice call codes")))
+    assert page.title == "Set up voice call codes", page.text[:300]
+
+    sent = Page(agent.submit(page, "Call me", by_label={"Phone number": landline}))
+    assert f"We are calling +31 20 {DOT4} {landline[-4:]} to read out a code." in sent.text
+    right = spoken_code(voice_gateway, landline)
+    wrong = Page(agent.submit(sent, "Verify and turn on",
+                              by_label={"Code": f"{(int(right) + 1) % 10**6:06d}"}))
+    assert wrong.status == 400 and voice_row(directory, user) is None
+    done = Page(agent.submit(wrong, "Verify and turn on", by_label={"Code": right}))
+
+    assert done.title == "Your account", done.text[:300]
+    assert "Voice call codes are turned on." in done.text
+    assert voice_row(directory, user).phone == landline
+    assert any(row.startswith("Voice call code") for row in method_rows(done))
+    assert audited(directory, user, "method.enrolled") == [{"method": "voice"}]
+    assert mail.wait_for(user.email)["Subject"] == (
+        "Voice call codes were turned on for your account")
+
+
+def test_the_profile_does_not_offer_voice_calls_while_they_are_off(directory):
+    user = directory.add_user(totp=True)
+    agent, page = open_account_page(directory, user)
+
+    assert "voice call" not in page.text.lower()
+    off = Page(agent.get(page.url.rstrip("/") + "/methods/voice"))
+    assert off.title == "Your account"
+    assert "This sign-in method is not used in this directory." in off.text
 
 
 def admin_agent(directory, path: str):

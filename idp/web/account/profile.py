@@ -74,6 +74,8 @@ def _additions(user: User, items: list[Enrolment]) -> list[tuple[str, str]]:
     if "email" in on and methods["email"].enrollable and not user.email_verified:
         links.append((url_for("account.profile_contact", name="email"),
                       gettext("Turn on email codes")))
+    if "voice" in on and methods["voice"].enrollable and "voice" not in have:
+        links.append((url_for("account.profile_voice"), gettext("Turn on voice call codes")))
     if "recovery" in on:
         links.append((url_for("account.profile_recovery"),
                       gettext("Create new recovery codes") if "recovery" in have
@@ -116,7 +118,8 @@ from . import (  # noqa: E402
     profile_password,
     profile_removal,
     profile_sessions,
+    profile_voice,
 )
 
 __all__ = ["profile", "profile_apps", "profile_details", "profile_methods", "profile_password",
-           "profile_removal", "profile_sessions"]
+           "profile_removal", "profile_sessions", "profile_voice"]
