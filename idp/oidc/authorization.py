@@ -8,7 +8,7 @@ parameters (OIDC Core 3.1.2.1), the acr policy and the prompt checks.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -90,45 +90,105 @@ def _decode_hint(token: str, keyset: KeySet) -> str:
     return sub
 
 
-def parse_oidc_params(data: Mapping[str, str], keyset_loader) -> OidcParams:
-    """Parse and check the OIDC parameters of an authorization request."""
-    if data.get("request"):
-        raise InvalidAuthorizationRequest("request objects are not supported",
-                                          "request_not_supported")
-    if data.get("request_uri"):
-        raise InvalidAuthorizationRequest("request_uri is not supported",
-                                          "request_uri_not_supported")
-    prompts = frozenset((data.get("prompt") or "").split())
-    if prompts - KNOWN_PROMPTS:
-        raise InvalidAuthorizationRequest("unknown prompt value")
-    if "none" in prompts and len(prompts) > 1:
-        raise InvalidAuthorizationRequest("prompt=none cannot be combined with other values")
-    max_age = None
-    if data.get("max_age") not in (None, ""):
-        raw = data["max_age"]
-        if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_AGE_LIMIT:
-            raise InvalidAuthorizationRequest("max_age must be a number of seconds")
-        max_age = int(raw)
-    claims = None
-    if data.get("claims"):
-        if len(data["claims"]) > MAX_CLAIMS_LENGTH:
-            raise InvalidAuthorizationRequest("the claims parameter is too long")
-        try:
-            claims = json.loads(data["claims"])
-        except (ValueError, RecursionError) as exc:
-            raise InvalidAuthorizationRequest("the claims parameter is not JSON") from exc
-        if not isinstance(claims, dict):
-            raise InvalidAuthorizationRequest("the claims parameter must be a JSON object")
+def _request_object(data: Mapping[str, str]) -> str | None:
+    return "request objects are not supported" if data.get("request") else None
+
+
+def _request_uri(data: Mapping[str, str]) -> str | None:
+    return "request_uri is not supported" if data.get("request_uri") else None
+
+
+def _prompts(data: Mapping[str, str]) -> frozenset[str]:
+    return frozenset((data.get("prompt") or "").split())
+
+
+def _unknown_prompt(data: Mapping[str, str]) -> str | None:
+    return "unknown prompt value" if _prompts(data) - KNOWN_PROMPTS else None
+
+
+def _prompt_none_combined(data: Mapping[str, str]) -> str | None:
+    prompts = _prompts(data)
+    return "prompt=none cannot be combined with other values" \
+        if "none" in prompts and len(prompts) > 1 else None
+
+
+def _bad_max_age(data: Mapping[str, str]) -> str | None:
+    raw = data.get("max_age")
+    if raw in (None, ""):
+        return None
+    if not raw.isascii() or not raw.isdigit() or int(raw) > MAX_AGE_LIMIT:
+        return "max_age must be a number of seconds"
+    return None
+
+
+def _claims_too_long(data: Mapping[str, str]) -> str | None:
+    return "the claims parameter is too long" \
+        if len(data.get("claims") or "") > MAX_CLAIMS_LENGTH else None
+
+
+def _claims_json(data: Mapping[str, str]) -> Any:
+    """Return the claims parameter decoded, None when absent, NOT_JSON when it is not JSON."""
+    if not data.get("claims"):
+        return None
     try:
-        acr = parse_acr_request(data.get("acr_values"), claims)
+        return json.loads(data["claims"])
+    except (ValueError, RecursionError):
+        return NOT_JSON
+
+
+def _claims_not_json(data: Mapping[str, str]) -> str | None:
+    return "the claims parameter is not JSON" if _claims_json(data) is NOT_JSON else None
+
+
+def _claims_not_object(data: Mapping[str, str]) -> str | None:
+    claims = _claims_json(data)
+    return "the claims parameter must be a JSON object" \
+        if claims is not None and not isinstance(claims, dict) else None
+
+
+def _acr(data: Mapping[str, str]) -> AcrRequest:
+    return parse_acr_request(data.get("acr_values"), _claims_json(data))
+
+
+def _bad_acr(data: Mapping[str, str]) -> str | None:
+    try:
+        _acr(data)
     except InvalidAcrRequest as exc:
-        raise InvalidAuthorizationRequest(exc.description) from exc
+        return exc.description
+    return None
+
+
+NOT_JSON = object()
+
+# The checks of an authorization request's OIDC parameters, in the order they are made:
+# each names what is wrong (or None) and carries its OAuth error (OIDC Core 3.1.2.1, 6).
+REQUEST_CHECKS: tuple[tuple[Callable[[Mapping[str, str]], str | None], str], ...] = (
+    (_request_object, "request_not_supported"),
+    (_request_uri, "request_uri_not_supported"),
+    (_unknown_prompt, "invalid_request"),
+    (_prompt_none_combined, "invalid_request"),
+    (_bad_max_age, "invalid_request"),
+    (_claims_too_long, "invalid_request"),
+    (_claims_not_json, "invalid_request"),
+    (_claims_not_object, "invalid_request"),
+    (_bad_acr, "invalid_request"),
+)
+
+
+def parse_oidc_params(data: Mapping[str, str], keyset_loader) -> OidcParams:
+    """Check the OIDC parameters of an authorization request (REQUEST_CHECKS, then the
+    id_token_hint against our keys) and parse them."""
+    for check, error in REQUEST_CHECKS:
+        problem = check(data)
+        if problem is not None:
+            raise InvalidAuthorizationRequest(problem, error)
     hint = data.get("id_token_hint")
     hint_sub = _decode_hint(hint, keyset_loader()) if hint else None
-    locales = tuple((data.get("ui_locales") or "").split()[:10])
-    login_hint = (data.get("login_hint") or "")[:254] or None
-    return OidcParams(prompts=prompts, max_age=max_age, acr=acr, claims=claims,
-                      hint_sub=hint_sub, login_hint=login_hint, ui_locales=locales)
+    max_age = data.get("max_age")
+    return OidcParams(prompts=_prompts(data), max_age=int(max_age) if max_age else None,
+                      acr=_acr(data), claims=_claims_json(data), hint_sub=hint_sub,
+                      login_hint=(data.get("login_hint") or "")[:254] or None,
+                      ui_locales=tuple((data.get("ui_locales") or "").split()[:10]))
 
 
 @dataclass(frozen=True)
@@ -152,6 +212,11 @@ class Decision:
     outcome: LoginOutcome | None = None
     plan: StepUpPlan | None = None
     minimum: int = 0
+
+    @property
+    def finishes(self) -> bool:
+        """Whether the app is answered now (a code or an error) rather than the user asked."""
+        return self.kind != "interact"
 
 
 def decide(settings: LevelSettings, client_min_acr: int | None, first_party: bool,

@@ -20,8 +20,10 @@ from .authorization import Decision, OidcParams, Subject, decide
 
 @dataclass(frozen=True)
 class LoginResult:
-    """What the code grant stores with a code: whose session, which outcome, which claims."""
+    """Who logged in, in which session, with which outcome and claims: the code grant's
+    ``grant_user``, stored with the code it issues."""
 
+    user: User
     session_id: int
     outcome: LoginOutcome
     claims: dict[str, Any] | None

@@ -49,6 +49,7 @@ from ..tenants.grants import revoke_families, start_family, token_good
 from ..tenants.keys import signing_key, verification_keyset
 from ..users.sessions import end_sessions, live_criteria
 from .claims import user_claims
+from .login import LoginResult
 from .models import OAuthClient, StoredCode, StoredToken
 
 
@@ -133,12 +134,12 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
-        login = request.login_result  # set by the authorization flow before issuing
+        login: LoginResult = request.user  # the grant_user the login handed Authlib
         data = request.payload.data
         now = clock_now()
         db.session.add(AuthorizationCode(
             code_hash=hash_secret(code), directory_id=g.directory.id,
-            client_pk=request.client.row.id, user_id=request.user.id,
+            client_pk=request.client.row.id, user_id=login.user.id,
             session_id=login.session_id, redirect_uri=request.payload.redirect_uri,
             scope=request.scope, nonce=data.get("nonce"),
             code_challenge=data.get("code_challenge"),

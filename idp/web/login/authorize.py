@@ -4,15 +4,17 @@ Steps, in order:
 1. Authlib validates client, redirect URI, response type, scope and PKCE; errors
    without a validated redirect URI become a page, never a redirect.
 2. Duplicate and OIDC parameters (prompt, max_age, claims, acr, id_token_hint) are checked.
-3. The login policy decides: issue a code, answer an error, or ask the user.
+3. The login policy decides (``examine``, which changes nothing): answer the app, or ask
+   the user. Only ``answer`` issues a code or an error and ends the pending request.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import AuthorizationCodeGrant, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from flask import Response, g, redirect, request, url_for
 from flask_babel import lazy_gettext
@@ -23,6 +25,7 @@ from ...oidc.authorization import (
     SINGLE_VALUED,
     Decision,
     InvalidAuthorizationRequest,
+    OidcParams,
     find_duplicate,
     parse_oidc_params,
 )
@@ -31,7 +34,7 @@ from ...oidc.server import current_issuer
 from ...security.tokens import new_secret
 from ...services import services
 from ...storage import db
-from ...storage.models import Interaction
+from ...storage.models import BrowserSession, Client, Interaction, User
 from ...tenants.keys import verification_keyset
 from ..attempts import login_completed
 from ..context import client_ip, current_session, ensure_session
@@ -89,8 +92,24 @@ def incoming_params() -> tuple[dict[str, str], str | None]:
     return params, find_duplicate(lists)
 
 
-def resolve(params: dict[str, str], interaction: Interaction | None) -> Response | Decision:
-    """Answer the request (code or error redirect), or return the step the user must take."""
+@dataclass(frozen=True)
+class LoginRequest:
+    """An authorization request Authlib accepted, and what the login policy decided for it."""
+
+    grant: AuthorizationCodeGrant
+    client: Client
+    oidc: OidcParams
+    session: BrowserSession | None
+    user: User | None
+    decision: Decision
+
+
+def examine(params: dict[str, str], interaction: Interaction | None) -> LoginRequest | Response:
+    """Validate the request and decide its next step, changing nothing.
+
+    A Response when the request cannot go on at all (Authlib's or the OIDC parameters'
+    error); otherwise the decision, which only ``answer`` acts on when it ends the login.
+    """
     svc = services()
     session = current_session()
     user = session_user(session)
@@ -108,33 +127,40 @@ def resolve(params: dict[str, str], interaction: Interaction | None) -> Response
         oidc = parse_oidc_params(params, lambda: verification_keyset(g.directory.id, now()))
     except InvalidAuthorizationRequest as exc:
         return redirect_error(grant.redirect_uri, exc.error, exc.description, state)
-    g.ui_locales = oidc.ui_locales
-    g.oidc_params = oidc
-    g.client = grant.request.client.row
+    client = grant.request.client.row
     started = interaction.created_at if interaction is not None else None
     consented = bool(interaction is not None and interaction.state.get("consented"))
-    decision = evaluate(g.directory, g.client, grant.request.scope or "", oidc, session,
+    decision = evaluate(g.directory, client, grant.request.scope or "", oidc, session,
                         svc.methods, now(), started, consented)
+    return LoginRequest(grant, client, oidc, session, user, decision)
+
+
+def answer(login: LoginRequest, interaction: Interaction | None) -> Response:
+    """Answer the app once the decision ends the login: the code, or the error.
+
+    The only place a code is issued and a login audited; the interaction ends here.
+    """
+    decision = login.decision
+    assert decision.finishes
+    state = login.grant.request.payload.state
     if decision.kind == "error":
         finish_interaction(interaction)
-        return redirect_error(grant.redirect_uri, decision.error or "invalid_request",
+        return redirect_error(login.grant.redirect_uri, decision.error or "invalid_request",
                               decision.description, state)
-    if decision.kind == "issue":
-        assert session is not None and user is not None and decision.outcome is not None
-        grant.request.login_result = LoginResult(session.id, decision.outcome, oidc.claims)
-        response = svc.server.create_authorization_response(
-            request=grant.request, grant_user=user, grant=grant)
-        remember_if_asked(interaction, user)
-        remember_browser(user)
-        audit.record(g.directory.id, audit.events.LOGIN, now(), user_id=user.id,
-                     client_id=g.client.client_id, ip=client_ip(),
-                     user_agent=request.user_agent.string, acr=decision.outcome.acr,
-                     level=decision.outcome.level, amr=list(decision.outcome.amr),
-                     methods=list(decision.outcome.methods))
-        finish_interaction(interaction)
-        login_completed(user)
-        return response
-    return decision
+    user, session, outcome = login.user, login.session, decision.outcome
+    assert session is not None and user is not None and outcome is not None
+    response = services().server.create_authorization_response(
+        request=login.grant.request, grant=login.grant,
+        grant_user=LoginResult(user, session.id, outcome, login.oidc.claims))
+    remember_if_asked(interaction, user)
+    remember_browser(user)
+    audit.record(g.directory.id, audit.events.LOGIN, now(), user_id=user.id,
+                 client_id=login.client.client_id, ip=client_ip(),
+                 user_agent=request.user_agent.string, acr=outcome.acr, level=outcome.level,
+                 amr=list(outcome.amr), methods=list(outcome.methods))
+    finish_interaction(interaction)
+    login_completed(user)
+    return response
 
 
 def finish_interaction(interaction: Interaction | None) -> None:
@@ -168,9 +194,11 @@ def authorize() -> Response:
             return grant_or_error
         return redirect_error(grant_or_error, "invalid_request",
                               f"'{duplicate}' is given more than once.", params.get("state"))
-    result = resolve(params, None)
-    if isinstance(result, Response):
-        return result
+    login = examine(params, None)
+    if isinstance(login, Response):
+        return login
+    if login.decision.finishes:
+        return answer(login, None)
     interaction = open_interaction(params)
     return redirect(url_for("pages.interaction", slug=g.directory.slug, uid=interaction.id))
 

@@ -1,8 +1,9 @@
 """The pages of a pending login: log in, choose how to verify, consent (methods: method_steps).
 
 Every POST records what was proven in the browser session and sends the browser
-back to the interaction, where the login policy decides again; the code is only
-issued from there.
+back to the interaction, where the login policy decides again. Pages only ask for the
+decision (``next_step``, which changes nothing); the app is answered from the
+interaction page alone (``authorize.answer``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from ... import audit
 from ...clock import now
 from ...errors import InteractionExpired
 from ...methods import MethodContext, MethodFailed, PasskeyMethod, Verified
-from ...oidc.authorization import Decision
 from ...oidc.login import session_user
 from ...services import services
 from ...storage import db
-from ...storage.models import Interaction, User
+from ...storage.models import Client, Interaction, User
 from ...tenants.accounts import find_user
+from ...tenants.clients import get_client
 from ...tenants.directories import level_settings
 from ...users.consents import grant_consent
 from ...users.sessions import complete_method
@@ -30,7 +31,13 @@ from ..attempts import account_named, attempt_on
 from ..context import client_ip, current_session, set_session_token
 from ..forms import ButtonForm, LoginForm
 from ..responses import redirect_error
-from .authorize import resolve, validated_redirect_uri
+from .authorize import (
+    LoginRequest,
+    answer,
+    examine,
+    finish_interaction,
+    validated_redirect_uri,
+)
 from .remember import recognise_device
 
 UID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -55,14 +62,23 @@ def url_of(uid: str, endpoint: str = "pages.interaction", **values) -> str:
 
 
 def page(template: str, row: Interaction, status: int = 200, **context) -> tuple[str, int]:
-    """Render a page of this login with the directory, client, settings and methods."""
+    """Render a page of this login with the directory, app, settings and methods."""
     settings = level_settings(g.directory)
-    return render_template(template, uid=row.id, directory=g.directory, client=g.get("client"),
-                           settings=settings, methods=services().methods, **context), status
+    return render_template(template, uid=row.id, directory=g.directory,
+                           client=client_of(row), settings=settings,
+                           methods=services().methods, **context), status
 
 
-def _step(row: Interaction) -> Response | Decision:
-    return resolve(row.params, row)
+def client_of(row: Interaction) -> Client | None:
+    """Return the app a pending login is for (None if it has gone since)."""
+    client_id = row.params.get("client_id")
+    client = get_client(g.directory, client_id) if isinstance(client_id, str) else None
+    return None if client is None or client.disabled else client
+
+
+def next_step(row: Interaction) -> LoginRequest | Response:
+    """Decide what this login needs now, changing nothing (see ``authorize.examine``)."""
+    return examine(row.params, row)
 
 
 def show(uid: str):
@@ -70,20 +86,22 @@ def show(uid: str):
     row = load_interaction(uid)
     if row.state.get("show_recovery"):
         return _recovery_codes(row)
-    result = _step(row)
-    if isinstance(result, Response):
-        return result
-    if result.step == "login":
-        user = session_user(current_session())
-        form = LoginForm(username=user.username if user else g.oidc_params.login_hint)
+    login = next_step(row)
+    if isinstance(login, Response):
+        return login
+    decision = login.decision
+    if decision.finishes:
+        return answer(login, row)
+    if decision.step == "login":
+        user = login.user
+        form = LoginForm(username=user.username if user else login.oidc.login_hint)
         return login_page(row, form=form)
-    if result.step == "stepup":
-        user = session_user(current_session())
-        return page("stepup.html", row, plan=result.plan, form=ButtonForm(), user=user,
-                    notices=method_notices(user))
-    if result.step == "unreachable":
-        return page("unreachable.html", row, plan=result.plan, form=ButtonForm(),
-                    notices=method_notices(session_user(current_session())))
+    if decision.step == "stepup":
+        return page("stepup.html", row, plan=decision.plan, form=ButtonForm(), user=login.user,
+                    notices=method_notices(login.user))
+    if decision.step == "unreachable":
+        return page("unreachable.html", row, plan=decision.plan, form=ButtonForm(),
+                    notices=method_notices(login.user))
     return page("consent.html", row, form=ButtonForm(),
                  scopes=(row.params.get("scope") or "").split())
 
@@ -191,12 +209,18 @@ def signed_in() -> tuple[User, MethodContext]:
                                sealer=services().sealer, session_id=session.id, ip=client_ip())
 
 
-def offered(row: Interaction, name: str, *, enrol: bool) -> bool:
-    """Return whether the login offers this method (or its enrolment) now."""
-    result = _step(row)
-    if isinstance(result, Response) or result.plan is None:
-        return False
-    return name in (result.plan.enrol_options if enrol else result.plan.options)
+def offered(row: Interaction, name: str, *, enrol: bool) -> LoginRequest | None:
+    """Return the login if it offers this method (or its enrolment) now; it changes nothing.
+
+    When it does not (the level was met meanwhile, say in another tab), the interaction
+    page decides again and answers the app.
+    """
+    login = next_step(row)
+    if isinstance(login, Response) or login.decision.plan is None \
+            or login.decision.finishes:
+        return None
+    plan = login.decision.plan
+    return login if name in (plan.enrol_options if enrol else plan.options) else None
 
 
 def _recovery_codes(row: Interaction):
@@ -215,12 +239,13 @@ def consent(uid: str):
     user, ctx = signed_in()
     if request.form.get("decision") != "allow":
         return cancel(uid)
-    result = _step(row)
-    if isinstance(result, Response):
-        return result
-    grant_consent(user, g.client, row.params.get("scope") or "", ctx.now)
-    row.state = {**row.state, "consented": True}
-    db.session.commit()
+    login = next_step(row)
+    if isinstance(login, Response):
+        return login
+    if not login.decision.finishes:
+        grant_consent(user, login.client, row.params.get("scope") or "", ctx.now)
+        row.state = {**row.state, "consented": True}
+        db.session.commit()
     return redirect(url_of(uid))
 
 
@@ -238,8 +263,7 @@ def end_login(row: Interaction, error: str, description: str):
     redirect_uri = validated_redirect_uri(row.params)
     if isinstance(redirect_uri, Response):
         return redirect_uri
-    db.session.delete(row)
-    db.session.commit()
+    finish_interaction(row)
     return redirect_error(redirect_uri, error, description, row.params.get("state"))
 
 

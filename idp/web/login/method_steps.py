@@ -2,7 +2,8 @@
 
 Every view opens the method only if the login offers it now (or its enrolment),
 calls one method function, and answers with the page or a redirect back to the
-interaction, where the login policy decides again.
+interaction, where the login policy decides again and, once the login needs nothing
+more (here or in another tab), the app is answered.
 """
 
 from __future__ import annotations
@@ -72,11 +73,10 @@ def open_step(uid: str, name: str, *, enrol: bool) -> MethodStep | None:
     row = load_interaction(uid)
     method = _method(name, enrol=enrol)
     user, ctx = signed_in()
-    if not offered(row, name, enrol=enrol):
+    login = offered(row, name, enrol=enrol)
+    if login is None:
         return None
-    client = g.get("client")
-    ctx.extra.update(client_name=client.name if client else None,
-                     user_agent=request.user_agent.string)
+    ctx.extra.update(client_name=login.client.name, user_agent=request.user_agent.string)
     return MethodStep(row, method, user, ctx)
 
 
