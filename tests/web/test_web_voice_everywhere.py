@@ -148,8 +148,10 @@ def test_the_census_counts_a_voice_number_as_the_method_itself_does(directory):
         row = get_directory(directory.slug)
         census = {m.username: m.enrolled for m in take_census(row)}
         method = services().methods["voice"]
+        holders = method.holders(row)
         for user in db.session.scalars(select(User).where(User.directory_id == row.id)):
             assert ("voice" in census[user.username]) == method.is_enrolled(user)
+            assert (user.id in holders) == method.is_enrolled(user)
         without_calls = {m.username: m.enrolled for m in take_census(row, ("sms", "email"))}
 
     assert census[landline.username] == {"password", "voice"}

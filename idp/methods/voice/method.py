@@ -8,18 +8,29 @@ method's own (``storage.VoiceNumber``): a landline may differ from the mobile nu
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
 
 from ...delivery import Message
 from ...delivery.addresses import mask_phone, phone_facts
-from ...domain import MethodInfo, destination_refusal
-from ...storage.models import User
+from ...domain import DestinationPolicy, MethodInfo, destination_refusal
+from ...storage import db
+from ...storage.models import Directory, User
 from ..base import MethodContext, MethodRefused
 from ..delivered import DeliveredCode
 from .gateway import CHANNEL, Call
 from .messages import call_language, spoken_code
-from .numbers import call_refusal, parse_callable, refusal_reason, voice_policy
-from .storage import set_voice_number, voice_number
+from .numbers import (
+    call_refusal,
+    calling_policy,
+    may_call,
+    parse_callable,
+    refusal_reason,
+    voice_policy,
+)
+from .storage import VoiceNumber, remove_voice_number, set_voice_number, voice_number
 
 
 class VoiceCode(DeliveredCode):
@@ -35,6 +46,8 @@ class VoiceCode(DeliveredCode):
     info = MethodInfo(("tel",), frozenset({"possession"}), restricted=True)
     undeliverable = lazy_gettext("The call could not be made right now. Try again in a "
                                  "moment, or choose another way to verify.")
+    added_notice = lazy_gettext("Voice call codes were turned on for your account")
+    removed_notice = lazy_gettext("Voice call codes were turned off for your account")
 
     def destination(self, user: User) -> str | None:
         row = voice_number(user)
@@ -44,6 +57,27 @@ class VoiceCode(DeliveredCode):
         # A proven number the directory's destination policy forbids is not offered
         # (``notice`` says why); the send itself checks again.
         return super().is_enrolled(user) and self._refusal(user) is None
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        """Return the ids of the users ``is_enrolled`` is true for, in one query: of
+        `user_ids`, or of the whole directory; `destinations` is an SMS destination policy
+        the admin previews (the directory's own when None)."""
+        if not self.codes.can_send(self.channel) or (user_ids is not None and not user_ids):
+            return set()
+        policy = voice_policy(directory) if destinations is None else calling_policy(
+            destinations)
+        query = select(VoiceNumber.user_id, VoiceNumber.phone).join(
+            User, User.id == VoiceNumber.user_id).where(VoiceNumber.directory_id == directory.id)
+        if user_ids is not None:
+            query = query.where(VoiceNumber.user_id.in_(list(user_ids)))
+        return {user_id for user_id, phone in db.session.connection().execute(query)
+                if may_call(phone, policy)}
+
+    def remove(self, user: User, item: object, now: float) -> None:
+        """Forget the user's voice number (removing the method)."""
+        remove_voice_number(user)
+        user.updated_at = now
 
     def _refusal(self, user: User) -> str | None:
         """Return, in a few words, why the directory does not call the user's number."""
