@@ -12,6 +12,7 @@ from idp.methods.voice.storage import VoiceNumber, set_voice_number
 from idp.storage import db
 from idp.tenants.accounts import find_user
 from idp.tenants.directories import get_directory
+from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
 from tests.support.rp import StrictRP
 from tests.web.helpers import enter_code, step_up_page
@@ -199,3 +200,16 @@ def test_a_dutch_login_gets_a_dutch_call(voice_directory, caller, voice_gateway)
     assert "Nogmaals: " in call["message"]
     response = enter_code(rp, sent, spoken_code(voice_gateway, caller.voice), button="Verifiëren")
     assert "tel" in rp.exchange(rp.response_params(response)["code"])["claims"]["amr"]
+
+
+def test_the_audit_log_names_the_voice_call_code(rp, voice_directory, caller, voice_gateway):
+    page = call_me(rp, step_up_page(rp, caller), caller.voice)
+    enter_code(rp, page, spoken_code(voice_gateway, caller.voice))
+    admin = voice_directory.add_user(totp=True, admin=True)
+
+    _agent, audit = open_account_page(voice_directory, admin,
+                                      f"/admin/audit?user={caller.username}")
+
+    details = [td.get_text(" ", strip=True) for td in audit.soup.select("table.audit tbody td")]
+    assert any("Methods: Password, Voice call code" in d for d in details), details
+    assert any("Method: Voice call code" in d for d in details), details
