@@ -15,7 +15,7 @@ from redis.retry import Retry
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import load_settings
+from .config import Settings, install_settings, load_settings
 from .delivery import build_delivery
 from .i18n import PoBabel
 from .methods import (
@@ -67,7 +67,7 @@ def _postgres_timeouts(statement_ms: int, lock_ms: int):
     return apply
 
 
-def _engine_options(settings: dict[str, Any], database_url: str) -> dict[str, Any]:
+def _engine_options(settings: Settings, database_url: str) -> dict[str, Any]:
     """Return SQLAlchemy engine options that keep a stalled database from holding workers.
 
     Connect, keepalive and pool waits are bounded here; statement and lock timeouts are
@@ -75,10 +75,10 @@ def _engine_options(settings: dict[str, Any], database_url: str) -> dict[str, An
     """
     options: dict[str, Any] = {"pool_pre_ping": True}
     if database_url not in ("sqlite://", "sqlite:///:memory:"):  # else one shared connection
-        options["pool_timeout"] = settings["IDP_DATABASE_POOL_TIMEOUT_SECONDS"]
+        options["pool_timeout"] = settings.database_pool_timeout_seconds
     if database_url.startswith("postgresql"):
-        connect = settings["IDP_DATABASE_CONNECT_TIMEOUT_SECONDS"]
-        statement = settings["IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS"]
+        connect = settings.database_connect_timeout_seconds
+        statement = settings.database_statement_timeout_seconds
         libpq = {"connect_timeout": connect, "keepalives": 1, "keepalives_idle": 30,
                  "keepalives_interval": 5, "keepalives_count": 3,
                  # unacknowledged data: the peer is gone (milliseconds)
@@ -88,12 +88,12 @@ def _engine_options(settings: dict[str, Any], database_url: str) -> dict[str, An
     return options
 
 
-def _connect_hooks(engine: Any, settings: dict[str, Any]) -> None:
-    lock_ms = 1000 * settings["IDP_DATABASE_LOCK_TIMEOUT_SECONDS"]
+def _connect_hooks(engine: Any, settings: Settings) -> None:
+    lock_ms = 1000 * settings.database_lock_timeout_seconds
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(lock_ms))
     elif engine.dialect.name == "postgresql":
-        statement_ms = 1000 * settings["IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS"]
+        statement_ms = 1000 * settings.database_statement_timeout_seconds
         event.listen(engine, "connect", _postgres_timeouts(statement_ms, lock_ms))
 
 
@@ -110,18 +110,18 @@ def _absolute_sqlite(url: str) -> str:
     return url
 
 
-def _configure_flask(app: Flask, settings: dict[str, Any]) -> None:
-    secure = settings["IDP_BASE_URL"].startswith("https://")
-    database_url = settings["IDP_DATABASE_URL"]
+def _configure_flask(app: Flask, settings: Settings) -> None:
+    secure = settings.base_url.startswith("https://")
+    database_url = settings.database_url
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     database_url = _absolute_sqlite(database_url)
     app.config.update(
-        SECRET_KEY=settings["IDP_SECRET_KEY"],
+        SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings, database_url),
-        MAX_CONTENT_LENGTH=settings["IDP_MAX_BODY_BYTES"],
-        MAX_FORM_MEMORY_SIZE=settings["IDP_MAX_BODY_BYTES"],
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.max_body_bytes,
         # Flask's own cookie only carries the CSRF token of the forms.
         SESSION_COOKIE_NAME="__Host-idp-csrf" if secure else "idp-csrf",
         SESSION_COOKIE_SECURE=secure,
@@ -129,7 +129,7 @@ def _configure_flask(app: Flask, settings: dict[str, Any]) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=False,
-        RATELIMIT_STORAGE_URI=settings["IDP_REDIS_URL"] or "memory://",
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         # Redis down or slow: count in this process's memory until it answers again (the
         # limiter checks every few seconds), rather than refuse every login. Short socket
         # timeouts and no retries keep a hanging Redis from holding a request.
@@ -138,19 +138,19 @@ def _configure_flask(app: Flask, settings: dict[str, Any]) -> None:
         # already switched the process to memory, would raise: it passes unlimited instead,
         # once (logged in one line, see idp.storage.outages.OneLineOutages).
         RATELIMIT_SWALLOW_ERRORS=True,
-        RATELIMIT_STORAGE_OPTIONS=_redis_options(settings) if settings["IDP_REDIS_URL"] else {},
+        RATELIMIT_STORAGE_OPTIONS=_redis_options(settings) if settings.redis_url else {},
         # Our answers set Retry-After themselves (a code's resend wait, an account's lock-out);
         # the limiter's headers would replace it with its own window.
         RATELIMIT_HEADERS_ENABLED=False,
-        RATELIMIT_ENABLED=settings["IDP_RATE_LIMITS_ENABLED"],
+        RATELIMIT_ENABLED=settings.rate_limits_enabled,
         BABEL_TRANSLATION_DIRECTORIES=os.path.join(os.path.dirname(__file__), "translations"),
-        TESTING=settings["IDP_ENV"] == "testing",
+        TESTING=settings.env == "testing",
     )
 
 
-def _redis_options(settings: dict[str, Any]) -> dict[str, Any]:
+def _redis_options(settings: Settings) -> dict[str, Any]:
     """Return the Redis client options of the limiter's storage: short waits, no retries."""
-    timeout = settings["IDP_REDIS_TIMEOUT_SECONDS"]
+    timeout = settings.redis_timeout_seconds
     return {"socket_connect_timeout": timeout, "socket_timeout": timeout,
             "retry": Retry(NoBackoff(), 0)}
 
@@ -177,49 +177,50 @@ def _configure_logging() -> None:
         logger.propagate = False
 
 
-def _build_services(settings: dict[str, Any]) -> Services:
+def _build_services(settings: Settings) -> Services:
     passwords = PasswordService(
-        Argon2Parameters(settings["IDP_ARGON2_MEMORY_KIB"], settings["IDP_ARGON2_TIME_COST"],
-                         settings["IDP_ARGON2_PARALLELISM"]),
-        concurrency=settings["IDP_PASSWORD_HASH_CONCURRENCY"],
-        wait_seconds=settings["IDP_PASSWORD_HASH_WAIT_SECONDS"])
+        Argon2Parameters(settings.argon2_memory_kib, settings.argon2_time_cost,
+                         settings.argon2_parallelism),
+        concurrency=settings.password_hash_concurrency,
+        wait_seconds=settings.password_hash_wait_seconds)
     password_method = PasswordMethod(passwords)
     server, protector = create_server(settings)
     delivery = build_delivery(settings, CHANNEL_SENDERS)
     codes = CodeService(delivery, policy_from(settings))
-    device = RememberedDeviceMethod(settings["IDP_SECRET_KEY"],
-                                    settings["IDP_DEVICE_TTL_DAYS"] * 86400)
-    host = urlsplit(settings["IDP_BASE_URL"]).hostname or "localhost"
-    sealer = Sealer(settings["IDP_SECRET_KEY"])
-    return Services(settings=settings, sealer=sealer,
+    device = RememberedDeviceMethod(settings.secret_key,
+                                    settings.device_ttl_days * 86400)
+    host = urlsplit(settings.base_url).hostname or "localhost"
+    sealer = Sealer(settings.secret_key)
+    return Services(sealer=sealer,
                     passwords=passwords, password_method=password_method,
                     methods=build_registry(
                         password_method, codes, host, device,
-                        PasskeyMethod(RelyingParty.from_base_url(settings["IDP_BASE_URL"])),
-                        AppApprovalMethod(AppDevices(passwords), settings["IDP_BASE_URL"]),
+                        PasskeyMethod(RelyingParty.from_base_url(settings.base_url)),
+                        AppApprovalMethod(AppDevices(passwords), settings.base_url),
                         RecoveryCodes(passwords, sealer)),
-                    cookies=CookiePolicy(secure=settings["IDP_BASE_URL"].startswith("https://")),
+                    cookies=CookiePolicy(secure=settings.base_url.startswith("https://")),
                     delivery=delivery, server=server, protector=protector)
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the provider from settings (see ``idp.config``)."""
-    settings = load_settings(overrides)
+    settings = Settings.from_mapping(load_settings(overrides))
     app = Flask("idp", template_folder="web/templates", static_folder="web/static",
                 static_url_path="/static")
     _configure_logging()
     _configure_flask(app, settings)
     # The host check sees the Host the client used: ProxyFix (outermost) restores it first.
     app.wsgi_app = HostCheck(  # type: ignore[method-assign]
-        app.wsgi_app, settings["IDP_BASE_URL"],
-        only_base_host=settings["IDP_ENV"] == "production")
-    if settings["IDP_PROXY_COUNT"]:
-        count = settings["IDP_PROXY_COUNT"]
+        app.wsgi_app, settings.base_url,
+        only_base_host=settings.env == "production")
+    if settings.proxy_count:
+        count = settings.proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,
                                 x_port=count)  # type: ignore[method-assign]
     db.init_app(app)
     with app.app_context():
         _connect_hooks(db.engine, settings)
+    install_settings(app, settings)
     app.extensions["idp"] = _build_services(settings)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from flask import current_app
 
 from .clock import now
-from .config import ConfigurationError, describe_settings
+from .config import ConfigurationError, current_settings, describe_settings
 from .domain import DEFAULT_POLICY, NUMBER_TYPES, InvalidSettings, max_reachable
 from .domain.lifetimes import InvalidLifetimes
 from .domain.settings import METHODS
@@ -245,8 +245,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     from .storage.retention import purge_expired
 
     with _app().app_context():
-        counts = purge_expired(now(), services().ttl("ACCESS_TOKEN"),
-                               services().settings["IDP_AUDIT_RETENTION_DAYS"])
+        counts = purge_expired(now(), int(current_settings().access_token_ttl_seconds),
+                               current_settings().audit_retention_days)
         recovery = services().methods["recovery"]
         if args.dry_run:
             db.session.rollback()

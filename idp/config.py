@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+from flask import Flask, current_app
 from limits import parse_many
 
 
@@ -195,6 +196,92 @@ RETIRED: Mapping[str, str] = {
                                "`idp directory set SLUG --session-hours N --idle-minutes N` "
                                "or the admin's Authentication page",
 }
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, typed: field `x` holds the key IDP_X of ``KEYS``.
+
+    Built once when the app is created (``install_settings``) and read through
+    ``current_settings()``; nothing else reads a setting by its name.
+    """
+
+    env: str
+    base_url: str
+    database_url: str
+    secret_key: str
+    redis_url: str
+    redis_timeout_seconds: float
+    proxy_count: int
+    database_connect_timeout_seconds: int
+    database_statement_timeout_seconds: int
+    database_lock_timeout_seconds: int
+    database_pool_timeout_seconds: int
+    jwks_cache_seconds: int
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    mail_from: str
+    sms_gateway_url: str
+    smtp_security: str
+    smtp_ca_file: str
+    sms_gateway_token: str
+    voice_gateway_url: str
+    voice_gateway_token: str
+    delivery_timeout_seconds: float
+    delivery_concurrency: int
+    argon2_memory_kib: int
+    argon2_time_cost: int
+    argon2_parallelism: int
+    password_hash_concurrency: int
+    password_hash_wait_seconds: int
+    code_ttl_seconds: int
+    access_token_ttl_seconds: int
+    id_token_ttl_seconds: int
+    refresh_token_ttl_seconds: int
+    refresh_token_absolute_ttl_seconds: int
+    interaction_ttl_seconds: int
+    otp_ttl_seconds: int
+    otp_resend_seconds: int
+    otp_per_destination_per_hour: int
+    otp_per_user_per_hour: int
+    otp_per_ip_per_hour: int
+    device_ttl_days: int
+    fresh_login_seconds: int
+    invitation_ttl_hours: int
+    audit_retention_days: int
+    max_body_bytes: int
+    login_rate_limit: str
+    account_failure_limit: str
+    account_failure_ceiling: int
+    known_browser_days: int
+    rate_limits_enabled: bool
+    config_file: str
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
+        """Return the settings of `values` (``load_settings``); a missing key has its default."""
+        return cls(**{field.name: values.get(_key_name(field.name),
+                                            KEYS_BY_NAME[_key_name(field.name)].default)
+                      for field in fields(cls)})
+
+
+def _key_name(field_name: str) -> str:
+    return "IDP_" + field_name.upper()
+
+
+_EXTENSION = "idp.settings"
+
+
+def install_settings(app: Flask, settings: Settings) -> None:
+    """Make `settings` the app's settings, read by ``current_settings()``."""
+    app.extensions[_EXTENSION] = settings
+
+
+def current_settings() -> Settings:
+    """Return the settings of the current app."""
+    return current_app.extensions[_EXTENSION]
 
 
 def load_settings(overrides: Mapping[str, Any] | None = None,

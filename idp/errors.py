@@ -1,14 +1,21 @@
-"""Typed errors that carry the HTTP status and the OAuth/OIDC error code they answer with.
+"""The one root of the errors the provider answers: each carries its HTTP status, the
+OAuth/OIDC error code it answers with, and a description.
 
 The description is for people, best a lazy translation (``lazy_gettext``): a page shows
 it in the page's language, a JSON answer in English. An optional English `detail` is the
 protocol's own explanation: JSON answers give it as ``error_description``, pages show it
 below the description.
+
+Every error the web answers deliberately derives from ``IdpError`` and is answered by the
+one error handler (``idp.web``). The pure domain's errors (``idp.domain.errors``) carry
+only their protocol code; that handler maps them to HTTP too.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from flask_babel import lazy_gettext
 
 
 class IdpError(Exception):
@@ -16,12 +23,15 @@ class IdpError(Exception):
 
     status = 400
     error = "invalid_request"
+    description: Any = lazy_gettext("The request could not be handled. Go back and try again.")
+    detail: str | None = None
     retry_after: int | None = None  # seconds, sent as Retry-After when set
 
-    def __init__(self, description: Any, *, error: str | None = None,
+    def __init__(self, description: Any = None, *, error: str | None = None,
                  status: int | None = None, detail: str | None = None):
-        super().__init__(description)
-        self.description = description
+        if description is not None:
+            self.description = description
+        super().__init__(self.description)
         self.detail = detail
         if error is not None:
             self.error = error
@@ -48,6 +58,7 @@ class Busy(IdpError):
 
     status = 503
     error = "temporarily_unavailable"
+    description = lazy_gettext("The service is busy. Try again in a moment.")
     retry_after = 2
 
 

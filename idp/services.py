@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app
 
+from .config import current_settings
 from .delivery import Delivery
 from .methods import SignInMethod
 from .methods.password import PasswordMethod
@@ -23,7 +24,6 @@ STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 class Services:
     """Long-lived objects shared by all requests of one process."""
 
-    settings: dict[str, Any]
     sealer: Sealer
     passwords: PasswordService
     password_method: PasswordMethod
@@ -35,28 +35,25 @@ class Services:
 
     @property
     def base_url(self) -> str:
-        return self.settings["IDP_BASE_URL"]
+        return current_settings().base_url
 
     @property
     def strict_transport_security(self) -> str | None:
         """Return the HSTS header value: production over https only (RFC 6797)."""
-        if self.settings["IDP_ENV"] == "production" and self.base_url.startswith("https://"):
+        if current_settings().env == "production" and self.base_url.startswith("https://"):
             return STRICT_TRANSPORT_SECURITY
         return None
 
     @property
     def jwks_cache_seconds(self) -> int:
         """Return how long relying apps may cache the JWKS (and keys are published early)."""
-        return int(self.settings["IDP_JWKS_CACHE_SECONDS"])
+        return int(current_settings().jwks_cache_seconds)
 
     def key_rotation(self, session_seconds: float) -> RotationPolicy:
         """Return when rotated keys sign and how long retired ones stay published, for a
         directory whose sessions last `session_seconds` at most."""
-        return rotation_policy(self.jwks_cache_seconds, self.ttl("ID_TOKEN"), session_seconds)
-
-    def ttl(self, name: str) -> int:
-        """Return a lifetime setting, e.g. ttl("CODE") for IDP_CODE_TTL_SECONDS."""
-        return int(self.settings[f"IDP_{name}_TTL_SECONDS"])
+        return rotation_policy(self.jwks_cache_seconds,
+                               int(current_settings().id_token_ttl_seconds), session_seconds)
 
 
 def services() -> Services:

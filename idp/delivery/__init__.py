@@ -9,7 +9,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from ..config import Settings
 
 if TYPE_CHECKING:
     from .outbox import DevOutbox
@@ -80,13 +82,6 @@ class Delivery:
             self._slots.release()
 
 
-def _setting(settings: Mapping[str, Any], name: str) -> Any:
-    # Callers may pass a partial mapping (tests, tools): fall back to the documented default.
-    from idp.config import KEYS_BY_NAME
-
-    return settings.get(name, KEYS_BY_NAME[name].default)
-
-
 def smtp_security(security: str, port: int) -> str:
     """Return the SMTP security mode, resolving "auto" from the port."""
     if security == "auto":
@@ -95,45 +90,45 @@ def smtp_security(security: str, port: int) -> str:
 
 
 #: Builds the sender of a channel a sign-in method brings, from the settings (None: none).
-SenderFactory = Callable[[Mapping[str, Any]], "Sender | None"]
+SenderFactory = Callable[[Settings], "Sender | None"]
 
 
-def build_delivery(settings: Mapping[str, Any],
+def build_delivery(settings: Settings,
                    channels: Mapping[str, SenderFactory] | None = None) -> Delivery:
     """Return the delivery configured by the settings; `channels` are the further channels
-    sign-in methods bring (``idp.methods.CHANNELS``), each with the factory of its sender."""
+    sign-in methods bring (``idp.methods.CHANNEL_SENDERS``), each with its sender's factory."""
     # Imported here: the sender modules import Message and DeliveryFailed from this package.
     from .outbox import DevOutbox
     from .sms_gateway import HttpSmsGateway
     from .smtp import SmtpSender
 
-    timeout = float(_setting(settings, "IDP_DELIVERY_TIMEOUT_SECONDS"))
+    timeout = float(settings.delivery_timeout_seconds)
     email: Sender | None = None
     sms: Sender | None = None
-    host = _setting(settings, "IDP_SMTP_HOST")
+    host = settings.smtp_host
     if host:
-        port = int(_setting(settings, "IDP_SMTP_PORT"))
+        port = int(settings.smtp_port)
         email = SmtpSender(
             host=host,
             port=port,
-            security=smtp_security(_setting(settings, "IDP_SMTP_SECURITY"), port),
-            user=_setting(settings, "IDP_SMTP_USER"),
-            password=_setting(settings, "IDP_SMTP_PASSWORD"),
-            mail_from=_setting(settings, "IDP_MAIL_FROM"),
+            security=smtp_security(settings.smtp_security, port),
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            mail_from=settings.mail_from,
             timeout=timeout,
-            ca_file=_setting(settings, "IDP_SMTP_CA_FILE") or None,
+            ca_file=settings.smtp_ca_file or None,
         )
-    url = _setting(settings, "IDP_SMS_GATEWAY_URL")
+    url = settings.sms_gateway_url
     if url:
-        sms = HttpSmsGateway(url, _setting(settings, "IDP_SMS_GATEWAY_TOKEN") or None, timeout)
+        sms = HttpSmsGateway(url, settings.sms_gateway_token or None, timeout)
     others = {name: build(settings) for name, build in (channels or {}).items()}
     outbox = None
     # Production must not pretend to send: an unconfigured channel stays unavailable there.
-    if _setting(settings, "IDP_ENV") != "production" and (
+    if settings.env != "production" and (
             email is None or sms is None or None in others.values()):
         outbox = DevOutbox()
         email = email or outbox
         sms = sms or outbox
         others = {name: sender or outbox for name, sender in others.items()}
     return Delivery(sms=sms, email=email, outbox=outbox, channels=others,
-                    concurrency=int(_setting(settings, "IDP_DELIVERY_CONCURRENCY")))
+                    concurrency=int(settings.delivery_concurrency))

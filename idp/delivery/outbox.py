@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import deque
 
+from ..clock import now
 from . import Message
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ class DevOutbox:
     def send(self, message: Message) -> None:
         """Keep the message and log it, code included, for the developer's console."""
         with self._lock:
-            self._messages.append((time.time(), message))
+            self._messages.append((now(), message))
         log.info("dev outbox: %s to %s %s", message.channel, message.to, message.text)
 
     def messages(self) -> list[tuple[float, Message]]:

@@ -15,6 +15,7 @@ from idp.domain.acr import (
 )
 from idp.domain.codes import (
     CodePolicy,
+    CodeRefusal,
     RecentSends,
     SendRefusal,
     SentCode,
@@ -119,6 +120,7 @@ __all__ = [
     "CodePolicy",
     "RecentSends",
     "SendRefusal",
+    "CodeRefusal",
     "SentCode",
     "carried_failures",
     "code_problem",

@@ -8,8 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 MAX_TTL = 600.0  # a code never lives longer than 10 minutes
+
+
+class CodeRefusal(StrEnum):
+    """Why a code is not sent now, or a typed one not accepted; each page words every one."""
+
+    # Not sent (``refuse_send``).
+    TOO_SOON = "too_soon"
+    DESTINATION_LIMIT = "destination_limit"
+    USER_LIMIT = "user_limit"
+    IP_LIMIT = "ip_limit"
+    # Not accepted (``code_problem``, then the digits).
+    NO_CODE = "no_code"
+    LOCKED = "locked"
+    USED = "used"
+    EXPIRED = "expired"
+    WRONG = "wrong"
+    FORMAT = "format"  # not six digits: never compared, never a guess
 
 
 @dataclass(frozen=True)
@@ -56,7 +74,7 @@ class RecentSends:
 class SendRefusal:
     """Why a code may not be sent now, and how long to wait."""
 
-    reason: str  # "too_soon", "destination_limit", "user_limit" or "ip_limit"
+    reason: CodeRefusal  # TOO_SOON, DESTINATION_LIMIT, USER_LIMIT or IP_LIMIT
     retry_after: float
 
 
@@ -79,10 +97,11 @@ def refuse_send(recent: RecentSends, now: float, policy: CodePolicy) -> SendRefu
     """
     wait = resend_wait(recent.session, now, policy)
     if wait > 0:
-        return SendRefusal("too_soon", wait)
-    for reason, count, limit in (("destination_limit", recent.destination, policy.per_destination),
-                                 ("user_limit", recent.user, policy.per_user),
-                                 ("ip_limit", recent.ip, policy.per_ip)):
+        return SendRefusal(CodeRefusal.TOO_SOON, wait)
+    for reason, count, limit in (
+            (CodeRefusal.DESTINATION_LIMIT, recent.destination, policy.per_destination),
+            (CodeRefusal.USER_LIMIT, recent.user, policy.per_user),
+            (CodeRefusal.IP_LIMIT, recent.ip, policy.per_ip)):
         if count >= limit:
             return SendRefusal(reason, policy.window)
     return None
@@ -101,18 +120,18 @@ def carried_failures(previous: SentCode | None, now: float, policy: CodePolicy) 
     return min(previous.failures, policy.max_failures)
 
 
-def code_problem(code: SentCode | None, now: float, policy: CodePolicy) -> str | None:
+def code_problem(code: SentCode | None, now: float, policy: CodePolicy) -> CodeRefusal | None:
     """Return why a typed code cannot be accepted whatever its digits, or None to compare.
 
-    One of "no_code", "locked", "used" or "expired", checked in that order: a locked
+    One of NO_CODE, LOCKED, USED or EXPIRED, checked in that order: a locked
     code says so even after it expired, so nobody learns more by waiting.
     """
     if code is None:
-        return "no_code"
+        return CodeRefusal.NO_CODE
     if code.failures >= policy.max_failures:
-        return "locked"
+        return CodeRefusal.LOCKED
     if code.used_at is not None:
-        return "used"
+        return CodeRefusal.USED
     if now >= code.expires_at:
-        return "expired"
+        return CodeRefusal.EXPIRED
     return None

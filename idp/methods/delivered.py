@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from flask_babel import gettext, ngettext
+from flask_babel import gettext, lazy_gettext, ngettext
 
 from ..delivery import DeliveryFailed, Message
 from ..delivery.addresses import ContactError
+from ..domain import CodeRefusal
 from ..storage.models import OneTimeCode, User
 from .base import (
     MethodContext,
@@ -28,38 +29,46 @@ from .base import (
 from .one_time_codes import CodeRefused, CodeService, DestinationRefused
 from .totp import clean_code
 
+#: What the login pages say when no code is sent, or a typed one is not accepted. TOO_SOON
+#: is worded with its wait (``send_refusal``), WRONG with tries left (``check_refusal``).
+REFUSALS = {
+    CodeRefusal.DESTINATION_LIMIT: lazy_gettext(
+        "Too many codes were sent to %(destination)s in the last hour. Choose another way "
+        "to verify, or try again later."),
+    CodeRefusal.USER_LIMIT: lazy_gettext(
+        "Too many codes were sent for your account in the last hour. Choose another way to "
+        "verify, or try again later."),
+    CodeRefusal.IP_LIMIT: lazy_gettext(
+        "Too many codes were asked for from your network in the last hour. Choose another "
+        "way to verify, or try again later."),
+    CodeRefusal.NO_CODE: lazy_gettext(
+        "No code was sent to you in this browser. Ask for a code first."),
+    CodeRefusal.USED: lazy_gettext("This code was already used. Ask for a new code."),
+    CodeRefusal.EXPIRED: lazy_gettext("This code has expired. Ask for a new code."),
+    CodeRefusal.LOCKED: lazy_gettext(
+        "Too many wrong codes. Choose another way to verify, or try again in an hour."),
+    CodeRefusal.WRONG: lazy_gettext(
+        "Too many wrong codes. Choose another way to verify, or try again in an hour."),
+    CodeRefusal.FORMAT: lazy_gettext("Enter the 6-digit code."),
+}
 
-def send_refusal(reason: str, destination: str, retry_after: float) -> str:
-    """Return, for the person, why no code is sent now (a reason of ``idp.domain.codes``)."""
-    if reason == "too_soon":
+
+def send_refusal(reason: CodeRefusal, destination: str, retry_after: float) -> str:
+    """Return, for the person, why no code is sent now."""
+    if reason is CodeRefusal.TOO_SOON:
         return ngettext("A code was sent moments ago. You can ask for a new one in "
                         "%(num)s second.",
                         "A code was sent moments ago. You can ask for a new one in "
                         "%(num)s seconds.", int(retry_after + 0.999))
-    if reason == "destination_limit":
-        return gettext("Too many codes were sent to %(destination)s in the last hour. "
-                       "Choose another way to verify, or try again later.",
-                       destination=destination)
-    if reason == "user_limit":
-        return gettext("Too many codes were sent for your account in the last hour. "
-                       "Choose another way to verify, or try again later.")
-    return gettext("Too many codes were asked for from your network in the last hour. "
-                   "Choose another way to verify, or try again later.")
+    return str(REFUSALS[reason]) % {"destination": destination}
 
 
-def check_refusal(reason: str, tries_left: int = 0) -> str:
+def check_refusal(reason: CodeRefusal, tries_left: int = 0) -> str:
     """Return, for the person, why a typed code is not accepted."""
-    if reason == "wrong" and tries_left:
+    if reason is CodeRefusal.WRONG and tries_left:
         return ngettext("This code is not right. %(num)s try left.",
                         "This code is not right. %(num)s tries left.", tries_left)
-    if reason == "no_code":
-        return gettext("No code was sent to you in this browser. Ask for a code first.")
-    if reason == "used":
-        return gettext("This code was already used. Ask for a new code.")
-    if reason == "expired":
-        return gettext("This code has expired. Ask for a new code.")
-    return gettext("Too many wrong codes. Choose another way to verify, or try again in "
-                   "an hour.")
+    return str(REFUSALS[reason])
 
 
 class DeliveredCode(SignInMethod):
@@ -170,5 +179,5 @@ class DeliveredCode(SignInMethod):
         except CodeRefused as exc:
             # Only a wrong code is a guess; a used, expired or locked code, or none sent,
             # cannot be right whatever is typed.
-            failure = MethodFailed if exc.reason == "wrong" else NotAGuess
+            failure = MethodFailed if exc.reason is CodeRefusal.WRONG else NotAGuess
             raise failure(check_refusal(exc.reason, exc.tries_left)) from exc

@@ -12,14 +12,15 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select, update
 
+from ..config import Settings
 from ..delivery import Delivery, DeliveryFailed, Message
 from ..delivery.addresses import sms_refusal
 from ..domain import (
     CodePolicy,
+    CodeRefusal,
     RecentSends,
     SentCode,
     carried_failures,
@@ -36,9 +37,9 @@ DIGITS = 6
 
 
 class CodeRefused(Exception):
-    """A code cannot be sent or accepted; `reason` names why (see ``idp.domain.codes``)."""
+    """A code cannot be sent or accepted; `reason` names why (``CodeRefusal``)."""
 
-    def __init__(self, reason: str, *, retry_after: float = 0, tries_left: int = 0):
+    def __init__(self, reason: CodeRefusal, *, retry_after: float = 0, tries_left: int = 0):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
@@ -57,13 +58,13 @@ def destination_refusal(ctx: MethodContext, channel: str, destination: str) -> s
     return None
 
 
-def policy_from(settings: dict[str, Any]) -> CodePolicy:
+def policy_from(settings: Settings) -> CodePolicy:
     """Return the code policy of the configuration."""
-    return CodePolicy(ttl=settings["IDP_OTP_TTL_SECONDS"],
-                      resend_after=settings["IDP_OTP_RESEND_SECONDS"],
-                      per_destination=settings["IDP_OTP_PER_DESTINATION_PER_HOUR"],
-                      per_user=settings["IDP_OTP_PER_USER_PER_HOUR"],
-                      per_ip=settings["IDP_OTP_PER_IP_PER_HOUR"])
+    return CodePolicy(ttl=settings.otp_ttl_seconds,
+                      resend_after=settings.otp_resend_seconds,
+                      per_destination=settings.otp_per_destination_per_hour,
+                      per_user=settings.otp_per_user_per_hour,
+                      per_ip=settings.otp_per_ip_per_hour)
 
 
 def _sent(row: OneTimeCode) -> SentCode:
@@ -163,10 +164,11 @@ class CodeService:
         row = self.latest(ctx, channel, purpose)
         problem = code_problem(_sent(row) if row else None, ctx.now, self.policy)
         if row is None or problem is not None:
-            raise CodeRefused(problem or "no_code")
+            raise CodeRefused(problem or CodeRefusal.NO_CODE)
         if not hmac.compare_digest(ctx.sealer.digest(typed), row.code_hash):
             failures = self._count_failure(row)
-            raise CodeRefused("wrong", tries_left=max(0, self.policy.max_failures - failures))
+            raise CodeRefused(CodeRefusal.WRONG,
+                              tries_left=max(0, self.policy.max_failures - failures))
         # Compare-and-set: of two requests racing with the right code, one wins.
         claimed = db.session.execute(
             update(OneTimeCode)
@@ -176,7 +178,7 @@ class CodeService:
             .values(used_at=ctx.now)
             .execution_options(synchronize_session=False)).rowcount
         if claimed != 1:
-            raise CodeRefused("used")
+            raise CodeRefused(CodeRefusal.USED)
         return row
 
     def _count_failure(self, row: OneTimeCode) -> int:

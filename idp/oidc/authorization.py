@@ -33,6 +33,7 @@ from ..domain import (
     plan_step_up,
     session_level,
 )
+from ..errors import IdpError
 
 # Parameters that may appear once only (RFC 6749 3.1, OIDC Core 3.1.2.1).
 SINGLE_VALUED = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
@@ -45,13 +46,14 @@ MAX_CLAIMS_LENGTH = 4096
 LOGIN_STEPS = frozenset({"no_session", "prompt_login", "max_age", "id_token_hint_mismatch"})
 
 
-class InvalidAuthorizationRequest(ValueError):
-    """An OIDC parameter is malformed; carries the OAuth error code."""
+class InvalidAuthorizationRequest(IdpError, ValueError):
+    """An OIDC parameter is malformed; carries the OAuth error code and English protocol text.
+
+    The authorization endpoint sends it to the client's redirect URI (RFC 6749 4.1.2.1).
+    """
 
     def __init__(self, description: str, error: str = "invalid_request"):
-        super().__init__(description)
-        self.error = error
-        self.description = description
+        super().__init__(description, error=error)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ code or refresh token as it was, to be tried again.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -37,6 +36,7 @@ from sqlalchemy import select, update
 
 from .. import audit
 from ..clock import now as clock_now
+from ..config import Settings, current_settings
 from ..domain.lifetimes import refresh_expiry
 from ..security.tokens import hash_secret
 from ..services import services
@@ -112,7 +112,7 @@ class Server(AuthorizationServer):
             source = previous.row  # type: ignore[union-attr]
             grant = source.grant
         refresh = token.get("refresh_token")
-        ttl = services().ttl
+        settings = current_settings()
         db.session.add(Token(
             directory_id=g.directory.id, client_pk=request.client.row.id,
             user_id=request.user.id, session_id=source.session_id,
@@ -122,8 +122,9 @@ class Server(AuthorizationServer):
             scope=token.get("scope") or source.scope, acr=source.acr, amr=list(source.amr),
             auth_time=source.auth_time, claims=source.claims, issued_at=now,
             expires_at=now + int(token["expires_in"]),
-            refresh_expires_at=refresh_expiry(grant.started_at, now, ttl("REFRESH_TOKEN"),
-                                              ttl("REFRESH_TOKEN_ABSOLUTE"))
+            refresh_expires_at=refresh_expiry(grant.started_at, now,
+                                              int(settings.refresh_token_ttl_seconds),
+                                              int(settings.refresh_token_absolute_ttl_seconds))
             if refresh else None))
         db.session.flush()
 
@@ -146,7 +147,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             code_challenge_method=data.get("code_challenge_method"),
             acr=login.outcome.acr, amr=list(login.outcome.amr),
             auth_time=login.outcome.auth_time, claims=login.claims, created_at=now,
-            expires_at=now + services().ttl("CODE")))
+            expires_at=now + int(current_settings().code_ttl_seconds)))
         db.session.commit()
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> StoredCode | None:
@@ -249,9 +250,9 @@ class IdTokenIssuer(OpenIDCode):
         return {"alg": client.row.id_token_alg, "kid": key.kid, "typ": "JWT"}
 
     def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
-        now = int(time.time())
+        now = int(clock_now())
         return {"iss": current_issuer(), "aud": client.client_id, "azp": client.client_id,
-                "iat": now, "exp": now + services().ttl("ID_TOKEN")}
+                "iat": now, "exp": now + int(current_settings().id_token_ttl_seconds)}
 
     def get_compatible_claims(self, request: OAuth2Request) -> dict[str, Any]:
         claims = super().get_compatible_claims(request)
@@ -424,14 +425,14 @@ class Issuer(IssuerParameter):
         return current_issuer()
 
 
-def create_server(settings: dict[str, Any]) -> tuple[Server, BearerProtector]:
+def create_server(settings: Settings) -> tuple[Server, BearerProtector]:
     """Build the authorization server with our grants and endpoints."""
     server = Server()
     server.config = {}
     server.load_config({
         "OAUTH2_TOKEN_EXPIRES_IN": {
-            "authorization_code": settings["IDP_ACCESS_TOKEN_TTL_SECONDS"],
-            "refresh_token": settings["IDP_ACCESS_TOKEN_TTL_SECONDS"],
+            "authorization_code": settings.access_token_ttl_seconds,
+            "refresh_token": settings.access_token_ttl_seconds,
         },
         "OAUTH2_REFRESH_TOKEN_GENERATOR": True,
     })

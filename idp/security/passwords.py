@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ..errors import Busy
 
-class HashingBusy(Exception):
-    """No hashing slot became free in time; the caller should answer 503."""
+
+class HashingBusy(Busy):
+    """No hashing slot became free in time: the provider is busy (503, Retry-After)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class _Slot:
 
     def __enter__(self) -> None:
         if not self._semaphore.acquire(timeout=self._wait):
-            raise HashingBusy("too many password checks in flight")
+            raise HashingBusy()
 
     def __exit__(self, *exc: object) -> None:
         self._semaphore.release()

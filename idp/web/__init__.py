@@ -12,8 +12,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from ..domain import DomainError
 from ..errors import IdpError, Unavailable
-from ..security.passwords import HashingBusy
 from ..services import services
 from ..storage import db
 from ..storage.outages import describe_outage, outage_of
@@ -125,6 +125,11 @@ def _handle(exc: Exception):
         if exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
+    if isinstance(exc, DomainError):
+        # The pure rules know only their protocol code: a rule the request breaks is a 400.
+        return error_response(400, exc.error, lazy_gettext(
+            "The request could not be handled. Go back and try again."),
+            detail=exc.description)
     if isinstance(exc, OAuth2Error):
         # Raised by Authlib outside its endpoints' own error handling, e.g. the "https
         # only" rule (InsecureTransportError) for a request naming a host that is not ours.
@@ -146,11 +151,6 @@ def _handle(exc: Exception):
         response = error_response(429, "slow_down", lazy_gettext(
             "Too many attempts. Wait a few minutes and try again."))
         response.headers["Retry-After"] = "60"
-        return response
-    if isinstance(exc, HashingBusy):
-        response = error_response(503, "temporarily_unavailable",
-                                  lazy_gettext("The service is busy. Try again in a moment."))
-        response.headers["Retry-After"] = "2"
         return response
     if isinstance(exc, HTTPException):
         if exc.code is not None and exc.code < 400:

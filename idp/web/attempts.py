@@ -29,6 +29,7 @@ from limits import parse as parse_limit
 
 from .. import audit
 from ..clock import now
+from ..config import current_settings
 from ..domain.attempts import DAY, BudgetPolicy, Lockout
 from ..errors import IdpError
 from ..security.attempts import AttemptBudgets, AttemptRefused, BudgetKey, Reservation
@@ -101,11 +102,11 @@ def source_address() -> str:
 
 
 def _policies() -> tuple[BudgetPolicy, BudgetPolicy]:
-    settings = services().settings
-    limit = parse_limit(settings["IDP_ACCOUNT_FAILURE_LIMIT"])
+    settings = current_settings()
+    limit = parse_limit(settings.account_failure_limit)
     window = float(limit.get_expiry())
     return (BudgetPolicy(limit.amount, window),
-            BudgetPolicy(settings["IDP_ACCOUNT_FAILURE_CEILING"], window))
+            BudgetPolicy(settings.account_failure_ceiling, window))
 
 
 def budgets_of(account: Account) -> tuple[BudgetKey, ...]:

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, g, request
 from flask_babel import lazy_gettext
 
 from ..clock import now
+from ..config import current_settings
 from ..errors import NotFound
 from ..services import services
 from ..storage import db
@@ -101,6 +102,6 @@ def write_session_cookie(response: Response) -> Response:
                             httponly=True, samesite="Lax")
     if g.get("device_cookie"):
         response.set_cookie(cookies.device_name(directory), g.device_cookie,
-                            max_age=services().settings["IDP_DEVICE_TTL_DAYS"] * 86400,
+                            max_age=current_settings().device_ttl_days * 86400,
                             path="/", secure=cookies.secure, httponly=True, samesite="Lax")
     return response

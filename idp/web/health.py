@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from ..config import current_settings
 from ..errors import Unavailable
-from ..services import services
 from ..storage.outages import database_ready
 from .ratelimit import limiter
 
@@ -32,7 +32,7 @@ def healthz():
 def readyz():
     """Say whether the database and Redis answer (readiness); 503 while one does not."""
     checks = {"database": "ok" if database_ready() else "unavailable"}
-    if services().settings["IDP_REDIS_URL"]:
+    if current_settings().redis_url:
         # The limiter's own client, with its short timeouts (see idp.app).
         checks["redis"] = "ok" if limiter.storage.check() else "unavailable"
     ready = all(state == "ok" for state in checks.values())

@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ..config import current_settings
 from ..security.tokens import new_secret
 from ..services import services
 from ..storage.models import User
@@ -34,7 +35,7 @@ def cookie_name() -> str:
 
 def max_age() -> int:
     """Return how long a browser stays known after its last full login, in seconds."""
-    return int(services().settings["IDP_KNOWN_BROWSER_DAYS"]) * 86400
+    return int(current_settings().known_browser_days) * 86400
 
 
 def _entries() -> list[list]:

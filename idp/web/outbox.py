@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, render_template
 
+from ..config import current_settings
 from ..services import services
 
 
@@ -25,5 +26,5 @@ def outbox():
 def register_outbox(app: Flask) -> None:
     """Add the page at /dev/outbox when the provider runs in development with an outbox."""
     svc = services()
-    if svc.settings["IDP_ENV"] == "development" and svc.delivery and svc.delivery.outbox:
+    if current_settings().env == "development" and svc.delivery and svc.delivery.outbox:
         app.add_url_rule("/dev/outbox", "outbox", outbox)

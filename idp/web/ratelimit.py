@@ -12,9 +12,10 @@ and instance with or without Redis.
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+from ..config import current_settings
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[],
                   strategy="moving-window")
@@ -22,7 +23,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[],
 
 def ip_limit() -> str:
     """Return the per-IP limit of login and verification requests."""
-    return current_app.extensions["idp"].settings["IDP_LOGIN_RATE_LIMIT"]
+    return current_settings().login_rate_limit
 
 
 #: Apply the per-IP limit, one budget shared by every verifying endpoint.

@@ -97,3 +97,11 @@ def test_an_individual_claim_requested_for_the_id_token_is_in_it(rp, user):
     # OIDC Core 5.5: the claims parameter asks for individual claims in the ID token.
     claims = signed_in(rp, user, claims='{"id_token": {"email": null}}')["claims"]
     assert claims["email"].endswith("@example.org")
+
+
+def test_id_token_iat_and_exp_follow_the_providers_clock(rp, user, provider_clock):
+    before = int(time.time())
+    provider_clock(45)
+    claims = signed_in(rp, user)["claims"]
+    assert claims["iat"] >= before + 45
+    assert claims["exp"] - claims["iat"] == 3600  # IDP_ID_TOKEN_TTL_SECONDS' default

@@ -36,6 +36,7 @@ from ...domain.approval import (
     valid_choices,
     wrong_pin_outcome,
 )
+from ...errors import IdpError
 from ...security.passwords import PasswordService
 from ...security.sealing import Sealer
 from ...security.tokens import hash_secret
@@ -48,12 +49,15 @@ CODE_LENGTH = 10  # 50 bits, for 10 minutes, single use, rate-limited
 MAX_NAME = 100
 
 
-class AppError(Exception):
-    """A request of the app is refused: an error code, a status and a message for people."""
+class AppError(IdpError):
+    """A request of the app is refused: an error code, a status and a message for people.
+
+    Answered as JSON by the app API's own handler, which adds the `extra` fields.
+    """
 
     def __init__(self, error: str, description: str, status: int = 400, **extra: Any):
-        super().__init__(description)
-        self.error, self.description, self.status, self.extra = error, description, status, extra
+        super().__init__(description, error=error, status=status)
+        self.extra = extra
 
 
 def b64url_decode(text: str) -> bytes:

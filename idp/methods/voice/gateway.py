@@ -8,10 +8,9 @@ followed, and only the status logged (the message holds a one-time code).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from ...config import Settings
 from ...delivery import Message
 from ...delivery.sms_gateway import HttpSmsGateway
 
@@ -39,15 +38,9 @@ class HttpVoiceGateway(HttpSmsGateway):
                 "language": getattr(message, "language", "en")}
 
 
-def build_sender(settings: Mapping[str, Any]) -> HttpVoiceGateway | None:
+def build_sender(settings: Settings) -> HttpVoiceGateway | None:
     """Return the voice gateway the settings configure, or None when they name none."""
-    from ...config import KEYS_BY_NAME
-
-    def setting(name: str) -> Any:
-        return settings.get(name, KEYS_BY_NAME[name].default)
-
-    url = setting("IDP_VOICE_GATEWAY_URL")
-    if not url:
+    if not settings.voice_gateway_url:
         return None
-    return HttpVoiceGateway(url, setting("IDP_VOICE_GATEWAY_TOKEN") or None,
-                            float(setting("IDP_DELIVERY_TIMEOUT_SECONDS")))
+    return HttpVoiceGateway(settings.voice_gateway_url, settings.voice_gateway_token or None,
+                            float(settings.delivery_timeout_seconds))

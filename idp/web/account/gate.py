@@ -22,6 +22,7 @@ from flask import abort, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext, lazy_gettext
 
 from ...clock import now
+from ...config import current_settings
 from ...domain import counted_completions, session_level
 from ...oidc.login import session_user
 from ...security.tokens import new_secret
@@ -48,7 +49,7 @@ def session_level_now(fresh: bool = False) -> int:
     row = current_session()
     if session_user(row) is None:
         return 0
-    max_age = services().settings["IDP_FRESH_LOGIN_SECONDS"] if fresh else None
+    max_age = current_settings().fresh_login_seconds if fresh else None
     counted = counted_completions(completions(row), now=now(), max_age=max_age)
     return session_level(level_settings(g.directory), counted)
 
@@ -90,7 +91,7 @@ def signed_in_page(*, admin: bool = False, fresh: bool = False, why: str = "meth
 
 def log_in_again(reason: str):
     """Refuse a change for want of a recent login: say why, and offer to log in again."""
-    minutes = max(1, services().settings["IDP_FRESH_LOGIN_SECONDS"] // 60)
+    minutes = max(1, current_settings().fresh_login_seconds // 60)
     return render_template("account/log_in_again.html", directory=g.directory, reason=reason,
                            minutes=minutes, next=request.path), 403
 
@@ -133,7 +134,7 @@ def login():
               "scope": "openid", "state": state, "code_challenge": _challenge(),
               "code_challenge_method": "S256", "ui_locales": str(get_locale() or "en")}
     if request.args.get("fresh") == "1":
-        params["max_age"] = str(services().settings["IDP_FRESH_LOGIN_SECONDS"])
+        params["max_age"] = str(current_settings().fresh_login_seconds)
     return redirect(url_for("pages.authorize", **params))
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort, flash, g, redirect, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 
 from ... import audit
 from ...clock import now
 from ...delivery import DeliveryFailed, Message
 from ...delivery.addresses import ContactError, check_email, mask_email, mask_phone, parse_mobile
 from ...delivery.messages import code_sms
+from ...domain import CodeRefusal
 from ...methods.one_time_codes import CodeRefused, CodeService, DestinationRefused
 from ...services import services
 from ...storage import db
@@ -121,14 +122,30 @@ def profile_contact(name: str):
     return _contact_page(CONTACTS[name])
 
 
+#: What the profile's contact page says when no code is sent, or a typed one is not
+#: accepted; WRONG with tries left is worded with them (``_check_refused``).
+REFUSALS = {
+    CodeRefusal.TOO_SOON: lazy_gettext("A code was sent moments ago. You can ask for a new "
+                                       "one in %(seconds)s seconds."),
+    CodeRefusal.DESTINATION_LIMIT: lazy_gettext("Too many codes were sent to %(destination)s "
+                                                "in the last hour. Try again later."),
+    CodeRefusal.USER_LIMIT: lazy_gettext("Too many codes were asked for in the last hour. "
+                                         "Try again later."),
+    CodeRefusal.IP_LIMIT: lazy_gettext("Too many codes were asked for in the last hour. "
+                                       "Try again later."),
+    CodeRefusal.NO_CODE: lazy_gettext("No code was sent in this browser. Ask for a code "
+                                      "first."),
+    CodeRefusal.EXPIRED: lazy_gettext("This code has expired. Ask for a new code."),
+    CodeRefusal.USED: lazy_gettext("This code was already used. Ask for a new code."),
+    CodeRefusal.LOCKED: lazy_gettext("Too many wrong codes. Ask for a new code later."),
+    CodeRefusal.WRONG: lazy_gettext("Too many wrong codes. Ask for a new code later."),
+    CodeRefusal.FORMAT: lazy_gettext("Enter the 6-digit code."),
+}
+
+
 def _send_refused(exc: CodeRefused, contact: Contact, destination: str) -> str:
-    if exc.reason == "too_soon":
-        return gettext("A code was sent moments ago. You can ask for a new one in "
-                       "%(seconds)s seconds.", seconds=int(exc.retry_after + 0.999))
-    if exc.reason == "destination_limit":
-        return gettext("Too many codes were sent to %(destination)s in the last hour. "
-                       "Try again later.", destination=contact.mask(destination))
-    return gettext("Too many codes were asked for in the last hour. Try again later.")
+    return str(REFUSALS[exc.reason]) % {"seconds": int(exc.retry_after + 0.999),
+                                        "destination": contact.mask(destination)}
 
 
 @account.post("/account/<any(email, phone):name>")
@@ -170,13 +187,9 @@ def profile_contact_confirm_page(name: str):
 
 
 def _check_refused(exc: CodeRefused) -> str:
-    if exc.reason == "wrong" and exc.tries_left:
+    if exc.reason is CodeRefusal.WRONG and exc.tries_left:
         return gettext("This code is not right. Tries left: %(tries)s.", tries=exc.tries_left)
-    return {
-        "no_code": gettext("No code was sent in this browser. Ask for a code first."),
-        "expired": gettext("This code has expired. Ask for a new code."),
-        "used": gettext("This code was already used. Ask for a new code."),
-    }.get(exc.reason, gettext("Too many wrong codes. Ask for a new code later."))
+    return str(REFUSALS[exc.reason])
 
 
 def _typed_code() -> str | None:
@@ -194,14 +207,13 @@ def profile_contact_confirm(name: str):
         try:
             typed = _typed_code()
             if typed is None:
-                raise CodeRefused("format")
+                raise CodeRefused(CodeRefusal.FORMAT)
             row = _codes(contact).check(ctx, contact.channel, PURPOSE, typed)
         except CodeRefused as exc:
             db.session.rollback()
-            if exc.reason == "wrong":  # nothing else was a guess (see CodeService.check)
+            if exc.reason is CodeRefusal.WRONG:  # nothing else was a guess (see CodeService.check)
                 attempt.failed()
-            return _contact_page(contact, 400, gettext("Enter the 6-digit code.")
-                                 if exc.reason == "format" else _check_refused(exc))
+            return _contact_page(contact, 400, _check_refused(exc))
         attempt.succeeded()
         try:
             change = apply_contact(user, contact.name, row.destination, ctx.now)

@@ -17,6 +17,7 @@ from flask_babel import format_decimal, gettext
 from ... import audit
 from ...admin import audit_log as log
 from ...clock import now
+from ...config import current_settings
 from ...services import services
 from ...storage import db
 from ...storage.models import AuditEvent
@@ -88,7 +89,7 @@ def _page(values: dict[str, str], *, query: log.AuditQuery | None = None,
           page: log.EventPage | None = None, problems: Mapping[str, str] | None = None):
     problems = {name: gettext(text) for name, text in (problems or {}).items()}
     context = {"values": values, "problems": problems, "choices": _choices(),
-               "retention_days": services().settings["IDP_AUDIT_RETENTION_DAYS"],
+               "retention_days": current_settings().audit_retention_days,
                "export_limit": format_decimal(log.EXPORT_LIMIT)}
     if problems:
         paging = [problems.pop(name) for name in ("before", "after") if name in problems]

@@ -25,6 +25,7 @@ from ...admin.users import (
     update_user,
 )
 from ...clock import now
+from ...config import current_settings
 from ...errors import NotFound
 from ...oidc.login import enrollable_methods
 from ...services import services
@@ -124,7 +125,7 @@ def _load(user_id: str) -> User:
 
 def _new_page(values: dict, error: UserAdminError | None = None):
     return render_template("admin/user_new.html", directory=g.directory, values=values,
-                           hours=services().settings["IDP_INVITATION_TTL_HOURS"],
+                           hours=current_settings().invitation_ttl_hours,
                            error=str(error) if error else None,
                            error_field=getattr(error, "field", None))
 
@@ -152,7 +153,7 @@ def _enrollable() -> frozenset[str]:
 def _invite(user: User) -> None:
     svc = services()
     send_invitation(g.directory, user, current_user(), now(), delivery=svc.delivery,
-                    base_url=svc.base_url, ttl_hours=svc.settings["IDP_INVITATION_TTL_HOURS"])
+                    base_url=svc.base_url, ttl_hours=current_settings().invitation_ttl_hours)
 
 
 # --- the changes of the user page: each returns the notice to show -------------------------

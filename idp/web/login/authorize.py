@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext
 
 from ... import audit
 from ...clock import now
+from ...config import current_settings
 from ...oidc.authorization import (
     SINGLE_VALUED,
     Decision,
@@ -176,7 +177,7 @@ def open_interaction(params: dict[str, Any]) -> Interaction:
     moment = now()
     row = Interaction(id=new_secret(24), directory_id=g.directory.id, session_id=session.id,
                       params=params, state={}, created_at=moment,
-                      expires_at=moment + services().ttl("INTERACTION"))
+                      expires_at=moment + int(current_settings().interaction_ttl_seconds))
     db.session.add(row)
     db.session.commit()
     return row

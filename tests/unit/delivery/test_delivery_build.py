@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from idp.config import load_settings
+from idp.config import Settings, load_settings
 from idp.delivery import Message, build_delivery
 from idp.delivery.outbox import DevOutbox
 from idp.delivery.sms_gateway import HttpSmsGateway
@@ -26,12 +26,16 @@ CONFIGURED = {
 }
 
 
+def built(values):
+    return build_delivery(Settings.from_mapping(values))
+
+
 def senders(delivery):
     return delivery._senders["sms"], delivery._senders["email"]
 
 
 def test_configured_channels_use_smtp_and_the_gateway():
-    delivery = build_delivery(load_settings({**PRODUCTION, **CONFIGURED}, environ={}))
+    delivery = built(load_settings({**PRODUCTION, **CONFIGURED}, environ={}))
 
     sms, email = senders(delivery)
     assert isinstance(email, SmtpSender)
@@ -55,7 +59,7 @@ def test_smtp_security_auto_follows_the_port(port, security, expected):
     settings = load_settings({"IDP_SMTP_HOST": "smtp.example.org", "IDP_SMTP_PORT": port,
                               "IDP_SMTP_SECURITY": security}, environ={})
 
-    _, email = senders(build_delivery(settings))
+    _, email = senders(built(settings))
 
     assert email.security == expected
 
@@ -63,14 +67,14 @@ def test_smtp_security_auto_follows_the_port(port, security, expected):
 def test_no_token_means_none():
     settings = load_settings({"IDP_SMS_GATEWAY_URL": "https://sms.example.org"}, environ={})
 
-    sms, _ = senders(build_delivery(settings))
+    sms, _ = senders(built(settings))
 
     assert sms.token is None
 
 
 @pytest.mark.parametrize("env", ["development", "testing"])
 def test_unconfigured_channels_share_the_dev_outbox_outside_production(env):
-    delivery = build_delivery(load_settings({"IDP_ENV": env}, environ={}))
+    delivery = built(load_settings({"IDP_ENV": env}, environ={}))
 
     sms, email = senders(delivery)
     assert isinstance(delivery.outbox, DevOutbox)
@@ -83,7 +87,7 @@ def test_unconfigured_channels_share_the_dev_outbox_outside_production(env):
 def test_one_configured_channel_leaves_the_other_on_the_outbox():
     settings = load_settings({"IDP_SMS_GATEWAY_URL": "http://127.0.0.1:9/sms"}, environ={})
 
-    delivery = build_delivery(settings)
+    delivery = built(settings)
 
     sms, email = senders(delivery)
     assert isinstance(sms, HttpSmsGateway)
@@ -91,7 +95,7 @@ def test_one_configured_channel_leaves_the_other_on_the_outbox():
 
 
 def test_production_without_configuration_has_no_sender():
-    delivery = build_delivery(load_settings(PRODUCTION, environ={}))
+    delivery = built(load_settings(PRODUCTION, environ={}))
 
     assert not delivery.can_send("sms")
     assert not delivery.can_send("email")
@@ -99,7 +103,7 @@ def test_production_without_configuration_has_no_sender():
 
 
 def test_a_partial_mapping_falls_back_to_the_defaults():
-    delivery = build_delivery({"IDP_SMTP_HOST": "smtp.example.org"})
+    delivery = built({"IDP_SMTP_HOST": "smtp.example.org"})
 
     _, email = senders(delivery)
     assert (email.port, email.security, email.timeout) == (587, "starttls", 5.0)

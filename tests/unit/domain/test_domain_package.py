@@ -10,7 +10,8 @@ import idp.domain
 
 PACKAGE = Path(idp.domain.__file__).parent
 MODULES = sorted(path for path in PACKAGE.glob("*.py"))
-PURE_IMPORTS = {"__future__", "collections.abc", "dataclasses", "re", "types", "typing"}
+PURE_IMPORTS = {"__future__", "collections.abc", "dataclasses", "enum", "re", "types",
+                "typing"}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from idp.config import ConfigurationError, load_settings
+from idp.config import ConfigurationError, Settings, load_settings
 from idp.delivery import DeliveryFailed, build_delivery
 from idp.delivery.outbox import DevOutbox
 from idp.methods import CHANNEL_SENDERS
@@ -52,7 +52,7 @@ def test_a_503_is_retried_and_a_refusal_is_not(gateway):
 def test_the_configured_gateway_takes_the_voice_channel(gateway):
     settings = load_settings({"IDP_VOICE_GATEWAY_URL": gateway.url,
                               "IDP_VOICE_GATEWAY_TOKEN": "t0ken"}, environ={})
-    delivery = build_delivery(settings, CHANNEL_SENDERS)
+    delivery = build_delivery(Settings.from_mapping(settings), CHANNEL_SENDERS)
 
     delivery.send(CALL)
 
@@ -61,7 +61,8 @@ def test_the_configured_gateway_takes_the_voice_channel(gateway):
 
 
 def test_outside_production_an_unconfigured_voice_channel_uses_the_dev_outbox():
-    delivery = build_delivery(load_settings({}, environ={}), CHANNEL_SENDERS)
+    delivery = build_delivery(Settings.from_mapping(load_settings({}, environ={})),
+                              CHANNEL_SENDERS)
 
     delivery.send(CALL)
 
@@ -74,13 +75,14 @@ def test_the_dev_outbox_keeps_calls_when_sms_and_email_are_configured():
     settings = load_settings({"IDP_SMS_GATEWAY_URL": "http://sms.dev/send",
                               "IDP_SMTP_HOST": "mail.dev"}, environ={})
 
-    delivery = build_delivery(settings, CHANNEL_SENDERS)
+    delivery = build_delivery(Settings.from_mapping(settings), CHANNEL_SENDERS)
 
     assert delivery._senders["voice"] is delivery.outbox is not None
 
 
 def test_production_without_a_voice_gateway_makes_no_calls():
-    delivery = build_delivery(load_settings(PRODUCTION, environ={}), CHANNEL_SENDERS)
+    delivery = build_delivery(Settings.from_mapping(load_settings(PRODUCTION, environ={})),
+                              CHANNEL_SENDERS)
 
     assert not delivery.can_send("voice")
 
