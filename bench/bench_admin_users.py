@@ -148,7 +148,7 @@ def bench(backend: str, count: int, repeats: int) -> list[tuple[str, int, float,
                     shown = []
 
                     def run(kwargs=kwargs, shown=shown):
-                        page = search_users(directory, kwargs.get("query", ""),
+                        page = search_users(directory, services().methods, kwargs.get("query", ""),
                                             after=kwargs.get("after"),
                                             before=kwargs.get("before"))
                         render_template("admin/users.html", directory=directory, page=page,

@@ -171,7 +171,6 @@ def _sms_candidate(directory, args: argparse.Namespace):
 
 def _set_sms_policy(directory, args: argparse.Namespace) -> None:
     """Apply the --sms-* options: audited, and say whom the change takes SMS codes from."""
-    from .admin.census import sending_channels
     from .admin.destinations import describe, preview_sms_policy, save_sms_policy
     from .services import services
 
@@ -179,7 +178,7 @@ def _set_sms_policy(directory, args: argparse.Namespace) -> None:
     if candidate is None:
         return
     methods = services().methods
-    loss = preview_sms_policy(directory, candidate, methods, sending_channels(methods))
+    loss = preview_sms_policy(directory, candidate, methods)
     save_sms_policy(directory, candidate, loss, actor=None, ip=None, user_agent="idp cli",
                     now=now())
     print(" ".join(describe(candidate)))

@@ -25,10 +25,10 @@ from ..domain import (
     policy_to_mapping,
     preview_method_loss,
 )
-from ..methods import SignInMethod
+from ..methods import SignInMethod, enrollable_now
 from ..storage.models import Directory
 from ..tenants.directories import level_settings, set_sms_policy, sms_policy
-from .census import enrollable_methods, take_census
+from .census import take_census
 
 SEPARATORS = re.compile(r"[,;\n]+")
 MAX_TYPED = 4000  # characters of one list field
@@ -140,14 +140,12 @@ def describe(policy: DestinationPolicy) -> list[str]:
 
 
 def preview_sms_policy(directory: Directory, candidate: DestinationPolicy,
-                       methods: dict[str, SignInMethod],
-                       channels: Iterable[str]) -> MethodLoss:
+                       methods: dict[str, SignInMethod]) -> MethodLoss:
     """Return whom `candidate` would take SMS codes from, and who then falls short."""
-    channels = frozenset(channels)
-    before = take_census(directory, channels)
-    after = take_census(directory, channels, candidate)
+    before = take_census(directory, methods)
+    after = take_census(directory, methods, candidate)
     return preview_method_loss(level_settings(directory), "sms", before, after,
-                               enrollable_methods(methods))
+                               enrollable_now(methods))
 
 
 def save_sms_policy(directory: Directory, candidate: DestinationPolicy, loss: MethodLoss,

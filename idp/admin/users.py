@@ -14,23 +14,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flask_babel import gettext
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..delivery.addresses import ContactError, check_email, parse_mobile, parse_phone
-from ..domain import LevelSettings, plan_step_up
-from ..methods.voice.storage import VoiceNumber
+from ..domain import LevelSettings
+from ..methods import SignInMethod
 from ..security.passwords import PasswordService
 from ..storage import db
 from ..storage.models import (
-    AppDevice,
     AuditEvent,
     BrowserSession,
-    Credential,
     Directory,
     Invitation,
-    Passkey,
     User,
 )
 from ..tenants.accounts import (
@@ -42,6 +39,7 @@ from ..tenants.accounts import (
 )
 from ..tenants.directories import sms_policy
 from ..users.enrolments import Enrolment, methods_without
+from ..users.profile import standing
 from ..users.sessions import end_sessions, live_criteria
 
 PAGE_SIZE = 50
@@ -109,9 +107,11 @@ def _search(query: str):
                func.lower(User.name).like(f"%{_like_escape(text.lower())}%", escape="\\"))
 
 
-def search_users(directory: Directory, query: str = "", *, after: str | None = None,
-                 before: str | None = None, size: int = PAGE_SIZE) -> UserPage:
-    """Return the page of users matching `query` after (or before) a username key."""
+def search_users(directory: Directory, methods: Mapping[str, SignInMethod], query: str = "", *,
+                 after: str | None = None, before: str | None = None,
+                 size: int = PAGE_SIZE) -> UserPage:
+    """Return the page of users matching `query` after (or before) a username key, with the
+    methods of each (`methods`: the registry)."""
     where = [User.directory_id == directory.id]
     condition = _search(query)
     if condition is not None:
@@ -131,7 +131,7 @@ def search_users(directory: Directory, query: str = "", *, after: str | None = N
         users = rows[:size]
         has_previous = bool(users) and after is not None and _any(
             where, User.username_key < users[0].username_key)
-    return UserPage(users, methods_of_users(users),
+    return UserPage(users, methods_of_users(directory, users, methods),
                     users[-1].username_key if has_next else None,
                     users[0].username_key if has_previous else None)
 
@@ -140,40 +140,17 @@ def _any(where: list, condition) -> bool:
     return bool(db.session.scalar(select(exists().where(*where, condition))))
 
 
-def methods_of_users(users: Iterable[User]) -> dict[int, frozenset[str]]:
-    """Return the methods each user can complete, in four queries for the whole page.
-
-    Counts as ``enrolments.counting_methods`` does: a confirmed TOTP, unused recovery codes,
-    a passkey, a confirmed app that is not blocked or removed, a proven phone or email.
-    """
-    users = list(users)
-    found: dict[int, set[str]] = {user.id: set() for user in users}
-    for user in users:
-        if user.password_hash is not None:
-            found[user.id].add("password")
-        if user.phone and user.phone_verified:
-            found[user.id].add("sms")
-        if user.email and user.email_verified:
-            found[user.id].add("email")
-    ids = list(found)
-    if ids:
-        credentials = select(Credential.user_id, Credential.method).where(
-            Credential.user_id.in_(ids),
-            or_(and_(Credential.method == "totp", Credential.confirmed_at.is_not(None)),
-                and_(Credential.method == "recovery", Credential.used_at.is_(None)))).distinct()
-        for user_id, method in db.session.execute(credentials):
-            found[user_id].add(method)
-        for user_id in db.session.scalars(select(Passkey.user_id).where(
-                Passkey.user_id.in_(ids)).distinct()):
-            found[user_id].add("passkey")
-        for user_id in db.session.scalars(select(VoiceNumber.user_id).where(
-                VoiceNumber.user_id.in_(ids))):
-            found[user_id].add("voice")
-        for user_id in db.session.scalars(select(AppDevice.user_id).where(
-                AppDevice.user_id.in_(ids), AppDevice.removed_at.is_(None),
-                AppDevice.blocked_at.is_(None), AppDevice.confirmed_at.is_not(None)).distinct()):
-            found[user_id].add("app")
-    return {user_id: frozenset(methods) for user_id, methods in found.items()}
+def methods_of_users(directory: Directory, users: Iterable[User],
+                     methods: Mapping[str, SignInMethod]) -> dict[int, frozenset[str]]:
+    """Return the methods each user can complete, one ``holders`` query per method for the
+    whole page: the census's rule and each method's ``is_enrolled``."""
+    ids = [user.id for user in users]
+    found: dict[int, set[str]] = {user_id: set() for user_id in ids}
+    for name, method in methods.items():
+        if method.per_user:
+            for user_id in method.holders(directory, ids):
+                found[user_id].add(name)
+    return {user_id: frozenset(names) for user_id, names in found.items()}
 
 
 def get_user(directory: Directory, user_id: str | int | None) -> User | None:
@@ -337,15 +314,9 @@ def live_sessions(user: User, now: float) -> int:
 
 def removal_effect(settings: LevelSettings, items: list[Enrolment], key: str,
                    enrollable: Iterable[str]) -> RemovalEffect:
-    """Say whether the user still reaches the required level without item `key`, and if not,
-    whether their next login would let them enrol a method that gets them there."""
-    left = methods_without(items, key)
-    level = settings.level_of(left)
-    required = settings.required_level
-    if level >= required:
-        return RemovalEffect(level, required, True, False)
-    # At the next login the password comes first, then the step-up plan decides.
-    done = {"password"} & left
-    plan = plan_step_up(settings, done, required, left, set(enrollable) - left)
-    return RemovalEffect(level, required, False, bool(plan.enrol_options))
+    """Say whether the user still reaches the required level without item `key` ("" for
+    none), and if not, whether their next login would let them enrol a method that gets
+    them there: the profile's rule (``idp.users.profile.standing``), so both pages agree."""
+    after = standing(settings, methods_without(items, key), enrollable)
+    return RemovalEffect(after.level, after.required, after.reaches, bool(after.enrol_after))
 

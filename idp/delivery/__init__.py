@@ -2,12 +2,14 @@
 
 ``build_delivery(settings)`` picks a sender per channel: an SMTP server for email, an HTTP
 gateway for SMS, and outside production the dev outbox for a channel left unconfigured.
+The channels are a mapping from name to what builds its sender from the settings
+(``SENDERS``): a new channel (a voice call) is one function and one entry there.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -15,8 +17,6 @@ from ..config import Settings
 
 if TYPE_CHECKING:
     from .outbox import DevOutbox
-
-CHANNELS = ("sms", "email")
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,14 @@ class Delivery:
     one, at most `concurrency` threads of a process wait, and the rest refuse at once.
     """
 
-    def __init__(self, sms: Sender | None, email: Sender | None,
+    def __init__(self, senders: Mapping[str, Sender | None],
                  outbox: DevOutbox | None = None, concurrency: int = 2,
-                 wait: float = 0.5, channels: Mapping[str, Sender | None] | None = None):
-        self._senders: dict[str, Sender | None] = {"sms": sms, "email": email,
-                                                    **(channels or {})}
+                 wait: float = 0.5, brought: Collection[str] = ()):
+        # `brought`: the channels sign-in methods bring (``build_delivery(channels=)``).
+        unknown = set(senders) - set(CHANNELS) - set(brought)
+        if unknown:
+            raise ValueError(f"unknown channels {sorted(unknown)}")
+        self._senders: dict[str, Sender | None] = dict(senders)
         self.outbox = outbox
         self._slots = threading.BoundedSemaphore(concurrency)
         self._wait = wait
@@ -89,46 +92,61 @@ def smtp_security(security: str, port: int) -> str:
     return security
 
 
-#: Builds the sender of a channel a sign-in method brings, from the settings (None: none).
-SenderFactory = Callable[[Settings], "Sender | None"]
+def _email_sender(settings: Settings, timeout: float) -> Sender | None:
+    """Return the SMTP sender the settings configure, if any."""
+    from .smtp import SmtpSender
+
+    host = settings.smtp_host
+    if not host:
+        return None
+    port = int(settings.smtp_port)
+    return SmtpSender(
+        host=host,
+        port=port,
+        security=smtp_security(settings.smtp_security, port),
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+        mail_from=settings.mail_from,
+        timeout=timeout,
+        ca_file=settings.smtp_ca_file or None,
+    )
+
+
+def _sms_sender(settings: Settings, timeout: float) -> Sender | None:
+    """Return the HTTP SMS gateway the settings configure, if any."""
+    from .sms_gateway import HttpSmsGateway
+
+    url = settings.sms_gateway_url
+    if not url:
+        return None
+    return HttpSmsGateway(url, settings.sms_gateway_token or None, timeout)
+
+
+#: Every delivery channel, by name: what builds its sender from the settings (None when
+#: they configure none). The sender modules import Message from here, hence the late imports.
+SENDERS: Mapping[str, Callable[[Settings, float], Sender | None]] = {
+    "sms": _sms_sender,
+    "email": _email_sender,
+}
+CHANNELS: tuple[str, ...] = tuple(SENDERS)
+#: Builds the sender of a channel from the settings and the delivery timeout (None: none).
+SenderFactory = Callable[[Settings, float], "Sender | None"]
 
 
 def build_delivery(settings: Settings,
                    channels: Mapping[str, SenderFactory] | None = None) -> Delivery:
     """Return the delivery configured by the settings; `channels` are the further channels
     sign-in methods bring (``idp.methods.CHANNEL_SENDERS``), each with its sender's factory."""
-    # Imported here: the sender modules import Message and DeliveryFailed from this package.
+    # Imported here: the outbox imports Message and DeliveryFailed from this package.
     from .outbox import DevOutbox
-    from .sms_gateway import HttpSmsGateway
-    from .smtp import SmtpSender
 
     timeout = float(settings.delivery_timeout_seconds)
-    email: Sender | None = None
-    sms: Sender | None = None
-    host = settings.smtp_host
-    if host:
-        port = int(settings.smtp_port)
-        email = SmtpSender(
-            host=host,
-            port=port,
-            security=smtp_security(settings.smtp_security, port),
-            user=settings.smtp_user,
-            password=settings.smtp_password,
-            mail_from=settings.mail_from,
-            timeout=timeout,
-            ca_file=settings.smtp_ca_file or None,
-        )
-    url = settings.sms_gateway_url
-    if url:
-        sms = HttpSmsGateway(url, settings.sms_gateway_token or None, timeout)
-    others = {name: build(settings) for name, build in (channels or {}).items()}
+    senders = {name: build(settings, timeout)
+               for name, build in {**SENDERS, **(channels or {})}.items()}
     outbox = None
     # Production must not pretend to send: an unconfigured channel stays unavailable there.
-    if settings.env != "production" and (
-            email is None or sms is None or None in others.values()):
+    if settings.env != "production" and None in senders.values():
         outbox = DevOutbox()
-        email = email or outbox
-        sms = sms or outbox
-        others = {name: sender or outbox for name, sender in others.items()}
-    return Delivery(sms=sms, email=email, outbox=outbox, channels=others,
+        senders = {name: sender or outbox for name, sender in senders.items()}
+    return Delivery(senders, outbox=outbox, brought=tuple(channels or ()),
                     concurrency=int(settings.delivery_concurrency))

@@ -154,15 +154,18 @@ def _logs_in(settings: LevelSettings, methods: frozenset[str]) -> bool:
         settings.level_of(methods) >= settings.required_level
 
 
-def reaching_combinations(settings: LevelSettings) -> tuple[Combination, ...]:
-    """Return the minimal sets of enabled methods (device aside) that reach the level.
+def reaching_combinations(settings: LevelSettings,
+                          methods: Iterable[str] | None = None) -> tuple[Combination, ...]:
+    """Return the minimal sets of enabled methods (device aside) that reach the level, of
+    `methods` (a user's: the profile) or of all (the admin's preview).
 
     Each set starts with a first step (``first_steps``). Minimal: dropping any one method
     loses the first step or falls below the level; as adding a method never does either,
     no smaller subset qualifies. Fewest methods first, then most points.
     """
-    usable = [m for m in METHODS
-              if m == "password" or (m != "device" and settings.points_of(m) > 0)]
+    among = set(METHODS if methods is None else methods)
+    usable = [m for m in METHODS if m in among
+              and (m == "password" or (m != "device" and settings.points_of(m) > 0))]
     found = []
     for mask in range(1, 1 << len(usable)):
         chosen = frozenset(m for i, m in enumerate(usable) if mask >> i & 1)

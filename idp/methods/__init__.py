@@ -8,9 +8,12 @@ method is one new module, its line in ``METHOD_TYPES`` and its instance in
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from ..domain import install_methods
 from .app_approval.method import AppApprovalMethod, LoginDenied
 from .base import (
+    Enrolment,
     MethodContext,
     MethodFailed,
     MethodRefused,
@@ -50,6 +53,17 @@ METHOD_TYPES: tuple[type[SignInMethod], ...] = (
 install_methods(t.facts() for t in METHOD_TYPES)
 
 
+def enrollable_now(methods: Mapping[str, SignInMethod],
+                   enrolled: Iterable[str] = ()) -> frozenset[str]:
+    """Return the methods a user could set up during a login now, less `enrolled`: those
+    with an enrolment of their own (``SignInMethod.enrollable``: a code only while its
+    channel can send). The login, the profile, the user administration and the previews
+    all ask this; the step-up plan says whether one may be set up."""
+    have = frozenset(enrolled)
+    return frozenset(name for name, method in methods.items()
+                     if method.enrollable and name not in have)
+
+
 def build_registry(password: PasswordMethod, codes, host: str,
                    device: RememberedDeviceMethod, passkey: PasskeyMethod,
                    app: AppApprovalMethod, recovery: RecoveryCodes) -> dict[str, SignInMethod]:
@@ -72,8 +86,8 @@ def build_registry(password: PasswordMethod, codes, host: str,
     return registry
 
 
-__all__ = ["CHANNEL_SENDERS", "METHOD_TYPES", "AppApprovalMethod", "EmailCode", "LoginDenied",
-           "MethodContext", "MethodFailed", "MethodRefused", "MethodThrottled",
-           "MethodUnavailable", "NotAGuess", "PasskeyMethod", "PasswordMethod",
-           "RecoveryCodes", "RememberedDeviceMethod", "SignInMethod", "SmsCode",
-           "StepExpired", "TotpMethod", "Verified", "VoiceCode", "build_registry"]
+__all__ = ["CHANNEL_SENDERS", "METHOD_TYPES", "AppApprovalMethod", "EmailCode", "Enrolment",
+           "LoginDenied", "MethodContext", "MethodFailed", "MethodRefused", "MethodThrottled",
+           "MethodUnavailable", "NotAGuess", "PasskeyMethod", "PasswordMethod", "RecoveryCodes",
+           "RememberedDeviceMethod", "SignInMethod", "SmsCode", "StepExpired", "TotpMethod",
+           "Verified", "VoiceCode", "build_registry", "enrollable_now"]

@@ -11,18 +11,41 @@ Showing a page changes nothing (a GET is safe, RFC 9110 9.2.1): ``begin`` and
 a new authenticator app's key) travels sealed in its form (``Sealer.seal_form``); what
 must be stored first (the app's activation code) is made by a POST of its own
 (``prepare_enrolment``), on the person's request.
+
+Everything else that is a method's own is declared on its class too, and the rest of the
+provider loops over the registry instead of naming methods. Adding a method (a voice
+call, a hardware token) is its module plus one line in ``METHOD_TYPES`` and one instance
+in ``build_registry`` (``idp/methods/__init__.py``); it declares:
+
+- its facts: ``name``, ``title``, ``default_points``, ``info`` (``MethodInfo``: amr,
+  factors, restricted, phishing-resistant, identifies, offered in step-up); the rules'
+  tables (``idp.domain.METHODS``, ``DEFAULT_POINTS``, ``METHOD_INFO``) come from these;
+- who has it: ``is_enrolled`` for one user, ``holders`` for many (census, user lists),
+  saying the same of each user;
+- its items and their removal: ``items`` (``Enrolment``, with ``counts`` true exactly
+  when ``is_enrolled``), ``remove``, ``several``, ``removable``, ``per_user``;
+- its notices: ``added_notice``, ``removed_notice``; its profile link:
+  ``profile_addition``;
+- the login: ``template``, ``begin``, ``challenge``, ``verify``; its enrolment:
+  ``enrol_template``, ``start_enrolment``, ``finish_enrolment``.
+
+A method that sends a code uses ``delivered.DeliveredCode`` with its ``channel``; a new
+channel is one entry of ``idp.delivery.SENDERS``. tests/unit/methods/test_method_units.py
+checks each registered method declares all of this.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from flask_babel import gettext
+from sqlalchemy import Select
 
-from ..domain import MethodFacts, MethodInfo
+from ..domain import DestinationPolicy, MethodFacts, MethodInfo
 from ..security.sealing import Sealer
+from ..storage import db
 from ..storage.models import Directory, User
 
 
@@ -88,6 +111,44 @@ class Verified:
     amr: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Enrolment:
+    """One item a user has of a method (the proven phone, a passkey, an app): its method,
+    its key within its user (``passkey:12``), and what a list shows of it."""
+
+    method: str
+    key: str
+    label: str
+    created_at: float | None = None
+    last_used_at: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    #: Whether this item lets the user complete its method now (an app once confirmed and
+    #: not blocked, a code only while its channel sends): a user's items of a method count
+    #: exactly when ``is_enrolled`` is true (tests/unit/methods/test_method_units.py).
+    counts: bool = True
+    #: Whether the item can be removed (the password is changed, never removed).
+    removable: bool = True
+
+
+@dataclass(frozen=True)
+class Addition:
+    """The profile's link to set up (one more of) a method: the web endpoint of its profile
+    page, that endpoint's arguments, and the link's text."""
+
+    endpoint: str
+    text: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+def holder_ids(query: Select, user_column: Any, user_ids: Collection[int] | None) -> set[int]:
+    """Return the user ids a query selects, only those among `user_ids` unless it is None."""
+    if user_ids is not None:
+        if not user_ids:
+            return set()
+        query = query.where(user_column.in_(list(user_ids)))
+    return set(db.session.connection().execute(query.distinct()).scalars())
+
+
 class SignInMethod:
     """A way to prove who you are that earns the directory's points for it.
 
@@ -110,9 +171,55 @@ class SignInMethod:
         """Return what the rules know of this method (``idp.domain.MethodFacts``)."""
         return MethodFacts(cls.name, cls.default_points, cls.info)
 
+    #: Whether the method belongs to the user, so that the census and the user lists count
+    #: it; the remembered device belongs to one browser and is never counted.
+    per_user: ClassVar[bool] = True
+    #: Whether its items can be removed (the password is changed, never removed).
+    removable: ClassVar[bool] = True
+    #: Whether a user may have several of its items, each keyed ``name:row id``
+    #: (``passkey:12``), or at most one, keyed by the method's name (``sms``).
+    several: ClassVar[bool] = False
+
+    # What the person is told by email (``idp.users.notifications``): the subject of the
+    # notice when they set the method up, and when they remove one of its items. A method
+    # whose items can be removed declares `removed_notice`, and one that belongs to the
+    # user also `added_notice` (tests/unit/methods/test_method_units.py); a notice of a
+    # method without its text is refused when it is made, never silently dropped.
+    added_notice: ClassVar[Any] = None
+    removed_notice: ClassVar[Any] = None
+
+    # Who has it: one rule, asked of one user or of many at once.
+
     def is_enrolled(self, user: User) -> bool:
         """Return whether the user can use this method now."""
         raise NotImplementedError
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        """Return the ids of the users for whom ``is_enrolled`` is true, in a query or two
+        for all of them: of `user_ids`, or of every user of the directory when None.
+
+        `destinations` is the destination policy to judge a phone number by (a candidate
+        the admin previews); the directory's own when None. Only methods that send to a
+        number use it.
+        """
+        raise NotImplementedError
+
+    # The items a user has, as the profile and the user administration list them.
+
+    def items(self, user: User, now: float) -> list[Enrolment]:
+        """Return the user's items of this method, oldest first."""
+        raise NotImplementedError
+
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
+        """Remove one item of the user (one of `items`); the caller commits."""
+        raise NotImplementedError
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        """Return the profile's link to set the method up (or add one more) now, given the
+        user's items of every method, or None when there is nothing to add. The profile
+        offers it only while the directory gives the method points."""
+        return None
 
     def choice_label(self, user: User) -> str:
         """Return the text of the button that picks this method on the step-up page."""

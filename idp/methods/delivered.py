@@ -17,6 +17,7 @@ from ..delivery.addresses import ContactError
 from ..domain import CodeRefusal
 from ..storage.models import OneTimeCode, User
 from .base import (
+    Enrolment,
     MethodContext,
     MethodFailed,
     MethodRefused,
@@ -111,7 +112,16 @@ class DeliveredCode(SignInMethod):
     # The method interface.
 
     def is_enrolled(self, user: User) -> bool:
+        # One rule for every page: a proven destination counts only while its channel
+        # can send (the login, the census, the profile and the user lists agree).
         return self.codes.can_send(self.channel) and self.destination(user) is not None
+
+    def items(self, user: User, now: float) -> list[Enrolment]:
+        # Listed while proven, so it can be removed; it counts only while it can be used.
+        destination = self.destination(user)
+        if destination is None:
+            return []
+        return [Enrolment(self.name, self.name, destination, counts=self.is_enrolled(user))]
 
     @property
     def enrollable(self) -> bool:

@@ -8,18 +8,18 @@ offered on the step-up page: the browser completes it, the person does not choos
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from ua_parser import parse as parse_user_agent
 
-from ..domain import MethodInfo
+from ..domain import DestinationPolicy, MethodInfo
 from ..security.tokens import hash_secret, new_secret
 from ..storage import db
-from ..storage.models import RememberedDevice, User
-from .base import MethodContext, MethodFailed, SignInMethod, Verified
+from ..storage.models import Directory, RememberedDevice, User
+from .base import Enrolment, MethodContext, MethodFailed, SignInMethod, Verified, holder_ids
 
 
 def device_name(user_agent: str | None) -> str:
@@ -39,7 +39,10 @@ class RememberedDeviceMethod(SignInMethod):
     default_points = 0
     info = MethodInfo((), frozenset(), offered_in_step_up=False)
     title = lazy_gettext("Remembered device")
+    several = True
+    removed_notice = lazy_gettext("A remembered device was removed from your account")
     template = ""
+    per_user = False
 
     def __init__(self, secret_key: str, lifetime: float):
         self._signer = URLSafeSerializer(secret_key, salt="idp/remembered-device")
@@ -54,6 +57,23 @@ class RememberedDeviceMethod(SignInMethod):
 
     def is_enrolled(self, user: User) -> bool:
         return db.session.scalars(self._live(user)).first() is not None
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        return holder_ids(select(RememberedDevice.user_id).where(
+            RememberedDevice.directory_id == directory.id, RememberedDevice.revoked_at.is_(None)),
+            RememberedDevice.user_id, user_ids)
+
+    def items(self, user: User, now: float) -> list[Enrolment]:
+        # Most recently used first; a browser never counts towards what a user can reach.
+        return [Enrolment(self.name, f"{self.name}:{row.id}", row.name, row.created_at,
+                          row.last_used_at, {"expires_at": row.expires_at}, counts=False)
+                for row in self.devices(user, now)]
+
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
+        row = db.session.get(RememberedDevice, int(item.key.partition(":")[2]))
+        if row is not None and row.user_id == user.id:
+            row.revoked_at = now
 
     def devices(self, user: User, now: float) -> list[RememberedDevice]:
         """Return the user's remembered devices that still count, most recently used first."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
 
 from ..delivery import Message
 from ..delivery.addresses import ContactError, check_email, mask_email
 from ..delivery.messages import code_email
-from ..domain import MethodInfo
-from ..storage.models import User
+from ..domain import DestinationPolicy, MethodInfo
+from ..storage.models import Directory, User
 from ..tenants.accounts import find_user, normalize_login
-from .base import MethodContext
+from .base import Addition, Enrolment, MethodContext, holder_ids
 from .delivered import DeliveredCode
 
 
@@ -22,6 +25,8 @@ class EmailCode(DeliveredCode):
     # NIST does not count an email code as possession; for amr/mfa we do.
     info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Email code")
+    added_notice = lazy_gettext("Email codes were turned on for your account")
+    removed_notice = lazy_gettext("Email codes were turned off for your account")
     template = "methods/code.html"
     enrol_template = "methods/code_enrol.html"
     channel = "email"
@@ -30,6 +35,24 @@ class EmailCode(DeliveredCode):
 
     def destination(self, user: User) -> str | None:
         return user.email if user.email and user.email_verified else None
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        if not self.codes.can_send(self.channel):
+            return set()
+        return holder_ids(select(User.id).where(
+            User.directory_id == directory.id, User.email.is_not(None), User.email != "",
+            User.email_verified.is_(True)), User.id, user_ids)
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if not self.enrollable or user.email_verified:
+            return None
+        return Addition("account.profile_contact", gettext("Turn on email codes"),
+                        {"name": "email"})
+
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
+        # The address stays the user's contact and login; only its codes are turned off.
+        user.email_verified = False
 
     def parse_destination(self, user: User, value: str) -> str:
         # The address on the account is the one to prove; changing it is a profile matter.

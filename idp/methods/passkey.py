@@ -16,15 +16,15 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..domain import MethodInfo
+from ..domain import DestinationPolicy, MethodInfo
 from ..security.once import spend_once
 from ..security.sealing import Sealer, UnsealError
 from ..security.webauthn import (
@@ -39,7 +39,17 @@ from ..security.webauthn import (
 from ..storage import db
 from ..storage.models import Directory, Passkey, User
 from ..tenants.accounts import active_user
-from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, StepExpired, Verified
+from .base import (
+    Addition,
+    Enrolment,
+    MethodContext,
+    MethodFailed,
+    NotAGuess,
+    SignInMethod,
+    StepExpired,
+    Verified,
+    holder_ids,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +70,9 @@ class PasskeyMethod(SignInMethod):
     info = MethodInfo(("hwk", "user"), frozenset({"possession", "inherence"}),
                       phishing_resistant=True, identifies=True)
     title = lazy_gettext("Passkey")
+    several = True
+    added_notice = lazy_gettext("A passkey was added to your account")
+    removed_notice = lazy_gettext("A passkey was removed from your account")
     template = "methods/passkey.html"
     enrol_template = "methods/passkey_enrol.html"
 
@@ -77,6 +90,26 @@ class PasskeyMethod(SignInMethod):
     def is_enrolled(self, user: User) -> bool:
         return db.session.scalars(
             select(Passkey.id).where(Passkey.user_id == user.id).limit(1)).first() is not None
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        return holder_ids(select(Passkey.user_id).where(Passkey.directory_id == directory.id),
+                          Passkey.user_id, user_ids)
+
+    def items(self, user: User, now: float) -> list[Enrolment]:
+        return [Enrolment(self.name, f"{self.name}:{row.id}", row.name, row.created_at,
+                          row.last_used_at, {"synced": row.backup_eligible,
+                                             "clone_warning": row.clone_warning_at is not None})
+                for row in self.passkeys(user)]
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if sum(i.method == self.name for i in items) >= MAX_PASSKEYS:
+            return None
+        return Addition("account.profile_passkey", gettext("Add a passkey"))
+
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
+        db.session.execute(delete(Passkey).where(
+            Passkey.id == int(item.key.partition(":")[2]), Passkey.user_id == user.id))
 
     # Challenges: made with the page, carried sealed in its form, spent once.
 

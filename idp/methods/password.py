@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
 
-from ..domain import MethodInfo
+from ..domain import DestinationPolicy, MethodInfo
 from ..security.passwords import PasswordService
 from ..storage.models import Directory, User
 from ..tenants.accounts import check_login
-from .base import MethodContext, MethodFailed, SignInMethod, Verified
+from .base import Enrolment, MethodContext, MethodFailed, SignInMethod, Verified, holder_ids
 
 WRONG_CREDENTIALS = "The username or password is not right."  # in English, as tests match it
 
@@ -28,6 +29,7 @@ class PasswordMethod(SignInMethod):
     info = MethodInfo(("pwd",), frozenset({"knowledge"}), identifies=True,
                       offered_in_step_up=False)
     title = lazy_gettext("Password")
+    removable = False
     template = "login.html"
 
     def __init__(self, passwords: PasswordService | None = None):
@@ -35,6 +37,18 @@ class PasswordMethod(SignInMethod):
 
     def is_enrolled(self, user: User) -> bool:
         return user.password_hash is not None
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        return holder_ids(select(User.id).where(User.directory_id == directory.id,
+                                                User.password_hash.is_not(None)),
+                          User.id, user_ids)
+
+    def items(self, user: User, now: float) -> list[Enrolment]:
+        # Changed on its own page, never removed.
+        if user.password_hash is None:
+            return []
+        return [Enrolment(self.name, self.name, "Password", removable=self.removable)]
 
     def identify(self, directory: Directory, login: str, password: str,
                  now: float) -> User:

@@ -17,18 +17,27 @@ rest.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import and_, delete, func, or_, select, update
 
-from ..domain import MethodInfo
+from ..domain import DestinationPolicy, MethodInfo
 from ..security.passwords import PasswordService
 from ..security.sealing import Sealer
 from ..security.tokens import hash_secret
 from ..storage import db
-from ..storage.models import Credential, User
-from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, Verified
+from ..storage.models import Credential, Directory, User
+from .base import (
+    Addition,
+    Enrolment,
+    MethodContext,
+    MethodFailed,
+    NotAGuess,
+    SignInMethod,
+    Verified,
+    holder_ids,
+)
 
 COUNT = 10
 # Crockford's base32 without I, L, O, U: easy to read aloud and to type.
@@ -60,6 +69,8 @@ class RecoveryCodes(SignInMethod):
     default_points = 10
     info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Recovery code")
+    added_notice = lazy_gettext("New recovery codes were created for your account")
+    removed_notice = lazy_gettext("Your recovery codes were deleted")
     template = "methods/recovery.html"
 
     def __init__(self, passwords: PasswordService, sealer: Sealer):
@@ -78,6 +89,33 @@ class RecoveryCodes(SignInMethod):
 
     def is_enrolled(self, user: User) -> bool:
         return self.remaining(user) > 0
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        # Credentials have no directory of their own: reach it through their user.
+        return holder_ids(select(Credential.user_id).join(User, User.id == Credential.user_id)
+                          .where(User.directory_id == directory.id,
+                                 Credential.method == self.name, Credential.used_at.is_(None)),
+                          Credential.user_id, user_ids)
+
+    def items(self, user: User, now: float) -> list[Enrolment]:
+        # All codes are one item: they are made, and deleted, together.
+        remaining = self.remaining(user)
+        if not remaining:
+            return []
+        created = db.session.scalar(select(func.max(Credential.created_at)).where(
+            Credential.user_id == user.id, Credential.method == self.name))
+        return [Enrolment(self.name, self.name, "Recovery codes", created, None,
+                          {"remaining": remaining})]
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if any(i.method == self.name and i.counts for i in items):
+            return Addition("account.profile_recovery", gettext("Create new recovery codes"))
+        return Addition("account.profile_recovery", gettext("Create recovery codes"))
+
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
+        db.session.execute(delete(Credential).where(
+            Credential.user_id == user.id, Credential.method == self.name))
 
     def issue(self, user: User, now: float) -> list[str]:
         """Replace the user's recovery codes with ten new ones; return them for display."""

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
 
 from ..delivery import Message
-from ..delivery.addresses import mask_phone, parse_mobile, phone_facts, refusal_reason
+from ..delivery.addresses import mask_phone, may_text, parse_mobile, phone_facts, refusal_reason
 from ..delivery.messages import code_sms
-from ..domain import MethodInfo, destination_refusal
-from ..storage.models import User
+from ..domain import DestinationPolicy, MethodInfo, destination_refusal
+from ..storage import db
+from ..storage.models import Directory, User
 from ..tenants.directories import sms_policy
-from .base import MethodContext
+from .base import Addition, Enrolment, MethodContext
 from .delivered import DeliveredCode
 
 
@@ -21,6 +25,8 @@ class SmsCode(DeliveredCode):
     default_points = 10
     info = MethodInfo(("sms",), frozenset({"possession"}), restricted=True)
     title = lazy_gettext("Text message code")
+    added_notice = lazy_gettext("Text message codes were turned on for your account")
+    removed_notice = lazy_gettext("Text message codes were turned off for your account")
     template = "methods/code.html"
     enrol_template = "methods/code_enrol.html"
     channel = "sms"
@@ -34,6 +40,28 @@ class SmsCode(DeliveredCode):
         # A proven number the directory's destination policy forbids is not offered
         # (``notice`` says why); the send itself checks again.
         return super().is_enrolled(user) and self._refusal(user) is None
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        if not self.codes.can_send(self.channel) or (user_ids is not None and not user_ids):
+            return set()
+        policy = sms_policy(directory) if destinations is None else destinations
+        query = select(User.id, User.phone).where(
+            User.directory_id == directory.id, User.phone_verified.is_(True), User.phone != "")
+        if user_ids is not None:
+            query = query.where(User.id.in_(list(user_ids)))
+        return {user_id for user_id, phone in db.session.connection().execute(query)
+                if may_text(phone, policy)}
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if not self.enrollable or user.phone_verified:
+            return None
+        return Addition("account.profile_contact", gettext("Turn on text message codes"),
+                        {"name": "phone"})
+
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
+        # Removing text message codes forgets the number.
+        user.phone, user.phone_verified = None, False
 
     def _refusal(self, user: User) -> str | None:
         """Return, in a few words, why the directory does not text the user's number."""

@@ -8,7 +8,7 @@ the first code proves the app has it, so showing the page stores nothing.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -16,14 +16,24 @@ import pyotp
 import qrcode
 import qrcode.image.svg
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from ..domain import MethodInfo
+from ..domain import DestinationPolicy, MethodInfo
 from ..security.once import spend_once
 from ..security.sealing import UnsealError
 from ..storage import db
-from ..storage.models import Credential, User
-from .base import MethodContext, MethodFailed, NotAGuess, SignInMethod, StepExpired, Verified
+from ..storage.models import Credential, Directory, User
+from .base import (
+    Addition,
+    Enrolment,
+    MethodContext,
+    MethodFailed,
+    NotAGuess,
+    SignInMethod,
+    StepExpired,
+    Verified,
+    holder_ids,
+)
 
 STEP = 30
 DRIFT_STEPS = 1  # accept the previous and the next 30 s window, no more
@@ -68,6 +78,9 @@ class TotpMethod(SignInMethod):
     default_points = 10
     info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Authenticator app")
+    several = True
+    added_notice = lazy_gettext("An authenticator app was added to your account")
+    removed_notice = lazy_gettext("An authenticator app was removed from your account")
     template = "methods/totp.html"
     enrol_template = "methods/totp_enrol.html"
 
@@ -78,6 +91,32 @@ class TotpMethod(SignInMethod):
 
     def is_enrolled(self, user: User) -> bool:
         return self._credential(user) is not None
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        # Credentials have no directory of their own: reach it through their user.
+        return holder_ids(select(Credential.user_id).join(User, User.id == Credential.user_id)
+                          .where(User.directory_id == directory.id,
+                                 Credential.method == self.name,
+                                 Credential.confirmed_at.is_not(None)),
+                          Credential.user_id, user_ids)
+
+    def items(self, user: User, now: float) -> list[Enrolment]:
+        return [Enrolment(self.name, f"{self.name}:{row.id}", row.label or "Authenticator app",
+                          row.created_at, row.last_used_at)
+                for row in db.session.scalars(select(Credential).where(
+                    Credential.user_id == user.id, Credential.method == self.name,
+                    Credential.confirmed_at.is_not(None)).order_by(Credential.id))]
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if any(i.method == self.name and i.counts for i in items):
+            return None
+        return Addition("account.profile_totp", gettext("Set up an authenticator app"))
+
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
+        db.session.execute(delete(Credential).where(
+            Credential.id == int(item.key.partition(":")[2]), Credential.user_id == user.id,
+            Credential.method == self.name))
 
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         credential = self._credential(ctx.user)

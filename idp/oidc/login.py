@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain import LoginOutcome
-from ..methods import SignInMethod
+from ..methods import SignInMethod, enrollable_now
 from ..storage.models import BrowserSession, Client, Directory, User
 from ..tenants.accounts import active_user
 from ..tenants.directories import level_settings
@@ -39,13 +39,6 @@ def enrolled_methods(user: User, methods: dict[str, SignInMethod]) -> frozenset[
     return frozenset(name for name, method in methods.items() if method.is_enrolled(user))
 
 
-def enrollable_methods(enrolled: frozenset[str],
-                       methods: dict[str, SignInMethod]) -> frozenset[str]:
-    """Return what could be enrolled during login; the step-up plan says whether it may."""
-    return frozenset(name for name, method in methods.items()
-                     if method.enrollable and name not in enrolled)
-
-
 def evaluate(directory: Directory, client: Client, scope: str, params: OidcParams,
              session: BrowserSession | None, methods: dict[str, SignInMethod], now: float,
              interaction_started: float | None, consented: bool) -> Decision:
@@ -55,7 +48,7 @@ def evaluate(directory: Directory, client: Client, scope: str, params: OidcParam
     if user is not None:
         enrolled = enrolled_methods(user, methods)
         subject = Subject(sub=user.subject, enrolled=enrolled,
-                          enrollable=enrollable_methods(enrolled, methods),
+                          enrollable=enrollable_now(methods, enrolled),
                           has_consent=client.first_party or has_consent(user, client, scope))
     return decide(level_settings(directory), client.min_acr, client.first_party, params,
                   subject, completions(session) if user is not None else (), now,

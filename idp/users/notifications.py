@@ -16,29 +16,17 @@ from flask_babel import force_locale, format_datetime, gettext, lazy_gettext
 
 from ..delivery import Delivery, Message
 from ..delivery.addresses import mask_email, mask_phone
+from ..methods import METHOD_TYPES
 from ..methods.device import device_name
 from ..storage.models import User
 
 log = logging.getLogger(__name__)
 
-# What each change is called, as the subject and first line of its notice.
-ADDED = {
-    "totp": lazy_gettext("An authenticator app was added to your account"),
-    "passkey": lazy_gettext("A passkey was added to your account"),
-    "app": lazy_gettext("An app for approving logins was added to your account"),
-    "sms": lazy_gettext("Text message codes were turned on for your account"),
-    "email": lazy_gettext("Email codes were turned on for your account"),
-    "voice": lazy_gettext("Voice call codes were turned on for your account"),
-    "recovery": lazy_gettext("New recovery codes were created for your account"),
-}
+# What each change is called, as the subject and first line of its notice. A method's own
+# are declared on it (``SignInMethod.added_notice``, ``removed_notice``).
+ADDED = {t.name: t.added_notice for t in METHOD_TYPES if t.added_notice is not None}
 REMOVED = {
-    "totp": lazy_gettext("An authenticator app was removed from your account"),
-    "passkey": lazy_gettext("A passkey was removed from your account"),
-    "app": lazy_gettext("An app for approving logins was removed from your account"),
-    "sms": lazy_gettext("Text message codes were turned off for your account"),
-    "email": lazy_gettext("Email codes were turned off for your account"),
-    "voice": lazy_gettext("Voice call codes were turned off for your account"),
-    "recovery": lazy_gettext("Your recovery codes were deleted"),
+    **{t.name: t.removed_notice for t in METHOD_TYPES if t.removed_notice is not None},
     "consent": lazy_gettext("You removed an app's access to your details"),
 }
 CHANGED = {
@@ -50,6 +38,9 @@ CHANGED = {
 ALERTS = {
     "guessing": lazy_gettext("Someone is trying to log in to your account"),
 }
+
+
+_TITLES = {"added": ADDED, "removed": REMOVED, "changed": CHANGED, "alert": ALERTS}
 
 
 @dataclass(frozen=True)
@@ -72,10 +63,13 @@ class Notice:
     subject: str
     detail: str | None = None
 
+    def __post_init__(self) -> None:
+        # Refused here, where the change is reported, not dropped later while sending.
+        if self.subject not in _TITLES.get(self.kind, {}):
+            raise ValueError(f"no notice text for {self.kind} {self.subject!r}")
+
     def title(self) -> str:
-        table = {"added": ADDED, "removed": REMOVED, "changed": CHANGED,
-                 "alert": ALERTS}[self.kind]
-        return str(table[self.subject])
+        return str(_TITLES[self.kind][self.subject])
 
 
 def _when(at: float) -> str:

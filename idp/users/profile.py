@@ -5,8 +5,8 @@ event and sends the notice. The rules about reaching the directory's level are p
 functions of ``LevelSettings``:
 
 - a login starts with something that says who the user is (the password, or a passkey
-  alone), so only method combinations with one of those count: the rule of the admin's
-  lock-out preview (``idp.domain.preview``), so both pages always agree;
+  alone), so only method combinations with one of those count: the admin's lock-out
+  preview's ``idp.domain.preview.reaching_combinations``, the same function;
 - removing an item whose method still reaches the level with the user's other methods
   is *safe*; one that leaves them below it but lets them set up another method at their
   next login (enrolment during login) needs their explicit *confirmation*; one after
@@ -15,7 +15,6 @@ functions of ``LevelSettings``:
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -26,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..domain import METHODS, LevelSettings
 from ..domain.preview import enrol_options, first_steps, reaches
+from ..methods import METHOD_TYPES
 from ..security.passwords import PasswordService
 from ..storage import db
 from ..storage.models import AuditEvent, BrowserSession, User
@@ -39,9 +39,12 @@ from ..tenants.accounts import (
 from .enrolments import Enrolment, counting_methods, find_enrolment, methods_without
 from .sessions import live_criteria
 
-#: The keys of enrolled items (``idp.users.enrolments``); ids fit a 32-bit column.
-KEY_PATTERN = re.compile(
-    r"(?:password|sms|email|voice|recovery|(?:totp|passkey|app|device):[0-9]{1,10})")
+#: The keys of enrolled items (``SignInMethod.items``): a method's name, or its name and a
+#: row id when a user may have several (``SignInMethod.several``); ids fit a 32-bit column.
+KEY_PATTERN = re.compile("|".join([
+    "(?:{})".format("|".join(re.escape(t.name) for t in METHOD_TYPES if not t.several)),
+    "(?:{}):[0-9]{{1,10}}".format("|".join(re.escape(t.name) for t in METHOD_TYPES if t.several)),
+]))
 ID_PATTERN = re.compile(r"[0-9]{1,10}")
 MAX_ID = 2**31 - 1
 MAX_NAME = 200
@@ -89,14 +92,6 @@ def valid_key(key: str) -> bool:
 
 # --- Reaching the level (pure) -------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Combination:
-    """Methods that together reach the required level, and the points they give."""
-
-    methods: tuple[str, ...]
-    points: int
-
-
 def _usable(settings: LevelSettings, methods: Iterable[str]) -> list[str]:
     """Return the methods a login can use, in METHODS order: those worth points, and the
     password always (it starts a login even when worth nothing)."""
@@ -111,24 +106,32 @@ def reachable_level(settings: LevelSettings, methods: Iterable[str]) -> int:
     return settings.level_of(usable) if set(usable) & first_steps(settings) else 0
 
 
-def reaching_combinations(settings: LevelSettings, methods: Iterable[str],
-                          limit: int = 4) -> list[Combination]:
-    """Return the minimal combinations of `methods` that reach the required level.
+@dataclass(frozen=True)
+class Standing:
+    """Where some methods leave a user: the level a login reaches with them (0 when none
+    starts a login), the level required, and the methods of which setting up one at the
+    next login reaches it (none when it is reached, or when nothing could start a login)."""
 
-    The admin's lock-out preview's rule (``idp.domain.preview.reaches``): each starts a
-    login (password or passkey) and loses that or the level without any one of its
-    methods. The fewest methods first, then the most points.
-    """
-    usable = _usable(settings, methods)
-    found: list[Combination] = []
-    for size in range(1, len(usable) + 1):
-        for combo in itertools.combinations(usable, size):
-            chosen = frozenset(combo)
-            if reaches(settings, chosen) and not any(reaches(settings, chosen - {m})
-                                                     for m in chosen):
-                found.append(Combination(combo, settings.level_of(combo)))
-    found.sort(key=lambda c: (len(c.methods), -c.points))
-    return found[:limit]
+    level: int
+    required: int
+    enrol_after: tuple[str, ...]
+
+    @property
+    def reaches(self) -> bool:
+        return self.level >= self.required
+
+
+def standing(settings: LevelSettings, methods: Iterable[str],
+             enrollable: Iterable[str]) -> Standing:
+    """Return where `methods` leave a user: the one rule of the profile and the user
+    administration for what removing an item means (``removal_effect`` and
+    ``idp.admin.users.removal_effect``). Some method must still be able to start a login:
+    without a password or a passkey nothing reaches any level, and nothing can be set up
+    at a login that cannot start."""
+    methods = frozenset(methods)
+    enrol_after = () if reaches(settings, methods) else enrol_options(
+        settings, methods, frozenset(enrollable))
+    return Standing(reachable_level(settings, methods), settings.required_level, enrol_after)
 
 
 @dataclass(frozen=True)
@@ -162,12 +165,9 @@ def removal_effect(settings: LevelSettings, items: list[Enrolment], key: str,
     item = find_enrolment(items, key)
     if item is None:
         return None
-    remaining = methods_without(items, key)
-    enrol_after = () if reaches(settings, remaining) else enrol_options(
-        settings, remaining, frozenset(enrollable))
-    return Removal(item, settings.required_level,
-                   reachable_level(settings, counting_methods(items)),
-                   reachable_level(settings, remaining), enrol_after)
+    after = standing(settings, methods_without(items, key), enrollable)
+    return Removal(item, after.required, reachable_level(settings, counting_methods(items)),
+                   after.level, after.enrol_after)
 
 
 # --- Personal information ------------------------------------------------------------------

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from idp.domain import LevelSettings
+from idp.domain import LevelSettings, reaching_combinations
 from idp.users.enrolments import Enrolment
 from idp.users.profile import (
     ProfileError,
     clean_text,
     parse_id,
     reachable_level,
-    reaching_combinations,
     removal_effect,
     valid_key,
 )
@@ -128,3 +127,46 @@ def test_text_longer_than_its_limit_is_refused():
     with pytest.raises(ProfileError) as refused:
         clean_text("x" * 201, 200)
     assert refused.value.reason == "too_long"
+
+
+# --- one removal rule for the profile and the user administration --------------------------
+
+def _every_removal():
+    import itertools
+
+    names = ("password", "sms", "email", "totp", "app", "passkey", "recovery")
+    for size in range(1, len(names) + 1):
+        for chosen in itertools.combinations(names, size):
+            have = [Enrolment(m, f"{m}:1" if m in ("totp", "app", "passkey") else m, m)
+                    for m in chosen]
+            for item in have:
+                yield have, item.key
+
+
+def test_the_admin_and_the_profile_judge_every_removal_alike():
+    from idp.admin.users import removal_effect as admin_effect
+
+    for have, key in _every_removal():
+        mine = removal_effect(DEFAULT, have, key, LOGIN_ENROLLABLE)
+        theirs = admin_effect(DEFAULT, have, key, LOGIN_ENROLLABLE)
+        assert (theirs.level_after, theirs.reachable, theirs.can_enrol_at_login) == (
+            mine.level_after, mine.level_after >= mine.required, bool(mine.enrol_after)), key
+
+
+@pytest.mark.parametrize("have,key", [
+    # Codes worth 30 without a password or a passkey: no login starts, so nothing is reached
+    # (the admin page used to say the level stayed reachable).
+    (["sms", "email", "totp", "app:1"], "sms"),
+    (["passkey:1", "sms", "email", "totp:1", "app:1"], "passkey:1"),
+    # The last code of a user without a password: nothing could be set up at a login that
+    # cannot start (the admin page used to say their next login would ask them to).
+    (["totp:1"], "totp:1"),
+])
+def test_without_a_password_a_removal_leaving_no_first_step_reaches_nothing(have, key):
+    from idp.admin.users import removal_effect as admin_effect
+
+    have_items = items(*have)
+    effect = admin_effect(DEFAULT, have_items, key, LOGIN_ENROLLABLE)
+    assert (effect.level_after, effect.reachable, effect.can_enrol_at_login) == (0, False, False)
+    removal = removal_effect(DEFAULT, have_items, key, LOGIN_ENROLLABLE)
+    assert removal.level_after == 0 and removal.enrol_after == ()

@@ -7,15 +7,27 @@ browser shows, so approving blindly does not work. "This wasn't me" ends the log
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import quote
 
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
 
-from ...domain import MethodInfo
-from ...storage.models import AppApproval, User
-from ..base import MethodContext, MethodFailed, MethodThrottled, NotAGuess, SignInMethod, Verified
+from ...domain import DestinationPolicy, MethodInfo
+from ...storage import db
+from ...storage.models import AppApproval, AppDevice, Directory, User
+from ..base import (
+    Addition,
+    Enrolment,
+    MethodContext,
+    MethodFailed,
+    MethodThrottled,
+    NotAGuess,
+    SignInMethod,
+    Verified,
+    holder_ids,
+)
 from ..totp import qr_svg
 from .devices import AppDevices, AppError, format_code
 
@@ -33,6 +45,9 @@ class AppApprovalMethod(SignInMethod):
     default_points = 10
     info = MethodInfo(("pop", "pin"), frozenset({"possession", "knowledge"}))
     title = lazy_gettext("App approval")
+    several = True
+    added_notice = lazy_gettext("An app for approving logins was added to your account")
+    removed_notice = lazy_gettext("An app for approving logins was removed from your account")
     template = "methods/app.html"
     enrol_template = "methods/app_enrol.html"
     challenges = True
@@ -46,6 +61,33 @@ class AppApprovalMethod(SignInMethod):
 
     def is_enrolled(self, user: User) -> bool:
         return self.devices.usable(user)
+
+    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
+                destinations: DestinationPolicy | None = None) -> set[int]:
+        return holder_ids(select(AppDevice.user_id).where(
+            AppDevice.directory_id == directory.id, AppDevice.confirmed_at.is_not(None),
+            AppDevice.removed_at.is_(None), AppDevice.blocked_at.is_(None)),
+            AppDevice.user_id, user_ids)
+
+    def items(self, user: User, now: float) -> list[Enrolment]:
+        # An app counts once it approved a first login, and while it is not blocked.
+        return [Enrolment(self.name, f"{self.name}:{row.id}", row.name, row.created_at,
+                          row.last_used_at, {"blocked": row.blocked_at is not None,
+                                             "confirmed": row.confirmed_at is not None},
+                          counts=row.blocked_at is None and row.confirmed_at is not None)
+                for row in db.session.scalars(select(AppDevice).where(
+                    AppDevice.user_id == user.id, AppDevice.removed_at.is_(None))
+                    .order_by(AppDevice.id))]
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if any(i.method == self.name and not i.detail.get("blocked") for i in items):
+            return None
+        return Addition("account.profile_app", gettext("Set up the app"))
+
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
+        device = db.session.get(AppDevice, int(item.key.partition(":")[2]))
+        if device is not None and device.user_id == user.id:
+            device.removed_at = now
 
     # Asking the app.
 

@@ -38,9 +38,9 @@ class HttpVoiceGateway(HttpSmsGateway):
                 "language": getattr(message, "language", "en")}
 
 
-def build_sender(settings: Settings) -> HttpVoiceGateway | None:
+def build_sender(settings: Settings, timeout: float) -> HttpVoiceGateway | None:
     """Return the voice gateway the settings configure, or None when they name none."""
     if not settings.voice_gateway_url:
         return None
     return HttpVoiceGateway(settings.voice_gateway_url, settings.voice_gateway_token or None,
-                            float(settings.delivery_timeout_seconds))
+                            timeout)

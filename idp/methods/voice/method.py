@@ -18,7 +18,7 @@ from ...delivery.addresses import mask_phone, phone_facts
 from ...domain import DestinationPolicy, MethodInfo, destination_refusal
 from ...storage import db
 from ...storage.models import Directory, User
-from ..base import MethodContext, MethodRefused
+from ..base import Addition, Enrolment, MethodContext, MethodRefused
 from ..delivered import DeliveredCode
 from .gateway import CHANNEL, Call
 from .messages import call_language, spoken_code
@@ -74,10 +74,15 @@ class VoiceCode(DeliveredCode):
         return {user_id for user_id, phone in db.session.connection().execute(query)
                 if may_call(phone, policy)}
 
-    def remove(self, user: User, item: object, now: float) -> None:
+    def remove(self, user: User, item: Enrolment, now: float) -> None:
         """Forget the user's voice number (removing the method)."""
         remove_voice_number(user)
         user.updated_at = now
+
+    def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
+        if not self.enrollable or any(item.method == self.name for item in items):
+            return None
+        return Addition("account.profile_voice", gettext("Turn on voice call codes"))
 
     def _refusal(self, user: User) -> str | None:
         """Return, in a few words, why the directory does not call the user's number."""

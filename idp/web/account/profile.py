@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import g, url_for
-from flask_babel import gettext
 
 from ...clock import now
+from ...domain import METHODS, reaching_combinations
 from ...methods.device import device_name
-from ...methods.passkey import MAX_PASSKEYS
 from ...methods.recovery import RecoveryCodes
 from ...services import services
 from ...storage import db
@@ -24,7 +23,7 @@ from ...storage.models import BrowserSession, User
 from ...tenants.directories import level_settings
 from ...users.consents import list_app_access
 from ...users.enrolments import Enrolment, counting_methods, list_enrolments
-from ...users.profile import Removal, reaching_combinations, removal_effect
+from ...users.profile import Removal, removal_effect
 from ...users.sessions import sessions_of
 from ..context import current_session
 from . import account
@@ -55,31 +54,14 @@ def _sessions(user: User, at: float) -> list[SessionView]:
 
 
 def _additions(user: User, items: list[Enrolment]) -> list[tuple[str, str]]:
-    """Return the methods the person can add now: (URL, link text)."""
+    """Return the methods the person can add now, as each method says
+    (``SignInMethod.profile_addition``), of those worth points: (URL, link text)."""
     settings, methods = level_settings(g.directory), services().methods
-    have = counting_methods(items)
-    on = {name for name in methods if settings.points_of(name) > 0}
     links = []
-    if "totp" in on and "totp" not in have:
-        links.append((url_for("account.profile_totp"),
-                      gettext("Set up an authenticator app")))
-    if "passkey" in on and sum(i.method == "passkey" for i in items) < MAX_PASSKEYS:
-        links.append((url_for("account.profile_passkey"), gettext("Add a passkey")))
-    if "app" in on and not any(i.method == "app" and not i.detail.get("blocked")
-                               for i in items):
-        links.append((url_for("account.profile_app"), gettext("Set up the app")))
-    if "sms" in on and methods["sms"].enrollable and not user.phone_verified:
-        links.append((url_for("account.profile_contact", name="phone"),
-                      gettext("Turn on text message codes")))
-    if "email" in on and methods["email"].enrollable and not user.email_verified:
-        links.append((url_for("account.profile_contact", name="email"),
-                      gettext("Turn on email codes")))
-    if "voice" in on and methods["voice"].enrollable and "voice" not in have:
-        links.append((url_for("account.profile_voice"), gettext("Turn on voice call codes")))
-    if "recovery" in on:
-        links.append((url_for("account.profile_recovery"),
-                      gettext("Create new recovery codes") if "recovery" in have
-                      else gettext("Create recovery codes")))
+    for name in METHODS:
+        addition = methods[name].profile_addition(user, items) if name in methods else None
+        if addition is not None and settings.points_of(name) > 0:
+            links.append((url_for(addition.endpoint, **addition.values), addition.text))
     return links
 
 
@@ -95,16 +77,17 @@ def profile():
     settings = level_settings(g.directory)
     if _recovery_codes().rehash_stored(user.id):  # old SHA-256 codes: see idp.methods.recovery
         db.session.commit()
-    items = list_enrolments(user, at)
+    items = list_enrolments(user, at, services().methods)
     removals: dict[str, Removal | None] = {
         item.key: removal_effect(settings, items, item.key, enrollable())
         for item in items if item.removable and item.method != "device"}
+    shown = reaching_combinations(settings, counting_methods(items))[:4]
     return render("account/profile.html",
                   items=[i for i in items if i.method != "device"],
                   devices=[i for i in items if i.method == "device"],
                   combinations=[(" + ".join(str(services().methods[m].title) for m in c.methods),
                                  c.points)
-                                for c in reaching_combinations(settings, counting_methods(items))],
+                                for c in shown],
                   removals=removals, additions=_additions(user, items),
                   sessions=_sessions(user, at), apps=list_app_access(user),
                   activity=activity_of(user))

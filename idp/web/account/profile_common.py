@@ -8,7 +8,7 @@ from flask_babel import get_locale, gettext
 
 from ... import audit
 from ...clock import now
-from ...methods import MethodContext
+from ...methods import MethodContext, enrollable_now
 from ...services import services
 from ...tenants.directories import level_settings
 from ...users.notifications import Notice, Origin, notify
@@ -95,9 +95,8 @@ def send_notice(kind: str, subject: str, detail: str | None = None,
 
 
 def enrollable() -> frozenset[str]:
-    """Return the methods that can be set up during a login (their channel works)."""
-    return frozenset(name for name, method in services().methods.items()
-                     if name not in ("password", "device") and method.enrollable)
+    """Return the methods that can be set up during a login now (``enrollable_now``)."""
+    return enrollable_now(services().methods)
 
 
 #: The per-IP limit of views that check a secret (a code, the current password); the

@@ -32,7 +32,7 @@ def _effect(key: str) -> Removal:
     """Return what removing the person's item `key` means; 400 if malformed, 404 if not theirs."""
     if not valid_key(key):
         abort(400, gettext("This link is not valid."))
-    items = list_enrolments(current_user(), now())
+    items = list_enrolments(current_user(), now(), services().methods)
     effect = removal_effect(level_settings(g.directory), items, key, enrollable())
     if effect is None or effect.item.method == "device":
         abort(404, gettext("There is no such sign-in method in your account."))
@@ -67,7 +67,7 @@ def profile_remove(key: str):
         return _confirm_page(effect, 409)
     if not effect.safe and request.form.get("confirm") != "yes":
         return _confirm_page(effect)
-    item = remove_enrolment(current_user(), key, now())
+    item = remove_enrolment(current_user(), key, now(), services().methods)
     if item is None:  # removed meanwhile by another request
         abort(404, gettext("There is no such sign-in method in your account."))
     record(audit.events.METHOD_REMOVED, method=item.method, name=_shown_name(item))
@@ -84,7 +84,8 @@ def _shown_name(item: Enrolment) -> str | None:
 def _renamable(key: str) -> Enrolment:
     if not valid_key(key):
         abort(400, gettext("This link is not valid."))
-    item = next((i for i in list_enrolments(current_user(), now()) if i.key == key), None)
+    items = list_enrolments(current_user(), now(), services().methods)
+    item = next((i for i in items if i.key == key), None)
     if item is None or item.method not in RENAMABLE:
         abort(404, gettext("There is no such sign-in method in your account."))
     return item

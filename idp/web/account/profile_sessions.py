@@ -12,6 +12,7 @@ from flask_babel import gettext, ngettext
 from ... import audit
 from ...clock import now
 from ...methods.device import device_name
+from ...services import services
 from ...storage import db
 from ...storage.models import BrowserSession
 from ...users.enrolments import find_enrolment, list_enrolments, remove_enrolment
@@ -93,7 +94,7 @@ def profile_end_others():
 
 def _device(did: str):
     key = f"device:{row_id(did)}"
-    item = find_enrolment(list_enrolments(current_user(), now()), key)
+    item = find_enrolment(list_enrolments(current_user(), now(), services().methods), key)
     if item is None:
         abort(404, gettext("There is no such remembered device of yours."))
     return item
@@ -117,7 +118,7 @@ def profile_forget_device_page(did: str):
 def profile_forget_device(did: str):
     """Stop a remembered device from counting at the next login."""
     item = _device(did)
-    remove_enrolment(current_user(), item.key, now())
+    remove_enrolment(current_user(), item.key, now(), services().methods)
     record(audit.events.DEVICE_REVOKED, device=item.label)
     db.session.commit()
     flash(gettext("The device was forgotten: %(device)s.", device=item.label))

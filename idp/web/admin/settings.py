@@ -19,7 +19,7 @@ from flask_babel import gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
 from ... import audit
-from ...admin.census import enrollable_methods, many_objects, sending_channels, take_census
+from ...admin.census import many_objects, take_census
 from ...admin.destinations import describe, preview_sms_policy, save_sms_policy, saved_notice
 from ...clock import now
 from ...delivery.addresses import TYPE_LABELS
@@ -46,6 +46,7 @@ from ...domain.lifetimes import (
     InvalidLifetimes,
     SessionLifetimes,
 )
+from ...methods import enrollable_now
 from ...services import services
 from ...storage import db
 from ...storage.models import Directory, User
@@ -243,10 +244,10 @@ def save_levels(directory: Directory, preview: SettingsPreview, actor: User) -> 
 
 def _preview(settings: LevelSettings) -> SettingsPreview:
     methods = services().methods
-    members = take_census(g.directory, sending_channels(methods))
+    members = take_census(g.directory, methods)
     with many_objects():
         return preview_settings(level_settings(g.directory), settings, members,
-                                enrollable_methods(methods))
+                                enrollable_now(methods))
 
 
 def _page(form: SettingsForm, status: int = 200, preview: SettingsPreview | None = None,
@@ -322,7 +323,7 @@ def admin_sms_destinations():
         flash(gettext("Nothing changed: this is the current policy."))
         return redirect(url_for("account.admin_settings", _anchor="sms"), 303)
     methods = services().methods
-    loss = preview_sms_policy(g.directory, candidate, methods, sending_channels(methods))
+    loss = preview_sms_policy(g.directory, candidate, methods)
     if action == "preview":
         sms.loss, sms.said = loss, describe(candidate)
         return _page(form_of(level_settings(g.directory)), sms=sms)

@@ -27,7 +27,7 @@ from ...admin.users import (
 from ...clock import now
 from ...config import current_settings
 from ...errors import NotFound
-from ...oidc.login import enrollable_methods
+from ...methods import enrollable_now
 from ...services import services
 from ...storage import db
 from ...storage.models import User
@@ -54,7 +54,7 @@ def _field(name: str) -> str:
 def admin_users():
     """List the directory's users, 50 a page, optionally matching a search."""
     query = request.args.get("q", "")[:FIELD_LIMITS["q"]]
-    page = search_users(g.directory, query, after=request.args.get("after"),
+    page = search_users(g.directory, services().methods, query, after=request.args.get("after"),
                         before=request.args.get("before"))
     return render_template("admin/users.html", directory=g.directory, page=page, query=query,
                            methods=services().methods)
@@ -133,21 +133,17 @@ def _new_page(values: dict, error: UserAdminError | None = None):
 def _user_page(user: User, error: Exception | str | None = None, values=None):
     moment = now()
     settings = level_settings(g.directory)
-    items = list_enrolments(user, moment)
-    effects = {item.key: removal_effect(settings, items, item.key, _enrollable())
+    methods = services().methods
+    items = list_enrolments(user, moment, methods)
+    effects = {item.key: removal_effect(settings, items, item.key, enrollable_now(methods))
                for item in items if item.removable}
     return render_template(
         "admin/user.html", directory=g.directory, person=user, items=items, effects=effects,
-        standing=removal_effect(settings, items, "", _enrollable()), settings=settings,
-        methods=services().methods,
+        standing=removal_effect(settings, items, "", enrollable_now(methods)), settings=settings,
+        methods=methods,
         sessions=live_sessions(user, moment), logins=recent_logins(user),
         is_self=user.id == current_user().id, values=values or {},
         error=str(error) if error else None, error_field=getattr(error, "field", None))
-
-
-def _enrollable() -> frozenset[str]:
-    """Return the methods a user could enrol during a login (if they lacked them)."""
-    return enrollable_methods(frozenset(), services().methods)
 
 
 def _invite(user: User) -> None:
@@ -170,12 +166,13 @@ def _save(user: User) -> str:
 
 def _remove(user: User) -> str:
     moment = now()
-    items = list_enrolments(user, moment)
+    items = list_enrolments(user, moment, services().methods)
     item = find_enrolment(items, request.form.get("item", ""))
     if item is None or not item.removable:
         raise UserAdminError(gettext("This sign-in method is not there any more."))
-    effect = removal_effect(level_settings(g.directory), items, item.key, _enrollable())
-    remove_enrolment(user, item.key, moment)
+    effect = removal_effect(level_settings(g.directory), items, item.key,
+                            enrollable_now(services().methods))
+    remove_enrolment(user, item.key, moment, services().methods)
     audit.record(g.directory.id, audit.events.ADMIN_METHOD_REMOVED, moment, user_id=user.id,
                  actor=current_user().id, method=item.method)
     if effect.reachable:

@@ -61,7 +61,7 @@ def test_the_outbox_takes_messages_from_many_threads():
 
 def test_delivery_routes_each_channel_to_its_sender():
     texts, mails = DevOutbox(), DevOutbox()
-    delivery = Delivery(sms=texts, email=mails)
+    delivery = Delivery({"sms": texts, "email": mails})
     mail = Message(channel="email", to="a@example.org", text="x", subject="s")
 
     delivery.send(sms(1))
@@ -72,7 +72,7 @@ def test_delivery_routes_each_channel_to_its_sender():
 
 
 def test_a_channel_without_sender_cannot_send():
-    delivery = Delivery(sms=None, email=DevOutbox())
+    delivery = Delivery({"sms": None, "email": DevOutbox()})
 
     assert not delivery.can_send("sms")
     assert delivery.can_send("email")

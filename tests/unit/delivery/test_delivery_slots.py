@@ -15,7 +15,7 @@ def sms(to: str) -> Message:
 
 
 def test_sends_beyond_the_slots_are_refused_while_the_gateway_hangs(gateway):
-    delivery = Delivery(sms=HttpSmsGateway(gateway.url, None, timeout=3), email=None,
+    delivery = Delivery({"sms": HttpSmsGateway(gateway.url, None, timeout=3)},
                         concurrency=1, wait=0.2)
     gateway.delay_next(1.5)
     first = threading.Thread(target=delivery.send, args=(sms("+31611111111"),))
@@ -31,7 +31,7 @@ def test_sends_beyond_the_slots_are_refused_while_the_gateway_hangs(gateway):
 
 
 def test_a_failed_send_gives_its_slot_back(gateway):
-    delivery = Delivery(sms=HttpSmsGateway(gateway.url, None, timeout=1), email=None,
+    delivery = Delivery({"sms": HttpSmsGateway(gateway.url, None, timeout=1)},
                         concurrency=1, wait=0.2)
     gateway.fail_next(400)
 
