@@ -20,6 +20,7 @@ from .config import Settings, install_settings, load_settings
 from .delivery import build_delivery
 from .i18n import PoBabel
 from .methods import (
+    CHANNEL_SENDERS,
     METHOD_TYPES,
     AppApprovalMethod,
     PasskeyMethod,
@@ -189,7 +190,7 @@ def _build_services(settings: Settings) -> Services:
         wait_seconds=settings.password_hash_wait_seconds)
     password_method = PasswordMethod(passwords)
     server, protector = create_server(settings)
-    delivery = build_delivery(settings)
+    delivery = build_delivery(settings, CHANNEL_SENDERS)
     codes = CodeService(delivery, policy_from(settings))
     device = RememberedDeviceMethod(settings.secret_key,
                                     settings.device_ttl_days * 86400)

@@ -113,6 +113,11 @@ KEYS: tuple[Key, ...] = (
         "system's trusted CAs."),
     Key("IDP_SMS_GATEWAY_TOKEN", "", _str,
         "Bearer token sent to the SMS gateway; empty sends no Authorization header."),
+    Key("IDP_VOICE_GATEWAY_URL", "", _str,
+        "HTTP endpoint that calls a number and reads a code out, taking JSON {\"to\", "
+        "\"message\", \"language\"}; empty uses the dev outbox."),
+    Key("IDP_VOICE_GATEWAY_TOKEN", "", _str,
+        "Bearer token sent to the voice gateway; empty sends no Authorization header."),
     Key("IDP_DELIVERY_TIMEOUT_SECONDS", 5.0, _float,
         "Longest time one SMS or email send may take, retries included (above 0, at most 30)."),
     Key("IDP_DELIVERY_CONCURRENCY", 2, _int,
@@ -222,6 +227,8 @@ class Settings:
     smtp_security: str
     smtp_ca_file: str
     sms_gateway_token: str
+    voice_gateway_url: str
+    voice_gateway_token: str
     delivery_timeout_seconds: float
     delivery_concurrency: int
     argon2_memory_kib: int
@@ -371,9 +378,10 @@ def check_settings(settings: Mapping[str, Any]) -> None:
         raise ConfigurationError("IDP_DELIVERY_TIMEOUT_SECONDS must be above 0 and at most 30")
     if settings["IDP_SMTP_CA_FILE"] and not os.path.isfile(settings["IDP_SMTP_CA_FILE"]):
         raise ConfigurationError(f"IDP_SMTP_CA_FILE {settings['IDP_SMTP_CA_FILE']!r} is not a file")
-    gateway = settings["IDP_SMS_GATEWAY_URL"]
-    if gateway and not gateway.startswith(("http://", "https://")):
-        raise ConfigurationError("IDP_SMS_GATEWAY_URL must start with http:// or https://")
+    gateways = ("IDP_SMS_GATEWAY_URL", "IDP_VOICE_GATEWAY_URL")
+    for name in gateways:
+        if settings[name] and not settings[name].startswith(("http://", "https://")):
+            raise ConfigurationError(f"{name} must start with http:// or https://")
     if settings["IDP_ENV"] == "production":
         # Plain text (codes, passwords) may only travel on this machine.
         loopback = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -381,9 +389,12 @@ def check_settings(settings: Mapping[str, Any]) -> None:
                 and settings["IDP_SMTP_HOST"].lower() not in loopback):
             raise ConfigurationError(
                 "IDP_SMTP_SECURITY=none needs a loopback IDP_SMTP_HOST in production")
-        if gateway.startswith("http://") and (urlsplit(gateway).hostname or "") not in loopback:
-            raise ConfigurationError(
-                "IDP_SMS_GATEWAY_URL must be https:// in production unless it is on loopback")
+        for name in gateways:
+            gateway = settings[name]
+            if (gateway.startswith("http://")
+                    and (urlsplit(gateway).hostname or "") not in loopback):
+                raise ConfigurationError(
+                    f"{name} must be https:// in production unless it is on loopback")
 
 
 def describe_settings() -> str:

@@ -62,6 +62,20 @@ def sms_gateway():
 
 
 @pytest.fixture(scope="session")
+def voice_gateway_server():
+    """A real HTTP voice gateway on loopback (the SMS one's recorder) for voice-call codes."""
+    with SmsGateway() as gateway:
+        yield gateway
+
+
+@pytest.fixture
+def voice_gateway(voice_gateway_server):
+    """The shared voice gateway, answering normally again after the test."""
+    yield voice_gateway_server
+    voice_gateway_server.clear()
+
+
+@pytest.fixture(scope="session")
 def mailbox():
     """A real SMTP server on loopback that keeps what the provider sends."""
     with Mailbox() as server:
@@ -69,12 +83,13 @@ def mailbox():
 
 
 @pytest.fixture(scope="session")
-def live(backend, database_url_factory, sms_gateway, mailbox):
+def live(backend, database_url_factory, sms_gateway, mailbox, voice_gateway_server):
     """A provider serving over HTTP on loopback, on the current backend.
 
     It texts through the loopback gateway and mails through the loopback SMTP server.
     """
-    server = build_live(database_url_factory(backend), **delivery_settings(sms_gateway, mailbox))
+    server = build_live(database_url_factory(backend), **delivery_settings(sms_gateway, mailbox),
+                        IDP_VOICE_GATEWAY_URL=voice_gateway_server.url)
     yield server
     server.stop()
 

@@ -9,7 +9,7 @@ The channels are a mapping from name to what builds its sender from the settings
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -31,6 +31,8 @@ class Message:
     html: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        # A channel a sign-in method brings (``build_delivery(channels=)``) has its own
+        # Message subclass, which checks its channel itself.
         if self.channel not in CHANNELS:
             raise ValueError(f"unknown channel {self.channel!r}")
 
@@ -56,8 +58,9 @@ class Delivery:
 
     def __init__(self, senders: Mapping[str, Sender | None],
                  outbox: DevOutbox | None = None, concurrency: int = 2,
-                 wait: float = 0.5):
-        unknown = set(senders) - set(CHANNELS)
+                 wait: float = 0.5, brought: Collection[str] = ()):
+        # `brought`: the channels sign-in methods bring (``build_delivery(channels=)``).
+        unknown = set(senders) - set(CHANNELS) - set(brought)
         if unknown:
             raise ValueError(f"unknown channels {sorted(unknown)}")
         self._senders: dict[str, Sender | None] = dict(senders)
@@ -126,19 +129,24 @@ SENDERS: Mapping[str, Callable[[Settings, float], Sender | None]] = {
     "email": _email_sender,
 }
 CHANNELS: tuple[str, ...] = tuple(SENDERS)
+#: Builds the sender of a channel from the settings and the delivery timeout (None: none).
+SenderFactory = Callable[[Settings, float], "Sender | None"]
 
 
-def build_delivery(settings: Settings) -> Delivery:
-    """Return the delivery configured by the settings."""
+def build_delivery(settings: Settings,
+                   channels: Mapping[str, SenderFactory] | None = None) -> Delivery:
+    """Return the delivery configured by the settings; `channels` are the further channels
+    sign-in methods bring (``idp.methods.CHANNEL_SENDERS``), each with its sender's factory."""
     # Imported here: the outbox imports Message and DeliveryFailed from this package.
     from .outbox import DevOutbox
 
     timeout = float(settings.delivery_timeout_seconds)
-    senders = {name: build(settings, timeout) for name, build in SENDERS.items()}
+    senders = {name: build(settings, timeout)
+               for name, build in {**SENDERS, **(channels or {})}.items()}
     outbox = None
     # Production must not pretend to send: an unconfigured channel stays unavailable there.
     if settings.env != "production" and None in senders.values():
         outbox = DevOutbox()
         senders = {name: sender or outbox for name, sender in senders.items()}
-    return Delivery(senders, outbox=outbox,
+    return Delivery(senders, outbox=outbox, brought=tuple(channels or ()),
                     concurrency=int(settings.delivery_concurrency))

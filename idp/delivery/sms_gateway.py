@@ -18,7 +18,13 @@ MIN_ATTEMPT_SECONDS = 0.05
 
 
 class HttpSmsGateway:
-    """Post SMS messages to an HTTP gateway, retrying transient failures within a deadline."""
+    """Post SMS messages to an HTTP gateway, retrying transient failures within a deadline.
+
+    A gateway of another channel taking JSON the same way (a voice gateway) subclasses it
+    with its own ``label`` and ``payload``.
+    """
+
+    label = "SMS gateway"
 
     def __init__(self, url: str, token: str | None, timeout: float,
                  session: requests.Session | None = None):
@@ -30,9 +36,9 @@ class HttpSmsGateway:
     def send(self, message: Message) -> None:
         """Hand the message to the gateway within ``timeout`` seconds, or raise DeliveryFailed."""
         deadline = time.monotonic() + self.timeout
-        payload = {"to": message.to, "message": message.text}
+        payload = self.payload(message)
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        reason = "SMS gateway not tried"
+        reason = f"{self.label} not tried"
         for attempt, backoff in enumerate((*BACKOFF_SECONDS, None), start=1):
             left = deadline - time.monotonic()
             if left < MIN_ATTEMPT_SECONDS:
@@ -42,19 +48,19 @@ class HttpSmsGateway:
                                              timeout=left, allow_redirects=False)
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError) as exc:
-                reason = f"no answer from SMS gateway: {type(exc).__name__}"
+                reason = f"no answer from {self.label}: {type(exc).__name__}"
                 delay = backoff
             except requests.RequestException as exc:
-                raise self._failed(f"SMS gateway request failed: {type(exc).__name__}") from exc
+                raise self._failed(f"{self.label} request failed: {type(exc).__name__}") from exc
             else:
                 with response:
                     status = response.status_code
                     retry_after = response.headers.get("Retry-After", "")
                 # Only the status is logged: the message text holds a one-time code.
                 if 200 <= status < 300:
-                    log.info("SMS gateway accepted the message (%s)", status)
+                    log.info("%s accepted the message (%s)", self.label, status)
                     return
-                reason = f"SMS gateway answered {status}"
+                reason = f"{self.label} answered {status}"
                 if status not in TRANSIENT_STATUSES:
                     raise self._failed(reason)
                 delay = _retry_delay(retry_after, backoff)
@@ -67,8 +73,12 @@ class HttpSmsGateway:
             time.sleep(delay)
         raise self._failed(reason)
 
+    def payload(self, message: Message) -> dict[str, str]:
+        """Return the JSON body posted for the message."""
+        return {"to": message.to, "message": message.text}
+
     def _failed(self, reason: str) -> DeliveryFailed:
-        log.warning("SMS not sent: %s", reason)
+        log.warning("%s: message not sent: %s", self.label, reason)
         return DeliveryFailed(reason)
 
 

@@ -38,9 +38,14 @@ from dataclasses import dataclass
 from idp.domain.settings import IDENTIFYING, METHOD_INFO, METHODS, LevelSettings, check_method
 from idp.domain.stepup import plan_step_up
 
-#: Second steps that NIST SP 800-63B does not count as strong possession: SMS is a
-#: restricted authenticator (5.1.3.3), an email code is not a possession factor (5.1.3.1).
-WEAK_CHANNELS = frozenset({"sms", "email"})
+#: Second steps that NIST SP 800-63B does not count as strong possession: a code by the
+#: phone network (SMS, voice call) is a restricted authenticator (5.1.3.3: each method says
+#: so in its MethodInfo), an email code is not a possession factor (5.1.3.1).
+WEAK_CHANNELS = frozenset({"email"})
+
+
+def _weak(method: str) -> bool:
+    return METHOD_INFO[method].restricted or method in WEAK_CHANNELS
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,7 @@ def describe_combination(settings: LevelSettings, methods: Iterable[str]) -> Com
         phishing_resistant=any(METHOD_INFO[m].phishing_resistant for m in chosen),
         uses_sms=any(METHOD_INFO[m].restricted for m in chosen),
         uses_email="email" in chosen,
-        sms_or_email_only=bool(beyond_knowledge) and beyond_knowledge <= WEAK_CHANNELS,
+        sms_or_email_only=bool(beyond_knowledge) and all(map(_weak, beyond_knowledge)),
     )
 
 
@@ -205,6 +210,7 @@ def preview_settings(current: LevelSettings, candidate: LevelSettings,
     can_add = frozenset(enrollable)
     combinations = reaching_combinations(candidate)
     sms_only = bool(combinations) and all(c.uses_sms for c in combinations)
+    restricted = frozenset(m for m in METHODS if METHOD_INFO[m].restricted)
     verdicts: dict[frozenset[str], tuple[bool, bool, tuple[str, ...]]] = {}
     losing: list[Affected] = []
     short: list[Affected] = []
@@ -223,7 +229,7 @@ def preview_settings(current: LevelSettings, candidate: LevelSettings,
             (losing if now_ok else short).append(Affected(member, options))
         elif not now_ok:
             gaining += 1
-        if sms_only and "sms" not in member.enrolled:
+        if sms_only and not member.enrolled & restricted:
             excluded.append(member)
     losing.sort(key=lambda a: _by_name(a.member))
     return SettingsPreview(

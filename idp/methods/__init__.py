@@ -33,12 +33,18 @@ from .recovery import RecoveryCodes
 from .sms import SmsCode
 from .token import TokenMethod
 from .totp import TotpMethod
+from .voice import VoiceCode
+from .voice import build_sender as voice_sender
+
+#: The delivery channels methods bring beyond SMS and email, with their senders' factories.
+CHANNEL_SENDERS = {"voice": voice_sender}
 
 #: Every sign-in method, in the order the rules list them (settings, previews, amr).
 METHOD_TYPES: tuple[type[SignInMethod], ...] = (
     PasswordMethod,
     SmsCode,
     EmailCode,
+    VoiceCode,
     TotpMethod,
     TokenMethod,
     AppApprovalMethod,
@@ -73,6 +79,7 @@ def build_registry(password: PasswordMethod, codes, host: str,
         "token": TokenMethod(),
         "sms": SmsCode(codes, host),
         "email": EmailCode(codes, host),
+        "voice": VoiceCode(codes, host),
         "recovery": recovery,
         "device": device,
     }
@@ -83,8 +90,9 @@ def build_registry(password: PasswordMethod, codes, host: str,
     return registry
 
 
-__all__ = ["METHOD_TYPES", "AppApprovalMethod", "CommandFailed", "EmailCode", "Enrolment",
+__all__ = ["CHANNEL_SENDERS", "METHOD_TYPES", "AppApprovalMethod", "CommandFailed", "EmailCode",
+           "Enrolment",
            "LoginDenied", "MethodContext", "MethodFailed", "MethodRefused", "MethodThrottled",
            "MethodUnavailable", "NotAGuess", "PasskeyMethod", "PasswordMethod", "RecoveryCodes",
            "RememberedDeviceMethod", "SignInMethod", "SmsCode", "StepExpired", "TotpMethod",
-           "Verified", "build_registry", "enrollable_now"]
+           "Verified", "VoiceCode", "build_registry", "enrollable_now"]

@@ -261,7 +261,7 @@ def test_saving_writes_the_audit_event_and_takes_effect_for_the_next_login(direc
     assert event.detail["actor"] == user_id(directory, admin.username)
     assert event.detail["before"]["required_level"] == 30
     assert event.detail["after"] == {"required_level": 20, "points": {
-        "password": 20, "sms": 10, "email": 10, "totp": 15, "token": 0, "app": 10,
+        "password": 20, "sms": 10, "email": 10, "voice": 0, "totp": 15, "token": 0, "app": 10,
         "passkey": 30, "recovery": 10, "device": 0}}
     assert event.user_id is None and event.ip
     # The password alone is enough now.

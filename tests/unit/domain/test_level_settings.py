@@ -18,8 +18,8 @@ from idp.domain import (
 
 
 def test_methods_are_the_nine_of_the_product_in_order():
-    assert METHODS == ("password", "sms", "email", "totp", "token", "app", "passkey", "recovery",
-                       "device")
+    assert METHODS == ("password", "sms", "email", "voice", "totp", "token", "app", "passkey",
+                       "recovery", "device")
 
 
 @pytest.mark.parametrize(
@@ -28,6 +28,7 @@ def test_methods_are_the_nine_of_the_product_in_order():
         ("password", 20),
         ("sms", 10),
         ("email", 10),
+        ("voice", 0),
         ("totp", 10),
         ("app", 10),
         ("passkey", 30),
@@ -83,8 +84,8 @@ def test_only_passkey_is_phishing_resistant():
     assert {m for m, info in METHOD_INFO.items() if info.phishing_resistant} == {"passkey"}
 
 
-def test_only_sms_is_a_restricted_authenticator():
-    assert {m for m, info in METHOD_INFO.items() if info.restricted} == {"sms"}
+def test_only_the_phone_network_codes_are_restricted_authenticators():
+    assert {m for m, info in METHOD_INFO.items() if info.restricted} == {"sms", "voice"}
 
 
 def test_method_info_covers_every_method():
@@ -109,6 +110,7 @@ def test_from_mapping_gives_missing_methods_zero_points():
         "password": 20,
         "sms": 0,
         "email": 0,
+        "voice": 0,
         "totp": 0,
         "token": 0,
         "app": 0,
@@ -191,8 +193,9 @@ def test_points_of_rejects_an_unknown_method():
 
 
 def test_enabled_methods_are_those_worth_more_than_zero():
-    # Off by default: the remembered device, and hardware tokens until some are handed out.
-    assert LevelSettings().enabled_methods() == frozenset(METHODS) - {"device", "token"}
+    # Off by default: the remembered device, the voice call, and hardware tokens until some
+    # are handed out.
+    assert LevelSettings().enabled_methods() == frozenset(METHODS) - {"device", "voice", "token"}
     settings = LevelSettings.from_mapping(30, {"password": 20, "device": 5, "sms": 0})
     assert settings.enabled_methods() == {"password", "device"}
 

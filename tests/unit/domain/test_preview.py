@@ -219,6 +219,21 @@ def test_sms_only_is_noticed_when_sms_is_needed_even_next_to_other_methods():
     assert preview_settings(SMS_ONLY, settings, []).sms_only
 
 
+def test_a_voice_call_code_is_restricted_like_sms_in_the_hints_and_the_preview():
+    settings = LevelSettings.from_mapping(30, {"password": 20, "voice": 10})
+    [combination] = reaching_combinations(settings)
+    people = [member(1, "password", "voice"), member(2, "password", "sms"),
+              member(3, "password", "totp")]
+
+    preview = preview_settings(LevelSettings(), settings, people)
+
+    assert combination.methods == ("password", "voice")
+    assert combination.uses_sms and combination.sms_or_email_only
+    assert combination.multi_factor and not combination.phishing_resistant
+    assert preview.sms_only and preview.needs_confirmation
+    assert [m.id for m in preview.sms_excluded] == [3]
+
+
 # Properties over generated settings and users.
 
 method_sets = st.frozensets(st.sampled_from(METHODS))
@@ -255,9 +270,9 @@ def test_the_settings_are_refused_exactly_when_even_every_method_falls_short(set
 
 
 @given(settings_strategy)
-def test_sms_only_means_nobody_reaches_the_level_without_sms(settings):
+def test_sms_only_means_nobody_reaches_the_level_without_a_phone_network_code(settings):
     preview = preview_settings(settings, settings, [])
-    without_sms = frozenset(METHODS) - {"device", "sms"}
+    without_sms = frozenset(METHODS) - {"device", "sms", "voice"}
     assert preview.sms_only == (preview.reachable and not reaches(settings, without_sms))
 
 
@@ -295,7 +310,8 @@ def test_a_user_counted_as_locked_out_can_indeed_not_reach_the_level(current, ca
 
 
 @given(settings_strategy, members)
-def test_sms_only_excludes_exactly_those_without_sms(settings, people):
+def test_sms_only_excludes_exactly_those_without_a_phone_network_code(settings, people):
     preview = preview_settings(LevelSettings(), settings, people)
-    expected = {p.id for p in people if "sms" not in p.enrolled} if preview.sms_only else set()
+    expected = ({p.id for p in people if not p.enrolled & {"sms", "voice"}}
+                if preview.sms_only else set())
     assert {m.id for m in preview.sms_excluded} == expected

@@ -98,7 +98,8 @@ def _people(directory) -> dict[str, object]:
     people = {"plain": {}, "texter": {"phone": new_mobile()},
               "unproven": {"phone": new_mobile(), "phone_verified": False},
               "mailer": {"email_verified": True}, "apper": {"totp": True},
-              "keyed": {}, "browser": {}, "blocked": {}, "holder": {}}
+              "keyed": {}, "browser": {}, "blocked": {}, "caller": {}, "premium": {},
+              "holder": {}}
     for name, options in people.items():
         directory.add_user(name, **options)
     row = get_directory(directory.slug)
@@ -128,6 +129,10 @@ def _people(directory) -> dict[str, object]:
     app_device("blocked", confirmed_at=at, blocked_at=at)
     app_device("mailer", confirmed_at=at, removed_at=at)
     app_device("apper", confirmed_at=at)
+    from idp.methods.voice.storage import set_voice_number
+
+    set_voice_number(users["caller"], "+31201234567", at)  # a landline, called
+    set_voice_number(users["premium"], "+31900123456", at)  # premium rate: never called
     db.session.add(Passkey(directory_id=row.id, user_id=users["keyed"].id,
                            credential_id=secrets.token_hex(8), public_key=b"k", name="key",
                            created_at=at))
