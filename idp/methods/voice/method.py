@@ -8,6 +8,7 @@ method's own (``storage.VoiceNumber``): a landline may differ from the mobile nu
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
 
 from flask_babel import gettext, lazy_gettext
@@ -40,6 +41,7 @@ class VoiceCode(DeliveredCode):
     title = lazy_gettext("Voice call code")
     template = "methods/voice.html"
     enrol_template = "methods/voice_enrol.html"
+    template_folder = os.path.join(os.path.dirname(__file__), "templates")
     channel = CHANNEL
     default_points = 0  # off until an admin gives it points
     # RFC 8176 "tel": confirmation by telephone call. Over the PSTN, like SMS: restricted.

@@ -21,7 +21,7 @@ from .gate import current_user, signed_in_page
 from .profile_common import field, limited, method_context, record, render, send_notice
 
 NAME = "voice"
-TEMPLATE = "account/profile_voice.html"
+TEMPLATE = "methods/profile_voice.html"
 
 
 def _method() -> SignInMethod | None:

@@ -17,7 +17,7 @@ from idp.domain import (
 )
 
 
-def test_methods_are_the_nine_of_the_product_in_order():
+def test_methods_are_the_ten_of_the_product_in_order():
     assert METHODS == ("password", "sms", "email", "voice", "totp", "token", "app", "passkey",
                        "recovery", "device")
 
