@@ -48,7 +48,9 @@ def _totp_user(visit: Visit):
 
 
 def login_page(visit: Visit) -> None:
+    """Open the login page and wait until it has loaded and put the focus on its first field."""
     open_billing(visit.page, visit.portal)
+    expect(visit.page.get_by_label("Username or email", exact=True)).to_be_focused()
 
 
 def dutch_login_page(visit: Visit) -> None:
