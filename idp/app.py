@@ -22,19 +22,14 @@ from .i18n import PoBabel
 from .methods import (
     CHANNEL_SENDERS,
     METHOD_TYPES,
-    AppApprovalMethod,
-    PasskeyMethod,
-    RecoveryCodes,
-    RememberedDeviceMethod,
+    MethodParts,
     build_registry,
 )
-from .methods.app_approval.devices import AppDevices
 from .methods.one_time_codes import CodeService, policy_from
 from .methods.password import PasswordMethod
 from .oidc.server import create_server
 from .security.passwords import Argon2Parameters, PasswordService
 from .security.sealing import Sealer
-from .security.webauthn import RelyingParty
 from .services import Services
 from .storage import db
 from .storage.outages import OneLineOutages
@@ -188,21 +183,18 @@ def _build_services(settings: Settings) -> Services:
                          settings.argon2_parallelism),
         concurrency=settings.password_hash_concurrency,
         wait_seconds=settings.password_hash_wait_seconds)
-    password_method = PasswordMethod(passwords)
     server, protector = create_server(settings)
     delivery = build_delivery(settings, CHANNEL_SENDERS)
     codes = CodeService(delivery, policy_from(settings))
-    device = RememberedDeviceMethod(settings.secret_key,
-                                    settings.device_ttl_days * 86400)
     host = urlsplit(settings.base_url).hostname or "localhost"
     sealer = Sealer(settings.secret_key)
+    methods = build_registry(MethodParts(settings, passwords, sealer, codes, host))
+    password_method = methods["password"]
+    if not isinstance(password_method, PasswordMethod):
+        raise TypeError("the password method must be a PasswordMethod")
     return Services(sealer=sealer,
                     passwords=passwords, password_method=password_method,
-                    methods=build_registry(
-                        password_method, codes, host, device,
-                        PasskeyMethod(RelyingParty.from_base_url(settings.base_url)),
-                        AppApprovalMethod(AppDevices(passwords), settings.base_url),
-                        RecoveryCodes(passwords, sealer)),
+                    methods=methods,
                     cookies=CookiePolicy(secure=settings.base_url.startswith("https://")),
                     delivery=delivery, server=server, protector=protector)
 

@@ -3,7 +3,8 @@
 ``build_delivery(settings)`` picks a sender per channel: an SMTP server for email, an HTTP
 gateway for SMS, and outside production the dev outbox for a channel left unconfigured.
 The channels are a mapping from name to what builds its sender from the settings
-(``SENDERS``): a new channel (a voice call) is one function and one entry there.
+(``SENDERS``); a channel a sign-in method brings comes with it
+(``SignInMethod.channel_sender``, gathered in ``idp.methods.CHANNEL_SENDERS``).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Sign-in methods, one module each, behind the interface in ``base``.
 
 ``METHOD_TYPES`` lists every method once, in the order the rules list them; their
-facts (``SignInMethod.facts``) are handed to the rules here, on import. Adding a
-method is one new module, its line in ``METHOD_TYPES`` and its instance in
-``build_registry``.
+facts (``SignInMethod.facts``) are handed to the rules here, on import, and the app
+builds one of each (``build_registry``). Adding a method is one new module and its
+line in ``METHOD_TYPES``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from .base import (
     Enrolment,
     MethodContext,
     MethodFailed,
+    MethodParts,
     MethodRefused,
     MethodThrottled,
     MethodUnavailable,
@@ -34,10 +35,6 @@ from .sms import SmsCode
 from .token import TokenMethod
 from .totp import TotpMethod
 from .voice import VoiceCode
-from .voice import build_sender as voice_sender
-
-#: The delivery channels methods bring beyond SMS and email, with their senders' factories.
-CHANNEL_SENDERS = {"voice": voice_sender}
 
 #: Every sign-in method, in the order the rules list them (settings, previews, amr).
 METHOD_TYPES: tuple[type[SignInMethod], ...] = (
@@ -55,6 +52,9 @@ METHOD_TYPES: tuple[type[SignInMethod], ...] = (
 
 install_methods(t.facts() for t in METHOD_TYPES)
 
+#: The delivery channels methods bring beyond SMS and email, with their senders' factories.
+CHANNEL_SENDERS = {t.channel: t.channel_sender for t in METHOD_TYPES if t.channel_sender}
+
 
 def enrollable_now(methods: Mapping[str, SignInMethod],
                    enrolled: Iterable[str] = ()) -> frozenset[str]:
@@ -67,32 +67,14 @@ def enrollable_now(methods: Mapping[str, SignInMethod],
                      if method.enrollable and name not in have)
 
 
-def build_registry(password: PasswordMethod, codes, host: str,
-                   device: RememberedDeviceMethod, passkey: PasskeyMethod,
-                   app: AppApprovalMethod, recovery: RecoveryCodes) -> dict[str, SignInMethod]:
-    """Return the methods by name; `codes` sends SMS and email codes, `host` is the origin's."""
-    registry: dict[str, SignInMethod] = {
-        "password": password,
-        "passkey": passkey,
-        "app": app,
-        "totp": TotpMethod(),
-        "token": TokenMethod(),
-        "sms": SmsCode(codes, host),
-        "email": EmailCode(codes, host),
-        "voice": VoiceCode(codes, host),
-        "recovery": recovery,
-        "device": device,
-    }
-    types = {t.name: t for t in METHOD_TYPES}
-    if registry.keys() != types.keys() or any(
-            not isinstance(method, types[name]) for name, method in registry.items()):
-        raise ValueError("the registry must hold one instance of each of METHOD_TYPES")
-    return registry
+def build_registry(parts: MethodParts) -> dict[str, SignInMethod]:
+    """Return one of each method, by name, made from what the app is built with."""
+    return {t.name: t.build(parts) for t in METHOD_TYPES}
 
 
 __all__ = ["CHANNEL_SENDERS", "METHOD_TYPES", "AppApprovalMethod", "CommandFailed", "EmailCode",
-           "Enrolment",
-           "LoginDenied", "MethodContext", "MethodFailed", "MethodRefused", "MethodThrottled",
-           "MethodUnavailable", "NotAGuess", "PasskeyMethod", "PasswordMethod", "RecoveryCodes",
-           "RememberedDeviceMethod", "SignInMethod", "SmsCode", "StepExpired", "TotpMethod",
-           "Verified", "VoiceCode", "build_registry", "enrollable_now"]
+           "Enrolment", "LoginDenied", "MethodContext", "MethodFailed", "MethodParts",
+           "MethodRefused", "MethodThrottled", "MethodUnavailable", "NotAGuess",
+           "PasskeyMethod", "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod",
+           "SignInMethod", "SmsCode", "StepExpired", "TotpMethod", "Verified", "VoiceCode",
+           "build_registry", "enrollable_now"]

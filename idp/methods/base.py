@@ -14,9 +14,12 @@ must be stored first (the app's activation code) is made by a POST of its own
 
 Everything else that is a method's own is declared on its class too, and the rest of the
 provider loops over the registry instead of naming methods. Adding a method (a voice
-call, a hardware token) is its module plus one line in ``METHOD_TYPES`` and one instance
-in ``build_registry`` (``idp/methods/__init__.py``); it declares:
+call, a hardware token) is its module plus its line in ``METHOD_TYPES``
+(``idp/methods/__init__.py``); it declares:
 
+- how it is made: ``build(parts)`` from what the app is built with (``MethodParts``);
+  a method that brings a delivery channel of its own names its sender's factory in
+  ``channel_sender``;
 - its facts: ``name``, ``title``, ``default_points``, ``info`` (``MethodInfo``: amr,
   factors, restricted, phishing-resistant, identifies, offered in step-up); the rules'
   tables (``idp.domain.METHODS``, ``DEFAULT_POINTS``, ``METHOD_INFO``) come from these;
@@ -30,8 +33,8 @@ in ``build_registry`` (``idp/methods/__init__.py``); it declares:
 - the login: ``template``, ``begin``, ``challenge``, ``verify``; its enrolment:
   ``enrol_template``, ``start_enrolment``, ``finish_enrolment``.
 
-A method that sends a code uses ``delivered.DeliveredCode`` with its ``channel``; a new
-channel is one entry of ``idp.delivery.SENDERS``. tests/unit/methods/test_method_units.py
+A method that sends a code uses ``delivered.DeliveredCode`` with its ``channel``; a channel
+of its own comes with the method (``channel_sender``). tests/unit/methods/test_method_units.py
 checks each registered method declares all of this.
 """
 
@@ -39,15 +42,31 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_babel import gettext
 from sqlalchemy import Select
 
+from ..config import Settings
 from ..domain import DestinationPolicy, MethodFacts, MethodInfo
+from ..security.passwords import PasswordService
 from ..security.sealing import Sealer
 from ..storage import db
 from ..storage.models import Directory, User
+
+if TYPE_CHECKING:
+    from .one_time_codes import CodeService
+
+
+@dataclass(frozen=True)
+class MethodParts:
+    """What the app builds its sign-in methods with (``SignInMethod.build``)."""
+
+    settings: Settings
+    passwords: PasswordService
+    sealer: Sealer
+    codes: CodeService
+    host: str  # the provider's host name, for the codes' origin-bound messages
 
 
 class CommandFailed(Exception):
@@ -179,11 +198,19 @@ class SignInMethod:
     fields: ClassVar[Mapping[str, int]] = {}
     default_points: ClassVar[int]
     info: ClassVar[MethodInfo]
+    #: The factory of the delivery channel the method brings, ``(settings, timeout) ->
+    #: sender or None``, keyed by its ``channel`` (None: it brings none).
+    channel_sender: ClassVar[Any] = None
 
     @classmethod
     def facts(cls) -> MethodFacts:
         """Return what the rules know of this method (``idp.domain.MethodFacts``)."""
         return MethodFacts(cls.name, cls.default_points, cls.info)
+
+    @classmethod
+    def build(cls, parts: MethodParts) -> SignInMethod:
+        """Return the method, made from what the app is built with."""
+        return cls()
 
     @classmethod
     def add_commands(cls, sub: Any, *, app: Any, directory: Any, sealer: Any) -> None:

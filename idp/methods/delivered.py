@@ -20,6 +20,7 @@ from .base import (
     Enrolment,
     MethodContext,
     MethodFailed,
+    MethodParts,
     MethodRefused,
     MethodThrottled,
     MethodUnavailable,
@@ -78,6 +79,10 @@ class DeliveredCode(SignInMethod):
     channel: ClassVar[str]
     undeliverable: ClassVar[Any]  # shown (lazily translated) when the channel did not take it
     challenges = True
+
+    @classmethod
+    def build(cls, parts: MethodParts) -> SignInMethod:
+        return cls(parts.codes, parts.host)
 
     def __init__(self, codes: CodeService, host: str):
         self.codes = codes

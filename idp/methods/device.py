@@ -19,7 +19,15 @@ from ..domain import DestinationPolicy, MethodInfo
 from ..security.tokens import hash_secret, new_secret
 from ..storage import db
 from ..storage.models import Directory, RememberedDevice, User
-from .base import Enrolment, MethodContext, MethodFailed, SignInMethod, Verified, holder_ids
+from .base import (
+    Enrolment,
+    MethodContext,
+    MethodFailed,
+    MethodParts,
+    SignInMethod,
+    Verified,
+    holder_ids,
+)
 
 
 def device_name(user_agent: str | None) -> str:
@@ -43,6 +51,10 @@ class RememberedDeviceMethod(SignInMethod):
     removed_notice = lazy_gettext("A remembered device was removed from your account")
     template = ""
     per_user = False
+
+    @classmethod
+    def build(cls, parts: MethodParts) -> SignInMethod:
+        return cls(parts.settings.secret_key, parts.settings.device_ttl_days * 86400)
 
     def __init__(self, secret_key: str, lifetime: float):
         self._signer = URLSafeSerializer(secret_key, salt="idp/remembered-device")

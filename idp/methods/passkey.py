@@ -44,6 +44,7 @@ from .base import (
     Enrolment,
     MethodContext,
     MethodFailed,
+    MethodParts,
     NotAGuess,
     SignInMethod,
     StepExpired,
@@ -75,6 +76,10 @@ class PasskeyMethod(SignInMethod):
     removed_notice = lazy_gettext("A passkey was removed from your account")
     template = "methods/passkey.html"
     enrol_template = "methods/passkey_enrol.html"
+
+    @classmethod
+    def build(cls, parts: MethodParts) -> SignInMethod:
+        return cls(RelyingParty.from_base_url(parts.settings.base_url))
 
     def __init__(self, rp: RelyingParty):
         self.rp = rp

@@ -11,7 +11,15 @@ from ..domain import DestinationPolicy, MethodInfo
 from ..security.passwords import PasswordService
 from ..storage.models import Directory, User
 from ..tenants.accounts import check_login
-from .base import Enrolment, MethodContext, MethodFailed, SignInMethod, Verified, holder_ids
+from .base import (
+    Enrolment,
+    MethodContext,
+    MethodFailed,
+    MethodParts,
+    SignInMethod,
+    Verified,
+    holder_ids,
+)
 
 WRONG_CREDENTIALS = "The username or password is not right."  # in English, as tests match it
 
@@ -31,6 +39,10 @@ class PasswordMethod(SignInMethod):
     title = lazy_gettext("Password")
     removable = False
     template = "login.html"
+
+    @classmethod
+    def build(cls, parts: MethodParts) -> SignInMethod:
+        return cls(parts.passwords)
 
     def __init__(self, passwords: PasswordService | None = None):
         self.passwords = passwords

@@ -33,6 +33,7 @@ from .base import (
     Enrolment,
     MethodContext,
     MethodFailed,
+    MethodParts,
     NotAGuess,
     SignInMethod,
     Verified,
@@ -72,6 +73,10 @@ class RecoveryCodes(SignInMethod):
     added_notice = lazy_gettext("New recovery codes were created for your account")
     removed_notice = lazy_gettext("Your recovery codes were deleted")
     template = "methods/recovery.html"
+
+    @classmethod
+    def build(cls, parts: MethodParts) -> SignInMethod:
+        return cls(parts.passwords, parts.sealer)
 
     def __init__(self, passwords: PasswordService, sealer: Sealer):
         self._passwords = passwords

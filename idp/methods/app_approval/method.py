@@ -22,6 +22,7 @@ from ..base import (
     Enrolment,
     MethodContext,
     MethodFailed,
+    MethodParts,
     MethodThrottled,
     NotAGuess,
     SignInMethod,
@@ -51,6 +52,10 @@ class AppApprovalMethod(SignInMethod):
     template = "methods/app.html"
     enrol_template = "methods/app_enrol.html"
     challenges = True
+
+    @classmethod
+    def build(cls, parts: MethodParts) -> SignInMethod:
+        return cls(AppDevices(parts.passwords), parts.settings.base_url)
 
     def __init__(self, devices: AppDevices, base_url: str):
         self.devices = devices

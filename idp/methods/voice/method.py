@@ -21,7 +21,7 @@ from ...storage import db
 from ...storage.models import Directory, User
 from ..base import Addition, Enrolment, MethodContext, MethodRefused
 from ..delivered import DeliveredCode
-from .gateway import CHANNEL, Call
+from .gateway import CHANNEL, Call, build_sender
 from .messages import call_language, spoken_code
 from .numbers import (
     call_refusal,
@@ -43,6 +43,7 @@ class VoiceCode(DeliveredCode):
     enrol_template = "methods/voice_enrol.html"
     template_folder = os.path.join(os.path.dirname(__file__), "templates")
     channel = CHANNEL
+    channel_sender = staticmethod(build_sender)
     default_points = 0  # off until an admin gives it points
     # RFC 8176 "tel": confirmation by telephone call. Over the PSTN, like SMS: restricted.
     info = MethodInfo(("tel",), frozenset({"possession"}), restricted=True)

@@ -80,6 +80,43 @@ def test_the_app_registry_holds_one_instance_of_every_method(app):
     assert all(isinstance(registry[t.name], t) for t in METHOD_TYPES)
 
 
+def test_a_new_method_type_is_built_by_its_line_in_the_method_types_alone(app, monkeypatch):
+    import idp.methods as methods
+    from idp.config import current_settings
+    from idp.methods import MethodParts, build_registry
+    from idp.services import services
+
+    made: list[MethodParts] = []
+
+    class Extra(SignInMethod):
+        name = "extra"
+        default_points = 0
+        info = MethodInfo(("otp",), frozenset({"possession"}))
+
+        @classmethod
+        def build(cls, parts):
+            made.append(parts)
+            return cls()
+
+    monkeypatch.setattr(methods, "METHOD_TYPES", (*METHOD_TYPES, Extra))
+    with app.app_context():
+        svc = services()
+        parts = MethodParts(current_settings(), svc.passwords, svc.sealer,
+                            svc.methods["sms"].codes, "idp.example")
+        built = build_registry(parts)
+    assert list(built) == [*NAMES, "extra"]
+    assert isinstance(built["extra"], Extra) and made == [parts]
+    assert all(type(built[t.name]) is t for t in METHOD_TYPES)
+
+
+def test_a_delivery_channel_a_method_brings_is_declared_on_the_method():
+    from idp.methods import CHANNEL_SENDERS, VoiceCode
+    from idp.methods.voice import build_sender
+
+    assert {"voice": build_sender} == CHANNEL_SENDERS
+    assert VoiceCode.channel_sender is build_sender
+
+
 # --- Who has it: one rule per method, asked of one user or of many ------------------------
 
 def _people(directory) -> dict[str, object]:
