@@ -29,7 +29,8 @@ call, a hardware token) is its module plus its line in ``METHOD_TYPES``
   when ``is_enrolled``), ``remove``, ``several``, ``removable``, ``per_user``;
 - its notices: ``added_notice``, ``removed_notice``; its profile link:
   ``profile_addition`` (to ``account.profile_method`` with its own ``profile_template``
-  when the profile has no page of its own for it);
+  when the profile has no page of its own for it; a page that sends a first challenge,
+  as the voice call does, posts its ``challenge_fields`` to ``account.profile_method_send``);
 - the login: ``template``, ``begin``, ``challenge``, ``verify``; its enrolment:
   ``enrol_template``, ``start_enrolment``, ``finish_enrolment``.
 
@@ -196,6 +197,9 @@ class SignInMethod:
     translations_folder: ClassVar[str | None] = None
     #: The form fields its pages post besides the common ones, each with its longest length.
     fields: ClassVar[Mapping[str, int]] = {}
+    #: The fields its profile page posts to send a first challenge (the number to call),
+    #: each with its longest length; empty: the page sends nothing before ``code``.
+    challenge_fields: ClassVar[Mapping[str, int]] = {}
     default_points: ClassVar[int]
     info: ClassVar[MethodInfo]
     #: The factory of the delivery channel the method brings, ``(settings, timeout) ->

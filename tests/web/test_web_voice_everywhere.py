@@ -95,7 +95,7 @@ def test_a_landline_is_set_up_from_the_profile_told_and_audited(directory, mail,
     done = Page(agent.submit(wrong, "Verify and turn on", by_label={"Code": right}))
 
     assert done.title == "Your account", done.text[:300]
-    assert "Voice call codes are turned on." in done.text
+    assert "Voice call codes were turned on for your account" in done.text
     assert voice_row(directory, user).phone == landline
     assert any(row.startswith("Voice call code") for row in method_rows(done))
     assert audited(directory, user, "method.enrolled") == [{"method": "voice"}]
@@ -103,12 +103,42 @@ def test_a_landline_is_set_up_from_the_profile_told_and_audited(directory, mail,
         "Voice call codes were turned on for your account")
 
 
+def test_a_second_call_from_the_profile_within_the_wait_is_refused_with_retry_after(
+        directory, voice_gateway):
+    directory.set_levels(voice=10)
+    user = directory.add_user(totp=True)
+    agent, page = open_account_page(directory, user)
+    page = Page(agent.get(page.link("Turn on voice call codes")))
+    landline = new_landline()
+    sent = Page(agent.submit(page, "Call me", by_label={"Phone number": landline}))
+
+    again = agent.submit(sent, "Call again with a new code", by_label={"Phone number": landline})
+
+    assert again.status_code == 429, again.text[:300]
+    assert int(again.headers["Retry-After"]) > 0
+    assert Page(again).title == "Set up voice call codes"
+
+
+def test_a_method_whose_profile_page_sends_nothing_has_no_send_step(directory):
+    directory.set_levels(token=10, voice=10)
+    user = directory.add_user(totp=True)
+    agent, page = open_account_page(directory, user)
+    token_page = Page(agent.get(page.url.rstrip("/") + "/methods/token/add"))
+    form, _ = token_page.form_with_button("")
+    csrf = form.find("input", attrs={"name": "csrf_token"})["value"]
+
+    send = agent.http.post(page.url.rstrip("/") + "/methods/token/send",
+                           data={"csrf_token": csrf}, allow_redirects=False, timeout=30)
+
+    assert send.status_code == 404
+
+
 def test_the_profile_does_not_offer_voice_calls_while_they_are_off(directory):
     user = directory.add_user(totp=True)
     agent, page = open_account_page(directory, user)
 
     assert "voice call" not in page.text.lower()
-    off = Page(agent.get(page.url.rstrip("/") + "/methods/voice"))
+    off = Page(agent.get(page.url.rstrip("/") + "/methods/voice/add"))
     assert off.title == "Your account"
     assert "This sign-in method is not used in this directory." in off.text
 

@@ -41,6 +41,8 @@ class VoiceCode(DeliveredCode):
     title = lazy_gettext("Voice call code")
     template = "methods/voice.html"
     enrol_template = "methods/voice_enrol.html"
+    profile_template = "methods/profile_voice.html"
+    challenge_fields = {"destination": 64}
     template_folder = os.path.join(os.path.dirname(__file__), "templates")
     channel = CHANNEL
     channel_sender = staticmethod(build_sender)
@@ -85,7 +87,8 @@ class VoiceCode(DeliveredCode):
     def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
         if not self.enrollable or any(item.method == self.name for item in items):
             return None
-        return Addition("account.profile_voice", gettext("Turn on voice call codes"))
+        return Addition("account.profile_method", gettext("Turn on voice call codes"),
+                        {"name": self.name})
 
     def _refusal(self, user: User) -> str | None:
         """Return, in a few words, why the directory does not call the user's number."""

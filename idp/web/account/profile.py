@@ -101,8 +101,7 @@ from . import (  # noqa: E402
     profile_password,
     profile_removal,
     profile_sessions,
-    profile_voice,
 )
 
 __all__ = ["profile", "profile_apps", "profile_details", "profile_methods", "profile_password",
-           "profile_removal", "profile_sessions", "profile_voice"]
+           "profile_removal", "profile_sessions"]

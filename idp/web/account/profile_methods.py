@@ -66,7 +66,8 @@ def _show(name: str, status: int = 200, error: str | None = None,
 
 
 def _unavailable(name: str):
-    if _method(name) is None:
+    method = _method(name)
+    if method is None or not method.enrollable:
         flash(gettext("This sign-in method is not used in this directory."))
         return redirect(url_for("account.profile"))
     if _already(name):
@@ -74,6 +75,14 @@ def _unavailable(name: str):
                       "another."))
         return redirect(url_for("account.profile"))
     return None
+
+
+def _refused(name: str, exc: MethodFailed, shown: dict[str, str] | None = None) -> Response:
+    """Show the set-up page again with why the method refused; a throttle says when."""
+    response = _show(name, exc.status, str(exc), shown)
+    if isinstance(exc, MethodThrottled):
+        response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
+    return response
 
 
 def _page(name: str):
@@ -93,10 +102,7 @@ def _finish(name: str, fields: dict[str, str], detail: str | None = None):
             db.session.rollback()
             if exc.counts_as_failure:
                 attempt.failed()
-            response = _show(name, exc.status, str(exc), fields)
-            if isinstance(exc, MethodThrottled):
-                response.headers["Retry-After"] = str(int(exc.retry_after + 0.999))
-            return response
+            return _refused(name, exc, fields)
         attempt.succeeded()
         record(audit.events.METHOD_ENROLLED, method=name, **({"name": detail} if detail else {}))
         db.session.commit()
@@ -121,6 +127,29 @@ def profile_method(name: str):
     """Show the set-up page of a method that declares one (``profile_template``)."""
     _own_page(name)
     return _page(name)
+
+
+@account.post("/account/methods/<name>/send")
+@limited
+@signed_in_page(fresh=True)
+def profile_method_send(name: str):
+    """Send the first challenge of a method whose page asks for it (``challenge_fields``):
+    a code read out to the number typed, say."""
+    method = _own_page(name)
+    if not method.challenge_fields:
+        abort(404)
+    refusal = _unavailable(name)
+    if refusal is not None:
+        return refusal
+    try:
+        sent = method.challenge_enrolment(method_context(), {
+            key: field(key, limit) for key, limit in method.challenge_fields.items()})
+    except MethodFailed as exc:
+        db.session.rollback()
+        return _refused(name, exc)
+    db.session.commit()
+    flash(sent)
+    return redirect(url_for("account.profile_method", name=name))
 
 
 @account.post("/account/methods/<name>/add")
