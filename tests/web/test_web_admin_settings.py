@@ -90,7 +90,7 @@ def test_the_page_shows_the_current_settings_and_the_combinations_that_reach_the
         "30", "Yes", "Yes", "Neither"]
     sms = page.soup.select("#current-combinations tbody tr")[1]
     assert [td.get_text(strip=True) for td in sms.find_all("td")] == [
-        "30", "Yes", "No", "SMS only"]
+        "30", "Yes", "No", "Phone codes only"]
     assert "0 turns a method off" in page.text
     assert page.soup.find(id="preview") is None
 

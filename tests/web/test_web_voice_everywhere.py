@@ -170,6 +170,17 @@ def test_the_admins_user_list_and_user_page_show_the_voice_code_and_can_remove_i
     assert audited(directory, user, "admin.method_removed")[-1]["method"] == "voice"
 
 
+def test_the_assurance_table_says_a_voice_call_combination_rests_on_phone_codes(directory):
+    directory.set_levels(voice=10, sms=0)
+    _agent, page = admin_agent(directory, "/admin/settings")
+    rows = {tr.find("th").get_text(" ", strip=True): [td.get_text(strip=True)
+                                                      for td in tr.find_all("td")]
+            for tr in page.soup.select("#current-combinations tbody tr")}
+
+    assert rows["Password + Voice call code"] == ["30", "Yes", "No", "Phone codes only"]
+    assert "SMS only" not in page.text
+
+
 def test_the_census_counts_a_voice_number_as_the_method_itself_does(directory):
     landline, premium = directory.add_user(), directory.add_user()
     give_voice_number(directory, landline, new_landline())
