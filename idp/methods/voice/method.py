@@ -44,6 +44,7 @@ class VoiceCode(DeliveredCode):
     profile_template = "methods/profile_voice.html"
     challenge_fields = {"destination": 64}
     template_folder = os.path.join(os.path.dirname(__file__), "templates")
+    translations_folder = os.path.join(os.path.dirname(__file__), "translations")
     channel = CHANNEL
     channel_sender = staticmethod(build_sender)
     default_points = 0  # off until an admin gives it points
