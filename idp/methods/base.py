@@ -137,6 +137,16 @@ class Verified:
 
 
 @dataclass(frozen=True)
+class Addition:
+    """The profile's link to set up (one more of) a method: the web endpoint of its profile
+    page, that endpoint's arguments, and the link's text."""
+
+    endpoint: str
+    text: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Enrolment:
     """One item a user has of a method (the proven phone, a passkey, an app): its method,
     its key within its user (``passkey:12``), and what a list shows of it."""
@@ -153,16 +163,15 @@ class Enrolment:
     counts: bool = True
     #: Whether the item can be removed (the password is changed, never removed).
     removable: bool = True
-
-
-@dataclass(frozen=True)
-class Addition:
-    """The profile's link to set up (one more of) a method: the web endpoint of its profile
-    page, that endpoint's arguments, and the link's text."""
-
-    endpoint: str
-    text: str
-    values: Mapping[str, str] = field(default_factory=dict)
+    #: What a list shows of it beside its method's title, line by line (a passkey's name
+    #: and kind, the number codes go to, how many codes are left); empty: the title says all.
+    shown: tuple[Any, ...] = ()
+    #: What a list warns of it (a passkey that looked copied, an app blocked).
+    warnings: tuple[Any, ...] = ()
+    #: Whether its owner may give it another name (a passkey, an app).
+    renamable: bool = False
+    #: The link to finish setting it up, while that is left to do (an app not yet approved).
+    unfinished: Addition | None = None
 
 
 def holder_ids(query: Select, user_column: Any, user_ids: Collection[int] | None) -> set[int]:

@@ -126,7 +126,8 @@ class DeliveredCode(SignInMethod):
         destination = self.destination(user)
         if destination is None:
             return []
-        return [Enrolment(self.name, self.name, destination, counts=self.is_enrolled(user))]
+        return [Enrolment(self.name, self.name, destination, counts=self.is_enrolled(user),
+                          shown=(destination,))]
 
     @property
     def enrollable(self) -> bool:

@@ -79,7 +79,8 @@ class RememberedDeviceMethod(SignInMethod):
     def items(self, user: User, now: float) -> list[Enrolment]:
         # Most recently used first; a browser never counts towards what a user can reach.
         return [Enrolment(self.name, f"{self.name}:{row.id}", row.name, row.created_at,
-                          row.last_used_at, {"expires_at": row.expires_at}, counts=False)
+                          row.last_used_at, {"expires_at": row.expires_at}, counts=False,
+                          shown=(row.name,))
                 for row in self.devices(user, now)]
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:

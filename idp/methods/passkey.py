@@ -104,7 +104,12 @@ class PasskeyMethod(SignInMethod):
     def items(self, user: User, now: float) -> list[Enrolment]:
         return [Enrolment(self.name, f"{self.name}:{row.id}", row.name, row.created_at,
                           row.last_used_at, {"synced": row.backup_eligible,
-                                             "clone_warning": row.clone_warning_at is not None})
+                                             "clone_warning": row.clone_warning_at is not None},
+                          shown=(row.name, lazy_gettext("Synced passkey") if row.backup_eligible
+                                 else lazy_gettext("Passkey on one device")),
+                          warnings=(lazy_gettext("Looked copied: refused at a login."),)
+                          if row.clone_warning_at is not None else (),
+                          renamable=True)
                 for row in self.passkeys(user)]
 
     def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:

@@ -111,7 +111,8 @@ class RecoveryCodes(SignInMethod):
         created = db.session.scalar(select(func.max(Credential.created_at)).where(
             Credential.user_id == user.id, Credential.method == self.name))
         return [Enrolment(self.name, self.name, "Recovery codes", created, None,
-                          {"remaining": remaining})]
+                          {"remaining": remaining},
+                          shown=(lazy_gettext("%(remaining)s of 10 left", remaining=remaining),))]
 
     def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
         if any(i.method == self.name and i.counts for i in items):

@@ -256,7 +256,8 @@ def test_a_token_removed_from_the_profile_goes_back_to_the_inventory(directory, 
     user = directory.add_user(totp=True)
     _stock(directory, "H-1", user=user)
     agent, page = open_account_page(directory, user)
-    assert any(r.startswith("Security token") for r in method_rows(page)), method_rows(page)
+    # The serial tells the person's tokens apart.
+    assert any(r.startswith("Security token H-1") for r in method_rows(page)), method_rows(page)
 
     page = Page(remove(agent, page, "Security token"))  # the app stays: no question
 

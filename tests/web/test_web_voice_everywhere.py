@@ -63,9 +63,10 @@ def test_the_profile_lists_the_voice_number_and_removing_it_is_told_and_audited(
         directory, mail):
     directory.set_levels(voice=10)
     user = directory.add_user(totp=True)
-    give_voice_number(directory, user, new_landline())
+    landline = new_landline()
+    give_voice_number(directory, user, landline)
     agent, page = open_account_page(directory, user)
-    assert any(row.startswith("Voice call code") for row in method_rows(page)), \
+    assert any(row.startswith(f"Voice call code {landline}") for row in method_rows(page)), \
         method_rows(page)
 
     page = Page(remove(agent, page, "Voice call code"))

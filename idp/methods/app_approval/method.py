@@ -79,7 +79,14 @@ class AppApprovalMethod(SignInMethod):
         return [Enrolment(self.name, f"{self.name}:{row.id}", row.name, row.created_at,
                           row.last_used_at, {"blocked": row.blocked_at is not None,
                                              "confirmed": row.confirmed_at is not None},
-                          counts=row.blocked_at is None and row.confirmed_at is not None)
+                          counts=row.blocked_at is None and row.confirmed_at is not None,
+                          shown=(row.name,),
+                          warnings=(lazy_gettext("Blocked after too many wrong PINs."),)
+                          if row.blocked_at is not None else (),
+                          renamable=True,
+                          unfinished=Addition("account.profile_app",
+                                              lazy_gettext("Finish setting up the app"))
+                          if row.confirmed_at is None and row.blocked_at is None else None)
                 for row in db.session.scalars(select(AppDevice).where(
                     AppDevice.user_id == user.id, AppDevice.removed_at.is_(None))
                     .order_by(AppDevice.id))]

@@ -96,7 +96,7 @@ class TokenMethod(SignInMethod):
     def items(self, user: User, now: float) -> list[Enrolment]:
         # Its label is the serial printed on it, which tells the person's tokens apart.
         return [Enrolment(self.name, f"{self.name}:{token.id}", token.serial,
-                          token.assigned_at, token.last_used_at)
+                          token.assigned_at, token.last_used_at, shown=(token.serial,))
                 for token in tokens_of(user)]
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:
