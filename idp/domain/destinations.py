@@ -77,7 +77,8 @@ class NumberFacts:
 
 @dataclass(frozen=True)
 class DestinationPolicy:
-    """Which numbers a directory sends codes to (by SMS now; by voice call later)."""
+    """Which numbers a directory sends codes to by SMS (a voice call follows the same policy
+    with fixed lines allowed)."""
 
     allowed_types: frozenset[str] = DEFAULT_ALLOWED_TYPES
     blocked_regions: frozenset[str] = DEFAULT_BLOCKED_REGIONS

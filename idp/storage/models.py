@@ -33,7 +33,7 @@ class Directory(db.Model):
     required_level: Mapped[int] = mapped_column(Integer, default=30)
     points: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     default_locale: Mapped[str] = mapped_column(String(8), default="en")
-    # Where codes may be sent ({"sms": {...}}; voice later); empty: the safe default.
+    # Where codes may be sent ({"sms": {...}}; voice calls follow it); empty: the safe default.
     destination_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # Browser sessions end this long after they start, or after this long unused.
     session_hours: Mapped[int] = mapped_column(Integer, default=12)

@@ -86,7 +86,7 @@ def sms_policy(directory: Directory) -> DestinationPolicy:
 
 def set_sms_policy(directory: Directory, policy: DestinationPolicy) -> None:
     """Store the directory's SMS destination policy; the default is stored as nothing, so a
-    later, safer default applies to it. Other channels' policies (voice) are kept."""
+    later, safer default applies to it. Other channels' entries are kept."""
     stored = dict(directory.destination_policy or {})
     if policy.is_default:
         stored.pop("sms", None)
