@@ -36,6 +36,7 @@ from .tenants.clients import ClientError, create_client
 from .tenants.directories import (
     DirectoryError,
     ensure_default_directory,
+    ensure_operator_directory,
     get_directory,
     issuer_of,
     session_lifetimes,
@@ -66,7 +67,7 @@ def _directory(slug: str):
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Create or migrate the schema, the default directory and its keys."""
+    """Create or migrate the schema, the default and the operators' directory, their keys."""
     from .demo import describe, seed_demo
     from .services import services
     from .storage import db
@@ -77,9 +78,14 @@ def cmd_init(args: argparse.Namespace) -> int:
         upgrade_schema()
         svc = services()
         directory, created = ensure_default_directory(svc.sealer, now())
+        operators, operators_created = ensure_operator_directory(svc.sealer, now())
         db.session.commit()
         if created:
             print("Created directory 'default'.")
+        if operators_created:
+            print(f"Created directory {operators.slug!r} for the installation's operators: "
+                  f"its admins run the operator console "
+                  f"({issuer_of(operators, svc.base_url)}/operator/).")
         print(f"Database ready; issuer {issuer_of(directory, svc.base_url)}")
         if args.demo:
             outbox = f"{svc.base_url}/dev/outbox" if "outbox" in current_app.view_functions \
@@ -285,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="idp", description="GRIP-style OpenID Connect provider")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    init = sub.add_parser("init", help="create or migrate the database and default directory")
+    init = sub.add_parser("init", help="create or migrate the database, the default directory "
+                                       "and the operators' directory")
     init.add_argument("--demo", action="store_true", help="add demo users and the portal client")
     init.set_defaults(func=cmd_init)
 

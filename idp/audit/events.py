@@ -143,6 +143,7 @@ SMS_ONLY = Detail("sms_only", N_("Reachable only with SMS"))
 SMS_EXCLUDED = Detail("sms_excluded", N_("Users SMS alone excludes"))
 FILTER = Detail("filter", N_("Filter"))
 SCOPES = Detail("scopes", N_("Scopes"))
+DIRECTORY = Detail("directory", N_("Directory"))
 
 #: Every detail by its key, in the order the admin's log shows them.
 DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
@@ -150,7 +151,7 @@ DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
     LIMIT, SCOPE, SECONDS, LOCKOUTS, FAILURES, STORED_COUNT, REPORTED_COUNT, FIELDS, SESSION,
     CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, GRANTS, REASON, IS_ADMIN, PUBLIC,
     INTROSPECT_ALL, CHANGES, USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY,
-    SMS_EXCLUDED, FILTER, SCOPES)}
+    SMS_EXCLUDED, FILTER, SCOPES, DIRECTORY)}
 
 #: Every declared event by its stored name, in the order of declaration.
 EVENTS: dict[str, Event] = {}
@@ -287,6 +288,9 @@ ADMIN_CLIENT_SECRET_ROTATED = declare("admin.client_secret_rotated", N_("App sec
                                       details=(ACTOR,))
 ADMIN_CLIENT_DISABLED = declare("admin.client_disabled", N_("App disabled"), details=(ACTOR,))
 ADMIN_CLIENT_ENABLED = declare("admin.client_enabled", N_("App enabled"), details=(ACTOR,))
+ADMIN_DIRECTORY_CREATED = declare("admin.directory_created",
+                                  N_("Directory created by an operator"),
+                                  details=(ACTOR, DIRECTORY, NAME))
 ADMIN_AUDIT_EXPORTED = declare("admin.audit_exported", N_("Audit log exported"),
                                details=(ACTOR, FILTER))
 

@@ -73,6 +73,13 @@ class Delivery:
         """Return whether the channel has a sender."""
         return self._senders.get(channel) is not None
 
+    def channel_states(self) -> dict[str, str]:
+        """Return how each channel sends: "sender" (its own), "outbox" (the development
+        outbox stands in) or "none" (it cannot send)."""
+        return {name: "none" if sender is None else
+                "outbox" if self.outbox is not None and sender is self.outbox else "sender"
+                for name, sender in self._senders.items()}
+
     def send(self, message: Message) -> None:
         """Send the message through its channel, or raise DeliveryFailed."""
         sender = self._senders.get(message.channel)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext
 from sqlalchemy import select, update
 
 from ..domain import (
@@ -21,6 +22,9 @@ from ..storage.models import BrowserSession, Directory
 from .keys import ensure_keys
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+#: The directory of the installation's operators (as Keycloak's master realm): its admins
+#: run the operator console; `idp init` creates it.
+OPERATOR_DIRECTORY = "operators"
 
 
 class DirectoryError(ValueError):
@@ -37,9 +41,10 @@ def get_directory(slug: str) -> Directory | None:
 def create_directory(slug: str, name: str, sealer: Sealer, now: float) -> Directory:
     """Create a directory with default levels and fresh signing keys."""
     if not SLUG_PATTERN.match(slug):
-        raise DirectoryError("a slug is 1-64 lowercase letters, digits and inner hyphens")
+        raise DirectoryError(gettext("A slug is 1 to 64 lowercase letters, digits and inner "
+                                     "hyphens."))
     if get_directory(slug) is not None:
-        raise DirectoryError(f"directory {slug!r} already exists")
+        raise DirectoryError(gettext("A directory %(slug)s already exists.", slug=repr(slug)))
     lifetimes = SessionLifetimes()
     directory = Directory(slug=slug, name=name, required_level=DEFAULT_REQUIRED_LEVEL,
                           points=dict(DEFAULT_POINTS), session_hours=lifetimes.hours,
@@ -50,13 +55,30 @@ def create_directory(slug: str, name: str, sealer: Sealer, now: float) -> Direct
     return directory
 
 
-def ensure_default_directory(sealer: Sealer, now: float) -> tuple[Directory, bool]:
-    """Return the `default` directory with active keys; say whether it was just created."""
-    directory = get_directory("default")
+def ensure_directory(slug: str, name: str, sealer: Sealer,
+                     now: float) -> tuple[Directory, bool]:
+    """Return the directory with active keys, creating it if it is missing; say whether it
+    was just created."""
+    directory = get_directory(slug)
     if directory is None:
-        return create_directory("default", "Default", sealer, now), True
+        return create_directory(slug, name, sealer, now), True
     ensure_keys(directory.id, sealer, now)
     return directory, False
+
+
+def ensure_default_directory(sealer: Sealer, now: float) -> tuple[Directory, bool]:
+    """Return the `default` directory with active keys; say whether it was just created."""
+    return ensure_directory("default", "Default", sealer, now)
+
+
+def ensure_operator_directory(sealer: Sealer, now: float) -> tuple[Directory, bool]:
+    """Return the operators' directory with active keys; say whether it was just created."""
+    return ensure_directory(OPERATOR_DIRECTORY, "Operators", sealer, now)
+
+
+def is_operator_directory(directory: Directory) -> bool:
+    """Say whether this is the directory whose admins operate the installation."""
+    return directory.slug == OPERATOR_DIRECTORY
 
 
 def level_settings(directory: Directory) -> LevelSettings:

@@ -28,13 +28,19 @@ def healthz():
     return _no_store(jsonify(status="ok"))
 
 
-@health.get("/readyz")
-def readyz():
-    """Say whether the database and Redis answer (readiness); 503 while one does not."""
+def readiness() -> dict[str, str]:
+    """Ask the database, and Redis when IDP_REDIS_URL is set: "ok" or "unavailable" each."""
     checks = {"database": "ok" if database_ready() else "unavailable"}
     if current_settings().redis_url:
         # The limiter's own client, with its short timeouts (see idp.app).
         checks["redis"] = "ok" if limiter.storage.check() else "unavailable"
+    return checks
+
+
+@health.get("/readyz")
+def readyz():
+    """Say whether the database and Redis answer (readiness); 503 while one does not."""
+    checks = readiness()
     ready = all(state == "ok" for state in checks.values())
     response = jsonify(status="ready" if ready else "unavailable", checks=checks)
     if not ready:

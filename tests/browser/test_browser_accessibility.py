@@ -20,7 +20,7 @@ from idp.tenants.clients import get_client
 from idp.tenants.directories import get_directory
 from tests.browser.a11y import assert_accessible, assert_focus_visible, axe_violations
 from tests.browser.steps import active, log_in_to_billing, open_billing, tab_to
-from tests.support.live import new_mobile
+from tests.support.live import new_mobile, operators_directory
 
 pytestmark = pytest.mark.browser
 
@@ -127,10 +127,13 @@ def error_page(visit: Visit) -> None:
     visit.heading("Something is not right")
 
 
-def _account_page(visit: Visit, path: str, heading: str, *, admin: bool = False) -> None:
-    """Log in to an account page (password and authenticator app) and wait for it."""
-    user = visit.directory.add_user(totp=True, admin=admin)
-    visit.page.goto(visit.directory.issuer + path)
+def _account_page(visit: Visit, path: str, heading: str, *, admin: bool = False,
+                  directory=None) -> None:
+    """Log in to an account page (password and authenticator app) and wait for it; of the
+    portal's directory unless `directory` is given."""
+    directory = directory or visit.directory
+    user = directory.add_user(totp=True, admin=admin)
+    visit.page.goto(directory.issuer + path)
     visit.page.get_by_label("Username or email", exact=True).fill(user.username)
     visit.page.get_by_label("Password", exact=True).fill(user.password)
     visit.page.get_by_role("button", name="Log in").click()
@@ -174,6 +177,19 @@ def audit_page(visit: Visit) -> None:
     _account_page(visit, "/admin/audit", "Audit log", admin=True)
 
 
+def operator_console_page(visit: Visit) -> None:
+    _account_page(visit, "/operator/", "Operator console", admin=True,
+                  directory=operators_directory(visit.directory.live))
+
+
+def new_directory_page_with_an_error(visit: Visit) -> None:
+    _account_page(visit, "/operator/directories/new", "Create a directory", admin=True,
+                  directory=operators_directory(visit.directory.live))
+    visit.page.get_by_label("Slug", exact=True).fill("Not A Slug")
+    visit.page.get_by_role("button", name="Create and invite the admin").click()
+    expect(visit.page.get_by_role("alert")).to_be_visible()
+
+
 # (name, how to reach it): one line per page.
 PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("login page", login_page),
@@ -194,6 +210,8 @@ PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("users page", users_page),
     ("new client page", new_client_page),
     ("audit log page", audit_page),
+    ("operator console", operator_console_page),
+    ("new directory page with an error", new_directory_page_with_an_error),
 ]
 
 

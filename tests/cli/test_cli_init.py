@@ -20,7 +20,8 @@ def _schema(database_url: str) -> tuple[str, list[str]]:
         return version, sorted(inspect(db.engine).get_table_names())
 
 
-def test_init_creates_the_default_directory_and_a_second_run_changes_nothing(any_database):
+def test_init_creates_the_default_and_the_operators_directory_and_a_second_run_changes_nothing(
+        any_database):
     first = run_idp(any_database, "init").assert_ok()
     keys = jwks(any_database)
     schema = _schema(any_database)
@@ -28,6 +29,8 @@ def test_init_creates_the_default_directory_and_a_second_run_changes_nothing(any
     second = run_idp(any_database, "init").assert_ok()
 
     assert "Created directory 'default'" in first.stdout
+    assert "Created directory 'operators' for the installation's operators" in first.stdout
+    assert "http://localhost:5000/d/operators/operator/" in first.stdout
     assert re.search(r"issuer http://localhost:5000/d/default$", first.stdout, re.M)
     assert "Created" not in second.stdout
     assert "Database ready" in second.stdout

@@ -19,7 +19,12 @@ from idp.storage.migrate import upgrade_schema
 from idp.storage.models import Credential
 from idp.tenants.accounts import create_user
 from idp.tenants.clients import create_client
-from idp.tenants.directories import create_directory, issuer_of, update_levels
+from idp.tenants.directories import (
+    create_directory,
+    ensure_operator_directory,
+    issuer_of,
+    update_levels,
+)
 
 PASSWORD = "correct horse battery staple"
 TEST_SETTINGS = {
@@ -177,6 +182,14 @@ def _get(slug: str):
     directory = get_directory(slug)
     assert directory is not None
     return directory
+
+
+def operators_directory(live: LiveServer) -> TestDirectory:
+    """Return the operators' directory of the live provider (made once, as `idp init` does)."""
+    with live.app.app_context():
+        directory, _created = ensure_operator_directory(services().sealer, now())
+        db.session.commit()
+        return TestDirectory(live, directory.slug)
 
 
 def new_directory(live: LiveServer) -> TestDirectory:

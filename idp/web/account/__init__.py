@@ -41,6 +41,8 @@ def account_nav() -> list[tuple[str, str]]:
     """Return the account navigation (endpoint, label): the admin pages only for admins."""
     from flask_babel import gettext
 
+    from ...tenants.directories import is_operator_directory
+
     items = [("account.profile", gettext("Your account"))]
     user = g.get("account_user")
     if user is not None and user.is_admin:
@@ -48,6 +50,8 @@ def account_nav() -> list[tuple[str, str]]:
                   ("account.admin_users", gettext("Users")),
                   ("account.admin_clients", gettext("Apps")),
                   ("account.admin_audit", gettext("Audit log"))]
+        if is_operator_directory(g.directory):
+            items.append(("account.operator_console", gettext("Operator console")))
     return items
 
 

@@ -1,0 +1,115 @@
+"""The operator console: the installation's directories and health, for the admins of the
+operators' directory (``idp.tenants.directories.OPERATOR_DIRECTORY``, made by `idp init`).
+
+Operators create a directory and invite its first admin by email (the same single-use
+link as any invitation). The console shows each directory in figures only: no directory's
+people are listed here. In every other directory these pages do not exist (404).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from ... import audit
+from ...admin.installation import directory_figures, key_ages
+from ...admin.users import UserAdminError, create_invited_user
+from ...clock import now
+from ...config import current_settings
+from ...services import services
+from ...storage import db
+from ...tenants.directories import (
+    DirectoryError,
+    create_directory,
+    is_operator_directory,
+    issuer_of,
+)
+from ...users.invitations import InvitationError, send_invitation
+from ..account import account
+from ..account.gate import current_user, signed_in_page
+from ..health import readiness
+
+MAX_FIELD = 200
+
+
+def operator_page(view):
+    """Let a view run only in the operators' directory, for its admins."""
+    gated = signed_in_page(admin=True)(view)
+
+    @wraps(view)
+    def inner(*args, **kwargs):
+        if not is_operator_directory(g.directory):
+            abort(404)
+        return gated(*args, **kwargs)
+    return inner
+
+
+def _field(name: str) -> str:
+    value = request.form.get(name, "")
+    return value.strip()[:MAX_FIELD + 1] if isinstance(value, str) else ""
+
+
+@account.get("/operator/")
+@operator_page
+def operator_console():
+    """List the directories in figures, and the installation's health."""
+    at, svc = now(), services()
+    # A channel is named by the method that sends codes through it; email carries more.
+    titles = {channel: method.title for method in svc.methods.values()
+              if (channel := getattr(method, "channel", None))}
+    titles["email"] = gettext("Email")
+    return render_template(
+        "admin/operator.html", directory=g.directory, figures=directory_figures(),
+        checks=readiness(), channels=svc.delivery.channel_states(), channel_titles=titles,
+        keys=key_ages(at), now=at, base_url=services().base_url, issuer_of=issuer_of)
+
+
+def _new_page(values: dict[str, str], error: str | None = None, field: str | None = None,
+              status: int = 200):
+    return render_template("admin/operator_new.html", directory=g.directory, values=values,
+                           error=error, field_name=field), status
+
+
+@account.get("/operator/directories/new")
+@operator_page
+def operator_directory_new():
+    """Show the form that creates a directory and invites its first admin."""
+    return _new_page({})
+
+
+@account.post("/operator/directories/new")
+@operator_page
+def operator_directory_create():
+    """Create a directory with default settings and fresh keys; invite its first admin."""
+    values = {name: _field(name) for name in ("slug", "name", "email")}
+    if not values["name"] or len(values["name"]) > MAX_FIELD:
+        return _new_page(values, gettext("Enter the directory's name (at most 200 "
+                                         "characters)."), "name", 400)
+    try:
+        created = create_directory(values["slug"], values["name"], services().sealer, now())
+    except DirectoryError as exc:
+        db.session.rollback()
+        return _new_page(values, str(exc), "slug", 400)
+    try:
+        admin = create_invited_user(created, current_user(), username=values["email"],
+                                    name=None, email=values["email"], phone=None,
+                                    is_admin=True, now=now(), passwords=services().passwords)
+    except UserAdminError as exc:
+        db.session.rollback()
+        return _new_page(values, str(exc), "email", 400)
+    audit.record(g.directory.id, audit.events.ADMIN_DIRECTORY_CREATED, now(),
+                 actor=current_user().id, directory=created.slug, name=created.name)
+    db.session.commit()
+    try:
+        send_invitation(created, admin, current_user(), now(), delivery=services().delivery,
+                        base_url=services().base_url,
+                        ttl_hours=current_settings().invitation_ttl_hours)
+    except InvitationError as exc:
+        flash(gettext("Directory %(slug)s was created, but: %(reason)s", slug=created.slug,
+                      reason=exc))
+        return redirect(url_for("account.operator_console"))
+    flash(gettext("Directory %(slug)s was created, and its first admin was invited by email "
+                  "to %(email)s.", slug=created.slug, email=admin.email))
+    return redirect(url_for("account.operator_console"))
