@@ -21,6 +21,7 @@ from ..storage.models import BrowserSession, Directory
 from .keys import ensure_keys
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+MAX_NAME = 200
 
 
 class DirectoryError(ValueError):
@@ -34,10 +35,20 @@ def get_directory(slug: str) -> Directory | None:
     return db.session.scalars(select(Directory).where(Directory.slug == slug)).first()
 
 
+def clean_directory_name(name: str | None) -> str:
+    """Return the display name without surrounding spaces; refuse an empty or odd one."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > MAX_NAME or not name.isprintable():
+        raise DirectoryError(f"a directory's name is 1-{MAX_NAME} printable characters")
+    return name
+
+
 def create_directory(slug: str, name: str, sealer: Sealer, now: float) -> Directory:
     """Create a directory with default levels and fresh signing keys."""
-    if not SLUG_PATTERN.match(slug):
-        raise DirectoryError("a slug is 1-64 lowercase letters, digits and inner hyphens")
+    if not SLUG_PATTERN.match(slug or ""):
+        raise DirectoryError("a slug is 1-64 lowercase letters (a-z), digits and inner "
+                             "hyphens, as it is part of the directory's URL")
+    name = clean_directory_name(name)
     if get_directory(slug) is not None:
         raise DirectoryError(f"directory {slug!r} already exists")
     lifetimes = SessionLifetimes()
