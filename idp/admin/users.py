@@ -223,9 +223,9 @@ def email_taken(directory: Directory, email: str, except_user: User | None = Non
 
 # --- changing users -------------------------------------------------------------------------
 
-def create_invited_user(directory: Directory, actor: User | None, *, username: str, name: str | None,
-                        email: str | None, phone: str | None, is_admin: bool, now: float,
-                        passwords: PasswordService) -> User:
+def create_invited_user(directory: Directory, actor: User | None, *, username: str,
+                        name: str | None, email: str | None, phone: str | None,
+                        is_admin: bool, now: float, passwords: PasswordService) -> User:
     """Create a user without a password, to be invited by email; audit it (no `actor`: the
     installation's operator).
 

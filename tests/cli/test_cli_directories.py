@@ -314,7 +314,8 @@ def test_directory_remove_deletes_everything_it_holds_and_nothing_else(live, idp
         kept_before = _rows(ids[kept.slug], held[kept.slug])
     assert {"directory", "user_account", "credential", "client", "signing_key",
             "browser_session", "session_method", "authorization_code", "token_family", "token",
-            "audit_event", "voice_number", "hardware_token"} <= {table for table, count in before.items() if count}, before
+            "audit_event", "voice_number", "hardware_token"} \
+        <= {table for table, count in before.items() if count}, before
 
     idp(_live_url(live), "directory", "remove", doomed.slug, "--confirm", doomed.slug,
         IDP_BASE_URL=live.url).assert_ok()
