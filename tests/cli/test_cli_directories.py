@@ -96,6 +96,15 @@ def test_directory_add_with_an_admin_email_needs_a_mail_server(sqlite_url, idp):
         assert get_directory("acme") is None
 
 
+@pytest.mark.parametrize("email", ["not-an-email", "ann@", "two words@acme.example"])
+def test_directory_add_refuses_a_bad_admin_email_and_creates_nothing(initialized, idp, email):
+    idp(initialized, "directory", "add", "bad-admin", "--name", "Acme", "--admin-email", email,
+        IDP_SMTP_HOST="127.0.0.1").assert_one_line_error("--admin-email")
+
+    with provider(initialized):
+        assert get_directory("bad-admin") is None
+
+
 def _live_url(live) -> str:
     with live.app.app_context():
         return db.engine.url.render_as_string(hide_password=False)
