@@ -23,6 +23,7 @@ from ..security.passwords import PasswordService
 from ..security.sealing import Sealer
 from ..storage import db
 from ..storage.models import AuditEvent, Client, Directory, User
+from ..tenants.account_client import ACCOUNT_CLIENT_ID
 from ..tenants.directories import clean_directory_name, create_directory
 from ..users.sessions import Ended, end_sessions
 from .users import create_invited_user
@@ -36,6 +37,7 @@ class DirectorySummary:
     name: str
     disabled_at: float | None
     users: int
+    #: The relying apps, not the provider's own account page client.
     apps: int
     required_level: int
     created_at: float
@@ -47,8 +49,8 @@ def summarize_directories(slug: str | None = None) -> list[DirectorySummary]:
     """Return every directory (or the one named) with its counts, by slug."""
     users = select(User.directory_id, func.count(User.id).label("n")) \
         .group_by(User.directory_id).subquery()
-    apps = select(Client.directory_id, func.count(Client.id).label("n")) \
-        .group_by(Client.directory_id).subquery()
+    apps = select(Client.directory_id, func.count(Client.id).label("n")).where(
+        Client.client_id != ACCOUNT_CLIENT_ID).group_by(Client.directory_id).subquery()
     activity = select(AuditEvent.directory_id, func.max(AuditEvent.at).label("at")).where(
         AuditEvent.event.not_like("directory.%")).group_by(AuditEvent.directory_id).subquery()
     query = select(Directory, users.c.n, apps.c.n, activity.c.at) \

@@ -20,6 +20,7 @@ from idp.storage.models import (
     SigningKey,
     TokenFamily,
 )
+from idp.tenants.account_client import ensure_account_client
 from idp.tenants.accounts import create_user, find_user
 from idp.tenants.clients import create_client
 from idp.tenants.directories import get_directory, level_settings
@@ -166,6 +167,7 @@ def test_directory_list_shows_state_counts_level_and_last_activity(sqlite_url, i
                         now=now())
         create_client(acme, client_id="portal", redirect_uris=["https://portal.example/cb"],
                       post_logout_redirect_uris=[], now=now())
+        ensure_account_client(acme, services().base_url, now())  # the provider's own: no app
         db.session.commit()
     # 2026-01-02T03:04:05Z; the operator's own later changes are not the directory's activity
     _activity(sqlite_url, "acme", audit.events.TOKENS_REVOKED, 1767323045.0)
