@@ -9,6 +9,9 @@
                            [--sms-allow-countries CC,CC] [--sms-block-prefixes +P,+P]
                            [--sms-non-geographic allow|refuse] [--sms-default]
                            [--session-hours N] [--idle-minutes N]
+    idp directory add SLUG --name NAME [--admin-email E]
+    idp directory list | show SLUG | rename SLUG --name NAME | disable SLUG | enable SLUG
+    idp directory remove SLUG [--confirm SLUG]
     idp keys rotate [--directory SLUG]
     idp purge [--dry-run]
     idp serve [--host H] [--port P]
@@ -24,6 +27,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from .clock import now
 from .config import ConfigurationError, current_settings, describe_settings
@@ -219,6 +223,161 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_directory_add(args: argparse.Namespace) -> int:
+    """Create a directory as `idp init` creates `default`; invite its first admin by email."""
+    from .admin.directories import add_directory, remove_directory
+    from .admin.users import UserAdminError
+    from .services import services
+    from .storage import db
+    from .users.invitations import InvitationError, send_invitation
+
+    with _app().app_context():
+        svc = services()
+        if args.admin_email is not None and not current_settings().smtp_host:
+            # The dev outbox would keep the link in this process's memory: lost at its exit.
+            raise CommandError("--admin-email needs a mail server to send the invitation "
+                               "(IDP_SMTP_HOST); nothing was created")
+        try:
+            directory, admin = add_directory(args.slug, args.name, sealer=svc.sealer, now=now(),
+                                             admin_email=args.admin_email,
+                                             passwords=svc.passwords)
+            db.session.commit()
+        except UserAdminError as exc:
+            raise CommandError(f"--admin-email: {exc}") from exc
+        except IntegrityError as exc:  # another `idp directory add` of the same slug won
+            raise CommandError(f"directory {args.slug!r} already exists") from exc
+        issuer = issuer_of(directory, svc.base_url)
+        if admin is not None:
+            ttl_hours = current_settings().invitation_ttl_hours
+            try:
+                send_invitation(directory, admin, None, now(), delivery=svc.delivery,
+                                base_url=svc.base_url, ttl_hours=ttl_hours)
+            except InvitationError as exc:
+                # Nothing half-made: without its admin the new directory is of no use.
+                db.session.rollback()
+                remove_directory(_directory(args.slug))
+                db.session.commit()
+                raise CommandError(f"{exc} Nothing was created.") from exc
+        print(f"Created directory {directory.slug!r} ({directory.name}); issuer {issuer}")
+        if admin is not None:
+            print(f"Invited {admin.email} as its admin: the link works once, for "
+                  f"{ttl_hours} hours.")
+    return 0
+
+
+def _when(at: float | None) -> str:
+    return "never" if at is None else _utc(at)
+
+
+def _state(disabled_at: float | None) -> str:
+    return "enabled" if disabled_at is None else "disabled"
+
+
+def cmd_directory_list(_args: argparse.Namespace) -> int:
+    """List the directories: state, users, apps, required level and last activity."""
+    from .admin.directories import summarize_directories
+
+    with _app().app_context():
+        rows = [(d.slug, d.name, _state(d.disabled_at), str(d.users), str(d.apps),
+                 str(d.required_level), _when(d.last_activity))
+                for d in summarize_directories()]
+    header = ("SLUG", "NAME", "STATE", "USERS", "APPS", "LEVEL", "LAST ACTIVITY")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+              .rstrip())
+    return 0
+
+
+def cmd_directory_show(args: argparse.Namespace) -> int:
+    """Describe one directory."""
+    from .admin.directories import summarize_directories
+    from .services import services
+
+    with _app().app_context():
+        directory = _directory(args.slug)
+        summary = summarize_directories(directory.slug)[0]
+        issuer = issuer_of(directory, services().base_url)
+    state = _state(summary.disabled_at)
+    if summary.disabled_at is not None:
+        state += f" since {_utc(summary.disabled_at)}"
+    for label, value in (("slug", summary.slug), ("name", summary.name), ("issuer", issuer),
+                         ("state", state), ("created", _utc(summary.created_at)),
+                         ("users", summary.users), ("apps", summary.apps),
+                         ("required level", summary.required_level),
+                         ("last activity", _when(summary.last_activity))):
+        print(f"{label}: {value}")
+    return 0
+
+
+def cmd_directory_rename(args: argparse.Namespace) -> int:
+    """Give a directory a new display name (its slug, and so its issuer, stay)."""
+    from .admin.directories import rename_directory
+    from .storage import db
+
+    with _app().app_context():
+        directory = _directory(args.slug)
+        changed = rename_directory(directory, args.name, now())
+        db.session.commit()
+        print(f"{directory.slug}: {'renamed to' if changed else 'already named'} "
+              f"{directory.name!r}")
+    return 0
+
+
+def cmd_directory_disable(args: argparse.Namespace) -> int:
+    """Refuse a directory's logins and tokens: end its sessions, revoke its tokens."""
+    from .admin.directories import disable_directory
+    from .storage import db
+
+    with _app().app_context():
+        directory = _directory(args.slug)
+        ended = disable_directory(directory, now())
+        db.session.commit()
+    if ended is None:
+        print(f"{args.slug}: already disabled")
+    else:
+        print(f"{args.slug}: disabled; ended {ended.sessions} sessions, revoked "
+              f"{ended.grants} app sign-ins")
+    return 0
+
+
+def cmd_directory_enable(args: argparse.Namespace) -> int:
+    """Serve a disabled directory again (what disabling ended stays ended)."""
+    from .admin.directories import enable_directory
+    from .storage import db
+
+    with _app().app_context():
+        directory = _directory(args.slug)
+        changed = enable_directory(directory, now())
+        db.session.commit()
+    print(f"{args.slug}: {'enabled' if changed else 'already enabled'}")
+    return 0
+
+
+def cmd_directory_remove(args: argparse.Namespace) -> int:
+    """Delete a directory and everything it holds, once its slug is typed again."""
+    from .admin.directories import remove_directory
+    from .storage import db
+
+    with _app().app_context():
+        directory = _directory(args.slug)
+        confirm = args.confirm
+        if confirm is None:
+            print(f"This deletes directory {directory.slug!r} ({directory.name}) with all its "
+                  "users, apps, keys, sessions, tokens and audit log. Type its slug to go on: ",
+                  end="", file=sys.stderr, flush=True)
+            confirm = sys.stdin.readline().strip()
+            print(file=sys.stderr)
+        if confirm != directory.slug:
+            raise CommandError(f"the slug given does not match {directory.slug!r}; nothing "
+                               "was removed")
+        deleted = remove_directory(directory)
+        db.session.commit()
+    print(f"Removed directory {args.slug!r}: " + (", ".join(
+        f"{count} {table}" for table, count in sorted(deleted.items())) or "it held nothing"))
+    return 0
+
+
 def cmd_keys_rotate(args: argparse.Namespace) -> int:
     """Publish new signing keys now; they sign once cached JWKS copies have them."""
     from .services import services
@@ -348,6 +507,35 @@ def build_parser() -> argparse.ArgumentParser:
     set_dir.add_argument("--idle-minutes", type=int, metavar="N",
                          help="a browser session ends after N minutes unused (5-1440)")
     set_dir.set_defaults(func=cmd_directory_set)
+    add_dir = directory.add_parser(
+        "add", help="create a directory (its keys and default levels), optionally inviting "
+                    "its first admin")
+    add_dir.add_argument("slug", help="its part of the URL: lowercase letters, digits, hyphens")
+    add_dir.add_argument("--name", required=True, help="the name its users see")
+    add_dir.add_argument("--admin-email", metavar="E",
+                         help="create its first admin and email them an invitation link")
+    add_dir.set_defaults(func=cmd_directory_add)
+    list_dir = directory.add_parser(
+        "list", help="list the directories (last activity: the newest audit event other "
+                     "than the operator's own changes)")
+    list_dir.set_defaults(func=cmd_directory_list)
+    for action, func, text in (("show", cmd_directory_show, "describe a directory"),
+                               ("disable", cmd_directory_disable,
+                                "refuse its logins and tokens; end its sessions"),
+                               ("enable", cmd_directory_enable, "serve a disabled directory")):
+        one = directory.add_parser(action, help=text)
+        one.add_argument("slug")
+        one.set_defaults(func=func)
+    rename_dir = directory.add_parser("rename", help="change a directory's display name")
+    rename_dir.add_argument("slug")
+    rename_dir.add_argument("--name", required=True)
+    rename_dir.set_defaults(func=cmd_directory_rename)
+    remove_dir = directory.add_parser(
+        "remove", help="delete a directory and all it holds (asks for the slug again)")
+    remove_dir.add_argument("slug")
+    remove_dir.add_argument("--confirm", metavar="SLUG",
+                            help="the slug again, instead of typing it (for scripts)")
+    remove_dir.set_defaults(func=cmd_directory_remove)
 
     keys = sub.add_parser("keys").add_subparsers(dest="action", required=True)
     rotate = keys.add_parser("rotate", help="introduce new signing keys")

@@ -72,3 +72,14 @@ class Unavailable(IdpError):
     status = 503
     error = "temporarily_unavailable"
     retry_after = 5
+
+
+class DirectoryDisabled(IdpError):
+    """An operator disabled the directory: none of its pages or endpoints serves until it is
+    enabled again. Machines get a JSON ``access_denied`` error, people a page; nothing is
+    redirected to the directory's apps."""
+
+    status = 403
+    error = "access_denied"
+    description = lazy_gettext("This directory is disabled: nobody can log in to it or use its "
+                               "apps. Ask the organisation that runs it.")

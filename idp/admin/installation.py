@@ -1,29 +1,15 @@
-"""The installation as its operators see it: each directory in figures, and the health of
-what the provider depends on (database, Redis, delivery channels, signing keys).
-
-Figures only: nothing here names a directory's people, so the operators' console shows no
-directory's users to anyone of another directory.
+"""The installation's health as its operators see it: the signing keys each directory
+publishes, with their ages (the directories in figures: ``idp.admin.directories``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..storage import db
-from ..storage.models import AuditEvent, Client, Directory, SigningKey, User
-from ..tenants.account_client import ACCOUNT_CLIENT_ID
-
-
-@dataclass(frozen=True)
-class DirectoryFigures:
-    """One directory as the console lists it."""
-
-    directory: Directory
-    users: int
-    apps: int
-    last_activity: float | None
+from ..storage.models import Directory, SigningKey
 
 
 @dataclass(frozen=True)
@@ -36,20 +22,6 @@ class KeyAge:
     alg: str
     created_at: float
     signing: bool
-
-
-def directory_figures() -> list[DirectoryFigures]:
-    """Return every directory with its number of users and apps and its last audited event,
-    in one query (each figure is an indexed lookup per directory)."""
-    users = select(func.count(User.id)).where(User.directory_id == Directory.id)
-    apps = select(func.count(Client.id)).where(Client.directory_id == Directory.id,
-                                               Client.client_id != ACCOUNT_CLIENT_ID)
-    last = select(func.max(AuditEvent.at)).where(AuditEvent.directory_id == Directory.id)
-    rows = db.session.execute(select(
-        Directory, users.scalar_subquery(), apps.scalar_subquery(), last.scalar_subquery())
-        .order_by(Directory.slug))
-    return [DirectoryFigures(directory, n_users or 0, n_apps or 0, at)
-            for directory, n_users, n_apps, at in rows]
 
 
 def key_ages(now: float) -> list[KeyAge]:
@@ -65,4 +37,4 @@ def key_ages(now: float) -> list[KeyAge]:
             for slug, key in rows]
 
 
-__all__ = ["DirectoryFigures", "KeyAge", "directory_figures", "key_ages"]
+__all__ = ["KeyAge", "key_ages"]

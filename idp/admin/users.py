@@ -223,10 +223,11 @@ def email_taken(directory: Directory, email: str, except_user: User | None = Non
 
 # --- changing users -------------------------------------------------------------------------
 
-def create_invited_user(directory: Directory, actor: User, *, username: str, name: str | None,
-                        email: str | None, phone: str | None, is_admin: bool, now: float,
-                        passwords: PasswordService) -> User:
-    """Create a user without a password, to be invited by email; audit it.
+def create_invited_user(directory: Directory, actor: User | None, *, username: str,
+                        name: str | None, email: str | None, phone: str | None,
+                        is_admin: bool, now: float, passwords: PasswordService) -> User:
+    """Create a user without a password, to be invited by email; audit it (no `actor`: the
+    installation's operator).
 
     Contact data an admin typed is unproven: the invitation link proves the email address,
     a code proves the phone.
@@ -254,7 +255,7 @@ def create_invited_user(directory: Directory, actor: User, *, username: str, nam
         raise UserAdminError(gettext("Another user of this directory already has this "
                                      "username or email address.")) from exc
     audit.record(directory.id, audit.events.ADMIN_USER_CREATED, now, user_id=user.id,
-                 actor=actor.id, admin=is_admin)
+                 actor=actor.id if actor else None, admin=is_admin)
     return user
 
 

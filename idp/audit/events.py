@@ -100,6 +100,7 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
     Family("profile", N_("Profile changes")),
     Family("settings", N_("Settings changes")),
     Family("admin", N_("Admin actions")),
+    Family("directory", N_("Directory changes by the operator")),
 )}
 
 
@@ -291,8 +292,23 @@ ADMIN_CLIENT_ENABLED = declare("admin.client_enabled", N_("App enabled"), detail
 ADMIN_DIRECTORY_CREATED = declare("admin.directory_created",
                                   N_("Directory created by an operator"),
                                   details=(ACTOR, DIRECTORY, NAME))
+ADMIN_DIRECTORY_DISABLED = declare("admin.directory_disabled",
+                                   N_("Directory disabled by an operator"),
+                                   details=(ACTOR, DIRECTORY))
+ADMIN_DIRECTORY_ENABLED = declare("admin.directory_enabled",
+                                  N_("Directory enabled by an operator"),
+                                  details=(ACTOR, DIRECTORY))
 ADMIN_AUDIT_EXPORTED = declare("admin.audit_exported", N_("Audit log exported"),
                                details=(ACTOR, FILTER))
+
+# --- The directory itself, changed by the installation's operator (`idp directory ...`) ------
+
+DIRECTORY_CREATED = declare("directory.created", N_("Directory created"), details=(NAME,))
+DIRECTORY_RENAMED = declare("directory.renamed", N_("Directory renamed"), details=(CHANGES,))
+DIRECTORY_DISABLED = declare("directory.disabled",
+                             N_("Directory disabled: its sessions ended, its tokens revoked"),
+                             details=(SESSIONS, GRANTS))
+DIRECTORY_ENABLED = declare("directory.enabled", N_("Directory enabled"))
 
 
 def find_event(name: str) -> Event | None:

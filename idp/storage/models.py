@@ -39,6 +39,8 @@ class Directory(db.Model):
     session_hours: Mapped[int] = mapped_column(Integer, default=12)
     session_idle_minutes: Mapped[int] = mapped_column(Integer, default=60)
     created_at: Mapped[float] = mapped_column(Double)
+    # Set while an operator has it disabled: every request under /d/<slug>/ is refused.
+    disabled_at: Mapped[float | None] = mapped_column(Double, nullable=True)
 
 
 class SigningKey(db.Model):

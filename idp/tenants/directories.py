@@ -25,10 +25,16 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 #: The directory of the installation's operators (as Keycloak's master realm): its admins
 #: run the operator console; `idp init` creates it.
 OPERATOR_DIRECTORY = "operators"
+MAX_NAME = 200
 
 
 class DirectoryError(ValueError):
-    """A directory cannot be created or changed as asked."""
+    """A directory cannot be created or changed as asked; `field` names the value at fault
+    (``slug`` or ``name``)."""
+
+    def __init__(self, message: str, field: str = "slug"):
+        super().__init__(message)
+        self.field = field
 
 
 def get_directory(slug: str) -> Directory | None:
@@ -38,11 +44,21 @@ def get_directory(slug: str) -> Directory | None:
     return db.session.scalars(select(Directory).where(Directory.slug == slug)).first()
 
 
+def clean_directory_name(name: str | None) -> str:
+    """Return the display name without surrounding spaces; refuse an empty or odd one."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > MAX_NAME or not name.isprintable():
+        raise DirectoryError(gettext("A directory's name is 1 to %(most)s printable "
+                                     "characters.", most=MAX_NAME), "name")
+    return name
+
+
 def create_directory(slug: str, name: str, sealer: Sealer, now: float) -> Directory:
     """Create a directory with default levels and fresh signing keys."""
-    if not SLUG_PATTERN.match(slug):
-        raise DirectoryError(gettext("A slug is 1 to 64 lowercase letters, digits and inner "
-                                     "hyphens."))
+    if not SLUG_PATTERN.match(slug or ""):
+        raise DirectoryError(gettext("A slug is 1 to 64 lowercase letters (a-z), digits and "
+                                     "inner hyphens: it is part of the directory's addresses."))
+    name = clean_directory_name(name)
     if get_directory(slug) is not None:
         raise DirectoryError(gettext("A directory %(slug)s already exists.", slug=repr(slug)))
     lifetimes = SessionLifetimes()

@@ -106,18 +106,19 @@ def accept_invitation(directory: Directory, token: str, password: str, repeat: s
     return user
 
 
-def send_invitation(directory: Directory, user: User, actor: User, now: float, *,
+def send_invitation(directory: Directory, user: User, actor: User | None, now: float, *,
                     delivery: Delivery | None, base_url: str, ttl_hours: int) -> None:
     """Make a new invitation, commit it, and email its link; audit it once it is sent.
 
     Nothing is held open while the mail server answers. If it refuses, the new link is
-    ended at once (it was never seen) and InvitationError says so.
+    ended at once (it was never seen) and InvitationError says so. No `actor`: the
+    installation's operator invites (``idp directory add --admin-email``).
     """
     token = create_invitation(user, actor, now, ttl_hours * 3600)
     db.session.commit()
     link = f"{issuer_of(directory, base_url)}/invitation/{token}"
     message = invitation_message(user, directory, link, ttl_hours,
-                                 actor.name or actor.username)
+                                 (actor.name or actor.username) if actor else None)
     try:
         if delivery is None:
             raise DeliveryFailed("no delivery configured")
@@ -129,7 +130,7 @@ def send_invitation(directory: Directory, user: User, actor: User, now: float, *
         raise InvitationError(gettext("The invitation email could not be sent. Try again in a "
                                       "moment, or check the mail settings.")) from exc
     audit.record(directory.id, audit.events.ADMIN_INVITATION_SENT, now, user_id=user.id,
-                 actor=actor.id)
+                 actor=actor.id if actor else None)
     db.session.commit()
 
 

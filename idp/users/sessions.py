@@ -128,9 +128,10 @@ class Ended:
 
 def end_sessions(directory: Directory, user_id: int | None, now: float, reason: str, *,
                  only: int | None = None, keep: int | None = None,
-                 ip: str | None = None) -> Ended:
+                 ip: str | None = None, everyone: bool = False) -> Ended:
     """End browser sessions and revoke the token grants issued from them.
 
+    `everyone`: every session and every grant of the directory (an operator disables it).
     `only`: end just this session (a logout, "End" on the profile). Otherwise every
     session of the user but `keep` ("End all other sessions", a password change), or all
     of them (an admin's "log out everywhere"), and then every grant of the user not issued
@@ -141,11 +142,14 @@ def end_sessions(directory: Directory, user_id: int | None, now: float, reason: 
     while it adds a grant (``idp.oidc.server``), so either the exchange sees the session
     ended, or this sees the grant.
     """
-    if only is None and user_id is None:
-        raise ValueError("end one session, or the sessions of a user")
-    if only is not None:
-        sessions: list[ColumnElement[bool]] = [BrowserSession.id == only]
-        grants: list[ColumnElement[bool]] = [TokenFamily.session_id == only]
+    if only is None and user_id is None and not everyone:
+        raise ValueError("end one session, the sessions of a user, or everyone's")
+    if everyone:
+        sessions: list[ColumnElement[bool]] = []
+        grants: list[ColumnElement[bool]] = []
+    elif only is not None:
+        sessions = [BrowserSession.id == only]
+        grants = [TokenFamily.session_id == only]
     else:
         sessions = [BrowserSession.user_id == user_id]
         grants = [TokenFamily.user_id == user_id]

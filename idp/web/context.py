@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext
 
 from ..clock import now
 from ..config import current_settings
-from ..errors import NotFound
+from ..errors import DirectoryDisabled, NotFound
 from ..services import services
 from ..storage import db
 from ..storage.models import BrowserSession
@@ -17,12 +17,17 @@ from . import known_browser
 
 
 def load_directory(_endpoint: str | None, values: dict | None) -> None:
-    """Pop the slug from the URL values and load its directory into ``g``."""
+    """Pop the slug from the URL values and load its directory into ``g``.
+
+    Every request under /d/<slug>/ passes here: a disabled directory is refused here, once.
+    """
     slug = (values or {}).pop("slug", None)
     directory = get_directory(slug) if slug and SLUG_PATTERN.match(slug) else None
     if directory is None:
         raise NotFound(lazy_gettext("There is no such directory."))
-    g.directory = directory
+    g.directory = directory  # the error page names the directory
+    if directory.disabled_at is not None:
+        raise DirectoryDisabled()
 
 
 def directory_blueprint(name: str, import_name: str) -> Blueprint:

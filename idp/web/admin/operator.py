@@ -14,17 +14,22 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from ... import audit
-from ...admin.installation import directory_figures, key_ages
-from ...admin.users import UserAdminError, create_invited_user
+from ...admin.directories import (
+    add_directory,
+    disable_directory,
+    enable_directory,
+    summarize_directories,
+)
+from ...admin.installation import key_ages
+from ...admin.users import UserAdminError
 from ...clock import now
 from ...config import current_settings
 from ...services import services
 from ...storage import db
 from ...tenants.directories import (
     DirectoryError,
-    create_directory,
+    get_directory,
     is_operator_directory,
-    issuer_of,
 )
 from ...users.invitations import InvitationError, send_invitation
 from ..account import account
@@ -46,6 +51,11 @@ def operator_page(view):
     return inner
 
 
+def _by() -> str:
+    """Name the operator's change in the changed directory's audit log."""
+    return f"operator console: {current_user().username}"[:300]
+
+
 def _field(name: str) -> str:
     value = request.form.get(name, "")
     return value.strip()[:MAX_FIELD + 1] if isinstance(value, str) else ""
@@ -61,9 +71,9 @@ def operator_console():
               if (channel := getattr(method, "channel", None))}
     titles["email"] = gettext("Email")
     return render_template(
-        "admin/operator.html", directory=g.directory, figures=directory_figures(),
+        "admin/operator.html", directory=g.directory, summaries=summarize_directories(),
         checks=readiness(), channels=svc.delivery.channel_states(), channel_titles=titles,
-        keys=key_ages(at), now=at, base_url=services().base_url, issuer_of=issuer_of)
+        keys=key_ages(at), now=at, base_url=svc.base_url)
 
 
 def _new_page(values: dict[str, str], error: str | None = None, field: str | None = None,
@@ -84,21 +94,20 @@ def operator_directory_new():
 def operator_directory_create():
     """Create a directory with default settings and fresh keys; invite its first admin."""
     values = {name: _field(name) for name in ("slug", "name", "email")}
-    if not values["name"] or len(values["name"]) > MAX_FIELD:
-        return _new_page(values, gettext("Enter the directory's name (at most 200 "
-                                         "characters)."), "name", 400)
     try:
-        created = create_directory(values["slug"], values["name"], services().sealer, now())
+        created, admin = add_directory(
+            values["slug"], values["name"], sealer=services().sealer, now=now(),
+            admin_email=values["email"], passwords=services().passwords, by=_by())
     except DirectoryError as exc:
         db.session.rollback()
-        return _new_page(values, str(exc), "slug", 400)
-    try:
-        admin = create_invited_user(created, current_user(), username=values["email"],
-                                    name=None, email=values["email"], phone=None,
-                                    is_admin=True, now=now(), passwords=services().passwords)
+        return _new_page(values, str(exc), exc.field, 400)
     except UserAdminError as exc:
         db.session.rollback()
         return _new_page(values, str(exc), "email", 400)
+    if admin is None:  # not reached: an admin email is always given here
+        db.session.rollback()
+        return _new_page(values, gettext("Enter the email address the invitation goes to."),
+                         "email", 400)
     audit.record(g.directory.id, audit.events.ADMIN_DIRECTORY_CREATED, now(),
                  actor=current_user().id, directory=created.slug, name=created.name)
     db.session.commit()
@@ -113,3 +122,44 @@ def operator_directory_create():
     flash(gettext("Directory %(slug)s was created, and its first admin was invited by email "
                   "to %(email)s.", slug=created.slug, email=admin.email))
     return redirect(url_for("account.operator_console"))
+
+
+def _switch(slug: str, enable: bool):
+    """Disable or enable a directory other than the operators' own; audit it on both sides."""
+    target = get_directory(slug)
+    if target is None:
+        abort(404)
+    if is_operator_directory(target):
+        flash(gettext("The operators' directory cannot be disabled from its own console: use "
+                      "`idp directory disable` on the command line."))
+        return redirect(url_for("account.operator_console"))
+    if enable:
+        if enable_directory(target, now(), by=_by()):
+            audit.record(g.directory.id, audit.events.ADMIN_DIRECTORY_ENABLED, now(),
+                         actor=current_user().id, directory=target.slug)
+        text = gettext("Directory %(slug)s is enabled again. Sessions and tokens ended when "
+                       "it was disabled stay ended.", slug=target.slug)
+    else:
+        if disable_directory(target, now(), by=_by()) is not None:
+            audit.record(g.directory.id, audit.events.ADMIN_DIRECTORY_DISABLED, now(),
+                         actor=current_user().id, directory=target.slug)
+        text = gettext("Directory %(slug)s is disabled: its sessions ended, its tokens were "
+                       "revoked, and its pages and endpoints refuse every request.",
+                       slug=target.slug)
+    db.session.commit()
+    flash(text)
+    return redirect(url_for("account.operator_console"))
+
+
+@account.post("/operator/directories/<target>/disable")
+@operator_page
+def operator_directory_disable(target: str):
+    """Disable a directory: end its sessions, revoke its tokens, refuse its requests."""
+    return _switch(target, enable=False)
+
+
+@account.post("/operator/directories/<target>/enable")
+@operator_page
+def operator_directory_enable(target: str):
+    """Serve a disabled directory again."""
+    return _switch(target, enable=True)
