@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0013_directory_lifecycle'
-down_revision = '0012'  # 0012_hardware_tokens.py (its revision id is '0012')
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
