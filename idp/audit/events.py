@@ -287,6 +287,8 @@ ADMIN_CLIENT_SECRET_ROTATED = declare("admin.client_secret_rotated", N_("App sec
                                       details=(ACTOR,))
 ADMIN_CLIENT_DISABLED = declare("admin.client_disabled", N_("App disabled"), details=(ACTOR,))
 ADMIN_CLIENT_ENABLED = declare("admin.client_enabled", N_("App enabled"), details=(ACTOR,))
+ADMIN_BRAND_CHANGED = declare("admin.brand_changed", N_("Brand changed"),
+                              details=(ACTOR, FIELDS))
 ADMIN_AUDIT_EXPORTED = declare("admin.audit_exported", N_("Audit log exported"),
                                details=(ACTOR, FILTER))
 

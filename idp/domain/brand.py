@@ -21,6 +21,8 @@ DEFAULT_ACCENT = "#1a56a6"
 #: An alphanumeric SMS sender ID is at most 11 characters (GSM 03.40, TP-Originating-Address).
 MAX_SENDER = 11
 MAX_NAME = 100
+#: The longest name a code SMS gives in its text and still fits one GSM-7 part of 160.
+MAX_SMS_NAME = 30
 #: The sender of a directory whose name gives no usable sender.
 FALLBACK_SENDER = "Sign-in"
 
@@ -60,6 +62,14 @@ class Brand:
     def sender(self) -> str:
         """Return the name SMS and email messages are sent as (and that SMS texts name)."""
         return self.sender_name or sender_from_name(self.name)
+
+    @property
+    def sms_name(self) -> str:
+        """Return the name a text message gives: the display name when it is short GSM-7
+        text, else the sender name (so the message stays one GSM-7 part)."""
+        if len(self.name) <= MAX_SMS_NAME and is_gsm7(self.name) and self.name.isprintable():
+            return self.name
+        return self.sender
 
     @property
     def has_support(self) -> bool:

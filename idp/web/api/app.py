@@ -18,6 +18,7 @@ from ...methods.app_approval.devices import AppDevices, AppError, normalize_code
 from ...services import services
 from ...storage import db
 from ...storage.models import AppDevice, User
+from ...tenants.brand import brand_of
 from ..context import client_ip, load_directory
 from ..ratelimit import per_ip
 
@@ -72,7 +73,7 @@ def activate():
     audit.record(g.directory.id, audit.events.APP_ACTIVATED, now(), user_id=device.user_id,
                  ip=client_ip(), device=device.name)
     db.session.commit()
-    return jsonify({"device_id": device.public_id, "directory": g.directory.name,
+    return jsonify({"device_id": device.public_id, "directory": brand_of(g.directory).name,
                     "username": device_user(device)}), 201
 
 
@@ -103,8 +104,9 @@ def approvals():
     device = _signed()
     pending = _devices().pending(device, now())
     db.session.commit()
+    shown = brand_of(g.directory)
     return jsonify({"approvals": [{
-        "id": a.public_id, "directory": g.directory.name, "client": a.client_name,
+        "id": a.public_id, "directory": shown.name, "client": a.client_name,
         "created_at": int(a.created_at), "expires_at": int(a.expires_at), "ip": a.ip,
         "user_agent": a.user_agent, "choices": a.choices} for a in pending]})
 

@@ -8,6 +8,8 @@ from idp.domain.brand import (
     AA_CONTRAST,
     DEFAULT_ACCENT,
     FALLBACK_SENDER,
+    GSM_7,
+    MAX_SMS_NAME,
     Brand,
     InvalidBrand,
     contrast_ratio,
@@ -99,3 +101,16 @@ def test_a_chosen_sender_name_wins_over_the_display_name():
 def test_support_is_there_when_any_contact_is_given():
     assert not Brand(name="Acme").has_support
     assert Brand(name="Acme", support_phone="+31201234567").has_support
+
+
+@pytest.mark.parametrize(("name", "sender_name", "sms_name"), [
+    ("Acme B.V.", None, "Acme B.V."),
+    ("Acme B.V.", "ACME", "Acme B.V."),
+    ("Zoë's Bakery", "Zoes", "Zoes"),                         # ë would make it UCS-2
+    ("Gemeente Amsterdam Stadsdeel Noord", None, "Gemeente Am"),  # longer than 30
+])
+def test_a_text_message_names_the_display_name_only_when_it_keeps_one_gsm_7_part(
+        name, sender_name, sms_name):
+    brand = Brand(name=name, sender_name=sender_name)
+    assert brand.sms_name == sms_name
+    assert set(brand.sms_name) <= GSM_7 and len(brand.sms_name) <= MAX_SMS_NAME
