@@ -40,7 +40,8 @@ def logo(digest: str, ext: str):
     row = logo_of(g.directory)
     if row is None or row.digest != digest or EXTENSIONS.get(row.media_type) != ext:
         abort(404)
-    response = Response(row.content, mimetype=row.media_type)
+    # The type exactly, without a charset: an SVG says its own encoding.
+    response = Response(row.content, content_type=row.media_type)
     response.headers["Cache-Control"] = IMMUTABLE
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["ETag"] = f'"{row.digest}"'
