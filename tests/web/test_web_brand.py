@@ -376,3 +376,18 @@ def test_a_second_directory_shows_its_own_name_in_pages_text_messages_email_and_
         sender = "ACMEBANK" if target is second else first_name[:11]
         assert sms["from"] == sender
         assert parseaddr(email["From"])[0] == sender
+
+
+def test_the_brand_page_and_its_refusals_are_in_dutch_for_a_dutch_browser(directory):
+    _admin, agent, _page = admin_agent(directory, "/admin/brand")
+    agent.http.headers["Accept-Language"] = "nl-NL,nl;q=0.9"
+
+    page = brand_page(agent, directory)
+    refused = Page(press(agent, page, "preview", {**BRAND, "accent": "#ffcc00"}))
+
+    assert page.title == "Huisstijl"
+    assert page.soup.find("nav").find("a", string="Huisstijl") is not None
+    assert "Voorbeeld" in page.text and "Accentkleur" in page.text
+    assert refused.soup.find(id="form-error").get_text(strip=True).startswith(
+        "#ffcc00 is te licht: witte tekst erop")
+    assert "Verstuurd als:" in refused.text
