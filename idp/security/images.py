@@ -99,7 +99,9 @@ def _check_png(content: bytes) -> CheckedLogo:
             with Image.open(io.BytesIO(content), formats=["PNG"]) as image:
                 width, height = image.size
                 _check_sides(width, height)
-                image.load()  # decode it all: a truncated or corrupt file fails here
+                image.verify()  # every chunk's checksum, up to the end chunk
+            with Image.open(io.BytesIO(content), formats=["PNG"]) as image:
+                image.load()  # decode it all: corrupt image data fails here
     except LogoRefused:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,

@@ -206,7 +206,7 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     app.context_processor(page_brand)
     with app.app_context():
         register_outbox(app)
-    app.url_value_preprocessor(lambda _endpoint, _values: admin.brand.raise_logo_limit())
+    app.url_value_preprocessor(admin.brand.raise_logo_limit)
     app.register_error_handler(Exception, _handle)
     app.after_request(_headers)
 

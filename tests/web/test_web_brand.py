@@ -14,6 +14,7 @@ from PIL import Image
 
 from tests.support.agent import Page
 from tests.support.live import new_directory, new_mobile
+from tests.support.logos import HOSTILE_SVG
 from tests.support.rp import StrictRP
 from tests.web.helpers import assert_error_page, password_step, step_up_page
 from tests.web.test_web_admin_users import admin_agent, audit_events, csrf, press, stored_user
@@ -235,32 +236,6 @@ def test_a_plain_svg_logo_is_served_with_a_content_security_policy_that_forbids_
     assert logo.headers["X-Content-Type-Options"] == "nosniff"
 
 
-HOSTILE_SVG = {
-    "script": b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50">'
-              b'<script>alert(document.cookie)</script></svg>',
-    "event handler": b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50" '
-                     b'onload="alert(1)"><rect width="10" height="10"/></svg>',
-    "foreign object": b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50">'
-                      b'<foreignObject><div xmlns="http://www.w3.org/1999/xhtml">'
-                      b'<img src="x" onerror="alert(1)"/></div></foreignObject></svg>',
-    "external image": b'<svg xmlns="http://www.w3.org/2000/svg" '
-                      b'xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 100 50">'
-                      b'<image xlink:href="https://tracker.example/pixel.png"/></svg>',
-    "javascript link": b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50">'
-                       b'<a href="javascript:alert(1)"><rect width="9" height="9"/></a></svg>',
-    "animated href": b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50"><a>'
-                     b'<set attributeName="href" to="javascript:alert(1)"/></a></svg>',
-    "css import": b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50">'
-                  b'<style>@import "https://evil.example/x.css";</style></svg>',
-    "css url": b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 50">'
-               b'<rect style="fill:url(https://evil.example/x)" width="9" height="9"/></svg>',
-    "stylesheet instruction": b'<?xml-stylesheet href="https://evil.example/x.css"?>'
-                              b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9"/>',
-    "external entity": b'<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-                       b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9">&x;</svg>',
-    "entity expansion": b'<!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-                        b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9">&b;</svg>',
-}
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE_SVG))

@@ -58,9 +58,10 @@ def admin_brand_change():
     return redirect(url_for("account.admin_brand"))
 
 
-def raise_logo_limit() -> None:
-    """Let the logo upload be larger than other requests (before CSRF reads the form)."""
-    if request.endpoint == "account.admin_brand_logo" and request.method == "POST":
+def raise_logo_limit(endpoint: str | None, _values: dict | None) -> None:
+    """Let the logo upload be larger than other requests: a URL value preprocessor, so it
+    runs before the CSRF check reads the form."""
+    if endpoint == "account.admin_brand_logo" and request.method == "POST":
         request.max_content_length = LOGO_BODY_BYTES
 
 
