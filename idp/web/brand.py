@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, g, url_for
+from flask import Blueprint, Response, abort, g, request, url_for
 
 from ..domain.brand import Brand
 from ..tenants.brand import brand_of, logo_of
@@ -47,7 +47,7 @@ def logo(digest: str, ext: str):
     response.headers["ETag"] = f'"{row.digest}"'
     if row.media_type == "image/svg+xml":
         response.headers["Content-Security-Policy"] = SVG_CSP
-    return response
+    return response.make_conditional(request)
 
 
 @brand.get("/accent-<colour>.css")

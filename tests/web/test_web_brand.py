@@ -12,6 +12,7 @@ import pytest
 import requests
 from PIL import Image
 
+from tests.support.account import open_account_page
 from tests.support.agent import Page
 from tests.support.live import new_directory, new_mobile
 from tests.support.logos import HOSTILE_SVG
@@ -72,7 +73,6 @@ def test_a_user_without_the_admin_role_is_refused_the_brand_page_and_its_posts(d
     directory.add_user(totp=True, admin=True)
     _admin, agent, page = admin_agent(directory, "/account/")
     user = directory.add_user(totp=True)
-    from tests.support.account import open_account_page
     other, profile = open_account_page(directory, user)
     token = csrf(profile)
 
@@ -212,6 +212,9 @@ def test_a_png_logo_is_shown_in_the_header_and_served_with_cache_and_safety_head
     assert "max-age=31536000" in logo.headers["Cache-Control"]
     assert "immutable" in logo.headers["Cache-Control"]
     assert logo.headers["ETag"].strip('"') in src
+    again = requests.get(urljoin(page.url, src), headers={"If-None-Match": logo.headers["ETag"]},
+                         timeout=30)
+    assert again.status_code == 304 and again.content == b""
     # Another hash, or another directory's slug, finds nothing.
     assert requests.get(urljoin(page.url, re.sub(r"logo-[0-9a-f]{8}", "logo-00000000", src)),
                         timeout=30).status_code == 404
