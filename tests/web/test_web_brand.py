@@ -19,6 +19,7 @@ from tests.support.logos import HOSTILE_SVG
 from tests.support.rp import StrictRP
 from tests.web.helpers import assert_error_page, password_step, step_up_page
 from tests.web.test_web_admin_users import admin_agent, audit_events, csrf, press, stored_user
+from tests.web.test_web_app_approval import ask_app, set_up_app
 
 BRAND = {"name": "Acme B.V.", "accent": "#1a56a6", "sender_name": "ACME",
          "support_email": "help@acme.example", "support_url": "https://acme.example/help",
@@ -369,3 +370,20 @@ def test_the_brand_page_and_its_refusals_are_in_dutch_for_a_dutch_browser(direct
     assert refused.soup.find(id="form-error").get_text(strip=True).startswith(
         "#ffcc00 is te licht: witte tekst erop")
     assert "Verstuurd als:" in refused.text
+
+
+def test_the_authenticator_app_shows_the_directorys_brand_when_approving(directory):
+    _admin, agent, _page = admin_agent(directory, "/admin/brand")
+    save_brand(agent, directory, accent="#005a32")
+    _name, src = header_of(Page(upload(agent, directory, png())))
+    rp = StrictRP(directory, directory.add_client())
+    user = directory.add_user()
+    app = set_up_app(rp, user)
+    browser = StrictRP(directory, rp.client)
+    ask_app(browser, user)
+
+    [pending] = app.pending()
+
+    assert (pending["directory"], pending["accent"]) == ("Acme B.V.", "#005a32")
+    assert pending["logo"] == urljoin(directory.issuer, src)
+    assert requests.get(pending["logo"], timeout=30).content == png()
