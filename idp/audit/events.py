@@ -298,6 +298,8 @@ ADMIN_DIRECTORY_DISABLED = declare("admin.directory_disabled",
 ADMIN_DIRECTORY_ENABLED = declare("admin.directory_enabled",
                                   N_("Directory enabled by an operator"),
                                   details=(ACTOR, DIRECTORY))
+ADMIN_BRAND_CHANGED = declare("admin.brand_changed", N_("Brand changed"),
+                              details=(ACTOR, FIELDS))
 ADMIN_AUDIT_EXPORTED = declare("admin.audit_exported", N_("Audit log exported"),
                                details=(ACTOR, FILTER))
 

@@ -30,6 +30,8 @@ class Message:
     text: str = field(repr=False)
     subject: str = ""
     html: str | None = field(default=None, repr=False)
+    # The name it is sent as (the directory's brand): an SMS sender ID, an email's From name.
+    sender: str = ""
 
     def __post_init__(self) -> None:
         # A channel a sign-in method brings (``build_delivery(channels=)``) has its own

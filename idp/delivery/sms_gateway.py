@@ -1,4 +1,4 @@
-"""SMS through an HTTP gateway taking JSON ``{"to": ..., "message": ...}``."""
+"""SMS through an HTTP gateway taking JSON ``{"to": ..., "message": ..., "from": ...}``."""
 
 from __future__ import annotations
 
@@ -75,7 +75,10 @@ class HttpSmsGateway:
 
     def payload(self, message: Message) -> dict[str, str]:
         """Return the JSON body posted for the message."""
-        return {"to": message.to, "message": message.text}
+        payload = {"to": message.to, "message": message.text}
+        if message.sender:
+            payload["from"] = message.sender  # an alphanumeric sender ID
+        return payload
 
     def _failed(self, reason: str) -> DeliveryFailed:
         log.warning("%s: message not sent: %s", self.label, reason)

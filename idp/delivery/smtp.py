@@ -7,7 +7,7 @@ import smtplib
 import ssl
 import time
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from . import DeliveryFailed, Message
 
@@ -49,7 +49,7 @@ class SmtpSender:
     def _compose(self, message: Message) -> EmailMessage:
         email = EmailMessage()
         try:
-            email["From"] = self.mail_from
+            email["From"] = _from(self.mail_from, message.sender)
             email["To"] = message.to
             email["Subject"] = message.subject
             email["Date"] = formatdate(localtime=True)
@@ -131,3 +131,11 @@ def _reason(exc: OSError) -> str:
     else:
         reason = f"{type(exc).__name__}: {exc}"
     return reason[:200]
+
+
+def _from(mail_from: str, sender: str) -> str:
+    """Return the From header: the configured address, named as the message's sender."""
+    if not sender:
+        return mail_from
+    _name, address = parseaddr(mail_from)
+    return formataddr((sender, address or mail_from))

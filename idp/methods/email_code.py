@@ -13,6 +13,7 @@ from ..delivery.messages import code_email
 from ..domain import DestinationPolicy, MethodInfo
 from ..storage.models import Directory, User
 from ..tenants.accounts import find_user, normalize_login
+from ..tenants.brand import brand_of
 from .base import Addition, Enrolment, MethodContext, holder_ids
 from .delivered import DeliveredCode
 
@@ -75,7 +76,7 @@ class EmailCode(DeliveredCode):
                        destination=self.mask(user.email or ""))
 
     def compose(self, ctx: MethodContext, destination: str, code: str) -> Message:
-        return code_email(destination, ctx.directory.name, code, self.codes.policy.ttl)
+        return code_email(destination, brand_of(ctx.directory), code, self.codes.policy.ttl)
 
     def prove(self, ctx: MethodContext, destination: str) -> None:
         user = ctx.user

@@ -13,6 +13,7 @@ from ..delivery.messages import code_sms
 from ..domain import DestinationPolicy, MethodInfo, destination_refusal
 from ..storage import db
 from ..storage.models import Directory, User
+from ..tenants.brand import brand_of
 from ..tenants.directories import sms_policy
 from .base import Addition, Enrolment, MethodContext
 from .delivered import DeliveredCode
@@ -93,7 +94,8 @@ class SmsCode(DeliveredCode):
         return gettext("Text a code to %(destination)s", destination=self.mask(user.phone or ""))
 
     def compose(self, ctx: MethodContext, destination: str, code: str) -> Message:
-        return code_sms(destination, ctx.directory.name, code, self.codes.policy.ttl, self.host)
+        return code_sms(destination, brand_of(ctx.directory), code, self.codes.policy.ttl,
+                        self.host)
 
     def prove(self, ctx: MethodContext, destination: str) -> None:
         ctx.user.phone = destination

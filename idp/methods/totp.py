@@ -23,6 +23,7 @@ from ..security.once import spend_once
 from ..security.sealing import UnsealError
 from ..storage import db
 from ..storage.models import Credential, Directory, User
+from ..tenants.brand import brand_of
 from .base import (
     Addition,
     Enrolment,
@@ -166,7 +167,7 @@ class TotpMethod(SignInMethod):
             secret = pyotp.random_base32(32)
             sealed = ctx.sealer.seal_form(SETUP_PURPOSE, [ctx.user.id, ctx.session_id],
                                           {"secret": secret}, ctx.now)
-        issuer = ctx.directory.name
+        issuer = brand_of(ctx.directory).name
         uri = pyotp.TOTP(secret, digits=DIGITS, interval=STEP).provisioning_uri(
             name=ctx.user.username, issuer_name=issuer)
         grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))

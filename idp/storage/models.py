@@ -41,6 +41,27 @@ class Directory(db.Model):
     created_at: Mapped[float] = mapped_column(Double)
     # Set while an operator has it disabled: every request under /d/<slug>/ is refused.
     disabled_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    # The brand (``idp.tenants.brand``): empty means the default accent, a sender made
+    # from the name, and no support contact.
+    accent: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    sender_name: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    support_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    support_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    support_phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class DirectoryLogo(db.Model):
+    """A directory's logo: a checked PNG or SVG, served under its content hash."""
+
+    __tablename__ = "directory_logo"
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(20))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[float] = mapped_column(Double)
 
 
 class SigningKey(db.Model):

@@ -19,6 +19,7 @@ from ..security.tokens import hash_secret, new_secret
 from ..storage import db
 from ..storage.models import Directory, Invitation, User
 from ..tenants.accounts import PasswordRefused, check_password_policy, words_of
+from ..tenants.brand import brand_of
 from ..tenants.directories import issuer_of
 
 MAX_TOKEN = 100
@@ -137,11 +138,12 @@ def send_invitation(directory: Directory, user: User, actor: User | None, now: f
 def invitation_message(user: User, directory: Directory, link: str, hours: int,
                        invited_by: str | None) -> Message:
     """Return the invitation email, plain text and HTML, in the language of the page."""
-    values = {"directory": directory.name, "link": link, "hours": hours,
+    brand = brand_of(directory)
+    values = {"directory": brand.name, "link": link, "hours": hours,
               "username": user.username, "name": user.name or user.username,
               "invited_by": invited_by}
     return Message(
-        channel="email", to=user.email or "",
-        subject=gettext("You are invited to %(directory)s", directory=directory.name),
+        channel="email", to=user.email or "", sender=brand.sender,
+        subject=gettext("You are invited to %(directory)s", directory=brand.name),
         text=render_template("messages/invitation_email.txt", **values),
         html=render_template("messages/invitation_email.html", **values))

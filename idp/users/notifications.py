@@ -16,9 +16,11 @@ from flask_babel import force_locale, format_datetime, gettext, lazy_gettext
 
 from ..delivery import Delivery, Message
 from ..delivery.addresses import mask_email, mask_phone
+from ..domain.brand import Brand
 from ..methods import METHOD_TYPES
 from ..methods.device import device_name
 from ..storage.models import User
+from ..tenants.brand import brand_of
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +111,7 @@ def _closing(notice: Notice, account_url: str) -> list[str]:
     ]
 
 
-def compose_notice(to: str, notice: Notice, origin: Origin, directory_name: str,
+def compose_notice(to: str, notice: Notice, origin: Origin, brand: Brand,
                    account_url: str) -> Message:
     """Return the email of a notice (in the current locale)."""
     title = notice.title()
@@ -122,23 +124,23 @@ def compose_notice(to: str, notice: Notice, origin: Origin, directory_name: str,
     values = {
         "heading": title,
         "lead": gettext("This happened in your %(directory)s account:",
-                        directory=directory_name),
+                        directory=brand.name),
         "facts": facts,
         "closing": _closing(notice, account_url),
     }
-    return Message(channel="email", to=to, subject=title,
+    return Message(channel="email", to=to, subject=title, sender=brand.sender,
                    text=render_template("messages/notice_email.txt", **values),
                    html=render_template("messages/notice_email.html", **values))
 
 
-def compose_code(to: str, code: str, minutes: int, directory_name: str) -> Message:
+def compose_code(to: str, code: str, minutes: int, brand: Brand) -> Message:
     """Return the email with a code that proves a new address belongs to its owner."""
     subject = gettext("%(code)s is your code to confirm this email address", code=code)
     values = {
         "heading": gettext("Confirm your email address"),
         "lead": gettext("Someone asked to use this address for an account of %(directory)s. "
                         "If that was you, enter this code on the page where you asked:",
-                        directory=directory_name),
+                        directory=brand.name),
         "code": code,
         "facts": [],
         "closing": [
@@ -146,7 +148,7 @@ def compose_code(to: str, code: str, minutes: int, directory_name: str) -> Messa
             gettext("If it was not you, ignore this email: nothing changes without the code."),
         ],
     }
-    return Message(channel="email", to=to, subject=subject,
+    return Message(channel="email", to=to, subject=subject, sender=brand.sender,
                    text=render_template("messages/notice_email.txt", **values),
                    html=render_template("messages/notice_email.html", **values))
 
@@ -164,7 +166,7 @@ def notify(delivery: Delivery | None, user: User, notice: Notice, origin: Origin
     with force_locale(locale):
         for address in recipients:
             try:
-                delivery.send(compose_notice(address, notice, origin, user.directory.name,
+                delivery.send(compose_notice(address, notice, origin, brand_of(user.directory),
                                              account_url))
                 sent += 1
             except Exception:  # a notice must never undo or fail the change it reports

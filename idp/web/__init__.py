@@ -21,6 +21,7 @@ from . import admin  # noqa: F401  (its routes are on the account blueprint)
 from .account import account
 from .api.app import app_api
 from .api.oidc import api
+from .brand import brand, page_brand
 from .context import write_session_cookie
 from .health import health
 from .languages import remember_language
@@ -201,8 +202,11 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     app.register_blueprint(app_api)
     app.register_blueprint(pages)
     app.register_blueprint(account)
+    app.register_blueprint(brand)
+    app.context_processor(page_brand)
     with app.app_context():
         register_outbox(app)
+    app.url_value_preprocessor(admin.brand.raise_logo_limit)
     app.register_error_handler(Exception, _handle)
     app.after_request(_headers)
 

@@ -20,6 +20,7 @@ from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+from idp.domain.brand import MAX_SMS_NAME
 from idp.i18n import load_po, translations_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,7 +135,8 @@ def test_the_dutch_text_message_starts_with_the_code_and_stays_one_gsm_7_part():
 
     assert message is not None and message.string.startswith("%(code)s ")
     assert set(message.string) <= GSM_7, set(message.string) - GSM_7
-    worst = message.string % {"code": "123456", "directory": "D" * 30, "minutes": 10}
+    # The longest name a text message gives (Brand.sms_name); a longer one gives the sender.
+    worst = message.string % {"code": "123456", "directory": "D" * MAX_SMS_NAME, "minutes": 10}
     assert len(f"{worst}\n\n@login.example.org #123456") <= 160
 
 

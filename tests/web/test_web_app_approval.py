@@ -105,6 +105,7 @@ def test_the_app_shows_what_is_being_approved(directory, rp, with_app):
     [pending] = app.pending()
 
     assert pending["directory"] == f"Test {directory.slug}"
+    assert pending["accent"] == "#1a56a6" and "logo" not in pending
     assert pending["client"] and pending["ip"] == "127.0.0.1"
     assert pending["user_agent"] == "Firefox/128"
     assert pending["expires_at"] - pending["created_at"] == 120

@@ -42,7 +42,7 @@ def test_a_text_message_code_completes_the_login(rp, directory, texter, gateway)
 
     assert page.title == "Enter the code we texted you"
     assert f"We sent a code to {masked_phone(texter.phone)}" in page.text
-    assert set(sms) == {"to", "message"} and sms["to"] == texter.phone
+    assert set(sms) == {"to", "message", "from"} and sms["to"] == texter.phone
     claims = rp.exchange(rp.response_params(response)["code"])["claims"]
     assert claims["acr"] == "30"
     assert set(claims["amr"]) == {"pwd", "sms", "mfa"}

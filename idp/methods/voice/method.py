@@ -19,6 +19,7 @@ from ...delivery.addresses import mask_phone, phone_facts
 from ...domain import DestinationPolicy, MethodInfo, destination_refusal
 from ...storage import db
 from ...storage.models import Directory, User
+from ...tenants.brand import brand_of
 from ..base import Addition, Enrolment, MethodContext, MethodRefused
 from ..delivered import DeliveredCode
 from .gateway import CHANNEL, Call, build_sender
@@ -125,7 +126,7 @@ class VoiceCode(DeliveredCode):
     def compose(self, ctx: MethodContext, destination: str, code: str) -> Message:
         minutes = max(1, int(self.codes.policy.ttl // 60))
         return Call(channel=self.channel, to=destination, language=call_language(),
-                    text=spoken_code(ctx.directory.name, code, minutes))
+                    text=spoken_code(brand_of(ctx.directory).name, code, minutes))
 
     def prove(self, ctx: MethodContext, destination: str) -> None:
         set_voice_number(ctx.user, destination, ctx.now)

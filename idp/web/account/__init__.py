@@ -49,6 +49,7 @@ def account_nav() -> list[tuple[str, str]]:
         items += [("account.admin_settings", gettext("Authentication")),
                   ("account.admin_users", gettext("Users")),
                   ("account.admin_clients", gettext("Apps")),
+                  ("account.admin_brand", gettext("Brand")),
                   ("account.admin_audit", gettext("Audit log"))]
         if is_operator_directory(g.directory):
             items.append(("account.operator_console", gettext("Operator console")))

@@ -21,6 +21,7 @@ from ...domain import CodeRefusal
 from ...methods.one_time_codes import CodeRefused, CodeService, DestinationRefused
 from ...services import services
 from ...storage import db
+from ...tenants.brand import brand_of
 from ...tenants.directories import sms_policy
 from ...users.notifications import compose_code
 from ...users.profile import (
@@ -90,8 +91,9 @@ class Contact:
     def message(self, to: str, code: str, codes: CodeService) -> Message:
         """Return the message that carries a code to the new address or number."""
         if self.name == "email":
-            return compose_code(to, code, max(1, int(codes.policy.ttl // 60)), g.directory.name)
-        return code_sms(to, g.directory.name, code, codes.policy.ttl,
+            return compose_code(to, code, max(1, int(codes.policy.ttl // 60)),
+                                brand_of(g.directory))
+        return code_sms(to, brand_of(g.directory), code, codes.policy.ttl,
                         getattr(services().methods[self.channel], "host", "localhost"))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urljoin
 
 from flask import Blueprint, Response, g, jsonify, render_template, request
 
@@ -18,6 +19,8 @@ from ...methods.app_approval.devices import AppDevices, AppError, normalize_code
 from ...services import services
 from ...storage import db
 from ...storage.models import AppDevice, User
+from ...tenants.brand import brand_of
+from ..brand import logo_url
 from ..context import client_ip, load_directory
 from ..ratelimit import per_ip
 
@@ -72,7 +75,7 @@ def activate():
     audit.record(g.directory.id, audit.events.APP_ACTIVATED, now(), user_id=device.user_id,
                  ip=client_ip(), device=device.name)
     db.session.commit()
-    return jsonify({"device_id": device.public_id, "directory": g.directory.name,
+    return jsonify({"device_id": device.public_id, **_brand_fields(),
                     "username": device_user(device)}), 201
 
 
@@ -103,8 +106,9 @@ def approvals():
     device = _signed()
     pending = _devices().pending(device, now())
     db.session.commit()
+    shown = _brand_fields()
     return jsonify({"approvals": [{
-        "id": a.public_id, "directory": g.directory.name, "client": a.client_name,
+        "id": a.public_id, **shown, "client": a.client_name,
         "created_at": int(a.created_at), "expires_at": int(a.expires_at), "ip": a.ip,
         "user_agent": a.user_agent, "choices": a.choices} for a in pending]})
 
@@ -131,3 +135,13 @@ def remove_device():
                  ip=client_ip(), device=device.name)
     db.session.commit()
     return Response(status=204)
+
+
+def _brand_fields() -> dict[str, str]:
+    """Return how the app shows the directory: its name, accent colour and logo's URL."""
+    shown = brand_of(g.directory)
+    fields = {"directory": shown.name, "accent": shown.accent}
+    logo = logo_url(shown)
+    if logo:
+        fields["logo"] = urljoin(request.host_url, logo)
+    return fields
