@@ -47,6 +47,7 @@ def account_nav() -> list[tuple[str, str]]:
         items += [("account.admin_settings", gettext("Authentication")),
                   ("account.admin_users", gettext("Users")),
                   ("account.admin_clients", gettext("Apps")),
+                  ("account.admin_claims", gettext("Profile details")),
                   ("account.admin_audit", gettext("Audit log"))]
     return items
 

@@ -3,6 +3,6 @@ the audit log. They are routes of the account blueprint (``idp.web.account``), b
 login gate, and need the admin role; each page group is its own module.
 """
 
-from . import audit, clients, destinations, settings, users
+from . import audit, claims, clients, destinations, settings, users
 
-__all__ = ["audit", "clients", "destinations", "settings", "users"]
+__all__ = ["audit", "claims", "clients", "destinations", "settings", "users"]
