@@ -42,9 +42,9 @@ def admin_claims_save():
                      gettext("Choose only from the details listed."))
     if before == after:
         flash(gettext("Nothing changed."))
-        return redirect(url_for("account.admin_claims"))
-    audit.record(g.directory.id, audit.events.SETTINGS_CLAIMS_CHANGED, now(),
-                 actor=current_user().id, before=list(before), after=list(after))
+    else:
+        audit.record(g.directory.id, audit.events.SETTINGS_CLAIMS_CHANGED, now(),
+                     actor=current_user().id, before=list(before), after=list(after))
+        flash(gettext("Saved. Your users are asked for these details on their profile."))
     db.session.commit()
-    flash(gettext("Saved. Your users are asked for these details on their profile."))
     return redirect(url_for("account.admin_claims"))
