@@ -174,6 +174,18 @@ def audit_page(visit: Visit) -> None:
     _account_page(visit, "/admin/audit", "Audit log", admin=True)
 
 
+def details_page_with_errors(visit: Visit) -> None:
+    _account_page(visit, "/account/details", "Personal information")
+    visit.page.get_by_label("Time zone", exact=True).fill("Europe/Atlantis")
+    visit.page.get_by_label("Language and region", exact=True).fill("en_US")
+    visit.page.get_by_role("button", name="Save").click()
+    expect(visit.page.locator("#zoneinfo-error")).to_be_visible()
+
+
+def claims_choice_page(visit: Visit) -> None:
+    _account_page(visit, "/admin/claims", "Profile details", admin=True)
+
+
 # (name, how to reach it): one line per page.
 PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("login page", login_page),
@@ -194,6 +206,8 @@ PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("users page", users_page),
     ("new client page", new_client_page),
     ("audit log page", audit_page),
+    ("personal information page with errors", details_page_with_errors),
+    ("profile details choice page", claims_choice_page),
 ]
 
 
