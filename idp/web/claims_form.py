@@ -92,6 +92,20 @@ def form_values(claims: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
+def claim_summary(asked: Iterable[str], claims: Mapping[str, Any]) -> list[tuple[Any, str]]:
+    """Return the title and value of each asked claim the person gave, for the overview
+    (the address on one line)."""
+    shown = []
+    for name in asked:
+        value = claims.get(name)
+        if isinstance(value, Mapping):
+            value = ", ".join(" ".join(str(value[part]).split()) for part in ADDRESS_PARTS
+                              if part in value)
+        if value:
+            shown.append((TITLES[name], str(value)))
+    return shown
+
+
 def typed_claims(asked: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     """Return the asked claims the form posted (a claim whose inputs are all missing is
     left as it is) and their typed inputs, each cut short of what could pass (longer input

@@ -197,3 +197,16 @@ def test_a_claim_is_shown_as_text_never_as_markup(directory):
     page = Page(agent.get(directory.issuer + PATH))
     assert page.soup.find(id="given_name")["value"] == '"><script>alert(1)</script>'
     assert not page.soup.select("main script")
+
+
+def test_the_overview_shows_the_given_details_with_a_link_to_change_them(directory):
+    ask(directory, "given_name", "zoneinfo", "address")
+    user = directory.add_user(totp=True)
+    agent, page = open_account_page(directory, user, PATH)
+    agent.submit(page, "Save", fields={"street_address": "Dorpsstraat 1\nbus 2"},
+                 by_label={"Given name": "Anna", "City or town": "Ons Dorp"})
+    _agent, page = open_account_page(directory, user, agent=agent)
+    shown = {dt.get_text(strip=True): dt.find_next_sibling("dd").get_text(strip=True)
+             for dt in page.soup.select("dl.claims dt")}
+    assert shown == {"Given name": "Anna", "Postal address": "Dorpsstraat 1 bus 2, Ons Dorp"}
+    assert page.link("Change your profile details").endswith(PATH)
