@@ -68,6 +68,8 @@ def test_saving_a_choice_stores_it_and_audits_before_and_after(directory):
                                       "zoneinfo", "locale"]
     assert event.detail["after"] == ["given_name", "birthdate", "address"]
     assert event.detail["actor"] == stored_user(directory, admin.username).id
+    log = Page(agent.get(f"{directory.issuer}/admin/audit"))
+    assert log.status == 200 and "Profile details asked of users changed" in log.text
 
 
 def test_asking_for_nothing_is_a_choice_too(directory):

@@ -78,6 +78,8 @@ def test_saving_the_claims_stores_them_checked_and_audits_which_changed(director
     assert row.locale == "nl-NL"
     assert events(directory, user, "profile.claims_changed") == [
         {"fields": ["given_name", "family_name", "zoneinfo", "locale"]}]
+    overview = Page(agent.get(f"{directory.issuer}/account/"))
+    assert "Profile details changed" in overview.soup.get_text()  # the recent activity
     page = Page(agent.get(directory.issuer + PATH))
     assert page.soup.find(id="given_name")["value"] == "Anna"
     assert page.soup.find(id="locale")["value"] == "nl-NL"
