@@ -257,6 +257,8 @@ PROFILE_PHONE_CHANGED = declare("profile.phone_changed", N_("Phone number change
                                 N_("Phone number changed"), details=(CHANGES,))
 PROFILE_PASSWORD_CHANGED = declare("profile.password_changed", N_("Password changed"),
                                    N_("Password changed"), details=(SESSIONS_ENDED,))
+PROFILE_CLAIMS_CHANGED = declare("profile.claims_changed", N_("Profile details changed"),
+                                 N_("Profile details changed"), details=(FIELDS,))
 #: A proven new contact address, by the contact's name (`email`, `phone`).
 CONTACT_CHANGED: dict[str, Event] = {"email": PROFILE_EMAIL_CHANGED,
                                      "phone": PROFILE_PHONE_CHANGED}
@@ -267,6 +269,9 @@ SETTINGS_CHANGED = declare(
     "settings.changed", N_("Settings changed"),
     details=(ACTOR, CHANGES, USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY,
              SMS_EXCLUDED))
+SETTINGS_CLAIMS_CHANGED = declare("settings.claims_changed",
+                                  N_("Profile details asked of users changed"),
+                                  details=(ACTOR, CHANGES))
 ADMIN_USER_CREATED = declare("admin.user_created", N_("User created"), BY_ADMIN,
                              details=(ACTOR, IS_ADMIN))
 ADMIN_INVITATION_SENT = declare("admin.invitation_sent", N_("Invitation sent"), BY_ADMIN,

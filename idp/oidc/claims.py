@@ -1,4 +1,11 @@
-"""The claims about a user that tokens and userinfo carry (OIDC Core 5.1, 5.4, 5.5)."""
+"""The claims about a user that tokens and userinfo carry (OIDC Core 5.1, 5.4, 5.5).
+
+Authlib's ``UserInfo`` names the standard claims and the claims each scope releases
+(5.4); this module fills it from storage. The standard claims a user gives themselves
+(``idp.users.claims``) are released only while their directory asks for them: an
+admin who stops asking for one stops it reaching apps too. ``preferred_username`` is
+the username unless the user gave another one.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +15,21 @@ from typing import Any
 from authlib.oidc.core import UserInfo
 
 from ..storage.models import User
+from ..tenants.asked_claims import asked_claims
+from ..users.claims import stored_claims
 
-SUPPORTED_CLAIMS = ("sub", "name", "preferred_username", "locale", "updated_at", "email",
-                    "email_verified", "phone_number", "phone_number_verified")
-SUPPORTED_SCOPES = ("openid", "profile", "email", "phone")
+SUPPORTED_CLAIMS = tuple(UserInfo.REGISTERED_CLAIMS)
+SUPPORTED_SCOPES = tuple(UserInfo.SCOPES_CLAIMS_MAPPING)
 
 
 def all_claims(user: User) -> UserInfo:
-    """Return every claim the provider knows about the user."""
+    """Return every claim the provider knows about the user and may release."""
     info = UserInfo(sub=user.subject, preferred_username=user.username,
                     updated_at=int(user.updated_at))
     if user.name:
         info["name"] = user.name
-    if user.locale:
-        info["locale"] = user.locale
+    given = stored_claims(user)
+    info.update({name: given[name] for name in asked_claims(user.directory) if name in given})
     if user.email:
         info["email"] = user.email
         info["email_verified"] = bool(user.email_verified)
@@ -32,7 +40,8 @@ def all_claims(user: User) -> UserInfo:
 
 
 def requested_claims(claims_request: Mapping[str, Any] | None, target: str) -> list[str]:
-    """Return the individual claims named for `target` ("id_token" or "userinfo")."""
+    """Return the individual claims named for `target` ("id_token" or "userinfo"),
+    essential or voluntary alike (OIDC Core 5.5.1: either is answered when it can be)."""
     if not isinstance(claims_request, Mapping):
         return []
     wanted = claims_request.get(target)

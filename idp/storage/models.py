@@ -38,6 +38,9 @@ class Directory(db.Model):
     # Browser sessions end this long after they start, or after this long unused.
     session_hours: Mapped[int] = mapped_column(Integer, default=12)
     session_idle_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    # The standard claims its users are asked for on their profile; None: the default
+    # (``idp.domain.claims.DEFAULT_ASKED``).
+    asked_claims: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[float] = mapped_column(Double)
     # Set while an operator has it disabled: every request under /d/<slug>/ is refused.
     disabled_at: Mapped[float | None] = mapped_column(Double, nullable=True)
@@ -109,7 +112,11 @@ class User(db.Model):
     phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
     phone_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # The locale claim (a BCP 47 tag, at most 35 characters as RFC 5646 4.4.1 advises).
+    locale: Mapped[str | None] = mapped_column(String(35), nullable=True)
+    # The other standard claims the user gave (``idp.users.claims``); the address as an
+    # object of its parts (OIDC Core 5.1.1).
+    claims: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -159,7 +166,7 @@ class Client(db.Model):
     first_party: Mapped[bool] = mapped_column(Boolean, default=True)
     min_acr: Mapped[int | None] = mapped_column(Integer, nullable=True)
     id_token_alg: Mapped[str] = mapped_column(String(10), default="RS256")
-    scope: Mapped[str] = mapped_column(String(500), default="openid profile email phone")
+    scope: Mapped[str] = mapped_column(String(500), default="openid profile email address phone")
     #: A resource server: may introspect the tokens of every app of its directory.
     introspect_all: Mapped[bool] = mapped_column(Boolean, default=False,
                                                  server_default=false())

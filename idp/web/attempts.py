@@ -41,6 +41,7 @@ from ..tenants.accounts import normalize_login
 from ..users.notifications import Notice, Origin, notify
 from .context import client_ip
 from .known_browser import browser_nonce
+from .languages import notice_language
 
 log = logging.getLogger(__name__)
 
@@ -210,5 +211,5 @@ def _locked_out(attempt: Attempt, budget: BudgetKey, lockout: Lockout, moment: f
         return
     notify(services().delivery, user, Notice("alert", "guessing"),
            Origin(moment, request.user_agent.string, client_ip()),
-           locale=user.locale or str(get_locale() or "en"),
+           locale=notice_language(user.locale, str(get_locale() or "en")),
            account_url=services().base_url + url_for("account.profile"))

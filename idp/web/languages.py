@@ -28,6 +28,13 @@ def chosen_language() -> str | None:
     return None
 
 
+def notice_language(locale_claim: str | None, page_language: str) -> str:
+    """Return the language of a person's notices: that of their locale claim ("nl-BE" is
+    Dutch) when pages come in it, else the page's."""
+    base = (locale_claim or "").split("-")[0].lower()
+    return base if base in LOCALES else page_language
+
+
 def select_locale() -> str | None:
     """Pick the page language (see the module docstring); None means the default, English."""
     if not has_request_context():

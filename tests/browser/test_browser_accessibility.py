@@ -188,6 +188,16 @@ def new_directory_page_with_an_error(visit: Visit) -> None:
     visit.page.get_by_label("Slug", exact=True).fill("Not A Slug")
     visit.page.get_by_role("button", name="Create and invite the admin").click()
     expect(visit.page.get_by_role("alert")).to_be_visible()
+def details_page_with_errors(visit: Visit) -> None:
+    _account_page(visit, "/account/details", "Personal information")
+    visit.page.get_by_label("Time zone", exact=True).fill("Europe/Atlantis")
+    visit.page.get_by_label("Language and region", exact=True).fill("en_US")
+    visit.page.get_by_role("button", name="Save").click()
+    expect(visit.page.locator("#zoneinfo-error")).to_be_visible()
+
+
+def claims_choice_page(visit: Visit) -> None:
+    _account_page(visit, "/admin/claims", "Profile details", admin=True)
 
 
 # (name, how to reach it): one line per page.
@@ -212,6 +222,8 @@ PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("audit log page", audit_page),
     ("operator console", operator_console_page),
     ("new directory page with an error", new_directory_page_with_an_error),
+    ("personal information page with errors", details_page_with_errors),
+    ("profile details choice page", claims_choice_page),
 ]
 
 

@@ -51,6 +51,7 @@ SHOWN_BEFORE = {
     "app.approved", "app.denied", "app.refused", "consent.withdrawn", "admin.user_created",
     "admin.invitation_sent", "admin.user_updated", "admin.user_disabled",
     "admin.user_enabled", "admin.method_removed", "admin.sessions_ended",
+    "profile.claims_changed",
 }
 
 

@@ -50,6 +50,7 @@ def account_nav() -> list[tuple[str, str]]:
                   ("account.admin_users", gettext("Users")),
                   ("account.admin_clients", gettext("Apps")),
                   ("account.admin_brand", gettext("Brand")),
+                  ("account.admin_claims", gettext("Profile details")),
                   ("account.admin_audit", gettext("Audit log"))]
         if is_operator_directory(g.directory):
             items.append(("account.operator_console", gettext("Operator console")))

@@ -20,11 +20,14 @@ from ...methods.recovery import RecoveryCodes
 from ...services import services
 from ...storage import db
 from ...storage.models import BrowserSession, User
+from ...tenants.asked_claims import asked_claims
 from ...tenants.directories import level_settings
+from ...users.claims import stored_claims
 from ...users.consents import list_app_access
 from ...users.enrolments import Enrolment, counting_methods, list_enrolments
 from ...users.profile import Removal, removal_effect
 from ...users.sessions import sessions_of
+from ..claims_form import claim_summary
 from ..context import current_session
 from . import account
 from .gate import current_user, signed_in_page
@@ -90,7 +93,8 @@ def profile():
                                 for c in shown],
                   removals=removals, additions=_additions(user, items),
                   sessions=_sessions(user, at), apps=list_app_access(user),
-                  activity=activity_of(user))
+                  activity=activity_of(user), asks_claims=bool(asked_claims(g.directory)),
+                  given=claim_summary(asked_claims(g.directory), stored_claims(user)))
 
 
 # The page groups register their routes on import.

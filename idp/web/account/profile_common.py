@@ -14,7 +14,7 @@ from ...tenants.directories import level_settings
 from ...users.notifications import Notice, Origin, notify
 from ...users.profile import ProfileError, clean_text, parse_id
 from ..context import client_ip, current_session
-from ..languages import LOCALES
+from ..languages import notice_language
 from ..ratelimit import per_ip
 from .gate import current_user
 
@@ -82,8 +82,7 @@ def record(event: audit.Event, **detail) -> None:
 
 def notice_locale() -> str:
     """Return the language of the person's notices: theirs, else the page's."""
-    chosen = current_user().locale
-    return chosen if chosen in LOCALES else str(get_locale() or "en")
+    return notice_language(current_user().locale, str(get_locale() or "en"))
 
 
 def send_notice(kind: str, subject: str, detail: str | None = None,

@@ -1,4 +1,5 @@
-"""Personal information: the name, and the email address or phone number proven by a code.
+"""Personal information: the name and the standard claims the directory asks for, and the
+email address or phone number proven by a code.
 
 A new address or number gets a code first; the old one stays until that code is entered
 in this browser. The code service's waits and hourly limits apply, another user's
@@ -18,11 +19,14 @@ from ...delivery import DeliveryFailed, Message
 from ...delivery.addresses import ContactError, check_email, mask_email, mask_phone, parse_mobile
 from ...delivery.messages import code_sms
 from ...domain import CodeRefusal
+from ...domain.claims import ClaimsRefused
 from ...methods.one_time_codes import CodeRefused, CodeService, DestinationRefused
 from ...services import services
 from ...storage import db
+from ...tenants.asked_claims import asked_claims
 from ...tenants.brand import brand_of
 from ...tenants.directories import sms_policy
+from ...users.claims import save_claims, stored_claims
 from ...users.notifications import compose_code
 from ...users.profile import (
     ContactChange,
@@ -32,6 +36,7 @@ from ...users.profile import (
     check_new_contact,
 )
 from ..attempts import account_of, attempt_on
+from ..claims_form import field_errors, form_fields, form_values, typed_claims
 from . import account
 from .gate import current_user, signed_in_page
 from .profile_common import (
@@ -49,26 +54,43 @@ from .profile_common import (
 PURPOSE = "change"
 
 
+def _details_page(status: int = 200, error: str | None = None,
+                  errors: dict[str, str] | None = None, values: dict[str, str] | None = None):
+    asked = asked_claims(g.directory)
+    return render("account/profile_details.html", status, error=error, errors=errors or {},
+                  fields=form_fields(asked),
+                  values=form_values(stored_claims(current_user())) if values is None
+                  else values)
+
+
 @account.get("/account/details")
 @signed_in_page()
 def profile_details():
     """Show the personal information with its forms."""
-    return render("account/profile_details.html")
+    return _details_page()
 
 
 @account.post("/account/details")
 @signed_in_page()
 def profile_details_save():
-    """Save the name (no code needed)."""
+    """Save the name and the asked claims (no code needed)."""
     user = current_user()
+    names, typed = typed_claims(asked_claims(g.directory))
     try:
         before = change_name(user, text_field("name", 200), now())
+        changed = save_claims(user, typed, names, now())
     except ProfileError as exc:
-        return render("account/profile_details.html", 400, error=reason_text(exc))
+        return _details_page(400, reason_text(exc), values=typed)
+    except ClaimsRefused as exc:
+        db.session.rollback()
+        return _details_page(400, gettext("Some details cannot be saved. Check the fields "
+                                          "marked below."), field_errors(exc), typed)
     if before != user.name:
         record(audit.events.PROFILE_NAME_CHANGED)
+    if changed:
+        record(audit.events.PROFILE_CLAIMS_CHANGED, fields=changed)
     db.session.commit()
-    flash(gettext("Your name was saved."))
+    flash(gettext("Your details were saved.") if changed else gettext("Your name was saved."))
     return redirect(url_for("account.profile"))
 
 

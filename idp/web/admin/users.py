@@ -26,17 +26,21 @@ from ...admin.users import (
 )
 from ...clock import now
 from ...config import current_settings
+from ...domain.claims import ClaimsRefused
 from ...errors import NotFound
 from ...methods import enrollable_now
 from ...services import services
 from ...storage import db
 from ...storage.models import User
+from ...tenants.asked_claims import asked_claims
 from ...tenants.directories import level_settings
+from ...users.claims import save_claims, stored_claims
 from ...users.enrolments import find_enrolment, list_enrolments, remove_enrolment
 from ...users.invitations import InvitationError, send_invitation
 from ...users.sessions import end_sessions
 from ..account import account
 from ..account.gate import current_user, signed_in_page
+from ..claims_form import field_errors, form_fields, form_values, typed_claims
 from ..context import client_ip
 
 FIELD_LIMITS = {"username": 150, "name": 200, "email": 254, "phone": 32, "q": 100}
@@ -108,7 +112,7 @@ def admin_user_change(user_id: str):
         abort(400, gettext("This form does not say what to do."))
     try:
         notice = action(user)
-    except (UserAdminError, InvitationError) as exc:
+    except (UserAdminError, InvitationError, ClaimsRefused) as exc:
         db.session.rollback()
         return _user_page(_load(user_id), error=exc, values=request.form), 400
     db.session.commit()
@@ -131,6 +135,10 @@ def _new_page(values: dict, error: UserAdminError | None = None):
 
 
 def _user_page(user: User, error: Exception | str | None = None, values=None):
+    claim_errors = field_errors(error) if isinstance(error, ClaimsRefused) else {}
+    if claim_errors:
+        error = gettext("Some details cannot be saved. Check the fields marked below.")
+    claim_values = values if claim_errors else form_values(stored_claims(user))
     moment = now()
     settings = level_settings(g.directory)
     methods = services().methods
@@ -143,6 +151,8 @@ def _user_page(user: User, error: Exception | str | None = None, values=None):
         methods=methods,
         sessions=live_sessions(user, moment), logins=recent_logins(user),
         is_self=user.id == current_user().id, values=values or {},
+        claim_fields=form_fields(asked_claims(g.directory)), claim_values=claim_values,
+        claim_errors=claim_errors,
         error=str(error) if error else None, error_field=getattr(error, "field", None))
 
 
@@ -157,6 +167,16 @@ def _invite(user: User) -> None:
 def _save(user: User) -> str:
     changed = update_user(g.directory, user, name=_field("name"), email=_field("email"),
                           phone=_field("phone"), now=now())
+    if not changed:
+        return gettext("Nothing changed.")
+    audit.record(g.directory.id, audit.events.ADMIN_USER_UPDATED, now(), user_id=user.id,
+                 actor=current_user().id, fields=changed)
+    return gettext("Saved.")
+
+
+def _save_claims(user: User) -> str:
+    names, typed = typed_claims(asked_claims(g.directory))
+    changed = save_claims(user, typed, names, now())
     if not changed:
         return gettext("Nothing changed.")
     audit.record(g.directory.id, audit.events.ADMIN_USER_UPDATED, now(), user_id=user.id,
@@ -214,6 +234,6 @@ def _resend(user: User) -> str:
 
 
 ACTIONS: dict[str, Callable[[User], str]] = {
-    "save": _save, "remove": _remove, "disable": _disable, "enable": _enable,
-    "end_sessions": _end_sessions, "invite": _resend,
+    "save": _save, "claims": _save_claims, "remove": _remove, "disable": _disable,
+    "enable": _enable, "end_sessions": _end_sessions, "invite": _resend,
 }
