@@ -38,6 +38,8 @@ class Directory(db.Model):
     # Browser sessions end this long after they start, or after this long unused.
     session_hours: Mapped[int] = mapped_column(Integer, default=12)
     session_idle_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    # The policies its admin chose (idp.domain.policies); the others follow their defaults.
+    policies: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[float] = mapped_column(Double)
 
 

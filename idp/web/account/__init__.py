@@ -45,6 +45,7 @@ def account_nav() -> list[tuple[str, str]]:
     user = g.get("account_user")
     if user is not None and user.is_admin:
         items += [("account.admin_settings", gettext("Authentication")),
+                  ("account.admin_policies", gettext("Policies")),
                   ("account.admin_users", gettext("Users")),
                   ("account.admin_clients", gettext("Apps")),
                   ("account.admin_audit", gettext("Audit log"))]

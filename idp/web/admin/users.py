@@ -18,10 +18,12 @@ from ...admin.users import (
     create_invited_user,
     get_user,
     live_sessions,
+    locked_out_until,
     recent_logins,
     removal_effect,
     search_users,
     set_disabled,
+    unlock_user,
     update_user,
 )
 from ...clock import now
@@ -142,6 +144,7 @@ def _user_page(user: User, error: Exception | str | None = None, values=None):
         standing=removal_effect(settings, items, "", enrollable_now(methods)), settings=settings,
         methods=methods,
         sessions=live_sessions(user, moment), logins=recent_logins(user),
+        locked_until=locked_out_until(user, moment),
         is_self=user.id == current_user().id, values=values or {},
         error=str(error) if error else None, error_field=getattr(error, "field", None))
 
@@ -207,6 +210,13 @@ def _end_sessions(user: User) -> str:
     return gettext("%(user)s is logged out everywhere.", user=user.username)
 
 
+def _unlock(user: User) -> str:
+    if not unlock_user(user, current_user(), now()):
+        return gettext("%(user)s was not locked out. Their failed attempts are forgotten.",
+                       user=user.username)
+    return gettext("%(user)s is unlocked and can try to log in again.", user=user.username)
+
+
 def _resend(user: User) -> str:
     _invite(user)
     return gettext("A new invitation was sent to %(email)s. Older links no longer work.",
@@ -215,5 +225,5 @@ def _resend(user: User) -> str:
 
 ACTIONS: dict[str, Callable[[User], str]] = {
     "save": _save, "remove": _remove, "disable": _disable, "enable": _enable,
-    "end_sessions": _end_sessions, "invite": _resend,
+    "end_sessions": _end_sessions, "invite": _resend, "unlock": _unlock,
 }
