@@ -265,8 +265,8 @@ SETTINGS_CHANGED = declare(
     "settings.changed", N_("Settings changed"),
     details=(ACTOR, CHANGES, USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY,
              SMS_EXCLUDED))
-POLICIES_CHANGED = declare("settings.policies_changed", N_("Policies changed"),
-                           details=(ACTOR, CHANGES))
+SETTINGS_POLICIES_CHANGED = declare("settings.policies_changed", N_("Policies changed"),
+                                    details=(ACTOR, CHANGES))
 ADMIN_USER_CREATED = declare("admin.user_created", N_("User created"), BY_ADMIN,
                              details=(ACTOR, IS_ADMIN))
 ADMIN_INVITATION_SENT = declare("admin.invitation_sent", N_("Invitation sent"), BY_ADMIN,

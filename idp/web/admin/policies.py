@@ -195,9 +195,9 @@ def save_policies(form: PoliciesForm) -> dict[str, Value]:
                                             low=policy.low, high=policy.high)
         return {}
     if changes:
-        audit.record(g.directory.id, audit.events.POLICIES_CHANGED, now(), ip=client_ip(),
-                     user_agent=request.user_agent.string, actor=g.account_user.id,
-                     before={name: before[name] for name in changes},
+        audit.record(g.directory.id, audit.events.SETTINGS_POLICIES_CHANGED, now(),
+                     ip=client_ip(), user_agent=request.user_agent.string,
+                     actor=g.account_user.id, before={name: before[name] for name in changes},
                      after=dict(changes))
         db.session.commit()
     return changes
