@@ -199,6 +199,8 @@ def test_a_longer_least_password_length_refuses_a_short_new_password(directory):
     save(directory, password_min_length="20")
     user = directory.add_user(totp=True)
     agent, page = open_account_page(directory, user, "/account/password")
+    assert "At least 20 characters" in page.soup.find(id="new-help").get_text()
+    assert page.soup.find(id="new")["minlength"] == "20"
     response = agent.submit(page, "Change the password", by_label={
         "Current password": user.password, "New password": "short but unusual",
         "New password again": "short but unusual"})
@@ -219,6 +221,8 @@ def test_without_the_common_password_check_a_common_password_is_taken(directory)
 
     assert change() == 400
     save(directory, password_common_check="")
+    form = Page(agent.get(f"{directory.issuer}/account/password"))
+    assert "not a common password" not in form.soup.find(id="new-help").get_text()
     assert policy(directory, "password_common_check") is False
     assert change() == 200
 

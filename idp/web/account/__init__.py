@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from flask import g
 from flask_babel import format_datetime
 
+from ...domain.policies import Policies
+from ...tenants.policies import directory_policies
 from ..context import directory_blueprint
 
 account = directory_blueprint("account", __name__)
@@ -22,7 +24,13 @@ account = directory_blueprint("account", __name__)
 
 @account.context_processor
 def _helpers() -> dict:
-    return {"account_nav": account_nav, "when": when, "iso": iso}
+    return {"account_nav": account_nav, "when": when, "iso": iso,
+            "password_rules": password_rules}
+
+
+def password_rules() -> Policies:
+    """Return the directory's policies, for the pages that say what a new password needs."""
+    return directory_policies(g.directory)
 
 
 def when(at: float | None) -> str:
