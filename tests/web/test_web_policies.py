@@ -304,3 +304,24 @@ def test_a_user_who_is_not_locked_shows_no_unlock(directory):
     assert page.soup.find(id="locked-out") is None
     with pytest.raises(AssertionError):  # no such button
         page.form_with_button("Unlock this user")
+
+
+def test_a_longer_first_lock_out_makes_a_locked_source_wait_longer(directory):
+    save(directory, failure_limit="2", lockout_minutes="45")
+    user = directory.add_user(totp=True)
+    rp = StrictRP(directory, directory.add_client())
+    answers = [wrong_password(rp, user.username) for _ in range(3)]
+    assert [a.status_code for a in answers] == [400, 400, 429]
+    assert 44 * 60 <= int(answers[-1].headers["Retry-After"]) <= 45 * 60
+
+
+def test_the_page_speaks_dutch_to_a_dutch_browser(directory):
+    agent, _page = admin_page(directory)
+    agent.http.headers["Accept-Language"] = "nl-NL,nl;q=0.9"
+    page = Page(agent.get(f"{directory.issuer}{PATH}"))
+    assert page.title == "Beleid"
+    assert "Standaard: 8 tekens." in page.soup.find(id="password_min_length-help").get_text()
+    response = agent.submit(page, "Beleid opslaan", fields={"device_days": "0"})
+    assert response.status_code == 400
+    assert Page(response).soup.find(id="device_days-error").get_text(strip=True) == \
+        "Vul een geheel getal in van 1 tot en met 400."
