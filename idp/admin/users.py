@@ -322,7 +322,6 @@ def removal_effect(settings: LevelSettings, items: list[Enrolment], key: str,
     return RemovalEffect(after.level, after.required, after.reaches, bool(after.enrol_after))
 
 
-
 def locked_out_until(user: User, now: float) -> float | None:
     """Return until when failed attempts lock the user out (from some source), or None."""
     return locked_until(user.directory_id, user_account_key(user.directory_id, user.id), now)

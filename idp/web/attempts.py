@@ -7,9 +7,10 @@ login form names, and after the password step always the session's user, never a
 posted field. The source is the browser when it completed a full login as that user
 before (``known_browser``), otherwise the client's address (IPv6 by its /64): each
 source has its own budget, and the sources the account never logged in from share a
-ceiling (the directory's policies, by default IDP_ACCOUNT_FAILURE_LIMIT and
-IDP_ACCOUNT_FAILURE_CEILING), so a stranger can
-neither guess for long nor keep the owner out of their own browser.
+ceiling, so a stranger can neither guess for long nor keep the owner out of their own
+browser. The limits and lock-out lengths are the directory's policies
+(``idp.tenants.policies``; by default IDP_ACCOUNT_FAILURE_LIMIT and
+IDP_ACCOUNT_FAILURE_CEILING).
 
 A lock-out is audited (``account.locked``) and the owner is emailed, at most once a day.
 """
