@@ -74,6 +74,9 @@ def test_the_page_shows_each_policy_with_its_default_and_what_it_means(directory
     assert "Default: 8 characters." in help_text
     assert "(the installation's setting)" in page.soup.find(
         id="access_token_minutes-help").get_text()
+    # The tests' installation locks for a minute: one minute, in the singular.
+    assert "Default: 1 minute (the installation's setting)." in page.soup.find(
+        id="lockout_minutes-help").get_text(" ", strip=True)
     link = page.soup.find(id="destinations-link")
     assert link["href"].endswith("/admin/settings#sms")
     nav = [a.get_text(strip=True) for a in page.soup.find("nav").find_all("a")]

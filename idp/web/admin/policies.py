@@ -9,10 +9,11 @@ Authentication page; this page links to it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
 from ... import audit
@@ -54,10 +55,16 @@ GROUPS = {
     "tokens": lazy_gettext("Tokens for apps"),
     "devices": lazy_gettext("Remembered devices"),
 }
-UNITS = {
-    "characters": lazy_gettext("characters"), "attempts": lazy_gettext("attempts"),
-    "minutes": lazy_gettext("minutes"), "hours": lazy_gettext("hours"),
-    "days": lazy_gettext("days"),
+#: Each unit's amount in words, by the count to choose the plural by and the value shown.
+AMOUNTS: dict[str, Callable[[int, str], str]] = {
+    "characters": lambda n, text: ngettext("%(amount)s character", "%(amount)s characters",
+                                           n, amount=text),
+    "attempts": lambda n, text: ngettext("%(amount)s attempt", "%(amount)s attempts", n,
+                                         amount=text),
+    "minutes": lambda n, text: ngettext("%(amount)s minute", "%(amount)s minutes", n,
+                                        amount=text),
+    "hours": lambda n, text: ngettext("%(amount)s hour", "%(amount)s hours", n, amount=text),
+    "days": lambda n, text: ngettext("%(amount)s day", "%(amount)s days", n, amount=text),
 }
 LABELS = {
     PASSWORD_MIN_LENGTH: lazy_gettext("Least password length (characters)"),
@@ -121,6 +128,13 @@ INCONSISTENT.update({FAILURE_CEILING: INCONSISTENT[FAILURE_LIMIT],
                      LONGEST_LOCKOUT_HOURS: INCONSISTENT[LOCKOUT_MINUTES],
                      REFRESH_ABSOLUTE_DAYS: INCONSISTENT[REFRESH_TOKEN_DAYS],
                      SESSION_HOURS: INCONSISTENT[IDLE_MINUTES]})
+
+
+def amount(unit: str, value: Value) -> str:
+    """Return a value with its unit, as people say it: "1 minute", "0.5 minutes" (a
+    fraction, from an installation setting, takes the plural)."""
+    whole = float(value).is_integer()
+    return AMOUNTS[unit](int(value) if whole else 2, shown(value))
 
 
 def shown(value: Value) -> str:
@@ -213,7 +227,7 @@ def _page(form: PoliciesForm, status: int = 200):
     return render_template(
         "admin/policies.html", directory=g.directory, user=g.account_user, form=form,
         error=error, policies=POLICIES, groups=GROUPS, labels=LABELS, meanings=MEANINGS,
-        units=UNITS, defaults={p.name: shown(defaults[p.name]) for p in POLICIES},
+        defaults={p.name: defaults[p.name] for p in POLICIES}, amount=amount,
         from_setting={p.name for p in POLICIES if p.setting}, shown=shown,
         beyond_aal2=not current.session_lifetimes.within_aal2,
         aal2=(AAL2_SESSION_HOURS, AAL2_IDLE_MINUTES)), status
