@@ -406,12 +406,16 @@ def _utc(at: float) -> str:
 def cmd_purge(args: argparse.Namespace) -> int:
     """Delete expired logins, codes, tokens and sessions, and audit events past retention;
     rehash recovery codes still stored as SHA-256 alone."""
+    from .domain.policies import ACCESS_TOKEN_MINUTES, longest_seconds
     from .services import services
     from .storage import db
     from .storage.retention import purge_expired
 
     with _app().app_context():
-        counts = purge_expired(now(), int(current_settings().access_token_ttl_seconds),
+        # A code is kept while a token made from it may live, in any directory.
+        grace = max(int(current_settings().access_token_ttl_seconds),
+                    longest_seconds(ACCESS_TOKEN_MINUTES))
+        counts = purge_expired(now(), grace,
                                current_settings().audit_retention_days)
         recovery = services().methods["recovery"]
         if args.dry_run:

@@ -132,14 +132,18 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_PASSWORD_HASH_WAIT_SECONDS", 10, _int,
         "How long a login waits for a hashing slot before answering 503."),
     Key("IDP_CODE_TTL_SECONDS", 60, _int, "Lifetime of authorization codes."),
-    Key("IDP_ACCESS_TOKEN_TTL_SECONDS", 3600, _int, "Lifetime of access tokens."),
+    Key("IDP_ACCESS_TOKEN_TTL_SECONDS", 3600, _int,
+        "Lifetime of access tokens; a directory's admin may choose another on its Policies "
+        "page."),
     Key("IDP_ID_TOKEN_TTL_SECONDS", 3600, _int, "Lifetime of ID tokens."),
     Key("IDP_REFRESH_TOKEN_TTL_SECONDS", 30 * 24 * 3600, _int,
         "Idle lifetime of a refresh token: an unused one expires this long after it was "
-        "issued; every use rotates it and starts a new one (never past the absolute lifetime)."),
+        "issued; every use rotates it and starts a new one (never past the absolute lifetime). "
+        "The default of each directory's Policies page."),
     Key("IDP_REFRESH_TOKEN_ABSOLUTE_TTL_SECONDS", 90 * 24 * 3600, _int,
         "Absolute lifetime of a grant's refresh tokens, from the code exchange that started "
-        "it: however often it is rotated, the app must then send the user to log in again."),
+        "it: however often it is rotated, the app must then send the user to log in again. "
+        "The default of each directory's Policies page."),
     Key("IDP_INTERACTION_TTL_SECONDS", 30 * 60, _int,
         "How long a pending login (between authorize and code) may take."),
     Key("IDP_OTP_TTL_SECONDS", 600, _int,
@@ -152,7 +156,8 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_OTP_PER_USER_PER_HOUR", 10, _int, "Codes sent for one user per hour."),
     Key("IDP_OTP_PER_IP_PER_HOUR", 20, _int, "Codes asked for from one client IP per hour."),
     Key("IDP_DEVICE_TTL_DAYS", 90, _int,
-        "How long a remembered device counts (its cookie lives as long)."),
+        "How long a remembered device counts (its cookie lives as long); a directory's admin "
+        "may choose another on its Policies page."),
     Key("IDP_FRESH_LOGIN_SECONDS", 600, _int,
         "Changing how someone signs in (their methods, email, phone or password) and a "
         "directory's authentication settings need a login at its required level, password "
@@ -172,12 +177,13 @@ KEYS: tuple[Key, ...] = (
         "the user before counts on its own, any other by its IP address (IPv6 by its /64). "
         "The first wait is the window given (15 minutes), then it doubles with each further "
         "lock-out, up to a day. Counted in the database: shared by every process and "
-        "instance, with or without Redis."),
+        "instance, with or without Redis. The default of each directory's Policies page."),
     Key("IDP_ACCOUNT_FAILURE_CEILING", 100, _int,
         "Wrong answers for one account from all the sources it never completed a login in, "
         "together, before all of them must wait (NIST SP 800-63B-4 3.2.2: at most 100 in a "
         "row). Browsers that logged in as the user before keep their own budget, so the "
-        "owner is not locked out by strangers."),
+        "owner is not locked out by strangers. The default of each directory's Policies "
+        "page."),
     Key("IDP_KNOWN_BROWSER_DAYS", 180, _int,
         "How long a browser keeps its own failure budget for a user after its last full "
         "login as that user (a signed, HttpOnly cookie; it gives no points)."),

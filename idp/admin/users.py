@@ -21,6 +21,7 @@ from .. import audit
 from ..delivery.addresses import ContactError, check_email, parse_mobile, parse_phone
 from ..domain import LevelSettings
 from ..methods import SignInMethod
+from ..security.attempts import locked_until, unlock, user_account_key
 from ..security.passwords import PasswordService
 from ..storage import db
 from ..storage.models import (
@@ -321,3 +322,16 @@ def removal_effect(settings: LevelSettings, items: list[Enrolment], key: str,
     after = standing(settings, methods_without(items, key), enrollable)
     return RemovalEffect(after.level, after.required, after.reaches, bool(after.enrol_after))
 
+
+def locked_out_until(user: User, now: float) -> float | None:
+    """Return until when failed attempts lock the user out (from some source), or None."""
+    return locked_until(user.directory_id, user_account_key(user.directory_id, user.id), now)
+
+
+def unlock_user(user: User, actor: User, now: float) -> int:
+    """End the user's lock-outs and forget their failed attempts, from every source; audit
+    it. Return how many lock-outs were ended."""
+    ended = unlock(user.directory_id, user_account_key(user.directory_id, user.id), now)
+    audit.record(user.directory_id, audit.events.ADMIN_USER_UNLOCKED, now, user_id=user.id,
+                 actor=actor.id, count=ended)
+    return ended

@@ -272,6 +272,8 @@ SETTINGS_CHANGED = declare(
 SETTINGS_CLAIMS_CHANGED = declare("settings.claims_changed",
                                   N_("Profile details asked of users changed"),
                                   details=(ACTOR, CHANGES))
+SETTINGS_POLICIES_CHANGED = declare("settings.policies_changed", N_("Policies changed"),
+                                    details=(ACTOR, CHANGES))
 ADMIN_USER_CREATED = declare("admin.user_created", N_("User created"), BY_ADMIN,
                              details=(ACTOR, IS_ADMIN))
 ADMIN_INVITATION_SENT = declare("admin.invitation_sent", N_("Invitation sent"), BY_ADMIN,
@@ -282,6 +284,9 @@ ADMIN_USER_DISABLED = declare("admin.user_disabled", N_("User disabled"), BY_ADM
                               details=(ACTOR,))
 ADMIN_USER_ENABLED = declare("admin.user_enabled", N_("User enabled"), BY_ADMIN,
                              details=(ACTOR,))
+ADMIN_USER_UNLOCKED = declare("admin.user_unlocked",
+                              N_("User unlocked after failed attempts"), BY_ADMIN,
+                              details=(ACTOR, COUNT))
 ADMIN_METHOD_REMOVED = declare("admin.method_removed", N_("Method removed by an admin"),
                                BY_ADMIN, details=(ACTOR, METHOD))
 ADMIN_SESSIONS_ENDED = declare("admin.sessions_ended", N_("Sessions ended by an admin"),

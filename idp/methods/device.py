@@ -19,6 +19,7 @@ from ..domain import DestinationPolicy, MethodInfo
 from ..security.tokens import hash_secret, new_secret
 from ..storage import db
 from ..storage.models import Directory, RememberedDevice, User
+from ..tenants.policies import device_seconds
 from .base import (
     Enrolment,
     MethodContext,
@@ -54,11 +55,10 @@ class RememberedDeviceMethod(SignInMethod):
 
     @classmethod
     def build(cls, parts: MethodParts) -> SignInMethod:
-        return cls(parts.settings.secret_key, parts.settings.device_ttl_days * 86400)
+        return cls(parts.settings.secret_key)
 
-    def __init__(self, secret_key: str, lifetime: float):
+    def __init__(self, secret_key: str):
         self._signer = URLSafeSerializer(secret_key, salt="idp/remembered-device")
-        self.lifetime = lifetime
 
     def _live(self, user: User, now: float | None = None):
         query = select(RememberedDevice).where(RememberedDevice.user_id == user.id,
@@ -112,7 +112,7 @@ class RememberedDeviceMethod(SignInMethod):
         db.session.add(RememberedDevice(
             directory_id=ctx.directory.id, user_id=ctx.user.id, token_hash=hash_secret(token),
             name=device_name(user_agent), ip=ctx.ip, created_at=ctx.now, last_used_at=ctx.now,
-            expires_at=ctx.now + self.lifetime))
+            expires_at=ctx.now + device_seconds(ctx.directory)))
         return self._signer.dumps(token)
 
     def revoke(self, user: User, device_id: int, now: float) -> bool:

@@ -38,6 +38,7 @@ from .. import audit
 from ..clock import now as clock_now
 from ..config import Settings, current_settings
 from ..domain.lifetimes import refresh_expiry
+from ..domain.policies import ACCESS_TOKEN_MINUTES, REFRESH_ABSOLUTE_DAYS, REFRESH_TOKEN_DAYS
 from ..security.tokens import hash_secret
 from ..services import services
 from ..storage import db
@@ -47,6 +48,7 @@ from ..tenants.clients import get_client, may_introspect
 from ..tenants.directories import issuer_of
 from ..tenants.grants import revoke_families, start_family, token_good
 from ..tenants.keys import signing_key, verification_keyset
+from ..tenants.policies import directory_policies
 from ..users.sessions import end_sessions, live_criteria
 from .claims import user_claims
 from .login import LoginResult
@@ -73,6 +75,11 @@ def session_holds(session_id: int | None, now: float) -> bool:
         .with_for_update(read=True)).first() is not None
 
 
+def access_token_seconds(_client: Any, _grant_type: str) -> int:
+    """Return how long an access token of this directory lives (its ``expires_in``)."""
+    return directory_policies(g.directory).seconds(ACCESS_TOKEN_MINUTES)
+
+
 class Server(AuthorizationServer):
     """Authlib's server with our client lookup and token storage."""
 
@@ -87,6 +94,12 @@ class Server(AuthorizationServer):
         if row is None or row.disabled:
             return None
         return OAuthClient(row)
+
+    def create_bearer_token_generator(self, config):
+        """Make Bearer tokens whose lifetime is the directory's access-token policy."""
+        generator = super().create_bearer_token_generator(config)
+        generator.expires_generator = access_token_seconds
+        return generator
 
     def create_token_response(self, request=None):
         """Answer a token request in one transaction, committed after everything that can fail.
@@ -112,7 +125,7 @@ class Server(AuthorizationServer):
             source = previous.row  # type: ignore[union-attr]
             grant = source.grant
         refresh = token.get("refresh_token")
-        settings = current_settings()
+        policies = directory_policies(g.directory)
         db.session.add(Token(
             directory_id=g.directory.id, client_pk=request.client.row.id,
             user_id=request.user.id, session_id=source.session_id,
@@ -123,8 +136,8 @@ class Server(AuthorizationServer):
             auth_time=source.auth_time, claims=source.claims, issued_at=now,
             expires_at=now + int(token["expires_in"]),
             refresh_expires_at=refresh_expiry(grant.started_at, now,
-                                              int(settings.refresh_token_ttl_seconds),
-                                              int(settings.refresh_token_absolute_ttl_seconds))
+                                              policies.seconds(REFRESH_TOKEN_DAYS),
+                                              policies.seconds(REFRESH_ABSOLUTE_DAYS))
             if refresh else None))
         db.session.flush()
 
@@ -429,13 +442,7 @@ def create_server(settings: Settings) -> tuple[Server, BearerProtector]:
     """Build the authorization server with our grants and endpoints."""
     server = Server()
     server.config = {}
-    server.load_config({
-        "OAUTH2_TOKEN_EXPIRES_IN": {
-            "authorization_code": settings.access_token_ttl_seconds,
-            "refresh_token": settings.access_token_ttl_seconds,
-        },
-        "OAUTH2_REFRESH_TOKEN_GENERATOR": True,
-    })
+    server.load_config({"OAUTH2_REFRESH_TOKEN_GENERATOR": True})
     server.register_grant(CodeGrant, [IdTokenIssuer(require_nonce=False), PkceS256()])
     server.register_grant(RefreshGrant)
     protector = BearerProtector()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -30,6 +30,12 @@ from ..domain.attempts import (
 )
 from ..storage import db
 from ..storage.models import AttemptBudget
+
+
+def user_account_key(directory_id: int, user_id: int) -> str:
+    """Return the key of a user's account: every budget of it is this key, a colon and its
+    source (``idp.web.attempts``)."""
+    return f"{directory_id}:u{user_id}"
 
 
 class AttemptRefused(Exception):
@@ -181,3 +187,28 @@ class AttemptBudgets:
             db.session.rollback()
             raise
         return claimed == 1
+
+
+def locked_until(directory_id: int, account_key: str, now: float) -> float | None:
+    """Return until when a budget of the account is locked (the latest), or None when none
+    is locked now."""
+    prefix = account_key + ":"
+    return db.session.scalar(select(func.max(AttemptBudget.locked_until)).where(
+        AttemptBudget.directory_id == directory_id, AttemptBudget.key.startswith(prefix),
+        AttemptBudget.locked_until > now))
+
+
+def unlock(directory_id: int, account_key: str, now: float) -> int:
+    """Start every budget of the account afresh, in the caller's transaction; return how
+    many were locked."""
+    prefix = account_key + ":"
+    locked = db.session.scalar(select(func.count()).select_from(AttemptBudget).where(
+        AttemptBudget.directory_id == directory_id, AttemptBudget.key.startswith(prefix),
+        AttemptBudget.locked_until > now)) or 0
+    empty = clear(Budget())
+    db.session.execute(update(AttemptBudget).where(
+        AttemptBudget.directory_id == directory_id, AttemptBudget.key.startswith(prefix),
+    ).values(failures=empty.failures, last_failure_at=empty.last_failure_at,
+             locked_until=empty.locked_until, lockouts=empty.lockouts, updated_at=now)
+        .execution_options(synchronize_session=False))
+    return int(locked)

@@ -41,6 +41,8 @@ class Directory(db.Model):
     # The standard claims its users are asked for on their profile; None: the default
     # (``idp.domain.claims.DEFAULT_ASKED``).
     asked_claims: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # The policies its admin chose (idp.domain.policies); the others follow their defaults.
+    policies: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[float] = mapped_column(Double)
     # Set while an operator has it disabled: every request under /d/<slug>/ is refused.
     disabled_at: Mapped[float | None] = mapped_column(Double, nullable=True)

@@ -10,14 +10,17 @@ from flask_babel import gettext
 from sqlalchemy import or_, select
 
 from ..delivery.addresses import EMAIL_PATTERN, ContactError, parse_phone
+from ..domain.policies import NIST_MIN_LENGTH, Policies
 from ..security.guessability import estimate_guessability, personal_words
 from ..security.passwords import PasswordService
 from ..security.tokens import new_secret
 from ..storage import db
 from ..storage.models import Directory, User
+from .policies import directory_policies
 
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,150}$")
-MIN_PASSWORD_LENGTH = 8
+#: The least length of a password where the directory chose none (its policy's default).
+MIN_PASSWORD_LENGTH = NIST_MIN_LENGTH
 MAX_PASSWORD_LENGTH = 1024
 
 
@@ -63,24 +66,31 @@ def words_of(user: User) -> list[str]:
     return password_words(user.directory, user.username, user.email, user.name)
 
 
-def check_password_policy(password: str, own_words: Iterable[str] = ()) -> None:
+def check_password_policy(password: str, own_words: Iterable[str] = (),
+                          policies: Policies | None = None) -> None:
     """Refuse a new password that is too short, too long, holds control characters, or is
     common, expected or breached (NIST SP 800-63B-4 3.1.1.2): a common password, a word or
     name, a keyboard pattern, or a variant of the person's own words (`own_words`: their
     username, email address, name and directory, see ``password_words``).
 
+    `policies` are the directory's (``directory_policies``): its least length, and whether
+    it checks for common passwords; without them, the defaults hold.
+
     The one password policy: every way of setting a password calls it. Raises
     PasswordRefused with the reason and a message for the person.
     """
-    if len(password) < MIN_PASSWORD_LENGTH:
+    least = policies.password_min_length if policies is not None else MIN_PASSWORD_LENGTH
+    if len(password) < least:
         raise PasswordRefused("too_short", gettext(
-            "A password has at least %(count)s characters.", count=MIN_PASSWORD_LENGTH))
+            "A password has at least %(count)s characters.", count=least))
     if len(password) > MAX_PASSWORD_LENGTH:
         raise PasswordRefused("too_long", gettext(
             "A password has at most %(count)s characters.", count=MAX_PASSWORD_LENGTH))
     if any(unicodedata.category(ch) == "Cc" for ch in password):
         raise PasswordRefused("control_character", gettext(
             "A password cannot contain control characters."))
+    if policies is not None and not policies.password_common_check:
+        return
     guessability = estimate_guessability(password, own_words)
     if guessability.personal and guessability.guesses_log10 < MIN_PERSONAL_GUESSES_LOG10:
         raise PasswordRefused("personal", gettext(
@@ -107,7 +117,8 @@ def create_user(directory: Directory, *, username: str, password: str | None,
     if find_user(directory, key) is not None or (email_key and find_user(directory, email_key)):
         raise AccountError(gettext("a user with this username or email already exists"))
     if password is not None:
-        check_password_policy(password, password_words(directory, username, email, name))
+        check_password_policy(password, password_words(directory, username, email, name),
+                              directory_policies(directory))
     user = User(directory_id=directory.id, subject=new_secret(16), username=username,
                 username_key=key, email=email, email_key=email_key, email_verified=False,
                 phone=_phone(phone) if phone else None, phone_verified=False, name=name,
@@ -145,7 +156,7 @@ def find_user(directory: Directory, login: str) -> User | None:
 
 def set_password(user: User, password: str, passwords: PasswordService, now: float) -> None:
     """Replace the user's password."""
-    check_password_policy(password, words_of(user))
+    check_password_policy(password, words_of(user), directory_policies(user.directory))
     user.password_hash = passwords.hash(password)
     user.updated_at = now
 

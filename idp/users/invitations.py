@@ -21,6 +21,7 @@ from ..storage.models import Directory, Invitation, User
 from ..tenants.accounts import PasswordRefused, check_password_policy, words_of
 from ..tenants.brand import brand_of
 from ..tenants.directories import issuer_of
+from ..tenants.policies import directory_policies
 
 MAX_TOKEN = 100
 
@@ -84,7 +85,7 @@ def accept_invitation(directory: Directory, token: str, password: str, repeat: s
         raise InvitationError(gettext("The two passwords are not the same."))
     user = db.session.get(User, row.user_id)
     try:
-        check_password_policy(password, words_of(user))
+        check_password_policy(password, words_of(user), directory_policies(user.directory))
     except PasswordRefused as exc:
         raise InvitationError(str(exc)) from exc
     password_hash = passwords.hash(password)  # slow: before the claim, not inside it

@@ -6,9 +6,11 @@ check and settled after it. The account is the user the step is about: the one t
 login form names, and after the password step always the session's user, never a
 posted field. The source is the browser when it completed a full login as that user
 before (``known_browser``), otherwise the client's address (IPv6 by its /64): each
-source has its own budget (IDP_ACCOUNT_FAILURE_LIMIT), and the sources the account
-never logged in from share a ceiling (IDP_ACCOUNT_FAILURE_CEILING), so a stranger can
-neither guess for long nor keep the owner out of their own browser.
+source has its own budget, and the sources the account never logged in from share a
+ceiling, so a stranger can neither guess for long nor keep the owner out of their own
+browser. The limits and lock-out lengths are the directory's policies
+(``idp.tenants.policies``; by default IDP_ACCOUNT_FAILURE_LIMIT and
+IDP_ACCOUNT_FAILURE_CEILING).
 
 A lock-out is audited (``account.locked``) and the owner is emailed, at most once a day.
 """
@@ -25,19 +27,24 @@ from dataclasses import dataclass
 
 from flask import g, request, url_for
 from flask_babel import get_locale, ngettext
-from limits import parse as parse_limit
 
 from .. import audit
 from ..clock import now
-from ..config import current_settings
-from ..domain.attempts import DAY, BudgetPolicy, Lockout
+from ..domain.attempts import DAY, Lockout
 from ..errors import IdpError
-from ..security.attempts import AttemptBudgets, AttemptRefused, BudgetKey, Reservation
+from ..security.attempts import (
+    AttemptBudgets,
+    AttemptRefused,
+    BudgetKey,
+    Reservation,
+    user_account_key,
+)
 from ..services import services
 from ..storage import db
 from ..storage.models import User
 from ..storage.outages import describe_outage, outage_of
 from ..tenants.accounts import normalize_login
+from ..tenants.policies import budget_policies
 from ..users.notifications import Notice, Origin, notify
 from .context import client_ip
 from .known_browser import browser_nonce
@@ -72,7 +79,7 @@ class Account:
 
 def account_of(user: User) -> Account:
     """Return the account of a known user."""
-    return Account(f"{user.directory_id}:u{user.id}", user=user)
+    return Account(user_account_key(user.directory_id, user.id), user=user)
 
 
 def account_named(directory_id: int, login: str, user: User | None) -> Account:
@@ -102,17 +109,9 @@ def source_address() -> str:
     return str(address)
 
 
-def _policies() -> tuple[BudgetPolicy, BudgetPolicy]:
-    settings = current_settings()
-    limit = parse_limit(settings.account_failure_limit)
-    window = float(limit.get_expiry())
-    return (BudgetPolicy(limit.amount, window),
-            BudgetPolicy(settings.account_failure_ceiling, window))
-
-
 def budgets_of(account: Account) -> tuple[BudgetKey, ...]:
     """Return the budgets an attempt on `account` from this request draws on."""
-    per_source, ceiling = _policies()
+    per_source, ceiling = budget_policies(g.directory)
     nonce = browser_nonce(account.user) if account.user is not None else None
     if nonce is not None:
         return (BudgetKey(f"{account.key}:b:{nonce}", per_source),)

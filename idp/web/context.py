@@ -6,12 +6,12 @@ from flask import Blueprint, Response, g, request
 from flask_babel import lazy_gettext
 
 from ..clock import now
-from ..config import current_settings
 from ..errors import DirectoryDisabled, NotFound
 from ..services import services
 from ..storage import db
 from ..storage.models import BrowserSession
 from ..tenants.directories import SLUG_PATTERN, get_directory, session_lifetimes
+from ..tenants.policies import device_seconds
 from ..users.sessions import load_session, record_activity, start_session
 from . import known_browser
 
@@ -107,6 +107,6 @@ def write_session_cookie(response: Response) -> Response:
                             httponly=True, samesite="Lax")
     if g.get("device_cookie"):
         response.set_cookie(cookies.device_name(directory), g.device_cookie,
-                            max_age=current_settings().device_ttl_days * 86400,
+                            max_age=device_seconds(directory),
                             path="/", secure=cookies.secure, httponly=True, samesite="Lax")
     return response

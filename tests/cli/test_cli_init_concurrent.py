@@ -24,9 +24,13 @@ def test_inits_started_together_on_an_empty_database_all_succeed_once(any_databa
         run.assert_ok()
         assert "Database ready" in run.stdout, str(run)
     assert sum("Created directory 'default'" in run.stdout for run in runs) == 1
+    assert sum("Created directory 'operators'" in run.stdout for run in runs) == 1
     with provider(any_database):
-        assert db.session.scalar(select(func.count()).select_from(Directory)) == 1
-        keys = db.session.execute(select(SigningKey.alg, func.count()).where(
-            SigningKey.retired_at.is_(None)).group_by(SigningKey.alg)).all()
-        assert dict(keys) == {"RS256": 1, "ES256": 1}
-        assert db.session.scalar(select(func.count()).select_from(SigningKey)) == 2
+        # One default directory and one operators' directory, each with one key per alg.
+        assert sorted(db.session.scalars(select(Directory.slug))) == ["default", "operators"]
+        keys = db.session.execute(select(SigningKey.directory_id, SigningKey.alg, func.count())
+                                  .where(SigningKey.retired_at.is_(None))
+                                  .group_by(SigningKey.directory_id, SigningKey.alg)).all()
+        assert sorted(count for _d, _alg, count in keys) == [1, 1, 1, 1]
+        assert {alg for _d, alg, _c in keys} == {"RS256", "ES256"}
+        assert db.session.scalar(select(func.count()).select_from(SigningKey)) == 4

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from flask import g
 from flask_babel import format_datetime
 
+from ...domain.policies import Policies
+from ...tenants.policies import directory_policies
 from ..context import directory_blueprint
 
 account = directory_blueprint("account", __name__)
@@ -22,7 +24,13 @@ account = directory_blueprint("account", __name__)
 
 @account.context_processor
 def _helpers() -> dict:
-    return {"account_nav": account_nav, "when": when, "iso": iso}
+    return {"account_nav": account_nav, "when": when, "iso": iso,
+            "password_rules": password_rules}
+
+
+def password_rules() -> Policies:
+    """Return the directory's policies, for the pages that say what a new password needs."""
+    return directory_policies(g.directory)
 
 
 def when(at: float | None) -> str:
@@ -47,6 +55,7 @@ def account_nav() -> list[tuple[str, str]]:
     user = g.get("account_user")
     if user is not None and user.is_admin:
         items += [("account.admin_settings", gettext("Authentication")),
+                  ("account.admin_policies", gettext("Policies")),
                   ("account.admin_users", gettext("Users")),
                   ("account.admin_clients", gettext("Apps")),
                   ("account.admin_brand", gettext("Brand")),

@@ -1,10 +1,9 @@
-"""Authentication settings of a directory: the required level, the points, the lock-out preview,
-and how long browser sessions last.
+"""Authentication settings of a directory: the required level, the points, the lock-out preview.
 
 Nothing is saved without the server computing the preview again: a level no
 combination of enabled methods reaches is refused, and a level only SMS reaches needs
-a confirmation bound to the very people it would exclude. Session lifetimes have their
-own form: whole hours overall and whole minutes idle, within the domain's bounds.
+a confirmation bound to the very people it would exclude. How long sessions last is one
+of the directory's policies (``idp.web.admin.policies``).
 """
 
 from __future__ import annotations
@@ -36,27 +35,11 @@ from ...domain import (
     preview_settings,
     reaching_combinations,
 )
-from ...domain.lifetimes import (
-    AAL2_IDLE_MINUTES,
-    AAL2_SESSION_HOURS,
-    MAX_IDLE_MINUTES,
-    MAX_SESSION_HOURS,
-    MIN_IDLE_MINUTES,
-    MIN_SESSION_HOURS,
-    InvalidLifetimes,
-    SessionLifetimes,
-)
 from ...methods import enrollable_now
 from ...services import services
 from ...storage import db
 from ...storage.models import Directory, User
-from ...tenants.directories import (
-    level_settings,
-    session_lifetimes,
-    sms_policy,
-    update_levels,
-    update_session_lifetimes,
-)
+from ...tenants.directories import level_settings, sms_policy, update_levels
 from ..account import account
 from ..account.gate import signed_in_page
 from ..context import client_ip
@@ -77,8 +60,6 @@ def points_field(method: str) -> str:
 
 KNOWN_FIELDS = frozenset({"csrf_token", "action", LEVEL_FIELD, CONFIRM_FIELD,
                           *(points_field(m) for m in METHODS)})
-HOURS_FIELD, IDLE_FIELD = "session_hours", "idle_minutes"
-SESSION_FIELDS = frozenset({"csrf_token", HOURS_FIELD, IDLE_FIELD})
 
 
 @dataclass
@@ -140,59 +121,6 @@ def read_form(data: MultiDict) -> SettingsForm:
     return form
 
 
-@dataclass
-class LifetimesForm:
-    """The session lifetimes as typed, what is wrong with them, and them when nothing is."""
-
-    values: dict[str, str]
-    errors: dict[str, str] = field(default_factory=dict)
-    lifetimes: SessionLifetimes | None = None
-
-
-def lifetimes_form_of(lifetimes: SessionLifetimes) -> LifetimesForm:
-    """Return the session form filled in with `lifetimes`."""
-    return LifetimesForm({HOURS_FIELD: str(lifetimes.hours),
-                          IDLE_FIELD: str(lifetimes.idle_minutes)}, lifetimes=lifetimes)
-
-
-def read_lifetimes(data: MultiDict) -> LifetimesForm:
-    """Check the posted session lifetimes; build SessionLifetimes when both are right."""
-    form = LifetimesForm({name: _shown(data.get(name)) for name in (HOURS_FIELD, IDLE_FIELD)})
-    if any(key not in SESSION_FIELDS for key in data) or any(
-            len(data.getlist(name)) > 1 for name in SESSION_FIELDS):
-        form.errors[""] = gettext("The form has fields this page does not know. "
-                                  "Reload the page and try again.")
-    hours = _whole(data.get(HOURS_FIELD), MIN_SESSION_HOURS, MAX_SESSION_HOURS)
-    if hours is None:
-        form.errors[HOURS_FIELD] = gettext(
-            "Enter the session lifetime as a whole number of hours from %(low)s to %(high)s.",
-            low=MIN_SESSION_HOURS, high=MAX_SESSION_HOURS)
-    idle = _whole(data.get(IDLE_FIELD), MIN_IDLE_MINUTES, MAX_IDLE_MINUTES)
-    if idle is None:
-        form.errors[IDLE_FIELD] = gettext(
-            "Enter the idle timeout as a whole number of minutes from %(low)s to %(high)s.",
-            low=MIN_IDLE_MINUTES, high=MAX_IDLE_MINUTES)
-    if form.errors or hours is None or idle is None:
-        return form
-    try:
-        form.lifetimes = SessionLifetimes(hours, idle)
-    except InvalidLifetimes:
-        form.errors[IDLE_FIELD] = gettext(
-            "The idle timeout cannot be longer than the session lifetime.")
-    return form
-
-
-def save_lifetimes(directory: Directory, lifetimes: SessionLifetimes, actor: User) -> None:
-    """Store new session lifetimes and audit the change."""
-    before = session_lifetimes(directory)
-    update_session_lifetimes(directory, lifetimes.hours, lifetimes.idle_minutes)
-    audit.record(directory.id, audit.events.SETTINGS_CHANGED, now(), ip=client_ip(),
-                 user_agent=request.user_agent.string, actor=actor.id,
-                 before={"session_hours": before.hours, "idle_minutes": before.idle_minutes},
-                 after={"session_hours": lifetimes.hours, "idle_minutes": lifetimes.idle_minutes})
-    db.session.commit()
-
-
 def confirmation_token(preview: SettingsPreview) -> str:
     """Return what the SMS-only confirmation box carries: these settings, these people."""
     candidate = preview.candidate
@@ -251,18 +179,12 @@ def _preview(settings: LevelSettings) -> SettingsPreview:
 
 
 def _page(form: SettingsForm, status: int = 200, preview: SettingsPreview | None = None,
-          error: str | None = None, sms: SmsForm | None = None,
-          sessions: LifetimesForm | None = None):
+          error: str | None = None, sms: SmsForm | None = None):
     current = level_settings(g.directory)
     sms = sms or sms_form(sms_policy(g.directory))
     if error is None and form.errors:
         error = form.errors.get("") or gettext("Some values are not right. Check the "
                                                "marked fields.")
-    sessions = sessions or lifetimes_form_of(session_lifetimes(g.directory))
-    sessions_error = None
-    if sessions.errors:
-        sessions_error = sessions.errors.get("") or gettext(
-            "Some values are not right. Check the marked fields.")
     methods = services().methods
     return render_template(
         "admin/settings.html", directory=g.directory, user=g.account_user, form=form,
@@ -272,12 +194,7 @@ def _page(form: SettingsForm, status: int = 200, preview: SettingsPreview | None
         method_info=METHOD_INFO, methods=METHODS, max_level=MAX_LEVEL, max_points=MAX_POINTS,
         shown=SHOWN_NAMES, confirm_field=CONFIRM_FIELD, points_field=points_field,
         confirmation=confirmation_token(preview) if preview and preview.sms_only else None,
-        enrol_counts=enrol_counts, level_field=LEVEL_FIELD, sessions=sessions,
-        sessions_error=sessions_error, hours_field=HOURS_FIELD, idle_field=IDLE_FIELD,
-        hours_range=(MIN_SESSION_HOURS, MAX_SESSION_HOURS),
-        idle_range=(MIN_IDLE_MINUTES, MAX_IDLE_MINUTES),
-        aal2=(AAL2_SESSION_HOURS, AAL2_IDLE_MINUTES),
-        current_lifetimes=session_lifetimes(g.directory),
+        enrol_counts=enrol_counts, level_field=LEVEL_FIELD,
         you_lose=preview is not None and any(
             a.member.id == g.account_user.id for a in preview.losing),
         sms=sms, number_types=NUMBER_TYPES, type_labels=TYPE_LABELS), status
@@ -332,31 +249,6 @@ def admin_sms_destinations():
     db.session.commit()
     flash(saved_notice(loss))
     return redirect(url_for("account.admin_settings", _anchor="sms"), 303)
-
-
-@account.get("/admin/settings/sessions")
-@signed_in_page(admin=True)
-def admin_session_lifetimes_page():
-    """Show the settings page, where the session form is."""
-    return redirect(url_for("account.admin_settings"))
-
-
-@account.post("/admin/settings/sessions")
-@signed_in_page(admin=True, fresh=True)
-def admin_session_lifetimes():
-    """Save how long the directory's browser sessions last, overall and unused."""
-    form = read_lifetimes(request.form)
-    if form.errors or form.lifetimes is None:
-        return _page(form_of(level_settings(g.directory)), 400, sessions=form)
-    if form.lifetimes == session_lifetimes(g.directory):
-        flash(gettext("Nothing changed: these are the current session lifetimes."))
-        return redirect(url_for("account.admin_settings"), 303)
-    save_lifetimes(g.directory, form.lifetimes, g.account_user)
-    flash(gettext("The session lifetimes were saved: a session ends %(hours)s hours after the "
-                  "login, or after %(minutes)s minutes without use. They hold for the sessions "
-                  "open now too.", hours=form.lifetimes.hours,
-                  minutes=form.lifetimes.idle_minutes))
-    return redirect(url_for("account.admin_settings"), 303)
 
 
 def _saved_notice(preview: SettingsPreview) -> str:

@@ -18,10 +18,12 @@ from ...admin.users import (
     create_invited_user,
     get_user,
     live_sessions,
+    locked_out_until,
     recent_logins,
     removal_effect,
     search_users,
     set_disabled,
+    unlock_user,
     update_user,
 )
 from ...clock import now
@@ -150,6 +152,7 @@ def _user_page(user: User, error: Exception | str | None = None, values=None):
         standing=removal_effect(settings, items, "", enrollable_now(methods)), settings=settings,
         methods=methods,
         sessions=live_sessions(user, moment), logins=recent_logins(user),
+        locked_until=locked_out_until(user, moment),
         is_self=user.id == current_user().id, values=values or {},
         claim_fields=form_fields(asked_claims(g.directory)), claim_values=claim_values,
         claim_errors=claim_errors,
@@ -227,6 +230,13 @@ def _end_sessions(user: User) -> str:
     return gettext("%(user)s is logged out everywhere.", user=user.username)
 
 
+def _unlock(user: User) -> str:
+    if not unlock_user(user, current_user(), now()):
+        return gettext("%(user)s was not locked out. Their failed attempts are forgotten.",
+                       user=user.username)
+    return gettext("%(user)s is unlocked and can try to log in again.", user=user.username)
+
+
 def _resend(user: User) -> str:
     _invite(user)
     return gettext("A new invitation was sent to %(email)s. Older links no longer work.",
@@ -235,5 +245,5 @@ def _resend(user: User) -> str:
 
 ACTIONS: dict[str, Callable[[User], str]] = {
     "save": _save, "claims": _save_claims, "remove": _remove, "disable": _disable,
-    "enable": _enable, "end_sessions": _end_sessions, "invite": _resend,
+    "enable": _enable, "end_sessions": _end_sessions, "invite": _resend, "unlock": _unlock,
 }
