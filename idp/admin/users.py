@@ -26,6 +26,7 @@ from ..storage import db
 from ..storage.models import (
     AuditEvent,
     BrowserSession,
+    Client,
     Directory,
     Invitation,
     User,
@@ -223,9 +224,9 @@ def email_taken(directory: Directory, email: str, except_user: User | None = Non
 
 # --- changing users -------------------------------------------------------------------------
 
-def create_invited_user(directory: Directory, actor: User, *, username: str, name: str | None,
-                        email: str | None, phone: str | None, is_admin: bool, now: float,
-                        passwords: PasswordService) -> User:
+def create_invited_user(directory: Directory, actor: User | Client, *, username: str,
+                        name: str | None, email: str | None, phone: str | None,
+                        is_admin: bool, now: float, passwords: PasswordService) -> User:
     """Create a user without a password, to be invited by email; audit it.
 
     Contact data an admin typed is unproven: the invitation link proves the email address,
@@ -254,7 +255,7 @@ def create_invited_user(directory: Directory, actor: User, *, username: str, nam
         raise UserAdminError(gettext("Another user of this directory already has this "
                                      "username or email address.")) from exc
     audit.record(directory.id, audit.events.ADMIN_USER_CREATED, now, user_id=user.id,
-                 actor=actor.id, admin=is_admin)
+                 admin=is_admin, **audit.actor_of(actor))
     return user
 
 
@@ -296,9 +297,9 @@ def update_user(directory: Directory, user: User, *, name: str | None, email: st
     return changed
 
 
-def set_disabled(user: User, disabled: bool, actor: User, now: float) -> None:
+def set_disabled(user: User, disabled: bool, actor: User | Client, now: float) -> None:
     """Disable (ending every session and token) or enable a user; never oneself."""
-    if disabled and user.id == actor.id:
+    if disabled and isinstance(actor, User) and user.id == actor.id:
         raise UserAdminError(gettext("You cannot disable your own account."))
     user.disabled = disabled
     user.updated_at = now

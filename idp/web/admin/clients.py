@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from ... import audit
@@ -31,12 +31,21 @@ from ...tenants.clients import (
     set_client_disabled,
     update_client,
 )
+from ...tenants.service_accounts import ADMIN_SCOPES
 from ..account import account
 from ..account.gate import current_user, signed_in_page
 
 MAX_URIS = 20
 MAX_URI = 2000
 MAX_NAME = 200
+#: What each admin scope lets a service account do, for the admin choosing them.
+SCOPE_TEXTS = {
+    "admin:users": lazy_gettext("find, invite, change, disable and log out users; remove "
+                                "their sign-in methods"),
+    "admin:apps": lazy_gettext("register, change and disable apps; rotate their secrets"),
+    "admin:settings": lazy_gettext("read and change the authentication settings"),
+    "admin:audit": lazy_gettext("read the audit log"),
+}
 
 
 class FormError(ValueError):
@@ -58,6 +67,8 @@ class ClientFields:
     first_party: bool
     min_acr: int | None
     introspect_all: bool
+    service_account: bool
+    service_scopes: list[str]
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -91,13 +102,15 @@ def admin_client_create():
             g.directory, client_id=client_id, redirect_uris=fields.redirect_uris, now=now(),
             name=fields.name, public=fields.public, min_acr=fields.min_acr,
             first_party=fields.first_party, introspect_all=fields.introspect_all,
-            post_logout_redirect_uris=fields.post_logout_redirect_uris)
+            post_logout_redirect_uris=fields.post_logout_redirect_uris,
+            service_account=fields.service_account, service_scopes=fields.service_scopes)
     except (FormError, ClientError) as exc:
         db.session.rollback()
         return _form_page("admin/client_new.html", request.form, exc), 400
     audit.record(g.directory.id, audit.events.ADMIN_CLIENT_CREATED, now(),
                  client_id=client.client_id, actor=current_user().id, public=client.public,
-                 introspect_all=client.introspect_all)
+                 introspect_all=client.introspect_all,
+                 **({"service_scopes": client.service_scopes} if client.service_account else {}))
     db.session.commit()
     return _secret_page(client, secret, created=True)
 
@@ -143,7 +156,8 @@ def _form_page(template: str, values, error: Exception | None = None, **context)
         message = str(error)
     return render_template(template, directory=g.directory, values=values, error=message,
                            error_field=getattr(error, "field", None),
-                           reserved=RESERVED_PREFIX, **context)
+                           reserved=RESERVED_PREFIX,
+                           admin_scopes=[(s, SCOPE_TEXTS[s]) for s in ADMIN_SCOPES], **context)
 
 
 def _secret_page(client: Client, secret: str | None, *, created: bool):
@@ -151,13 +165,15 @@ def _secret_page(client: Client, secret: str | None, *, created: bool):
                            secret=secret, created=created)
 
 
-def _values_of(client: Client) -> dict[str, str]:
+def _values_of(client: Client) -> dict[str, object]:
     return {"name": client.name, "redirect_uris": "\n".join(client.redirect_uris),
             "post_logout_redirect_uris": "\n".join(client.post_logout_redirect_uris or []),
             "type": "public" if client.public else "confidential",
             "consent": "first_party" if client.first_party else "consent",
             "min_acr": "" if client.min_acr is None else str(client.min_acr),
-            "introspect_all": "yes" if client.introspect_all else ""}
+            "introspect_all": "yes" if client.introspect_all else "",
+            "service_account": "yes" if client.service_account else "",
+            "service_scopes": client.service_scopes.split()}
 
 
 # --- reading the form -------------------------------------------------------------------------
@@ -224,12 +240,21 @@ def read_fields(form) -> ClientFields:
         raise FormError(gettext("A public app cannot introspect tokens: it has no secret to "
                                 "prove who it is. Make it confidential, or leave this off."),
                         "introspect_all")
-    return ClientFields(name=name, redirect_uris=_uris(form, "redirect_uris", required=True),
+    service_account = form.get("service_account") == "yes"
+    if service_account and kind == "public":
+        raise FormError(gettext("A public app cannot be a service account: it has no secret "
+                                "to prove who it is. Make it confidential, or leave this off."),
+                        "service_account")
+    scopes = [scope for scope in form.getlist("service_scopes")[:len(ADMIN_SCOPES) + 1]
+              if scope in ADMIN_SCOPES] if service_account else []
+    return ClientFields(name=name,
+                        redirect_uris=_uris(form, "redirect_uris", required=not service_account),
                         post_logout_redirect_uris=_uris(form, "post_logout_redirect_uris",
                                                         required=False),
                         public=kind == "public", first_party=consent == "first_party",
                         min_acr=_min_acr(form.get("min_acr", "")),
-                        introspect_all=introspect_all)
+                        introspect_all=introspect_all, service_account=service_account,
+                        service_scopes=scopes)
 
 
 # --- the changes of the client page -------------------------------------------------------
@@ -240,7 +265,8 @@ def _save(client: Client):
         client, name=fields.name, redirect_uris=fields.redirect_uris,
         post_logout_redirect_uris=fields.post_logout_redirect_uris, public=fields.public,
         first_party=fields.first_party, min_acr=fields.min_acr,
-        introspect_all=fields.introspect_all)
+        introspect_all=fields.introspect_all, service_account=fields.service_account,
+        service_scopes=fields.service_scopes)
     if changed:
         audit.record(g.directory.id, audit.events.ADMIN_CLIENT_UPDATED, now(),
                      client_id=client.client_id, actor=current_user().id, fields=changed)
