@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..delivery.addresses import ContactError, check_email, parse_mobile, parse_phone
 from ..domain import LevelSettings
-from ..methods import SignInMethod
+from ..methods import SignInMethod, enrollable_now
 from ..security.passwords import PasswordService
 from ..storage import db
 from ..storage.models import (
@@ -38,8 +38,14 @@ from ..tenants.accounts import (
     find_user,
     normalize_login,
 )
-from ..tenants.directories import sms_policy
-from ..users.enrolments import Enrolment, methods_without
+from ..tenants.directories import level_settings, sms_policy
+from ..users.enrolments import (
+    Enrolment,
+    find_enrolment,
+    list_enrolments,
+    methods_without,
+    remove_enrolment,
+)
 from ..users.profile import standing
 from ..users.sessions import end_sessions, live_criteria
 
@@ -321,3 +327,47 @@ def removal_effect(settings: LevelSettings, items: list[Enrolment], key: str,
     after = standing(settings, methods_without(items, key), enrollable)
     return RemovalEffect(after.level, after.required, after.reaches, bool(after.enrol_after))
 
+
+
+# --- the changes an admin (or a service account) makes, each audited with its actor ---------
+
+def change_user(directory: Directory, user: User, actor: User | Client, *, name: str | None,
+                email: str | None, phone: str | None, now: float) -> list[str]:
+    """Change the name, email and phone (``update_user``) and audit what changed."""
+    changed = update_user(directory, user, name=name, email=email, phone=phone, now=now)
+    if changed:
+        audit.record(directory.id, audit.events.ADMIN_USER_UPDATED, now, user_id=user.id,
+                     fields=changed, **audit.actor_of(actor))
+    return changed
+
+
+def switch_user(user: User, disabled: bool, actor: User | Client, now: float) -> None:
+    """Disable or enable a user (``set_disabled``) and audit it."""
+    set_disabled(user, disabled, actor, now)
+    event = audit.events.ADMIN_USER_DISABLED if disabled else audit.events.ADMIN_USER_ENABLED
+    audit.record(user.directory_id, event, now, user_id=user.id, **audit.actor_of(actor))
+
+
+def remove_method(directory: Directory, user: User, key: str, actor: User | Client, now: float,
+                  methods: Mapping[str, SignInMethod]) -> tuple[Enrolment, RemovalEffect]:
+    """Remove one of the user's items; return it and what it means for their level (the
+    one removal rule, ``removal_effect``). Audited."""
+    items = list_enrolments(user, now, methods)
+    item = find_enrolment(items, key)
+    if item is None or not item.removable:
+        raise UserAdminError(gettext("This sign-in method is not there any more."))
+    effect = removal_effect(level_settings(directory), items, item.key, enrollable_now(methods))
+    remove_enrolment(user, item.key, now, methods)
+    audit.record(directory.id, audit.events.ADMIN_METHOD_REMOVED, now, user_id=user.id,
+                 method=item.method, **audit.actor_of(actor))
+    return item, effect
+
+
+def log_out_user(directory: Directory, user: User, actor: User | Client, now: float,
+                 ip: str | None) -> int:
+    """End every session of the user (revoking the apps' tokens from them); audit it and
+    return how many sessions ended."""
+    ended = end_sessions(directory, user.id, now, "admin", ip=ip)
+    audit.record(directory.id, audit.events.ADMIN_SESSIONS_ENDED, now, user_id=user.id,
+                 sessions=ended.sessions, **audit.actor_of(actor))
+    return ended.sessions
