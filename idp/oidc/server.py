@@ -334,6 +334,21 @@ class AccessTokenValidator(BearerTokenValidator):
         return StoredToken(row, clock_now())
 
 
+class ServiceTokenValidator(BearerTokenValidator):
+    """Find service accounts' bearer tokens of the current directory (the admin API's)."""
+
+    def authenticate_token(self, token_string: str) -> ServiceAccessToken | None:
+        row = find_service_token(g.directory.id, token_string)
+        return ServiceAccessToken(row, clock_now()) if row is not None else None
+
+
+def create_service_protector() -> ResourceProtector:
+    """Return the protector of the admin API: service account tokens only (RFC 6750 2.1)."""
+    protector = ResourceProtector()
+    protector.register_token_validator(ServiceTokenValidator())
+    return protector
+
+
 class NoBearerToken(OAuth2Error):
     """A request without a bearer token: challenge it, without error details (RFC 6750 3.1)."""
 

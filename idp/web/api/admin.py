@@ -1,0 +1,344 @@
+"""The admin REST API of a directory (described in ``api/admin.openapi.yaml``).
+
+Service accounts call it with a bearer token of the client_credentials grant
+(``idp.tenants.service_accounts``); each operation needs one admin scope (RFC 6750 3.1: 401
+with ``WWW-Authenticate`` without a good token, 403 ``insufficient_scope`` without the
+scope). Handlers parse, call the functions the admin pages use, and answer JSON. Every
+refusal is ``{"error", "error_description"}`` from the one error handler (``idp.web``), in
+English; every change is audited with the service account as ``actor_client``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import MissingAuthorizationError, UnsupportedTokenTypeError
+from authlib.oauth2.rfc6750 import InsufficientScopeError
+from flask import Blueprint, Response, g, jsonify, request
+from flask_babel import force_locale
+
+from ...admin import audit_log
+from ...admin.users import (
+    UserAdminError,
+    change_user,
+    create_invited_user,
+    get_user,
+    live_sessions,
+    log_out_user,
+    methods_of_users,
+    page_key,
+    remove_method,
+    search_users,
+    switch_user,
+)
+from ...clock import now
+from ...config import current_settings
+from ...errors import IdpError
+from ...oidc.server import create_service_protector
+from ...services import services
+from ...storage import db
+from ...storage.models import AuditEvent, Client, User
+from ...users.enrolments import Enrolment, list_enrolments
+from ...users.invitations import InvitationError, send_invitation
+from ..context import client_ip, load_directory
+
+admin_api = Blueprint("admin_api", __name__, url_prefix="/d/<slug>/api/admin/v1")
+admin_api.url_value_preprocessor(load_directory)
+
+SPEC_PATH = Path(__file__).with_name("admin.openapi.yaml")
+MAX_BODY = 16 * 1024
+MAX_PAGE = 100
+PROTECTOR = create_service_protector()
+REALM = 'realm="admin"'
+
+
+class ApiError(IdpError):
+    """A refusal of the admin API, with its code, English description and status."""
+
+    def __init__(self, error: str, description: str, status: int = 400,
+                 headers: tuple[tuple[str, str], ...] = ()):
+        super().__init__(description, error=error, status=status, detail=description)
+        self.headers = headers
+
+
+# --- who is calling ---------------------------------------------------------------------------
+
+def _service_account(scope: str) -> Client:
+    """Return the service account whose bearer token allows `scope` here, or refuse."""
+    try:
+        token = PROTECTOR.acquire_token([scope])
+    except (MissingAuthorizationError, UnsupportedTokenTypeError) as exc:
+        raise ApiError("invalid_request", "A bearer access token is required.", 401,
+                       (("WWW-Authenticate", f"Bearer {REALM}"),)) from exc
+    except InsufficientScopeError as exc:
+        raise ApiError("insufficient_scope", f"The token does not allow {scope}.", 403, ((
+            "WWW-Authenticate",
+            f'Bearer {REALM}, error="insufficient_scope", scope="{scope}"'),)) from exc
+    except OAuth2Error as exc:
+        raise ApiError("invalid_token", "The access token is not valid (here, or any more).",
+                       401, (("WWW-Authenticate",
+                              f'Bearer {REALM}, error="invalid_token"'),)) from exc
+    return token.row.client
+
+
+def operation(scope: str):
+    """Serve a view to a service account holding `scope`, in English; pass it the client."""
+    def decorate(view: Callable[..., Any]):
+        @wraps(view)
+        def run(*args: Any, **kwargs: Any):
+            with force_locale("en"):
+                return view(_service_account(scope), *args, **kwargs)
+        return run
+    return decorate
+
+
+# --- reading requests -------------------------------------------------------------------------
+
+def _body(fields: dict[str, tuple[type, int]]) -> dict[str, Any]:
+    """Return the JSON object of the request, checked against `fields` (name: type, and for
+    strings their longest length). Unknown fields, wrong types and large bodies are refused."""
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ApiError("invalid_request", "The request body is too large.", 413)
+    if request.mimetype != "application/json":
+        raise ApiError("invalid_request", "The request body must be application/json.", 415)
+    raw = request.stream.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise ApiError("invalid_request", "The request body is too large.", 413)
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError("invalid_request", "The request body is not valid JSON.") from exc
+    if not isinstance(body, dict):
+        raise ApiError("invalid_request", "The request body must be a JSON object.")
+    for name, value in body.items():
+        if name not in fields:
+            raise ApiError("invalid_request", f"Unknown field: {name[:50]!r}.")
+        kind, limit = fields[name]
+        if value is None and kind is str:
+            continue  # an empty optional text
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ApiError("invalid_request", f"The field {name!r} must be a {kind.__name__}.")
+        if kind is str and len(value) > limit:
+            raise ApiError("invalid_request",
+                           f"The field {name!r} has at most {limit} characters.")
+    return body
+
+
+def _limit() -> int:
+    """Return the page size asked for (1 to 100, default 50)."""
+    text = request.args.get("limit", "50")
+    if not (text.isascii() and text.isdecimal()) or len(text) > 3 \
+            or not 1 <= int(text) <= MAX_PAGE:
+        raise ApiError("invalid_request", f"limit is a whole number from 1 to {MAX_PAGE}.")
+    return int(text)
+
+
+def _key(name: str) -> str | None:
+    """Return a paging key of the query string, refusing one that cannot be a key."""
+    text = request.args.get(name)
+    if text is None:
+        return None
+    key = page_key(text)
+    if key is None:
+        raise ApiError("invalid_request", f"{name} is not a page key from a previous page.")
+    return key
+
+
+def _refused(exc: Exception, status: int = 400) -> ApiError:
+    return ApiError("invalid_request", str(exc), status)
+
+
+# --- users ------------------------------------------------------------------------------------
+
+def _user(user: User, methods: frozenset[str]) -> dict[str, Any]:
+    return {"id": user.id, "subject": user.subject, "username": user.username,
+            "name": user.name, "email": user.email, "email_verified": user.email_verified,
+            "phone": user.phone, "phone_verified": user.phone_verified,
+            "admin": user.is_admin, "disabled": user.disabled,
+            "has_password": user.password_hash is not None, "methods": sorted(methods),
+            "created_at": int(user.created_at), "updated_at": int(user.updated_at)}
+
+
+def _item(item: Enrolment) -> dict[str, Any]:
+    return {"key": item.key, "method": item.method, "label": item.label,
+            "removable": item.removable, "counts": item.counts,
+            "created_at": int(item.created_at) if item.created_at is not None else None,
+            "last_used_at": int(item.last_used_at) if item.last_used_at is not None else None}
+
+
+def _user_detail(user: User) -> dict[str, Any]:
+    methods = services().methods
+    moment = now()
+    return {**_user(user, methods_of_users(g.directory, [user], methods)[user.id]),
+            "items": [_item(item) for item in list_enrolments(user, moment, methods)],
+            "live_sessions": live_sessions(user, moment)}
+
+
+def _load_user(user_id: str) -> User:
+    user = get_user(g.directory, user_id)
+    if user is None:
+        raise ApiError("not_found", "There is no such user in this directory.", 404)
+    return user
+
+
+def _invite(user: User, client: Client) -> dict[str, Any]:
+    """Email the user an invitation (``send_invitation``); say whether it went."""
+    svc = services()
+    try:
+        send_invitation(g.directory, user, client, now(), delivery=svc.delivery,
+                        base_url=svc.base_url, ttl_hours=current_settings().invitation_ttl_hours)
+    except InvitationError as exc:
+        db.session.rollback()
+        return {"sent": False, "error_description": str(exc)}
+    return {"sent": True, "email": user.email}
+
+
+@admin_api.get("/users")
+@operation("admin:users")
+def list_users(client: Client):
+    """List the directory's users in username order, a page at a time, matching ``q``."""
+    query = request.args.get("q", "")
+    if len(query) > 100:
+        raise ApiError("invalid_request", "q has at most 100 characters.")
+    page = search_users(g.directory, services().methods, query, after=_key("after"),
+                        before=_key("before"), size=_limit())
+    return jsonify({"users": [_user(user, page.methods[user.id]) for user in page.users],
+                    "next_after": page.next_after, "previous_before": page.previous_before})
+
+
+USER_FIELDS = {"username": (str, 150), "name": (str, 200), "email": (str, 254),
+               "phone": (str, 32), "admin": (bool, 0), "invite": (bool, 0)}
+
+
+@admin_api.post("/users")
+@operation("admin:users")
+def create_user(client: Client):
+    """Create a user without a password and (unless ``invite`` is false) invite them."""
+    body = _body(USER_FIELDS)
+    try:
+        user = create_invited_user(
+            g.directory, client, username=body.get("username") or "", name=body.get("name"),
+            email=body.get("email"), phone=body.get("phone"),
+            is_admin=bool(body.get("admin", False)), now=now(), passwords=services().passwords)
+    except UserAdminError as exc:
+        raise _refused(exc) from exc
+    db.session.commit()
+    invitation = _invite(user, client) if body.get("invite", True) else {"sent": False}
+    return jsonify({"user": _user_detail(user), "invitation": invitation}), 201
+
+
+@admin_api.get("/users/<user_id>")
+@operation("admin:users")
+def read_user(client: Client, user_id: str):
+    """Show one user with their sign-in items and live sessions."""
+    return jsonify(_user_detail(_load_user(user_id)))
+
+
+@admin_api.patch("/users/<user_id>")
+@operation("admin:users")
+def update_user(client: Client, user_id: str):
+    """Change a user's name, email or phone (fields left out stay as they are)."""
+    user = _load_user(user_id)
+    body = _body({"name": (str, 200), "email": (str, 254), "phone": (str, 32)})
+    values = {name: body.get(name, getattr(user, name)) for name in ("name", "email", "phone")}
+    try:
+        change_user(g.directory, user, client, now=now(), **values)
+    except UserAdminError as exc:
+        raise _refused(exc) from exc
+    db.session.commit()
+    return jsonify(_user_detail(user))
+
+
+@admin_api.post("/users/<user_id>/invitation")
+@operation("admin:users")
+def invite_user(client: Client, user_id: str):
+    """Send the user a new invitation (older links stop working)."""
+    user = _load_user(user_id)
+    invitation = _invite(user, client)
+    if not invitation["sent"]:
+        raise ApiError("invitation_refused", invitation["error_description"], 409)
+    return jsonify({"invitation": invitation})
+
+
+def _switch(disabled: bool):
+    def change(client: Client, user_id: str):
+        user = _load_user(user_id)
+        try:
+            switch_user(user, disabled, client, now())
+        except UserAdminError as exc:
+            raise _refused(exc, 409) from exc
+        db.session.commit()
+        return jsonify(_user_detail(user))
+    return change
+
+
+admin_api.add_url_rule("/users/<user_id>/disable", "disable_user",
+                       operation("admin:users")(_switch(True)), methods=["POST"])
+admin_api.add_url_rule("/users/<user_id>/enable", "enable_user",
+                       operation("admin:users")(_switch(False)), methods=["POST"])
+
+
+@admin_api.delete("/users/<user_id>/items/<key>")
+@operation("admin:users")
+def remove_item(client: Client, user_id: str, key: str):
+    """Remove one sign-in item of a user; say what it means for reaching the level."""
+    user = _load_user(user_id)
+    try:
+        item, effect = remove_method(g.directory, user, key, client, now(), services().methods)
+    except UserAdminError as exc:
+        raise ApiError("not_found", str(exc), 404) from exc
+    db.session.commit()
+    return jsonify({"removed": _item(item), "level_after": effect.level_after,
+                    "required_level": effect.required, "reaches_level": effect.reachable,
+                    "can_enrol_at_login": effect.can_enrol_at_login})
+
+
+@admin_api.post("/users/<user_id>/sessions/end")
+@operation("admin:users")
+def end_user_sessions(client: Client, user_id: str):
+    """Log the user out everywhere, revoking the tokens apps got from those sessions."""
+    user = _load_user(user_id)
+    ended = log_out_user(g.directory, user, client, now(), client_ip())
+    db.session.commit()
+    return jsonify({"sessions_ended": ended})
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+def _event(event: AuditEvent) -> dict[str, Any]:
+    return {"id": event.id, "at": int(event.at), "event": event.event,
+            "user_id": event.user_id, "client_id": event.client_id, "ip": event.ip,
+            "user_agent": event.user_agent or None, "detail": event.detail or {}}
+
+
+@admin_api.get("/audit")
+@operation("admin:audit")
+def read_audit_log(client: Client):
+    """Return a page of the audit log, newest first, filtered as the admin's page filters."""
+    try:
+        query = audit_log.parse_query(request.args)
+        page = audit_log.find_page(g.directory, query, _limit())
+    except audit_log.FilterError as exc:
+        raise ApiError("invalid_request", "; ".join(
+            f"{name}: {text}" for name, text in exc.problems.items())) from exc
+    except audit_log.CursorGone as exc:
+        raise ApiError("invalid_request", "The page key names no event of this directory.") \
+            from exc
+    if page.unknown_user:
+        raise ApiError("not_found", "There is no such user in this directory.", 404)
+    return jsonify({"events": [_event(event) for event in page.events],
+                    "newer_after": page.newer, "older_before": page.older})
+
+
+@admin_api.get("/openapi.yaml")
+def description() -> Response:
+    """Serve this API's OpenAPI description."""
+    return Response(SPEC_PATH.read_bytes(), mimetype="application/yaml")
+
+
+
