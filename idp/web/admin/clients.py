@@ -15,7 +15,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
-from ... import audit
+from ...admin.apps import change_app, new_app_secret, register_app, switch_app
 from ...clock import now
 from ...errors import NotFound
 from ...storage import db
@@ -25,11 +25,7 @@ from ...tenants.clients import (
     CLIENT_ID_PATTERN,
     ClientError,
     check_redirect_uri,
-    create_client,
     get_client,
-    rotate_secret,
-    set_client_disabled,
-    update_client,
 )
 from ...tenants.service_accounts import ADMIN_SCOPES
 from ..account import account
@@ -96,21 +92,18 @@ def admin_client_new():
 def admin_client_create():
     """Register the app and show its secret, once."""
     try:
-        client_id = _new_client_id(request.form.get("client_id", ""))
+        client_id = new_client_id(request.form.get("client_id", ""))
         fields = read_fields(request.form)
-        client, secret = create_client(
-            g.directory, client_id=client_id, redirect_uris=fields.redirect_uris, now=now(),
-            name=fields.name, public=fields.public, min_acr=fields.min_acr,
-            first_party=fields.first_party, introspect_all=fields.introspect_all,
+        client, secret = register_app(
+            g.directory, current_user(), now(), client_id=client_id,
+            redirect_uris=fields.redirect_uris, name=fields.name, public=fields.public,
+            min_acr=fields.min_acr, first_party=fields.first_party,
+            introspect_all=fields.introspect_all,
             post_logout_redirect_uris=fields.post_logout_redirect_uris,
             service_account=fields.service_account, service_scopes=fields.service_scopes)
     except (FormError, ClientError) as exc:
         db.session.rollback()
         return _form_page("admin/client_new.html", request.form, exc), 400
-    audit.record(g.directory.id, audit.events.ADMIN_CLIENT_CREATED, now(),
-                 client_id=client.client_id, actor=current_user().id, public=client.public,
-                 introspect_all=client.introspect_all,
-                 **({"service_scopes": client.service_scopes} if client.service_account else {}))
     db.session.commit()
     return _secret_page(client, secret, created=True)
 
@@ -178,7 +171,7 @@ def _values_of(client: Client) -> dict[str, object]:
 
 # --- reading the form -------------------------------------------------------------------------
 
-def _new_client_id(text: str) -> str:
+def new_client_id(text: str) -> str:
     """Return the typed client id, or a generated one when the field is empty."""
     client_id = text.strip()
     if not client_id:
@@ -261,18 +254,12 @@ def read_fields(form) -> ClientFields:
 
 def _save(client: Client):
     fields = read_fields(request.form)
-    changed, secret = update_client(
-        client, name=fields.name, redirect_uris=fields.redirect_uris,
+    changed, secret = change_app(
+        client, current_user(), now(), name=fields.name, redirect_uris=fields.redirect_uris,
         post_logout_redirect_uris=fields.post_logout_redirect_uris, public=fields.public,
         first_party=fields.first_party, min_acr=fields.min_acr,
         introspect_all=fields.introspect_all, service_account=fields.service_account,
         service_scopes=fields.service_scopes)
-    if changed:
-        audit.record(g.directory.id, audit.events.ADMIN_CLIENT_UPDATED, now(),
-                     client_id=client.client_id, actor=current_user().id, fields=changed)
-    if secret is not None:
-        audit.record(g.directory.id, audit.events.ADMIN_CLIENT_SECRET_ROTATED, now(),
-                     client_id=client.client_id, actor=current_user().id)
     db.session.commit()
     if secret is not None:
         return _secret_page(client, secret, created=False)
@@ -283,20 +270,14 @@ def _save(client: Client):
 def _rotate(client: Client):
     if client.public:
         raise FormError(gettext("A public app has no secret."))
-    secret = rotate_secret(client)
-    audit.record(g.directory.id, audit.events.ADMIN_CLIENT_SECRET_ROTATED, now(),
-                 client_id=client.client_id, actor=current_user().id)
+    secret = new_app_secret(client, current_user(), now())
     db.session.commit()
     return _secret_page(client, secret, created=False)
 
 
 def _switch(disabled: bool) -> Callable[[Client], object]:
     def change(client: Client):
-        set_client_disabled(client, disabled, now())
-        event = (audit.events.ADMIN_CLIENT_DISABLED if disabled
-                 else audit.events.ADMIN_CLIENT_ENABLED)
-        audit.record(g.directory.id, event, now(), client_id=client.client_id,
-                     actor=current_user().id)
+        switch_app(client, disabled, current_user(), now())
         db.session.commit()
         flash(gettext("%(app)s is disabled: it cannot log anyone in, and its tokens were "
                       "revoked.", app=client.name) if disabled
