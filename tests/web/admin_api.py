@@ -59,6 +59,9 @@ class AdminApi:
     def patch(self, path: str, **kwargs) -> requests.Response:
         return self.call("PATCH", path, **kwargs)
 
+    def put(self, path: str, **kwargs) -> requests.Response:
+        return self.call("PUT", path, **kwargs)
+
     def delete(self, path: str, **kwargs) -> requests.Response:
         return self.call("DELETE", path, **kwargs)
 

@@ -49,16 +49,29 @@ from ...admin.users import (
 )
 from ...clock import now
 from ...config import current_settings
+from ...domain import METHODS, LevelSettings, SettingsPreview
 from ...errors import IdpError
 from ...oidc.server import create_service_protector
 from ...services import services
 from ...storage import db
 from ...storage.models import AuditEvent, Client, User
 from ...tenants.clients import CLIENT_ID_PATTERN, ClientError, get_client
+from ...tenants.directories import level_settings
 from ...tenants.service_accounts import ADMIN_SCOPES
 from ...users.enrolments import Enrolment, list_enrolments
 from ...users.invitations import InvitationError, send_invitation
 from ..admin.clients import ClientFields, FormError, new_client_id, read_fields
+from ..admin.settings import (
+    CONFIRM_FIELD,
+    LEVEL_FIELD,
+    confirmation_token,
+    points_field,
+    preview_levels,
+    read_form,
+    save_levels,
+    save_refusal,
+    unreachable,
+)
 from ..context import client_ip, load_directory
 
 admin_api = Blueprint("admin_api", __name__, url_prefix="/d/<slug>/api/admin/v1")
@@ -470,6 +483,87 @@ admin_api.add_url_rule("/apps/<client_id>/disable", "disable_app",
                        operation("admin:apps")(_switch_app(True)), methods=["POST"])
 admin_api.add_url_rule("/apps/<client_id>/enable", "enable_app",
                        operation("admin:apps")(_switch_app(False)), methods=["POST"])
+
+
+# --- authentication settings ------------------------------------------------------------------
+
+def _levels(settings: LevelSettings) -> dict[str, Any]:
+    return {"required_level": settings.required_level,
+            "points": {method: settings.points_of(method) for method in METHODS}}
+
+
+def _people(affected) -> list[dict[str, Any]]:
+    return [{"id": a.member.id, "username": a.member.username} for a in affected]
+
+
+def _candidate(body: dict[str, Any]) -> LevelSettings:
+    """Read the level and points asked for (left out: as they are) with the page's checks."""
+    current = level_settings(g.directory)
+    points = body.get("points") or {}
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in points.values()):
+        raise ApiError("invalid_request", "points maps methods to whole numbers.")
+    unknown = [name for name in points if name not in METHODS]
+    if unknown:
+        raise ApiError("invalid_request", f"Unknown method: {unknown[0][:30]!r}.")
+    level = body.get("required_level")
+    data = MultiDict({LEVEL_FIELD: str(current.required_level if level is None else level)})
+    for method in METHODS:
+        data[points_field(method)] = str(points.get(method, current.points_of(method)))
+    form = read_form(data)
+    if form.errors or form.settings is None:
+        raise ApiError("invalid_request", "; ".join(
+            f"{name or 'settings'}: {text}" for name, text in form.errors.items()))
+    return form.settings
+
+
+def _preview_answer(preview: SettingsPreview) -> dict[str, Any]:
+    return {"current": _levels(preview.current), "candidate": _levels(preview.candidate),
+            "reachable": preview.reachable, "sms_only": preview.sms_only,
+            "users": preview.users, "gaining": preview.gaining,
+            "losing": _people(preview.losing), "can_enrol": _people(preview.can_enrol),
+            "locked_out": _people(preview.locked_out),
+            "sms_excluded": [{"id": m.id, "username": m.username}
+                             for m in preview.sms_excluded],
+            "confirmation": confirmation_token(preview) if preview.needs_confirmation else None,
+            "refusal": unreachable(preview)}
+
+
+LEVEL_FIELDS = {"required_level": (int, 0), "points": (dict, 0)}
+
+
+@admin_api.get("/settings")
+@operation("admin:settings")
+def read_settings(client: Client):
+    """Return the required level and each method's points."""
+    return jsonify(_levels(level_settings(g.directory)))
+
+
+@admin_api.post("/settings/preview")
+@operation("admin:settings")
+def preview_settings(client: Client):
+    """Say what saving these settings would do: who could no longer log in, and why not."""
+    candidate = _candidate(_body(LEVEL_FIELDS))
+    return jsonify(_preview_answer(preview_levels(g.directory, candidate)))
+
+
+@admin_api.put("/settings")
+@operation("admin:settings")
+def change_settings(client: Client):
+    """Save new settings, with the page's refusals: a level nobody reaches is refused, and
+    a level only SMS reaches needs ``confirm_sms_only`` (the preview's ``confirmation``,
+    bound to the people it excludes)."""
+    body = _body({**LEVEL_FIELDS, CONFIRM_FIELD: (str, 64)})
+    candidate = _candidate(body)
+    if candidate == level_settings(g.directory):
+        return jsonify(_levels(candidate))
+    preview = preview_levels(g.directory, candidate)
+    refusal = save_refusal(preview, body.get(CONFIRM_FIELD))
+    if refusal is not None:
+        if not preview.reachable:
+            raise ApiError("unreachable_level", refusal, 400)
+        raise ApiError("confirmation_required", refusal, 409)
+    save_levels(g.directory, preview, client)
+    return jsonify(_levels(candidate))
 
 
 # --- the audit log ----------------------------------------------------------------------------
