@@ -114,3 +114,18 @@ def test_discovery_offers_the_grant(directory):
     metadata = requests.get(f"{directory.issuer}/.well-known/openid-configuration",
                             timeout=30).json()
     assert "client_credentials" in metadata["grant_types_supported"]
+
+
+def test_an_expired_token_is_inactive_and_refused_by_the_admin_api(directory, service,
+                                                                   provider_clock):
+    body = token_request(directory, service.client_id, service.secret).json()
+    users = f"{directory.issuer}/api/admin/v1/users"
+    bearer = {"Authorization": f"Bearer {body['access_token']}"}
+    assert requests.get(users, headers=bearer, timeout=30).status_code == 200
+    provider_clock(body["expires_in"] + 1)
+    response = requests.post(f"{directory.issuer}/introspect",
+                             data={"token": body["access_token"]},
+                             auth=(service.client_id, service.secret), timeout=30)
+    assert response.json() == {"active": False}
+    refused = requests.get(users, headers=bearer, timeout=30)
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
