@@ -129,3 +129,13 @@ def test_an_expired_token_is_inactive_and_refused_by_the_admin_api(directory, se
     assert response.json() == {"active": False}
     refused = requests.get(users, headers=bearer, timeout=30)
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_token"
+
+
+@pytest.mark.parametrize("scope", ["admin:users\x00", "a" * 5000, "admin:users " * 500, " "])
+def test_a_hostile_scope_is_refused_without_a_fault(directory, service, scope):
+    response = token_request(directory, service.client_id, service.secret, scope=scope)
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 200:  # blanks and repeats ask for nothing more than granted
+        assert set(response.json()["scope"].split()) <= {"admin:users", "admin:audit"}
+    else:
+        assert response.json()["error"] in ("invalid_scope", "invalid_request")
