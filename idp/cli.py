@@ -3,7 +3,7 @@
     idp init [--demo]
     idp user add --directory SLUG --username NAME [--email E] [--phone +E164] [--admin]
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
-                   [--introspect-all]
+                   [--introspect-all] [--service-account admin:users,admin:audit,...]
     idp directory set SLUG [--required-level N] [--points METHOD=N ...]
                            [--sms-types T,T] [--sms-block-countries CC,CC]
                            [--sms-allow-countries CC,CC] [--sms-block-prefixes +P,+P]
@@ -48,6 +48,7 @@ from .tenants.directories import (
     update_levels,
     update_session_lifetimes,
 )
+from .tenants.service_accounts import ADMIN_SCOPES
 
 EXIT_USAGE = 2
 
@@ -133,7 +134,9 @@ def cmd_client_add(args: argparse.Namespace) -> int:
             directory, client_id=args.client_id, redirect_uris=args.redirect_uri,
             post_logout_redirect_uris=args.post_logout_redirect_uri, now=now(), name=args.name,
             public=args.public, min_acr=args.min_acr, first_party=not args.consent,
-            introspect_all=args.introspect_all, id_token_alg=args.id_token_alg)
+            introspect_all=args.introspect_all, id_token_alg=args.id_token_alg,
+            service_account=args.service_account is not None,
+            service_scopes=(args.service_account or "").replace(",", " "))
         db.session.commit()
         print(f"client_id: {client.client_id}")
         print(f"client_secret: {secret}" if secret else "public client: no secret (use PKCE)")
@@ -473,7 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_client = client.add_parser("add", help="register a relying app")
     add_client.add_argument("--directory", required=True)
     add_client.add_argument("--client-id", required=True)
-    add_client.add_argument("--redirect-uri", action="append", required=True)
+    add_client.add_argument("--redirect-uri", action="append", default=[],
+                            help="required unless the client is only a service account")
     add_client.add_argument("--post-logout-redirect-uri", action="append", default=[])
     add_client.add_argument("--min-acr", type=int)
     add_client.add_argument("--public", action="store_true", help="no secret; PKCE required")
@@ -484,6 +488,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_client.add_argument("--introspect-all", action="store_true",
                             help="a resource server: may introspect the tokens of every app "
                                  "of the directory (RFC 7662), not only its own")
+    add_client.add_argument("--service-account", metavar="SCOPES",
+                            help="a service account: may get tokens with the client_credentials "
+                                 "grant for these admin scopes (comma-separated: "
+                                 f"{', '.join(ADMIN_SCOPES)})")
     add_client.set_defaults(func=cmd_client_add)
 
     directory = sub.add_parser("directory").add_subparsers(dest="action", required=True)

@@ -26,6 +26,7 @@ class IdpError(Exception):
     description: Any = lazy_gettext("The request could not be handled. Go back and try again.")
     detail: str | None = None
     retry_after: int | None = None  # seconds, sent as Retry-After when set
+    headers: tuple[tuple[str, str], ...] = ()  # more response headers (WWW-Authenticate)
 
     def __init__(self, description: Any = None, *, error: str | None = None,
                  status: int | None = None, detail: str | None = None):

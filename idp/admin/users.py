@@ -20,13 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..delivery.addresses import ContactError, check_email, parse_mobile, parse_phone
 from ..domain import LevelSettings
-from ..methods import SignInMethod
+from ..methods import SignInMethod, enrollable_now
 from ..security.attempts import locked_until, unlock, user_account_key
 from ..security.passwords import PasswordService
 from ..storage import db
 from ..storage.models import (
     AuditEvent,
     BrowserSession,
+    Client,
     Directory,
     Invitation,
     User,
@@ -38,8 +39,15 @@ from ..tenants.accounts import (
     find_user,
     normalize_login,
 )
-from ..tenants.directories import sms_policy
-from ..users.enrolments import Enrolment, methods_without
+from ..tenants.directories import level_settings, sms_policy
+from ..users.claims import save_claims
+from ..users.enrolments import (
+    Enrolment,
+    find_enrolment,
+    list_enrolments,
+    methods_without,
+    remove_enrolment,
+)
 from ..users.profile import standing
 from ..users.sessions import end_sessions, live_criteria
 
@@ -224,7 +232,7 @@ def email_taken(directory: Directory, email: str, except_user: User | None = Non
 
 # --- changing users -------------------------------------------------------------------------
 
-def create_invited_user(directory: Directory, actor: User | None, *, username: str,
+def create_invited_user(directory: Directory, actor: User | Client | None, *, username: str,
                         name: str | None, email: str | None, phone: str | None,
                         is_admin: bool, now: float, passwords: PasswordService) -> User:
     """Create a user without a password, to be invited by email; audit it (no `actor`: the
@@ -256,7 +264,7 @@ def create_invited_user(directory: Directory, actor: User | None, *, username: s
         raise UserAdminError(gettext("Another user of this directory already has this "
                                      "username or email address.")) from exc
     audit.record(directory.id, audit.events.ADMIN_USER_CREATED, now, user_id=user.id,
-                 actor=actor.id if actor else None, admin=is_admin)
+                 admin=is_admin, **audit.actor_of(actor))
     return user
 
 
@@ -298,9 +306,9 @@ def update_user(directory: Directory, user: User, *, name: str | None, email: st
     return changed
 
 
-def set_disabled(user: User, disabled: bool, actor: User, now: float) -> None:
+def set_disabled(user: User, disabled: bool, actor: User | Client, now: float) -> None:
     """Disable (ending every session and token) or enable a user; never oneself."""
-    if disabled and user.id == actor.id:
+    if disabled and isinstance(actor, User) and user.id == actor.id:
         raise UserAdminError(gettext("You cannot disable your own account."))
     user.disabled = disabled
     user.updated_at = now
@@ -328,10 +336,65 @@ def locked_out_until(user: User, now: float) -> float | None:
     return locked_until(user.directory_id, user_account_key(user.directory_id, user.id), now)
 
 
-def unlock_user(user: User, actor: User, now: float) -> int:
+def unlock_user(user: User, actor: User | Client, now: float) -> int:
     """End the user's lock-outs and forget their failed attempts, from every source; audit
     it. Return how many lock-outs were ended."""
     ended = unlock(user.directory_id, user_account_key(user.directory_id, user.id), now)
     audit.record(user.directory_id, audit.events.ADMIN_USER_UNLOCKED, now, user_id=user.id,
-                 actor=actor.id, count=ended)
+                 count=ended, **audit.actor_of(actor))
     return ended
+
+
+# --- the changes an admin (or a service account) makes, each audited with its actor ---------
+
+def change_user(directory: Directory, user: User, actor: User | Client, *, name: str | None,
+                email: str | None, phone: str | None, now: float) -> list[str]:
+    """Change the name, email and phone (``update_user``) and audit what changed."""
+    changed = update_user(directory, user, name=name, email=email, phone=phone, now=now)
+    if changed:
+        audit.record(directory.id, audit.events.ADMIN_USER_UPDATED, now, user_id=user.id,
+                     fields=changed, **audit.actor_of(actor))
+    return changed
+
+
+def change_claims(user: User, actor: User | Client, typed: Mapping[str, object],
+                  names: Iterable[str], now: float) -> list[str]:
+    """Save the user's standard claims (``save_claims``: every field checked) and audit
+    which changed."""
+    changed = save_claims(user, typed, names, now)
+    if changed:
+        audit.record(user.directory_id, audit.events.ADMIN_USER_UPDATED, now, user_id=user.id,
+                     fields=changed, **audit.actor_of(actor))
+    return changed
+
+
+def switch_user(user: User, disabled: bool, actor: User | Client, now: float) -> None:
+    """Disable or enable a user (``set_disabled``) and audit it."""
+    set_disabled(user, disabled, actor, now)
+    event = audit.events.ADMIN_USER_DISABLED if disabled else audit.events.ADMIN_USER_ENABLED
+    audit.record(user.directory_id, event, now, user_id=user.id, **audit.actor_of(actor))
+
+
+def remove_method(directory: Directory, user: User, key: str, actor: User | Client, now: float,
+                  methods: Mapping[str, SignInMethod]) -> tuple[Enrolment, RemovalEffect]:
+    """Remove one of the user's items; return it and what it means for their level (the
+    one removal rule, ``removal_effect``). Audited."""
+    items = list_enrolments(user, now, methods)
+    item = find_enrolment(items, key)
+    if item is None or not item.removable:
+        raise UserAdminError(gettext("This sign-in method is not there any more."))
+    effect = removal_effect(level_settings(directory), items, item.key, enrollable_now(methods))
+    remove_enrolment(user, item.key, now, methods)
+    audit.record(directory.id, audit.events.ADMIN_METHOD_REMOVED, now, user_id=user.id,
+                 method=item.method, **audit.actor_of(actor))
+    return item, effect
+
+
+def log_out_user(directory: Directory, user: User, actor: User | Client, now: float,
+                 ip: str | None) -> int:
+    """End every session of the user (revoking the apps' tokens from them); audit it and
+    return how many sessions ended."""
+    ended = end_sessions(directory, user.id, now, "admin", ip=ip)
+    audit.record(directory.id, audit.events.ADMIN_SESSIONS_ENDED, now, user_id=user.id,
+                 sessions=ended.sessions, **audit.actor_of(actor))
+    return ended.sessions

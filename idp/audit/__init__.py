@@ -9,11 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from ..storage import db
-from ..storage.models import AuditEvent
+from ..storage.models import AuditEvent, Client, User
 from . import events
 from .events import Event, UndeclaredEvent, declared
 
-__all__ = ["Event", "UndeclaredEvent", "events", "record"]
+__all__ = ["Event", "UndeclaredEvent", "actor_of", "events", "record"]
+
+
+def actor_of(actor: User | Client | None) -> dict[str, Any]:
+    """Return the detail naming who made a change: an admin (``actor``: their user id), a
+    service account using the admin API (``actor_client``: its client id), or nobody of the
+    directory (None: the installation's operator)."""
+    if actor is None:
+        return {"actor": None}
+    if isinstance(actor, Client):
+        return {"actor_client": actor.client_id}
+    return {"actor": actor.id}
 
 
 def record(directory_id: int, event: Event, now: float, *, user_id: int | None = None,

@@ -107,6 +107,8 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
 # --- Details, in the order the admin's log shows them --------------------------------------
 
 ACTOR = Detail("actor", N_("By"))
+#: A change made through the admin API: the client id of the service account that made it.
+ACTOR_CLIENT = Detail("actor_client", N_("By service account"))
 METHOD = Detail("method", N_("Method"))
 METHODS = Detail("methods", N_("Methods"))
 LEVEL = Detail("level", N_("Level"))
@@ -136,6 +138,7 @@ REASON = Detail("reason", N_("Reason"))
 IS_ADMIN = Detail("admin", N_("Administrator"))
 PUBLIC = Detail("public", N_("Public app"))
 INTROSPECT_ALL = Detail("introspect_all", N_("May introspect every app's tokens"))
+SERVICE_SCOPES = Detail("service_scopes", N_("Admin scopes of the service account"))
 CHANGES = Detail("changes", N_("Changes"))
 USERS_LOSING = Detail("users_losing", N_("Users who could no longer reach the level"))
 USERS_LOSING_SMS = Detail("users_losing_sms", N_("Users who could no longer get text messages"))
@@ -148,11 +151,12 @@ DIRECTORY = Detail("directory", N_("Directory"))
 
 #: Every detail by its key, in the order the admin's log shows them.
 DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
-    ACTOR, METHOD, METHODS, LEVEL, ACR, AMR, PURPOSE, DEVICE, PASSKEY, NAME, TYPED_LOGIN,
+    ACTOR, ACTOR_CLIENT, METHOD, METHODS, LEVEL, ACR, AMR, PURPOSE, DEVICE, PASSKEY, NAME,
+    TYPED_LOGIN,
     LIMIT, SCOPE, SECONDS, LOCKOUTS, FAILURES, STORED_COUNT, REPORTED_COUNT, FIELDS, SESSION,
     CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, GRANTS, REASON, IS_ADMIN, PUBLIC,
     INTROSPECT_ALL, CHANGES, USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY,
-    SMS_EXCLUDED, FILTER, SCOPES, DIRECTORY)}
+    SMS_EXCLUDED, FILTER, SCOPES, SERVICE_SCOPES, DIRECTORY)}
 
 #: Every declared event by its stored name, in the order of declaration.
 EVENTS: dict[str, Event] = {}
@@ -267,38 +271,41 @@ CONTACT_CHANGED: dict[str, Event] = {"email": PROFILE_EMAIL_CHANGED,
 
 SETTINGS_CHANGED = declare(
     "settings.changed", N_("Settings changed"),
-    details=(ACTOR, CHANGES, USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY,
-             SMS_EXCLUDED))
+    details=(ACTOR, ACTOR_CLIENT, CHANGES, USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT,
+             SMS_ONLY, SMS_EXCLUDED))
 SETTINGS_CLAIMS_CHANGED = declare("settings.claims_changed",
                                   N_("Profile details asked of users changed"),
                                   details=(ACTOR, CHANGES))
 SETTINGS_POLICIES_CHANGED = declare("settings.policies_changed", N_("Policies changed"),
                                     details=(ACTOR, CHANGES))
 ADMIN_USER_CREATED = declare("admin.user_created", N_("User created"), BY_ADMIN,
-                             details=(ACTOR, IS_ADMIN))
+                             details=(ACTOR, ACTOR_CLIENT, IS_ADMIN))
 ADMIN_INVITATION_SENT = declare("admin.invitation_sent", N_("Invitation sent"), BY_ADMIN,
-                                details=(ACTOR,))
+                                details=(ACTOR, ACTOR_CLIENT))
 ADMIN_USER_UPDATED = declare("admin.user_updated", N_("User details changed"), BY_ADMIN,
-                             details=(ACTOR, FIELDS))
+                             details=(ACTOR, ACTOR_CLIENT, FIELDS))
 ADMIN_USER_DISABLED = declare("admin.user_disabled", N_("User disabled"), BY_ADMIN,
-                              details=(ACTOR,))
+                              details=(ACTOR, ACTOR_CLIENT))
 ADMIN_USER_ENABLED = declare("admin.user_enabled", N_("User enabled"), BY_ADMIN,
-                             details=(ACTOR,))
+                             details=(ACTOR, ACTOR_CLIENT))
 ADMIN_USER_UNLOCKED = declare("admin.user_unlocked",
                               N_("User unlocked after failed attempts"), BY_ADMIN,
-                              details=(ACTOR, COUNT))
+                              details=(ACTOR, ACTOR_CLIENT, COUNT))
 ADMIN_METHOD_REMOVED = declare("admin.method_removed", N_("Method removed by an admin"),
-                               BY_ADMIN, details=(ACTOR, METHOD))
+                               BY_ADMIN, details=(ACTOR, ACTOR_CLIENT, METHOD))
 ADMIN_SESSIONS_ENDED = declare("admin.sessions_ended", N_("Sessions ended by an admin"),
-                               BY_ADMIN, details=(ACTOR, SESSIONS))
+                               BY_ADMIN, details=(ACTOR, ACTOR_CLIENT, SESSIONS))
 ADMIN_CLIENT_CREATED = declare("admin.client_created", N_("App registered"),
-                               details=(ACTOR, PUBLIC, INTROSPECT_ALL))
+                               details=(ACTOR, ACTOR_CLIENT, PUBLIC, INTROSPECT_ALL,
+                                        SERVICE_SCOPES))
 ADMIN_CLIENT_UPDATED = declare("admin.client_updated", N_("App changed"),
-                               details=(ACTOR, FIELDS))
+                               details=(ACTOR, ACTOR_CLIENT, FIELDS))
 ADMIN_CLIENT_SECRET_ROTATED = declare("admin.client_secret_rotated", N_("App secret rotated"),
-                                      details=(ACTOR,))
-ADMIN_CLIENT_DISABLED = declare("admin.client_disabled", N_("App disabled"), details=(ACTOR,))
-ADMIN_CLIENT_ENABLED = declare("admin.client_enabled", N_("App enabled"), details=(ACTOR,))
+                                      details=(ACTOR, ACTOR_CLIENT))
+ADMIN_CLIENT_DISABLED = declare("admin.client_disabled", N_("App disabled"),
+                                details=(ACTOR, ACTOR_CLIENT))
+ADMIN_CLIENT_ENABLED = declare("admin.client_enabled", N_("App enabled"),
+                               details=(ACTOR, ACTOR_CLIENT))
 ADMIN_DIRECTORY_CREATED = declare("admin.directory_created",
                                   N_("Directory created by an operator"),
                                   details=(ACTOR, DIRECTORY, NAME))
@@ -311,7 +318,7 @@ ADMIN_DIRECTORY_ENABLED = declare("admin.directory_enabled",
 ADMIN_BRAND_CHANGED = declare("admin.brand_changed", N_("Brand changed"),
                               details=(ACTOR, FIELDS))
 ADMIN_AUDIT_EXPORTED = declare("admin.audit_exported", N_("Audit log exported"),
-                               details=(ACTOR, FILTER))
+                               details=(ACTOR, ACTOR_CLIENT, FILTER))
 
 # --- The directory itself, changed by the installation's operator (`idp directory ...`) ------
 

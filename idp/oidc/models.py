@@ -6,7 +6,8 @@ from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
 from ..security.tokens import secret_matches
-from ..storage.models import AuthorizationCode, Client, Token, User
+from ..storage.models import AuthorizationCode, Client, ServiceToken, Token, User
+from ..tenants.service_accounts import effective_scope, service_token_good
 
 
 class OAuthClient(ClientMixin):
@@ -48,6 +49,10 @@ class OAuthClient(ClientMixin):
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
+        if grant_type == "client_credentials":
+            # RFC 6749 4.4: confidential clients only, and only those an admin made
+            # service accounts.
+            return self.row.service_account and not self.row.public
         return grant_type in {"authorization_code", "refresh_token"}
 
 
@@ -111,6 +116,37 @@ class StoredToken(TokenMixin):
 
     def get_user(self) -> User:
         return self.row.user
+
+    def get_client(self) -> OAuthClient:
+        return OAuthClient(self.row.client)
+
+
+class ServiceAccessToken(TokenMixin):
+    """A service account's access token as Authlib sees it: no user, no refresh token."""
+
+    is_refresh = False
+
+    def __init__(self, row: ServiceToken, now: float):
+        self.row = row
+        self.now = now
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return client.row.id == self.row.client_pk
+
+    def get_scope(self) -> str:
+        return effective_scope(self.row)
+
+    def get_expires_in(self) -> int:
+        return int(self.row.expires_at - self.row.issued_at)
+
+    def is_expired(self) -> bool:
+        return self.row.expires_at <= self.now
+
+    def is_revoked(self) -> bool:
+        return not self.is_expired() and not service_token_good(self.row, self.now)
+
+    def get_user(self) -> None:
+        return None
 
     def get_client(self) -> OAuthClient:
         return OAuthClient(self.row.client)

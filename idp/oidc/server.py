@@ -20,10 +20,11 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProte
 from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request, grants
 from authlib.oauth2.rfc6749.errors import (
     InvalidRequestError,
+    InvalidScopeError,
     MissingAuthorizationError,
     UnsupportedTokenTypeError,
 )
-from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
@@ -49,10 +50,11 @@ from ..tenants.directories import issuer_of
 from ..tenants.grants import revoke_families, start_family, token_good
 from ..tenants.keys import signing_key, verification_keyset
 from ..tenants.policies import directory_policies
+from ..tenants.service_accounts import add_service_token, allowed_scope, find_service_token
 from ..users.sessions import end_sessions, live_criteria
 from .claims import user_claims
 from .login import LoginResult
-from .models import OAuthClient, StoredCode, StoredToken
+from .models import OAuthClient, ServiceAccessToken, StoredCode, StoredToken
 
 
 def current_issuer() -> str:
@@ -113,8 +115,13 @@ class Server(AuthorizationServer):
         return response
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        """Add the tokens to the transaction: a new grant for a code, the same for a refresh."""
+        """Add the tokens to the transaction: a new grant for a code, the same for a refresh,
+        a service token for a service account."""
         now = clock_now()
+        if request.payload.grant_type == ServiceGrant.GRANT_TYPE:
+            add_service_token(request.client.row, token["access_token"], token.get("scope", ""),
+                              now, int(token["expires_in"]))
+            return
         code: StoredCode | None = request.authorization_code
         previous: StoredToken | None = request.refresh_token
         if code is not None:
@@ -245,6 +252,34 @@ class RefreshGrant(grants.RefreshTokenGrant):
         """Nothing to do: the old refresh token was claimed when it was read."""
 
 
+class ServiceGrant(grants.ClientCredentialsGrant):
+    """Client credentials grant (RFC 6749 4.4) for service accounts, with admin scopes.
+
+    Only a confidential client an admin made a service account may use it
+    (``OAuthClient.check_grant_type``). The token has no user, so no login level (acr)
+    applies; no refresh token (RFC 6749 4.4.3) and no ID token are issued.
+    """
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def validate_requested_scope(self):
+        """Refuse a scope the admin did not grant the client (RFC 6749 3.3, 5.2)."""
+        if allowed_scope(self.request.client.row, self.request.payload.scope) is None:
+            raise InvalidScopeError("The client may only ask for the admin scopes it was "
+                                    "granted.")
+
+
+class ServiceTokenGenerator(BearerTokenGenerator):
+    """Bearer tokens whose scope is the service account's granted admin scopes."""
+
+    @staticmethod
+    def get_allowed_scope(client: OAuthClient, scope: str | None) -> str:
+        allowed = allowed_scope(client.row, scope)
+        if allowed is None:
+            raise InvalidScopeError()
+        return allowed
+
+
 class IdTokenIssuer(OpenIDCode):
     """Issue ID tokens signed with the directory's key (OIDC Core 3.1.3.6)."""
 
@@ -312,6 +347,21 @@ class AccessTokenValidator(BearerTokenValidator):
         return StoredToken(row, clock_now())
 
 
+class ServiceTokenValidator(BearerTokenValidator):
+    """Find service accounts' bearer tokens of the current directory (the admin API's)."""
+
+    def authenticate_token(self, token_string: str) -> ServiceAccessToken | None:
+        row = find_service_token(g.directory.id, token_string)
+        return ServiceAccessToken(row, clock_now()) if row is not None else None
+
+
+def create_service_protector() -> ResourceProtector:
+    """Return the protector of the admin API: service account tokens only (RFC 6750 2.1)."""
+    protector = ResourceProtector()
+    protector.register_token_validator(ServiceTokenValidator())
+    return protector
+
+
 class NoBearerToken(OAuth2Error):
     """A request without a bearer token: challenge it, without error details (RFC 6750 3.1)."""
 
@@ -361,7 +411,8 @@ def _find_token(token_string: str, hint: str | None) -> StoredToken | None:
             column == digest, Token.directory_id == g.directory.id)).first()
         if row is not None:
             return StoredToken(row, clock_now(), is_refresh)
-    return None
+    service = find_service_token(g.directory.id, token_string)
+    return ServiceAccessToken(service, clock_now()) if service is not None else None
 
 
 class Revocation(RevocationEndpoint):
@@ -394,7 +445,9 @@ class Introspection(IntrospectionEndpoint):
         2.1, 4); Authlib answers anyone else ``{"active": false}``, as for an unknown token."""
         return may_introspect(client.row, token.row)
 
-    def introspect_token(self, token: StoredToken) -> dict[str, Any]:
+    def introspect_token(self, token: StoredToken | ServiceAccessToken) -> dict[str, Any]:
+        if isinstance(token, ServiceAccessToken):
+            return self.introspect_service_token(token)
         row = token.row
         is_refresh = token.is_refresh
         if not token_good(row, clock_now(), refresh=is_refresh):
@@ -405,6 +458,17 @@ class Introspection(IntrospectionEndpoint):
                 "token_type": "refresh_token" if is_refresh else "Bearer",
                 "iss": current_issuer(), "iat": int(row.issued_at), "exp": int(expires),
                 "acr": row.acr, "amr": list(row.amr), "auth_time": row.auth_time}
+
+    def introspect_service_token(self, token: ServiceAccessToken) -> dict[str, Any]:
+        """Describe a service account's token: the client acts for itself, so there is no
+        ``sub`` (nor ``username``, ``acr``, ``amr``, ``auth_time``): RFC 7662 2.2 makes
+        ``sub`` optional, and a resource server must never take the client for a person."""
+        if token.is_expired() or token.is_revoked():
+            return {"active": False}
+        row = token.row
+        return {"active": True, "client_id": row.client.client_id, "scope": token.get_scope(),
+                "token_type": "Bearer", "iss": current_issuer(), "iat": int(row.issued_at),
+                "exp": int(row.expires_at)}
 
     def create_introspection_payload(self, token):
         if not token:
@@ -442,9 +506,15 @@ def create_server(settings: Settings) -> tuple[Server, BearerProtector]:
     """Build the authorization server with our grants and endpoints."""
     server = Server()
     server.config = {}
-    server.load_config({"OAUTH2_REFRESH_TOKEN_GENERATOR": True})
+    config = {"OAUTH2_REFRESH_TOKEN_GENERATOR": True}
+    server.load_config(config)
+    # Service-account tokens: the directory's access-token lifetime, no refresh token.
+    default = server.create_bearer_token_generator(config)
+    server.register_token_generator("client_credentials", ServiceTokenGenerator(
+        default.access_token_generator, None, default.expires_generator))
     server.register_grant(CodeGrant, [IdTokenIssuer(require_nonce=False), PkceS256()])
     server.register_grant(RefreshGrant)
+    server.register_grant(ServiceGrant)
     protector = BearerProtector()
     protector.register_token_validator(AccessTokenValidator())
     server.register_endpoint(UserInfo(resource_protector=protector))

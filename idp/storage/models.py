@@ -174,6 +174,11 @@ class Client(db.Model):
                                                  server_default=false())
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Double)
+    #: A service account: may use the client_credentials grant for the admin scopes below.
+    service_account: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
+    #: The admin scopes (``admin:users`` ...) an admin granted the service account.
+    service_scopes: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class BrowserSession(db.Model):
@@ -302,6 +307,26 @@ class Token(db.Model):
     client: Mapped[Client] = relationship(lazy="joined")
     user: Mapped[User] = relationship(lazy="joined")
     grant: Mapped[TokenFamily] = relationship(lazy="joined")
+
+
+class ServiceToken(db.Model):
+    """An access token of a service account (client_credentials grant), stored by hash.
+
+    It has no user, no refresh token and no login level: the client acts for itself.
+    """
+
+    __tablename__ = "service_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"),
+                                           index=True)
+    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+    client: Mapped[Client] = relationship(lazy="joined")
 
 
 class Consent(db.Model):

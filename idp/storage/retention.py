@@ -24,6 +24,7 @@ from .models import (
     Interaction,
     OneTimeCode,
     RememberedDevice,
+    ServiceToken,
     SpentSeal,
     Token,
     TokenFamily,
@@ -52,6 +53,7 @@ def purge_expired(now: float, token_grace: float,
         "tokens": delete(Token).where(
             Token.expires_at < now,
             or_(Token.refresh_expires_at.is_(None), Token.refresh_expires_at < now)),
+        "service account tokens": delete(ServiceToken).where(ServiceToken.expires_at < now),
         "remembered devices": delete(RememberedDevice).where(or_(
             RememberedDevice.expires_at < now, RememberedDevice.revoked_at < now - 30 * DAY)),
         "token grants": delete(TokenFamily).where(~exists(

@@ -12,6 +12,7 @@ from ..storage import db
 from ..storage.models import AuthorizationCode, Client, Directory, Token, TokenFamily
 from .grants import revoke_families
 from .keys import SUPPORTED_ALGS
+from .service_accounts import clean_scopes, revoke_service_tokens
 
 CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{1,100}$")
 
@@ -37,22 +38,28 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
                   now: float, name: str | None = None, public: bool = False,
                   min_acr: int | None = None, first_party: bool = True,
                   post_logout_redirect_uris: list[str] | None = None,
-                  introspect_all: bool = False,
+                  introspect_all: bool = False, service_account: bool = False,
+                  service_scopes: list[str] | str = (),
                   id_token_alg: str = "RS256") -> tuple[Client, str | None]:  # noqa: S107
-    """Register a client; return it with its secret (None for public clients)."""
+    """Register a client; return it with its secret (None for public clients).
+
+    A service account (``service_account``, with the admin scopes ``service_scopes``) may
+    use the client_credentials grant; it needs no redirect URI when it only does that.
+    """
     if not CLIENT_ID_PATTERN.match(client_id):
         raise ClientError("a client id is 1-100 characters of A-Z a-z 0-9 . _ ~ -")
     if client_id.startswith("idp-"):
         raise ClientError("client ids starting with 'idp-' are reserved for the provider")
     if get_client(directory, client_id) is not None:
         raise ClientError(f"client {client_id!r} already exists")
-    if not redirect_uris:
+    if not redirect_uris and not service_account:
         raise ClientError("a client needs at least one redirect URI")
     if min_acr is not None and not 0 <= min_acr <= 1000:
         raise ClientError("the minimum acr is between 0 and 1000")
     if id_token_alg not in SUPPORTED_ALGS:
         raise ClientError(f"id_token_alg is one of {', '.join(SUPPORTED_ALGS)}")
     _check_introspection(public, introspect_all)
+    scopes = _check_service_account(public, service_account, service_scopes)
     secret = None if public else new_secret(32)
     client = Client(
         directory_id=directory.id, client_id=client_id, name=name or client_id,
@@ -60,7 +67,8 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
         redirect_uris=[check_redirect_uri(u) for u in redirect_uris],
         post_logout_redirect_uris=[check_redirect_uri(u) for u in post_logout_redirect_uris or []],
         public=public, first_party=first_party, min_acr=min_acr, id_token_alg=id_token_alg,
-        introspect_all=introspect_all, created_at=now)
+        introspect_all=introspect_all, service_account=service_account,
+        service_scopes=scopes, created_at=now)
     db.session.add(client)
     db.session.flush()
     return client, secret
@@ -77,21 +85,31 @@ def rotate_secret(client: Client) -> str:
 
 def update_client(client: Client, *, name: str, redirect_uris: list[str],
                   post_logout_redirect_uris: list[str], public: bool, first_party: bool,
-                  min_acr: int | None,
-                  introspect_all: bool = False) -> tuple[list[str], str | None]:
+                  min_acr: int | None, introspect_all: bool = False,
+                  service_account: bool | None = None,
+                  service_scopes: list[str] | str | None = None) -> tuple[list[str], str | None]:
     """Change a client's registration; return the changed fields, and the new secret when
-    a public client became confidential (a confidential one turned public loses its secret)."""
-    if not redirect_uris:
+    a public client became confidential (a confidential one turned public loses its secret).
+
+    ``service_account`` and ``service_scopes`` stay as they are when not given.
+    """
+    if service_account is None:
+        service_account = client.service_account
+    if service_scopes is None:
+        service_scopes = client.service_scopes
+    if not redirect_uris and not service_account:
         raise ClientError("a client needs at least one redirect URI")
     if min_acr is not None and not 0 <= min_acr <= 1000:
         raise ClientError("the minimum acr is between 0 and 1000")
     _check_introspection(public, introspect_all)
+    scopes = _check_service_account(public, service_account, service_scopes)
     values = {"name": name or client.client_id,
               "redirect_uris": [check_redirect_uri(u) for u in redirect_uris],
               "post_logout_redirect_uris": [check_redirect_uri(u)
                                             for u in post_logout_redirect_uris],
               "public": public, "first_party": first_party, "min_acr": min_acr,
-              "introspect_all": introspect_all}
+              "introspect_all": introspect_all, "service_account": service_account,
+              "service_scopes": scopes}
     changed = [field for field, value in values.items() if getattr(client, field) != value]
     secret = None
     if "public" in changed:
@@ -106,6 +124,17 @@ def _check_introspection(public: bool, introspect_all: bool) -> None:
     if public and introspect_all:
         # Introspection needs client authentication (RFC 7662 2.1): a public app has none.
         raise ClientError("a public client cannot introspect tokens")
+
+
+def _check_service_account(public: bool, service_account: bool,
+                           scopes: list[str] | tuple[str, ...] | str) -> str:
+    if public and service_account:
+        # RFC 6749 4.4: the client_credentials grant is for confidential clients only.
+        raise ClientError("a public client cannot be a service account")
+    try:
+        return clean_scopes(scopes) if service_account else ""
+    except ValueError as exc:
+        raise ClientError(str(exc)) from exc
 
 
 def may_introspect(client: Client, token: Token) -> bool:
@@ -130,6 +159,7 @@ def set_client_disabled(client: Client, disabled: bool, now: float) -> None:
     client.disabled = disabled
     if disabled:
         revoke_families(TokenFamily.client_pk == client.id, now=now)
+        revoke_service_tokens(client, now)
 
 
 def revoke_grants(client: Client, user_id: int, now: float) -> int:

@@ -17,7 +17,7 @@ from ..delivery import Delivery, DeliveryFailed, Message
 from ..security.passwords import PasswordService
 from ..security.tokens import hash_secret, new_secret
 from ..storage import db
-from ..storage.models import Directory, Invitation, User
+from ..storage.models import Client, Directory, Invitation, User
 from ..tenants.accounts import PasswordRefused, check_password_policy, words_of
 from ..tenants.brand import brand_of
 from ..tenants.directories import issuer_of
@@ -108,19 +108,21 @@ def accept_invitation(directory: Directory, token: str, password: str, repeat: s
     return user
 
 
-def send_invitation(directory: Directory, user: User, actor: User | None, now: float, *,
-                    delivery: Delivery | None, base_url: str, ttl_hours: int) -> None:
+def send_invitation(directory: Directory, user: User, actor: User | Client | None, now: float,
+                    *, delivery: Delivery | None, base_url: str, ttl_hours: int) -> None:
     """Make a new invitation, commit it, and email its link; audit it once it is sent.
 
     Nothing is held open while the mail server answers. If it refuses, the new link is
     ended at once (it was never seen) and InvitationError says so. No `actor`: the
     installation's operator invites (``idp directory add --admin-email``).
     """
-    token = create_invitation(user, actor, now, ttl_hours * 3600)
+    token = create_invitation(user, actor if isinstance(actor, User) else None, now,
+                              ttl_hours * 3600)
     db.session.commit()
     link = f"{issuer_of(directory, base_url)}/invitation/{token}"
     message = invitation_message(user, directory, link, ttl_hours,
-                                 (actor.name or actor.username) if actor else None)
+                                 (actor.name or getattr(actor, "username", None))
+                                 if actor else None)
     try:
         if delivery is None:
             raise DeliveryFailed("no delivery configured")
@@ -132,7 +134,7 @@ def send_invitation(directory: Directory, user: User, actor: User | None, now: f
         raise InvitationError(gettext("The invitation email could not be sent. Try again in a "
                                       "moment, or check the mail settings.")) from exc
     audit.record(directory.id, audit.events.ADMIN_INVITATION_SENT, now, user_id=user.id,
-                 actor=actor.id if actor else None)
+                 **audit.actor_of(actor))
     db.session.commit()
 
 

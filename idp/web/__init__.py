@@ -19,6 +19,7 @@ from ..storage import db
 from ..storage.outages import describe_outage, outage_of
 from . import admin  # noqa: F401  (its routes are on the account blueprint)
 from .account import account
+from .api.admin import admin_api
 from .api.app import app_api
 from .api.oidc import api
 from .brand import brand, page_brand
@@ -125,6 +126,8 @@ def _handle(exc: Exception):
         response = error_response(exc.status, exc.error, exc.description, detail=exc.detail)
         if exc.retry_after:
             response.headers["Retry-After"] = str(exc.retry_after)
+        for name, value in exc.headers:
+            response.headers[name] = value
         return response
     if isinstance(exc, DomainError):
         # The pure rules know only their protocol code: a rule the request breaks is a 400.
@@ -195,11 +198,13 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     """Register the blueprints, the error handler and the response headers."""
     csrf.exempt(api)
     csrf.exempt(app_api)
+    csrf.exempt(admin_api)
     csrf.exempt(authorize_views.authorize)
     csrf.exempt(logout_views.logout)
     app.register_blueprint(health)
     app.register_blueprint(api)
     app.register_blueprint(app_api)
+    app.register_blueprint(admin_api)
     app.register_blueprint(pages)
     app.register_blueprint(account)
     app.register_blueprint(brand)

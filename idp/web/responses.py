@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # Endpoints that machines call: their errors are JSON (RFC 6749 5.2, RFC 6750 3).
 API_PATH = re.compile(r"^/d/[^/]+/((token|userinfo|revoke|introspect|jwks|"
                       r"\.well-known/openid-configuration|\.well-known/oauth-authorization-server)$"
-                      r"|app/(nonce|approvals|device)(/|$))")
+                      r"|app/(nonce|approvals|device)(/|$)|api/admin/v1(/|$))")
 
 APP_ACTIVATION = re.compile(r"^/d/[^/]+/app/activate$")
 PROBES = frozenset({"/healthz", "/readyz"})

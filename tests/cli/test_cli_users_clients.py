@@ -124,6 +124,19 @@ def test_client_add_introspect_all_registers_a_resource_server(initialized, idp)
         assert not get_client(get_directory("default"), "app").introspect_all
 
 
+def test_client_add_service_account_gets_its_admin_scopes_and_needs_no_redirect_uri(
+        initialized, idp):
+    run = idp(initialized, "client", "add", "--directory", "default", "--client-id", "sync",
+              "--service-account", "admin:audit,admin:users").assert_ok()
+
+    assert re.search(r"^client_secret: \S{32,}$", run.stdout, re.M), run.stdout
+    with provider(initialized):
+        client = get_client(get_directory("default"), "sync")
+        assert client.service_account and client.redirect_uris == []
+        assert client.service_scopes == "admin:users admin:audit"
+        assert not client.public
+
+
 CLIENT_ERRORS = {
     "http off loopback": (["--client-id", "c1", "--redirect-uri", "http://rp.example.org/cb"],
                           "loopback"),
@@ -141,6 +154,11 @@ CLIENT_ERRORS = {
                           "no directory"),
     "public introspecting": (["--client-id", "c7", "--redirect-uri", "https://a.example/cb",
                               "--public", "--introspect-all"], "introspect"),
+    "no redirect uri": (["--client-id", "c8"], "redirect URI"),
+    "public service account": (["--client-id", "c9", "--public",
+                                "--service-account", "admin:users"], "service account"),
+    "unknown admin scope": (["--client-id", "c10", "--service-account", "admin:users,root"],
+                            "admin scope"),
 }
 
 

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
-from ... import audit
+from ...admin.apps import change_app, new_app_secret, register_app, switch_app
 from ...clock import now
 from ...errors import NotFound
 from ...storage import db
@@ -25,18 +25,23 @@ from ...tenants.clients import (
     CLIENT_ID_PATTERN,
     ClientError,
     check_redirect_uri,
-    create_client,
     get_client,
-    rotate_secret,
-    set_client_disabled,
-    update_client,
 )
+from ...tenants.service_accounts import ADMIN_SCOPES
 from ..account import account
 from ..account.gate import current_user, signed_in_page
 
 MAX_URIS = 20
 MAX_URI = 2000
 MAX_NAME = 200
+#: What each admin scope lets a service account do, for the admin choosing them.
+SCOPE_TEXTS = {
+    "admin:users": lazy_gettext("find, invite, change, disable and log out users; remove "
+                                "their sign-in methods"),
+    "admin:apps": lazy_gettext("register, change and disable apps; rotate their secrets"),
+    "admin:settings": lazy_gettext("read and change the authentication settings"),
+    "admin:audit": lazy_gettext("read the audit log"),
+}
 
 
 class FormError(ValueError):
@@ -58,6 +63,8 @@ class ClientFields:
     first_party: bool
     min_acr: int | None
     introspect_all: bool
+    service_account: bool
+    service_scopes: list[str]
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -85,19 +92,18 @@ def admin_client_new():
 def admin_client_create():
     """Register the app and show its secret, once."""
     try:
-        client_id = _new_client_id(request.form.get("client_id", ""))
+        client_id = new_client_id(request.form.get("client_id", ""))
         fields = read_fields(request.form)
-        client, secret = create_client(
-            g.directory, client_id=client_id, redirect_uris=fields.redirect_uris, now=now(),
-            name=fields.name, public=fields.public, min_acr=fields.min_acr,
-            first_party=fields.first_party, introspect_all=fields.introspect_all,
-            post_logout_redirect_uris=fields.post_logout_redirect_uris)
+        client, secret = register_app(
+            g.directory, current_user(), now(), client_id=client_id,
+            redirect_uris=fields.redirect_uris, name=fields.name, public=fields.public,
+            min_acr=fields.min_acr, first_party=fields.first_party,
+            introspect_all=fields.introspect_all,
+            post_logout_redirect_uris=fields.post_logout_redirect_uris,
+            service_account=fields.service_account, service_scopes=fields.service_scopes)
     except (FormError, ClientError) as exc:
         db.session.rollback()
         return _form_page("admin/client_new.html", request.form, exc), 400
-    audit.record(g.directory.id, audit.events.ADMIN_CLIENT_CREATED, now(),
-                 client_id=client.client_id, actor=current_user().id, public=client.public,
-                 introspect_all=client.introspect_all)
     db.session.commit()
     return _secret_page(client, secret, created=True)
 
@@ -143,7 +149,8 @@ def _form_page(template: str, values, error: Exception | None = None, **context)
         message = str(error)
     return render_template(template, directory=g.directory, values=values, error=message,
                            error_field=getattr(error, "field", None),
-                           reserved=RESERVED_PREFIX, **context)
+                           reserved=RESERVED_PREFIX,
+                           admin_scopes=[(s, SCOPE_TEXTS[s]) for s in ADMIN_SCOPES], **context)
 
 
 def _secret_page(client: Client, secret: str | None, *, created: bool):
@@ -151,18 +158,20 @@ def _secret_page(client: Client, secret: str | None, *, created: bool):
                            secret=secret, created=created)
 
 
-def _values_of(client: Client) -> dict[str, str]:
+def _values_of(client: Client) -> dict[str, object]:
     return {"name": client.name, "redirect_uris": "\n".join(client.redirect_uris),
             "post_logout_redirect_uris": "\n".join(client.post_logout_redirect_uris or []),
             "type": "public" if client.public else "confidential",
             "consent": "first_party" if client.first_party else "consent",
             "min_acr": "" if client.min_acr is None else str(client.min_acr),
-            "introspect_all": "yes" if client.introspect_all else ""}
+            "introspect_all": "yes" if client.introspect_all else "",
+            "service_account": "yes" if client.service_account else "",
+            "service_scopes": client.service_scopes.split()}
 
 
 # --- reading the form -------------------------------------------------------------------------
 
-def _new_client_id(text: str) -> str:
+def new_client_id(text: str) -> str:
     """Return the typed client id, or a generated one when the field is empty."""
     client_id = text.strip()
     if not client_id:
@@ -224,29 +233,33 @@ def read_fields(form) -> ClientFields:
         raise FormError(gettext("A public app cannot introspect tokens: it has no secret to "
                                 "prove who it is. Make it confidential, or leave this off."),
                         "introspect_all")
-    return ClientFields(name=name, redirect_uris=_uris(form, "redirect_uris", required=True),
+    service_account = form.get("service_account") == "yes"
+    if service_account and kind == "public":
+        raise FormError(gettext("A public app cannot be a service account: it has no secret "
+                                "to prove who it is. Make it confidential, or leave this off."),
+                        "service_account")
+    scopes = [scope for scope in form.getlist("service_scopes")[:len(ADMIN_SCOPES) + 1]
+              if scope in ADMIN_SCOPES] if service_account else []
+    return ClientFields(name=name,
+                        redirect_uris=_uris(form, "redirect_uris", required=not service_account),
                         post_logout_redirect_uris=_uris(form, "post_logout_redirect_uris",
                                                         required=False),
                         public=kind == "public", first_party=consent == "first_party",
                         min_acr=_min_acr(form.get("min_acr", "")),
-                        introspect_all=introspect_all)
+                        introspect_all=introspect_all, service_account=service_account,
+                        service_scopes=scopes)
 
 
 # --- the changes of the client page -------------------------------------------------------
 
 def _save(client: Client):
     fields = read_fields(request.form)
-    changed, secret = update_client(
-        client, name=fields.name, redirect_uris=fields.redirect_uris,
+    changed, secret = change_app(
+        client, current_user(), now(), name=fields.name, redirect_uris=fields.redirect_uris,
         post_logout_redirect_uris=fields.post_logout_redirect_uris, public=fields.public,
         first_party=fields.first_party, min_acr=fields.min_acr,
-        introspect_all=fields.introspect_all)
-    if changed:
-        audit.record(g.directory.id, audit.events.ADMIN_CLIENT_UPDATED, now(),
-                     client_id=client.client_id, actor=current_user().id, fields=changed)
-    if secret is not None:
-        audit.record(g.directory.id, audit.events.ADMIN_CLIENT_SECRET_ROTATED, now(),
-                     client_id=client.client_id, actor=current_user().id)
+        introspect_all=fields.introspect_all, service_account=fields.service_account,
+        service_scopes=fields.service_scopes)
     db.session.commit()
     if secret is not None:
         return _secret_page(client, secret, created=False)
@@ -257,20 +270,14 @@ def _save(client: Client):
 def _rotate(client: Client):
     if client.public:
         raise FormError(gettext("A public app has no secret."))
-    secret = rotate_secret(client)
-    audit.record(g.directory.id, audit.events.ADMIN_CLIENT_SECRET_ROTATED, now(),
-                 client_id=client.client_id, actor=current_user().id)
+    secret = new_app_secret(client, current_user(), now())
     db.session.commit()
     return _secret_page(client, secret, created=False)
 
 
 def _switch(disabled: bool) -> Callable[[Client], object]:
     def change(client: Client):
-        set_client_disabled(client, disabled, now())
-        event = (audit.events.ADMIN_CLIENT_DISABLED if disabled
-                 else audit.events.ADMIN_CLIENT_ENABLED)
-        audit.record(g.directory.id, event, now(), client_id=client.client_id,
-                     actor=current_user().id)
+        switch_app(client, disabled, current_user(), now())
         db.session.commit()
         flash(gettext("%(app)s is disabled: it cannot log anyone in, and its tokens were "
                       "revoked.", app=client.name) if disabled

@@ -38,7 +38,7 @@ from ...domain import (
 from ...methods import enrollable_now
 from ...services import services
 from ...storage import db
-from ...storage.models import Directory, User
+from ...storage.models import Client, Directory, User
 from ...tenants.directories import level_settings, sms_policy, update_levels
 from ..account import account
 from ..account.gate import signed_in_page
@@ -157,12 +157,13 @@ def save_refusal(preview: SettingsPreview, confirmation: str | None) -> str | No
     return None
 
 
-def save_levels(directory: Directory, preview: SettingsPreview, actor: User) -> None:
-    """Store the candidate settings and audit the change (before, after, who, whom it cost)."""
+def save_levels(directory: Directory, preview: SettingsPreview, actor: User | Client) -> None:
+    """Store the candidate settings and audit the change (before, after, who, whom it cost);
+    the actor is an admin or a service account (the admin API)."""
     before, after = preview.current, preview.candidate
     update_levels(directory, after.required_level, dict(after.points))
     audit.record(directory.id, audit.events.SETTINGS_CHANGED, now(), ip=client_ip(),
-                 user_agent=request.user_agent.string, actor=actor.id,
+                 user_agent=request.user_agent.string, **audit.actor_of(actor),
                  before={"required_level": before.required_level, "points": dict(before.points)},
                  after={"required_level": after.required_level, "points": dict(after.points)},
                  users_losing=len(preview.losing), users_locked_out=len(preview.locked_out),
@@ -170,11 +171,12 @@ def save_levels(directory: Directory, preview: SettingsPreview, actor: User) -> 
     db.session.commit()
 
 
-def _preview(settings: LevelSettings) -> SettingsPreview:
+def preview_levels(directory: Directory, settings: LevelSettings) -> SettingsPreview:
+    """Return what saving `settings` would do to the directory's users (the census)."""
     methods = services().methods
-    members = take_census(g.directory, methods)
+    members = take_census(directory, methods)
     with many_objects():
-        return preview_settings(level_settings(g.directory), settings, members,
+        return preview_settings(level_settings(directory), settings, members,
                                 enrollable_now(methods))
 
 
@@ -215,7 +217,7 @@ def admin_settings():
     if action == "save" and form.settings == level_settings(g.directory):
         flash(gettext("Nothing changed: these are the current settings."))
         return redirect(url_for("account.admin_settings"), 303)
-    preview = _preview(form.settings)
+    preview = preview_levels(g.directory, form.settings)
     if action == "preview":
         return _page(form, preview=preview, error=unreachable(preview))
     refusal = save_refusal(preview, request.form.get(CONFIRM_FIELD))

@@ -12,19 +12,21 @@ from collections.abc import Callable
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from ... import audit
 from ...admin.users import (
     UserAdminError,
+    change_claims,
+    change_user,
     create_invited_user,
     get_user,
     live_sessions,
     locked_out_until,
+    log_out_user,
     recent_logins,
     removal_effect,
+    remove_method,
     search_users,
-    set_disabled,
+    switch_user,
     unlock_user,
-    update_user,
 )
 from ...clock import now
 from ...config import current_settings
@@ -36,10 +38,9 @@ from ...storage import db
 from ...storage.models import User
 from ...tenants.asked_claims import asked_claims
 from ...tenants.directories import level_settings
-from ...users.claims import save_claims, stored_claims
-from ...users.enrolments import find_enrolment, list_enrolments, remove_enrolment
+from ...users.claims import stored_claims
+from ...users.enrolments import list_enrolments
 from ...users.invitations import InvitationError, send_invitation
-from ...users.sessions import end_sessions
 from ..account import account
 from ..account.gate import current_user, signed_in_page
 from ..claims_form import field_errors, form_fields, form_values, typed_claims
@@ -168,36 +169,20 @@ def _invite(user: User) -> None:
 # --- the changes of the user page: each returns the notice to show -------------------------
 
 def _save(user: User) -> str:
-    changed = update_user(g.directory, user, name=_field("name"), email=_field("email"),
-                          phone=_field("phone"), now=now())
-    if not changed:
-        return gettext("Nothing changed.")
-    audit.record(g.directory.id, audit.events.ADMIN_USER_UPDATED, now(), user_id=user.id,
-                 actor=current_user().id, fields=changed)
-    return gettext("Saved.")
+    changed = change_user(g.directory, user, current_user(), name=_field("name"),
+                          email=_field("email"), phone=_field("phone"), now=now())
+    return gettext("Saved.") if changed else gettext("Nothing changed.")
 
 
 def _save_claims(user: User) -> str:
     names, typed = typed_claims(asked_claims(g.directory))
-    changed = save_claims(user, typed, names, now())
-    if not changed:
-        return gettext("Nothing changed.")
-    audit.record(g.directory.id, audit.events.ADMIN_USER_UPDATED, now(), user_id=user.id,
-                 actor=current_user().id, fields=changed)
-    return gettext("Saved.")
+    changed = change_claims(user, current_user(), typed, names, now())
+    return gettext("Saved.") if changed else gettext("Nothing changed.")
 
 
 def _remove(user: User) -> str:
-    moment = now()
-    items = list_enrolments(user, moment, services().methods)
-    item = find_enrolment(items, request.form.get("item", ""))
-    if item is None or not item.removable:
-        raise UserAdminError(gettext("This sign-in method is not there any more."))
-    effect = removal_effect(level_settings(g.directory), items, item.key,
-                            enrollable_now(services().methods))
-    remove_enrolment(user, item.key, moment, services().methods)
-    audit.record(g.directory.id, audit.events.ADMIN_METHOD_REMOVED, moment, user_id=user.id,
-                 actor=current_user().id, method=item.method)
+    _item, effect = remove_method(g.directory, user, request.form.get("item", ""),
+                                  current_user(), now(), services().methods)
     if effect.reachable:
         return gettext("The sign-in method was removed.")
     if effect.can_enrol_at_login:
@@ -210,23 +195,17 @@ def _remove(user: User) -> str:
 
 
 def _disable(user: User) -> str:
-    set_disabled(user, True, current_user(), now())
-    audit.record(g.directory.id, audit.events.ADMIN_USER_DISABLED, now(), user_id=user.id,
-                 actor=current_user().id)
+    switch_user(user, True, current_user(), now())
     return gettext("%(user)s is disabled and logged out everywhere.", user=user.username)
 
 
 def _enable(user: User) -> str:
-    set_disabled(user, False, current_user(), now())
-    audit.record(g.directory.id, audit.events.ADMIN_USER_ENABLED, now(), user_id=user.id,
-                 actor=current_user().id)
+    switch_user(user, False, current_user(), now())
     return gettext("%(user)s can log in again.", user=user.username)
 
 
 def _end_sessions(user: User) -> str:
-    ended = end_sessions(g.directory, user.id, now(), "admin", ip=client_ip())
-    audit.record(g.directory.id, audit.events.ADMIN_SESSIONS_ENDED, now(), user_id=user.id,
-                 actor=current_user().id, sessions=ended.sessions)
+    log_out_user(g.directory, user, current_user(), now(), client_ip())
     return gettext("%(user)s is logged out everywhere.", user=user.username)
 
 

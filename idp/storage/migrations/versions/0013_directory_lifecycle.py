@@ -1,7 +1,7 @@
 """directories: when an operator disabled one
 
 Revision ID: 0013_directory_lifecycle
-Revises: 0012_hardware_tokens
+Revises: 0012
 Create Date: 2026-12-03 01:10:00.000000
 
 A disabled directory answers every request under /d/<slug>/ with an error until it is

@@ -1,7 +1,7 @@
 """brand: a directory's accent colour, sender name, support contact and logo
 
 Revision ID: 0014_directory_brand
-Revises: 0012
+Revises: 0013_directory_lifecycle
 Create Date: 2026-12-03 01:10:00.000000
 """
 

@@ -1,7 +1,7 @@
 """standard claims: a user's claims, a longer locale, the claims a directory asks for
 
 Revision ID: 0015_user_claims
-Revises: 0012
+Revises: 0014_directory_brand
 Create Date: 2026-12-03 01:00:00.000000
 """
 

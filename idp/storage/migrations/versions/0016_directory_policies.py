@@ -1,7 +1,7 @@
 """a directory's policies: the values its admin chose (password, attempts, tokens, devices)
 
-Revision ID: 0017_directory_policies
-Revises: 0012 (0012_hardware_tokens.py)
+Revision ID: 0016_directory_policies
+Revises: 0015_user_claims
 Create Date: 2026-12-03 01:00:00.000000
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0017_directory_policies'
+revision = '0016_directory_policies'
 down_revision = '0015_user_claims'
 branch_labels = None
 depends_on = None
