@@ -32,7 +32,8 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def serve() -> tuple[str, dict[str, str]]:
-    """Start the demo provider; return its issuer and the admin's TOTP secret by user."""
+    """Start the demo provider; return its issuer and the TOTP secret by user (the
+    operator's too)."""
     port = free_port()
     database = os.path.join(tempfile.mkdtemp(), "shots.sqlite3")
     app = create_app({"IDP_ENV": "development", "IDP_DATABASE_URL": f"sqlite:///{database}",
@@ -43,6 +44,8 @@ def serve() -> tuple[str, dict[str, str]]:
         data = seed_demo(directory, services(), now())
         db.session.commit()
         secrets = {username: totp for username, _pw, totp in data.users if totp}
+        if data.operator is not None:
+            secrets[data.operator[0]] = data.operator[2]
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://localhost:{port}/d/default", secrets
@@ -84,6 +87,17 @@ def main() -> int:
         page.screenshot(path=OUT / "admin-preview.png", full_page=True)
         page.goto(f"{issuer}/admin/users")
         page.screenshot(path=OUT / "admin-users.png", full_page=True)
+        operator = browser.new_context(locale="en-GB", viewport={"width": 1100, "height": 900})
+        page = operator.new_page()
+        operators = issuer.replace("/d/default", "/d/operators")
+        log_in(page, operators, "ops", "ops-demo-password", secrets["ops"],
+               "/operator/directories/new")
+        page.get_by_label("Slug", exact=True).fill("acme")
+        page.get_by_label("Name", exact=True).fill("Acme B.V.")
+        page.get_by_label("Email address of its first admin").fill("it@acme.example")
+        page.screenshot(path=OUT / "operator-new.png", full_page=True)
+        page.get_by_role("button", name="Create and invite the admin").click()
+        page.screenshot(path=OUT / "operator-console.png", full_page=True)
         dutch = browser.new_context(locale="nl-NL", viewport={"width": 1100, "height": 800})
         page = dutch.new_page()
         page.goto(f"{issuer}/account/")

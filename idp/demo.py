@@ -1,4 +1,5 @@
-"""Demo data for trying the provider: four users and the sample portal's client."""
+"""Demo data for trying the provider: four users and the sample portal's client in the
+default directory, and an operator of the installation in the operators' directory."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .storage import db
 from .storage.models import Credential, Directory, User
 from .tenants.accounts import create_user, find_user
 from .tenants.clients import create_client, get_client, rotate_secret
-from .tenants.directories import get_directory
+from .tenants.directories import ensure_operator_directory, get_directory
 
 PORTAL_URL = "http://localhost:5001"
 DEMO_USERS = (
@@ -27,6 +28,9 @@ DEMO_USERS = (
 # password); Carol's number and address are proven, so she can get codes by SMS or email.
 DEMO_PHONES = {"alice": ("+31612345678", False), "carol": ("+447911123456", True)}
 PROVEN_EMAIL = {"carol"}
+#: The operator of the installation: an admin of the operators' directory, with an
+#: authenticator app (username, password).
+DEMO_OPERATOR = ("ops", "ops-demo-password")
 
 
 @dataclass
@@ -37,6 +41,8 @@ class DemoData:
     portal_secret: str = ""
     users: list[tuple[str, str, str | None]] = field(default_factory=list)
     recovery_codes: dict[str, list[str]] = field(default_factory=dict)
+    #: The operator: username, password, authenticator app key, console URL path.
+    operator: tuple[str, str, str, str] | None = None
 
 
 def _totp_secret(user: User, svc: Services, now: float) -> str:
@@ -80,8 +86,19 @@ def seed_demo(directory: Directory, svc: Services, now: float,
         client.redirect_uris = [f"{portal_url}/callback"]
         client.post_logout_redirect_uris = [f"{portal_url}/"]
     data.portal_secret = secret or ""
+    data.operator = _seed_operator(svc, now)
     db.session.commit()
     return data
+
+
+def _seed_operator(svc: Services, now: float) -> tuple[str, str, str, str]:
+    """Create (or refresh) the demo operator; return its credentials and console path."""
+    operators, _created = ensure_operator_directory(svc.sealer, now)
+    username, password = DEMO_OPERATOR
+    user = find_user(operators, username) or create_user(
+        operators, username=username, password=password, passwords=svc.passwords, now=now,
+        email=f"{username}@example.org", name="Operator", is_admin=True)
+    return username, password, _totp_secret(user, svc, now), f"/d/{operators.slug}/operator/"
 
 
 def describe(data: DemoData, issuer: str, outbox: str | None = None) -> str:
@@ -102,6 +119,11 @@ def describe(data: DemoData, issuer: str, outbox: str | None = None) -> str:
             lines.append(f"      recovery codes: {' '.join(data.recovery_codes[username])}")
     lines.append(f"Self-service profile: {issuer}/account/   "
                  f"Admin settings (log in as admin): {issuer}/admin/")
+    if data.operator is not None:
+        username, password, totp, path = data.operator
+        base = issuer.rsplit("/d/", 1)[0]
+        lines.append(f"Operator console: {base}{path} (log in as {username} / {password}, "
+                     f"authenticator app key {totp})")
     if outbox:
         lines.append(f"SMS and email codes are not sent in development: read them at {outbox}")
     return "\n".join(lines)

@@ -68,3 +68,9 @@ def test_init_demo_prints_the_demo_users_and_the_portal_secret_and_can_run_again
             "+447911123456", True, True)
         assert find_user(directory, "admin").is_admin
         assert not find_user(directory, "alice").is_admin
+        operator = find_user(get_directory("operators"), "ops")
+        assert operator is not None and operator.is_admin
+    console = re.findall(r"^Operator console: http://localhost:5000/d/operators/operator/ "
+                         r"\(log in as ops / ops-demo-password, authenticator app key "
+                         r"([A-Z2-7]{32})\)$", first.stdout + second.stdout, re.M)
+    assert len(console) == 2 and console[0] == console[1], first.stdout
