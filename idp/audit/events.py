@@ -254,8 +254,8 @@ REGISTRATION_COMPLETED = declare("registration.completed",
                                  N_("Account created by the person (self-registration)"),
                                  N_("You created your account"))
 #: A sign-up was tried with the address of this existing user; they were emailed about it.
-REGISTRATION_EXISTING = declare("registration.existing_address",
-                                N_("Sign-up tried with this user's email address"))
+REGISTRATION_EXISTING_ADDRESS = declare(
+    "registration.existing_address", N_("Sign-up tried with this user's email address"))
 CONSENT_WITHDRAWN = declare("consent.withdrawn", N_("App access removed by the user"),
                             N_("Access removed for %(app)s"), details=(SCOPES, GRANTS))
 

@@ -175,7 +175,7 @@ def send_code(ctx: SignUp, value: str, delivery: Delivery | None) -> Registratio
                        failures=failures)
     db.session.add(row)
     if owner is not None:
-        audit.record(ctx.directory.id, audit.events.REGISTRATION_EXISTING, ctx.now,
+        audit.record(ctx.directory.id, audit.events.REGISTRATION_EXISTING_ADDRESS, ctx.now,
                      user_id=owner.id, ip=ctx.ip, user_agent=ctx.user_agent)
     db.session.flush()
     return row
