@@ -288,6 +288,22 @@ def test_one_address_is_sent_at_most_five_codes_an_hour(directory, mail):
     assert "Too many codes were sent to this address" in field_error(response, "email")
 
 
+def test_a_mail_server_that_refuses_is_said_and_not_counted(directory, mail):
+    allow_sign_up(directory)
+    rp = StrictRP(directory, directory.add_client())
+    address = new_address()
+    form = sign_up_page(rp)
+    mail.refuse()
+    response = rp.agent.submit(form, "Continue", by_label={"Email address": address})
+    assert response.status_code == 400
+    assert field_error(response, "email") == "The email could not be sent. Try again in a moment."
+    mail.accept()
+    # Nothing was sent, so there is no wait before the next try.
+    sent = Page(rp.agent.submit(Page(response), "Continue"))
+    assert sent.title == "Check your email"
+    assert Page(finish(rp, sent, mailed_code(mail, address))).title == "Choose how to verify"
+
+
 def test_a_password_the_policy_refuses_is_named_at_its_field_and_the_code_still_works(
         directory, mail):
     allow_sign_up(directory)
