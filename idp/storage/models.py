@@ -559,7 +559,7 @@ class Registration(db.Model):
 
     __tablename__ = "registration"
     __table_args__ = (
-        Index("ix_registration_directory_email_sent", "directory_id", "email_key", "sent_at"),
+        Index("ix_registration_email_sent", "email_key", "sent_at"),
         Index("ix_registration_ip_sent", "ip", "sent_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -106,25 +106,31 @@ def _sent(row: Registration) -> SentCode:
                     used_at=row.used_at)
 
 
+def _within_window(ctx: SignUp):
+    return select(Registration).where(Registration.sent_at > ctx.now - ctx.policy.window)
+
+
+def _login_sends(ctx: SignUp) -> list[float]:
+    """Return when emails were sent for this pending login, this window."""
+    return list(db.session.scalars(_within_window(ctx).with_only_columns(Registration.sent_at)
+                                   .where(Registration.interaction_id == ctx.interaction_id)))
+
+
 def _recent(ctx: SignUp, email_key: str) -> RecentSends:
-    """Return the sends within the window: of this login, to this address, from this IP."""
-    recent = select(Registration).where(Registration.sent_at > ctx.now - ctx.policy.window)
-
+    """Return the sends within the window: of this login, to this address (in any
+    directory: it is one mailbox), and from this IP."""
     def count(*conditions) -> int:
-        return db.session.scalar(
-            recent.with_only_columns(func.count(Registration.id)).where(*conditions)) or 0
+        return db.session.scalar(_within_window(ctx).with_only_columns(
+            func.count(Registration.id)).where(*conditions)) or 0
 
-    return RecentSends(
-        session=list(db.session.scalars(recent.with_only_columns(Registration.sent_at).where(
-            Registration.interaction_id == ctx.interaction_id))),
-        destination=count(Registration.directory_id == ctx.directory.id,
-                          Registration.email_key == email_key),
-        ip=count(Registration.ip == ctx.ip) if ctx.ip else 0)
+    return RecentSends(session=_login_sends(ctx),
+                       destination=count(Registration.email_key == email_key),
+                       ip=count(Registration.ip == ctx.ip) if ctx.ip else 0)
 
 
 def seconds_to_resend(ctx: SignUp) -> float:
     """Return the seconds before this login may have another code sent."""
-    return resend_wait(_recent(ctx, "").session, ctx.now, ctx.policy)
+    return resend_wait(_login_sends(ctx), ctx.now, ctx.policy)
 
 
 def send_refusal(reason: CodeRefusal, retry_after: float) -> str:
@@ -155,6 +161,7 @@ def send_code(ctx: SignUp, value: str, delivery: Delivery | None) -> Registratio
         raise RegistrationRefused({"email": send_refusal(refusal.reason, refusal.retry_after)},
                                   retry_after=refusal.retry_after)
     owner = find_user(ctx.directory, address)
+    owner_id = owner.id if owner is not None else None
     code = None if owner is not None else f"{secrets.randbelow(10 ** DIGITS):0{DIGITS}d}"
     message = (code_message(ctx, address, code) if code is not None
                else existing_message(ctx, address))
@@ -174,9 +181,9 @@ def send_code(ctx: SignUp, value: str, delivery: Delivery | None) -> Registratio
                        ip=ctx.ip, sent_at=ctx.now, expires_at=ctx.now + ctx.policy.ttl,
                        failures=failures)
     db.session.add(row)
-    if owner is not None:
+    if owner_id is not None:
         audit.record(ctx.directory.id, audit.events.REGISTRATION_EXISTING_ADDRESS, ctx.now,
-                     user_id=owner.id, ip=ctx.ip, user_agent=ctx.user_agent)
+                     user_id=owner_id, ip=ctx.ip, user_agent=ctx.user_agent)
     db.session.flush()
     return row
 

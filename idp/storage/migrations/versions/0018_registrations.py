@@ -33,8 +33,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
     )
     with op.batch_alter_table('registration', schema=None) as batch_op:
-        batch_op.create_index('ix_registration_directory_email_sent',
-                              ['directory_id', 'email_key', 'sent_at'], unique=False)
+        batch_op.create_index('ix_registration_email_sent', ['email_key', 'sent_at'],
+                              unique=False)
         batch_op.create_index('ix_registration_ip_sent', ['ip', 'sent_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_registration_interaction_id'), ['interaction_id'],
                               unique=False)
@@ -44,5 +44,5 @@ def downgrade() -> None:
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_registration_interaction_id'))
         batch_op.drop_index('ix_registration_ip_sent')
-        batch_op.drop_index('ix_registration_directory_email_sent')
+        batch_op.drop_index('ix_registration_email_sent')
     op.drop_table('registration')
