@@ -403,3 +403,15 @@ def test_dutch_pages_and_emails(directory, mail):
         "Code": mailed_code(mail, address, message), "Nieuw wachtwoord": PASSWORD,
         "Herhaal het nieuwe wachtwoord": PASSWORD + "x"})
     assert field_error(response, "repeat_password") == "De twee wachtwoorden zijn niet hetzelfde."
+
+
+def test_the_note_to_an_address_with_an_account_is_in_dutch_too(directory, mail):
+    allow_sign_up(directory)
+    owner = directory.add_user(email=new_address())
+    rp = StrictRP(directory, directory.add_client())
+    form = Page(rp.agent.get(Page(rp.start(ui_locales="nl")).link("Maak een account aan")))
+    sent = Page(rp.agent.submit(form, "Doorgaan", by_label={"E-mailadres": owner.email}))
+    assert f"We hebben een code gestuurd naar {owner.email}." in sent.text
+    note = mail.wait_for(owner.email)
+    assert note["Subject"].startswith("U heeft al een account bij"), note["Subject"]
+    assert "er is geen nieuw account aangemaakt" in note.get_body(("plain",)).get_content()
