@@ -96,6 +96,7 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
     Family("refresh_token", N_("Refresh tokens")),
     Family("tokens", N_("App tokens")),
     Family("invitation", N_("Invitations")),
+    Family("registration", N_("Self-registration")),
     Family("consent", N_("App access")),
     Family("profile", N_("Profile changes")),
     Family("settings", N_("Settings changes")),
@@ -249,6 +250,12 @@ REFRESH_TOKEN_REUSED = declare("refresh_token.reused", N_("Refresh token used tw
 TOKENS_REVOKED = declare("tokens.revoked", N_("App tokens revoked because sessions ended"),
                          details=(REASON, SESSIONS, GRANTS))
 INVITATION_ACCEPTED = declare("invitation.accepted", N_("Invitation accepted"))
+REGISTRATION_COMPLETED = declare("registration.completed",
+                                 N_("Account created by the person (self-registration)"),
+                                 N_("You created your account"))
+#: A sign-up was tried with the address of this existing user; they were emailed about it.
+REGISTRATION_EXISTING_ADDRESS = declare(
+    "registration.existing_address", N_("Sign-up tried with this user's email address"))
 CONSENT_WITHDRAWN = declare("consent.withdrawn", N_("App access removed by the user"),
                             N_("Access removed for %(app)s"), details=(SCOPES, GRANTS))
 

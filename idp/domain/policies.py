@@ -50,6 +50,7 @@ ACCESS_TOKEN_MINUTES = "access_token_minutes"  # noqa: S105 (a name)
 REFRESH_TOKEN_DAYS = "refresh_token_days"  # noqa: S105 (a name)
 REFRESH_ABSOLUTE_DAYS = "refresh_absolute_days"
 DEVICE_DAYS = "device_days"
+SELF_REGISTRATION = "self_registration"
 
 
 class InvalidPolicies(DomainError):
@@ -114,6 +115,7 @@ POLICIES: tuple[Policy, ...] = (
     Policy(REFRESH_ABSOLUTE_DAYS, "tokens", "days", 90, 1, 365, DAY,
            setting="refresh_token_absolute_ttl_seconds"),
     Policy(DEVICE_DAYS, "devices", "days", 90, 1, 400, DAY, setting="device_ttl_days"),
+    Policy(SELF_REGISTRATION, "registration", "switch", False),
 )
 BY_NAME: dict[str, Policy] = {p.name: p for p in POLICIES}
 #: Policies the directory keeps in columns of their own (the session lifetimes).
@@ -147,6 +149,10 @@ class Policies:
     @property
     def password_common_check(self) -> bool:
         return bool(self.values[PASSWORD_COMMON_CHECK])
+
+    @property
+    def self_registration(self) -> bool:
+        return bool(self.values[SELF_REGISTRATION])
 
     @property
     def session_lifetimes(self) -> SessionLifetimes:

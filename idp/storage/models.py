@@ -546,3 +546,30 @@ class AttemptBudget(db.Model):
     lockouts: Mapped[int] = mapped_column(Integer, default=0)
     notified_at: Mapped[float | None] = mapped_column(Double, nullable=True)
     updated_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+class Registration(db.Model):
+    """A code that proves an email address for a new account (self-registration).
+
+    Stored by keyed hash and bound to the directory and the pending login it was asked in.
+    A row without a code hash is a sign-up tried with an address that already has an
+    account: its owner was told so instead, and the row counts against the same waits and
+    limits. Not tied to the login by a foreign key, so the counts outlive a cancelled login.
+    """
+
+    __tablename__ = "registration"
+    __table_args__ = (
+        Index("ix_registration_email_sent", "email_key", "sent_at"),
+        Index("ix_registration_ip_sent", "ip", "sent_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    interaction_id: Mapped[str] = mapped_column(String(64), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254))
+    code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sent_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)

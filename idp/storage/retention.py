@@ -23,6 +23,7 @@ from .models import (
     BrowserSession,
     Interaction,
     OneTimeCode,
+    Registration,
     RememberedDevice,
     ServiceToken,
     SpentSeal,
@@ -44,6 +45,8 @@ def purge_expired(now: float, token_grace: float,
     rules = {
         "interactions": delete(Interaction).where(Interaction.expires_at < now),
         "one-time codes": delete(OneTimeCode).where(OneTimeCode.sent_at < now - 2 * HOUR),
+        # Kept past their expiry for the hourly limits per address and network.
+        "sign-up codes": delete(Registration).where(Registration.sent_at < now - 2 * HOUR),
         "spent challenges": delete(SpentSeal).where(SpentSeal.expires_at < now),
         "app nonces": delete(AppNonce).where(AppNonce.expires_at < now),
         "app activations": delete(AppActivation).where(AppActivation.expires_at < now - HOUR),

@@ -30,6 +30,7 @@ from .login import authorize as authorize_views
 from .login import interaction as interaction_views
 from .login import logout as logout_views
 from .login import method_steps
+from .login import registration as registration_views
 from .login.pages import pages
 from .outbox import register_outbox
 from .ratelimit import per_ip
@@ -65,6 +66,15 @@ def _routes() -> None:
          ["POST"]),
         ("/i/<uid>/enrol/<name>/prepare", "enrol_prepare",
          per_ip(method_steps.enrol_prepare), ["POST"]),
+        ("/i/<uid>/register", "register", registration_views.register, ["GET"]),
+        ("/i/<uid>/register", "register_send", per_ip(registration_views.register_send),
+         ["POST"]),
+        ("/i/<uid>/register/code", "register_code", registration_views.register_code,
+         ["GET"]),
+        ("/i/<uid>/register/code", "register_finish",
+         per_ip(registration_views.register_finish), ["POST"]),
+        ("/i/<uid>/register/again", "register_again",
+         per_ip(registration_views.register_again), ["POST"]),
         ("/i/<uid>/consent", "consent", interaction_views.consent, ["POST"]),
         ("/i/<uid>/cancel", "cancel", interaction_views.cancel, ["POST"]),
         ("/i/<uid>/continue", "continue", interaction_views.continue_login, ["POST"]),

@@ -7,6 +7,7 @@ PAGES: a name and a function that takes a Visit and leaves the browser on that p
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from idp.clock import now
 from idp.storage import db
 from idp.tenants.clients import get_client
 from idp.tenants.directories import get_directory
+from idp.tenants.policies import update_policies
 from tests.browser.a11y import assert_accessible, assert_focus_visible, axe_violations
 from tests.browser.steps import active, log_in_to_billing, open_billing, tab_to
 from tests.support.live import new_mobile, operators_directory
@@ -200,6 +202,24 @@ def claims_choice_page(visit: Visit) -> None:
     _account_page(visit, "/admin/claims", "Profile details", admin=True)
 
 
+def sign_up_code_page_with_errors(visit: Visit) -> None:
+    with visit.directory.live.app.app_context():
+        update_policies(get_directory(visit.directory.slug), {"self_registration": True})
+        db.session.commit()
+    open_billing(visit.page, visit.portal)
+    visit.page.get_by_role("link", name="Create an account").click()
+    visit.heading("Create an account")
+    visit.page.get_by_label("Email address", exact=True).fill(
+        f"new{secrets.token_hex(4)}@example.org")
+    visit.page.get_by_role("button", name="Continue").click()
+    visit.heading("Check your email")
+    visit.page.get_by_label("Code", exact=True).fill("12")
+    visit.page.get_by_label("New password", exact=True).fill("tulip orbit saddle lantern")
+    visit.page.get_by_label("Repeat the new password", exact=True).fill("tulip orbit")
+    visit.page.get_by_role("button", name="Continue").click()
+    expect(visit.page.get_by_role("alert")).to_contain_text("Some fields are not right")
+
+
 # (name, how to reach it): one line per page.
 PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("login page", login_page),
@@ -224,6 +244,7 @@ PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("new directory page with an error", new_directory_page_with_an_error),
     ("personal information page with errors", details_page_with_errors),
     ("profile details choice page", claims_choice_page),
+    ("sign-up code page with errors", sign_up_code_page_with_errors),
 ]
 
 

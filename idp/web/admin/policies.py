@@ -1,5 +1,5 @@
-"""The admin's Policies page: a directory's password, failed-attempt, session, token and
-remembered-device policies, each with its default and what it means.
+"""The admin's Policies page: a directory's password, failed-attempt, session, token,
+remembered-device and self-registration policies, each with its default and what it means.
 
 One form holds them all; only the values that differ from those in effect are checked
 against their bounds (``idp.domain.policies``) and saved, and the change is audited with
@@ -33,6 +33,7 @@ from ...domain.policies import (
     POLICIES,
     REFRESH_ABSOLUTE_DAYS,
     REFRESH_TOKEN_DAYS,
+    SELF_REGISTRATION,
     SESSION_HOURS,
     InvalidPolicies,
     Policies,
@@ -54,6 +55,7 @@ GROUPS = {
     "sessions": lazy_gettext("Sessions"),
     "tokens": lazy_gettext("Tokens for apps"),
     "devices": lazy_gettext("Remembered devices"),
+    "registration": lazy_gettext("Self-registration"),
 }
 #: Each unit's amount in words, by the count to choose the plural by and the value shown.
 AMOUNTS: dict[str, Callable[[int, str], str]] = {
@@ -79,6 +81,7 @@ LABELS = {
     REFRESH_TOKEN_DAYS: lazy_gettext("Refresh token lifetime when unused (days)"),
     REFRESH_ABSOLUTE_DAYS: lazy_gettext("Refresh token absolute lifetime (days)"),
     DEVICE_DAYS: lazy_gettext("Remembered device lifetime (days)"),
+    SELF_REGISTRATION: lazy_gettext("Let people create their own account"),
 }
 MEANINGS = {
     PASSWORD_MIN_LENGTH: lazy_gettext(
@@ -115,6 +118,11 @@ MEANINGS = {
         "approved it."),
     DEVICE_DAYS: lazy_gettext(
         "How long a browser a person chose to remember counts as a sign-in method."),
+    SELF_REGISTRATION: lazy_gettext(
+        "The login page offers \"Create an account\": anyone who proves an email address "
+        "with a code sent to it chooses a password and gets an account, with that address "
+        "as the username. Like everyone, they must then reach the required level, setting "
+        "up a second way to verify if it asks for one."),
 }
 INCONSISTENT = {
     FAILURE_LIMIT: lazy_gettext("The attempts from one browser or address cannot be more "

@@ -26,6 +26,7 @@ from ...tenants.accounts import find_user
 from ...tenants.clients import get_client
 from ...tenants.directories import level_settings
 from ...users.consents import grant_consent
+from ...users.registrations import registration_open
 from ...users.sessions import complete_method
 from ..attempts import account_named, attempt_on
 from ..context import client_ip, current_session, set_session_token
@@ -132,7 +133,7 @@ def login(uid: str):
         except MethodFailed as exc:
             attempt.failed()
             return _login_failed(row, form, "password", exc, named)
-        record_method(user, "password", Verified(amr=("pwd",)))
+        record_password(user)
         attempt.succeeded()
     return redirect(url_of(uid))
 
@@ -167,7 +168,9 @@ def login_page(row: Interaction, status: int = 200, **context):
             session.id if session else None, now(), services().sealer)
         options = json.dumps(request_options)
     return page("login.html", row, status=status, passkey_options=options,
-                passkey_challenge=challenge, **context)
+                passkey_challenge=challenge,
+                self_registration=registration_open(g.directory),
+                **context)
 
 
 def passkey_login(uid: str):
@@ -186,6 +189,12 @@ def passkey_login(uid: str):
         return _login_failed(row, LoginForm(formdata=None), "passkey", exc)
     record_method(user, "passkey", verified)
     return redirect(url_of(uid))
+
+
+def record_password(user: User) -> None:
+    """Record that the user proved their password in this browser session (the login form,
+    or a sign-up that just chose it)."""
+    record_method(user, "password", Verified(amr=("pwd",)))
 
 
 def record_method(user: User, method: str, verified: Verified) -> None:

@@ -98,8 +98,8 @@ def test_a_value_out_of_bounds_is_refused_naming_its_field(name, value):
 
 def test_an_unknown_policy_is_refused():
     with pytest.raises(InvalidPolicies) as refused:
-        check_policies({"self_registration": True}, resolve_policies(None, INSTALLATION))
-    assert refused.value.problems == {"self_registration": "unknown"}
+        check_policies({"no_such_policy": True}, resolve_policies(None, INSTALLATION))
+    assert refused.value.problems == {"no_such_policy": "unknown"}
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -135,3 +135,15 @@ def test_a_value_set_back_to_its_default_is_stored_as_nothing():
 
 def test_the_longest_access_token_is_a_day():
     assert longest_seconds("access_token_minutes") == 86400
+
+
+def test_self_registration_is_a_switch_that_is_off_unless_a_directory_turns_it_on():
+    assert BY_NAME["self_registration"].is_switch
+    assert resolve_policies(None, INSTALLATION).self_registration is False
+    assert resolve_policies({"self_registration": True}, INSTALLATION).self_registration is True
+    # A stored value that is no switch is out of bounds, and the default holds.
+    assert resolve_policies({"self_registration": 1}, INSTALLATION).self_registration is False
+    current = resolve_policies(None, INSTALLATION)
+    assert check_policies({"self_registration": True}, current) == {"self_registration": True}
+    with pytest.raises(InvalidPolicies):
+        check_policies({"self_registration": "yes"}, current)  # type: ignore[dict-item]
