@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import gettext, lazy_gettext
 
 from ..delivery import DeliveryFailed, Message
 from ..delivery.addresses import ContactError
@@ -28,7 +28,13 @@ from .base import (
     SignInMethod,
     Verified,
 )
-from .one_time_codes import CodeRefused, CodeService, DestinationRefused
+from .one_time_codes import (
+    CodeRefused,
+    CodeService,
+    DestinationRefused,
+    tries_left_text,
+    wait_text,
+)
 from .totp import clean_code
 
 #: What the login pages say when no code is sent, or a typed one is not accepted. TOO_SOON
@@ -58,18 +64,14 @@ REFUSALS = {
 def send_refusal(reason: CodeRefusal, destination: str, retry_after: float) -> str:
     """Return, for the person, why no code is sent now."""
     if reason is CodeRefusal.TOO_SOON:
-        return ngettext("A code was sent moments ago. You can ask for a new one in "
-                        "%(num)s second.",
-                        "A code was sent moments ago. You can ask for a new one in "
-                        "%(num)s seconds.", int(retry_after + 0.999))
+        return wait_text(retry_after)
     return str(REFUSALS[reason]) % {"destination": destination}
 
 
 def check_refusal(reason: CodeRefusal, tries_left: int = 0) -> str:
     """Return, for the person, why a typed code is not accepted."""
     if reason is CodeRefusal.WRONG and tries_left:
-        return ngettext("This code is not right. %(num)s try left.",
-                        "This code is not right. %(num)s tries left.", tries_left)
+        return tries_left_text(tries_left)
     return str(REFUSALS[reason])
 
 

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 
 from ..config import Settings
@@ -56,6 +57,19 @@ def destination_refusal(ctx: MethodContext, channel: str, destination: str) -> s
     if channel == "sms":
         return sms_refusal(destination, sms_policy(ctx.directory))
     return None
+
+
+def wait_text(retry_after: float) -> str:
+    """Say, for the person, how long until another code may be asked for (TOO_SOON)."""
+    return ngettext("A code was sent moments ago. You can ask for a new one in %(num)s second.",
+                    "A code was sent moments ago. You can ask for a new one in "
+                    "%(num)s seconds.", int(retry_after + 0.999))
+
+
+def tries_left_text(tries_left: int) -> str:
+    """Say, for the person, that a typed code is wrong and how many tries are left."""
+    return ngettext("This code is not right. %(num)s try left.",
+                    "This code is not right. %(num)s tries left.", tries_left)
 
 
 def policy_from(settings: Settings) -> CodePolicy:
@@ -196,4 +210,5 @@ class CodeService:
         return failures
 
 
-__all__ = ["CodeRefused", "CodeService", "DeliveryFailed", "policy_from"]
+__all__ = ["CodeRefused", "CodeService", "DeliveryFailed", "policy_from", "tries_left_text",
+           "wait_text"]

@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import render_template
-from flask_babel import gettext, ngettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import func, select, update
 
 from .. import audit
@@ -35,6 +35,7 @@ from ..domain import (
     refuse_send,
     resend_wait,
 )
+from ..methods.one_time_codes import tries_left_text, wait_text
 from ..security.passwords import PasswordService
 from ..security.sealing import Sealer
 from ..storage import db
@@ -133,18 +134,30 @@ def seconds_to_resend(ctx: SignUp) -> float:
     return resend_wait(_login_sends(ctx), ctx.now, ctx.policy)
 
 
+#: What the sign-up pages say when no code is sent, or a typed one is not accepted.
+#: TOO_SOON is worded with its wait, WRONG with tries left (``idp.methods.one_time_codes``).
+REFUSALS = {
+    CodeRefusal.IP_LIMIT: lazy_gettext("Too many codes were asked for from your network in "
+                                       "the last hour. Try again later."),
+    CodeRefusal.DESTINATION_LIMIT: lazy_gettext("Too many codes were sent to this address in "
+                                                "the last hour. Try again later."),
+    CodeRefusal.USER_LIMIT: lazy_gettext("Too many codes were sent to this address in the "
+                                         "last hour. Try again later."),
+    CodeRefusal.EXPIRED: lazy_gettext("This code has expired. Ask for a new code."),
+    CodeRefusal.USED: lazy_gettext("This code was already used. Ask for a new code."),
+    CodeRefusal.FORMAT: lazy_gettext("Enter the 6-digit code."),
+    CodeRefusal.NO_CODE: lazy_gettext("No code was sent in this browser. Enter your email "
+                                      "address first."),
+    CodeRefusal.LOCKED: lazy_gettext("Too many wrong codes. Start again in an hour."),
+    CodeRefusal.WRONG: lazy_gettext("Too many wrong codes. Start again in an hour."),
+}
+
+
 def send_refusal(reason: CodeRefusal, retry_after: float) -> str:
     """Return, for the person, why no code is sent now."""
     if reason is CodeRefusal.TOO_SOON:
-        return ngettext("A code was sent moments ago. You can ask for a new one in "
-                        "%(num)s second.",
-                        "A code was sent moments ago. You can ask for a new one in "
-                        "%(num)s seconds.", int(retry_after + 0.999))
-    if reason is CodeRefusal.IP_LIMIT:
-        return gettext("Too many codes were asked for from your network in the last hour. "
-                       "Try again later.")
-    return gettext("Too many codes were sent to this address in the last hour. Try again "
-                   "later.")
+        return wait_text(retry_after)
+    return str(REFUSALS[reason])
 
 
 def send_code(ctx: SignUp, value: str, delivery: Delivery | None) -> Registration:
@@ -239,17 +252,8 @@ def existing_message(ctx: SignUp, address: str) -> Message:
 def check_refusal(reason: CodeRefusal, tries_left: int = 0) -> str:
     """Return, for the person, why a typed sign-up code is not accepted."""
     if reason is CodeRefusal.WRONG and tries_left:
-        return ngettext("This code is not right. %(num)s try left.",
-                        "This code is not right. %(num)s tries left.", tries_left)
-    if reason is CodeRefusal.EXPIRED:
-        return gettext("This code has expired. Ask for a new code.")
-    if reason is CodeRefusal.USED:
-        return gettext("This code was already used. Ask for a new code.")
-    if reason is CodeRefusal.FORMAT:
-        return gettext("Enter the 6-digit code.")
-    if reason is CodeRefusal.NO_CODE:
-        return gettext("No code was sent in this browser. Enter your email address first.")
-    return gettext("Too many wrong codes. Start again in an hour.")
+        return tries_left_text(tries_left)
+    return str(REFUSALS[reason])
 
 
 def _clean(typed: str) -> str | None:
