@@ -162,7 +162,10 @@ class DeliveredCode(SignInMethod):
 
     def challenge_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> str:
         try:
-            destination = self.parse_destination(ctx.user, form.get("destination", ""))
+            # Left empty, the known (not yet proven) destination is meant: the page shows
+            # it masked, as every page does before the person has proven it is theirs.
+            typed = form.get("destination", "").strip() or self.enrolment_default(ctx.user)
+            destination = self.parse_destination(ctx.user, typed)
         except ContactError as exc:
             raise MethodFailed(str(exc)) from exc
         return self._send(ctx, "enrol", destination)

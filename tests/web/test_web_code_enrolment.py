@@ -11,7 +11,7 @@ from idp.tenants.accounts import find_user
 from idp.tenants.directories import get_directory
 from tests.support.agent import Page
 from tests.support.live import new_mobile
-from tests.web.helpers import enter_code, step_up_page
+from tests.web.helpers import enter_code, masked_phone, step_up_page
 
 
 def stored(app, directory, user):
@@ -39,7 +39,9 @@ def test_a_password_only_user_confirms_their_number_and_it_counts_at_once(
     phone = new_mobile()
     user = directory.add_user(phone=phone, phone_verified=False)
     page = enrol_page(rp, user, "Set up text message code")
-    assert page.soup.find(id="destination")["value"] == phone  # "confirm or enter"
+    # Before the code is entered the number is the account's, not yet the person's: masked.
+    assert masked_phone(phone) in page.text and phone not in page.text
+    assert page.soup.find(id="destination").get("value", "") == ""
 
     sent = Page(rp.agent.submit(page, "Send the code"))
     response = past_recovery_codes(
@@ -56,7 +58,7 @@ def test_a_user_may_enter_another_number_of_any_country(rp, app, directory, gate
     page = enrol_page(rp, user, "Set up text message code")
     uk = "+44 7911 123456"
 
-    sent = Page(rp.agent.submit(page, "Send the code", by_label={"Mobile number": uk}))
+    sent = Page(rp.agent.submit(page, "Send the code", by_label={"Another mobile number (optional)": uk}))
     enter_code(rp, sent, gateway.last_code("+447911123456"), button="Verify and turn on")
 
     assert stored(app, directory, user).phone == "+447911123456"

@@ -97,7 +97,9 @@ def test_a_landline_is_set_up_during_login_and_kept_apart_from_the_mobile(
     page = Page(rp.agent.get(step_up_page(rp, user).link("Set up voice call code")))
     assert page.title == "Set up voice call codes", page.text[:300]
 
-    sent = Page(rp.agent.submit(page, "Call me", by_label={"Phone number": landline}))
+    assert "+31612345678" not in page.text  # the known mobile is offered masked
+    sent = Page(rp.agent.submit(page, "Call me",
+                                by_label={"Another phone number (optional)": landline}))
     assert f"We are calling {masked(landline)} to read out a code." in sent.text
     response = enter_code(rp, sent, spoken_code(voice_gateway, landline),
                           button="Verify and turn on")
