@@ -102,6 +102,11 @@ def consent_page(visit: Visit) -> None:
     visit.page.get_by_label("Code", exact=True).fill(user.totp(now()))
     visit.page.get_by_role("button", name="Verify", exact=True).click()
     visit.heading("Share your details with Sample portal?")
+    allow = visit.page.get_by_role("button", name="Continue and allow").bounding_box()
+    deny = visit.page.get_by_role("button", name="Deny").bounding_box()
+    apart = max(deny["x"] - (allow["x"] + allow["width"]),
+                deny["y"] - (allow["y"] + allow["height"]))
+    assert apart >= 12, f"Deny is {apart:.0f} px from Continue and allow: easy to mistake"
 
 
 def totp_enrolment_page(visit: Visit) -> None:

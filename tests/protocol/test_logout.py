@@ -68,6 +68,9 @@ def test_logout_without_a_hint_asks_for_confirmation_first(rp, user):
                       post_logout_redirect_uri=rp.client.post_logout_redirect_uri)
     assert title(response) == "Log out?"
     assert still_signed_in(rp), "a link alone does not log anyone out"
+    stay = rp.agent.get(Page(response).link("Stay logged in"))
+    assert stay.status_code == 200 and Page(stay).title == "Your account", Page(stay).title
+    assert still_signed_in(rp)
     done = rp.agent.submit(Page(response), "Log out")
     # Section 3: without id_token_hint the OP must not redirect unless it can tell the
     # URI is legitimate; either way the session has ended.

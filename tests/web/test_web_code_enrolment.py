@@ -58,7 +58,8 @@ def test_a_user_may_enter_another_number_of_any_country(rp, app, directory, gate
     page = enrol_page(rp, user, "Set up text message code")
     uk = "+44 7911 123456"
 
-    sent = Page(rp.agent.submit(page, "Send the code", by_label={"Another mobile number (optional)": uk}))
+    sent = Page(rp.agent.submit(page, "Send the code",
+                                by_label={"Another mobile number (optional)": uk}))
     enter_code(rp, sent, gateway.last_code("+447911123456"), button="Verify and turn on")
 
     assert stored(app, directory, user).phone == "+447911123456"
