@@ -41,8 +41,9 @@ log = logging.getLogger(__name__)
 CLIENT_AUTH_ENDPOINTS = frozenset({"api.token", "api.revoke", "api.introspect"})
 
 # Pages that must never be framed or cached: they ask for credentials or show secrets.
+# connect-src: the app approval page looks for the app's answer (static/app_approval.js).
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-       "base-uri 'none'; frame-ancestors 'none'")
+       "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 
 def _routes() -> None:

@@ -205,7 +205,7 @@ def test_this_wasnt_me_from_the_command_line_ends_a_later_login(directory, rp, p
     approval = the_one_pending(state)
 
     denied = run_app(state, "deny", approval.id).assert_ok()
-    response = browser.agent.submit(Page(browser.agent.get(page.url)), "Continue")
+    response = browser.agent.submit(Page(browser.agent.get(page.url)), "Back to the app")
 
     assert denied.stdout.strip() == "Denied.", str(denied)
     assert browser.response_params(response)["error"] == "access_denied"
