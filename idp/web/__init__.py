@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..domain import DomainError
 from ..errors import IdpError, Unavailable
+from ..methods.device import device_name
 from ..services import services
 from ..storage import db
 from ..storage.outages import describe_outage, outage_of
@@ -220,6 +221,8 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     app.register_blueprint(account)
     app.register_blueprint(brand)
     app.context_processor(page_brand)
+    # Pages name a browser as people do ("Firefox on Windows"); the full string is its title.
+    app.add_template_filter(device_name, "browser")
     with app.app_context():
         register_outbox(app)
     app.url_value_preprocessor(admin.brand.raise_logo_limit)

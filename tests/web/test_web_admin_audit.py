@@ -22,7 +22,9 @@ from tests.support.live import build_live, new_directory
 from tests.web.helpers import assert_error_page, assert_sane, login_page, new_rp
 
 PATH = "/admin/audit"
-BROWSER = "AuditTest/1.0 (a browser of the tests)"
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+#: How the audit page names BROWSER (the whole string is the cell's title).
+SHOWN_BROWSER = "Firefox on Windows"
 HEADER = ["id", "time", "event", "description", "user", "client_id", "ip", "user_agent",
           "details", "detail_json"]
 
@@ -123,13 +125,14 @@ def test_a_login_is_logged_method_by_method_with_level_client_ip_and_browser(dir
         "Method completed method.completed"]
     login, totp, password = rows
     assert login["User"] == user.username and login["App"] == client.client_id
-    assert login["IP address"] == "127.0.0.1" and login["Browser"] == BROWSER
+    assert login["IP address"] == "127.0.0.1" and login["Browser"] == SHOWN_BROWSER
+    assert page.soup.select_one("table.audit tbody tr .agent span")["title"] == BROWSER
     assert "Methods: Password, Authenticator app" in login["Details"]
     assert "Level (acr): 30" in login["Details"]
     assert "Method: Authenticator app" in totp["Details"]
     assert "Method: Password" in password["Details"]
     # Each method's completion says from which browser, too.
-    assert totp["Browser"] == BROWSER and password["Browser"] == BROWSER
+    assert totp["Browser"] == SHOWN_BROWSER and password["Browser"] == SHOWN_BROWSER
     for row in rows:
         assert datetime.strptime(row["Time"], "%Y-%m-%dT%H:%M:%SZ")
 
@@ -147,7 +150,7 @@ def test_a_failed_login_is_logged_with_ip_and_browser(directory):
 
     assert len(rows) == 1
     assert rows[0]["Event"] == "Failed login login.failed"
-    assert rows[0]["IP address"] == "127.0.0.1" and rows[0]["Browser"] == BROWSER
+    assert rows[0]["IP address"] == "127.0.0.1" and rows[0]["Browser"] == SHOWN_BROWSER
     assert "Method: Password" in rows[0]["Details"]
 
 

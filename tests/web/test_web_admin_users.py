@@ -547,13 +547,18 @@ def test_logging_a_user_out_everywhere_ends_each_session_and_revokes_their_token
 def test_the_user_page_lists_recent_logins_with_app_address_browser_and_level(directory):
     user = directory.add_user(totp=True)
     rp = new_rp(directory, directory.add_client())
+    chrome = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+              "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+    rp.agent.http.headers["User-Agent"] = chrome
     rp.sign_in(user)
     _admin, agent, _page = admin_agent(directory)
     page = user_page(agent, directory, user.username)
     rows = [[td.get_text(strip=True) for td in tr.find_all("td")]
             for tr in page.soup.select("table.logins tbody tr")]
     assert rows and rows[0][1:5] == ["Logged in", rp.client.client_id, "30", "127.0.0.1"]
-    assert "python-requests" in rows[0][5]
+    # The browser as people name it; the whole string is there for the curious.
+    assert rows[0][5] == "Chrome on Mac OS X"
+    assert page.soup.select_one("table.logins tbody tr td:last-child span")["title"] == chrome
 
 
 def test_recent_logins_show_at_most_twenty(directory):
