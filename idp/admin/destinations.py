@@ -26,7 +26,7 @@ from ..domain import (
     preview_method_loss,
 )
 from ..methods import SignInMethod, enrollable_now
-from ..storage.models import Directory
+from ..storage.models import Client, Directory, User
 from ..tenants.directories import level_settings, set_sms_policy, sms_policy
 from .census import take_census
 
@@ -149,13 +149,14 @@ def preview_sms_policy(directory: Directory, candidate: DestinationPolicy,
 
 
 def save_sms_policy(directory: Directory, candidate: DestinationPolicy, loss: MethodLoss,
-                    *, actor: int | None, ip: str | None, user_agent: str | None,
+                    *, actor: User | Client | None, ip: str | None, user_agent: str | None,
                     now: float) -> None:
-    """Store the policy and audit the change (before, after, who, whom it cost)."""
+    """Store the policy and audit the change (before, after, who, whom it cost); the actor
+    is an admin, a service account (the admin API) or None (the operator's command line)."""
     before = sms_policy(directory)
     set_sms_policy(directory, candidate)
     audit.record(directory.id, audit.events.SETTINGS_CHANGED, now, ip=ip, user_agent=user_agent,
-                 actor=actor, before={"sms_destinations": policy_to_mapping(before)},
+                 **audit.actor_of(actor), before={"sms_destinations": policy_to_mapping(before)},
                  after={"sms_destinations": policy_to_mapping(candidate)},
                  users_losing_sms=len(loss.losing), users_losing=len(loss.short),
                  users_locked_out=len(loss.locked_out))

@@ -249,6 +249,10 @@ CODE_REPLAYED = declare("code.replayed", N_("Authorization code used twice"),
 REFRESH_TOKEN_REUSED = declare("refresh_token.reused", N_("Refresh token used twice"))
 TOKENS_REVOKED = declare("tokens.revoked", N_("App tokens revoked because sessions ended"),
                          details=(REASON, SESSIONS, GRANTS))
+#: A service account got an access token (client_credentials grant), with the scopes granted.
+TOKENS_SERVICE_ISSUED = declare("tokens.service_issued",
+                                N_("Access token issued to a service account"),
+                                details=(SCOPES,))
 INVITATION_ACCEPTED = declare("invitation.accepted", N_("Invitation accepted"))
 REGISTRATION_COMPLETED = declare("registration.completed",
                                  N_("Account created by the person (self-registration)"),
@@ -282,9 +286,9 @@ SETTINGS_CHANGED = declare(
              SMS_ONLY, SMS_EXCLUDED))
 SETTINGS_CLAIMS_CHANGED = declare("settings.claims_changed",
                                   N_("Profile details asked of users changed"),
-                                  details=(ACTOR, CHANGES))
+                                  details=(ACTOR, ACTOR_CLIENT, CHANGES))
 SETTINGS_POLICIES_CHANGED = declare("settings.policies_changed", N_("Policies changed"),
-                                    details=(ACTOR, CHANGES))
+                                    details=(ACTOR, ACTOR_CLIENT, CHANGES))
 ADMIN_USER_CREATED = declare("admin.user_created", N_("User created"), BY_ADMIN,
                              details=(ACTOR, ACTOR_CLIENT, IS_ADMIN))
 ADMIN_INVITATION_SENT = declare("admin.invitation_sent", N_("Invitation sent"), BY_ADMIN,
@@ -323,7 +327,7 @@ ADMIN_DIRECTORY_ENABLED = declare("admin.directory_enabled",
                                   N_("Directory enabled by an operator"),
                                   details=(ACTOR, DIRECTORY))
 ADMIN_BRAND_CHANGED = declare("admin.brand_changed", N_("Brand changed"),
-                              details=(ACTOR, FIELDS))
+                              details=(ACTOR, ACTOR_CLIENT, FIELDS))
 ADMIN_AUDIT_EXPORTED = declare("admin.audit_exported", N_("Audit log exported"),
                                details=(ACTOR, ACTOR_CLIENT, FILTER))
 

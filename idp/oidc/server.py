@@ -119,8 +119,12 @@ class Server(AuthorizationServer):
         a service token for a service account."""
         now = clock_now()
         if request.payload.grant_type == ServiceGrant.GRANT_TYPE:
-            add_service_token(request.client.row, token["access_token"], token.get("scope", ""),
-                              now, int(token["expires_in"]))
+            scope = token.get("scope", "")
+            add_service_token(request.client.row, token["access_token"], scope, now,
+                              int(token["expires_in"]))
+            audit.record(g.directory.id, audit.events.TOKENS_SERVICE_ISSUED, now,
+                         client_id=request.client.row.client_id, ip=flask_request.remote_addr,
+                         user_agent=flask_request.user_agent.string, scopes=scope.split())
             return
         code: StoredCode | None = request.authorization_code
         previous: StoredToken | None = request.refresh_token

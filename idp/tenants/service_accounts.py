@@ -19,7 +19,8 @@ from ..storage import db
 from ..storage.models import Client, ServiceToken
 
 #: The admin scopes, each covering one area of the admin API (reading and changing it).
-ADMIN_SCOPES = ("admin:users", "admin:apps", "admin:settings", "admin:audit")
+ADMIN_SCOPES = ("admin:users", "admin:apps", "admin:settings", "admin:policies", "admin:brand",
+                "admin:claims", "admin:audit")
 MAX_TOKEN = 200
 
 

@@ -24,7 +24,7 @@ from .api.admin import admin_api
 from .api.app import app_api
 from .api.oidc import api
 from .brand import brand, page_brand
-from .context import write_session_cookie
+from .context import directory_of_unknown_path, write_session_cookie
 from .health import health
 from .languages import remember_language
 from .login import authorize as authorize_views
@@ -171,6 +171,7 @@ def _handle(exc: Exception):
     if isinstance(exc, HTTPException):
         if exc.code is not None and exc.code < 400:
             return exc
+        _directory_of_unknown_path()
         response = error_response(exc.code or 500, _http_error(exc.code), _http_message(exc))
         for name, value in exc.get_headers():
             if name == "Allow":
@@ -179,6 +180,16 @@ def _handle(exc: Exception):
     log.exception("unexpected error on %s %s", request.method, request.path)
     return error_response(500, "server_error",
                           lazy_gettext("Something went wrong on our side."))
+
+
+def _directory_of_unknown_path() -> None:
+    """Let the error page of an unknown address below a directory wear its brand; if the
+    database cannot say which directory it is, the page stays neutral."""
+    try:
+        directory_of_unknown_path()
+    except SQLAlchemyError as exc:
+        log.warning("no directory for the error page: %s", describe_outage(exc))
+        _roll_back()
 
 
 # Werkzeug's own descriptions are English and written for developers; people read these.

@@ -30,6 +30,20 @@ def load_directory(_endpoint: str | None, values: dict | None) -> None:
         raise DirectoryDisabled()
 
 
+def directory_of_unknown_path() -> None:
+    """For an address no route serves under /d/<slug>/, load the directory it names into
+    ``g`` (when there is one), so that the error page wears that directory's brand; an
+    unknown directory leaves the page neutral."""
+    if g.get("directory") is not None or request.url_rule is not None:
+        return
+    parts = request.path.split("/", 3)
+    if len(parts) < 3 or parts[0] or parts[1] != "d" or not SLUG_PATTERN.match(parts[2]):
+        return
+    directory = get_directory(parts[2])
+    if directory is not None:
+        g.directory = directory
+
+
 def directory_blueprint(name: str, import_name: str) -> Blueprint:
     """Return a blueprint under /d/<slug> whose views find their directory in ``g``."""
     blueprint = Blueprint(name, import_name, url_prefix="/d/<slug>")

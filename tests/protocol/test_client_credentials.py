@@ -9,6 +9,7 @@ import requests
 from tests.protocol.test_introspection import introspect
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
+from tests.web.test_web_admin_settings import audit_events
 
 
 def token_request(directory, client_id: str, secret: str | None, **data: str):
@@ -34,6 +35,22 @@ def test_a_service_account_gets_a_token_with_its_granted_scopes_and_nothing_else
     assert "refresh_token" not in body
     assert "id_token" not in body
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_issuing_a_service_token_is_audited_with_the_client_and_its_scopes(directory, service):
+    assert token_request(directory, service.client_id, service.secret,
+                         scope="admin:audit").status_code == 200
+    assert token_request(directory, service.client_id, service.secret).status_code == 200
+    # A refused request issues nothing, and records no issuance.
+    assert token_request(directory, service.client_id, "wrong").status_code == 401
+    assert token_request(directory, service.client_id, service.secret,
+                         scope="admin:apps").status_code == 400
+
+    events = sorted(audit_events(directory, "tokens.service_issued"), key=lambda e: e.id)
+    assert [(e.client_id, e.detail["scopes"]) for e in events] == [
+        (service.client_id, ["admin:audit"]),
+        (service.client_id, ["admin:users", "admin:audit"])]
+    assert all(e.user_id is None and e.ip for e in events)
 
 
 def test_a_service_account_may_ask_for_fewer_scopes(directory, service):

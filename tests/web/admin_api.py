@@ -10,10 +10,11 @@ import requests
 from openapi_core import OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
+from idp.tenants.service_accounts import ADMIN_SCOPES
 from idp.web.api.admin import SPEC_PATH
 from tests.support.live import TestClient, TestDirectory
 
-ALL_SCOPES = "admin:users admin:apps admin:settings admin:audit"
+ALL_SCOPES = " ".join(ADMIN_SCOPES)
 
 
 @cache

@@ -13,10 +13,11 @@ import requests
 from PIL import Image
 
 from tests.support.account import open_account_page
-from tests.support.agent import Page
+from tests.support.agent import Agent, Page
 from tests.support.live import new_directory, new_mobile
 from tests.support.logos import HOSTILE_SVG
 from tests.support.rp import StrictRP
+from tests.web.admin_api import service_api
 from tests.web.helpers import assert_error_page, password_step, step_up_page
 from tests.web.test_web_admin_users import admin_agent, audit_events, csrf, press, stored_user
 from tests.web.test_web_app_approval import ask_app, set_up_app
@@ -312,6 +313,34 @@ def test_the_support_contact_is_on_error_pages_and_on_the_unreachable_page(direc
     assert page.title == "You cannot log in here yet"
     assert page.soup.find(id="support-heading") is not None
     assert "mailto:help@acme.example" in page.text or "help@acme.example" in page.text
+
+
+@pytest.mark.parametrize("path", ["/no-such-page", "/account/no/such/page", "/brand/x.css"])
+def test_an_unknown_address_below_a_directory_shows_that_directorys_brand(directory, path):
+    api = service_api(directory, scopes="admin:brand")
+    api.patch("/brand", json={**BRAND, "accent": "#8b1a1a"})
+    api.put("/brand/logo", data=png(), headers={"Content-Type": "image/png"})
+    agent = Agent(directory.live.url)
+
+    page = assert_error_page(agent.get(directory.issuer + path), 404, "not_found")
+
+    name, logo = header_of(page)
+    assert name == "Acme B.V."
+    assert logo is not None and f"/d/{directory.slug}/brand/logo-" in logo
+    assert accent_of(agent, page) == "#8b1a1a"
+    support = page.soup.find(id="support-heading").find_parent("section")
+    assert [a["href"] for a in support.find_all("a")] == [
+        "mailto:help@acme.example", "tel:+31201234567", "https://acme.example/help"]
+
+
+@pytest.mark.parametrize("path", ["/d/no-such-directory/admin/", "/d/no-such-directory",
+                                  "/d/NOT A SLUG/x", "/nothing/here"])
+def test_an_unknown_directory_or_address_keeps_the_neutral_error_page(live, path):
+    page = assert_error_page(requests.get(live.url + path, timeout=30), 404, "not_found")
+    assert header_of(page) == ("Sign-in service", None)
+    assert not [link for link in page.soup.find_all("link", rel="stylesheet")
+                if "/brand/" in link["href"]]
+    assert page.soup.find(id="support-heading") is None
 
 
 def test_without_a_support_contact_no_empty_help_section_is_shown(directory):

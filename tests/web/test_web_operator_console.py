@@ -10,6 +10,8 @@ from urllib.parse import urljoin
 import pytest
 from sqlalchemy import func, select
 
+from idp.admin.directories import disable_directory
+from idp.clock import now
 from idp.storage import db
 from idp.storage.models import AuditEvent, Directory
 from idp.tenants.directories import get_directory
@@ -234,3 +236,100 @@ def test_disabling_a_directory_that_does_not_exist_is_not_found(operators):
                                data={"csrf_token": csrf}, allow_redirects=False, timeout=30)
 
     assert response.status_code == 404
+
+
+# --- changes need a recent login ---------------------------------------------------------------
+
+STALE = 700  # seconds after the login: past the fresh window of 600 s
+OPERATOR_REASON = ("For your security, log in again before you create, disable or enable a "
+                   "directory.")
+
+
+def post_form(agent, url: str, csrf: str, **data: str):
+    return agent.http.post(url, data={"csrf_token": csrf, **data}, allow_redirects=False,
+                           timeout=30)
+
+
+def assert_asks_to_log_in_again(response, operators, back: str) -> Page:
+    page = Page(response)
+    assert response.status_code == 403, f"{response.status_code}: {page.text[:300]}"
+    assert page.title == "Log in again", page.text[:300]
+    assert OPERATOR_REASON in page.text
+    form, _button = page.form_with_button("Continue")
+    fields = {i["name"]: i.get("value") for i in form.find_all("input")}
+    assert fields == {"next": f"/d/{operators.slug}{back}", "fresh": "1"}
+    return page
+
+
+def continue_to_log_in(agent, refusal: Page, operator) -> Page:
+    """Press Continue on the refusal and log in again: password, then the app's code."""
+    page = Page(agent.submit(refusal, "Continue"))
+    assert page.title.startswith("Log in"), page.text[:300]
+    page = Page(agent.submit(page, "Log in", by_label={
+        "Username or email": operator.username, "Password": operator.password}))
+    assert page.title == "Choose how to verify", page.text[:300]
+    form = Page(agent.get(page.link("Continue with authenticator app")))
+    return Page(agent.submit(form, "Verify", by_label={"Code": operator.totp()}))
+
+
+def test_a_stale_operator_session_must_log_in_again_to_create_a_directory(operators, live,
+                                                                         provider_clock):
+    operator = operators.add_user(totp=True, admin=True)
+    agent, page = open_account_page(operators, operator, NEW)
+    csrf = page.soup.find("input", attrs={"name": "csrf_token"})["value"]
+    provider_clock(STALE)
+    before = directory_count(live)
+    slug = "stale-" + secrets.token_hex(3)
+
+    refused = post_form(agent, operators.issuer + NEW, csrf, slug=slug, name="Stale",
+                        email="admin@stale.example")
+
+    refusal = assert_asks_to_log_in_again(refused, operators, NEW)
+    assert directory_count(live) == before
+    # Continue: the password and the app again, then back on the form; now it goes through.
+    again = continue_to_log_in(agent, refusal, operator)
+    assert again.url.endswith(NEW) and again.title != "Log in again", again.text[:300]
+    csrf = again.soup.find("input", attrs={"name": "csrf_token"})["value"]
+    done = Page(agent.follow(post_form(agent, operators.issuer + NEW, csrf, slug=slug,
+                                       name="Stale", email="admin@stale.example")))
+    assert f"Directory {slug} was created" in done.text, done.text[:300]
+    assert directory_count(live) == before + 1
+
+
+@pytest.mark.parametrize("action", ["disable", "enable"])
+def test_a_stale_operator_session_must_log_in_again_to_disable_or_enable(operators, directory,
+                                                                         live, provider_clock,
+                                                                         action):
+    if action == "enable":
+        with live.app.app_context():
+            disable_directory(get_directory(directory.slug), now(), by="test")
+            db.session.commit()
+    operator = operators.add_user(totp=True, admin=True)
+    agent, page = open_account_page(operators, operator, CONSOLE)
+    csrf = page.soup.find("input", attrs={"name": "csrf_token"})["value"]
+    provider_clock(STALE)
+    target = f"{operators.issuer}/operator/directories/{directory.slug}/{action}"
+
+    refusal = assert_asks_to_log_in_again(post_form(agent, target, csrf), operators, CONSOLE)
+
+    with live.app.app_context():
+        assert (get_directory(directory.slug).disabled_at is None) == (action == "disable")
+    console_page = continue_to_log_in(agent, refusal, operator)
+    assert console_page.title == "Operator console", console_page.text[:300]
+    csrf = console_page.soup.find("input", attrs={"name": "csrf_token"})["value"]
+    done = Page(agent.follow(post_form(agent, target, csrf)))
+    assert done.title == "Operator console", done.text[:300]
+    with live.app.app_context():
+        assert (get_directory(directory.slug).disabled_at is None) == (action == "enable")
+
+
+def test_a_fresh_operator_session_changes_without_logging_in_again(operators, directory,
+                                                                   live, provider_clock):
+    agent, page = console(operators)
+    provider_clock(500)  # still within the 600 s window
+
+    done = switch(agent, page, directory.slug, "Disable")
+
+    assert done.title == "Operator console" and "is disabled" in done.text
+    with live.app.app_context():
+        assert get_directory(directory.slug).disabled_at is not None

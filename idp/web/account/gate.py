@@ -60,40 +60,47 @@ FRESH_REASONS = {
                             "sign in."),
     "settings": lazy_gettext("For your security, log in again before you change how people "
                              "sign in to this directory."),
+    "operator": lazy_gettext("For your security, log in again before you create, disable or "
+                             "enable a directory."),
 }
 
 
-def signed_in_page(*, admin: bool = False, fresh: bool = False, why: str = "methods"):
+def signed_in_page(*, admin: bool = False, fresh: bool = False, why: str = "methods",
+                   back: str | None = None):
     """Let a view run only for a session at the required level (and an admin, if asked).
 
     The view finds the person in ``g.account_user``. Below the level the browser is sent
     to log in and comes back to this page's path. With `fresh`, a session at the level
     whose login is older than IDP_FRESH_LOGIN_SECONDS is refused, GET and POST alike,
-    with a page that says why (FRESH_REASONS[why]) and offers to log in again.
+    with a page that says why (FRESH_REASONS[why]) and offers to log in again. `back` names
+    the endpoint to come back to after the login when this path has no page to show (a
+    form's POST-only target); by default the browser comes back to this path.
     """
     def wrap(view):
         @wraps(view)
         def inner(*args, **kwargs):
             user = session_user(current_session())
             required = level_settings(g.directory).required_level
+            target = url_for(back) if back else request.path
             if user is None or session_level_now() < required:
-                return redirect(url_for("account.login", next=request.path,
+                return redirect(url_for("account.login", next=target,
                                         fresh="1" if fresh else None))
             if admin and not user.is_admin:
                 abort(403, gettext("This page is for the directory's administrators."))
             g.account_user = user
             if fresh and session_level_now(fresh=True) < required:
-                return log_in_again(FRESH_REASONS[why])
+                return log_in_again(FRESH_REASONS[why], target)
             return view(*args, **kwargs)
         return inner
     return wrap
 
 
-def log_in_again(reason: str):
-    """Refuse a change for want of a recent login: say why, and offer to log in again."""
+def log_in_again(reason: str, target: str | None = None):
+    """Refuse a change for want of a recent login: say why, and offer to log in again and
+    come back to `target` (by default this path)."""
     minutes = max(1, current_settings().fresh_login_seconds // 60)
     return render_template("account/log_in_again.html", directory=g.directory, reason=reason,
-                           minutes=minutes, next=request.path), 403
+                           minutes=minutes, next=target or request.path), 403
 
 
 def current_user() -> User:

@@ -18,6 +18,7 @@ from ...domain.brand import MAX_SENDER, Brand
 from ...security.images import LogoRefused, check_logo
 from ...services import services
 from ...storage import db
+from ...storage.models import Client, Directory, User
 from ...tenants.brand import apply_brand, brand_of, remove_logo, set_logo
 from ..account import account
 from ..account.gate import current_user, signed_in_page
@@ -49,11 +50,7 @@ def admin_brand_change():
         return _page(form, current), 400
     if action == "preview":
         return _page(form, current, previewing=True)
-    changed = apply_brand(g.directory, form.brand)
-    if changed:
-        audit.record(g.directory.id, audit.events.ADMIN_BRAND_CHANGED, now(),
-                     actor=current_user().id, fields=changed)
-    db.session.commit()
+    changed = save_brand(g.directory, form.brand, current_user())
     flash(gettext("Saved.") if changed else gettext("Nothing changed."))
     return redirect(url_for("account.admin_brand"))
 
@@ -61,7 +58,8 @@ def admin_brand_change():
 def raise_logo_limit(endpoint: str | None, _values: dict | None) -> None:
     """Let the logo upload be larger than other requests: a URL value preprocessor, so it
     runs before the CSRF check reads the form."""
-    if endpoint == "account.admin_brand_logo" and request.method == "POST":
+    if endpoint in ("account.admin_brand_logo", "admin_api.upload_logo") \
+            and request.method in ("POST", "PUT"):
         request.max_content_length = LOGO_BODY_BYTES
 
 
@@ -72,26 +70,50 @@ def admin_brand_logo():
     current = brand_of(g.directory)
     action = request.form.get("action")
     if action == "remove":
-        if remove_logo(g.directory):
-            audit.record(g.directory.id, audit.events.ADMIN_BRAND_CHANGED, now(),
-                         actor=current_user().id, fields=["logo"])
-        db.session.commit()
+        drop_logo(g.directory, current_user())
         flash(gettext("The logo is removed."))
         return redirect(url_for("account.admin_brand"))
     if action != "upload":
         abort(400, gettext("This form does not say what to do."))
     upload = request.files.get("logo")
     try:
-        logo = check_logo(upload.stream.read(LOGO_BODY_BYTES + 1) if upload else b"")
+        save_logo(g.directory, upload.stream.read(LOGO_BODY_BYTES + 1) if upload else b"",
+                  current_user())
     except LogoRefused as exc:
         form = BrandForm(form_values(current), current, {"logo": logo_refusal(exc)})
         return _page(form, current), 400
-    set_logo(g.directory, logo, now())
-    audit.record(g.directory.id, audit.events.ADMIN_BRAND_CHANGED, now(),
-                 actor=current_user().id, fields=["logo"])
-    db.session.commit()
     flash(gettext("The new logo is saved."))
     return redirect(url_for("account.admin_brand"))
+
+
+def save_brand(directory: Directory, brand: Brand, actor: User | Client) -> list[str]:
+    """Store a checked brand's texts and colour, audited with the admin or service account
+    that changed them; return the names of the fields that changed."""
+    changed = apply_brand(directory, brand)
+    if changed:
+        audit.record(directory.id, audit.events.ADMIN_BRAND_CHANGED, now(),
+                     **audit.actor_of(actor), fields=changed)
+    db.session.commit()
+    return changed
+
+
+def save_logo(directory: Directory, content: bytes, actor: User | Client) -> None:
+    """Check an uploaded logo by its content and store it, audited (raises LogoRefused)."""
+    logo = check_logo(content)
+    set_logo(directory, logo, now())
+    audit.record(directory.id, audit.events.ADMIN_BRAND_CHANGED, now(),
+                 **audit.actor_of(actor), fields=["logo"])
+    db.session.commit()
+
+
+def drop_logo(directory: Directory, actor: User | Client) -> bool:
+    """Remove the directory's logo, audited; return whether it had one."""
+    removed = remove_logo(directory)
+    if removed:
+        audit.record(directory.id, audit.events.ADMIN_BRAND_CHANGED, now(),
+                     **audit.actor_of(actor), fields=["logo"])
+    db.session.commit()
+    return removed
 
 
 def _page(form: BrandForm, current: Brand, previewing: bool = False):

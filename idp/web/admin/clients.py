@@ -40,6 +40,11 @@ SCOPE_TEXTS = {
                                 "their sign-in methods"),
     "admin:apps": lazy_gettext("register, change and disable apps; rotate their secrets"),
     "admin:settings": lazy_gettext("read and change the authentication settings"),
+    "admin:policies": lazy_gettext("read and change the policies and where text message "
+                                   "codes may go"),
+    "admin:brand": lazy_gettext("read and change the brand: name, colour, logo, sender and "
+                                "support contact"),
+    "admin:claims": lazy_gettext("read and change which profile details users are asked for"),
     "admin:audit": lazy_gettext("read the audit log"),
 }
 

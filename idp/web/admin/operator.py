@@ -41,8 +41,20 @@ MAX_FIELD = 200
 
 def operator_page(view):
     """Let a view run only in the operators' directory, for its admins."""
-    gated = signed_in_page(admin=True)(view)
+    return _in_operators_directory(view, signed_in_page(admin=True)(view))
 
+
+def operator_change(back: str | None = None):
+    """Like ``operator_page``, for a change: it also needs a recent login (as a directory
+    admin's settings changes do); after logging in again the operator comes back to `back`
+    (an endpoint), or to this path."""
+    def wrap(view):
+        gated = signed_in_page(admin=True, fresh=True, why="operator", back=back)(view)
+        return _in_operators_directory(view, gated)
+    return wrap
+
+
+def _in_operators_directory(view, gated):
     @wraps(view)
     def inner(*args, **kwargs):
         if not is_operator_directory(g.directory):
@@ -90,7 +102,7 @@ def operator_directory_new():
 
 
 @account.post("/operator/directories/new")
-@operator_page
+@operator_change()
 def operator_directory_create():
     """Create a directory with default settings and fresh keys; invite its first admin."""
     values = {name: _field(name) for name in ("slug", "name", "email")}
@@ -152,14 +164,14 @@ def _switch(slug: str, enable: bool):
 
 
 @account.post("/operator/directories/<target>/disable")
-@operator_page
+@operator_change(back="account.operator_console")
 def operator_directory_disable(target: str):
     """Disable a directory: end its sessions, revoke its tokens, refuse its requests."""
     return _switch(target, enable=False)
 
 
 @account.post("/operator/directories/<target>/enable")
-@operator_page
+@operator_change(back="account.operator_console")
 def operator_directory_enable(target: str):
     """Serve a disabled directory again."""
     return _switch(target, enable=True)

@@ -9,7 +9,7 @@ Authentication page; this page links to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -21,6 +21,7 @@ from ...clock import now
 from ...domain.lifetimes import AAL2_IDLE_MINUTES, AAL2_SESSION_HOURS
 from ...domain.policies import (
     ACCESS_TOKEN_MINUTES,
+    BY_NAME,
     DEVICE_DAYS,
     FAILURE_CEILING,
     FAILURE_LIMIT,
@@ -41,6 +42,7 @@ from ...domain.policies import (
     Value,
 )
 from ...storage import db
+from ...storage.models import Client, Directory, User
 from ...tenants.policies import default_policies, directory_policies, update_policies
 from ..account import account
 from ..account.gate import signed_in_page
@@ -203,26 +205,41 @@ def read_form(data: MultiDict, current: Policies) -> PoliciesForm:
 
 def save_policies(form: PoliciesForm) -> dict[str, Value]:
     """Store the changed policies and audit them; record refusals in the form's errors."""
-    before = directory_policies(g.directory)
+    changes, errors = change_policies(g.directory, form.candidate, g.account_user)
+    form.errors.update(errors)
+    return changes
+
+
+def change_policies(directory: Directory, candidate: Mapping[str, Value],
+                    actor: User | Client) -> tuple[dict[str, Value], dict[str, str]]:
+    """Store the policies of `candidate` that change, audited with the admin or service
+    account that changed them; return the changes, or (nothing stored) why each value at
+    fault is refused, by its name."""
+    before = directory_policies(directory)
     try:
-        changes = update_policies(g.directory, form.candidate)
+        changes = update_policies(directory, candidate)
     except InvalidPolicies as exc:
         db.session.rollback()
+        errors: dict[str, str] = {}
         for name, fault in exc.problems.items():
-            policy = next((p for p in POLICIES if p.name == name), None)
+            policy = BY_NAME.get(name)
             if fault == "inconsistent":
-                form.errors[name] = str(INCONSISTENT[name])
-            elif policy is not None:
-                form.errors[name] = gettext("Enter a whole number from %(low)s to %(high)s.",
-                                            low=policy.low, high=policy.high)
-        return {}
+                errors[name] = str(INCONSISTENT[name])
+            elif policy is None:
+                errors[name] = gettext("There is no such policy.")
+            elif policy.is_switch:
+                errors[name] = gettext("Choose yes or no.")
+            else:
+                errors[name] = gettext("Enter a whole number from %(low)s to %(high)s.",
+                                       low=policy.low, high=policy.high)
+        return {}, errors
     if changes:
-        audit.record(g.directory.id, audit.events.SETTINGS_POLICIES_CHANGED, now(),
+        audit.record(directory.id, audit.events.SETTINGS_POLICIES_CHANGED, now(),
                      ip=client_ip(), user_agent=request.user_agent.string,
-                     actor=g.account_user.id, before={name: before[name] for name in changes},
+                     **audit.actor_of(actor), before={name: before[name] for name in changes},
                      after=dict(changes))
         db.session.commit()
-    return changes
+    return changes, {}
 
 
 def _page(form: PoliciesForm, status: int = 200):

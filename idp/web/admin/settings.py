@@ -246,7 +246,7 @@ def admin_sms_destinations():
     if action == "preview":
         sms.loss, sms.said = loss, describe(candidate)
         return _page(form_of(level_settings(g.directory)), sms=sms)
-    save_sms_policy(g.directory, candidate, loss, actor=g.account_user.id, ip=client_ip(),
+    save_sms_policy(g.directory, candidate, loss, actor=g.account_user, ip=client_ip(),
                     user_agent=request.user_agent.string, now=now())
     db.session.commit()
     flash(saved_notice(loss))

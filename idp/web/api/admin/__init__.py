@@ -8,7 +8,8 @@ refusal is ``{"error", "error_description"}`` from the one error handler (``idp.
 English; every change is audited with the service account as ``actor_client``.
 
 This package holds the blueprint, the check of the caller and the reading of requests; one
-module per area serves its routes: ``users``, ``apps``, ``settings``, ``audit``.
+module per area serves its routes: ``users``, ``apps``, ``settings``, ``policies``, ``brand``,
+``claims``, ``audit``.
 """
 
 from __future__ import annotations
@@ -84,9 +85,10 @@ def operation(scope: str):
 
 # --- reading requests -------------------------------------------------------------------------
 
-def read_body(fields: dict[str, tuple[type, int]]) -> dict[str, Any]:
+def read_body(fields: dict[str, tuple[type, int]], max_items: int = MAX_LIST) -> dict[str, Any]:
     """Return the JSON object of the request, checked against `fields` (name: type, and for
-    strings their longest length). Unknown fields, wrong types and large bodies are refused."""
+    strings and lists of strings their longest length; a list has at most `max_items`).
+    Unknown fields, wrong types and large bodies are refused."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise ApiError("invalid_request", "The request body is too large.", 413)
     if request.mimetype != "application/json":
@@ -111,11 +113,11 @@ def read_body(fields: dict[str, tuple[type, int]]) -> dict[str, Any]:
         if kind is str and len(value) > limit:
             raise ApiError("invalid_request",
                            f"The field {name!r} has at most {limit} characters.")
-        if kind is list and (len(value) > MAX_LIST or not all(
+        if kind is list and (len(value) > max_items or not all(
                 isinstance(item, str) and len(item) <= limit and item.isprintable()
                 for item in value)):
             raise ApiError("invalid_request", f"The field {name!r} is a list of at most "
-                           f"{MAX_LIST} texts of at most {limit} characters.")
+                           f"{max_items} texts of at most {limit} characters.")
     return body
 
 
@@ -150,4 +152,4 @@ def description() -> Response:
 
 
 # The areas register their routes on the blueprint.
-from . import apps, audit, settings, users  # noqa: E402,F401
+from . import apps, audit, brand, claims, policies, settings, users  # noqa: E402,F401
