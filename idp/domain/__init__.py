@@ -76,6 +76,7 @@ from idp.domain.settings import (
     check_method,
     install_methods,
     max_reachable,
+    multi_factor,
 )
 from idp.domain.stepup import StepUpPlan, plan_step_up
 
@@ -146,6 +147,7 @@ __all__ = [
     "ensure_reachable",
     "latest_auth_time",
     "max_reachable",
+    "multi_factor",
     "parse_acr_request",
     "pending_checks",
     "plan_step_up",

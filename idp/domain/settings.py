@@ -168,6 +168,18 @@ def check_method(method: str) -> str:
     return method
 
 
+def multi_factor(methods: Iterable[str]) -> bool:
+    """Say whether these methods together prove two or more factor categories.
+
+    The one rule of "multi-factor": the settings' combinations table and the ID token's
+    ``mfa`` (``build_amr``) both ask it. Each method declares its factors in its facts; a
+    step that proves none (the email code: NIST SP 800-63B does not count it as something
+    you have; the remembered device) never makes a login multi-factor.
+    """
+    factors = {f for m in methods for f in METHOD_INFO[check_method(m)].factors}
+    return len(factors) >= 2
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
