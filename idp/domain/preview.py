@@ -32,6 +32,10 @@ Decisions, stated once:
   have, so "Password + Email code" is not multi-factor.
 * It rests on SMS or email only when every method in it beyond knowledge (the password)
   is an SMS or email code.
+* Someone who reaches the level only with a method each use of which spends a single-use
+  secret (``MethodInfo.spent``: recovery codes) is at risk: every login spends a code,
+  and when the codes run out they are locked out. The preview names them, with the
+  methods of which enrolling one would let them log in without spending codes.
 * The level is reachable only through SMS when every combination contains the SMS code;
   then everyone without a proven mobile number would be excluded, and is named.
 """
@@ -45,6 +49,7 @@ from idp.domain.settings import (
     IDENTIFYING,
     METHOD_INFO,
     METHODS,
+    SPENT,
     LevelSettings,
     check_method,
     multi_factor,
@@ -120,6 +125,9 @@ class SettingsPreview:
     sms_excluded: tuple[Member, ...]  # when only SMS reaches it: those without a mobile
     can_enrol: tuple[Affected, ...] = ()  # of `losing`: one method would get them back
     locked_out: tuple[Affected, ...] = ()  # of `losing`: nothing they could enrol helps
+    # Reach the candidate's level only by spending recovery codes (``SPENT``); their
+    # options: the methods of which enrolling one would spare the codes.
+    at_risk: tuple[Affected, ...] = ()
 
     @property
     def first_logins(self) -> tuple[Combination, ...]:
@@ -238,9 +246,10 @@ def preview_settings(current: LevelSettings, candidate: LevelSettings,
     first_logins = [c for c in combinations if not c.remembered]
     sms_only = bool(first_logins) and all(c.uses_sms for c in first_logins)
     restricted = frozenset(m for m in METHODS if METHOD_INFO[m].restricted)
-    verdicts: dict[frozenset[str], tuple[bool, bool, tuple[str, ...]]] = {}
+    verdicts: dict[frozenset[str], tuple[bool, bool, tuple[str, ...], bool]] = {}
     losing: list[Affected] = []
     short: list[Affected] = []
+    at_risk: list[Affected] = []
     excluded: list[Member] = []
     count = gaining = 0
     for member in users:
@@ -249,13 +258,18 @@ def preview_settings(current: LevelSettings, candidate: LevelSettings,
         if verdict is None:
             now_ok = reaches(current, member.enrolled)
             then_ok = reaches(candidate, member.enrolled)
-            options = () if then_ok else enrol_options(candidate, member.enrolled, can_add)
-            verdict = verdicts[member.enrolled] = (now_ok, then_ok, options)
-        now_ok, then_ok, options = verdict
+            unspent = member.enrolled - SPENT
+            risky = then_ok and not reaches(candidate, unspent)
+            options = enrol_options(candidate, unspent if risky else member.enrolled,
+                                    can_add) if risky or not then_ok else ()
+            verdict = verdicts[member.enrolled] = (now_ok, then_ok, options, risky)
+        now_ok, then_ok, options, risky = verdict
         if not then_ok:
             (losing if now_ok else short).append(Affected(member, options))
         elif not now_ok:
             gaining += 1
+        if risky:
+            at_risk.append(Affected(member, options))
         if sms_only and not member.enrolled & restricted:
             excluded.append(member)
     losing.sort(key=lambda a: _by_name(a.member))
@@ -270,6 +284,7 @@ def preview_settings(current: LevelSettings, candidate: LevelSettings,
         sms_excluded=tuple(sorted(excluded, key=_by_name)),
         can_enrol=tuple(a for a in losing if not a.locked_out),
         locked_out=tuple(a for a in losing if a.locked_out),
+        at_risk=tuple(sorted(at_risk, key=lambda a: _by_name(a.member))),
     )
 
 

@@ -355,3 +355,45 @@ def test_the_preview_lists_the_device_combinations_of_the_candidate():
     preview = preview_settings(LevelSettings(), candidate, [])
     assert ("password", "device") in [c.methods for c in preview.combinations]
     assert preview.reachable and preview.first_logins == reaching_combinations(candidate)
+
+
+# Recovery codes are a fallback: who would reach a level only by spending them.
+
+def test_recovery_codes_are_the_method_whose_every_use_spends_a_secret():
+    from idp.domain import SPENT
+    assert set(SPENT) == {"recovery"}
+
+
+def test_who_reaches_the_level_only_with_recovery_codes_is_at_risk_and_named():
+    people = [member(1, "password", "recovery", name="Ann"), member(2, "password", "totp"),
+              member(3, "password", "totp", "recovery"), member(4, "password", "recovery",
+                                                                 name="Al")]
+    preview = preview_settings(LevelSettings(), LevelSettings(), people, ENROLLABLE)
+    assert [a.member.display_name for a in preview.at_risk] == ["Al", "Ann"]
+    assert preview.at_risk[0].enrol_options == ("passkey", "sms", "email", "totp", "app")
+    assert preview.losing == () and preview.still_short == ()  # they do reach it
+
+
+def test_raising_the_level_puts_those_who_need_a_code_on_top_at_risk():
+    people = [member(1, "password", "totp", "recovery"), member(2, "password", "totp")]
+    preview = preview_settings(LevelSettings(), LevelSettings().with_changes(40), people,
+                               ENROLLABLE)
+    assert [a.member.id for a in preview.at_risk] == [1]
+    assert preview.at_risk[0].enrol_options == ("passkey", "sms", "email", "app")
+    assert [a.member.id for a in preview.losing] == [2]
+
+
+def test_nobody_is_at_risk_who_reaches_the_level_without_recovery_codes():
+    people = [member(1, "passkey", "recovery"), member(2, "password", "app", "recovery")]
+    assert preview_settings(LevelSettings(), LevelSettings(), people).at_risk == ()
+
+
+def test_those_who_cannot_reach_the_current_level_either_are_named_with_their_options():
+    people = [member(1, "password", name="Zed"), member(2, "password", name="Bea"),
+              member(3, "totp")]
+    preview = preview_settings(LevelSettings(), LevelSettings().with_changes(40), people,
+                               ENROLLABLE)
+    assert [a.member.display_name for a in preview.still_short] == ["Bea", "user3", "Zed"]
+    bea, user3, _zed = preview.still_short
+    assert bea.enrol_options == ("passkey",)  # 20 + 30: no other method alone is enough
+    assert user3.locked_out  # no password, no passkey: cannot log in to enrol anything
