@@ -33,6 +33,7 @@ def enrol_new_app(rp: StrictRP, user) -> tuple[Page, str]:
     """Log in with the password under an allowance and set up a new authenticator app."""
     step_up = Page(password_step(rp, user))
     assert step_up.title == "Choose how to verify", step_up.text[:400]
+    assert "Your administrator lets you set up a new sign-in method now" in step_up.text
     assert not [a for a in step_up.soup.find_all("a")
                 if a.get_text().startswith("Continue with")]  # the lost app is not asked
     enrol = Page(rp.agent.get(step_up.link("Set up authenticator app")))
@@ -195,3 +196,17 @@ def test_the_help_is_in_dutch(directory):
     page = Page(agent.get(f"{directory.issuer}/admin/users/{uid}?lang=nl"))
     text = page.soup.find(id="help").get_text(" ")
     assert "volgende keer" in text or "volgende login" in text, text[:500]
+
+
+def test_a_dutch_user_is_told_in_dutch(directory, mail):
+    from idp.storage import db
+    from idp.storage.models import User
+    user = directory.add_user("vera", totp=True)
+    with directory.live.app.app_context():
+        db.session.get(User, stored_user(directory, "vera").id).locale = "nl"
+        db.session.commit()
+    _admin, agent, _ = admin_agent(directory)
+    allow(agent, directory, "vera")
+    told = mail.wait_for(user.email)
+    assert told["Subject"] == "Uw beheerder laat u een nieuwe inlogmethode instellen"
+    assert "Tot" in told.get_body(("plain",)).get_content()
