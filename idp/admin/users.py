@@ -315,6 +315,7 @@ def set_disabled(user: User, disabled: bool, actor: User | Client, now: float) -
     user.disabled = disabled
     user.updated_at = now
     if disabled:
+        user.enrol_allowed_until = None  # an admin's help ends with the account's use
         end_sessions(user.directory, user.id, now, "user_disabled")
 
 

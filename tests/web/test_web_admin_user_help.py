@@ -210,3 +210,11 @@ def test_a_dutch_user_is_told_in_dutch(directory, mail):
     told = mail.wait_for(user.email)
     assert told["Subject"] == "Uw beheerder laat u een nieuwe inlogmethode instellen"
     assert "Tot" in told.get_body(("plain",)).get_content()
+
+
+def test_disabling_the_user_ends_the_allowance(directory):
+    directory.add_user("will", totp=True)
+    _admin, agent, _ = admin_agent(directory)
+    allow(agent, directory, "will")
+    press(agent, user_page(agent, directory, "will"), "disable")
+    assert stored_user(directory, "will").enrol_allowed_until is None
