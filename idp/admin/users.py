@@ -413,7 +413,8 @@ def enrol_after_password(settings: LevelSettings, enrollable: Iterable[str]) -> 
 
 
 def allow_enrolment(directory: Directory, user: User, actor: User | Client, now: float,
-                    methods: Mapping[str, SignInMethod]) -> float:
+                    methods: Mapping[str, SignInMethod], *, ip: str | None = None,
+                    user_agent: str | None = None) -> float:
     """Let the user set up a new method at their next login, once, for
     ``enrol_allowance.ALLOWANCE_HOURS`` (``idp.users.enrol_allowance``); audit it and
     return until when. Refused for a user who cannot log in with a password, or when no
@@ -430,16 +431,17 @@ def allow_enrolment(directory: Directory, user: User, actor: User | Client, now:
             level=level_settings(directory).required_level))
     until = enrol_allowance.grant(user, now)
     audit.record(directory.id, audit.events.ADMIN_ENROL_ALLOWED, now, user_id=user.id,
-                 hours=enrol_allowance.ALLOWANCE_HOURS, **audit.actor_of(actor))
+                 ip=ip, user_agent=user_agent, hours=enrol_allowance.ALLOWANCE_HOURS,
+                 **audit.actor_of(actor))
     return until
 
 
-def withdraw_enrolment(directory: Directory, user: User, actor: User | Client,
-                       now: float) -> bool:
+def withdraw_enrolment(directory: Directory, user: User, actor: User | Client, now: float,
+                       *, ip: str | None = None, user_agent: str | None = None) -> bool:
     """End the user's allowance to set up a new method at the next login; audit it. Say
     whether one was live."""
     live = enrol_allowance.withdraw(user, now)
     if live:
         audit.record(directory.id, audit.events.ADMIN_ENROL_WITHDRAWN, now, user_id=user.id,
-                     **audit.actor_of(actor))
+                     ip=ip, user_agent=user_agent, **audit.actor_of(actor))
     return live

@@ -62,6 +62,7 @@ def test_an_allowance_takes_the_user_straight_to_a_new_method_once(directory, ma
     assert page.soup.find(id="allowance") is not None
     [granted] = audit_events(directory, "admin.enrol_allowed")
     assert granted.detail["hours"] == HOURS and granted.detail["actor"]
+    assert granted.ip and granted.user_agent  # where the admin acted from
     told = mail.wait_for(lena.email)
     assert told["Subject"] == "Your administrator lets you set up a new sign-in method"
     assert "did not ask your administrator" in told.get_body(("plain",)).get_content()

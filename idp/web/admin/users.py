@@ -182,7 +182,8 @@ def admin_user_new_method(user_id: str):
     if action == "allow":
         try:
             until = allow_enrolment(g.directory, user, current_user(), moment,
-                                    services().methods)
+                                    services().methods, ip=client_ip(),
+                                    user_agent=request.user_agent.string)
         except UserAdminError as exc:
             db.session.rollback()
             return _user_page(_load(user_id), error=exc), 400
@@ -191,7 +192,8 @@ def admin_user_new_method(user_id: str):
         flash(gettext("%(user)s can set up a new sign-in method at their next login, once, "
                       "until %(when)s. They were told by email.", user=user.username,
                       when=_when(until)))
-    elif withdraw_enrolment(g.directory, user, current_user(), moment):
+    elif withdraw_enrolment(g.directory, user, current_user(), moment, ip=client_ip(),
+                            user_agent=request.user_agent.string):
         db.session.commit()
         _tell(user, "enrol_withdrawn")
         flash(gettext("%(user)s can no longer set up a new method at their next login.",

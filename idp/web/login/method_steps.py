@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import Response, abort, flash, g, redirect, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 
 from ... import audit
 from ...clock import now
@@ -245,7 +245,9 @@ def _enrolled(step: MethodStep, verified: Verified) -> None:
     _remember_choice(row)
     record_method(user, name, verified)
     if helped:
-        notify(services().delivery, user, Notice("help", "enrol_used", str(step.method.title)),
-               Origin(now(), request.user_agent.string, client_ip()),
-               locale=notice_language(user.locale, str(get_locale() or "en")),
+        locale = notice_language(user.locale, str(get_locale() or "en"))
+        with force_locale(locale):
+            title = str(step.method.title)
+        notify(services().delivery, user, Notice("help", "enrol_used", title),
+               Origin(now(), request.user_agent.string, client_ip()), locale=locale,
                account_url=services().base_url + url_for("account.profile"))
