@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..delivery.addresses import ContactError, check_email, parse_mobile, parse_phone
 from ..domain import LevelSettings
+from ..domain.preview import enrol_options
 from ..methods import SignInMethod, enrollable_now
 from ..security.attempts import locked_until, unlock, user_account_key
 from ..security.passwords import PasswordService
@@ -40,6 +41,7 @@ from ..tenants.accounts import (
     normalize_login,
 )
 from ..tenants.directories import level_settings, sms_policy
+from ..users import enrol_allowance
 from ..users.claims import save_claims
 from ..users.enrolments import (
     Enrolment,
@@ -313,6 +315,7 @@ def set_disabled(user: User, disabled: bool, actor: User | Client, now: float) -
     user.disabled = disabled
     user.updated_at = now
     if disabled:
+        user.enrol_allowed_until = None  # an admin's help ends with the account's use
         end_sessions(user.directory, user.id, now, "user_disabled")
 
 
@@ -398,3 +401,47 @@ def log_out_user(directory: Directory, user: User, actor: User | Client, now: fl
     audit.record(directory.id, audit.events.ADMIN_SESSIONS_ENDED, now, user_id=user.id,
                  sessions=ended.sessions, **audit.actor_of(actor))
     return ended.sessions
+
+
+# --- helping a user whose methods are gone ------------------------------------------------
+
+def enrol_after_password(settings: LevelSettings, enrollable: Iterable[str]) -> tuple[str, ...]:
+    """Return the methods of which setting up one after the password reaches the level:
+    what an allowance to set up a new method at the next login can lead to (none: it
+    cannot help, the password and one new method stay below the level)."""
+    return enrol_options(settings, frozenset({"password"}), frozenset(enrollable))
+
+
+def allow_enrolment(directory: Directory, user: User, actor: User | Client, now: float,
+                    methods: Mapping[str, SignInMethod], *, ip: str | None = None,
+                    user_agent: str | None = None) -> float:
+    """Let the user set up a new method at their next login, once, for
+    ``enrol_allowance.ALLOWANCE_HOURS`` (``idp.users.enrol_allowance``); audit it and
+    return until when. Refused for a user who cannot log in with a password, or when no
+    method set up after the password would reach the directory's level."""
+    if user.disabled:
+        raise UserAdminError(gettext("This user is disabled: enable them first."))
+    if not user.password_hash:
+        raise UserAdminError(gettext("This user has not set a password yet: send the "
+                                     "invitation again instead."))
+    if not enrol_after_password(level_settings(directory), enrollable_now(methods)):
+        raise UserAdminError(gettext(
+            "No method set up after the password reaches level %(level)s, so a new method "
+            "at the next login would not get this user in.",
+            level=level_settings(directory).required_level))
+    until = enrol_allowance.grant(user, now)
+    audit.record(directory.id, audit.events.ADMIN_ENROL_ALLOWED, now, user_id=user.id,
+                 ip=ip, user_agent=user_agent, hours=enrol_allowance.ALLOWANCE_HOURS,
+                 **audit.actor_of(actor))
+    return until
+
+
+def withdraw_enrolment(directory: Directory, user: User, actor: User | Client, now: float,
+                       *, ip: str | None = None, user_agent: str | None = None) -> bool:
+    """End the user's allowance to set up a new method at the next login; audit it. Say
+    whether one was live."""
+    live = enrol_allowance.withdraw(user, now)
+    if live:
+        audit.record(directory.id, audit.events.ADMIN_ENROL_WITHDRAWN, now, user_id=user.id,
+                     ip=ip, user_agent=user_agent, **audit.actor_of(actor))
+    return live

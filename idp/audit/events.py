@@ -149,6 +149,7 @@ SMS_EXCLUDED = Detail("sms_excluded", N_("Users SMS alone excludes"))
 FILTER = Detail("filter", N_("Filter"))
 SCOPES = Detail("scopes", N_("Scopes"))
 DIRECTORY = Detail("directory", N_("Directory"))
+HOURS = Detail("hours", N_("Valid for (hours)"))
 
 #: Every detail by its key, in the order the admin's log shows them.
 DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
@@ -157,7 +158,7 @@ DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
     LIMIT, SCOPE, SECONDS, LOCKOUTS, FAILURES, STORED_COUNT, REPORTED_COUNT, FIELDS, SESSION,
     CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, GRANTS, REASON, IS_ADMIN, PUBLIC,
     INTROSPECT_ALL, CHANGES, USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY,
-    SMS_EXCLUDED, FILTER, SCOPES, SERVICE_SCOPES, DIRECTORY)}
+    SMS_EXCLUDED, FILTER, SCOPES, SERVICE_SCOPES, DIRECTORY, HOURS)}
 
 #: Every declared event by its stored name, in the order of declaration.
 EVENTS: dict[str, Event] = {}
@@ -198,6 +199,10 @@ METHOD_ENROLLED = declare("method.enrolled", N_("Method enrolled"),
                           N_("Sign-in method added: %(method)s"), details=(METHOD, NAME))
 METHOD_REMOVED = declare("method.removed", N_("Method removed"),
                          N_("Sign-in method removed: %(method)s"), details=(METHOD, NAME))
+METHOD_ENROLLED_WITH_HELP = declare(
+    "method.enrolled_with_help", N_("Method enrolled with an admin's allowance"),
+    N_("Sign-in method added with your administrator's help: %(method)s"),
+    details=(METHOD,))
 METHOD_RENAMED = declare("method.renamed", N_("Method renamed"),
                          N_("Sign-in method renamed: %(name)s"),
                          details=(METHOD, NAME, CHANGES))
@@ -304,6 +309,12 @@ ADMIN_USER_UNLOCKED = declare("admin.user_unlocked",
                               details=(ACTOR, ACTOR_CLIENT, COUNT))
 ADMIN_METHOD_REMOVED = declare("admin.method_removed", N_("Method removed by an admin"),
                                BY_ADMIN, details=(ACTOR, ACTOR_CLIENT, METHOD))
+ADMIN_ENROL_ALLOWED = declare(
+    "admin.enrol_allowed", N_("New method allowed at the next login"), BY_ADMIN,
+    details=(ACTOR, ACTOR_CLIENT, HOURS))
+ADMIN_ENROL_WITHDRAWN = declare(
+    "admin.enrol_withdrawn", N_("New method at the next login no longer allowed"), BY_ADMIN,
+    details=(ACTOR, ACTOR_CLIENT))
 ADMIN_SESSIONS_ENDED = declare("admin.sessions_ended", N_("Sessions ended by an admin"),
                                BY_ADMIN, details=(ACTOR, ACTOR_CLIENT, SESSIONS))
 ADMIN_CLIENT_CREATED = declare("admin.client_created", N_("App registered"),

@@ -69,6 +69,7 @@ from idp.domain.settings import (
     MAX_POINTS,
     METHOD_INFO,
     METHODS,
+    SPENT,
     STEP_UP_METHODS,
     LevelSettings,
     MethodFacts,
@@ -76,6 +77,7 @@ from idp.domain.settings import (
     check_method,
     install_methods,
     max_reachable,
+    multi_factor,
 )
 from idp.domain.stepup import StepUpPlan, plan_step_up
 
@@ -100,6 +102,7 @@ __all__ = [
     "MAX_POINTS",
     "METHODS",
     "METHOD_INFO",
+    "SPENT",
     "STEP_UP_METHODS",
     "MethodFacts",
     "install_methods",
@@ -146,6 +149,7 @@ __all__ = [
     "ensure_reachable",
     "latest_auth_time",
     "max_reachable",
+    "multi_factor",
     "parse_acr_request",
     "pending_checks",
     "plan_step_up",

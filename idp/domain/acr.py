@@ -10,10 +10,10 @@ from idp.domain.errors import InvalidAcrRequest, UnmetAuthenticationRequirements
 from idp.domain.ledger import Completion
 from idp.domain.settings import (
     MAX_LEVEL,
-    METHOD_INFO,
     METHODS,
     LevelSettings,
     max_reachable,
+    multi_factor,
 )
 
 # A level is a value of ASCII digits, read as a decimal number: 040 is level 40.
@@ -164,14 +164,14 @@ def resolve_acr(level: int, request: AcrRequest) -> str:
 
 
 def build_amr(completions: Iterable[Completion]) -> list[str]:
-    """Return the amr values of the completions, plus `mfa` for two or more factors.
+    """Return the amr values of the completions, plus `mfa` when they are multi-factor
+    (``multi_factor``: two or more factor categories; an email code proves none).
 
     RFC 8176 section 2.
     """
     ordered = sorted(completions, key=lambda c: METHODS.index(c.method))
     amr = list(dict.fromkeys(value for c in ordered for value in c.amr_values))
-    factors = {factor for c in ordered for factor in METHOD_INFO[c.method].factors}
-    if len(factors) >= 2 and "mfa" not in amr:
+    if multi_factor(c.method for c in ordered) and "mfa" not in amr:
         amr.append("mfa")
     return amr
 

@@ -15,17 +15,27 @@ Decisions, stated once:
 * Every login starts with a first step that says who the person is: the password
   (always asked, even when it is worth 0 points) or a passkey (when enabled). So a
   combination contains one of them, and a user who has neither cannot log in at all.
-* The remembered device is left out of combinations: it is remembered only after a full
-  login, so it never opens the way to a first one. Its points still count at later
-  logins as ``LevelSettings.level_of`` says.
-* A level is reachable when at least one combination (without the device) reaches it;
+* The remembered device is left out of the combinations a first login can take: it is
+  remembered only after a full login, so it never opens the way to one. Its points still
+  count at later logins as ``LevelSettings.level_of`` says, so the admin's table also
+  lists, after those, the combinations that need the device (``remembered=True``: on a
+  remembered browser, "Password + Remembered device" may reach the level). The device
+  proves no factor: such a combination is never multi-factor on its account.
+* A level is reachable when at least one combination without the device reaches it;
   otherwise the settings are refused.
 * A combination is phishing-resistant when it contains a phishing-resistant method
   (``METHOD_INFO``; the passkey): every login through it needs an origin-bound step
   that a phishing site cannot relay, whatever else it contains.
-* A combination is multi-factor when its methods cover two or more factor categories.
+* A combination is multi-factor when its methods cover two or more factor categories, as
+  each method declares them (``MethodInfo.factors``; ``build_amr`` adds ``mfa`` by the same
+  rule). The email code declares none: NIST SP 800-63B does not count it as something you
+  have, so "Password + Email code" is not multi-factor.
 * It rests on SMS or email only when every method in it beyond knowledge (the password)
   is an SMS or email code.
+* Someone who reaches the level only with a method each use of which spends a single-use
+  secret (``MethodInfo.spent``: recovery codes) is at risk: every login spends a code,
+  and when the codes run out they are locked out. The preview names them, with the
+  methods of which enrolling one would let them log in without spending codes.
 * The level is reachable only through SMS when every combination contains the SMS code;
   then everyone without a proven mobile number would be excluded, and is named.
 """
@@ -35,17 +45,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from idp.domain.settings import IDENTIFYING, METHOD_INFO, METHODS, LevelSettings, check_method
+from idp.domain.settings import (
+    IDENTIFYING,
+    METHOD_INFO,
+    METHODS,
+    SPENT,
+    LevelSettings,
+    check_method,
+    multi_factor,
+)
 from idp.domain.stepup import plan_step_up
-
-#: Second steps that NIST SP 800-63B does not count as strong possession: a code by the
-#: phone network (SMS, voice call) is a restricted authenticator (5.1.3.3: each method says
-#: so in its MethodInfo), an email code is not a possession factor (5.1.3.1).
-WEAK_CHANNELS = frozenset({"email"})
 
 
 def _weak(method: str) -> bool:
-    return METHOD_INFO[method].restricted or method in WEAK_CHANNELS
+    """Say whether NIST SP 800-63B counts this step as weak: a code by the phone network
+    (SMS, voice call) is a restricted authenticator (5.1.3.3), and a step that proves no
+    factor (the email code, 5.1.3.1) is not something you have. Each method declares both
+    in its MethodInfo."""
+    info = METHOD_INFO[method]
+    return info.restricted or not info.factors
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,11 @@ class Combination:
     uses_sms: bool
     uses_email: bool
     sms_or_email_only: bool
+
+    @property
+    def remembered(self) -> bool:
+        """Say whether it needs a remembered browser (the device): never a first login."""
+        return "device" in self.methods
 
 
 @dataclass(frozen=True)
@@ -102,16 +125,24 @@ class SettingsPreview:
     sms_excluded: tuple[Member, ...]  # when only SMS reaches it: those without a mobile
     can_enrol: tuple[Affected, ...] = ()  # of `losing`: one method would get them back
     locked_out: tuple[Affected, ...] = ()  # of `losing`: nothing they could enrol helps
+    # Reach the candidate's level only by spending recovery codes (``SPENT``); their
+    # options: the methods of which enrolling one would spare the codes.
+    at_risk: tuple[Affected, ...] = ()
+
+    @property
+    def first_logins(self) -> tuple[Combination, ...]:
+        """Return the combinations a login can take without a remembered browser."""
+        return tuple(c for c in self.combinations if not c.remembered)
 
     @property
     def reachable(self) -> bool:
         """Say whether any combination of enabled methods reaches the candidate level."""
-        return bool(self.combinations)
+        return bool(self.first_logins)
 
     @property
     def sms_only(self) -> bool:
         """Say whether every way to the candidate level goes through an SMS code."""
-        return self.reachable and all(c.uses_sms for c in self.combinations)
+        return self.reachable and all(c.uses_sms for c in self.first_logins)
 
     @property
     def needs_confirmation(self) -> bool:
@@ -127,12 +158,12 @@ def describe_combination(settings: LevelSettings, methods: Iterable[str]) -> Com
     """Return `methods` (in METHODS order) with their points and assurance hints."""
     wanted = {check_method(m) for m in methods}
     chosen = tuple(m for m in METHODS if m in wanted)
-    factors = set().union(*(METHOD_INFO[m].factors for m in chosen)) if chosen else set()
-    beyond_knowledge = {m for m in chosen if METHOD_INFO[m].factors - {"knowledge"}}
+    beyond_knowledge = {m for m in chosen
+                        if m != "device" and METHOD_INFO[m].factors != {"knowledge"}}
     return Combination(
         methods=chosen,
         points=settings.level_of(chosen),
-        multi_factor=len(factors) >= 2,
+        multi_factor=multi_factor(chosen),
         phishing_resistant=any(METHOD_INFO[m].phishing_resistant for m in chosen),
         uses_sms=any(METHOD_INFO[m].restricted for m in chosen),
         uses_email="email" in chosen,
@@ -154,18 +185,21 @@ def _logs_in(settings: LevelSettings, methods: frozenset[str]) -> bool:
         settings.level_of(methods) >= settings.required_level
 
 
-def reaching_combinations(settings: LevelSettings,
-                          methods: Iterable[str] | None = None) -> tuple[Combination, ...]:
-    """Return the minimal sets of enabled methods (device aside) that reach the level, of
-    `methods` (a user's: the profile) or of all (the admin's preview).
+def reaching_combinations(settings: LevelSettings, methods: Iterable[str] | None = None, *,
+                          remembered: bool = False) -> tuple[Combination, ...]:
+    """Return the minimal sets of enabled methods that reach the level, of `methods` (a
+    user's: the profile) or of all (the admin's preview).
 
     Each set starts with a first step (``first_steps``). Minimal: dropping any one method
     loses the first step or falls below the level; as adding a method never does either,
-    no smaller subset qualifies. Fewest methods first, then most points.
+    no smaller subset qualifies. Fewest methods first, then most points. The remembered
+    device is left out unless `remembered`: then the sets that reach the level only on a
+    remembered browser follow the others (``Combination.remembered``), minimal the same
+    way, so none contains a set that reaches the level without the device.
     """
     among = set(METHODS if methods is None else methods)
-    usable = [m for m in METHODS if m in among
-              and (m == "password" or (m != "device" and settings.points_of(m) > 0))]
+    usable = [m for m in METHODS if m in among and (m == "password" or (
+        (remembered or m != "device") and settings.points_of(m) > 0))]
     found = []
     for mask in range(1, 1 << len(usable)):
         chosen = frozenset(m for i, m in enumerate(usable) if mask >> i & 1)
@@ -173,7 +207,7 @@ def reaching_combinations(settings: LevelSettings,
                 _logs_in(settings, chosen - {m}) for m in chosen):
             found.append(describe_combination(settings, chosen))
     return tuple(sorted(found, key=lambda c: (
-        len(c.methods), -c.points, tuple(METHODS.index(m) for m in c.methods))))
+        c.remembered, len(c.methods), -c.points, tuple(METHODS.index(m) for m in c.methods))))
 
 
 def reaches(settings: LevelSettings, enrolled: Iterable[str]) -> bool:
@@ -208,12 +242,14 @@ def preview_settings(current: LevelSettings, candidate: LevelSettings,
     users are grouped by what they have enrolled, so the rules run once per group.
     """
     can_add = frozenset(enrollable)
-    combinations = reaching_combinations(candidate)
-    sms_only = bool(combinations) and all(c.uses_sms for c in combinations)
+    combinations = reaching_combinations(candidate, remembered=True)
+    first_logins = [c for c in combinations if not c.remembered]
+    sms_only = bool(first_logins) and all(c.uses_sms for c in first_logins)
     restricted = frozenset(m for m in METHODS if METHOD_INFO[m].restricted)
-    verdicts: dict[frozenset[str], tuple[bool, bool, tuple[str, ...]]] = {}
+    verdicts: dict[frozenset[str], tuple[bool, bool, tuple[str, ...], bool]] = {}
     losing: list[Affected] = []
     short: list[Affected] = []
+    at_risk: list[Affected] = []
     excluded: list[Member] = []
     count = gaining = 0
     for member in users:
@@ -222,13 +258,18 @@ def preview_settings(current: LevelSettings, candidate: LevelSettings,
         if verdict is None:
             now_ok = reaches(current, member.enrolled)
             then_ok = reaches(candidate, member.enrolled)
-            options = () if then_ok else enrol_options(candidate, member.enrolled, can_add)
-            verdict = verdicts[member.enrolled] = (now_ok, then_ok, options)
-        now_ok, then_ok, options = verdict
+            unspent = member.enrolled - SPENT
+            risky = then_ok and not reaches(candidate, unspent)
+            options = enrol_options(candidate, unspent if risky else member.enrolled,
+                                    can_add) if risky or not then_ok else ()
+            verdict = verdicts[member.enrolled] = (now_ok, then_ok, options, risky)
+        now_ok, then_ok, options, risky = verdict
         if not then_ok:
             (losing if now_ok else short).append(Affected(member, options))
         elif not now_ok:
             gaining += 1
+        if risky:
+            at_risk.append(Affected(member, options))
         if sms_only and not member.enrolled & restricted:
             excluded.append(member)
     losing.sort(key=lambda a: _by_name(a.member))
@@ -243,6 +284,7 @@ def preview_settings(current: LevelSettings, candidate: LevelSettings,
         sms_excluded=tuple(sorted(excluded, key=_by_name)),
         can_enrol=tuple(a for a in losing if not a.locked_out),
         locked_out=tuple(a for a in losing if a.locked_out),
+        at_risk=tuple(sorted(at_risk, key=lambda a: _by_name(a.member))),
     )
 
 

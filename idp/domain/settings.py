@@ -33,6 +33,9 @@ class MethodInfo:
     # The step-up page may offer it: it has a page of its own. The login form asks for the
     # password, and the browser brings the remembered device, so neither is offered there.
     offered_in_step_up: bool = True
+    # Each use spends one of a few single-use secrets (recovery codes): a fallback, not an
+    # everyday way in. The lock-out preview counts people who need it as at risk.
+    spent: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,8 @@ DEFAULT_POINTS: Mapping[str, int] = _Table(lambda f: f.default_points)
 METHOD_INFO: Mapping[str, MethodInfo] = _Table(lambda f: f.info)
 #: The methods that identify the user; a level always rests on one of them.
 IDENTIFYING: AbstractSet[str] = _MethodSet(lambda info: info.identifies)
+#: The methods whose every use spends a single-use secret (recovery codes).
+SPENT: AbstractSet[str] = _MethodSet(lambda info: info.spent)
 #: The methods the step-up page offers (each has a page of its own).
 STEP_UP_METHODS: AbstractSet[str] = _MethodSet(lambda info: info.offered_in_step_up)
 def check_method(method: str) -> str:
@@ -166,6 +171,18 @@ def check_method(method: str) -> str:
     if method not in METHODS:
         raise ValueError(f"unknown authentication method {method!r}")
     return method
+
+
+def multi_factor(methods: Iterable[str]) -> bool:
+    """Say whether these methods together prove two or more factor categories.
+
+    The one rule of "multi-factor": the settings' combinations table and the ID token's
+    ``mfa`` (``build_amr``) both ask it. Each method declares its factors in its facts; a
+    step that proves none (the email code: NIST SP 800-63B does not count it as something
+    you have; the remembered device) never makes a login multi-factor.
+    """
+    factors = {f for m in methods for f in METHOD_INFO[check_method(m)].factors}
+    return len(factors) >= 2
 
 
 def _is_int(value: object) -> bool:

@@ -23,8 +23,9 @@ class EmailCode(DeliveredCode):
 
     name = "email"
     default_points = 10
-    # NIST does not count an email code as possession; for amr/mfa we do.
-    info = MethodInfo(("otp",), frozenset({"possession"}))
+    # No factor: NIST SP 800-63B (5.1.3.1) does not count an email code as something you
+    # have, so it adds points but never makes a login multi-factor (no amr "mfa").
+    info = MethodInfo(("otp",), frozenset())
     title = lazy_gettext("Email code")
     added_notice = lazy_gettext("Email codes were turned on for your account")
     removed_notice = lazy_gettext("Email codes were turned off for your account")

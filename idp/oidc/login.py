@@ -14,6 +14,7 @@ from ..storage.models import BrowserSession, Client, Directory, User
 from ..tenants.accounts import active_user
 from ..tenants.directories import level_settings
 from ..users.consents import has_consent
+from ..users.enrol_allowance import planned_enrolled
 from ..users.sessions import completions
 from .authorization import Decision, OidcParams, Subject, decide
 
@@ -45,11 +46,14 @@ def evaluate(directory: Directory, client: Client, scope: str, params: OidcParam
     """Decide the next step of a login for this browser session."""
     user = session_user(session)
     subject = None
+    done = completions(session) if user is not None else ()
     if user is not None:
-        enrolled = enrolled_methods(user, methods)
+        # Under an admin's allowance, what this login has not completed counts as lost:
+        # the plan then offers to set up a new method (``idp.users.enrol_allowance``).
+        enrolled = planned_enrolled(user, enrolled_methods(user, methods),
+                                    (c.method for c in done), now)
         subject = Subject(sub=user.subject, enrolled=enrolled,
                           enrollable=enrollable_now(methods, enrolled),
                           has_consent=client.first_party or has_consent(user, client, scope))
     return decide(level_settings(directory), client.min_acr, client.first_party, params,
-                  subject, completions(session) if user is not None else (), now,
-                  interaction_started, consented)
+                  subject, done, now, interaction_started, consented)

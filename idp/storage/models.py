@@ -124,6 +124,9 @@ class User(db.Model):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Double)
     updated_at: Mapped[float] = mapped_column(Double)
+    # Until when an admin lets the user set up a new method at their next login, once
+    # (``idp.users.enrol_allowance``); None: no such allowance.
+    enrol_allowed_until: Mapped[float | None] = mapped_column(Double, nullable=True)
 
     directory: Mapped[Directory] = relationship(lazy="joined")
 

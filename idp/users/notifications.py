@@ -42,7 +42,18 @@ ALERTS = {
 }
 
 
-_TITLES = {"added": ADDED, "removed": REMOVED, "changed": CHANGED, "alert": ALERTS}
+# What an administrator did to help the person back in (``idp.users.enrol_allowance``).
+HELP = {
+    "enrol_allowed": lazy_gettext("Your administrator lets you set up a new sign-in method"),
+    "enrol_withdrawn": lazy_gettext("You can no longer set up a new sign-in method at your "
+                                    "next login"),
+    "enrol_used": lazy_gettext("You set up a new sign-in method with your administrator's "
+                               "help"),
+}
+
+
+_TITLES = {"added": ADDED, "removed": REMOVED, "changed": CHANGED, "alert": ALERTS,
+           "help": HELP}
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,10 @@ def _detail(notice: Notice) -> tuple[str, str] | None:
         return gettext("New number"), mask_phone(notice.detail)
     if notice.subject == "consent":
         return gettext("App"), notice.detail
+    if notice.subject == "enrol_allowed":
+        return gettext("Until"), notice.detail
+    if notice.subject == "enrol_used":
+        return gettext("Method"), notice.detail
     return gettext("Name"), notice.detail
 
 
@@ -103,11 +118,32 @@ def _closing(notice: Notice, account_url: str) -> list[str]:
                     "in at %(url)s and change your password, or ask your administrator for "
                     "help.", url=account_url),
         ]
+    if notice.kind == "help":
+        return _help_closing(notice, account_url)
     return [
         gettext("If this was you, there is nothing more to do."),
         gettext("If this wasn't you, someone else may be able to log in as you. Log in at "
                 "%(url)s, change your password and remove what you don't recognise, or "
                 "ask your administrator for help.", url=account_url),
+    ]
+
+
+def _help_closing(notice: Notice, account_url: str) -> list[str]:
+    if notice.subject == "enrol_allowed":
+        return [
+            gettext("At your next login, after your password, you are taken to set up a new "
+                    "way to verify, such as an authenticator app or a passkey. This works "
+                    "once, until the time above."),
+            gettext("If you did not ask your administrator for help, someone may be trying "
+                    "to take over your account: tell your administrator at once."),
+        ]
+    if notice.subject == "enrol_withdrawn":
+        return [gettext("Your next login asks for the methods you have, as before. If you "
+                        "still cannot log in, ask your administrator for help.")]
+    return [
+        gettext("You can see and remove your sign-in methods at %(url)s.", url=account_url),
+        gettext("If this wasn't you, someone else may be able to log in as you: tell your "
+                "administrator at once."),
     ]
 
 

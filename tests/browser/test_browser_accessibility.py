@@ -176,6 +176,15 @@ def users_page(visit: Visit) -> None:
     _account_page(visit, "/admin/users", "Users", admin=True)
 
 
+def user_help_page(visit: Visit) -> None:
+    stuck = visit.directory.add_user()  # a password alone: the help with lost methods opens
+    _account_page(visit, "/admin/users", "Users", admin=True)
+    visit.page.get_by_role("link", name=stuck.username, exact=True).click()
+    visit.heading(f"User {stuck.username}")
+    expect(visit.page.get_by_role("button", name="Allow a new method at the next login")
+           ).to_be_visible()
+
+
 def new_client_page(visit: Visit) -> None:
     _account_page(visit, "/admin/clients/new", "Register an app", admin=True)
 
@@ -243,6 +252,7 @@ PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("log in again page", log_in_again_page),
     ("settings preview page", settings_preview_page),
     ("users page", users_page),
+    ("user page with the help for lost methods", user_help_page),
     ("new client page", new_client_page),
     ("audit log page", audit_page),
     ("operator console", operator_console_page),

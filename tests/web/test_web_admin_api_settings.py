@@ -31,6 +31,8 @@ def test_a_preview_lists_who_would_lose_access_and_saves_nothing(directory, api)
     body = api.post("/settings/preview", json={"required_level": 40}).json()
     assert body["candidate"]["required_level"] == 40 and body["current"]["required_level"] == 30
     assert [p["username"] for p in body["losing"]] == [totp.username]
+    assert [p["username"] for p in body["still_short"]] == ["pv-ann"]
+    assert body["at_risk"] == []
     assert body["reachable"] is True and body["refusal"] is None
     assert body["confirmation"] is None
     assert settings_of(directory)[0] == 30

@@ -143,7 +143,7 @@ def test_a_code_asked_for_on_a_dutch_page_comes_by_a_dutch_email(directory, text
     assert '<html lang="nl">' in html
     response = enter_code(rp, page, code, button="Verifiëren")
     claims = rp.exchange(rp.response_params(response)["code"])["claims"]
-    assert set(claims["amr"]) == {"pwd", "otp", "mfa"}
+    assert set(claims["amr"]) == {"pwd", "otp"}
 
 
 def test_an_english_page_still_sends_english(rp, directory, texter, gateway, mail):

@@ -191,7 +191,7 @@ def _page(form: SettingsForm, status: int = 200, preview: SettingsPreview | None
     return render_template(
         "admin/settings.html", directory=g.directory, user=g.account_user, form=form,
         error=error, preview=preview, current=current,
-        current_combinations=reaching_combinations(current),
+        current_combinations=reaching_combinations(current, remembered=True),
         titles={m: (methods[m].title if m in methods else m) for m in METHODS},
         method_info=METHOD_INFO, methods=METHODS, max_level=MAX_LEVEL, max_points=MAX_POINTS,
         shown=SHOWN_NAMES, confirm_field=CONFIRM_FIELD, points_field=points_field,

@@ -8,15 +8,18 @@ a password field: an admin invites, and the user sets their own password.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import force_locale, format_datetime, get_locale, gettext
 
 from ...admin.users import (
     UserAdminError,
+    allow_enrolment,
     change_claims,
     change_user,
     create_invited_user,
+    enrol_after_password,
     get_user,
     live_sessions,
     locked_out_until,
@@ -27,6 +30,7 @@ from ...admin.users import (
     search_users,
     switch_user,
     unlock_user,
+    withdraw_enrolment,
 )
 from ...clock import now
 from ...config import current_settings
@@ -39,12 +43,15 @@ from ...storage.models import User
 from ...tenants.asked_claims import asked_claims
 from ...tenants.directories import level_settings
 from ...users.claims import stored_claims
+from ...users.enrol_allowance import ALLOWANCE_HOURS, allowed_until
 from ...users.enrolments import list_enrolments
 from ...users.invitations import InvitationError, send_invitation
+from ...users.notifications import Notice, Origin, notify
 from ..account import account
 from ..account.gate import current_user, signed_in_page
 from ..claims_form import field_errors, form_fields, form_values, typed_claims
 from ..context import client_ip
+from ..languages import notice_language
 
 FIELD_LIMITS = {"username": 150, "name": 200, "email": 254, "phone": 32, "q": 100}
 
@@ -155,9 +162,63 @@ def _user_page(user: User, error: Exception | str | None = None, values=None):
         sessions=live_sessions(user, moment), logins=recent_logins(user),
         locked_until=locked_out_until(user, moment),
         is_self=user.id == current_user().id, values=values or {},
+        allowed_until=allowed_until(user, moment), allowance_hours=ALLOWANCE_HOURS,
+        enrol_after_password=enrol_after_password(settings, enrollable_now(methods)),
         claim_fields=form_fields(asked_claims(g.directory)), claim_values=claim_values,
         claim_errors=claim_errors,
         error=str(error) if error else None, error_field=getattr(error, "field", None))
+
+
+@account.post("/admin/users/<user_id>/new-method")
+@signed_in_page(admin=True)
+def admin_user_new_method(user_id: str):
+    """Let the user set up a new method at their next login, or withdraw that; the user is
+    emailed either way."""
+    user = _load(user_id)
+    action = request.form.get("action", "")
+    if action not in ("allow", "withdraw"):
+        abort(400, gettext("This form does not say what to do."))
+    moment = now()
+    if action == "allow":
+        try:
+            until = allow_enrolment(g.directory, user, current_user(), moment,
+                                    services().methods, ip=client_ip(),
+                                    user_agent=request.user_agent.string)
+        except UserAdminError as exc:
+            db.session.rollback()
+            return _user_page(_load(user_id), error=exc), 400
+        db.session.commit()
+        _tell(user, "enrol_allowed", until)
+        flash(gettext("%(user)s can set up a new sign-in method at their next login, once, "
+                      "until %(when)s. They were told by email.", user=user.username,
+                      when=_when(until)))
+    elif withdraw_enrolment(g.directory, user, current_user(), moment, ip=client_ip(),
+                            user_agent=request.user_agent.string):
+        db.session.commit()
+        _tell(user, "enrol_withdrawn")
+        flash(gettext("%(user)s can no longer set up a new method at their next login.",
+                      user=user.username))
+    else:
+        flash(gettext("There was nothing to withdraw: %(user)s had no allowance to set up a "
+                      "new method.", user=user.username))
+    return redirect(url_for("account.admin_user", user_id=user.id, _anchor="help"), 303)
+
+
+def _when(at: float) -> str:
+    return gettext("%(time)s (UTC)", time=format_datetime(datetime.fromtimestamp(at, UTC),
+                                                          "medium"))
+
+
+def _tell(user: User, subject: str, until: float | None = None) -> None:
+    """Email the user about help the admin gave, in their language (after the commit; a
+    failure is only logged)."""
+    locale = notice_language(user.locale, g.directory.default_locale
+                             or str(get_locale() or "en"))
+    with force_locale(locale):
+        detail = _when(until) if until is not None else None
+    notify(services().delivery, user, Notice("help", subject, detail),
+           Origin(now(), request.user_agent.string, client_ip()), locale=locale,
+           account_url=services().base_url + url_for("account.profile"))
 
 
 def _invite(user: User) -> None:

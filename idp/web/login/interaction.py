@@ -16,6 +16,7 @@ from flask_babel import gettext, lazy_gettext
 
 from ... import audit
 from ...clock import now
+from ...domain import StepUpPlan
 from ...errors import InteractionExpired
 from ...methods import MethodContext, MethodFailed, PasskeyMethod, Verified
 from ...oidc.login import session_user
@@ -26,6 +27,7 @@ from ...tenants.accounts import find_user
 from ...tenants.clients import get_client
 from ...tenants.directories import level_settings
 from ...users.consents import grant_consent
+from ...users.enrol_allowance import allowed_until
 from ...users.registrations import registration_open
 from ...users.sessions import complete_method
 from ..attempts import account_named, attempt_on
@@ -99,12 +101,21 @@ def show(uid: str):
         return login_page(row, form=form)
     if decision.step == "stepup":
         return page("stepup.html", row, plan=decision.plan, form=ButtonForm(), user=login.user,
-                    notices=method_notices(login.user))
+                    notices=help_notices(login.user, decision.plan) + method_notices(login.user))
     if decision.step == "unreachable":
         return page("unreachable.html", row, plan=decision.plan, form=ButtonForm(),
                     notices=method_notices(login.user))
     return page("consent.html", row, form=ButtonForm(),
                  scopes=(row.params.get("scope") or "").split())
+
+
+def help_notices(user: User | None, plan: StepUpPlan | None) -> list[str]:
+    """Say why the login offers to set up a new method, when an admin allowed it."""
+    if user is None or plan is None or not plan.enrol_options \
+            or allowed_until(user, now()) is None:
+        return []
+    return [gettext("Your administrator lets you set up a new sign-in method now, once. "
+                    "Choose one below: it counts towards the level at once.")]
 
 
 def method_notices(user: User | None) -> list[str]:

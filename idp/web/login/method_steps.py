@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from flask import Response, abort, flash, g, redirect, request
-from flask_babel import gettext
+from flask import Response, abort, flash, g, redirect, request, url_for
+from flask_babel import force_locale, get_locale, gettext
 
 from ... import audit
 from ...clock import now
@@ -31,9 +31,12 @@ from ...services import services
 from ...storage import db
 from ...storage.models import Interaction, User
 from ...tenants.directories import level_settings
+from ...users import enrol_allowance
+from ...users.notifications import Notice, Origin, notify
 from ..attempts import Attempt, account_of, attempt_on
 from ..context import client_ip
 from ..forms import ButtonForm
+from ..languages import notice_language
 from .interaction import (
     end_login,
     load_interaction,
@@ -236,5 +239,15 @@ def _enrolled(step: MethodStep, verified: Verified) -> None:
     if recovery is not None and level_settings(g.directory).points_of("recovery") > 0 \
             and "recovery" not in enrolled_methods(user, {"recovery": recovery}):
         row.state = {**row.state, "show_recovery": True}
+    # The first method set up under an admin's allowance spends it (audited, then told).
+    helped = enrol_allowance.spend(user, name, now(), ip=client_ip(),
+                                   user_agent=request.user_agent.string)
     _remember_choice(row)
     record_method(user, name, verified)
+    if helped:
+        locale = notice_language(user.locale, str(get_locale() or "en"))
+        with force_locale(locale):
+            title = str(step.method.title)
+        notify(services().delivery, user, Notice("help", "enrol_used", title),
+               Origin(now(), request.user_agent.string, client_ip()), locale=locale,
+               account_url=services().base_url + url_for("account.profile"))

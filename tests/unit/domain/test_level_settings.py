@@ -61,7 +61,7 @@ def test_default_points_cannot_be_changed():
     [
         ("password", ("pwd",), {"knowledge"}),
         ("sms", ("sms",), {"possession"}),
-        ("email", ("otp",), {"possession"}),
+        ("email", ("otp",), set()),
         ("totp", ("otp",), {"possession"}),
         ("app", ("pop", "pin"), {"possession", "knowledge"}),
         ("passkey", ("hwk", "user"), {"possession", "inherence"}),

@@ -315,3 +315,85 @@ def test_sms_only_excludes_exactly_those_without_a_phone_network_code(settings, 
     expected = ({p.id for p in people if not p.enrolled & {"sms", "voice"}}
                 if preview.sms_only else set())
     assert {m.id for m in preview.sms_excluded} == expected
+
+
+# The remembered device, listed for the admin after the combinations of a first login.
+
+def test_a_remembered_browser_lets_the_password_reach_30_with_the_device_at_10():
+    settings = LevelSettings().with_changes(points={"device": 10})
+    combos = reaching_combinations(settings, remembered=True)
+    [device] = [c for c in combos if c.remembered]
+    assert device.methods == ("password", "device") and device.points == 30
+    assert not device.multi_factor  # the device is not a second factor
+    assert combos[-1] is device  # after every combination a first login can take
+    assert [c for c in combos if not c.remembered] == list(reaching_combinations(settings))
+
+
+def test_no_device_combination_contains_one_that_reaches_the_level_without_it():
+    settings = LevelSettings().with_changes(40, points={"device": 10})
+    combos = reaching_combinations(settings, remembered=True)
+    plain = [frozenset(c.methods) for c in combos if not c.remembered]
+    with_device = [frozenset(c.methods) for c in combos if c.remembered]
+    assert frozenset({"password", "sms", "device"}) in with_device
+    assert all(not p <= d - {"device"} for d in with_device for p in plain)
+
+
+def test_a_device_worth_nothing_adds_no_combination():
+    settings = LevelSettings().with_changes(points={"device": 0})
+    assert reaching_combinations(settings, remembered=True) == reaching_combinations(settings)
+
+
+def test_device_combinations_never_make_a_level_reachable_or_sms_only():
+    settings = LevelSettings.from_mapping(40, {"password": 20, "sms": 10, "device": 30})
+    preview = preview_settings(LevelSettings(), settings, [])
+    assert [c.methods for c in preview.combinations] == [("password", "device")]
+    assert not preview.reachable and not preview.sms_only
+
+
+def test_the_preview_lists_the_device_combinations_of_the_candidate():
+    candidate = LevelSettings().with_changes(points={"device": 10})
+    preview = preview_settings(LevelSettings(), candidate, [])
+    assert ("password", "device") in [c.methods for c in preview.combinations]
+    assert preview.reachable and preview.first_logins == reaching_combinations(candidate)
+
+
+# Recovery codes are a fallback: who would reach a level only by spending them.
+
+def test_recovery_codes_are_the_method_whose_every_use_spends_a_secret():
+    from idp.domain import SPENT
+    assert set(SPENT) == {"recovery"}
+
+
+def test_who_reaches_the_level_only_with_recovery_codes_is_at_risk_and_named():
+    people = [member(1, "password", "recovery", name="Ann"), member(2, "password", "totp"),
+              member(3, "password", "totp", "recovery"), member(4, "password", "recovery",
+                                                                 name="Al")]
+    preview = preview_settings(LevelSettings(), LevelSettings(), people, ENROLLABLE)
+    assert [a.member.display_name for a in preview.at_risk] == ["Al", "Ann"]
+    assert preview.at_risk[0].enrol_options == ("passkey", "sms", "email", "totp", "app")
+    assert preview.losing == () and preview.still_short == ()  # they do reach it
+
+
+def test_raising_the_level_puts_those_who_need_a_code_on_top_at_risk():
+    people = [member(1, "password", "totp", "recovery"), member(2, "password", "totp")]
+    preview = preview_settings(LevelSettings(), LevelSettings().with_changes(40), people,
+                               ENROLLABLE)
+    assert [a.member.id for a in preview.at_risk] == [1]
+    assert preview.at_risk[0].enrol_options == ("passkey", "sms", "email", "app")
+    assert [a.member.id for a in preview.losing] == [2]
+
+
+def test_nobody_is_at_risk_who_reaches_the_level_without_recovery_codes():
+    people = [member(1, "passkey", "recovery"), member(2, "password", "app", "recovery")]
+    assert preview_settings(LevelSettings(), LevelSettings(), people).at_risk == ()
+
+
+def test_those_who_cannot_reach_the_current_level_either_are_named_with_their_options():
+    people = [member(1, "password", name="Zed"), member(2, "password", name="Bea"),
+              member(3, "totp")]
+    preview = preview_settings(LevelSettings(), LevelSettings().with_changes(40), people,
+                               ENROLLABLE)
+    assert [a.member.display_name for a in preview.still_short] == ["Bea", "user3", "Zed"]
+    bea, user3, _zed = preview.still_short
+    assert bea.enrol_options == ("passkey",)  # 20 + 30: no other method alone is enough
+    assert user3.locked_out  # no password, no passkey: cannot log in to enrol anything

@@ -60,6 +60,7 @@ def _preview_answer(preview: SettingsPreview) -> dict[str, Any]:
             "users": preview.users, "gaining": preview.gaining,
             "losing": _people(preview.losing), "can_enrol": _people(preview.can_enrol),
             "locked_out": _people(preview.locked_out),
+            "still_short": _people(preview.still_short), "at_risk": _people(preview.at_risk),
             "sms_excluded": [{"id": m.id, "username": m.username}
                              for m in preview.sms_excluded],
             "confirmation": confirmation_token(preview) if preview.needs_confirmation else None,
