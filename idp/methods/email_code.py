@@ -26,6 +26,7 @@ class EmailCode(DeliveredCode):
     # NIST does not count an email code as possession; for amr/mfa we do.
     info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Email code")
+    set_up_label = lazy_gettext("Set up email codes")
     added_notice = lazy_gettext("Email codes were turned on for your account")
     removed_notice = lazy_gettext("Email codes were turned off for your account")
     template = "methods/code.html"

@@ -110,7 +110,7 @@ def create_passkey_during_login(page, portal: Portal, user: TestUser, name: str)
     give_password(page, user)
     expect(heading(page)).to_have_text("Choose how to verify")
     expect(page.locator("#level")).to_contain_text("20 of the 30 points")
-    page.get_by_role("link", name="Set up passkey").click()
+    page.get_by_role("link", name="Set up a passkey").click()
 
     expect(heading(page)).to_have_text("Create a passkey")
     field = page.get_by_label("Name of this passkey", exact=True)

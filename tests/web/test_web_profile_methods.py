@@ -210,7 +210,7 @@ def test_another_users_passkey_cannot_be_renamed_or_removed(pk_directory):
 def test_a_user_activates_the_app_from_the_profile(low_directory, mail):
     user = low_directory.add_user()
     agent, page = open_account_page(low_directory, user)
-    page = Page(agent.get(page.link("Set up the app")))
+    page = Page(agent.get(page.link("Set up app approval")))
     assert page.title == "Set up the app"
     page = Page(agent.submit(page, "Get an activation code"))
     app = AuthenticatorApp()

@@ -378,3 +378,12 @@ def test_every_method_a_person_sets_up_links_its_own_profile_page(people, app):
             if addition is not None:
                 url = url_for(addition.endpoint, slug=people["directory"].slug, **addition.values)
                 assert url.startswith("/"), name
+
+
+@pytest.mark.parametrize("method", METHOD_TYPES, ids=NAMES)
+def test_every_enrollable_method_declares_its_set_up_button_as_a_whole_sentence(
+        method: type[SignInMethod]):
+    if method.enrol_template is None:
+        return
+    assert "set_up_label" in vars(method)
+    assert str(method.set_up_label)[:1].isupper()
