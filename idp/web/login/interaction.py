@@ -18,6 +18,7 @@ from ... import audit
 from ...clock import now
 from ...errors import InteractionExpired
 from ...methods import MethodContext, MethodFailed, PasskeyMethod, Verified
+from ...methods.recovery import code_sheet
 from ...oidc.login import session_user
 from ...services import services
 from ...storage import db
@@ -239,7 +240,8 @@ def _recovery_codes(row: Interaction):
     audit.record(g.directory.id, audit.events.RECOVERY_CODES_ISSUED, ctx.now, user_id=user.id,
                  ip=client_ip())
     db.session.commit()
-    return page("recovery_codes.html", row, codes=codes, form=ButtonForm())
+    return page("recovery_codes.html", row, form=ButtonForm(),
+                sheet=code_sheet(codes, g.directory.name, user.username, ctx.now))
 
 
 def consent(uid: str):
