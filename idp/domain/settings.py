@@ -33,6 +33,9 @@ class MethodInfo:
     # The step-up page may offer it: it has a page of its own. The login form asks for the
     # password, and the browser brings the remembered device, so neither is offered there.
     offered_in_step_up: bool = True
+    # Kept for when the everyday methods are lost (recovery codes): the step-up page offers
+    # to set up an everyday method before one is spent (``plan_step_up``).
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,8 @@ METHOD_INFO: Mapping[str, MethodInfo] = _Table(lambda f: f.info)
 IDENTIFYING: AbstractSet[str] = _MethodSet(lambda info: info.identifies)
 #: The methods the step-up page offers (each has a page of its own).
 STEP_UP_METHODS: AbstractSet[str] = _MethodSet(lambda info: info.offered_in_step_up)
+#: The fallback methods, for when the others are lost (recovery codes).
+FALLBACKS: AbstractSet[str] = _MethodSet(lambda info: info.fallback)
 def check_method(method: str) -> str:
     """Return `method` unchanged, or raise ValueError when it is not one of METHODS."""
     if method not in METHODS:

@@ -102,7 +102,7 @@ class RecoveryCodes(SignInMethod):
 
     name = "recovery"
     default_points = 10
-    info = MethodInfo(("otp",), frozenset({"possession"}))
+    info = MethodInfo(("otp",), frozenset({"possession"}), fallback=True)
     title = lazy_gettext("Recovery code")
     added_notice = lazy_gettext("New recovery codes were created for your account")
     removed_notice = lazy_gettext("Your recovery codes were deleted")

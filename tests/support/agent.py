@@ -89,3 +89,10 @@ class Agent:
             return self.follow(self.http.get(action, params=data, allow_redirects=False,
                                              timeout=30))
         return self.follow(self.http.post(action, data=data, allow_redirects=False, timeout=30))
+
+
+def past_codes_left(agent: Agent, response: requests.Response) -> requests.Response:
+    """Go on past the page that says how many recovery codes are left after one was used."""
+    page = Page(response)
+    assert page.title == "You used a recovery code", page.text[:300]
+    return agent.submit(page, "Continue")

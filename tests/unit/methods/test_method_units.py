@@ -11,6 +11,7 @@ import pytest
 from idp.domain import (
     DEFAULT_POINTS,
     FACTORS,
+    FALLBACKS,
     IDENTIFYING,
     METHOD_INFO,
     METHODS,
@@ -50,6 +51,7 @@ def test_the_rules_list_exactly_the_registered_methods_in_their_order():
     assert dict(METHOD_INFO) == {t.name: t.info for t in METHOD_TYPES}
     assert set(IDENTIFYING) == {t.name for t in METHOD_TYPES if t.info.identifies}
     assert set(STEP_UP_METHODS) == {t.name for t in METHOD_TYPES if t.info.offered_in_step_up}
+    assert set(FALLBACKS) == {t.name for t in METHOD_TYPES if t.info.fallback} == {"recovery"}
 
 
 def test_a_new_method_needs_no_entry_in_the_rules_tables(extra_method):
