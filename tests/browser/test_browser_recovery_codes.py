@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from idp.clock import now
 from tests.browser.steps import give_password
+from tests.support.recovery import issue_codes
 
 pytestmark = pytest.mark.browser
 
@@ -87,5 +88,36 @@ def test_the_codes_are_copied_and_downloaded_as_a_text_file(page, directory):
             and CODE.match(line.split(". ", 1)[1])] == codes
     assert f"Test {directory.slug}" in saved and user.username in saved
     expect(page.get_by_role("button", name="Print")).to_be_visible()
+    page.get_by_role("button", name="Continue: I saved my codes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+
+
+def test_at_a_level_only_a_code_reaches_setting_up_comes_first_then_few_left_new_codes(
+        page, directory):
+    directory.set_levels(required_level=40)
+    user = directory.add_user(totp=True)
+    codes = issue_codes(directory, user, left=3)
+    page.goto(directory.issuer + "/account/")
+    give_password(page, user)
+    page.get_by_role("link", name="Continue with authenticator app").click()
+    page.get_by_label("Code", exact=True).fill(user.totp())
+    page.get_by_role("button", name="Verify").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose how to verify")
+    set_up = page.get_by_role("link", name="Set up a passkey")
+    fallback = page.get_by_role("link", name="Continue with recovery code")
+    expect(set_up).to_be_visible()
+    assert set_up.bounding_box()["y"] < fallback.bounding_box()["y"]  # offered first
+    assert page.get_by_role("heading", name="Or use a recovery code").is_visible()
+
+    fallback.click()
+    page.get_by_label("Code", exact=True).fill(codes[0])
+    page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You used a recovery code")
+    expect(page.locator("#codes-left")).to_have_text("You have 2 recovery codes left.")
+    page.get_by_role("button", name="Make new recovery codes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Save your recovery codes")
+    fresh = page.locator("#recovery-codes code").all_inner_texts()
+    assert len(fresh) == 10 and not set(fresh) & set(codes)
     page.get_by_role("button", name="Continue: I saved my codes").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")

@@ -6,33 +6,18 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from idp.clock import now
 from idp.services import services
 from idp.storage import db
-from idp.storage.models import Credential, User
+from idp.storage.models import User
 from tests.support.agent import Agent, Page
+from tests.support.recovery import issue_codes
 from tests.support.rp import StrictRP
 from tests.web.helpers import enter_code, step_up_page
 
 CODE = re.compile(r"\b(\d{6})\b")
 DUTCH = "nl-NL,nl;q=0.9"
-
-
-def issue_codes(directory, user, left: int = 10) -> list[str]:
-    """Give the user ten recovery codes with all but `left` of them used; return the unused."""
-    with directory.live.app.app_context():
-        row = db.session.scalars(select(User).where(User.subject == user.subject)).one()
-        codes = services().methods["recovery"].issue(row, now())
-        db.session.flush()
-        ids = db.session.scalars(select(Credential.id).where(
-            Credential.user_id == row.id, Credential.method == "recovery")
-            .order_by(Credential.id)).all()
-        db.session.execute(update(Credential).where(Credential.id.in_(ids[left:]))
-                           .values(used_at=now()))
-        db.session.commit()
-    return codes[:left]
 
 
 def remaining(directory, user) -> int:
