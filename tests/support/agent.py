@@ -92,7 +92,8 @@ class Agent:
 
 
 def past_codes_left(agent: Agent, response: requests.Response) -> requests.Response:
-    """Go on past the page that says how many recovery codes are left after one was used."""
-    page = Page(response)
-    assert page.title == "You used a recovery code", page.text[:300]
-    return agent.submit(page, "Continue")
+    """Go on past the page that says how many recovery codes are left after one was used;
+    any other answer (a refused code) is returned as it is."""
+    if response.status_code != 200 or Page(response).title != "You used a recovery code":
+        return response
+    return agent.submit(Page(response), "Continue")
