@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from idp.clock import now
+from tests.browser.a11y import assert_accessible
 from tests.browser.steps import give_password
 from tests.support.recovery import issue_codes
 
@@ -62,6 +63,7 @@ def test_the_codes_never_overlap_or_break_on_a_desktop_or_a_phone(page, director
     new_codes_at_login(page, directory, user)
 
     assert_laid_out_apart(page)
+    assert_accessible(page, "the recovery codes")
     page.set_viewport_size({"width": 360, "height": 740})
     assert_laid_out_apart(page)
 
@@ -109,12 +111,14 @@ def test_at_a_level_only_a_code_reaches_setting_up_comes_first_then_few_left_new
     expect(set_up).to_be_visible()
     assert set_up.bounding_box()["y"] < fallback.bounding_box()["y"]  # offered first
     assert page.get_by_role("heading", name="Or use a recovery code").is_visible()
+    assert_accessible(page, "the step-up page that puts setting up first")
 
     fallback.click()
     page.get_by_label("Code", exact=True).fill(codes[0])
     page.get_by_role("button", name="Verify", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("You used a recovery code")
     expect(page.locator("#codes-left")).to_have_text("You have 2 recovery codes left.")
+    assert_accessible(page, "the page after a recovery code")
     page.get_by_role("button", name="Make new recovery codes").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Save your recovery codes")
     fresh = page.locator("#recovery-codes code").all_inner_texts()
