@@ -33,7 +33,7 @@ Decisions, stated once:
 * It rests on SMS or email only when every method in it beyond knowledge (the password)
   is an SMS or email code.
 * Someone who reaches the level only with a method each use of which spends a single-use
-  secret (``MethodInfo.spent``: recovery codes) is at risk: every login spends a code,
+  secret (``MethodInfo.fallback``: recovery codes) is at risk: every login spends a code,
   and when the codes run out they are locked out. The preview names them, with the
   methods of which enrolling one would let them log in without spending codes.
 * The level is reachable only through SMS when every combination contains the SMS code;
@@ -46,10 +46,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from idp.domain.settings import (
+    FALLBACKS,
     IDENTIFYING,
     METHOD_INFO,
     METHODS,
-    SPENT,
     LevelSettings,
     check_method,
     multi_factor,
@@ -125,7 +125,7 @@ class SettingsPreview:
     sms_excluded: tuple[Member, ...]  # when only SMS reaches it: those without a mobile
     can_enrol: tuple[Affected, ...] = ()  # of `losing`: one method would get them back
     locked_out: tuple[Affected, ...] = ()  # of `losing`: nothing they could enrol helps
-    # Reach the candidate's level only by spending recovery codes (``SPENT``); their
+    # Reach the candidate's level only by spending recovery codes (``FALLBACKS``); their
     # options: the methods of which enrolling one would spare the codes.
     at_risk: tuple[Affected, ...] = ()
 
@@ -258,7 +258,7 @@ def preview_settings(current: LevelSettings, candidate: LevelSettings,
         if verdict is None:
             now_ok = reaches(current, member.enrolled)
             then_ok = reaches(candidate, member.enrolled)
-            unspent = member.enrolled - SPENT
+            unspent = member.enrolled - FALLBACKS
             risky = then_ok and not reaches(candidate, unspent)
             options = enrol_options(candidate, unspent if risky else member.enrolled,
                                     can_add) if risky or not then_ok else ()

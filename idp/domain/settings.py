@@ -33,9 +33,11 @@ class MethodInfo:
     # The step-up page may offer it: it has a page of its own. The login form asks for the
     # password, and the browser brings the remembered device, so neither is offered there.
     offered_in_step_up: bool = True
-    # Each use spends one of a few single-use secrets (recovery codes): a fallback, not an
-    # everyday way in. The lock-out preview counts people who need it as at risk.
-    spent: bool = False
+    # Kept for when the everyday methods are lost, each use spending one of a few single-use
+    # secrets (recovery codes): the step-up page offers to set up an everyday method before
+    # one is spent (``plan_step_up``), and the lock-out preview counts people who need it
+    # to reach a level as at risk.
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,10 +164,10 @@ DEFAULT_POINTS: Mapping[str, int] = _Table(lambda f: f.default_points)
 METHOD_INFO: Mapping[str, MethodInfo] = _Table(lambda f: f.info)
 #: The methods that identify the user; a level always rests on one of them.
 IDENTIFYING: AbstractSet[str] = _MethodSet(lambda info: info.identifies)
-#: The methods whose every use spends a single-use secret (recovery codes).
-SPENT: AbstractSet[str] = _MethodSet(lambda info: info.spent)
 #: The methods the step-up page offers (each has a page of its own).
 STEP_UP_METHODS: AbstractSet[str] = _MethodSet(lambda info: info.offered_in_step_up)
+#: The fallback methods, for when the others are lost (recovery codes).
+FALLBACKS: AbstractSet[str] = _MethodSet(lambda info: info.fallback)
 def check_method(method: str) -> str:
     """Return `method` unchanged, or raise ValueError when it is not one of METHODS."""
     if method not in METHODS:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from idp.domain.settings import METHODS, STEP_UP_METHODS, LevelSettings, check_method
+from idp.domain.settings import (
+    FALLBACKS,
+    METHODS,
+    STEP_UP_METHODS,
+    LevelSettings,
+    check_method,
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,10 @@ class StepUpPlan:
     satisfied: bool
     reachable: bool
     login_first: bool = False
+    #: The user would reach the minimum only by spending a fallback (a recovery code):
+    #: setting up a method (`enrol_options`, each reaching it without one) comes first,
+    #: and the fallback (`options`) second.
+    enrol_first: bool = False
 
 
 def _names(methods: Iterable[str]) -> frozenset[str]:
@@ -48,6 +58,13 @@ def plan_step_up(
     reach the minimum with what they have, and only once they have completed all of
     it: nobody is locked out, and a stolen password alone never enrols a method for a
     user who has more.
+
+    Fallbacks (recovery codes, FALLBACKS) are for when the everyday methods are lost. A
+    user who has completed every everyday method they have, with at least two proofs,
+    and would reach the minimum only by spending a fallback, is offered first to set up a
+    method that reaches it without one (`enrol_first`); the fallback stays the second
+    choice. With a single proof (a password) the fallback is still asked first, so a
+    stolen password never enrols a method for a user who has recovery codes.
     """
     done = _names(completed)
     level = settings.level_of(done)
@@ -67,13 +84,22 @@ def plan_step_up(
         reachable and bool(candidates - steps) and settings.level_of(done | steps) < minimum
     )
     may_enrol = not enough_enrolled and not candidates
+    fallbacks = candidates & FALLBACKS
+    instead = [method for method in enrol_options
+               if settings.level_of(done | {method}) >= minimum]
+    enrol_first = (bool(fallbacks) and not candidates - fallbacks and bool(instead)
+                   and len(done - {"device"}) >= 2 and not login_first)
+    if enrol_first:
+        enrol_options = instead
     return StepUpPlan(
         level=level,
         minimum=minimum,
         missing=minimum - level,
         options=_by_strength(settings, steps) if reachable and not login_first else (),
-        enrol_options=_by_strength(settings, enrol_options) if may_enrol else (),
+        enrol_options=_by_strength(settings, enrol_options) if may_enrol or enrol_first
+        else (),
         satisfied=False,
         reachable=reachable,
         login_first=login_first,
+        enrol_first=enrol_first,
     )

@@ -32,7 +32,8 @@ call, a hardware token) is its module plus its line in ``METHOD_TYPES``
   when the profile has no page of its own for it; a page that sends a first challenge,
   as the voice call does, posts its ``challenge_fields`` to ``account.profile_method_send``);
 - the login: ``template``, ``begin``, ``challenge``, ``verify``; its enrolment:
-  ``enrol_template``, ``start_enrolment``, ``finish_enrolment``.
+  ``enrol_template``, ``set_up_label`` (its button, a whole sentence), ``start_enrolment``,
+  ``finish_enrolment``.
 
 A method that sends a code uses ``delivered.DeliveredCode`` with its ``channel``; a channel
 of its own comes with the method (``channel_sender``). tests/unit/methods/test_method_units.py
@@ -197,6 +198,9 @@ class SignInMethod:
     title: ClassVar[str]
     template: ClassVar[str]
     enrol_template: ClassVar[str | None] = None
+    #: The whole sentence of the button that sets the method up (translated as a whole,
+    #: never built from its title); every enrollable method declares one.
+    set_up_label: ClassVar[Any] = None
     #: Its page to set it up from the profile, for a method the profile has no page of
     #: its own for (``account.profile_method``); it posts ``code`` and `fields`.
     profile_template: ClassVar[str | None] = None

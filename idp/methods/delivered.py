@@ -15,6 +15,7 @@ from flask_babel import gettext, lazy_gettext
 from ..delivery import DeliveryFailed, Message
 from ..delivery.addresses import ContactError
 from ..domain import CodeRefusal
+from ..storage.method_use import record_added, record_used, use_times
 from ..storage.models import OneTimeCode, User
 from .base import (
     Enrolment,
@@ -128,8 +129,9 @@ class DeliveredCode(SignInMethod):
         destination = self.destination(user)
         if destination is None:
             return []
-        return [Enrolment(self.name, self.name, destination, counts=self.is_enrolled(user),
-                          shown=(destination,))]
+        added, used = use_times(user.id, self.name)
+        return [Enrolment(self.name, self.name, destination, added, used,
+                          counts=self.is_enrolled(user), shown=(destination,))]
 
     @property
     def enrollable(self) -> bool:
@@ -154,6 +156,7 @@ class DeliveredCode(SignInMethod):
 
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         self._check(ctx, "login", form)
+        record_used(ctx.user.id, self.name, ctx.now)
         return Verified(amr=self.info.amr)
 
     def start_enrolment(self, ctx: MethodContext,
@@ -176,6 +179,9 @@ class DeliveredCode(SignInMethod):
             self.prove(ctx, row.destination)
         except ContactError as exc:
             raise MethodFailed(str(exc)) from exc
+        # Proven now, and the code just accepted is its first use.
+        record_added(ctx.user.id, self.name, ctx.now)
+        record_used(ctx.user.id, self.name, ctx.now)
         return Verified(amr=self.info.amr)
 
     # Shared steps.

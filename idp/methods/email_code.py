@@ -27,6 +27,7 @@ class EmailCode(DeliveredCode):
     # have, so it adds points but never makes a login multi-factor (no amr "mfa").
     info = MethodInfo(("otp",), frozenset())
     title = lazy_gettext("Email code")
+    set_up_label = lazy_gettext("Set up email codes")
     added_notice = lazy_gettext("Email codes were turned on for your account")
     removed_notice = lazy_gettext("Email codes were turned off for your account")
     template = "methods/code.html"

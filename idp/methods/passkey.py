@@ -71,6 +71,7 @@ class PasskeyMethod(SignInMethod):
     info = MethodInfo(("hwk", "user"), frozenset({"possession", "inherence"}),
                       phishing_resistant=True, identifies=True)
     title = lazy_gettext("Passkey")
+    set_up_label = lazy_gettext("Set up a passkey")
     several = True
     added_notice = lazy_gettext("A passkey was added to your account")
     removed_notice = lazy_gettext("A passkey was removed from your account")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..domain import DestinationPolicy, MethodInfo
 from ..security.passwords import PasswordService
+from ..storage.method_use import record_used, use_times
 from ..storage.models import Directory, User
 from ..tenants.accounts import check_login
 from .base import (
@@ -60,7 +61,9 @@ class PasswordMethod(SignInMethod):
         # Changed on its own page, never removed.
         if user.password_hash is None:
             return []
-        return [Enrolment(self.name, self.name, "Password", removable=self.removable)]
+        added, used = use_times(user.id, self.name)
+        return [Enrolment(self.name, self.name, "Password", added, used,
+                          removable=self.removable)]
 
     def identify(self, directory: Directory, login: str, password: str,
                  now: float) -> User:
@@ -69,6 +72,7 @@ class PasswordMethod(SignInMethod):
         user = check_login(directory, login, password, self.passwords, now)
         if user is None:
             raise wrong_credentials()
+        record_used(user.id, self.name, now)
         return user
 
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:

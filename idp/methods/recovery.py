@@ -16,8 +16,12 @@ rest.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote
 
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import and_, delete, func, or_, select, update
@@ -63,12 +67,42 @@ def format_code(raw: str) -> str:
     return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
 
 
+#: At or below this many unused codes, the login offers new ones after a code is used.
+FEW_LEFT = 3
+
+
+@dataclass(frozen=True)
+class CodeSheet:
+    """New codes as a page shows them, with the text file that keeps them: its name (the
+    directory's and the date) and its contents as a ``data:`` link, so the download works
+    without JavaScript and without a second request that would need the codes again."""
+
+    codes: tuple[str, ...]
+    filename: str
+    text: str
+
+    @property
+    def data_url(self) -> str:
+        return "data:text/plain;charset=utf-8," + quote(self.text)
+
+
+def code_sheet(codes: list[str], directory_name: str, username: str, now: float) -> CodeSheet:
+    """Return the sheet of new codes of `username` in the directory named `directory_name`."""
+    day = datetime.fromtimestamp(now, UTC).date().isoformat()
+    name = re.sub(r"[^A-Za-z0-9]+", "-", directory_name).strip("-")[:60] or "recovery"
+    lines = [gettext("Recovery codes of %(username)s for %(directory)s, made on %(day)s.",
+                     username=username, directory=directory_name, day=day),
+             gettext("Each code lets you log in once. Keep them somewhere safe."), ""]
+    lines += [f"{number:>2}. {code}" for number, code in enumerate(codes, 1)]
+    return CodeSheet(tuple(codes), f"{name}-recovery-codes-{day}.txt", "\r\n".join(lines) + "\r\n")
+
+
 class RecoveryCodes(SignInMethod):
     """A single-use recovery code (amr ``otp``)."""
 
     name = "recovery"
     default_points = 10
-    info = MethodInfo(("otp",), frozenset({"possession"}), spent=True)
+    info = MethodInfo(("otp",), frozenset({"possession"}), fallback=True)
     title = lazy_gettext("Recovery code")
     added_notice = lazy_gettext("New recovery codes were created for your account")
     removed_notice = lazy_gettext("Your recovery codes were deleted")
@@ -85,6 +119,10 @@ class RecoveryCodes(SignInMethod):
     def tag(self, user_id: int, digest: str) -> str:
         """Return the keyed tag that finds the stored code whose SHA-256 is `digest`."""
         return self._sealer.digest(f"recovery-code:{user_id}:{digest}")[:TAG_LENGTH]
+
+    def few_left(self, user: User) -> bool:
+        """Return whether the user has so few unused codes that new ones should be offered."""
+        return self.remaining(user) <= FEW_LEFT
 
     def remaining(self, user: User) -> int:
         """Return how many unused codes the user has."""

@@ -26,6 +26,7 @@ class SmsCode(DeliveredCode):
     default_points = 10
     info = MethodInfo(("sms",), frozenset({"possession"}), restricted=True)
     title = lazy_gettext("Text message code")
+    set_up_label = lazy_gettext("Set up text message codes")
     added_notice = lazy_gettext("Text message codes were turned on for your account")
     removed_notice = lazy_gettext("Text message codes were turned off for your account")
     template = "methods/code.html"

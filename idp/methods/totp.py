@@ -79,6 +79,7 @@ class TotpMethod(SignInMethod):
     default_points = 10
     info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Authenticator app")
+    set_up_label = lazy_gettext("Set up an authenticator app")
     several = True
     added_notice = lazy_gettext("An authenticator app was added to your account")
     removed_notice = lazy_gettext("An authenticator app was removed from your account")
@@ -112,7 +113,7 @@ class TotpMethod(SignInMethod):
     def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
         if any(i.method == self.name and i.counts for i in items):
             return None
-        return Addition("account.profile_totp", gettext("Set up an authenticator app"))
+        return Addition("account.profile_totp", str(self.set_up_label))
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:
         db.session.execute(delete(Credential).where(

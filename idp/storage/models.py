@@ -152,6 +152,19 @@ class Credential(db.Model):
     used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
 
 
+
+class MethodUse(db.Model):
+    """When a user's method that has no row of its own was added and last used: the
+    password (set; last login with it), text message and email codes (the destination
+    proven; the last code accepted). ``idp.storage.method_use`` writes it."""
+
+    __tablename__ = "method_use"
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    method: Mapped[str] = mapped_column(String(20), primary_key=True)
+    added_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    last_used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
 class Client(db.Model):
     """A relying app registered in a directory."""
 

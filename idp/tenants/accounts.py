@@ -15,6 +15,7 @@ from ..security.guessability import estimate_guessability, personal_words
 from ..security.passwords import PasswordService
 from ..security.tokens import new_secret
 from ..storage import db
+from ..storage.method_use import record_added
 from ..storage.models import Directory, User
 from .policies import directory_policies
 
@@ -126,6 +127,8 @@ def create_user(directory: Directory, *, username: str, password: str | None,
                 is_admin=is_admin, disabled=False, created_at=now, updated_at=now)
     db.session.add(user)
     db.session.flush()
+    if password is not None:
+        record_added(user.id, "password", now)
     return user
 
 
@@ -159,6 +162,7 @@ def set_password(user: User, password: str, passwords: PasswordService, now: flo
     check_password_policy(password, words_of(user), directory_policies(user.directory))
     user.password_hash = passwords.hash(password)
     user.updated_at = now
+    record_added(user.id, "password", now)
 
 
 def check_login(directory: Directory, login: str, password: str,

@@ -17,6 +17,7 @@ from ..delivery import Delivery, DeliveryFailed, Message
 from ..security.passwords import PasswordService
 from ..security.tokens import hash_secret, new_secret
 from ..storage import db
+from ..storage.method_use import record_added
 from ..storage.models import Client, Directory, Invitation, User
 from ..tenants.accounts import PasswordRefused, check_password_policy, words_of
 from ..tenants.brand import brand_of
@@ -101,6 +102,9 @@ def accept_invitation(directory: Directory, token: str, password: str, repeat: s
         db.session.rollback()
         raise InvitationError(gettext("This invitation link has expired or was already used. "
                                       "Ask an administrator to send a new one."))
+    # The password is set, and the invitation proved the address.
+    record_added(row.user_id, "password", now)
+    record_added(row.user_id, "email", now)
     audit.record(directory.id, audit.events.INVITATION_ACCEPTED, now, user_id=row.user_id, ip=ip,
                  user_agent=user_agent)
     user = db.session.get(User, row.user_id)

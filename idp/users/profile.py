@@ -28,6 +28,7 @@ from ..domain.preview import enrol_options, first_steps, reaches
 from ..methods import METHOD_TYPES
 from ..security.passwords import PasswordService
 from ..storage import db
+from ..storage.method_use import record_added
 from ..storage.models import AuditEvent, BrowserSession, User
 from ..tenants.accounts import (
     MAX_PASSWORD_LENGTH,
@@ -217,6 +218,10 @@ class ContactChange:
         return self.before != self.after
 
 
+#: The sign-in method whose codes go to each kind of contact detail.
+CONTACT_METHODS = {"email": "email", "phone": "sms"}
+
+
 def apply_contact(user: User, kind: str, value: str, now: float) -> ContactChange:
     """Save a proven email address or phone number on the user (`kind` "email" or "phone").
 
@@ -235,6 +240,8 @@ def apply_contact(user: User, kind: str, value: str, now: float) -> ContactChang
         db.session.flush()
     except IntegrityError as exc:  # the same address saved by another user at this moment
         raise ProfileError("taken") from exc
+    # Proving an address sets up its codes (text message codes for a phone number).
+    record_added(user.id, CONTACT_METHODS[kind], now)
     return change
 
 

@@ -39,6 +39,7 @@ from ..methods.one_time_codes import tries_left_text, wait_text
 from ..security.passwords import PasswordService
 from ..security.sealing import Sealer
 from ..storage import db
+from ..storage.method_use import record_added
 from ..storage.models import Directory, Registration, User
 from ..tenants.accounts import (
     USERNAME_PATTERN,
@@ -319,6 +320,7 @@ def complete_registration(ctx: SignUp, typed: str, password: str, repeat: str,
         db.session.rollback()
         raise RegistrationRefused({"code": check_refusal(CodeRefusal.USED)})
     user.email_verified = True
+    record_added(user.id, "email", ctx.now)
     audit.record(ctx.directory.id, audit.events.REGISTRATION_COMPLETED, ctx.now,
                  user_id=user.id, ip=ctx.ip, user_agent=ctx.user_agent)
     db.session.flush()

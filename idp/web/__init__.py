@@ -80,6 +80,7 @@ def _routes() -> None:
         ("/i/<uid>/consent", "consent", interaction_views.consent, ["POST"]),
         ("/i/<uid>/cancel", "cancel", interaction_views.cancel, ["POST"]),
         ("/i/<uid>/continue", "continue", interaction_views.continue_login, ["POST"]),
+        ("/i/<uid>/recovery-codes", "renew_codes", interaction_views.renew_codes, ["POST"]),
     ]
     for rule, endpoint, view, methods in rules:
         pages.add_url_rule(rule, endpoint, view, methods=methods)

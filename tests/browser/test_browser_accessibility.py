@@ -111,7 +111,7 @@ def consent_page(visit: Visit) -> None:
 
 def totp_enrolment_page(visit: Visit) -> None:
     log_in_to_billing(visit.page, visit.portal, visit.directory.add_user())
-    visit.page.get_by_role("link", name="Set up authenticator app").click()
+    visit.page.get_by_role("link", name="Set up an authenticator app").click()
     visit.heading("Set up an authenticator app")
 
 

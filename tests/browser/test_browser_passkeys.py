@@ -110,7 +110,7 @@ def create_passkey_during_login(page, portal: Portal, user: TestUser, name: str)
     give_password(page, user)
     expect(heading(page)).to_have_text("Choose how to verify")
     expect(page.locator("#level")).to_contain_text("20 of the 30 points")
-    page.get_by_role("link", name="Set up passkey").click()
+    page.get_by_role("link", name="Set up a passkey").click()
 
     expect(heading(page)).to_have_text("Create a passkey")
     field = page.get_by_label("Name of this passkey", exact=True)
@@ -316,6 +316,8 @@ def test_a_failed_passkey_says_so_and_the_password_still_works(page, pk_portal):
     page.get_by_role("link", name="Continue with recovery code").click()
     page.get_by_label("Code", exact=True).fill(codes[0])
     page.get_by_role("button", name="Verify", exact=True).click()
+    expect(heading(page)).to_have_text("You used a recovery code")
+    page.get_by_role("button", name="Continue").click()
 
     amr = expect_portal_page(page, pk_portal, "/billing", dave, "30")
     assert "pwd" in amr and "otp" in amr and "hwk" not in amr, amr

@@ -23,7 +23,7 @@ def test_alice_enrols_an_app_steps_up_with_a_recovery_code_and_logs_out(page, po
     # 20 of 30 points: she has nothing else, so she may set up a second method now.
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose how to verify")
     expect(page.locator("#level")).to_contain_text("20 of the 30 points")
-    page.get_by_role("link", name="Set up authenticator app").click()
+    page.get_by_role("link", name="Set up an authenticator app").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up an authenticator app")
     expect(page.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
     secret = page.locator("#totp-secret").get_attribute("data-secret")
@@ -50,12 +50,16 @@ def test_alice_enrols_an_app_steps_up_with_a_recovery_code_and_logs_out(page, po
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose how to verify")
     expect(page.locator("#level")).to_contain_text("30 of the 40 points")
     assert page.get_by_label("Password", exact=True).count() == 0
-    # The authenticator app already counted in this session; only a recovery code can help.
+    # The authenticator app already counted in this session; only a recovery code can help
+    # now, so setting up a method is offered first and the code second.
     assert page.get_by_role("link", name="Continue with authenticator app").count() == 0
+    expect(page.get_by_role("link", name="Set up a passkey")).to_be_visible()
     page.get_by_role("link", name="Continue with recovery code").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Enter a recovery code")
     page.get_by_label("Code", exact=True).fill(codes[3])
     page.get_by_role("button", name="Verify", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You used a recovery code")
+    page.get_by_role("button", name="Continue").click()
 
     expect(page).to_have_url(portal.url + "/security")
     expect(page.get_by_role("heading", level=1)).to_have_text("Security")

@@ -15,7 +15,7 @@ from idp.storage import db
 from idp.storage.models import User
 from idp.tenants.directories import get_directory, session_lifetimes
 from idp.tenants.keys import rotate_keys
-from tests.support.agent import Page
+from tests.support.agent import Page, past_codes_left
 from tests.support.live import TestDirectory, TestUser
 from tests.support.rp import StrictRP
 
@@ -98,7 +98,7 @@ def use_recovery_code(rp: StrictRP, response: requests.Response,
     page = Page(response)
     assert page.title == "Choose how to verify", page.text[:300]
     form_page = Page(rp.agent.get(page.link("Continue with recovery code")))
-    return rp.agent.submit(form_page, "Verify", by_label={"Code": code})
+    return past_codes_left(rp.agent, rp.agent.submit(form_page, "Verify", by_label={"Code": code}))
 
 
 def cancel_to_app(rp: StrictRP, response: requests.Response) -> requests.Response:

@@ -89,3 +89,11 @@ class Agent:
             return self.follow(self.http.get(action, params=data, allow_redirects=False,
                                              timeout=30))
         return self.follow(self.http.post(action, data=data, allow_redirects=False, timeout=30))
+
+
+def past_codes_left(agent: Agent, response: requests.Response) -> requests.Response:
+    """Go on past the page that says how many recovery codes are left after one was used;
+    any other answer (a refused code) is returned as it is."""
+    if response.status_code != 200 or Page(response).title != "You used a recovery code":
+        return response
+    return agent.submit(Page(response), "Continue")

@@ -36,7 +36,7 @@ def enrol_new_app(rp: StrictRP, user) -> tuple[Page, str]:
     assert "Your administrator lets you set up a new sign-in method now" in step_up.text
     assert not [a for a in step_up.soup.find_all("a")
                 if a.get_text().startswith("Continue with")]  # the lost app is not asked
-    enrol = Page(rp.agent.get(step_up.link("Set up authenticator app")))
+    enrol = Page(rp.agent.get(step_up.link("Set up an authenticator app")))
     secret = enrol.soup.find(id="totp-secret")["data-secret"]
     response = rp.agent.submit(enrol, "Verify", by_label={"Code": pyotp.TOTP(secret).at(now())})
     return Page(response), secret

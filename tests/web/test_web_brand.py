@@ -376,7 +376,7 @@ def test_a_second_directory_shows_its_own_name_in_pages_text_messages_email_and_
         newcomer = target.add_user()  # only a password: offered an authenticator app
         totp_rp = StrictRP(target, target.add_client())
         enrol = Page(totp_rp.agent.get(step_up_page(totp_rp, newcomer).link(
-            "Set up authenticator app")))
+            "Set up an authenticator app")))
         uri = enrol.soup.find(id="totp-link")["href"]
         assert unquote(uri).startswith(f"otpauth://totp/{name}:{newcomer.username}?")
         assert f"issuer={quote(name)}" in uri

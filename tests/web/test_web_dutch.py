@@ -166,3 +166,18 @@ def test_an_english_page_still_sends_english(rp, directory, texter, gateway, mai
     assert f"Your code for Test {directory.slug} is:" in text
     assert "expires in 10 minutes" in html and '<html lang="en">' in html
     assert "uw code" not in message + text + html
+
+
+def test_the_dutch_set_up_buttons_are_whole_translated_sentences(directory):
+    user = directory.add_user()
+    rp, params = dutch_rp(directory, directory.add_client(), "ui_locales")
+
+    step_up = log_in_in_dutch(rp, user, **params)
+
+    buttons = [a.get_text(strip=True) for a in step_up.soup.select("a.button")
+               if "/enrol/" in a["href"]]
+    assert buttons, step_up.text[:300]
+    assert "Authenticator-app instellen" in buttons, buttons
+    assert "Een passkey instellen" in buttons, buttons
+    assert all(button[:1].isupper() for button in buttons), buttons
+    assert "passkey instellen" not in buttons and "sms-code instellen" not in buttons

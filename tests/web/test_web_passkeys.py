@@ -48,7 +48,7 @@ def post_credential(rp: StrictRP, page: Page, credential, **fields):
 def enrol(rp: StrictRP, user, authenticator: SoftAuthenticator, name: str = "My key") -> dict:
     """Log in with the password, create a passkey during login; return the ID token claims."""
     step = Page(rp.log_in(rp.start(), user))
-    page = Page(rp.agent.get(step.link("Set up passkey")))
+    page = Page(rp.agent.get(step.link("Set up a passkey")))
     _, options = passkey_form(page)
     response = post_credential(rp, page, authenticator.register(options, rp.directory.live.url),
                                name=name)
@@ -162,7 +162,7 @@ def test_registration_asks_for_a_discoverable_verified_key_of_the_accepted_algor
     rp = browser(pk_directory, client)
     step = Page(rp.log_in(rp.start(), user))
 
-    _, options = passkey_form(Page(rp.agent.get(step.link("Set up passkey"))))
+    _, options = passkey_form(Page(rp.agent.get(step.link("Set up a passkey"))))
 
     selection = options["authenticatorSelection"]
     assert selection["residentKey"] == "required" and selection["userVerification"] == "required"
@@ -266,7 +266,7 @@ def test_a_credential_id_registered_already_is_refused(pk_directory, client, enr
     _, authenticator = enrolled
     user = pk_directory.add_user()
     rp = browser(pk_directory, client)
-    page = Page(rp.agent.get(Page(rp.log_in(rp.start(), user)).link("Set up passkey")))
+    page = Page(rp.agent.get(Page(rp.log_in(rp.start(), user)).link("Set up a passkey")))
     _, options = passkey_form(page)
     forged = SoftAuthenticator().register(
         options, pk_directory.live.url, credential_id_override=authenticator.credentials[0].id)
@@ -293,7 +293,7 @@ REGISTRATION_FORGERIES = {
 def test_a_forged_registration_adds_no_passkey(pk_directory, client, localhost_live, forge):
     user = pk_directory.add_user()
     rp = browser(pk_directory, client)
-    page = Page(rp.agent.get(Page(rp.log_in(rp.start(), user)).link("Set up passkey")))
+    page = Page(rp.agent.get(Page(rp.log_in(rp.start(), user)).link("Set up a passkey")))
     _, options = passkey_form(page)
 
     response = post_credential(rp, page, SoftAuthenticator().register(

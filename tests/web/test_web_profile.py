@@ -112,7 +112,7 @@ def test_the_overview_offers_only_the_methods_the_directory_enables(directory):
     _agent, page = open_account_page(directory, user)
     offered = [a.get_text(strip=True) for a in page.soup.select("#add-methods a")]
     assert "Add a passkey" in offered and "Turn on email codes" in offered
-    assert "Set up the app" not in offered and "Create recovery codes" not in offered
+    assert "Set up app approval" not in offered and "Create recovery codes" not in offered
     assert "Set up an authenticator app" not in offered  # already has one
 
 

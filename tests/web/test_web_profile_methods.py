@@ -16,7 +16,7 @@ from idp.services import services
 from idp.storage import db
 from idp.storage.models import AuditEvent, Credential, Passkey, User
 from tests.support.account import open_account_page
-from tests.support.agent import Agent, Page
+from tests.support.agent import Agent, Page, past_codes_left
 from tests.support.live import new_directory
 from tests.support.soft_authenticator import SoftAuthenticator
 from tests.web.helpers import assert_error_page, assert_sane
@@ -210,7 +210,7 @@ def test_another_users_passkey_cannot_be_renamed_or_removed(pk_directory):
 def test_a_user_activates_the_app_from_the_profile(low_directory, mail):
     user = low_directory.add_user()
     agent, page = open_account_page(low_directory, user)
-    page = Page(agent.get(page.link("Set up the app")))
+    page = Page(agent.get(page.link("Set up app approval")))
     assert page.title == "Set up the app"
     page = Page(agent.submit(page, "Get an activation code"))
     app = AuthenticatorApp()
@@ -303,7 +303,8 @@ def log_in_with_recovery(directory, user, code: str) -> tuple[Agent, Page]:
     agent, page = open_account_page(directory, user)
     assert page.title == "Choose how to verify", page.text[:300]
     form = Page(agent.get(page.link("Continue with recovery code")))
-    return agent, Page(agent.submit(form, "Verify", by_label={"Code": code}))
+    return agent, Page(past_codes_left(
+        agent, agent.submit(form, "Verify", by_label={"Code": code})))
 
 
 def test_removing_the_last_way_to_the_level_is_refused_with_the_reason(directory, mail):

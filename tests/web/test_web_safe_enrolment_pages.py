@@ -110,7 +110,7 @@ def test_opening_the_apps_profile_page_makes_no_activation_code(directory):
 def test_opening_the_totp_set_up_page_twice_stores_nothing_and_the_first_still_works(directory):
     rp = StrictRP(directory, directory.add_client())
     user = directory.add_user()
-    first = enrol_page(rp, user, "Set up authenticator app")
+    first = enrol_page(rp, user, "Set up an authenticator app")
     second = Page(rp.agent.get(first.url))
 
     assert rows(directory, user, Credential) == 0
@@ -146,8 +146,8 @@ def test_a_totp_set_up_of_another_browser_is_refused(directory):
     client = directory.add_client()
     user = directory.add_user()
     victim, attacker = StrictRP(directory, client), StrictRP(directory, client)
-    theirs = enrol_page(victim, user, "Set up authenticator app")
-    mine = enrol_page(attacker, user, "Set up authenticator app")
+    theirs = enrol_page(victim, user, "Set up an authenticator app")
+    mine = enrol_page(attacker, user, "Set up an authenticator app")
     secret = theirs.soup.find(id="totp-secret")["data-secret"]
 
     response = attacker.agent.submit(mine, "Verify", fields={"setup": _setup_field(theirs)},
@@ -163,7 +163,7 @@ def test_a_totp_set_up_of_another_browser_is_refused(directory):
 def test_a_tampered_totp_set_up_is_refused_with_a_new_key(directory, setup):
     rp = StrictRP(directory, directory.add_client())
     user = directory.add_user()
-    page = enrol_page(rp, user, "Set up authenticator app")
+    page = enrol_page(rp, user, "Set up an authenticator app")
     secret = page.soup.find(id="totp-secret")["data-secret"]
 
     response = rp.agent.submit(page, "Verify", fields={"setup": setup},
@@ -189,7 +189,7 @@ def test_a_second_login_tab_leaves_the_first_tabs_passkey_request_working(pk_dir
     key = SoftAuthenticator("ES256")
     rp = browser(pk_directory, client)
     step = Page(rp.log_in(rp.start(), user))
-    first = Page(rp.agent.get(step.link("Set up passkey")))
+    first = Page(rp.agent.get(step.link("Set up a passkey")))
     Page(rp.agent.get(first.url))  # a second tab of the same set-up
     _, options = passkey_form(first)
 
@@ -213,7 +213,7 @@ def test_a_passkey_request_is_used_once(pk_directory):
     user = pk_directory.add_user()
     key = SoftAuthenticator("ES256")
     rp = browser(pk_directory, client)
-    page = Page(rp.agent.get(Page(rp.log_in(rp.start(), user)).link("Set up passkey")))
+    page = Page(rp.agent.get(Page(rp.log_in(rp.start(), user)).link("Set up a passkey")))
     _, options = passkey_form(page)
     credential = key.register(options, pk_directory.live.url)
     post_credential(rp, page, credential, name="Key")

@@ -162,7 +162,7 @@ def test_a_new_person_signs_up_is_offered_enrolment_and_the_app_gets_a_code(dire
 
     # The same login goes on: the password counts, and a second way to verify is offered.
     assert landed.title == "Choose how to verify", landed.text[:300]
-    enrol = Page(rp.agent.get(landed.link("Set up authenticator app")))
+    enrol = Page(rp.agent.get(landed.link("Set up an authenticator app")))
     user = stored_user(directory, address)
     assert user is not None and user.username == address and user.email == address
     assert user.email_verified and user.password_hash is not None

@@ -120,7 +120,7 @@ def test_a_stored_number_the_policy_refuses_is_not_texted_and_the_login_says_why
     assert not [b for b in page.soup.find_all("button") if "Text a code" in b.get_text()]
     notice = " ".join(n.get_text(" ", strip=True) for n in page.soup.select("[role=status]"))
     assert "no longer sent by text message" in notice and "personal number" in notice
-    assert page.link("Set up authenticator app")  # other ways are offered
+    assert page.link("Set up an authenticator app")  # other ways are offered
     # Asking for a code anyway sends nothing.
     token = page.soup.find("input", {"name": "csrf_token"})["value"]
     rp.agent.http.post(page.url + "/method/sms/send", data={"csrf_token": token},

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pyotp
 
 from idp.clock import now
-from tests.support.agent import Page
+from tests.support.agent import Page, past_codes_left
 from tests.support.rp import StrictRP
 from tests.web.helpers import interaction_url, new_rp, password_step
 
@@ -23,7 +23,7 @@ def _enrol_totp(rp: StrictRP, user: TestUser) -> tuple[Page, str]:
     """From the login page to the recovery codes: return that page and the TOTP secret."""
     step_up = Page(password_step(rp, user))
     assert step_up.title == "Choose how to verify", step_up.text[:300]
-    enrol = Page(rp.agent.get(step_up.link("Set up authenticator app")))
+    enrol = Page(rp.agent.get(step_up.link("Set up an authenticator app")))
     assert enrol.title == "Set up an authenticator app", enrol.text[:300]
     secret = enrol.soup.find(id="totp-secret")["data-secret"]
     response = rp.agent.submit(enrol, "Verify", by_label={"Code": pyotp.TOTP(secret).at(now())})
@@ -45,7 +45,7 @@ def test_a_password_only_user_is_offered_to_set_up_an_authenticator_app(director
     assert page.title == "Choose how to verify"
     progress = page.soup.find(id="level").get_text(" ", strip=True)
     assert "20" in progress and "30" in progress and "10 more" in progress, progress
-    assert page.link("Set up authenticator app").endswith("/enrol/totp")
+    assert page.link("Set up an authenticator app").endswith("/enrol/totp")
     assert not [a for a in page.soup.find_all("a") if a.get_text().startswith("Continue with")]
     assert page.form_with_button("Cancel")
 
@@ -74,7 +74,7 @@ def test_the_enrolment_page_shows_a_qr_code_and_the_key(directory):
     user = directory.add_user()
     step_up = Page(password_step(rp, user))
 
-    enrol = Page(rp.agent.get(step_up.link("Set up authenticator app")))
+    enrol = Page(rp.agent.get(step_up.link("Set up an authenticator app")))
 
     secret = enrol.soup.find(id="totp-secret")
     assert secret.get_text(strip=True).replace(" ", "") == secret["data-secret"]
@@ -86,7 +86,7 @@ def test_a_wrong_code_keeps_the_enrolment_open_with_the_same_key(directory):
     rp = StrictRP(directory, directory.add_client())
     user = directory.add_user()
     step_up = Page(password_step(rp, user))
-    enrol = Page(rp.agent.get(step_up.link("Set up authenticator app")))
+    enrol = Page(rp.agent.get(step_up.link("Set up an authenticator app")))
     secret = enrol.soup.find(id="totp-secret")["data-secret"]
     wrong = f"{(int(pyotp.TOTP(secret).at(now())) + 1) % 1_000_000:06d}"
 
@@ -115,7 +115,8 @@ def test_recovery_codes_are_shown_once_and_each_works_once(directory):
         other = new_rp(directory, client)
         step_up = Page(password_step(other, user))
         form = Page(other.agent.get(step_up.link("Continue with recovery code")))
-        return other, other.agent.submit(form, "Verify", by_label={"Code": code})
+        return other, past_codes_left(
+            other.agent, other.agent.submit(form, "Verify", by_label={"Code": code}))
 
     first, response = with_recovery_code(codes[0])
     claims = first.exchange(first.response_params(response)["code"])["claims"]

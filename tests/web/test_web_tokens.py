@@ -86,7 +86,7 @@ def test_a_token_is_bound_during_login_with_its_serial_and_two_codes(directory):
     _stock(directory, "H-1")
     rp = StrictRP(directory, directory.add_client())
     step_up = Page(password_step(rp, user))
-    enrol = Page(rp.agent.get(step_up.link("Set up security token")))
+    enrol = Page(rp.agent.get(step_up.link("Set up a security token")))
     assert enrol.title == "Add a security token", enrol.text[:300]
 
     wrong = rp.agent.submit(enrol, "Add this token", by_label={

@@ -46,6 +46,7 @@ class AppApprovalMethod(SignInMethod):
     default_points = 10
     info = MethodInfo(("pop", "pin"), frozenset({"possession", "knowledge"}))
     title = lazy_gettext("App approval")
+    set_up_label = lazy_gettext("Set up app approval")
     several = True
     added_notice = lazy_gettext("An app for approving logins was added to your account")
     removed_notice = lazy_gettext("An app for approving logins was removed from your account")
@@ -94,7 +95,7 @@ class AppApprovalMethod(SignInMethod):
     def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
         if any(i.method == self.name and not i.detail.get("blocked") for i in items):
             return None
-        return Addition("account.profile_app", gettext("Set up the app"))
+        return Addition("account.profile_app", str(self.set_up_label))
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:
         device = db.session.get(AppDevice, int(item.key.partition(":")[2]))

@@ -69,6 +69,7 @@ class TokenMethod(SignInMethod):
     default_points = 0  # off until a directory hands tokens out
     info = MethodInfo(AMR, frozenset({"possession"}))
     title = lazy_gettext("Security token")
+    set_up_label = lazy_gettext("Set up a security token")
     template = "methods/token.html"
     enrol_template = "methods/token_enrol.html"
     profile_template = "methods/token_profile.html"

@@ -14,6 +14,7 @@ from flask_babel import gettext
 from ... import audit
 from ...clock import now
 from ...methods import MethodFailed, MethodThrottled, SignInMethod
+from ...methods.recovery import code_sheet
 from ...services import services
 from ...storage import db
 from ...tenants.directories import level_settings
@@ -288,4 +289,6 @@ def profile_recovery_issue():
     record(audit.events.RECOVERY_CODES_ISSUED)
     db.session.commit()
     send_notice("added", "recovery")
-    return render("account/profile_recovery.html", codes=codes, remaining=len(codes))
+    user = current_user()
+    return render("account/profile_recovery.html", remaining=len(codes),
+                  codes=code_sheet(codes, g.directory.name, user.username, now()))

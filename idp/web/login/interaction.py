@@ -18,7 +18,8 @@ from ... import audit
 from ...clock import now
 from ...domain import StepUpPlan
 from ...errors import InteractionExpired
-from ...methods import MethodContext, MethodFailed, PasskeyMethod, Verified
+from ...methods import MethodContext, MethodFailed, PasskeyMethod, RecoveryCodes, Verified
+from ...methods.recovery import code_sheet
 from ...oidc.login import session_user
 from ...services import services
 from ...storage import db
@@ -89,6 +90,8 @@ def show(uid: str):
     row = load_interaction(uid)
     if row.state.get("show_recovery"):
         return _recovery_codes(row)
+    if row.state.get("recovery_used"):
+        return _codes_left(row)
     login = next_step(row)
     if isinstance(login, Response):
         return login
@@ -250,7 +253,30 @@ def _recovery_codes(row: Interaction):
     audit.record(g.directory.id, audit.events.RECOVERY_CODES_ISSUED, ctx.now, user_id=user.id,
                  ip=client_ip())
     db.session.commit()
-    return page("recovery_codes.html", row, codes=codes, form=ButtonForm())
+    return page("recovery_codes.html", row, form=ButtonForm(),
+                sheet=code_sheet(codes, g.directory.name, user.username, ctx.now))
+
+
+def _codes_left(row: Interaction):
+    """Say how many recovery codes are left after one was used; offer new ones when few are."""
+    user, _ctx = signed_in()
+    recovery: RecoveryCodes = services().methods["recovery"]  # type: ignore[assignment]
+    renew = recovery.few_left(user) and level_settings(g.directory).points_of("recovery") > 0
+    row.state = {**row.state, "recovery_used": False, "may_renew": renew}
+    db.session.commit()
+    return page("recovery_left.html", row, form=ButtonForm(),
+                remaining=recovery.remaining(user), renew=renew)
+
+
+def renew_codes(uid: str):
+    """Make new recovery codes during the login, when the page after a used code offered
+    them; they are shown next, once."""
+    row = load_interaction(uid)
+    signed_in()
+    if row.state.get("may_renew"):
+        row.state = {**row.state, "may_renew": False, "show_recovery": True}
+        db.session.commit()
+    return redirect(url_of(uid))
 
 
 def consent(uid: str):

@@ -23,6 +23,7 @@ from ...methods import (
     MethodFailed,
     MethodThrottled,
     NotAGuess,
+    RecoveryCodes,
     SignInMethod,
     Verified,
 )
@@ -182,6 +183,9 @@ def method_verify(uid: str, name: str):
         if isinstance(verified, Response):
             return verified
         _remember_choice(step.row)
+        if isinstance(step.method, RecoveryCodes):
+            # Next: how many codes are left, and new ones when few are (``show``).
+            step.row.state = {**step.row.state, "recovery_used": True}
         record_method(step.user, name, verified)
     return redirect(url_of(uid))
 

@@ -360,8 +360,8 @@ def test_the_preview_lists_the_device_combinations_of_the_candidate():
 # Recovery codes are a fallback: who would reach a level only by spending them.
 
 def test_recovery_codes_are_the_method_whose_every_use_spends_a_secret():
-    from idp.domain import SPENT
-    assert set(SPENT) == {"recovery"}
+    from idp.domain import FALLBACKS
+    assert set(FALLBACKS) == {"recovery"}
 
 
 def test_who_reaches_the_level_only_with_recovery_codes_is_at_risk_and_named():

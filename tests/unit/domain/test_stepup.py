@@ -166,3 +166,51 @@ def test_enrolled_or_completed_methods_are_not_offered_for_enrolment(settings):
 def test_unknown_method_names_are_rejected(settings):
     with pytest.raises(ValueError, match="'fax'"):
         plan_step_up(settings, ["password"], 30, ["fax"], [])
+
+
+# Recovery codes are a fallback: setting up a method comes before spending one.
+EVERYDAY = ["sms", "email", "totp", "app", "passkey"]
+
+
+def test_a_user_who_would_spend_a_recovery_code_is_offered_to_set_up_a_method_first(settings):
+    # Password and app done (30 of 40): only a recovery code is left.
+    plan = plan_step_up(settings, ["password", "totp"], 40,
+                        ["password", "totp", "recovery"], EVERYDAY)
+    assert plan.enrol_first
+    assert plan.options == ("recovery",)  # still there, as the second choice
+    assert set(plan.enrol_options) == {"passkey", "sms", "email", "app"}
+    assert plan.enrol_options[0] == "passkey"  # the strongest first
+
+
+def test_the_methods_offered_instead_reach_the_level_without_a_recovery_code(settings):
+    # 50 needed, 30 done: a 10-point method would still need a code; a passkey would not.
+    plan = plan_step_up(settings, ["password", "totp"], 50,
+                        ["password", "totp", "recovery"], EVERYDAY)
+    assert plan.enrol_first and plan.enrol_options == ("passkey",)
+
+
+def test_the_everyday_methods_come_before_any_offer_to_set_up_one(settings):
+    # The app is enrolled but not yet used in this login: it is asked for first.
+    plan = plan_step_up(settings, ["password"], 40,
+                        ["password", "totp", "recovery"], EVERYDAY)
+    assert not plan.enrol_first and plan.enrol_options == ()
+    assert set(plan.options) == {"totp", "recovery"}
+
+
+def test_a_password_alone_never_enrols_a_method_for_a_user_with_recovery_codes(settings):
+    plan = plan_step_up(settings, ["password"], 30, ["password", "recovery"], EVERYDAY)
+    assert not plan.enrol_first and plan.enrol_options == ()
+    assert plan.options == ("recovery",)
+
+
+def test_nothing_to_set_up_instead_leaves_the_recovery_code_as_the_only_choice(settings):
+    plan = plan_step_up(settings, ["password", "totp"], 40,
+                        ["password", "totp", "recovery"], [])
+    assert not plan.enrol_first and plan.enrol_options == ()
+    assert plan.options == ("recovery",)
+
+
+def test_a_user_without_recovery_codes_is_planned_as_before(settings):
+    plan = plan_step_up(settings, ["password", "totp"], 40, ["password", "totp"], EVERYDAY)
+    assert not plan.enrol_first
+    assert set(plan.enrol_options) == {"passkey", "sms", "email", "app"}

@@ -11,6 +11,7 @@ import pytest
 from idp.domain import (
     DEFAULT_POINTS,
     FACTORS,
+    FALLBACKS,
     IDENTIFYING,
     METHOD_INFO,
     METHODS,
@@ -50,6 +51,7 @@ def test_the_rules_list_exactly_the_registered_methods_in_their_order():
     assert dict(METHOD_INFO) == {t.name: t.info for t in METHOD_TYPES}
     assert set(IDENTIFYING) == {t.name for t in METHOD_TYPES if t.info.identifies}
     assert set(STEP_UP_METHODS) == {t.name for t in METHOD_TYPES if t.info.offered_in_step_up}
+    assert set(FALLBACKS) == {t.name for t in METHOD_TYPES if t.info.fallback} == {"recovery"}
 
 
 def test_a_new_method_needs_no_entry_in_the_rules_tables(extra_method):
@@ -378,3 +380,12 @@ def test_every_method_a_person_sets_up_links_its_own_profile_page(people, app):
             if addition is not None:
                 url = url_for(addition.endpoint, slug=people["directory"].slug, **addition.values)
                 assert url.startswith("/"), name
+
+
+@pytest.mark.parametrize("method", METHOD_TYPES, ids=NAMES)
+def test_every_enrollable_method_declares_its_set_up_button_as_a_whole_sentence(
+        method: type[SignInMethod]):
+    if method.enrol_template is None:
+        return
+    assert "set_up_label" in vars(method)
+    assert str(method.set_up_label)[:1].isupper()
