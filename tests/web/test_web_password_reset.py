@@ -271,7 +271,7 @@ def test_the_reset_pages_speak_dutch(directory, mail, lang):
     assert forgot.title == "Wachtwoord vergeten?", forgot.text[:300]
     sent = Page(rp.agent.submit(forgot, "Stuur een code", by_label={
         "Gebruikersnaam of e-mailadres": user.username}))
-    assert sent.title == "Voer de code in die we stuurden", sent.text[:300]
+    assert sent.title == "Vul de code in die we stuurden", sent.text[:300]
     stepup = Page(rp.agent.submit(sent, "Doorgaan", by_label={
         "Code": mailed_code(mail, user.email)}))
     assert "Uw wachtwoord telt hier niet mee." in stepup.text
