@@ -258,18 +258,18 @@ REGISTRATION_COMPLETED = declare("registration.completed",
 REGISTRATION_EXISTING_ADDRESS = declare(
     "registration.existing_address", N_("Sign-up tried with this user's email address"))
 #: Account recovery ("Forgot your password?", or an admin's reset link), step by step.
-RESET_STARTED = declare("password_reset.started",
+PASSWORD_RESET_STARTED = declare("password_reset.started",
                         N_("Password reset asked for (a code was sent, if the name is known)"),
                         details=(METHOD,))
-RESET_PROOF = declare("password_reset.proof", N_("Password reset: a method was proven"),
+PASSWORD_RESET_PROOF = declare("password_reset.proof", N_("Password reset: a method was proven"),
                       details=(METHOD, LEVEL))
-RESET_LEVEL_REACHED = declare("password_reset.level_reached",
+PASSWORD_RESET_LEVEL_REACHED = declare("password_reset.level_reached",
                               N_("Password reset: the reset level was reached"),
                               details=(LEVEL, METHODS))
-RESET_STUCK = declare("password_reset.stuck",
+PASSWORD_RESET_STUCK = declare("password_reset.stuck",
                       N_("Password reset: the person's methods cannot reach the reset level; "
                          "they were told to contact an admin"), details=(LEVEL, METHODS))
-RESET_COMPLETED = declare("password_reset.completed",
+PASSWORD_RESET_COMPLETED = declare("password_reset.completed",
                           N_("Password reset: a new password was chosen, every session ended"),
                           N_("Your password was reset"), details=(PURPOSE, SESSIONS, GRANTS))
 CONSENT_WITHDRAWN = declare("consent.withdrawn", N_("App access removed by the user"),

@@ -162,7 +162,7 @@ def start_reset(ctx: ResetContext, typed: str) -> Reset:
     if not sent:
         # An unknown name costs what a known one does: a code made and its keyed hash.
         ctx.sealer.digest(f"{secrets.randbelow(10 ** 6):06d}")
-    audit.record(ctx.directory.id, audit.events.RESET_STARTED, ctx.now,
+    audit.record(ctx.directory.id, audit.events.PASSWORD_RESET_STARTED, ctx.now,
                  user_id=user.id if user is not None else None, ip=ctx.ip,
                  user_agent=ctx.user_agent, method=method.name if sent and method else None)
     return Reset(user_id=user.id if sent and user is not None else None,
@@ -217,7 +217,7 @@ def record_proof(ctx: ResetContext, reset: Reset, user: User, method: str) -> Re
 def _proven(ctx: ResetContext, reset: Reset, user: User, method: str) -> Reset:
     proven = tuple(dict.fromkeys((*reset.proven, method)))
     plan = reset_plan(ctx, user, proven)
-    audit.record(ctx.directory.id, audit.events.RESET_PROOF, ctx.now, user_id=user.id,
+    audit.record(ctx.directory.id, audit.events.PASSWORD_RESET_PROOF, ctx.now, user_id=user.id,
                  ip=ctx.ip, user_agent=ctx.user_agent, method=method, level=plan.level)
     return Reset(user_id=user.id, channel=reset.channel, proven=proven,
                  failures=reset.failures, sent_at=reset.sent_at, name=reset.name,
@@ -244,16 +244,17 @@ def reset_plan(ctx: ResetContext, user: User, proven: tuple[str, ...]) -> StepUp
 
 def report_outcome(ctx: ResetContext, reset: Reset, user: User, plan: StepUpPlan) -> Reset:
     """Audit, once per reset, that the level was reached or cannot be (the person is stuck)."""
+    key = "reached" if plan.satisfied else "stuck" if not plan.reachable else None
+    if key is None or key in reset.reported:
+        return reset
     if plan.satisfied:
-        event, key = audit.events.RESET_LEVEL_REACHED, "reached"
-    elif not plan.reachable:
-        event, key = audit.events.RESET_STUCK, "stuck"
+        audit.record(ctx.directory.id, audit.events.PASSWORD_RESET_LEVEL_REACHED, ctx.now,
+                     user_id=user.id, ip=ctx.ip, user_agent=ctx.user_agent, level=plan.level,
+                     methods=list(reset.proven))
     else:
-        return reset
-    if key in reset.reported:
-        return reset
-    audit.record(ctx.directory.id, event, ctx.now, user_id=user.id, ip=ctx.ip,
-                 user_agent=ctx.user_agent, level=plan.level, methods=list(reset.proven))
+        audit.record(ctx.directory.id, audit.events.PASSWORD_RESET_STUCK, ctx.now,
+                     user_id=user.id, ip=ctx.ip, user_agent=ctx.user_agent, level=plan.level,
+                     methods=list(reset.proven))
     return Reset(user_id=reset.user_id, channel=reset.channel, proven=reset.proven,
                  failures=reset.failures, sent_at=reset.sent_at, name=reset.name,
                  reported=(*reset.reported, key))
@@ -275,7 +276,7 @@ def finish_reset(directory: Directory, user: User, origin: Origin, purpose: str,
     """End every session and app sign-in of the user, audit the reset, commit, and tell
     every address of the account. The password is already set (``choose_password``)."""
     ended = end_sessions(directory, user.id, origin.at, "password_reset", ip=origin.ip)
-    audit.record(directory.id, audit.events.RESET_COMPLETED, origin.at, user_id=user.id,
+    audit.record(directory.id, audit.events.PASSWORD_RESET_COMPLETED, origin.at, user_id=user.id,
                  ip=origin.ip, user_agent=origin.user_agent, purpose=purpose,
                  sessions=ended.sessions, grants=ended.grants)
     db.session.commit()
