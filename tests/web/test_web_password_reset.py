@@ -263,6 +263,7 @@ def test_the_password_does_not_count_and_method_pages_are_not_offered_before_a_p
 
 @pytest.mark.parametrize("lang", ["nl"])
 def test_the_reset_pages_speak_dutch(directory, mail, lang):
+    directory.set_levels(totp=20)
     user = directory.add_user(email_verified=True, totp=True)
     rp = StrictRP(directory, directory.add_client(), Agent(directory.live.url))
     rp.agent.http.headers["Accept-Language"] = lang
