@@ -197,16 +197,15 @@ def save_levels(directory: Directory, preview: SettingsPreview, actor: User | Cl
     audit the change (before, after, who, whom it cost); the actor is an admin or a service
     account (the admin API)."""
     before, after = preview.current, preview.candidate
-    reset_before = directory.reset_level
+    was = {"required_level": before.required_level, "points": dict(before.points)}
+    now_is = {"required_level": after.required_level, "points": dict(after.points)}
     update_levels(directory, after.required_level, dict(after.points))
-    if form is not None and form.reset_given:
+    if form is not None and form.reset_given and form.reset_level != directory.reset_level:
+        was["reset_level"], now_is["reset_level"] = directory.reset_level, form.reset_level
         directory.reset_level = form.reset_level
     audit.record(directory.id, audit.events.SETTINGS_CHANGED, now(), ip=client_ip(),
                  user_agent=request.user_agent.string, **audit.actor_of(actor),
-                 before={"required_level": before.required_level, "points": dict(before.points),
-                         "reset_level": reset_before},
-                 after={"required_level": after.required_level, "points": dict(after.points),
-                        "reset_level": directory.reset_level},
+                 before=was, after=now_is,
                  users_losing=len(preview.losing), users_locked_out=len(preview.locked_out),
                  sms_only=preview.sms_only, sms_excluded=len(preview.sms_excluded))
     db.session.commit()
