@@ -17,6 +17,7 @@ from flask_babel import get_locale, gettext
 from ...clock import now
 from ...config import current_settings
 from ...methods import MethodContext, MethodFailed, PasskeyMethod
+from ...methods.one_time_codes import policy_from
 from ...services import services
 from ...storage import db
 from ...storage.models import Interaction, User
@@ -53,16 +54,14 @@ def _field(name: str) -> str:
 
 
 def context() -> ResetContext:
-    """Return the context of a reset in this request."""
+    """Return the context of a reset in this request (codes: the installation's policy)."""
     session = current_session()
-    settings = current_settings()
+    policy = policy_from(current_settings())
     return ResetContext(directory=g.directory, methods=services().methods,
                         sealer=services().sealer, now=now(),
                         session_id=session.id if session else None, ip=client_ip(),
                         user_agent=request.user_agent.string,
-                        max_failures=services().methods["email"].codes.policy.max_failures
-                        if "email" in services().methods else 5,
-                        code_ttl=settings.otp_ttl_seconds)
+                        max_failures=policy.max_failures, code_ttl=policy.ttl)
 
 
 def resetting(row: Interaction) -> Reset | None:
