@@ -4,7 +4,7 @@
     idp user add --directory SLUG --username NAME [--email E] [--phone +E164] [--admin]
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
                    [--introspect-all] [--service-account admin:users,admin:audit,...]
-    idp directory set SLUG [--required-level N] [--points METHOD=N ...]
+    idp directory set SLUG [--required-level N] [--reset-level N] [--points METHOD=N ...]
                            [--sms-types T,T] [--sms-block-countries CC,CC]
                            [--sms-allow-countries CC,CC] [--sms-block-prefixes +P,+P]
                            [--sms-non-geographic allow|refuse] [--sms-default]
@@ -31,7 +31,14 @@ from sqlalchemy.exc import IntegrityError
 
 from .clock import now
 from .config import ConfigurationError, current_settings, describe_settings
-from .domain import DEFAULT_POLICY, NUMBER_TYPES, InvalidSettings, max_reachable
+from .domain import (
+    DEFAULT_POLICY,
+    NUMBER_TYPES,
+    InvalidSettings,
+    check_reset_level,
+    max_reachable,
+    reset_level,
+)
 from .domain.lifetimes import InvalidLifetimes
 from .domain.settings import METHODS
 from .methods import METHOD_TYPES, CommandFailed
@@ -217,12 +224,17 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
             # Nobody could log in any more: refuse rather than lock every user out.
             raise CommandError(f"no combination of enabled methods reaches level "
                                f"{settings.required_level} (at most {reachable})")
+        if args.reset_level is not None:
+            # 0: follow the required level again.
+            directory.reset_level = check_reset_level(settings, args.reset_level or None)
         _set_sms_policy(directory, args)
         lifetimes = update_session_lifetimes(directory, args.session_hours, args.idle_minutes)
         db.session.commit()
         points = ", ".join(f"{m}={settings.points_of(m)}" for m in METHODS)
-        print(f"{directory.slug}: required level {settings.required_level}; {points}; "
-              f"sessions last {lifetimes.hours} h, {lifetimes.idle_minutes} min idle")
+        resets = reset_level(settings, directory.reset_level)
+        print(f"{directory.slug}: required level {settings.required_level}; "
+              f"reset level {resets}{'' if directory.reset_level else ' (the required level)'}; "
+              f"{points}; sessions last {lifetimes.hours} h, {lifetimes.idle_minutes} min idle")
     return 0
 
 
@@ -499,6 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
         "set", help="change the required level, method points and session lifetimes")
     set_dir.add_argument("slug")
     set_dir.add_argument("--required-level", type=int)
+    set_dir.add_argument("--reset-level", type=int, metavar="N",
+                         help="the level a password reset must reach without the password "
+                              "(0: the required level)")
     set_dir.add_argument("--points", nargs="+", metavar="METHOD=N")
     set_dir.add_argument("--sms-types", metavar="T,T",
                          help="kinds of number SMS codes may go to: "

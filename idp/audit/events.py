@@ -97,6 +97,7 @@ FAMILIES: dict[str, Family] = {family.name: family for family in (
     Family("tokens", N_("App tokens")),
     Family("invitation", N_("Invitations")),
     Family("registration", N_("Self-registration")),
+    Family("password_reset", N_("Password resets")),
     Family("consent", N_("App access")),
     Family("profile", N_("Profile changes")),
     Family("settings", N_("Settings changes")),
@@ -265,6 +266,21 @@ REGISTRATION_COMPLETED = declare("registration.completed",
 #: A sign-up was tried with the address of this existing user; they were emailed about it.
 REGISTRATION_EXISTING_ADDRESS = declare(
     "registration.existing_address", N_("Sign-up tried with this user's email address"))
+#: Account recovery ("Forgot your password?", or an admin's reset link), step by step.
+PASSWORD_RESET_STARTED = declare("password_reset.started",
+                        N_("Password reset asked for (a code was sent, if the name is known)"),
+                        details=(METHOD,))
+PASSWORD_RESET_PROOF = declare("password_reset.proof", N_("Password reset: a method was proven"),
+                      details=(METHOD, LEVEL))
+PASSWORD_RESET_LEVEL_REACHED = declare("password_reset.level_reached",
+                              N_("Password reset: the reset level was reached"),
+                              details=(LEVEL, METHODS))
+PASSWORD_RESET_STUCK = declare("password_reset.stuck",
+                      N_("Password reset: the person's methods cannot reach the reset level; "
+                         "they were told to contact an admin"), details=(LEVEL, METHODS))
+PASSWORD_RESET_COMPLETED = declare("password_reset.completed",
+                          N_("Password reset: a new password was chosen, every session ended"),
+                          N_("Your password was reset"), details=(PURPOSE, SESSIONS, GRANTS))
 CONSENT_WITHDRAWN = declare("consent.withdrawn", N_("App access removed by the user"),
                             N_("Access removed for %(app)s"), details=(SCOPES, GRANTS))
 
@@ -298,6 +314,8 @@ ADMIN_USER_CREATED = declare("admin.user_created", N_("User created"), BY_ADMIN,
                              details=(ACTOR, ACTOR_CLIENT, IS_ADMIN))
 ADMIN_INVITATION_SENT = declare("admin.invitation_sent", N_("Invitation sent"), BY_ADMIN,
                                 details=(ACTOR, ACTOR_CLIENT))
+ADMIN_RESET_LINK_SENT = declare("admin.reset_link_sent", N_("Password reset link sent"),
+                                BY_ADMIN, details=(ACTOR, ACTOR_CLIENT))
 ADMIN_USER_UPDATED = declare("admin.user_updated", N_("User details changed"), BY_ADMIN,
                              details=(ACTOR, ACTOR_CLIENT, FIELDS))
 ADMIN_USER_DISABLED = declare("admin.user_disabled", N_("User disabled"), BY_ADMIN,

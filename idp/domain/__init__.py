@@ -60,6 +60,13 @@ from idp.domain.preview import (
     reaching_combinations,
 )
 from idp.domain.prompt import CHECKS, PromptCheck, PromptContext, pending_checks
+from idp.domain.recovery import (
+    NOT_COUNTED_IN_RESET,
+    check_reset_level,
+    plan_reset,
+    reset_level,
+    reset_settings,
+)
 from idp.domain.settings import (
     DEFAULT_POINTS,
     DEFAULT_REQUIRED_LEVEL,
@@ -138,7 +145,12 @@ __all__ = [
     "MethodInfo",
     "PromptCheck",
     "PromptContext",
+    "NOT_COUNTED_IN_RESET",
     "StepUpPlan",
+    "check_reset_level",
+    "plan_reset",
+    "reset_level",
+    "reset_settings",
     "UnmetAuthenticationRequirements",
     "build_amr",
     "check_method",

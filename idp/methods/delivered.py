@@ -184,6 +184,21 @@ class DeliveredCode(SignInMethod):
         record_used(ctx.user.id, self.name, ctx.now)
         return Verified(amr=self.info.amr)
 
+    # The first proof of a password reset (``idp.users.recovery``): a code to the proven
+    # destination, under its own purpose, so a login code never counts for a reset.
+
+    def challenge_reset(self, ctx: MethodContext) -> None:
+        """Send a reset code to the user's proven destination; raise MethodFailed."""
+        destination = self.destination(ctx.user)
+        if destination is None:
+            raise MethodFailed(gettext("There is nowhere to send a code for this account."))
+        self._send(ctx, "reset", destination)
+
+    def verify_reset(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
+        """Accept the reset code once; raise MethodFailed."""
+        self._check(ctx, "reset", form)
+        return Verified(amr=self.info.amr)
+
     # Shared steps.
 
     def _send(self, ctx: MethodContext, purpose: str, destination: str) -> str:

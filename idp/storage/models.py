@@ -31,6 +31,9 @@ class Directory(db.Model):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     required_level: Mapped[int] = mapped_column(Integer, default=30)
+    # The level a password reset must reach without the password; None: the required level
+    # (``idp.domain.recovery``).
+    reset_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
     points: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     default_locale: Mapped[str] = mapped_column(String(8), default="en")
     # Where codes may be sent ({"sms": {...}}; voice calls follow it); empty: the safe default.
@@ -533,6 +536,22 @@ class Invitation(db.Model):
     """A single-use, expiring link that lets an invited user set their password."""
 
     __tablename__ = "invitation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class PasswordReset(db.Model):
+    """A single-use, expiring link an admin sent to let a user choose a new password."""
+
+    __tablename__ = "password_reset"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),

@@ -35,6 +35,7 @@ CHANGED = {
     "password": lazy_gettext("Your password was changed"),
     "email": lazy_gettext("Your email address was changed"),
     "phone": lazy_gettext("Your phone number was changed"),
+    "reset": lazy_gettext("Your password was reset"),
 }
 # Warnings about something happening to the account that the person did not do.
 ALERTS = {
@@ -108,6 +109,14 @@ def _detail(notice: Notice) -> tuple[str, str] | None:
 
 def _closing(notice: Notice, account_url: str) -> list[str]:
     """Return what the person can do about the notice."""
+    if notice.kind == "changed" and notice.subject == "reset":
+        return [
+            gettext("A new password was chosen after proving it was you, and every session "
+                    "and app sign-in of your account was ended."),
+            gettext("If this was you, there is nothing more to do."),
+            gettext("If this wasn't you, someone else can log in as you: ask your "
+                    "administrator for help at once."),
+        ]
     if notice.kind == "alert":
         return [
             gettext("Wrong passwords or codes were entered for your account many times, from "
@@ -208,4 +217,32 @@ def notify(delivery: Delivery | None, user: User, notice: Notice, origin: Origin
             except Exception:  # a notice must never undo or fail the change it reports
                 log.warning("notice %s/%s to user %s not sent", notice.kind, notice.subject,
                             user.id, exc_info=True)
+    return sent
+
+
+def reset_sms_text(brand: Brand, at: float) -> str:
+    """Return the text message telling a person their password was reset (current locale)."""
+    return gettext("%(directory)s: your password was reset on %(time)s and every session "
+                   "ended. If this wasn't you, contact your administrator at once.",
+                   directory=brand.sms_name, time=_when(at))
+
+
+def notify_reset(delivery: Delivery | None, user: User, origin: Origin, *, locale: str,
+                 account_url: str) -> int:
+    """Tell the person at every address the account has that their password was reset: a
+    notice by email, a short text to the phone number; return how many were sent. Never
+    raises for a failed send."""
+    notice = Notice("changed", "reset")
+    sent = notify(delivery, user, notice, origin, locale=locale, account_url=account_url)
+    if delivery is None or not user.phone or not delivery.can_send("sms"):
+        return sent
+    with force_locale(locale):
+        brand = brand_of(user.directory)
+        try:
+            delivery.send(Message(channel="sms", to=user.phone, sender=brand.sender,
+                                  text=reset_sms_text(brand, origin.at)))
+            sent += 1
+        except Exception:  # a notice must never undo or fail the change it reports
+            log.warning("notice %s/%s by SMS to user %s not sent", notice.kind, notice.subject,
+                        user.id, exc_info=True)
     return sent

@@ -31,6 +31,7 @@ from .login import authorize as authorize_views
 from .login import interaction as interaction_views
 from .login import logout as logout_views
 from .login import method_steps
+from .login import recovery as recovery_views
 from .login import registration as registration_views
 from .login.pages import pages
 from .outbox import register_outbox
@@ -52,7 +53,14 @@ def _routes() -> None:
                        methods=["GET", "POST"])
     pages.add_url_rule("/logout", "logout", logout_views.logout, methods=["GET", "POST"])
     rules = [
-        ("/i/<uid>", "interaction", interaction_views.show, ["GET"]),
+        ("/i/<uid>", "interaction", recovery_views.interaction, ["GET"]),
+        ("/i/<uid>/reset", "reset", recovery_views.reset_start, ["GET"]),
+        ("/i/<uid>/reset", "reset_send", per_ip(recovery_views.reset_send), ["POST"]),
+        ("/i/<uid>/reset/code", "reset_code", per_ip(recovery_views.reset_code), ["POST"]),
+        ("/i/<uid>/reset/passkey", "reset_passkey", per_ip(recovery_views.reset_passkey),
+         ["POST"]),
+        ("/i/<uid>/reset/password", "reset_password", per_ip(recovery_views.reset_password),
+         ["POST"]),
         ("/i/<uid>/login", "login", per_ip(interaction_views.login), ["POST"]),
         ("/i/<uid>/passkey", "passkey_login", per_ip(interaction_views.passkey_login),
          ["POST"]),
@@ -78,7 +86,7 @@ def _routes() -> None:
         ("/i/<uid>/register/again", "register_again",
          per_ip(registration_views.register_again), ["POST"]),
         ("/i/<uid>/consent", "consent", interaction_views.consent, ["POST"]),
-        ("/i/<uid>/cancel", "cancel", interaction_views.cancel, ["POST"]),
+        ("/i/<uid>/cancel", "cancel", recovery_views.cancel, ["POST"]),
         ("/i/<uid>/continue", "continue", interaction_views.continue_login, ["POST"]),
         ("/i/<uid>/recovery-codes", "renew_codes", interaction_views.renew_codes, ["POST"]),
     ]

@@ -234,6 +234,45 @@ def sign_up_code_page_with_errors(visit: Visit) -> None:
     expect(visit.page.get_by_role("alert")).to_contain_text("Some fields are not right")
 
 
+def reset_start_page(visit: Visit) -> None:
+    open_billing(visit.page, visit.portal)
+    visit.page.get_by_role("link", name="Forgot your password?").click()
+    visit.heading("Forgot your password?")
+
+
+def _reset_by_text(visit: Visit, **points: int):
+    """Ask for a reset of a user with a proven mobile number; return the user."""
+    if points:
+        visit.directory.set_levels(**points)
+    user = visit.directory.add_user(phone=new_mobile())
+    reset_start_page(visit)
+    visit.page.get_by_label("Username or email", exact=True).fill(user.username)
+    visit.page.get_by_role("button", name="Send a code").click()
+    visit.heading("Enter the code we sent")
+    return user
+
+
+def reset_code_page_with_an_error(visit: Visit) -> None:
+    _reset_by_text(visit)
+    visit.page.get_by_label("Code", exact=True).fill("000000")
+    visit.page.get_by_role("button", name="Continue").click()
+    expect(visit.page.get_by_role("alert")).to_contain_text("This code is not right")
+
+
+def reset_stuck_page(visit: Visit) -> None:
+    user = _reset_by_text(visit)  # a texted code alone: 10 of 30
+    visit.page.get_by_label("Code", exact=True).fill(visit.gateway.last_code(user.phone))
+    visit.page.get_by_role("button", name="Continue").click()
+    visit.heading("Your administrator can help")
+
+
+def reset_password_page(visit: Visit) -> None:
+    user = _reset_by_text(visit, sms=30)
+    visit.page.get_by_label("Code", exact=True).fill(visit.gateway.last_code(user.phone))
+    visit.page.get_by_role("button", name="Continue").click()
+    visit.heading("Choose a new password")
+
+
 # (name, how to reach it): one line per page.
 PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("login page", login_page),
@@ -260,6 +299,10 @@ PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("personal information page with errors", details_page_with_errors),
     ("profile details choice page", claims_choice_page),
     ("sign-up code page with errors", sign_up_code_page_with_errors),
+    ("forgot your password page", reset_start_page),
+    ("reset code page with an error", reset_code_page_with_an_error),
+    ("reset stuck page", reset_stuck_page),
+    ("reset new password page", reset_password_page),
 ]
 
 
@@ -322,7 +365,7 @@ def test_the_login_page_is_in_a_sensible_tab_order_with_visible_focus(visit):
     page.get_by_label("Username or email", exact=True).focus()
     backward = _walk(page, "Shift+Tab", "Skip to content")
 
-    assert forward == ["password", "Log in", "Sign in with a passkey",
+    assert forward == ["password", "Log in", "Forgot your password?", "Sign in with a passkey",
                        "Cancel and go back to the app"], forward
     assert backward == ["Nederlands", "Skip to content"], backward
 

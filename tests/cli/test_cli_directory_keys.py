@@ -191,3 +191,19 @@ def test_keys_rotate_defaults_to_the_default_directory_and_knows_no_others(initi
 
     assert len(re.findall(r"^New ", rotated.stdout, re.M)) == 2
     unknown.assert_one_line_error("no directory")
+
+
+def test_directory_set_changes_the_reset_level_and_refuses_a_weaker_one(sqlite_url, idp):
+    idp(sqlite_url, "init").assert_ok()
+
+    run = run_idp(sqlite_url, "directory", "set", "default", "--reset-level", "40").assert_ok()
+
+    assert "reset level 40;" in run.stdout, run.stdout
+    with provider(sqlite_url):
+        assert get_directory("default").reset_level == 40
+    run_idp(sqlite_url, "directory", "set", "default", "--reset-level", "20") \
+        .assert_one_line_error("below the required level")
+    run_idp(sqlite_url, "directory", "set", "default", "--reset-level", "999") \
+        .assert_one_line_error("other than the password")
+    back = run_idp(sqlite_url, "directory", "set", "default", "--reset-level", "0").assert_ok()
+    assert "reset level 30 (the required level);" in back.stdout, back.stdout

@@ -22,7 +22,7 @@ def api(directory) -> AdminApi:
 
 def test_the_settings_are_read(directory, api):
     body = api.get("/settings").json()
-    assert body == {"required_level": 30, "points": dict(DEFAULT_POINTS)}
+    assert body == {"required_level": 30, "points": dict(DEFAULT_POINTS), "reset_level": 30}
 
 
 def test_a_preview_lists_who_would_lose_access_and_saves_nothing(directory, api):

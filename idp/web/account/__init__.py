@@ -67,6 +67,6 @@ def account_nav() -> list[tuple[str, str]]:
 
 
 # The page groups register their routes on import (the admin pages: ``idp.web.admin``).
-from . import gate, invitation, profile  # noqa: E402
+from . import gate, invitation, profile, reset_link  # noqa: E402
 
-__all__ = ["account", "gate", "invitation", "profile"]
+__all__ = ["account", "gate", "invitation", "profile", "reset_link"]

@@ -31,9 +31,12 @@ from ...domain import (
     InvalidSettings,
     LevelSettings,
     SettingsPreview,
+    check_reset_level,
     enrol_counts,
     preview_settings,
     reaching_combinations,
+    reset_level,
+    reset_settings,
 )
 from ...methods import enrollable_now
 from ...services import services
@@ -47,6 +50,7 @@ from .destinations import ACTIONS as SMS_ACTIONS
 from .destinations import SmsForm, read_sms_form, sms_form
 
 LEVEL_FIELD = "required_level"
+RESET_FIELD = "reset_level"
 CONFIRM_FIELD = "confirm_sms_only"
 ACTIONS = ("preview", "save")
 SHOWN_NAMES = 50  # names listed per group; the rest are counted
@@ -58,7 +62,7 @@ def points_field(method: str) -> str:
     return f"points_{method}"
 
 
-KNOWN_FIELDS = frozenset({"csrf_token", "action", LEVEL_FIELD, CONFIRM_FIELD,
+KNOWN_FIELDS = frozenset({"csrf_token", "action", LEVEL_FIELD, CONFIRM_FIELD, RESET_FIELD,
                           *(points_field(m) for m in METHODS)})
 
 
@@ -69,13 +73,40 @@ class SettingsForm:
     values: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
     settings: LevelSettings | None = None
+    # The reset level typed (None: the required level); `reset_given`: the form had the field
+    # (the admin API's settings leave it as it is).
+    reset_level: int | None = None
+    reset_given: bool = False
 
 
-def form_of(settings: LevelSettings) -> SettingsForm:
-    """Return the form filled in with `settings`."""
-    values = {LEVEL_FIELD: str(settings.required_level)}
+def form_of(settings: LevelSettings, reset_level: int | None = None) -> SettingsForm:
+    """Return the form filled in with `settings` and the stored reset level."""
+    values = {LEVEL_FIELD: str(settings.required_level),
+              RESET_FIELD: "" if reset_level is None else str(reset_level)}
     values.update({points_field(m): str(settings.points_of(m)) for m in METHODS})
-    return SettingsForm(values, settings=settings)
+    return SettingsForm(values, settings=settings, reset_level=reset_level, reset_given=True)
+
+
+def _read_reset(form: SettingsForm, data: MultiDict) -> None:
+    """Check the reset level against the settings read (empty: the required level)."""
+    typed = (data.get(RESET_FIELD) or "").strip()
+    form.values[RESET_FIELD] = _shown(typed)
+    form.reset_given = RESET_FIELD in data
+    if not typed:
+        return
+    form.reset_level = _whole(typed, 1, MAX_LEVEL)
+    if form.reset_level is None:
+        form.errors[RESET_FIELD] = gettext(
+            "Enter the reset level as a whole number from 1 to %(max)s, or leave it empty "
+            "to use the required level.", max=MAX_LEVEL)
+    elif form.settings is not None:
+        try:
+            check_reset_level(form.settings, form.reset_level)
+        except InvalidSettings:
+            form.errors[RESET_FIELD] = gettext(
+                "The reset level must be at least the required level, and methods other "
+                "than the password must reach it together (at most %(most)s now).",
+                most=reset_settings(form.settings).level_of(form.settings.enabled_methods()))
 
 
 def _whole(text: str | None, low: int, high: int) -> int | None:
@@ -118,6 +149,9 @@ def read_form(data: MultiDict) -> SettingsForm:
             form.settings = LevelSettings.from_mapping(level, points)
         except InvalidSettings:
             form.errors[""] = gettext("These settings are not valid.")
+    _read_reset(form, data)
+    if form.errors.get(RESET_FIELD):
+        form.settings = None
     return form
 
 
@@ -157,15 +191,21 @@ def save_refusal(preview: SettingsPreview, confirmation: str | None) -> str | No
     return None
 
 
-def save_levels(directory: Directory, preview: SettingsPreview, actor: User | Client) -> None:
-    """Store the candidate settings and audit the change (before, after, who, whom it cost);
-    the actor is an admin or a service account (the admin API)."""
+def save_levels(directory: Directory, preview: SettingsPreview, actor: User | Client,
+                form: SettingsForm | None = None) -> None:
+    """Store the candidate settings (and the form's reset level, when it has the field) and
+    audit the change (before, after, who, whom it cost); the actor is an admin or a service
+    account (the admin API)."""
     before, after = preview.current, preview.candidate
+    was = {"required_level": before.required_level, "points": dict(before.points)}
+    now_is = {"required_level": after.required_level, "points": dict(after.points)}
     update_levels(directory, after.required_level, dict(after.points))
+    if form is not None and form.reset_given and form.reset_level != directory.reset_level:
+        was["reset_level"], now_is["reset_level"] = directory.reset_level, form.reset_level
+        directory.reset_level = form.reset_level
     audit.record(directory.id, audit.events.SETTINGS_CHANGED, now(), ip=client_ip(),
                  user_agent=request.user_agent.string, **audit.actor_of(actor),
-                 before={"required_level": before.required_level, "points": dict(before.points)},
-                 after={"required_level": after.required_level, "points": dict(after.points)},
+                 before=was, after=now_is,
                  users_losing=len(preview.losing), users_locked_out=len(preview.locked_out),
                  sms_only=preview.sms_only, sms_excluded=len(preview.sms_excluded))
     db.session.commit()
@@ -196,7 +236,8 @@ def _page(form: SettingsForm, status: int = 200, preview: SettingsPreview | None
         method_info=METHOD_INFO, methods=METHODS, max_level=MAX_LEVEL, max_points=MAX_POINTS,
         shown=SHOWN_NAMES, confirm_field=CONFIRM_FIELD, points_field=points_field,
         confirmation=confirmation_token(preview) if preview and preview.sms_only else None,
-        enrol_counts=enrol_counts, level_field=LEVEL_FIELD,
+        enrol_counts=enrol_counts, level_field=LEVEL_FIELD, reset_field=RESET_FIELD,
+        current_reset=reset_level(current, g.directory.reset_level),
         you_lose=preview is not None and any(
             a.member.id == g.account_user.id for a in preview.losing),
         sms=sms, number_types=NUMBER_TYPES, type_labels=TYPE_LABELS), status
@@ -207,14 +248,15 @@ def _page(form: SettingsForm, status: int = 200, preview: SettingsPreview | None
 def admin_settings():
     """Show the settings; preview candidate settings; save them when nobody is let down."""
     if request.method == "GET":
-        return _page(form_of(level_settings(g.directory)))
+        return _page(form_of(level_settings(g.directory), g.directory.reset_level))
     form = read_form(request.form)
     action = request.form.get("action") or "preview"
     if action not in ACTIONS:
         form.errors[""] = gettext("Choose Preview or Save.")
     if form.errors or form.settings is None:
         return _page(form, 400)
-    if action == "save" and form.settings == level_settings(g.directory):
+    if action == "save" and form.settings == level_settings(g.directory) \
+            and form.reset_level == g.directory.reset_level:
         flash(gettext("Nothing changed: these are the current settings."))
         return redirect(url_for("account.admin_settings"), 303)
     preview = preview_levels(g.directory, form.settings)
@@ -223,7 +265,7 @@ def admin_settings():
     refusal = save_refusal(preview, request.form.get(CONFIRM_FIELD))
     if refusal is not None:
         return _page(form, 400, preview, refusal)
-    save_levels(g.directory, preview, g.account_user)
+    save_levels(g.directory, preview, g.account_user, form)
     flash(_saved_notice(preview))
     return redirect(url_for("account.admin_settings"), 303)
 
@@ -237,7 +279,7 @@ def admin_sms_destinations():
     if action not in SMS_ACTIONS:
         sms.errors[""] = gettext("Choose one of the buttons.")
     if sms.errors or candidate is None:
-        return _page(form_of(level_settings(g.directory)), 400, sms=sms)
+        return _page(form_of(level_settings(g.directory), g.directory.reset_level), 400, sms=sms)
     if candidate == sms_policy(g.directory) and action != "preview":
         flash(gettext("Nothing changed: this is the current policy."))
         return redirect(url_for("account.admin_settings", _anchor="sms"), 303)
@@ -245,7 +287,7 @@ def admin_sms_destinations():
     loss = preview_sms_policy(g.directory, candidate, methods)
     if action == "preview":
         sms.loss, sms.said = loss, describe(candidate)
-        return _page(form_of(level_settings(g.directory)), sms=sms)
+        return _page(form_of(level_settings(g.directory), g.directory.reset_level), sms=sms)
     save_sms_policy(g.directory, candidate, loss, actor=g.account_user, ip=client_ip(),
                     user_agent=request.user_agent.string, now=now())
     db.session.commit()

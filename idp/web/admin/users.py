@@ -47,6 +47,7 @@ from ...users.enrol_allowance import ALLOWANCE_HOURS, allowed_until
 from ...users.enrolments import list_enrolments
 from ...users.invitations import InvitationError, send_invitation
 from ...users.notifications import Notice, Origin, notify
+from ...users.recovery import ResetRefused, send_reset_link
 from ..account import account
 from ..account.gate import current_user, signed_in_page
 from ..claims_form import field_errors, form_fields, form_values, typed_claims
@@ -122,7 +123,7 @@ def admin_user_change(user_id: str):
         abort(400, gettext("This form does not say what to do."))
     try:
         notice = action(user)
-    except (UserAdminError, InvitationError, ClaimsRefused) as exc:
+    except (UserAdminError, InvitationError, ClaimsRefused, ResetRefused) as exc:
         db.session.rollback()
         return _user_page(_load(user_id), error=exc, values=request.form), 400
     db.session.commit()
@@ -165,7 +166,7 @@ def _user_page(user: User, error: Exception | str | None = None, values=None):
         allowed_until=allowed_until(user, moment), allowance_hours=ALLOWANCE_HOURS,
         enrol_after_password=enrol_after_password(settings, enrollable_now(methods)),
         claim_fields=form_fields(asked_claims(g.directory)), claim_values=claim_values,
-        claim_errors=claim_errors,
+        claim_errors=claim_errors, reset_hours=current_settings().invitation_ttl_hours,
         error=str(error) if error else None, error_field=getattr(error, "field", None))
 
 
@@ -283,7 +284,16 @@ def _resend(user: User) -> str:
                    email=user.email)
 
 
+def _reset_link(user: User) -> str:
+    svc = services()
+    send_reset_link(g.directory, user, current_user(), now(), delivery=svc.delivery,
+                    base_url=svc.base_url, ttl_hours=current_settings().invitation_ttl_hours)
+    return gettext("A password reset link was sent to %(email)s. Older links no longer work.",
+                   email=user.email)
+
+
 ACTIONS: dict[str, Callable[[User], str]] = {
     "save": _save, "claims": _save_claims, "remove": _remove, "disable": _disable,
     "enable": _enable, "end_sessions": _end_sessions, "invite": _resend, "unlock": _unlock,
+    "reset_link": _reset_link,
 }

@@ -47,6 +47,7 @@ from .interaction import (
     signed_in,
     url_of,
 )
+from .recovery import record_reset_method, reset_step, resetting
 from .remember import offer_remember
 
 # The fields a method may read from a posted form, and how long each may be ("setup" and
@@ -76,6 +77,9 @@ def open_step(uid: str, name: str, *, enrol: bool) -> MethodStep | None:
     """Return the method step if the login offers this method (or its enrolment) now."""
     row = load_interaction(uid)
     method = _method(name, enrol=enrol)
+    if resetting(row) is not None:  # a password reset: its own user and level, no enrolment
+        found = None if enrol else reset_step(row, name)
+        return None if found is None else MethodStep(row, method, *found)
     user, ctx = signed_in()
     login = offered(row, name, enrol=enrol)
     if login is None:
@@ -98,7 +102,8 @@ def _show(step: MethodStep, *, enrol: bool, status: int = 200, error: str | None
     data = method.start_enrolment(step.ctx, shown) if enrol else method.begin(step.ctx)
     template = method.enrol_template if enrol else method.template
     return page(template or "", step.row, status=status, method=method, form=ButtonForm(),
-                error=error, offer_remember=offer_remember(), **data)
+                error=error, offer_remember=offer_remember() and not resetting(step.row),
+                **data)
 
 
 def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
@@ -139,7 +144,7 @@ def _answer(step: MethodStep, check: Callable[[MethodContext, Mapping[str, str]]
 
 
 def _remember_choice(row: Interaction) -> None:
-    if request.form.get("remember") and offer_remember():
+    if request.form.get("remember") and offer_remember() and not resetting(row):
         row.state = {**row.state, "remember_device": True}
 
 
@@ -162,7 +167,8 @@ def _challenge(uid: str, name: str, *, enrol: bool):
     except MethodFailed as exc:
         return _refused(step, exc, enrol=enrol)
     audit.record(g.directory.id, audit.events.CHALLENGE_SENT, now(), user_id=step.user.id,
-                 ip=client_ip(), method=name, purpose="enrol" if enrol else "login")
+                 ip=client_ip(), method=name,
+                 purpose="enrol" if enrol else "reset" if resetting(step.row) else "login")
     db.session.commit()
     flash(notice)
     return redirect(url_of(uid, "pages.enrol" if enrol else "pages.method", name=name))
@@ -182,11 +188,14 @@ def method_verify(uid: str, name: str):
         verified = _answer(step, step.method.verify, attempt, enrol=False)
         if isinstance(verified, Response):
             return verified
-        _remember_choice(step.row)
-        if isinstance(step.method, RecoveryCodes):
-            # Next: how many codes are left, and new ones when few are (``show``).
-            step.row.state = {**step.row.state, "recovery_used": True}
-        record_method(step.user, name, verified)
+        if resetting(step.row) is not None:
+            record_reset_method(step.row, step.user, name)
+        else:
+            _remember_choice(step.row)
+            if isinstance(step.method, RecoveryCodes):
+                # Next: how many codes are left, and new ones when few are (``show``).
+                step.row.state = {**step.row.state, "recovery_used": True}
+            record_method(step.user, name, verified)
     return redirect(url_of(uid))
 
 

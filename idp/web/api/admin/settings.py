@@ -8,7 +8,7 @@ from typing import Any
 from flask import g, jsonify
 from werkzeug.datastructures import MultiDict
 
-from ....domain import METHODS, LevelSettings, SettingsPreview
+from ....domain import METHODS, LevelSettings, SettingsPreview, reset_level
 from ....storage.models import Client
 from ....tenants.directories import level_settings
 from ...admin.settings import (
@@ -73,8 +73,10 @@ LEVEL_FIELDS = {"required_level": (int, 0), "points": (dict, 0)}
 @admin_api.get("/settings")
 @operation("admin:settings")
 def read_settings(client: Client):
-    """Return the required level and each method's points."""
-    return jsonify(_levels(level_settings(g.directory)))
+    """Return the required level, each method's points, and the reset level."""
+    settings = level_settings(g.directory)
+    return jsonify({**_levels(settings),
+                    "reset_level": reset_level(settings, g.directory.reset_level)})
 
 
 @admin_api.post("/settings/preview")

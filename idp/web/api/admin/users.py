@@ -26,6 +26,7 @@ from ....storage import db
 from ....storage.models import Client, User
 from ....users.enrolments import Enrolment, list_enrolments
 from ....users.invitations import InvitationError, send_invitation
+from ....users.recovery import ResetRefused, send_reset_link
 from ...context import client_ip
 from . import ApiError, admin_api, operation, page_size, paging_key, read_body, refused
 
@@ -138,6 +139,23 @@ def invite_user(client: Client, user_id: str):
     if not invitation["sent"]:
         raise ApiError("invitation_refused", invitation["error_description"], 409)
     return jsonify({"invitation": invitation})
+
+
+@admin_api.post("/users/<user_id>/password-reset")
+@operation("admin:users")
+def send_password_reset(client: Client, user_id: str):
+    """Email the user a single-use link to choose a new password (to a proven address only);
+    older links stop working."""
+    user = _load_user(user_id)
+    svc = services()
+    try:
+        send_reset_link(g.directory, user, client, now(), delivery=svc.delivery,
+                        base_url=svc.base_url,
+                        ttl_hours=current_settings().invitation_ttl_hours)
+    except ResetRefused as exc:
+        db.session.rollback()
+        raise ApiError("reset_link_refused", str(exc), 409) from exc
+    return jsonify({"reset_link": {"sent": True, "email": user.email}})
 
 
 def _switch(disabled: bool):
