@@ -56,7 +56,7 @@ MAX_QUERY = 100
 MAX_KEY = 254
 MAX_NAME = 200
 MAX_ID = 2**31 - 1  # an INTEGER key; larger ids would make PostgreSQL raise
-LOGIN_EVENTS = ("login", "login.failed", "login.denied", "method.failed")
+LOGIN_EVENTS = ("login", "login.failed", "login.disabled", "login.denied", "method.failed")
 RECENT_LOGINS = 20
 
 

@@ -185,6 +185,10 @@ LOGIN = declare(
     "login", N_("Logged in"), N_("Logged in to %(app)s (level %(level)s)"),
     details=(METHODS, LEVEL, ACR, AMR))
 LOGIN_FAILED = declare("login.failed", N_("Failed login"), details=(METHOD,))
+#: The right password of a disabled account: refused, and not counted as a failed guess.
+LOGIN_DISABLED = declare(
+    "login.disabled", N_("Login refused: the account is disabled"),
+    N_("A login was refused while your account was disabled"), details=(METHOD,))
 LOGIN_DENIED = declare(
     "login.denied", N_("Login denied by the user"),
     N_("You said in the app that a login was not you"), details=(METHOD,))

@@ -29,7 +29,7 @@ from .base import (
 from .device import RememberedDeviceMethod
 from .email_code import EmailCode
 from .passkey import PasskeyMethod
-from .password import PasswordMethod
+from .password import AccountDisabled, PasswordMethod
 from .recovery import RecoveryCodes
 from .sms import SmsCode
 from .token import TokenMethod
@@ -72,9 +72,10 @@ def build_registry(parts: MethodParts) -> dict[str, SignInMethod]:
     return {t.name: t.build(parts) for t in METHOD_TYPES}
 
 
-__all__ = ["CHANNEL_SENDERS", "METHOD_TYPES", "AppApprovalMethod", "CommandFailed", "EmailCode",
-           "Enrolment", "LoginDenied", "MethodContext", "MethodFailed", "MethodParts",
-           "MethodRefused", "MethodThrottled", "MethodUnavailable", "NotAGuess",
+__all__ = ["CHANNEL_SENDERS", "METHOD_TYPES", "AccountDisabled", "AppApprovalMethod",
+           "CommandFailed", "EmailCode", "Enrolment", "LoginDenied", "MethodContext",
+           "MethodFailed", "MethodParts", "MethodRefused", "MethodThrottled",
+           "MethodUnavailable", "NotAGuess",
            "PasskeyMethod", "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod",
            "SignInMethod", "SmsCode", "StepExpired", "TotpMethod", "Verified", "VoiceCode",
            "build_registry", "enrollable_now"]

@@ -10,12 +10,13 @@ from sqlalchemy import select
 from ..domain import DestinationPolicy, MethodInfo
 from ..security.passwords import PasswordService
 from ..storage.models import Directory, User
-from ..tenants.accounts import check_login
+from ..tenants.accounts import DisabledAccount, check_login
 from .base import (
     Enrolment,
     MethodContext,
     MethodFailed,
     MethodParts,
+    NotAGuess,
     SignInMethod,
     Verified,
     holder_ids,
@@ -27,6 +28,18 @@ WRONG_CREDENTIALS = "The username or password is not right."  # in English, as t
 def wrong_credentials() -> MethodFailed:
     """Return the refusal of a wrong login, in the page's language."""
     return MethodFailed(gettext("The username or password is not right."))
+
+
+class AccountDisabled(NotAGuess):
+    """The password was right, but the account is disabled (said only after a right
+    password); no guess failed, and the login goes no further."""
+
+    status = 403
+
+    def __init__(self, user: User):
+        super().__init__(gettext("Your account is disabled, so you cannot log in. Ask your "
+                                 "administrator to enable it again."))
+        self.user = user
 
 
 class PasswordMethod(SignInMethod):
@@ -64,9 +77,13 @@ class PasswordMethod(SignInMethod):
 
     def identify(self, directory: Directory, login: str, password: str,
                  now: float) -> User:
-        """Return the user whose login and password match, or raise MethodFailed."""
+        """Return the user whose login and password match, or raise MethodFailed
+        (AccountDisabled when they match a disabled account)."""
         assert self.passwords is not None, "PasswordMethod needs a PasswordService"
-        user = check_login(directory, login, password, self.passwords, now)
+        try:
+            user = check_login(directory, login, password, self.passwords, now)
+        except DisabledAccount as exc:
+            raise AccountDisabled(exc.user) from exc
         if user is None:
             raise wrong_credentials()
         return user

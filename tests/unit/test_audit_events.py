@@ -51,7 +51,7 @@ SHOWN_BEFORE = {
     "app.approved", "app.denied", "app.refused", "consent.withdrawn", "admin.user_created",
     "admin.invitation_sent", "admin.user_updated", "admin.user_disabled",
     "admin.user_enabled", "admin.method_removed", "admin.sessions_ended", "admin.user_unlocked",
-    "profile.claims_changed", "registration.completed",
+    "profile.claims_changed", "registration.completed", "login.disabled",
 }
 
 

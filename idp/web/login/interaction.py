@@ -17,7 +17,7 @@ from flask_babel import gettext, lazy_gettext
 from ... import audit
 from ...clock import now
 from ...errors import InteractionExpired
-from ...methods import MethodContext, MethodFailed, PasskeyMethod, Verified
+from ...methods import AccountDisabled, MethodContext, MethodFailed, PasskeyMethod, Verified
 from ...oidc.login import session_user
 from ...services import services
 from ...storage import db
@@ -130,6 +130,8 @@ def login(uid: str):
         try:
             user = services().password_method.identify(g.directory, login_name,
                                                        form.password.data, now())
+        except AccountDisabled as exc:  # the right password: say so, as its own event
+            return _login_refused(row, form, exc)
         except MethodFailed as exc:
             attempt.failed()
             return _login_failed(row, form, "password", exc, named)
@@ -148,6 +150,16 @@ def _login_failed(row: Interaction, form: LoginForm, method: str, exc: MethodFai
                  user_agent=request.user_agent.string, method=method)
     db.session.commit()
     return login_page(row, status=400, form=form, error=str(exc))
+
+
+def _login_refused(row: Interaction, form: LoginForm, exc: AccountDisabled):
+    """Audit the right password of a disabled account and say that it is disabled."""
+    user_id = exc.user.id
+    db.session.rollback()
+    audit.record(g.directory.id, audit.events.LOGIN_DISABLED, now(), user_id=user_id,
+                 ip=client_ip(), user_agent=request.user_agent.string, method="password")
+    db.session.commit()
+    return login_page(row, status=exc.status, form=form, error=str(exc), disabled=True)
 
 
 def _passkey() -> PasskeyMethod | None:
