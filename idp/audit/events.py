@@ -134,6 +134,7 @@ OTHERS = Detail("others", N_("Other sessions"))
 COUNT = Detail("count", N_("Number"))
 SESSIONS = Detail("sessions", N_("Sessions"))
 SESSIONS_ENDED = Detail("sessions_ended", N_("Sessions ended"))
+DEVICES = Detail("devices", N_("Remembered devices forgotten"))
 GRANTS = Detail("grants", N_("App sign-ins revoked"))
 REASON = Detail("reason", N_("Reason"))
 IS_ADMIN = Detail("admin", N_("Administrator"))
@@ -155,7 +156,7 @@ DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
     ACTOR, ACTOR_CLIENT, METHOD, METHODS, LEVEL, ACR, AMR, PURPOSE, DEVICE, PASSKEY, NAME,
     TYPED_LOGIN,
     LIMIT, SCOPE, SECONDS, LOCKOUTS, FAILURES, STORED_COUNT, REPORTED_COUNT, FIELDS, SESSION,
-    CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, GRANTS, REASON, IS_ADMIN, PUBLIC,
+    CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, DEVICES, GRANTS, REASON, IS_ADMIN, PUBLIC,
     INTROSPECT_ALL, CHANGES, USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY,
     SMS_EXCLUDED, FILTER, SCOPES, SERVICE_SCOPES, DIRECTORY)}
 
@@ -296,7 +297,7 @@ ADMIN_INVITATION_SENT = declare("admin.invitation_sent", N_("Invitation sent"), 
 ADMIN_USER_UPDATED = declare("admin.user_updated", N_("User details changed"), BY_ADMIN,
                              details=(ACTOR, ACTOR_CLIENT, FIELDS))
 ADMIN_USER_DISABLED = declare("admin.user_disabled", N_("User disabled"), BY_ADMIN,
-                              details=(ACTOR, ACTOR_CLIENT))
+                              details=(ACTOR, ACTOR_CLIENT, DEVICES))
 ADMIN_USER_ENABLED = declare("admin.user_enabled", N_("User enabled"), BY_ADMIN,
                              details=(ACTOR, ACTOR_CLIENT))
 ADMIN_USER_UNLOCKED = declare("admin.user_unlocked",
@@ -305,7 +306,7 @@ ADMIN_USER_UNLOCKED = declare("admin.user_unlocked",
 ADMIN_METHOD_REMOVED = declare("admin.method_removed", N_("Method removed by an admin"),
                                BY_ADMIN, details=(ACTOR, ACTOR_CLIENT, METHOD))
 ADMIN_SESSIONS_ENDED = declare("admin.sessions_ended", N_("Sessions ended by an admin"),
-                               BY_ADMIN, details=(ACTOR, ACTOR_CLIENT, SESSIONS))
+                               BY_ADMIN, details=(ACTOR, ACTOR_CLIENT, SESSIONS, DEVICES))
 ADMIN_CLIENT_CREATED = declare("admin.client_created", N_("App registered"),
                                details=(ACTOR, ACTOR_CLIENT, PUBLIC, INTROSPECT_ALL,
                                         SERVICE_SCOPES))
