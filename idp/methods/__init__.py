@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from ..domain import install_methods
 from .app_approval.method import AppApprovalMethod, LoginDenied
 from .base import (
+    AccountDisabled,
     CommandFailed,
     Enrolment,
     MethodContext,
@@ -29,7 +30,7 @@ from .base import (
 from .device import RememberedDeviceMethod
 from .email_code import EmailCode
 from .passkey import PasskeyMethod
-from .password import AccountDisabled, PasswordMethod
+from .password import PasswordMethod
 from .recovery import RecoveryCodes
 from .sms import SmsCode
 from .token import TokenMethod

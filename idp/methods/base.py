@@ -90,6 +90,19 @@ class NotAGuess(MethodFailed):
     counts_as_failure = False
 
 
+class AccountDisabled(NotAGuess):
+    """The person proved who they are (the right password, a valid passkey), but an admin
+    disabled the account: said only then, so nothing is revealed to anyone else. No guess
+    failed, and the login goes no further."""
+
+    status = 403
+
+    def __init__(self, user: User):
+        super().__init__(gettext("Your account is disabled, so you cannot log in. Ask your "
+                                 "administrator to enable it again."))
+        self.user = user
+
+
 class StepExpired(NotAGuess):
     """The page's sealed state is too old, used, or not this person's: start the step again."""
 

@@ -12,11 +12,11 @@ from ..security.passwords import PasswordService
 from ..storage.models import Directory, User
 from ..tenants.accounts import DisabledAccount, check_login
 from .base import (
+    AccountDisabled,
     Enrolment,
     MethodContext,
     MethodFailed,
     MethodParts,
-    NotAGuess,
     SignInMethod,
     Verified,
     holder_ids,
@@ -28,18 +28,6 @@ WRONG_CREDENTIALS = "The username or password is not right."  # in English, as t
 def wrong_credentials() -> MethodFailed:
     """Return the refusal of a wrong login, in the page's language."""
     return MethodFailed(gettext("The username or password is not right."))
-
-
-class AccountDisabled(NotAGuess):
-    """The password was right, but the account is disabled (said only after a right
-    password); no guess failed, and the login goes no further."""
-
-    status = 403
-
-    def __init__(self, user: User):
-        super().__init__(gettext("Your account is disabled, so you cannot log in. Ask your "
-                                 "administrator to enable it again."))
-        self.user = user
 
 
 class PasswordMethod(SignInMethod):

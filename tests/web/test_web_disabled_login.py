@@ -1,5 +1,5 @@
-"""A disabled account at the login: told it is disabled after the right password only, and
-recorded as its own audit event, not as a failed password."""
+"""A disabled account at the login: told it is disabled after the right password (or its
+passkey) only, and recorded as its own audit event, not as a failed password."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from idp.storage import db
 from idp.storage.models import AuditEvent, User
 from idp.tenants.directories import get_directory
 from tests.support.agent import Page
+from tests.support.live import new_directory
+from tests.support.soft_authenticator import SoftAuthenticator
 from tests.web.helpers import new_rp
 from tests.web.test_web_admin_users import admin_agent, user_page
+from tests.web.test_web_passkeys import browser, enrol, login_with_passkey
 
 DISABLED = "Your account is disabled"
 WRONG = "The username or password is not right."
@@ -77,3 +80,18 @@ def test_the_admin_sees_the_refused_login_of_a_disabled_user_as_such(directory):
     audit = Page(agent.get(f"{directory.issuer}/admin/audit?event=login.disabled"))
     assert "Login refused: the account is disabled" in audit.soup.select_one(
         "table tbody tr").get_text(" ", strip=True)
+
+
+def test_a_disabled_user_with_their_passkey_is_told_the_account_is_disabled(localhost_live):
+    directory = new_directory(localhost_live)
+    client = directory.add_client()
+    user = directory.add_user()
+    authenticator = SoftAuthenticator("ES256")
+    enrol(browser(directory, client), user, authenticator)
+    disable(directory, user)
+
+    _page, response = login_with_passkey(browser(directory, client), authenticator)
+
+    assert response.status_code == 403
+    assert DISABLED in Page(response).soup.find(id="form-error").get_text(" ", strip=True)
+    assert events_of(directory, user)[-1] == "login.disabled"

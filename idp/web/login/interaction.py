@@ -131,7 +131,7 @@ def login(uid: str):
             user = services().password_method.identify(g.directory, login_name,
                                                        form.password.data, now())
         except AccountDisabled as exc:  # the right password: say so, as its own event
-            return _login_refused(row, form, exc)
+            return _login_refused(row, form, "password", exc)
         except MethodFailed as exc:
             attempt.failed()
             return _login_failed(row, form, "password", exc, named)
@@ -152,12 +152,13 @@ def _login_failed(row: Interaction, form: LoginForm, method: str, exc: MethodFai
     return login_page(row, status=400, form=form, error=str(exc))
 
 
-def _login_refused(row: Interaction, form: LoginForm, exc: AccountDisabled):
-    """Audit the right password of a disabled account and say that it is disabled."""
+def _login_refused(row: Interaction, form: LoginForm, method: str, exc: AccountDisabled):
+    """Audit the right password (or passkey) of a disabled account and say that it is
+    disabled."""
     user_id = exc.user.id
     db.session.rollback()
     audit.record(g.directory.id, audit.events.LOGIN_DISABLED, now(), user_id=user_id,
-                 ip=client_ip(), user_agent=request.user_agent.string, method="password")
+                 ip=client_ip(), user_agent=request.user_agent.string, method=method)
     db.session.commit()
     return login_page(row, status=exc.status, form=form, error=str(exc), disabled=True)
 
@@ -197,6 +198,8 @@ def passkey_login(uid: str):
                                           (request.form.get("credential") or "")[:16384],
                                           (request.form.get("challenge") or "")[:4096], now(),
                                           services().sealer)
+    except AccountDisabled as exc:
+        return _login_refused(row, LoginForm(formdata=None), "passkey", exc)
     except MethodFailed as exc:
         return _login_failed(row, LoginForm(formdata=None), "passkey", exc)
     record_method(user, "passkey", verified)
