@@ -186,7 +186,8 @@ LOGIN = declare(
     "login", N_("Logged in"), N_("Logged in to %(app)s (level %(level)s)"),
     details=(METHODS, LEVEL, ACR, AMR))
 LOGIN_FAILED = declare("login.failed", N_("Failed login"), details=(METHOD,))
-#: The right password of a disabled account: refused, and not counted as a failed guess.
+#: The right password (or a valid passkey) of a disabled account: refused, told so, and not
+#: counted as a failed guess.
 LOGIN_DISABLED = declare(
     "login.disabled", N_("Login refused: the account is disabled"),
     N_("A login was refused while your account was disabled"), details=(METHOD,))

@@ -115,10 +115,10 @@ class AppDevices:
         set-up pages of the same browser session can show it again until it is used or
         expires (``live_activation``). Another browser of the same person asks for its own.
         """
+        same_session = AppActivation.session_id.is_(None) if session_id is None \
+            else AppActivation.session_id == session_id
         db.session.execute(update(AppActivation).where(
-            AppActivation.user_id == user.id, AppActivation.used_at.is_(None),
-            AppActivation.session_id == session_id if session_id is not None
-            else AppActivation.session_id.is_(None),
+            AppActivation.user_id == user.id, AppActivation.used_at.is_(None), same_session,
         ).values(used_at=now))
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         db.session.add(AppActivation(directory_id=directory.id, user_id=user.id,
