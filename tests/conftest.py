@@ -8,11 +8,17 @@ import time
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 import idp.clock
 from tests.support.live import build_live, new_directory
 from tests.support.mailbox import Mailbox
 from tests.support.sms_gateway import SmsGateway
+
+# Property tests judge what the rules answer, never how fast: no per-example time limit,
+# which a busy machine (parallel workers, CI) would otherwise trip.
+hypothesis_settings.register_profile("idp", deadline=None)
+hypothesis_settings.load_profile("idp")
 
 POSTGRES = os.environ.get("IDP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = [b for b in os.environ.get("IDP_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]

@@ -22,6 +22,7 @@ from ..delivery.addresses import ContactError, check_email, parse_mobile, parse_
 from ..domain import LevelSettings
 from ..domain.preview import enrol_options
 from ..methods import SignInMethod, enrollable_now
+from ..methods.device import forget_devices
 from ..security.attempts import locked_until, unlock, user_account_key
 from ..security.passwords import PasswordService
 from ..storage import db
@@ -58,7 +59,7 @@ MAX_QUERY = 100
 MAX_KEY = 254
 MAX_NAME = 200
 MAX_ID = 2**31 - 1  # an INTEGER key; larger ids would make PostgreSQL raise
-LOGIN_EVENTS = ("login", "login.failed", "login.denied", "method.failed")
+LOGIN_EVENTS = ("login", "login.failed", "login.disabled", "login.denied", "method.failed")
 RECENT_LOGINS = 20
 
 
@@ -308,15 +309,18 @@ def update_user(directory: Directory, user: User, *, name: str | None, email: st
     return changed
 
 
-def set_disabled(user: User, disabled: bool, actor: User | Client, now: float) -> None:
-    """Disable (ending every session and token) or enable a user; never oneself."""
+def set_disabled(user: User, disabled: bool, actor: User | Client, now: float) -> int:
+    """Disable (ending every session and token, forgetting every remembered device) or
+    enable a user; never oneself. Return how many remembered devices were forgotten."""
     if disabled and isinstance(actor, User) and user.id == actor.id:
         raise UserAdminError(gettext("You cannot disable your own account."))
     user.disabled = disabled
     user.updated_at = now
-    if disabled:
-        user.enrol_allowed_until = None  # an admin's help ends with the account's use
-        end_sessions(user.directory, user.id, now, "user_disabled")
+    if not disabled:
+        return 0
+    user.enrol_allowed_until = None  # an admin's help ends with the account's use
+    end_sessions(user.directory, user.id, now, "user_disabled")
+    return forget_devices(user.id, now)
 
 
 def live_sessions(user: User, now: float) -> int:
@@ -373,9 +377,13 @@ def change_claims(user: User, actor: User | Client, typed: Mapping[str, object],
 
 def switch_user(user: User, disabled: bool, actor: User | Client, now: float) -> None:
     """Disable or enable a user (``set_disabled``) and audit it."""
-    set_disabled(user, disabled, actor, now)
-    event = audit.events.ADMIN_USER_DISABLED if disabled else audit.events.ADMIN_USER_ENABLED
-    audit.record(user.directory_id, event, now, user_id=user.id, **audit.actor_of(actor))
+    forgotten = set_disabled(user, disabled, actor, now)
+    if disabled:
+        audit.record(user.directory_id, audit.events.ADMIN_USER_DISABLED, now, user_id=user.id,
+                     devices=forgotten, **audit.actor_of(actor))
+    else:
+        audit.record(user.directory_id, audit.events.ADMIN_USER_ENABLED, now, user_id=user.id,
+                     **audit.actor_of(actor))
 
 
 def remove_method(directory: Directory, user: User, key: str, actor: User | Client, now: float,
@@ -395,11 +403,12 @@ def remove_method(directory: Directory, user: User, key: str, actor: User | Clie
 
 def log_out_user(directory: Directory, user: User, actor: User | Client, now: float,
                  ip: str | None) -> int:
-    """End every session of the user (revoking the apps' tokens from them); audit it and
-    return how many sessions ended."""
+    """End every session of the user (revoking the apps' tokens from them) and forget
+    their remembered devices; audit it and return how many sessions ended."""
     ended = end_sessions(directory, user.id, now, "admin", ip=ip)
+    forgotten = forget_devices(user.id, now)
     audit.record(directory.id, audit.events.ADMIN_SESSIONS_ENDED, now, user_id=user.id,
-                 sessions=ended.sessions, **audit.actor_of(actor))
+                 sessions=ended.sessions, devices=forgotten, **audit.actor_of(actor))
     return ended.sessions
 
 

@@ -2,10 +2,18 @@
 
 ``events`` is the vocabulary: every event is declared there once, and ``record`` refuses
 any other, so each event written can be filtered and read.
+
+Every event recorded while a request is served carries where the request came from (its
+``Origin``: the address and the browser or program), also when the code that records it
+knows nothing of requests (an admin's change, a service account's call through the admin
+API, an operator's action): the web layer names the origin once per request
+(``set_origin``) and ``record`` fills it in wherever its caller names none.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from ..storage import db
@@ -13,7 +21,23 @@ from ..storage.models import AuditEvent, Client, User
 from . import events
 from .events import Event, UndeclaredEvent, declared
 
-__all__ = ["Event", "UndeclaredEvent", "actor_of", "events", "record"]
+__all__ = ["Event", "Origin", "UndeclaredEvent", "actor_of", "events", "record", "set_origin"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from: the client's address and its User-Agent."""
+
+    ip: str | None
+    user_agent: str | None
+
+
+_ORIGIN: ContextVar[Origin | None] = ContextVar("idp_audit_origin", default=None)
+
+
+def set_origin(origin: Origin | None) -> None:
+    """Name the origin of the request being served (None: no request, as in the CLI)."""
+    _ORIGIN.set(origin)
 
 
 def actor_of(actor: User | Client | None) -> dict[str, Any]:
@@ -32,9 +56,14 @@ def record(directory_id: int, event: Event, now: float, *, user_id: int | None =
            user_agent: str | None = None, **detail: Any) -> None:
     """Add an event declared in ``events`` to the current transaction.
 
+    `ip` and `user_agent` default to the origin of the request being served, if any.
     Raises UndeclaredEvent for anything else (a name, or an event declared elsewhere).
     """
     name = declared(event).name
+    origin = _ORIGIN.get()
+    if origin is not None:
+        ip = ip if ip is not None else origin.ip
+        user_agent = user_agent or origin.user_agent
     db.session.add(AuditEvent(directory_id=directory_id, at=now, event=name, user_id=user_id,
                               client_id=client_id, ip=ip, user_agent=(user_agent or "")[:300],
                               detail=detail))

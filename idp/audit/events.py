@@ -135,6 +135,7 @@ OTHERS = Detail("others", N_("Other sessions"))
 COUNT = Detail("count", N_("Number"))
 SESSIONS = Detail("sessions", N_("Sessions"))
 SESSIONS_ENDED = Detail("sessions_ended", N_("Sessions ended"))
+DEVICES = Detail("devices", N_("Remembered devices forgotten"))
 GRANTS = Detail("grants", N_("App sign-ins revoked"))
 REASON = Detail("reason", N_("Reason"))
 IS_ADMIN = Detail("admin", N_("Administrator"))
@@ -157,7 +158,7 @@ DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
     ACTOR, ACTOR_CLIENT, METHOD, METHODS, LEVEL, ACR, AMR, PURPOSE, DEVICE, PASSKEY, NAME,
     TYPED_LOGIN,
     LIMIT, SCOPE, SECONDS, LOCKOUTS, FAILURES, STORED_COUNT, REPORTED_COUNT, FIELDS, SESSION,
-    CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, GRANTS, REASON, IS_ADMIN, PUBLIC,
+    CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, DEVICES, GRANTS, REASON, IS_ADMIN, PUBLIC,
     INTROSPECT_ALL, CHANGES, USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY,
     SMS_EXCLUDED, FILTER, SCOPES, SERVICE_SCOPES, DIRECTORY, HOURS)}
 
@@ -187,6 +188,11 @@ LOGIN = declare(
     "login", N_("Logged in"), N_("Logged in to %(app)s (level %(level)s)"),
     details=(METHODS, LEVEL, ACR, AMR))
 LOGIN_FAILED = declare("login.failed", N_("Failed login"), details=(METHOD,))
+#: The right password (or a valid passkey) of a disabled account: refused, told so, and not
+#: counted as a failed guess.
+LOGIN_DISABLED = declare(
+    "login.disabled", N_("Login refused: the account is disabled"),
+    N_("A login was refused while your account was disabled"), details=(METHOD,))
 LOGIN_DENIED = declare(
     "login.denied", N_("Login denied by the user"),
     N_("You said in the app that a login was not you"), details=(METHOD,))
@@ -319,7 +325,7 @@ ADMIN_RESET_LINK_SENT = declare("admin.reset_link_sent", N_("Password reset link
 ADMIN_USER_UPDATED = declare("admin.user_updated", N_("User details changed"), BY_ADMIN,
                              details=(ACTOR, ACTOR_CLIENT, FIELDS))
 ADMIN_USER_DISABLED = declare("admin.user_disabled", N_("User disabled"), BY_ADMIN,
-                              details=(ACTOR, ACTOR_CLIENT))
+                              details=(ACTOR, ACTOR_CLIENT, DEVICES))
 ADMIN_USER_ENABLED = declare("admin.user_enabled", N_("User enabled"), BY_ADMIN,
                              details=(ACTOR, ACTOR_CLIENT))
 ADMIN_USER_UNLOCKED = declare("admin.user_unlocked",
@@ -334,7 +340,7 @@ ADMIN_ENROL_WITHDRAWN = declare(
     "admin.enrol_withdrawn", N_("New method at the next login no longer allowed"), BY_ADMIN,
     details=(ACTOR, ACTOR_CLIENT))
 ADMIN_SESSIONS_ENDED = declare("admin.sessions_ended", N_("Sessions ended by an admin"),
-                               BY_ADMIN, details=(ACTOR, ACTOR_CLIENT, SESSIONS))
+                               BY_ADMIN, details=(ACTOR, ACTOR_CLIENT, SESSIONS, DEVICES))
 ADMIN_CLIENT_CREATED = declare("admin.client_created", N_("App registered"),
                                details=(ACTOR, ACTOR_CLIENT, PUBLIC, INTROSPECT_ALL,
                                         SERVICE_SCOPES))

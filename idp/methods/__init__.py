@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from ..domain import install_methods
 from .app_approval.method import AppApprovalMethod, LoginDenied
 from .base import (
+    AccountDisabled,
     CommandFailed,
     Enrolment,
     MethodContext,
@@ -72,9 +73,10 @@ def build_registry(parts: MethodParts) -> dict[str, SignInMethod]:
     return {t.name: t.build(parts) for t in METHOD_TYPES}
 
 
-__all__ = ["CHANNEL_SENDERS", "METHOD_TYPES", "AppApprovalMethod", "CommandFailed", "EmailCode",
-           "Enrolment", "LoginDenied", "MethodContext", "MethodFailed", "MethodParts",
-           "MethodRefused", "MethodThrottled", "MethodUnavailable", "NotAGuess",
+__all__ = ["CHANNEL_SENDERS", "METHOD_TYPES", "AccountDisabled", "AppApprovalMethod",
+           "CommandFailed", "EmailCode", "Enrolment", "LoginDenied", "MethodContext",
+           "MethodFailed", "MethodParts", "MethodRefused", "MethodThrottled",
+           "MethodUnavailable", "NotAGuess",
            "PasskeyMethod", "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod",
            "SignInMethod", "SmsCode", "StepExpired", "TotpMethod", "Verified", "VoiceCode",
            "build_registry", "enrollable_now"]

@@ -26,7 +26,8 @@ call, a hardware token) is its module plus its line in ``METHOD_TYPES``
 - who has it: ``is_enrolled`` for one user, ``holders`` for many (census, user lists),
   saying the same of each user;
 - its items and their removal: ``items`` (``Enrolment``, with ``counts`` true exactly
-  when ``is_enrolled``), ``remove``, ``several``, ``removable``, ``per_user``;
+  when ``is_enrolled``), ``remove``, ``removal_note`` (what removing it does to the
+  person's contact details), ``several``, ``removable``, ``per_user``;
 - its notices: ``added_notice``, ``removed_notice``; its profile link:
   ``profile_addition`` (to ``account.profile_method`` with its own ``profile_template``
   when the profile has no page of its own for it; a page that sends a first challenge,
@@ -88,6 +89,19 @@ class NotAGuess(MethodFailed):
     secret was made, so it uses none of the account's failure budget."""
 
     counts_as_failure = False
+
+
+class AccountDisabled(NotAGuess):
+    """The person proved who they are (the right password, a valid passkey), but an admin
+    disabled the account: said only then, so nothing is revealed to anyone else. No guess
+    failed, and the login goes no further."""
+
+    status = 403
+
+    def __init__(self, user: User):
+        super().__init__(gettext("Your account is disabled, so you cannot log in. Ask your "
+                                 "administrator to enable it again."))
+        self.user = user
 
 
 class StepExpired(NotAGuess):
@@ -277,6 +291,11 @@ class SignInMethod:
     def remove(self, user: User, item: Enrolment, now: float) -> None:
         """Remove one item of the user (one of `items`); the caller commits."""
         raise NotImplementedError
+
+    def removal_note(self, user: User) -> str | None:
+        """Return what removing the method does besides, to say before it is removed (the
+        email address or number its codes go to stays, unproven), or None."""
+        return None
 
     def profile_addition(self, user: User, items: list[Enrolment]) -> Addition | None:
         """Return the profile's link to set the method up (or add one more) now, given the

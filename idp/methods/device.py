@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping
 
 from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from ua_parser import parse as parse_user_agent
 
 from ..domain import DestinationPolicy, MethodInfo
@@ -79,8 +79,8 @@ class RememberedDeviceMethod(SignInMethod):
     def items(self, user: User, now: float) -> list[Enrolment]:
         # Most recently used first; a browser never counts towards what a user can reach.
         return [Enrolment(self.name, f"{self.name}:{row.id}", row.name, row.created_at,
-                          row.last_used_at, {"expires_at": row.expires_at}, counts=False,
-                          shown=(row.name,))
+                          row.last_used_at, {"expires_at": row.expires_at, "ip": row.ip},
+                          counts=False, shown=(row.name,))
                 for row in self.devices(user, now)]
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:
@@ -93,18 +93,28 @@ class RememberedDeviceMethod(SignInMethod):
         return list(db.session.scalars(
             self._live(user, now).order_by(RememberedDevice.last_used_at.desc())))
 
+    def _named(self, user: User, cookie: str, now: float) -> RememberedDevice | None:
+        """Return the user's live device record the cookie names, if any."""
+        try:
+            token = self._signer.loads(cookie or "")
+        except BadSignature:
+            return None
+        return db.session.scalars(self._live(user, now).where(
+            RememberedDevice.token_hash == hash_secret(str(token)))).first()
+
     def verify(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         """Accept the device cookie of this user's live device record."""
-        try:
-            token = self._signer.loads(form.get("device") or "")
-        except BadSignature as exc:
-            raise MethodFailed(gettext("This device is not remembered.")) from exc
-        row = db.session.scalars(self._live(ctx.user, ctx.now).where(
-            RememberedDevice.token_hash == hash_secret(str(token)))).first()
+        row = self._named(ctx.user, form.get("device") or "", ctx.now)
         if row is None:
             raise MethodFailed(gettext("This device is not remembered."))
         row.last_used_at = ctx.now
         return Verified(amr=())
+
+    def key_of(self, user: User, cookie: str, now: float) -> str | None:
+        """Return the item key of the user's remembered device this cookie names (this
+        browser, on the profile), or None; nothing is written."""
+        row = self._named(user, cookie, now)
+        return f"{self.name}:{row.id}" if row is not None else None
 
     def remember(self, ctx: MethodContext, user_agent: str | None) -> str:
         """Create a device record for this browser; return the cookie value to set."""
@@ -122,3 +132,11 @@ class RememberedDeviceMethod(SignInMethod):
             return False
         row.revoked_at = now
         return True
+
+
+def forget_devices(user_id: int, now: float) -> int:
+    """Stop every remembered device of a user from counting (the user is disabled, or
+    logged out everywhere); return how many were forgotten."""
+    return db.session.execute(update(RememberedDevice).where(
+        RememberedDevice.user_id == user_id, RememberedDevice.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount or 0

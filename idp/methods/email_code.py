@@ -57,6 +57,14 @@ class EmailCode(DeliveredCode):
         # The address stays the user's contact and login; only its codes are turned off.
         user.email_verified = False
 
+    def removal_note(self, user: User) -> str | None:
+        if not user.email:
+            return None
+        return gettext("Your email address %(address)s stays on your account and you can "
+                       "still log in with it, marked not proven: no more codes are sent to "
+                       "it. To get them again, prove the address with a code.",
+                       address=user.email)
+
     def parse_destination(self, user: User, value: str) -> str:
         # The address on the account is the one to prove; changing it is a profile matter.
         if user.email:

@@ -38,8 +38,8 @@ from ..security.webauthn import (
 )
 from ..storage import db
 from ..storage.models import Directory, Passkey, User
-from ..tenants.accounts import active_user
 from .base import (
+    AccountDisabled,
     Addition,
     Enrolment,
     MethodContext,
@@ -168,14 +168,17 @@ class PasskeyMethod(SignInMethod):
             raise MethodFailed(str(exc)) from exc
         challenge = self._take(sealer, sealed, session_id, None, "login", now)
         row = self._find(directory, credential_id)
-        user = active_user(directory.id, row.user_id) if row else None
-        if row is None or user is None:
+        user = db.session.get(User, row.user_id) if row else None
+        if row is None or user is None or user.directory_id != directory.id:
             raise MethodFailed(gettext("This passkey is not registered here."))
         if handle is None or _decode(handle) != user_handle(sealer, user):
             raise MethodFailed(gettext("This passkey does not belong to this account."))
         ctx = MethodContext(directory=directory, user=user, now=now, sealer=sealer,
                             session_id=session_id)
-        return user, self._check(ctx, row, credential_json, challenge)
+        verified = self._check(ctx, row, credential_json, challenge)
+        if user.disabled:  # said only to who holds the passkey
+            raise AccountDisabled(user)
+        return user, verified
 
     # Step-up of a known user.
 

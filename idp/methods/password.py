@@ -11,8 +11,9 @@ from ..domain import DestinationPolicy, MethodInfo
 from ..security.passwords import PasswordService
 from ..storage.method_use import record_used, use_times
 from ..storage.models import Directory, User
-from ..tenants.accounts import check_login
+from ..tenants.accounts import DisabledAccount, check_login
 from .base import (
+    AccountDisabled,
     Enrolment,
     MethodContext,
     MethodFailed,
@@ -67,9 +68,13 @@ class PasswordMethod(SignInMethod):
 
     def identify(self, directory: Directory, login: str, password: str,
                  now: float) -> User:
-        """Return the user whose login and password match, or raise MethodFailed."""
+        """Return the user whose login and password match, or raise MethodFailed
+        (AccountDisabled when they match a disabled account)."""
         assert self.passwords is not None, "PasswordMethod needs a PasswordService"
-        user = check_login(directory, login, password, self.passwords, now)
+        try:
+            user = check_login(directory, login, password, self.passwords, now)
+        except DisabledAccount as exc:
+            raise AccountDisabled(exc.user) from exc
         if user is None:
             raise wrong_credentials()
         record_used(user.id, self.name, now)

@@ -62,8 +62,16 @@ class SmsCode(DeliveredCode):
                         {"name": "phone"})
 
     def remove(self, user: User, item: Enrolment, now: float) -> None:
-        # Removing text message codes forgets the number.
-        user.phone, user.phone_verified = None, False
+        # The number stays the user's contact detail; only its codes are turned off (as
+        # for email). Proving it again turns them on.
+        user.phone_verified = False
+
+    def removal_note(self, user: User) -> str | None:
+        if not user.phone:
+            return None
+        return gettext("Your mobile number %(number)s stays on your account, marked not "
+                       "proven: no more codes are texted to it. To get them again, prove "
+                       "the number with a code.", number=user.phone)
 
     def _refusal(self, user: User) -> str | None:
         """Return, in a few words, why the directory does not text the user's number."""

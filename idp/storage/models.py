@@ -487,6 +487,9 @@ class AppActivation(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"),
                                          index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The browser session that asked for it: only its pages show the code again.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("browser_session.id", ondelete="CASCADE"), nullable=True, index=True)
     # The code sealed, so its page can show it again until it is used or expires.
     code_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created_at: Mapped[float] = mapped_column(Double)

@@ -32,6 +32,14 @@ class AccountError(ValueError):
     """
 
 
+class DisabledAccount(Exception):
+    """The password is right, but an admin disabled the account: it may not log in."""
+
+    def __init__(self, user: User):
+        super().__init__(f"user {user.id} is disabled")
+        self.user = user
+
+
 def normalize_login(value: str) -> str:
     """Return the comparison key of a username or email (NFKC, case-folded)."""
     return unicodedata.normalize("NFKC", value).strip().casefold()
@@ -169,15 +177,19 @@ def check_login(directory: Directory, login: str, password: str,
                 passwords: PasswordService, now: float) -> User | None:
     """Return the active user if the password is right, in the same time either way.
 
-    A hash made with older argon2 parameters is replaced transparently.
+    Raises DisabledAccount when the password is right but the account is disabled: only
+    who knows the password learns that. A hash made with older argon2 parameters is
+    replaced transparently.
     """
     user = find_user(directory, login) if len(login) <= 254 else None
     # Only the first characters are hashed (bounded cost), but a password longer
     # than any we store is never right, even if it starts with the right one.
     candidate = password[:MAX_PASSWORD_LENGTH]
     ok = passwords.verify(user.password_hash if user else None, candidate)
-    if not ok or len(password) > MAX_PASSWORD_LENGTH or user is None or user.disabled:
+    if not ok or len(password) > MAX_PASSWORD_LENGTH or user is None:
         return None
+    if user.disabled:
+        raise DisabledAccount(user)
     if passwords.needs_rehash(user.password_hash or ""):
         user.password_hash = passwords.hash(candidate)
         user.updated_at = now

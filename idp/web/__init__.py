@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from .. import audit
 from ..domain import DomainError
 from ..errors import IdpError, Unavailable
 from ..methods.device import device_name
@@ -24,7 +25,7 @@ from .api.admin import admin_api
 from .api.app import app_api
 from .api.oidc import api
 from .brand import brand, page_brand
-from .context import directory_of_unknown_path, write_session_cookie
+from .context import client_ip, directory_of_unknown_path, write_session_cookie
 from .health import health
 from .languages import remember_language
 from .login import authorize as authorize_views
@@ -249,6 +250,11 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     app.register_error_handler(Exception, _handle)
     app.after_request(_headers)
 
+    @app.before_request
+    def _origin():
+        # Whatever this request records in the audit log says where it came from.
+        audit.set_origin(audit.Origin(client_ip(), request.user_agent.string))
+
     @app.get("/")
     def home():
         """Say what this is."""
@@ -258,3 +264,4 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     @app.teardown_request
     def _forget(_exc):
         g.pop("browser_session", None)
+        audit.set_origin(None)

@@ -52,7 +52,7 @@ SHOWN_BEFORE = {
     "admin.invitation_sent", "admin.user_updated", "admin.user_disabled",
     "admin.user_enabled", "admin.method_removed", "admin.sessions_ended", "admin.user_unlocked",
     "profile.claims_changed", "registration.completed", "password_reset.completed",
-    "admin.reset_link_sent",
+    "admin.reset_link_sent", "login.disabled",
     # An admin's help for lost methods: granted, withdrawn, spent by the person.
     "admin.enrol_allowed", "admin.enrol_withdrawn", "method.enrolled_with_help",
 }

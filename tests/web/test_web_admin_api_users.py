@@ -243,7 +243,8 @@ def test_disable_ends_the_users_tokens_and_enable_lets_them_in_again(directory, 
     assert api.post(f"/users/{uid}/enable").json()["disabled"] is False
     (disabled,) = audit_events(directory, "admin.user_disabled")
     (enabled,) = audit_events(directory, "admin.user_enabled")
-    assert disabled.detail == enabled.detail == {"actor_client": api.client.client_id}
+    assert disabled.detail == {"actor_client": api.client.client_id, "devices": 0}
+    assert enabled.detail == {"actor_client": api.client.client_id}
 
 
 def test_ending_sessions_revokes_the_apps_tokens(directory, api, user_with_login):
@@ -252,7 +253,8 @@ def test_ending_sessions_revokes_the_apps_tokens(directory, api, user_with_login
     assert api.post(f"/users/{uid}/sessions/end").json() == {"sessions_ended": 1}
     assert introspect(rp, tokens["access_token"]) == {"active": False}
     (event,) = audit_events(directory, "admin.sessions_ended")
-    assert event.detail == {"actor_client": api.client.client_id, "sessions": 1}
+    assert event.detail == {"actor_client": api.client.client_id, "sessions": 1,
+                            "devices": 0}
 
 
 def test_removing_a_method_says_what_it_means_for_the_level(directory, api):

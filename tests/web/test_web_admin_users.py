@@ -441,7 +441,8 @@ def test_removing_a_method_that_is_not_needed_shows_no_warning(directory):
     assert not page.soup.select("td .warn")
     page = Page(press(agent, page, "remove", item="sms"))
     assert "The sign-in method was removed." in page.text and "cannot reach" not in page.text
-    assert stored_user(directory, user.username).phone is None
+    row = stored_user(directory, user.username)
+    assert row.phone == user.phone and not row.phone_verified  # the number stays, unproven
 
 
 @pytest.mark.parametrize("item", ["password", "totp:999999", "passkey:1", "", "x" * 100,
@@ -495,9 +496,9 @@ def test_disabling_a_user_ends_their_sessions_and_tokens_and_enabling_lets_them_
     assert refreshed.status_code == 400
     assert rp.userinfo(tokens["access_token"]).status_code == 401
     other = new_rp(directory, directory.add_client())
-    assert other.log_in(other.start(), user).status_code == 400
+    assert other.log_in(other.start(), user).status_code == 403  # told: disabled
     event = audit_events(directory, "admin.user_disabled")[-1]
-    assert event.detail == {"actor": stored_user(directory, admin.username).id}
+    assert event.detail == {"actor": stored_user(directory, admin.username).id, "devices": 0}
 
     page = Page(press(agent, page, "enable"))
     assert f"{user.username} can log in again." in page.text
@@ -540,7 +541,8 @@ def test_logging_a_user_out_everywhere_ends_each_session_and_revokes_their_token
         assert Page(browser.get(f"{directory.issuer}/account/")).title.startswith("Log in")
     assert rp.userinfo(tokens["access_token"]).status_code == 401
     event = audit_events(directory, "admin.sessions_ended")[-1]
-    assert event.detail == {"actor": stored_user(directory, admin.username).id, "sessions": 3}
+    assert event.detail == {"actor": stored_user(directory, admin.username).id, "sessions": 3,
+                            "devices": 0}
     assert not stored_user(directory, user.username).disabled
 
 

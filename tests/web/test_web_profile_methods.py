@@ -47,14 +47,21 @@ def method_rows(page: Page) -> list[str]:
 
 
 def remove(agent: Agent, page: Page, label: str):
-    """Press the Remove button of the row whose text holds `label`."""
+    """Follow the Remove link of the row whose text holds `label`: the confirmation page."""
     for row in page.soup.select("#methods tbody tr"):
         if label in row.get_text(" ", strip=True):
-            form = row.find("form")
-            data = {tag["name"]: tag.get("value", "") for tag in form.find_all("input")}
-            return agent.follow(agent.http.post(urljoin(page.url, form["action"]), data=data,
-                                                allow_redirects=False, timeout=30))
+            link = row.find("a", string=lambda text: text and text.strip() == "Remove") \
+                or next(a for a in row.find_all("a") if a.get_text(strip=True)
+                        .startswith("Remove"))
+            return agent.get(urljoin(page.url, link["href"]))
     raise AssertionError(f"no row with {label!r}: {method_rows(page)}")
+
+
+def remove_confirmed(agent: Agent, page: Page, label: str):
+    """Follow the Remove link of the row whose text holds `label` and confirm."""
+    confirm = Page(remove(agent, page, label))
+    assert confirm.title.startswith("Remove "), confirm.text[:300]
+    return agent.submit(confirm, "Remove")
 
 
 @pytest.fixture
@@ -161,7 +168,7 @@ def test_a_user_adds_names_and_removes_passkeys(pk_directory, mail):
     assert "The name was saved." in notice_of(page)
     assert any(r.startswith("Passkey Work key") for r in method_rows(page))
 
-    page = Page(remove(agent, page, "Work key"))  # another passkey stays: no question
+    page = Page(remove_confirmed(agent, page, "Work key"))  # another passkey stays
     assert page.title == "Your account", page.text[:300]
     assert count(pk_directory, user, Passkey) == 1
     assert audited(pk_directory, user, "method.removed") == [
@@ -284,17 +291,18 @@ def test_removing_the_only_second_method_asks_to_confirm_and_says_what_it_means(
         "An authenticator app was removed from your account")
 
 
-def test_removing_one_of_two_second_methods_needs_no_confirmation(directory, mail, gateway):
+def test_removing_one_of_two_second_methods_is_confirmed_and_keeps_the_number(
+        directory, mail, gateway):
     from tests.support.live import new_mobile
 
     user = directory.add_user(totp=True, phone=new_mobile())
     agent, page = open_account_page(directory, user)
-    page = Page(remove(agent, page, "Text message code"))
+    page = Page(remove_confirmed(agent, page, "Text message code"))
     assert page.title == "Your account"
     assert "Removed: Text message code." in notice_of(page)
     with directory.live.app.app_context():
         row = db.session.scalars(select(User).where(User.subject == user.subject)).one()
-        assert row.phone is None and not row.phone_verified
+        assert row.phone == user.phone and not row.phone_verified
     assert mail.wait_for(user.email)["Subject"] == (
         "Text message codes were turned off for your account")
 

@@ -32,7 +32,12 @@ from tests.web.test_web_admin_settings import admin_page, fields, listed, press
 from tests.web.test_web_admin_users import admin_agent, audit_events, user_page
 from tests.web.test_web_admin_users import press as press_on_user_page
 from tests.web.test_web_dutch import log_in_in_dutch
-from tests.web.test_web_profile_methods import audited, method_rows, notice_of, remove
+from tests.web.test_web_profile_methods import (
+    audited,
+    method_rows,
+    notice_of,
+    remove_confirmed,
+)
 
 if TYPE_CHECKING:  # imported here only: pytest would try to collect a Test* class
     from tests.support.live import TestDirectory, TestUser
@@ -259,7 +264,7 @@ def test_a_token_removed_from_the_profile_goes_back_to_the_inventory(directory, 
     # The serial tells the person's tokens apart.
     assert any(r.startswith("Security token H-1") for r in method_rows(page)), method_rows(page)
 
-    page = Page(remove(agent, page, "Security token"))  # the app stays: no question
+    page = Page(remove_confirmed(agent, page, "Security token"))  # the app stays
 
     assert page.title == "Your account", page.text[:300]
     assert not any("Security token" in r for r in method_rows(page))

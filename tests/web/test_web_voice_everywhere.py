@@ -15,7 +15,8 @@ from idp.storage import db
 from idp.storage.models import AuditEvent, User
 from idp.tenants.directories import get_directory
 from tests.support.account import open_account_page
-from tests.support.agent import Agent, Page
+from tests.support.agent import Page
+from tests.web.test_web_profile_methods import remove_confirmed
 from tests.web.test_web_voice_code import new_landline, spoken_code
 
 DOT4 = "\u2022" * 4
@@ -48,17 +49,6 @@ def method_rows(page: Page) -> list[str]:
     return [tr.get_text(" ", strip=True) for tr in page.soup.select("#methods tbody tr")]
 
 
-def remove(agent: Agent, page: Page, label: str):
-    """Press the Remove button of the profile's row whose text holds `label`."""
-    for row in page.soup.select("#methods tbody tr"):
-        if label in row.get_text(" ", strip=True):
-            form = row.find("form")
-            data = {tag["name"]: tag.get("value", "") for tag in form.find_all("input")}
-            return agent.follow(agent.http.post(urljoin(page.url, form["action"]), data=data,
-                                                allow_redirects=False, timeout=30))
-    raise AssertionError(f"no row with {label!r}: {method_rows(page)}")
-
-
 def test_the_profile_lists_the_voice_number_and_removing_it_is_told_and_audited(
         directory, mail):
     directory.set_levels(voice=10)
@@ -69,7 +59,7 @@ def test_the_profile_lists_the_voice_number_and_removing_it_is_told_and_audited(
     assert any(row.startswith(f"Voice call code {landline}") for row in method_rows(page)), \
         method_rows(page)
 
-    page = Page(remove(agent, page, "Voice call code"))
+    page = Page(remove_confirmed(agent, page, "Voice call code"))
 
     assert page.title == "Your account", page.text[:300]
     assert not any("Voice call code" in row for row in method_rows(page))

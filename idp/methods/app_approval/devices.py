@@ -106,28 +106,37 @@ class AppDevices:
 
     # Activation.
 
-    def new_activation(self, directory: Directory, user: User, now: float,
-                       sealer: Sealer) -> str:
-        """Replace the user's unused activation codes with a new one; return it.
+    def new_activation(self, directory: Directory, user: User, session_id: int | None,
+                       now: float, sealer: Sealer) -> str:
+        """Replace the unused activation codes this browser session asked for with a new
+        one; return it.
 
         Made only on the person's request (a POST); the code is kept sealed too, so the
-        set-up page can show it again until it is used or expires (``live_activation``).
+        set-up pages of the same browser session can show it again until it is used or
+        expires (``live_activation``). Another browser of the same person asks for its own.
         """
+        same_session = AppActivation.session_id.is_(None) if session_id is None \
+            else AppActivation.session_id == session_id
         db.session.execute(update(AppActivation).where(
-            AppActivation.user_id == user.id, AppActivation.used_at.is_(None)
+            AppActivation.user_id == user.id, AppActivation.used_at.is_(None), same_session,
         ).values(used_at=now))
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         db.session.add(AppActivation(directory_id=directory.id, user_id=user.id,
-                                     code_hash=hash_secret(code),
+                                     session_id=session_id, code_hash=hash_secret(code),
                                      code_sealed=sealer.seal(code.encode()), created_at=now,
                                      expires_at=now + ACTIVATION_TTL))
         return code
 
-    def live_activation(self, user: User, now: float, sealer: Sealer) -> AppActivation | None:
-        """Return the user's newest activation that can still be used, if any."""
+    def live_activation(self, user: User, session_id: int | None,
+                        now: float) -> AppActivation | None:
+        """Return the newest activation this browser session asked for that can still be
+        used, if any (none without a session)."""
+        if session_id is None:
+            return None
         return db.session.scalars(select(AppActivation).where(
-            AppActivation.user_id == user.id, AppActivation.used_at.is_(None),
-            AppActivation.expires_at > now, AppActivation.code_sealed.is_not(None),
+            AppActivation.user_id == user.id, AppActivation.session_id == session_id,
+            AppActivation.used_at.is_(None), AppActivation.expires_at > now,
+            AppActivation.code_sealed.is_not(None),
         ).order_by(AppActivation.id.desc())).first()
 
     def activate(self, directory: Directory, body: dict[str, Any], now: float) -> AppDevice:

@@ -159,7 +159,7 @@ class AppApprovalMethod(SignInMethod):
         state = self._state(ctx, "enrol")
         if self.devices.usable(ctx.user, confirmed=False):
             return {"activated": True, **state}
-        activation = self.devices.live_activation(ctx.user, ctx.now, ctx.sealer)
+        activation = self.devices.live_activation(ctx.user, ctx.session_id, ctx.now)
         if activation is None:  # asked for with "Get an activation code" (a POST)
             return {"activated": False, "code": None, **state}
         code = ctx.sealer.unseal(activation.code_sealed or b"").decode()
@@ -173,7 +173,8 @@ class AppApprovalMethod(SignInMethod):
         if self.devices.usable(ctx.user, confirmed=False):
             raise MethodFailed(gettext("The app is already activated. Send it a request to "
                                        "finish."))
-        self.devices.new_activation(ctx.directory, ctx.user, ctx.now, ctx.sealer)
+        self.devices.new_activation(ctx.directory, ctx.user, ctx.session_id, ctx.now,
+                                    ctx.sealer)
         return gettext("Your activation code is ready. It works once, for 10 minutes.")
 
     def challenge_enrolment(self, ctx: MethodContext, form: Mapping[str, str]) -> str:

@@ -19,6 +19,7 @@ from ...users.invitations import InvitationError, accept_invitation, find_invita
 from ..context import client_ip
 from ..ratelimit import per_ip
 from . import account
+from .profile_common import proof_turns_on
 
 
 class InvitationForm(FlaskForm):
@@ -40,7 +41,8 @@ def invitation(token: str):
         return _expired()
     user = db.session.get(User, row.user_id)
     return render_template("account/invitation.html", directory=g.directory, form=InvitationForm(),
-                           person=user, expires_at=row.expires_at)
+                           person=user, expires_at=row.expires_at,
+                           turns_on=proof_turns_on("email", user))
 
 
 @account.post("/invitation/<token>")
@@ -60,7 +62,8 @@ def invitation_accept(token: str):
             return _expired()
         user = db.session.get(User, row.user_id)
         return render_template("account/invitation.html", directory=g.directory, form=form,
-                               person=user, expires_at=row.expires_at, error=str(exc)), 400
+                               person=user, expires_at=row.expires_at, error=str(exc),
+                               turns_on=proof_turns_on("email", user)), 400
     db.session.commit()
     flash(gettext("Your password is set. Log in with it to open your account."))
     return redirect(url_for("account.profile"))

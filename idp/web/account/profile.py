@@ -29,6 +29,7 @@ from ...users.profile import Removal, removal_effect
 from ...users.sessions import sessions_of
 from ..claims_form import claim_summary
 from ..context import current_session
+from ..login.remember import this_device
 from . import account
 from .gate import current_user, signed_in_page
 from .profile_activity import activity_of
@@ -88,6 +89,7 @@ def profile():
     return render("account/profile.html",
                   items=[i for i in items if i.method != "device"],
                   devices=[i for i in items if i.method == "device"],
+                  this_device=this_device(user),
                   combinations=[(" + ".join(str(services().methods[m].title) for m in c.methods),
                                  c.points)
                                 for c in shown],

@@ -10,6 +10,7 @@ from ... import audit
 from ...clock import now
 from ...methods import MethodContext, enrollable_now
 from ...services import services
+from ...storage.models import User
 from ...tenants.directories import level_settings
 from ...users.notifications import Notice, Origin, notify
 from ...users.profile import ProfileError, clean_text, parse_id
@@ -34,6 +35,16 @@ def reason_text(exc: ProfileError) -> str:
         "mismatch": gettext("The two new passwords are not the same."),
     }
     return texts.get(exc.reason, gettext("This cannot be saved. Check it and try again."))
+
+
+def proof_turns_on(channel: str, user: User) -> bool:
+    """Say whether proving the user's email address or number turns on the codes of
+    `channel` ("email", "sms") as a sign-in method: a proven address is what that method
+    is, so the pages say so before and after. True when the directory uses the method,
+    can send its codes, and the user does not have it yet."""
+    method = services().methods.get(channel)
+    return method is not None and method.enrollable \
+        and level_settings(g.directory).points_of(channel) > 0 and not method.is_enrolled(user)
 
 
 def render(template: str, status: int = 200, **context):

@@ -43,6 +43,7 @@ from .profile_common import (
     field,
     limited,
     method_context,
+    proof_turns_on,
     reason_text,
     record,
     render,
@@ -135,6 +136,7 @@ def _contact_page(contact: Contact, status: int = 200, error: str | None = None)
     live = pending is not None and pending.used_at is None and pending.expires_at > ctx.now
     return render("account/profile_contact.html", status, contact=contact.name, error=error,
                   can_send=codes.can_send(contact.channel),
+                  turns_on=proof_turns_on(contact.channel, current_user()),
                   sent_to=contact.mask(pending.destination) if live and pending else None,
                   resend_in=int(codes.wait(ctx, contact.channel) + 0.999))
 
@@ -227,6 +229,7 @@ def _typed_code() -> str | None:
 def profile_contact_confirm(name: str):
     """Check the code; save the proven address or number and tell the person."""
     contact, user, ctx = CONTACTS[name], current_user(), method_context()
+    turns_on = proof_turns_on(contact.channel, user)
     with attempt_on(account_of(user), contact.channel) as attempt:
         try:
             typed = _typed_code()
@@ -251,6 +254,11 @@ def profile_contact_confirm(name: str):
             record(audit.events.METHOD_ENROLLED, method=contact.channel)
         db.session.commit()
     _tell(contact, change)
+    if turns_on:
+        flash(gettext("Email codes are now one of your sign-in methods. You can remove them "
+                      "below; the address stays.") if contact.name == "email"
+              else gettext("Text message codes are now one of your sign-in methods. You can "
+                           "remove them below; the number stays."))
     return redirect(url_for("account.profile"))
 
 

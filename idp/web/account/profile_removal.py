@@ -1,9 +1,11 @@
 """Remove or rename one enrolled item (a passkey, the authenticator app, the phone, ...).
 
-Removing what still leaves the person at the directory's level happens at once. What
-would leave them below it asks for an explicit confirmation that says what it means
-(at the next login they set up another method first); what would leave no way to reach
-the level is refused, with the reason (``idp.users.profile.removal_effect``).
+Every removal is confirmed on a page of its own (a POST without the confirmation shows
+that page and removes nothing), which says what it means: whether the person still
+reaches the directory's level, or at the next login sets up another method first, and
+what happens to the address or number codes went to (``SignInMethod.removal_note``).
+What would leave no way to reach the level is refused, with the reason
+(``idp.users.profile.removal_effect``).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def _title_of(method: str) -> str:
 
 def _confirm_page(effect: Removal, status: int = 200):
     return render("account/profile_remove.html", status, effect=effect,
-                  enrol_titles=[_title_of(m) for m in effect.enrol_after])
+                  enrol_titles=[_title_of(m) for m in effect.enrol_after],
+                  note=services().methods[effect.item.method].removal_note(current_user()))
 
 
 @account.get("/account/methods/<key>/remove")
@@ -61,11 +64,11 @@ def profile_remove_page(key: str):
 @account.post("/account/methods/<key>/remove")
 @signed_in_page(fresh=True)
 def profile_remove(key: str):
-    """Remove the item when that is safe or confirmed; refuse the last way to the level."""
+    """Remove the item once confirmed; refuse the last way to the level."""
     effect = _effect(key)
     if effect.refused:
         return _confirm_page(effect, 409)
-    if not effect.safe and request.form.get("confirm") != "yes":
+    if request.form.get("confirm") != "yes":
         return _confirm_page(effect)
     item = remove_enrolment(current_user(), key, now(), services().methods)
     if item is None:  # removed meanwhile by another request

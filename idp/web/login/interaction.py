@@ -18,7 +18,14 @@ from ... import audit
 from ...clock import now
 from ...domain import StepUpPlan
 from ...errors import InteractionExpired
-from ...methods import MethodContext, MethodFailed, PasskeyMethod, RecoveryCodes, Verified
+from ...methods import (
+    AccountDisabled,
+    MethodContext,
+    MethodFailed,
+    PasskeyMethod,
+    RecoveryCodes,
+    Verified,
+)
 from ...methods.recovery import code_sheet
 from ...oidc.login import session_user
 from ...services import services
@@ -144,6 +151,8 @@ def login(uid: str):
         try:
             user = services().password_method.identify(g.directory, login_name,
                                                        form.password.data, now())
+        except AccountDisabled as exc:  # the right password: say so, as its own event
+            return _login_refused(row, form, "password", exc)
         except MethodFailed as exc:
             attempt.failed()
             return _login_failed(row, form, "password", exc, named)
@@ -162,6 +171,17 @@ def _login_failed(row: Interaction, form: LoginForm, method: str, exc: MethodFai
                  user_agent=request.user_agent.string, method=method)
     db.session.commit()
     return login_page(row, status=400, form=form, error=str(exc))
+
+
+def _login_refused(row: Interaction, form: LoginForm, method: str, exc: AccountDisabled):
+    """Audit the right password (or passkey) of a disabled account and say that it is
+    disabled."""
+    user_id = exc.user.id
+    db.session.rollback()
+    audit.record(g.directory.id, audit.events.LOGIN_DISABLED, now(), user_id=user_id,
+                 ip=client_ip(), user_agent=request.user_agent.string, method=method)
+    db.session.commit()
+    return login_page(row, status=exc.status, form=form, error=str(exc), disabled=True)
 
 
 def _passkey() -> PasskeyMethod | None:
@@ -199,6 +219,8 @@ def passkey_login(uid: str):
                                           (request.form.get("credential") or "")[:16384],
                                           (request.form.get("challenge") or "")[:4096], now(),
                                           services().sealer)
+    except AccountDisabled as exc:
+        return _login_refused(row, LoginForm(formdata=None), "passkey", exc)
     except MethodFailed as exc:
         return _login_failed(row, LoginForm(formdata=None), "passkey", exc)
     record_method(user, "passkey", verified)

@@ -52,6 +52,15 @@ def recognise_device(session: BrowserSession, user: User) -> None:
                  ip=client_ip(), user_agent=request.user_agent.string, method="device")
 
 
+def this_device(user: User) -> str | None:
+    """Return the item key of the user's remembered device that is this browser, if any."""
+    method = services().methods.get("device")
+    cookie = request.cookies.get(services().cookies.device_name(g.directory))
+    if not isinstance(method, RememberedDeviceMethod) or not cookie:
+        return None
+    return method.key_of(user, cookie[:512], now())
+
+
 def offer_remember() -> bool:
     """Return whether to offer "Remember this device": the method is on, this browser is not."""
     session = current_session()

@@ -5,11 +5,16 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from idp.methods import MethodFailed, PasswordMethod, Verified
+from idp.methods import AccountDisabled, MethodFailed, PasswordMethod, Verified
 from idp.methods.password import WRONG_CREDENTIALS
 from idp.security.passwords import Argon2Parameters, PasswordService
 from idp.storage import db
-from idp.tenants.accounts import MAX_PASSWORD_LENGTH, check_login, set_password
+from idp.tenants.accounts import (
+    MAX_PASSWORD_LENGTH,
+    DisabledAccount,
+    check_login,
+    set_password,
+)
 from tests.support.live import PASSWORD, TEST_SETTINGS
 
 pytestmark = pytest.mark.storage
@@ -104,11 +109,17 @@ def test_a_user_of_another_directory_is_unknown(live, user, svc):
     assert check_login(other, user.username, PASSWORD, svc.passwords, NOW) is None
 
 
-def test_a_disabled_user_cannot_log_in(user, rows, svc):
+def test_a_disabled_user_cannot_log_in_and_only_the_right_password_learns_why(user, rows,
+                                                                               svc):
     directory_row, row = rows(user)
     row.disabled = True
     db.session.commit()
-    assert check_login(directory_row, user.username, PASSWORD, svc.passwords, NOW) is None
+    with pytest.raises(DisabledAccount):
+        check_login(directory_row, user.username, PASSWORD, svc.passwords, NOW)
+    assert check_login(directory_row, user.username, "wrong password", svc.passwords,
+                       NOW) is None
+    with pytest.raises(AccountDisabled):
+        PasswordMethod(svc.passwords).identify(directory_row, user.username, PASSWORD, NOW)
 
 
 def test_a_user_without_a_password_cannot_log_in_even_with_the_dummy_password(directory, svc,
@@ -211,7 +222,8 @@ def test_a_disabled_user_costs_the_same_one_verification(user, rows):
     directory_row, row = rows(user)
     row.disabled = True
     passwords = CountingPasswordService(app_parameters())
-    assert check_login(directory_row, user.username, PASSWORD, passwords, NOW) is None
+    with pytest.raises(DisabledAccount):
+        check_login(directory_row, user.username, PASSWORD, passwords, NOW)
     assert len(passwords.spy.verified) == 1
 
 
