@@ -33,6 +33,8 @@ PAGES = {
     "security": ("Security", 40, "Security settings such as linked devices."),
 }
 _PROCESS_SECRET_KEY = secrets.token_hex(32)
+#: Logins a session may have under way at once (one per tab), the oldest forgotten first.
+MAX_PENDING = 5
 
 
 def level_of(acr: object) -> int:
@@ -113,9 +115,15 @@ def create_portal(config: dict | None = None) -> Flask:
         title, required, blurb = PAGES[name]
         user = session.get("user")
         if not user or level_of(user.get("acr")) < required:
-            session["next"] = safe_path(request.path)
-            session["want_acr"] = required
-            return idp.authorize_redirect(base_url + "/callback", acr_values=str(required))
+            # Each login of its own, keyed by its state: two tabs may be logging in at once.
+            state = secrets.token_urlsafe(24)
+            pending = dict(session.get("pending") or {})
+            while len(pending) >= MAX_PENDING:
+                pending.pop(next(iter(pending)))
+            pending[state] = {"acr": required, "next": safe_path(request.path)}
+            session["pending"] = pending
+            return idp.authorize_redirect(base_url + "/callback", acr_values=str(required),
+                                          state=state)
         when = readable_time(user.get("auth_time"))
         return render_template(
             "page.html", title=title, required=required, blurb=blurb, user=user, when=when
@@ -127,8 +135,11 @@ def create_portal(config: dict | None = None) -> Flask:
     @app.get("/callback")
     def callback():
         """Finish the login: exchange the code, validate the ID token and check its acr."""
-        wanted = session.pop("want_acr", 0)
-        target = safe_path(session.pop("next", "/"))
+        pending = dict(session.get("pending") or {})
+        asked = pending.pop(str(request.args.get("state", ""))[:100], None) or {}
+        session["pending"] = pending
+        wanted = level_of(asked.get("acr", 0))
+        target = safe_path(asked.get("next", "/"))
         if "error" in request.args:
             return error_page(request.args["error"], request.args.get("error_description"))
         try:
