@@ -23,7 +23,7 @@ from .api.admin import admin_api
 from .api.app import app_api
 from .api.oidc import api
 from .brand import brand, page_brand
-from .context import write_session_cookie
+from .context import directory_of_path, write_session_cookie
 from .health import health
 from .languages import remember_language
 from .login import authorize as authorize_views
@@ -34,7 +34,7 @@ from .login import registration as registration_views
 from .login.pages import pages
 from .outbox import register_outbox
 from .ratelimit import per_ip
-from .responses import error_response
+from .responses import error_response, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,7 @@ def _unavailable(exc: Exception) -> Unavailable | None:
                 request.path, describe_outage(cause))
     # What the request loaded is expired by the rollback; reading it again (the cookie
     # names, the page language) would ask the unavailable database.
+    g.outage = True
     g.pop("directory", None)
     g.pop("browser_session", None)
     return Unavailable(lazy_gettext("The service is temporarily unavailable. Try again in a "
@@ -169,6 +170,11 @@ def _handle(exc: Exception):
     if isinstance(exc, HTTPException):
         if exc.code is not None and exc.code < 400:
             return exc
+        if not wants_json():
+            try:
+                directory_of_path()
+            except SQLAlchemyError:  # the page then simply wears no directory's brand
+                _roll_back()
         response = error_response(exc.code or 500, _http_error(exc.code), _http_message(exc))
         for name, value in exc.get_headers():
             if name == "Allow":

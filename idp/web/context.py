@@ -30,6 +30,19 @@ def load_directory(_endpoint: str | None, values: dict | None) -> None:
         raise DirectoryDisabled()
 
 
+def directory_of_path() -> None:
+    """For an error on a path no route matched (/d/<slug>/nothing): load the directory the
+    path names into ``g``, when it exists and serves, so that the error page wears its brand."""
+    if g.get("directory") is not None or g.get("outage"):
+        return
+    parts = request.path.split("/", 3)
+    if len(parts) < 3 or parts[0] or parts[1] != "d" or not SLUG_PATTERN.match(parts[2]):
+        return
+    directory = get_directory(parts[2])
+    if directory is not None and directory.disabled_at is None:
+        g.directory = directory
+
+
 def directory_blueprint(name: str, import_name: str) -> Blueprint:
     """Return a blueprint under /d/<slug> whose views find their directory in ``g``."""
     blueprint = Blueprint(name, import_name, url_prefix="/d/<slug>")

@@ -50,8 +50,11 @@ def load_interaction(uid: str) -> Interaction:
     """Return the pending login of this browser, or refuse."""
     session = current_session()
     row = db.session.get(Interaction, uid) if UID_PATTERN.match(uid) else None
-    if row is None or session is None or row.session_id != session.id \
-            or row.directory_id != g.directory.id or row.expires_at <= now():
+    mine = row is not None and session is not None and row.session_id == session.id \
+        and row.directory_id == g.directory.id
+    if mine:
+        g.login_app = client_of(row)  # an error page of this login leads back to its app
+    if row is None or not mine or row.expires_at <= now():
         raise InteractionExpired(lazy_gettext("This login has expired or was started in "
                                               "another browser. Go back to the app and start "
                                               "again."))
