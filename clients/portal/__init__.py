@@ -52,6 +52,11 @@ def safe_path(path: object) -> str:
     return "/"
 
 
+def display_name(user: dict) -> str:
+    """Return how to name the signed-in person: their name, username or email, else "you"."""
+    return str(user.get("name") or user.get("preferred_username") or user.get("email") or "you")
+
+
 def readable_time(timestamp: object) -> str:
     """Format a Unix time as a readable UTC time."""
     if not isinstance(timestamp, int | float):
@@ -59,9 +64,27 @@ def readable_time(timestamp: object) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+#: What the error page says for the errors people meet: a headline and what to do next
+#: (any other error: "Something went wrong" and the provider's description).
+ERRORS = {
+    "access_denied": ("Login cancelled",
+                      "You did not log in, so this page stays closed. Nothing was changed."),
+    "unmet_authentication_requirements": (
+        "Your sign-in methods are not enough for this page",
+        "The provider could not verify you strongly enough for this page. Set up another "
+        "sign-in method in your account at the provider, or ask its administrator."),
+    "insufficient_acr": ("Your login was not strong enough for this page",
+                         "Open the page again to log in with another step."),
+    "provider_unreachable": ("The sign-in service cannot be reached",
+                             "Try again in a moment."),
+}
+
+
 def error_page(error: str, description: str | None, status: int = 400):
-    """Render the error page."""
-    return render_template("error.html", error=error, description=description), status
+    """Render the error page: what happened in words, what to do, the code in small print."""
+    headline, advice = ERRORS.get(error, ("Something went wrong", None))
+    return render_template("error.html", error=error, description=description,
+                           headline=headline, advice=advice), status
 
 
 def create_portal(config: dict | None = None) -> Flask:
@@ -126,7 +149,8 @@ def create_portal(config: dict | None = None) -> Flask:
                                           state=state)
         when = readable_time(user.get("auth_time"))
         return render_template(
-            "page.html", title=title, required=required, blurb=blurb, user=user, when=when
+            "page.html", title=title, required=required, blurb=blurb, user=user, when=when,
+            level=level_of(user.get("acr")), who=display_name(user)
         )
 
     for name in PAGES:
@@ -156,6 +180,14 @@ def create_portal(config: dict | None = None) -> Flask:
             return error_page("insufficient_acr", f"Asked for acr {wanted}, received {got}.")
         session.pop("csrf", None)
         session["user"] = {key: claims[key] for key in CLAIMS if key in claims}
+        # The name and email come from userinfo (the ID token carries the login's claims).
+        try:
+            info = idp.userinfo(token=token)
+        except (AuthlibBaseError, requests.RequestException, ValueError):
+            info = {}
+        if info.get("sub") == claims.get("sub"):
+            session["user"].update({key: info[key] for key in ("name", "preferred_username",
+                                                               "email") if key in info})
         session["id_token"] = token["id_token"]
         return redirect(target)
 
