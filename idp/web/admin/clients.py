@@ -129,7 +129,7 @@ def admin_client_change(client_id: str):
     action = ACTIONS.get(name)
     if action is None:
         abort(400, gettext("This form does not say what to do."))
-    if name in CONFIRMED and request.form.get("confirm") != "yes":
+    if request.form.get("confirm") != "yes" and _asks_first(client, name):
         return _confirm_page(client, name)
     try:
         return action(client)
@@ -342,5 +342,9 @@ ACTIONS: dict[str, Callable[[Client], object]] = {
     "save": _save, "rotate": _rotate, "disable": _switch(True), "enable": _switch(False),
     "end_grace": _end_grace,
 }
-#: The actions that ask once more (``_confirm_page``) before they are done.
-CONFIRMED = frozenset({"rotate", "disable", "end_grace"})
+def _asks_first(client: Client, name: str) -> bool:
+    """Say whether the action asks once more (``_confirm_page``): a new secret, disabling,
+    stopping the previous secret; not when it would do nothing or be refused anyway."""
+    return (name == "rotate" and not client.public) \
+        or (name == "disable" and not client.disabled) \
+        or (name == "end_grace" and in_secret_grace(client, now()))
