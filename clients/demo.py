@@ -37,6 +37,13 @@ def prepare(app, portal_url: str) -> tuple[str, str, str]:
         return issuer, data.portal_secret, describe(data, issuer, outbox)
 
 
+def banner(provider_url: str, portal_url: str, issuer: str, summary: str) -> str:
+    """Return what `make run` prints at start: the URLs, the issuer once, the demo data."""
+    return (f"\nProvider: {provider_url}  (issuer {issuer})\nPortal:   {portal_url}\n{summary}\n"
+            "Open the portal and choose Billing (30) to log in with a password and a second "
+            "step.\nPress Ctrl-C to stop.")
+
+
 def main() -> int:
     """Start both servers and serve until interrupted."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -55,9 +62,7 @@ def main() -> int:
                make_server(args.host, args.portal_port, portal, threaded=True)]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"\nProvider: {provider_url}  (issuer {issuer})\nPortal:   {portal_url}\n{summary}\n"
-          "Open the portal and choose Billing (30) to log in with a password and a second step."
-          "\nPress Ctrl-C to stop.", flush=True)
+    print(banner(provider_url, portal_url, issuer, summary), flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -162,6 +162,10 @@ KEYS: tuple[Key, ...] = (
         "Changing how someone signs in (their methods, email, phone or password) and a "
         "directory's authentication settings need a login at its required level, password "
         "or passkey included, no older than this; an older one is asked again."),
+    Key("IDP_CLIENT_SECRET_GRACE_SECONDS", 24 * 3600, _int,
+        "After an admin makes a new client secret, the old one keeps working this long "
+        "(at most 30 days), so the app can be given the new one without an outage; "
+        "0 stops the old secret at once."),
     Key("IDP_INVITATION_TTL_HOURS", 72, _int,
         "How long an invitation link (set your password) stays valid; it works once."),
     Key("IDP_AUDIT_RETENTION_DAYS", 365, _int,
@@ -255,6 +259,7 @@ class Settings:
     otp_per_ip_per_hour: int
     device_ttl_days: int
     fresh_login_seconds: int
+    client_secret_grace_seconds: int
     invitation_ttl_hours: int
     audit_retention_days: int
     max_body_bytes: int
@@ -336,6 +341,9 @@ def check_settings(settings: Mapping[str, Any]) -> None:
     if settings["IDP_ENV"] == "production" and (
             settings["IDP_ARGON2_MEMORY_KIB"] < 19456 or settings["IDP_ARGON2_TIME_COST"] < 2):
         raise ConfigurationError("argon2 below OWASP's minimum (19456 KiB memory, time cost 2)")
+    if not 0 <= settings["IDP_CLIENT_SECRET_GRACE_SECONDS"] <= 30 * 86400:
+        raise ConfigurationError("IDP_CLIENT_SECRET_GRACE_SECONDS must be between 0 and "
+                                 "2592000 (30 days)")
     if not 1 <= settings["IDP_OTP_TTL_SECONDS"] <= 600:
         raise ConfigurationError("IDP_OTP_TTL_SECONDS must be between 1 and 600")
     for name, most in (("IDP_ACCOUNT_FAILURE_LIMIT", 1), ("IDP_LOGIN_RATE_LIMIT", 10)):

@@ -28,9 +28,16 @@ DEMO_USERS = (
 # password); Carol's number and address are proven, so she can get codes by SMS or email.
 DEMO_PHONES = {"alice": ("+31612345678", False), "carol": ("+447911123456", True)}
 PROVEN_EMAIL = {"carol"}
+#: The Python that `make run` installs into, as a path from the checkout.
+VENV_PYTHON = ".venv/bin/python"
 #: The operator of the installation: an admin of the operators' directory, with an
 #: authenticator app (username, password).
 DEMO_OPERATOR = ("ops", "ops-demo-password")
+
+
+def demo_email(username: str) -> str:
+    """Return the email address of a demo user."""
+    return f"{username}@example.org"
 
 
 @dataclass
@@ -65,7 +72,7 @@ def seed_demo(directory: Directory, svc: Services, now: float,
     for username, password, admin, with_totp in DEMO_USERS:
         user = find_user(directory, username) or create_user(
             directory, username=username, password=password, passwords=svc.passwords, now=now,
-            email=f"{username}@example.org", name=username.title(), is_admin=admin)
+            email=demo_email(username), name=username.title(), is_admin=admin)
         phone, proven = DEMO_PHONES.get(username, (None, False))
         user.phone, user.phone_verified = phone, proven
         user.email_verified = username in PROVEN_EMAIL
@@ -97,21 +104,24 @@ def _seed_operator(svc: Services, now: float) -> tuple[str, str, str, str]:
     username, password = DEMO_OPERATOR
     user = find_user(operators, username) or create_user(
         operators, username=username, password=password, passwords=svc.passwords, now=now,
-        email=f"{username}@example.org", name="Operator", is_admin=True)
+        email=demo_email(username), name="Operator", is_admin=True)
     return username, password, _totp_secret(user, svc, now), f"/d/{operators.slug}/operator/"
 
 
 def describe(data: DemoData, issuer: str, outbox: str | None = None) -> str:
     """Return the demo credentials as text for the terminal."""
-    lines = [f"Issuer: {issuer}", f"Portal client: {data.portal_client_id} "
-             f"(secret: {data.portal_secret})", "Demo users:"]
+    lines = [f"Portal client: {data.portal_client_id} (secret: {data.portal_secret})",
+             "Demo users:"]
     for username, password, totp in data.users:
         line = f"  {username} / {password}"
         if username in DEMO_PHONES:
             phone, proven = DEMO_PHONES[username]
             line += f"  (phone {phone}{'' if proven else ', to confirm at first login'})"
+        if username in PROVEN_EMAIL:
+            line += f"  (email {demo_email(username)})"
         if totp:
-            line += (f"  (authenticator app key {totp}; current code: python -c "
+            # The venv's own Python: pyotp is installed there, whether or not it is active.
+            line += (f"  (authenticator app key {totp}; current code: {VENV_PYTHON} -c "
                      f"\"import pyotp; print(pyotp.TOTP('{totp}', digits={DIGITS}, "
                      f"interval={STEP}).now())\")")
         lines.append(line)

@@ -33,6 +33,8 @@ PAGES = {
     "security": ("Security", 40, "Security settings such as linked devices."),
 }
 _PROCESS_SECRET_KEY = secrets.token_hex(32)
+#: Logins a session may have under way at once (one per tab), the oldest forgotten first.
+MAX_PENDING = 5
 
 
 def level_of(acr: object) -> int:
@@ -50,6 +52,11 @@ def safe_path(path: object) -> str:
     return "/"
 
 
+def display_name(user: dict) -> str:
+    """Return how to name the signed-in person: their name, username or email, else "you"."""
+    return str(user.get("name") or user.get("preferred_username") or user.get("email") or "you")
+
+
 def readable_time(timestamp: object) -> str:
     """Format a Unix time as a readable UTC time."""
     if not isinstance(timestamp, int | float):
@@ -57,9 +64,27 @@ def readable_time(timestamp: object) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+#: What the error page says for the errors people meet: a headline and what to do next
+#: (any other error: "Something went wrong" and the provider's description).
+ERRORS = {
+    "access_denied": ("Login cancelled",
+                      "You did not log in, so this page stays closed. Nothing was changed."),
+    "unmet_authentication_requirements": (
+        "Your sign-in methods are not enough for this page",
+        "The provider could not verify you strongly enough for this page. Set up another "
+        "sign-in method in your account at the provider, or ask its administrator."),
+    "insufficient_acr": ("Your login was not strong enough for this page",
+                         "Open the page again to log in with another step."),
+    "provider_unreachable": ("The sign-in service cannot be reached",
+                             "Try again in a moment."),
+}
+
+
 def error_page(error: str, description: str | None, status: int = 400):
-    """Render the error page."""
-    return render_template("error.html", error=error, description=description), status
+    """Render the error page: what happened in words, what to do, the code in small print."""
+    headline, advice = ERRORS.get(error, ("Something went wrong", None))
+    return render_template("error.html", error=error, description=description,
+                           headline=headline, advice=advice), status
 
 
 def create_portal(config: dict | None = None) -> Flask:
@@ -113,12 +138,19 @@ def create_portal(config: dict | None = None) -> Flask:
         title, required, blurb = PAGES[name]
         user = session.get("user")
         if not user or level_of(user.get("acr")) < required:
-            session["next"] = safe_path(request.path)
-            session["want_acr"] = required
-            return idp.authorize_redirect(base_url + "/callback", acr_values=str(required))
+            # Each login of its own, keyed by its state: two tabs may be logging in at once.
+            state = secrets.token_urlsafe(24)
+            pending = dict(session.get("pending") or {})
+            while len(pending) >= MAX_PENDING:
+                pending.pop(next(iter(pending)))
+            pending[state] = {"acr": required, "next": safe_path(request.path)}
+            session["pending"] = pending
+            return idp.authorize_redirect(base_url + "/callback", acr_values=str(required),
+                                          state=state)
         when = readable_time(user.get("auth_time"))
         return render_template(
-            "page.html", title=title, required=required, blurb=blurb, user=user, when=when
+            "page.html", title=title, required=required, blurb=blurb, user=user, when=when,
+            level=level_of(user.get("acr")), who=display_name(user)
         )
 
     for name in PAGES:
@@ -127,8 +159,11 @@ def create_portal(config: dict | None = None) -> Flask:
     @app.get("/callback")
     def callback():
         """Finish the login: exchange the code, validate the ID token and check its acr."""
-        wanted = session.pop("want_acr", 0)
-        target = safe_path(session.pop("next", "/"))
+        pending = dict(session.get("pending") or {})
+        asked = pending.pop(str(request.args.get("state", ""))[:100], None) or {}
+        session["pending"] = pending
+        wanted = level_of(asked.get("acr", 0))
+        target = safe_path(asked.get("next", "/"))
         if "error" in request.args:
             return error_page(request.args["error"], request.args.get("error_description"))
         try:
@@ -145,6 +180,14 @@ def create_portal(config: dict | None = None) -> Flask:
             return error_page("insufficient_acr", f"Asked for acr {wanted}, received {got}.")
         session.pop("csrf", None)
         session["user"] = {key: claims[key] for key in CLAIMS if key in claims}
+        # The name and email come from userinfo (the ID token carries the login's claims).
+        try:
+            info = idp.userinfo(token=token)
+        except (AuthlibBaseError, requests.RequestException, ValueError):
+            info = {}
+        if info.get("sub") == claims.get("sub"):
+            session["user"].update({key: info[key] for key in ("name", "preferred_username",
+                                                               "email") if key in info})
         session["id_token"] = token["id_token"]
         return redirect(target)
 

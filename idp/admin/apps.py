@@ -12,12 +12,15 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import audit
+from ..config import current_settings
 from ..storage import db
 from ..storage.models import Client, Directory, User
 from ..tenants.account_client import RESERVED_PREFIX
 from ..tenants.clients import (
     ClientError,
     create_client,
+    end_secret_grace,
+    in_secret_grace,
     rotate_secret,
     set_client_disabled,
     update_client,
@@ -78,15 +81,32 @@ def change_app(client: Client, actor: User | Client, now: float,
 
 
 def new_app_secret(client: Client, actor: User | Client, now: float) -> str:
-    """Give a confidential app a new secret and return it (the old one stops). Audited."""
+    """Give a confidential app a new secret and return it. The old one is still accepted
+    for the installation's grace period (IDP_CLIENT_SECRET_GRACE_SECONDS; 0: it stops at
+    once), so the app can be given the new one without an outage. Audited, with the grace."""
     _refuse_built_in(client)
+    grace = current_settings().client_secret_grace_seconds
     try:
-        secret = rotate_secret(client)
+        secret = rotate_secret(client, now, grace)
     except ClientError as exc:
         raise AppAdminError("A public app has no secret.") from exc
     audit.record(client.directory_id, audit.events.ADMIN_CLIENT_SECRET_ROTATED, now,
-                 client_id=client.client_id, **audit.actor_of(actor))
+                 client_id=client.client_id, **audit.actor_of(actor),
+                 grace_seconds=grace if client.previous_secret_hash else 0)
     return secret
+
+
+def stop_old_secret(client: Client, actor: User | Client, now: float) -> bool:
+    """Stop accepting the app's previous secret before its grace period ends; return whether
+    it was still accepted. Audited."""
+    _refuse_built_in(client)
+    if not in_secret_grace(client, now):
+        end_secret_grace(client)
+        return False
+    end_secret_grace(client)
+    audit.record(client.directory_id, audit.events.ADMIN_CLIENT_SECRET_GRACE_ENDED, now,
+                 client_id=client.client_id, **audit.actor_of(actor))
+    return True
 
 
 def switch_app(client: Client, disabled: bool, actor: User | Client, now: float) -> None:

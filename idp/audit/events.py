@@ -152,6 +152,7 @@ FILTER = Detail("filter", N_("Filter"))
 SCOPES = Detail("scopes", N_("Scopes"))
 DIRECTORY = Detail("directory", N_("Directory"))
 HOURS = Detail("hours", N_("Valid for (hours)"))
+GRACE = Detail("grace_seconds", N_("Old secret still accepted for (seconds)"))
 
 #: Every detail by its key, in the order the admin's log shows them.
 DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
@@ -160,7 +161,7 @@ DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
     LIMIT, SCOPE, SECONDS, LOCKOUTS, FAILURES, STORED_COUNT, REPORTED_COUNT, FIELDS, SESSION,
     CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, DEVICES, GRANTS, REASON, IS_ADMIN, PUBLIC,
     INTROSPECT_ALL, CHANGES, USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY,
-    SMS_EXCLUDED, FILTER, SCOPES, SERVICE_SCOPES, DIRECTORY, HOURS)}
+    SMS_EXCLUDED, FILTER, SCOPES, SERVICE_SCOPES, DIRECTORY, HOURS, GRACE)}
 
 #: Every declared event by its stored name, in the order of declaration.
 EVENTS: dict[str, Event] = {}
@@ -347,7 +348,10 @@ ADMIN_CLIENT_CREATED = declare("admin.client_created", N_("App registered"),
 ADMIN_CLIENT_UPDATED = declare("admin.client_updated", N_("App changed"),
                                details=(ACTOR, ACTOR_CLIENT, FIELDS))
 ADMIN_CLIENT_SECRET_ROTATED = declare("admin.client_secret_rotated", N_("App secret rotated"),
-                                      details=(ACTOR, ACTOR_CLIENT))
+                                      details=(ACTOR, ACTOR_CLIENT, GRACE))
+ADMIN_CLIENT_SECRET_GRACE_ENDED = declare("admin.client_secret_grace_ended",
+                                          N_("App's old secret stopped before its time"),
+                                          details=(ACTOR, ACTOR_CLIENT))
 ADMIN_CLIENT_DISABLED = declare("admin.client_disabled", N_("App disabled"),
                                 details=(ACTOR, ACTOR_CLIENT))
 ADMIN_CLIENT_ENABLED = declare("admin.client_enabled", N_("App enabled"),

@@ -100,6 +100,14 @@ def settle_failure(budget: Budget, policy: BudgetPolicy,
                   lockouts=budget.lockouts + 1), lockout
 
 
+def attempts_left(budget: Budget, policy: BudgetPolicy, now: float) -> int:
+    """Return how many more failures the budget takes before it locks (reservations count)."""
+    budget = _current(budget, policy, now)
+    if budget.locked_until is not None:
+        return 0
+    return max(0, policy.limit - budget.failures)
+
+
 def release(budget: Budget) -> Budget:
     """Give a reservation back: the answer was right, or the attempt was not a guess."""
     return replace(budget, failures=max(0, budget.failures - 1))

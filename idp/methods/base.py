@@ -77,10 +77,15 @@ class CommandFailed(Exception):
 
 
 class MethodFailed(Exception):
-    """The response was wrong; the message is shown to the person and counts as a failure."""
+    """The response was wrong; the message is shown to the person and counts as a failure.
+
+    `tries_left` is set when the message counts the tries the method itself still allows
+    (a sent code's); the web then words it with the fewest any limit allows.
+    """
 
     status = 400
     counts_as_failure = True
+    tries_left: int | None = None
 
 
 class NotAGuess(MethodFailed):

@@ -222,4 +222,7 @@ class DeliveredCode(SignInMethod):
             # Only a wrong code is a guess; a used, expired or locked code, or none sent,
             # cannot be right whatever is typed.
             failure = MethodFailed if exc.reason is CodeRefusal.WRONG else NotAGuess
-            raise failure(check_refusal(exc.reason, exc.tries_left)) from exc
+            refused = failure(check_refusal(exc.reason, exc.tries_left))
+            if exc.reason is CodeRefusal.WRONG:
+                refused.tries_left = exc.tries_left
+            raise refused from exc

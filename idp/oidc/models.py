@@ -5,8 +5,9 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
-from ..security.tokens import secret_matches
+from ..clock import now
 from ..storage.models import AuthorizationCode, Client, ServiceToken, Token, User
+from ..tenants.clients import secret_accepted
 from ..tenants.service_accounts import effective_scope, service_token_good
 
 
@@ -38,7 +39,7 @@ class OAuthClient(ClientMixin):
         return redirect_uri in self.row.redirect_uris
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return not self.row.public and secret_matches(client_secret, self.row.secret_hash)
+        return secret_accepted(self.row, client_secret, now())
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.row.public:

@@ -23,6 +23,7 @@ from ..domain.attempts import (
     BudgetPolicy,
     Lockout,
     Refusal,
+    attempts_left,
     clear,
     release,
     reserve,
@@ -160,6 +161,14 @@ class AttemptBudgets:
         except Exception:
             db.session.rollback()
             raise
+
+    def left(self, reservation: Reservation, now: float) -> int:
+        """Return how many more failures the reservation's budgets all take (the fewest);
+        the reservation itself counts as one."""
+        rows = {row.key: row for row in db.session.scalars(select(AttemptBudget).where(
+            AttemptBudget.key.in_([b.key for b in reservation.budgets])))}
+        return min((attempts_left(_state(rows[b.key]), b.policy, now) if b.key in rows
+                    else b.policy.limit for b in reservation.budgets), default=0)
 
     def _settle(self, reservation: Reservation, now: float, apply) -> None:
         try:

@@ -181,6 +181,10 @@ class Client(db.Model):
     client_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     secret_hash: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    #: The secret a new one replaced, still accepted until `previous_secret_until` (the grace
+    #: period of IDP_CLIENT_SECRET_GRACE_SECONDS), so the app can be given the new one.
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    previous_secret_until: Mapped[float | None] = mapped_column(Double, nullable=True)
     redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     public: Mapped[bool] = mapped_column(Boolean, default=False)

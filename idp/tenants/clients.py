@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 
-from ..security.tokens import hash_secret, new_secret
+from ..security.tokens import hash_secret, new_secret, secret_matches
 from ..storage import db
 from ..storage.models import AuthorizationCode, Client, Directory, Token, TokenFamily
 from .grants import revoke_families
@@ -74,13 +74,42 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
     return client, secret
 
 
-def rotate_secret(client: Client) -> str:
-    """Give a confidential client a new secret and return it."""
+def rotate_secret(client: Client, now: float = 0.0, grace: float = 0) -> str:
+    """Give a confidential client a new secret and return it; the old one is still accepted
+    for `grace` seconds from `now` (none: it stops at once)."""
     if client.public:
         raise ClientError("public clients have no secret")
     secret = new_secret(32)
+    if grace > 0 and client.secret_hash:
+        client.previous_secret_hash, client.previous_secret_until = \
+            client.secret_hash, now + grace
+    else:
+        end_secret_grace(client)
     client.secret_hash = hash_secret(secret)
     return secret
+
+
+def end_secret_grace(client: Client) -> bool:
+    """Stop accepting the client's previous secret; return whether one was accepted."""
+    had = client.previous_secret_hash is not None
+    client.previous_secret_hash = client.previous_secret_until = None
+    return had
+
+
+def in_secret_grace(client: Client, now: float) -> bool:
+    """Return whether the client's previous secret is still accepted."""
+    return client.previous_secret_hash is not None and \
+        (client.previous_secret_until or 0) > now
+
+
+def secret_accepted(client: Client, secret: str, now: float) -> bool:
+    """Return whether `secret` is the confidential client's secret, or its previous one
+    within the grace period after a new one was made."""
+    if client.public:
+        return False
+    if secret_matches(secret, client.secret_hash):
+        return True
+    return in_secret_grace(client, now) and secret_matches(secret, client.previous_secret_hash)
 
 
 def update_client(client: Client, *, name: str, redirect_uris: list[str],
@@ -115,6 +144,7 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
     if "public" in changed:
         secret = None if public else new_secret(32)
         client.secret_hash = hash_secret(secret) if secret else None
+        end_secret_grace(client)
     for field in changed:
         setattr(client, field, values[field])
     return changed, secret

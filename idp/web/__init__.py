@@ -37,7 +37,7 @@ from .login import registration as registration_views
 from .login.pages import pages
 from .outbox import register_outbox
 from .ratelimit import per_ip
-from .responses import error_response
+from .responses import error_response, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,7 @@ def _unavailable(exc: Exception) -> Unavailable | None:
                 request.path, describe_outage(cause))
     # What the request loaded is expired by the rollback; reading it again (the cookie
     # names, the page language) would ask the unavailable database.
+    g.outage = True
     g.pop("directory", None)
     g.pop("browser_session", None)
     return Unavailable(lazy_gettext("The service is temporarily unavailable. Try again in a "
@@ -181,7 +182,8 @@ def _handle(exc: Exception):
     if isinstance(exc, HTTPException):
         if exc.code is not None and exc.code < 400:
             return exc
-        _directory_of_unknown_path()
+        if not wants_json():
+            _directory_of_unknown_path()
         response = error_response(exc.code or 500, _http_error(exc.code), _http_message(exc))
         for name, value in exc.get_headers():
             if name == "Allow":

@@ -132,6 +132,16 @@ class Attempt:
         """The answer was wrong: the reservation stays a failure."""
         self.outcome = "failed"
 
+    def tries_left(self, method_allows: int) -> int:
+        """Return the tries left after this failed one: the fewest that the method itself
+        (`method_allows`) and every failure budget of the account allow."""
+        try:
+            budgets_allow = BUDGETS.left(self.reservation, now())
+        except Exception as exc:  # the method's own count is then the best we know
+            _log_failure(exc, "could not read the budgets of %s", self.account.key)
+            return method_allows
+        return min(method_allows, budgets_allow)
+
     def succeeded(self) -> None:
         """The answer was right: the reservation is given back (only a completed login
         ends the consecutive failures, see ``login_completed``)."""

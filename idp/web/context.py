@@ -31,16 +31,16 @@ def load_directory(_endpoint: str | None, values: dict | None) -> None:
 
 
 def directory_of_unknown_path() -> None:
-    """For an address no route serves under /d/<slug>/, load the directory it names into
-    ``g`` (when there is one), so that the error page wears that directory's brand; an
-    unknown directory leaves the page neutral."""
-    if g.get("directory") is not None or request.url_rule is not None:
+    """For an error on an address no route serves (/d/<slug>/nothing): load the directory the
+    path names into ``g``, when it exists and serves, so that the error page wears its
+    brand; an unknown or disabled directory leaves the page neutral."""
+    if g.get("directory") is not None or g.get("outage") or request.url_rule is not None:
         return
     parts = request.path.split("/", 3)
     if len(parts) < 3 or parts[0] or parts[1] != "d" or not SLUG_PATTERN.match(parts[2]):
         return
     directory = get_directory(parts[2])
-    if directory is not None:
+    if directory is not None and directory.disabled_at is None:
         g.directory = directory
 
 

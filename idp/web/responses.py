@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.common.urls import add_params_to_uri
-from flask import Response, jsonify, redirect, render_template, request
-from flask_babel import force_locale
+from flask import Response, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import force_locale, lazy_gettext
 
 from ..oidc.server import current_issuer
 
@@ -33,6 +34,45 @@ def wants_json() -> bool:
     return request.path in PROBES or API_PATH.match(request.path) is not None
 
 
+#: The headline of an error page, in words, by the error's code (the code itself is shown
+#: below, small, for whoever helps).
+HEADLINES = {
+    "not_found": lazy_gettext("Page not found"),
+    "interaction_expired": lazy_gettext("This login has ended"),
+    "slow_down": lazy_gettext("Too many attempts"),
+    "access_denied": lazy_gettext("Not allowed"),
+    "temporarily_unavailable": lazy_gettext("Temporarily unavailable"),
+    "server_error": lazy_gettext("Something went wrong"),
+    "invalid_client": lazy_gettext("Unknown app"),
+    "unauthorized_client": lazy_gettext("This app may not sign you in"),
+}
+DEFAULT_HEADLINE = lazy_gettext("Something is not right")
+
+
+def app_home(redirect_uri: object) -> str | None:
+    """Return the address of the app that registered `redirect_uri` (its origin, "/")."""
+    if not isinstance(redirect_uri, str):
+        return None
+    parts = urlsplit(redirect_uri)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
+def way_back() -> tuple[str, str]:
+    """Return where an error page leads back to, and its link text: the app of the login
+    (when this browser's login names it), else the directory's account page, else the start."""
+    app = g.get("login_app")
+    home = app_home(app.redirect_uris[0]) if app is not None and app.redirect_uris else None
+    if home is not None:
+        return home, str(lazy_gettext("Back to %(app)s", app=app.name))
+    directory = g.get("directory")
+    if directory is not None and directory.disabled_at is None and not g.get("outage"):
+        return (url_for("account.profile", slug=directory.slug),
+                str(lazy_gettext("Go to your account")))
+    return "/", str(lazy_gettext("Go to the start page"))
+
+
 def error_response(status: int, error: str, description: Any,
                    detail: str | None = None) -> Response:
     """Answer an error as JSON for APIs or as a page for people.
@@ -50,8 +90,11 @@ def error_response(status: int, error: str, description: Any,
         return response
     text = str(description)
     try:
-        body = render_template("error.html", error=error, description=text,
-                               detail=detail if detail and detail != text else None)
+        back_url, back_text = way_back()
+        body = render_template("error.html", error_code=error, description=text,
+                               headline=str(HEADLINES.get(error, DEFAULT_HEADLINE)),
+                               detail=detail if detail and detail != text else None,
+                               back_url=back_url, back_text=back_text)
     except Exception:  # the error page itself failed: answer plainly, never with a trace
         log.exception("error page failed")
         return Response(f"{error}: {text}\n", status=status, mimetype="text/plain")

@@ -131,7 +131,7 @@ def logout_page(visit: Visit) -> None:
 
 def error_page(visit: Visit) -> None:
     visit.page.goto(visit.directory.issuer + "/authorize?client_id=nobody&response_type=code")
-    visit.heading("Something is not right")
+    visit.heading("Unknown app")
 
 
 def _account_page(visit: Visit, path: str, heading: str, *, admin: bool = False,

@@ -128,7 +128,7 @@ def assert_unavailable_or_normal(answer: Answer) -> None:
     else:
         assert content_type.startswith("text/html"), where
         page = Page(response)
-        assert page.title == "Something is not right", where
+        assert page.title == "Temporarily unavailable", where
         assert page.soup.find(id="error-code").get_text(strip=True) == \
             "temporarily_unavailable", where
 

@@ -37,6 +37,19 @@ def assert_json_error(response: requests.Response, status: int,
     return body
 
 
+#: The headlines of error pages by their code (any other code: "Something is not right").
+ERROR_HEADLINES = {
+    "not_found": "Page not found",
+    "interaction_expired": "This login has ended",
+    "slow_down": "Too many attempts",
+    "access_denied": "Not allowed",
+    "temporarily_unavailable": "Temporarily unavailable",
+    "server_error": "Something went wrong",
+    "invalid_client": "Unknown app",
+    "unauthorized_client": "This app may not sign you in",
+}
+
+
 def assert_error_page(response: requests.Response, status: int, error: str | None = None) -> Page:
     """An HTML error page for people, with the status and (when given) the error code."""
     assert_sane(response)
@@ -44,7 +57,12 @@ def assert_error_page(response: requests.Response, status: int, error: str | Non
     assert response.status_code == status, f"{response.status_code}: {response.text[:300]}"
     assert response.headers["Content-Type"].startswith("text/html")
     page = Page(response)
-    assert page.title == "Something is not right", page.text[:300]
+    code = page.soup.find(id="error-code")
+    assert code is not None, page.text[:300]
+    # The headline says in words what the code is (never the code itself).
+    assert page.title == ERROR_HEADLINES.get(code.get_text(strip=True),
+                                             "Something is not right"), page.text[:300]
+    assert page.soup.find(id="way-back") is not None, page.text[:300]
     if error is not None:
         code = page.soup.find(id="error-code")
         assert code is not None and code.get_text(strip=True) == error, page.text[:300]

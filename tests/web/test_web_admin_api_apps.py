@@ -133,15 +133,18 @@ def test_a_public_app_made_confidential_gets_a_secret(api):
     assert api.patch("/apps/pa-pub", json={"public": False}).json()["client_secret"]
 
 
-def test_rotating_the_secret_stops_the_old_one(directory, api):
+def test_rotating_the_secret_stops_the_old_one_after_the_grace(directory, api, provider_clock):
     old = register(api, client_id="pa-rot", service_account=True,
                    service_scopes=["admin:users"])["client_secret"]
     new = api.post("/apps/pa-rot/secret").json()["client_secret"]
     assert new and new != old
-    assert client_credentials(directory, "pa-rot", old).status_code == 401
+    assert client_credentials(directory, "pa-rot", old).status_code == 200  # the grace
     assert client_credentials(directory, "pa-rot", new).status_code == 200
     (event,) = audit_events(directory, "admin.client_secret_rotated")
-    assert event.detail == {"actor_client": api.client.client_id}
+    assert event.detail == {"actor_client": api.client.client_id, "grace_seconds": 86400}
+    provider_clock(86400 + 60)
+    assert client_credentials(directory, "pa-rot", old).status_code == 401
+    assert client_credentials(directory, "pa-rot", new).status_code == 200
 
 
 def test_a_public_app_has_no_secret_to_rotate(api):

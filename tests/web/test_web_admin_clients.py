@@ -17,7 +17,13 @@ from tests.support.live import TestClient as Registered
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
 from tests.web.helpers import assert_error_page, assert_sane
-from tests.web.test_web_admin_users import admin_agent, audit_events, press, stored_user
+from tests.web.test_web_admin_users import (
+    admin_agent,
+    audit_events,
+    press,
+    press_confirmed,
+    stored_user,
+)
 
 REDIRECT = "https://rp.example.org/callback"
 
@@ -236,15 +242,18 @@ def test_a_public_app_cannot_be_allowed_to_introspect(directory):
     assert page.soup.find(id="introspect_all").has_attr("checked")
 
 
-def test_rotating_the_secret_shows_the_new_one_once_and_the_old_one_stops_working(directory):
+def test_rotating_the_secret_shows_the_new_one_once_and_the_old_one_stops_after_the_grace(
+        directory, provider_clock):
     client = directory.add_client()
     _admin, agent, _page = admin_agent(directory, "/admin/clients")
-    page = Page(press(agent, client_page(agent, directory, client.client_id), "rotate"))
+    page = Page(press_confirmed(agent, client_page(agent, directory, client.client_id),
+                                "rotate"))
     assert page.title == "New secret"
     assert page.response.headers["Cache-Control"] == "no-store"
     _client_id, secret = shown_secret(page)
     assert secret and secret != client.secret
     assert introspects(directory, client.client_id, secret) == 200
+    provider_clock(24 * 3600 + 60)  # the installation's grace period, 24 hours
     assert introspects(directory, client.client_id, client.secret) == 401
     assert audit_events(directory, "admin.client_secret_rotated")[-1].client_id == \
         client.client_id
@@ -282,7 +291,8 @@ def test_a_disabled_app_logs_nobody_in_and_its_tokens_are_revoked(directory):
     tokens = rp.exchange(rp.sign_in(user)["code"])
     _admin, agent, _page = admin_agent(directory, "/admin/clients")
 
-    page = Page(press(agent, client_page(agent, directory, client.client_id), "disable"))
+    page = Page(press_confirmed(agent, client_page(agent, directory, client.client_id),
+                                "disable"))
     assert "is disabled: it cannot log anyone in" in page.text
     assert "Disabled: it cannot log anyone in." in page.text
     response = rp.start()

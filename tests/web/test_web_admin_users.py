@@ -73,6 +73,14 @@ def press(agent, page: Page, action: str, fields: dict[str, str] | None = None,
     raise AssertionError(f"no button {action!r} on {page.url}: {page.text[:300]}")
 
 
+def press_confirmed(agent, page: Page, action: str):
+    """Press a dangerous button, then its red twin on the page that asks once more."""
+    asked = Page(press(agent, page, action))
+    assert asked.soup.find("input", attrs={"name": "confirm", "value": "yes"}) is not None, \
+        asked.text[:300]
+    return press(agent, asked, action)
+
+
 def csrf(page: Page, agent: Agent | None = None) -> str:
     """Return the CSRF token of the page's forms (the list has none: take the invite form's)."""
     found = page.soup.find("input", attrs={"name": "csrf_token"})
@@ -480,7 +488,7 @@ def test_disabling_a_user_ends_their_sessions_and_tokens_and_enabling_lets_them_
     tokens = rp.exchange(rp.sign_in(user)["code"])
     admin, agent, _page = admin_agent(directory)
 
-    page = Page(press(agent, user_page(agent, directory, user.username), "disable"))
+    page = Page(press_confirmed(agent, user_page(agent, directory, user.username), "disable"))
     assert f"{user.username} is disabled" in page.text and "Disabled: cannot log in." in page.text
     row = stored_user(directory, user.username)
     assert row.disabled

@@ -231,11 +231,18 @@ def test_a_login_posted_as_json_is_refused(rp, shared_user):
     assert_error_page(response, 400)
 
 
-def test_a_finished_interaction_cannot_be_replayed(rp, shared_user):
+def test_a_finished_interaction_answers_only_its_own_browser_and_never_the_same_code(
+        rp, shared_directory, shared_client, shared_user):
     page = login_page(rp)
     url = interaction_url(page)
-    rp.response_params(rp.verify_totp(rp.log_in(rp.agent.get(url), shared_user), shared_user))
+    first = rp.response_params(rp.verify_totp(rp.log_in(rp.agent.get(url), shared_user),
+                                              shared_user))["code"]
 
-    assert_error_page(rp.agent.get(url), 400, "interaction_expired")
-    response = _post(rp.agent, f"{url}/continue", {"csrf_token": _csrf(page)})
-    assert_error_page(response, 400, "interaction_expired")
+    # The same browser (another tab) is answered as a new request would be: a new code.
+    again = rp.response_params(rp.agent.get(url))["code"]
+    assert again != first
+    assert rp.exchange(first)["claims"]["sub"] == rp.exchange(again)["claims"]["sub"]
+    # Another browser is refused, as before.
+    stranger = StrictRP(shared_directory, shared_client)
+    login_page(stranger)
+    assert_error_page(stranger.agent.get(url), 400, "interaction_expired")

@@ -19,6 +19,7 @@ from tests.web.test_web_admin_users import (
     invitation_link,
     invite,
     press,
+    press_confirmed,
     stored_user,
     user_page,
 )
@@ -196,7 +197,7 @@ def test_changing_the_email_ends_the_pending_invitation(directory, mail):
 def test_a_disabled_users_link_does_not_work(directory, mail):
     _admin, agent, _page = admin_agent(directory)
     username, link = invited(directory, mail, agent)
-    page = Page(press(agent, user_page(agent, directory, username), "disable"))
+    page = Page(press_confirmed(agent, user_page(agent, directory, username), "disable"))
     assert_link_ended(Agent(directory.live.url).get(link))
     # Nor can a new one be sent while the user is disabled.
     assert not page.soup.find("button", attrs={"value": "invite"})

@@ -37,9 +37,11 @@ def set_default_locale(directory, locale: str) -> None:
 def language_of(page: Page) -> str:
     """Return the page's language as the <html lang> and the heading agree on it."""
     lang = page.soup.find("html")["lang"]
-    if page.title in ("Log in", "Choose how to verify", "Something is not right"):
+    if page.title in ("Log in", "Choose how to verify", "Something is not right",
+                      "Page not found", "This login has ended", "Unknown app"):
         assert lang == "en", (lang, page.title)
-    if page.title in (DUTCH_LOGIN, DUTCH_STEP_UP, "Er klopt iets niet"):
+    if page.title in (DUTCH_LOGIN, DUTCH_STEP_UP, "Er klopt iets niet", "Pagina niet gevonden",
+                      "Deze login is afgelopen", "Onbekende app"):
         assert lang == "nl", (lang, page.title)
     return lang
 
@@ -244,7 +246,7 @@ def test_the_error_page_has_the_switch_and_speaks_the_picked_language(directory)
     english = assert_error_page(agent.get(url), 400, "invalid_client")
     dutch = Page(agent.get(switch_link(english, "Nederlands")))
 
-    assert dutch.status == 400 and dutch.title == "Er klopt iets niet"
+    assert dutch.status == 400 and dutch.title == "Onbekende app"
     assert language_of(dutch) == "nl"
     assert dutch.soup.find(id="error-code").get_text(strip=True) == "invalid_client"
     detail = dutch.soup.find(id="error-detail")
@@ -271,7 +273,7 @@ def test_a_missing_directory_page_is_translated(live):
 
     page = Page(agent.get(f"{live.url}/d/nosuchdirectory/authorize"))
 
-    assert page.status == 404 and page.title == "Er klopt iets niet"
+    assert page.status == 404 and page.title == "Pagina niet gevonden"
     assert language_of(page) == "nl"
 
 
@@ -378,6 +380,6 @@ def test_an_expired_login_is_told_in_the_picked_language(directory, dutch):
 
     page = Page(rp.agent.get(f"{directory.issuer}/i/no-such-login"))
 
-    assert page.status == 400 and page.title == "Er klopt iets niet"
+    assert page.status == 400 and page.title == "Deze login is afgelopen"
     assert page.soup.find(id="error-description").get_text(strip=True) == \
         "Deze inlogpoging is verlopen."

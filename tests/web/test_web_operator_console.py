@@ -257,7 +257,8 @@ def assert_asks_to_log_in_again(response, operators, back: str) -> Page:
     assert OPERATOR_REASON in page.text
     form, _button = page.form_with_button("Continue")
     fields = {i["name"]: i.get("value") for i in form.find_all("input")}
-    assert fields == {"next": f"/d/{operators.slug}{back}", "fresh": "1"}
+    assert fields == {"next": f"/d/{operators.slug}{back}", "fresh": "1",
+                      "why": "operator"}
     return page
 
 

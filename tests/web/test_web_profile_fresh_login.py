@@ -252,7 +252,7 @@ def assert_asks_to_log_in_again(response: requests.Response, browser: Browser,
     target = urlparse(urljoin(page.url, form["action"]))
     assert target.path == f"/d/{browser.directory.slug}/account/login"
     fields = {i["name"]: i.get("value") for i in form.find_all("input")}
-    assert fields == {"next": f"/d/{browser.directory.slug}{path}", "fresh": "1"}
+    assert fields == {"next": f"/d/{browser.directory.slug}{path}", "fresh": "1", "why": "methods"}
     return page
 
 

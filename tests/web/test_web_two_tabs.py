@@ -48,3 +48,34 @@ def test_the_second_tab_gets_its_own_code_once_the_first_tab_finished_the_login(
     assert tokens["claims"]["sub"] == user.subject
     assert tokens["claims"]["acr"] == "30"
     assert first.exchange(first_code)["claims"]["sub"] == user.subject
+
+
+@pytest.mark.parametrize("how", ["login form", "code form", "page"])
+def test_the_same_login_open_in_two_tabs_reaches_the_app_from_the_second_tab(directory, how):
+    """One login page duplicated in a second tab: the first tab finishes the login, then the
+    second tab (its form or its page) reaches the app with a code of its own."""
+    rp = StrictRP(directory, directory.add_client())
+    user = directory.add_user(totp=True)
+    first_tab = Page(rp.start())
+    assert first_tab.title == "Log in", first_tab.text[:300]
+    second_tab = Page(rp.agent.get(interaction_url(first_tab)))  # the same page, again
+    if how == "code form":
+        # Both tabs reached the authenticator-app form; the first one sends the code.
+        step_up = Page(rp.log_in(first_tab.response, user))
+        code_form = Page(rp.agent.get(step_up.link("Continue with authenticator app")))
+        first_code = rp.response_params(rp.agent.submit(
+            code_form, "Verify", by_label={"Code": user.totp()}))["code"]
+        response = rp.agent.submit(code_form, "Verify", by_label={"Code": user.totp()})
+    else:
+        first_code = rp.response_params(rp.verify_totp(rp.log_in(first_tab.response, user),
+                                                       user))["code"]
+        if how == "login form":
+            response = rp.agent.submit(second_tab, "Log in", by_label={
+                "Username or email": user.username, "Password": user.password})
+        else:
+            response = rp.agent.get(second_tab.url)
+
+    second_code = rp.response_params(response)["code"]
+    assert second_code != first_code
+    assert rp.exchange(first_code)["claims"]["sub"] == user.subject
+    assert rp.exchange(second_code)["claims"]["sub"] == user.subject

@@ -63,6 +63,12 @@ FRESH_REASONS = {
     "operator": lazy_gettext("For your security, log in again before you create, disable or "
                              "enable a directory."),
 }
+#: What the login form of that new login says above the person's name.
+FRESH_PROMPTS = {
+    "methods": lazy_gettext("Confirm it is you to change how you sign in."),
+    "settings": lazy_gettext("Confirm it is you to change settings."),
+    "operator": lazy_gettext("Confirm it is you to create, disable or enable a directory."),
+}
 
 
 def signed_in_page(*, admin: bool = False, fresh: bool = False, why: str = "methods",
@@ -84,23 +90,34 @@ def signed_in_page(*, admin: bool = False, fresh: bool = False, why: str = "meth
             target = url_for(back) if back else request.path
             if user is None or session_level_now() < required:
                 return redirect(url_for("account.login", next=target,
-                                        fresh="1" if fresh else None))
+                                        fresh="1" if fresh else None,
+                                        why=why if fresh and user is not None else None))
             if admin and not user.is_admin:
                 abort(403, gettext("This page is for the directory's administrators."))
             g.account_user = user
             if fresh and session_level_now(fresh=True) < required:
-                return log_in_again(FRESH_REASONS[why], target)
+                return log_in_again(why, target)
             return view(*args, **kwargs)
         return inner
     return wrap
 
 
-def log_in_again(reason: str, target: str | None = None):
-    """Refuse a change for want of a recent login: say why, and offer to log in again and
-    come back to `target` (by default this path)."""
+def log_in_again(why: str, target: str | None = None):
+    """Refuse a change for want of a recent login: say why (FRESH_REASONS[why]), and offer
+    to log in again and come back to `target` (by default this path)."""
     minutes = max(1, current_settings().fresh_login_seconds // 60)
-    return render_template("account/log_in_again.html", directory=g.directory, reason=reason,
-                           minutes=minutes, next=target or request.path), 403
+    return render_template("account/log_in_again.html", directory=g.directory,
+                           reason=FRESH_REASONS[why], why=why, minutes=minutes,
+                           next=target or request.path), 403
+
+
+def fresh_login_prompt(state: object) -> str | None:
+    """Return why this browser's account login `state` confirms who it is (a login again
+    before a change, FRESH_PROMPTS), or None for any other login."""
+    pending = session.get(PENDING_KEY) or {}
+    entry = pending.get(state) if isinstance(state, str) and len(state) <= 100 else None
+    why = entry.get("why") if isinstance(entry, dict) else None
+    return str(FRESH_PROMPTS[why]) if why in FRESH_PROMPTS else None
 
 
 def current_user() -> User:
@@ -134,13 +151,16 @@ def login():
     pending = dict(session.get(PENDING_KEY) or {})
     while len(pending) >= MAX_PENDING:
         pending.pop(next(iter(pending)))
-    pending[state] = safe_next(request.args.get("next"))
+    why = request.args.get("why")
+    fresh = request.args.get("fresh") == "1"
+    pending[state] = {"next": safe_next(request.args.get("next")),
+                      "why": why if fresh and why in FRESH_PROMPTS else None}
     session[PENDING_KEY] = pending
     params = {"response_type": "code", "client_id": ACCOUNT_CLIENT_ID,
               "redirect_uri": account_redirect_uri(g.directory, services().base_url),
               "scope": "openid", "state": state, "code_challenge": _challenge(),
               "code_challenge_method": "S256", "ui_locales": str(get_locale() or "en")}
-    if request.args.get("fresh") == "1":
+    if fresh:
         params["max_age"] = str(current_settings().fresh_login_seconds)
     return redirect(url_for("pages.authorize", **params))
 
@@ -150,8 +170,9 @@ def callback():
     """Return from a login to the page that asked for it."""
     state = request.args.get("state") or ""
     pending = dict(session.get(PENDING_KEY) or {})
-    target = pending.pop(state, None) if len(state) <= 100 else None
+    entry = pending.pop(state, None) if len(state) <= 100 else None
     session[PENDING_KEY] = pending
+    target = entry.get("next") if isinstance(entry, dict) else entry
     if target is None:
         return render_template("account/not_logged_in.html", directory=g.directory,
                                reason=gettext("This login was started in another window or "

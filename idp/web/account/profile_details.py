@@ -212,9 +212,9 @@ def profile_contact_confirm_page(name: str):
     return redirect(url_for("account.profile_contact", name=name))
 
 
-def _check_refused(exc: CodeRefused) -> str:
-    if exc.reason is CodeRefusal.WRONG and exc.tries_left:
-        return gettext("This code is not right. Tries left: %(tries)s.", tries=exc.tries_left)
+def _check_refused(exc: CodeRefused, tries_left: int) -> str:
+    if exc.reason is CodeRefusal.WRONG and tries_left:
+        return gettext("This code is not right. Tries left: %(tries)s.", tries=tries_left)
     return str(REFUSALS[exc.reason])
 
 
@@ -238,9 +238,11 @@ def profile_contact_confirm(name: str):
             row = _codes(contact).check(ctx, contact.channel, PURPOSE, typed)
         except CodeRefused as exc:
             db.session.rollback()
+            tries_left = exc.tries_left
             if exc.reason is CodeRefusal.WRONG:  # nothing else was a guess (see CodeService.check)
                 attempt.failed()
-            return _contact_page(contact, 400, _check_refused(exc))
+                tries_left = attempt.tries_left(tries_left)  # the account's limits too
+            return _contact_page(contact, 400, _check_refused(exc, tries_left))
         attempt.succeeded()
         try:
             change = apply_contact(user, contact.name, row.destination, ctx.now)

@@ -15,8 +15,9 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
-from ...admin.apps import change_app, new_app_secret, register_app, switch_app
+from ...admin.apps import change_app, new_app_secret, register_app, stop_old_secret, switch_app
 from ...clock import now
+from ...config import current_settings
 from ...errors import NotFound
 from ...storage import db
 from ...storage.models import Client
@@ -26,9 +27,10 @@ from ...tenants.clients import (
     ClientError,
     check_redirect_uri,
     get_client,
+    in_secret_grace,
 )
 from ...tenants.service_accounts import ADMIN_SCOPES
-from ..account import account
+from ..account import account, when
 from ..account.gate import current_user, signed_in_page
 
 MAX_URIS = 20
@@ -128,9 +130,12 @@ def admin_client_change(client_id: str):
     client = _load(client_id)
     if client.client_id.startswith(RESERVED_PREFIX):
         abort(403, gettext("The provider's own apps cannot be changed."))
-    action = ACTIONS.get(request.form.get("action", ""))
+    name = request.form.get("action", "")
+    action = ACTIONS.get(name)
     if action is None:
         abort(400, gettext("This form does not say what to do."))
+    if request.form.get("confirm") != "yes" and _asks_first(client, name):
+        return _confirm_page(client, name)
     try:
         return action(client)
     except (FormError, ClientError) as exc:
@@ -154,13 +159,52 @@ def _form_page(template: str, values, error: Exception | None = None, **context)
         message = str(error)
     return render_template(template, directory=g.directory, values=values, error=message,
                            error_field=getattr(error, "field", None),
+                           grace_until=_grace_until(context.get("client")),
                            reserved=RESERVED_PREFIX,
                            admin_scopes=[(s, SCOPE_TEXTS[s]) for s in ADMIN_SCOPES], **context)
 
 
 def _secret_page(client: Client, secret: str | None, *, created: bool):
     return render_template("admin/client_secret.html", directory=g.directory, client=client,
-                           secret=secret, created=created)
+                           secret=secret, created=created, grace_until=_grace_until(client))
+
+
+def _grace_until(client: Client | None) -> float | None:
+    """Return until when the app's previous secret still works (None: it does not)."""
+    if client is None or not in_secret_grace(client, now()):
+        return None
+    return client.previous_secret_until
+
+
+def _confirm_page(client: Client, name: str):
+    """Ask once more before a change that cannot be undone or stops the app."""
+    back = url_for("account.admin_client", client_id=client.client_id)
+    if name == "rotate":
+        grace = current_settings().client_secret_grace_seconds
+        question = gettext("Make a new secret for %(app)s?", app=client.name)
+        effects = [gettext("The app must be given the new secret, which is shown once.")]
+        if grace > 0:
+            effects.append(gettext("The current secret keeps working until %(when)s, then "
+                                   "stops.", when=when(now() + grace)))
+        else:
+            effects.append(gettext("The current secret stops working at once: the app cannot "
+                                   "log anyone in until it has the new one."))
+        button = gettext("Make a new secret")
+    elif name == "end_grace":
+        question = gettext("Stop the previous secret of %(app)s now?", app=client.name)
+        effects = [gettext("Anything that still uses the previous secret stops working at "
+                           "once.")]
+        button = gettext("Stop the previous secret now")
+    else:
+        question = gettext("Disable %(app)s?", app=client.name)
+        effects = [gettext("Nobody can log in to it any more, and the tokens it holds are "
+                           "revoked at once."),
+                   gettext("You can enable it again later; people then log in again.")]
+        button = gettext("Disable this app")
+    return render_template("admin/confirm.html", directory=g.directory, question=question,
+                           effects=effects, button=button, action=name, back_url=back,
+                           action_url=url_for("account.admin_client_change",
+                                              client_id=client.client_id))
 
 
 def _values_of(client: Client) -> dict[str, object]:
@@ -291,6 +335,21 @@ def _switch(disabled: bool) -> Callable[[Client], object]:
     return change
 
 
+def _end_grace(client: Client):
+    stopped = stop_old_secret(client, current_user(), now())
+    db.session.commit()
+    flash(gettext("The previous secret no longer works.") if stopped
+          else gettext("The previous secret had already stopped working."))
+    return redirect(url_for("account.admin_client", client_id=client.client_id))
+
+
 ACTIONS: dict[str, Callable[[Client], object]] = {
     "save": _save, "rotate": _rotate, "disable": _switch(True), "enable": _switch(False),
+    "end_grace": _end_grace,
 }
+def _asks_first(client: Client, name: str) -> bool:
+    """Say whether the action asks once more (``_confirm_page``): a new secret, disabling,
+    stopping the previous secret; not when it would do nothing or be refused anyway."""
+    return (name == "rotate" and not client.public) \
+        or (name == "disable" and not client.disabled) \
+        or (name == "end_grace" and in_secret_grace(client, now()))

@@ -118,9 +118,13 @@ def admin_user(user_id: str):
 def admin_user_change(user_id: str):
     """Apply the change the pressed button names, then show the page again."""
     user = _load(user_id)
-    action = ACTIONS.get(request.form.get("action", ""))
+    name = request.form.get("action", "")
+    action = ACTIONS.get(name)
     if action is None:
         abort(400, gettext("This form does not say what to do."))
+    if name == "disable" and request.form.get("confirm") != "yes" and not user.disabled \
+            and user.id != current_user().id:
+        return _confirm_disable(user)
     try:
         notice = action(user)
     except (UserAdminError, InvitationError, ClaimsRefused, ResetRefused) as exc:
@@ -129,6 +133,19 @@ def admin_user_change(user_id: str):
     db.session.commit()
     flash(notice)
     return redirect(url_for("account.admin_user", user_id=user.id))
+
+
+def _confirm_disable(user: User):
+    """Ask once more before a user is disabled (works without JavaScript)."""
+    back = url_for("account.admin_user", user_id=user.id)
+    return render_template(
+        "admin/confirm.html", directory=g.directory,
+        question=gettext("Disable %(user)s?", user=user.username),
+        effects=[gettext("%(user)s can no longer log in: their sessions end at once and apps "
+                         "lose their tokens.", user=user.username),
+                 gettext("You can enable them again later; they then log in again.")],
+        button=gettext("Disable this user"), action="disable", back_url=back,
+        action_url=url_for("account.admin_user_change", user_id=user.id))
 
 
 def _load(user_id: str) -> User:

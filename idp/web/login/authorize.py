@@ -139,7 +139,10 @@ def examine(params: dict[str, str], interaction: Interaction | None) -> LoginReq
 def answer(login: LoginRequest, interaction: Interaction | None) -> Response:
     """Answer the app once the decision ends the login: the code, or the error.
 
-    The only place a code is issued and a login audited; the interaction ends here.
+    The only place a code is issued and a login audited. An error ends the interaction; a
+    code leaves it, answered, until it expires: the same login page left open in another
+    tab of this browser then answers its app too, with a code of its own (as a new request
+    from this browser would), instead of saying the login expired.
     """
     decision = login.decision
     assert decision.finishes
@@ -159,7 +162,9 @@ def answer(login: LoginRequest, interaction: Interaction | None) -> Response:
                  client_id=login.client.client_id, ip=client_ip(),
                  user_agent=request.user_agent.string, acr=outcome.acr, level=outcome.level,
                  amr=list(outcome.amr), methods=list(outcome.methods))
-    finish_interaction(interaction)
+    if interaction is not None:
+        interaction.state = {**interaction.state, "answered": True}
+    db.session.commit()
     login_completed(user)
     return response
 

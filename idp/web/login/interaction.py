@@ -31,6 +31,7 @@ from ...oidc.login import session_user
 from ...services import services
 from ...storage import db
 from ...storage.models import Client, Interaction, User
+from ...tenants.account_client import ACCOUNT_CLIENT_ID
 from ...tenants.accounts import find_user
 from ...tenants.clients import get_client
 from ...tenants.directories import level_settings
@@ -38,6 +39,7 @@ from ...users.consents import grant_consent
 from ...users.enrol_allowance import allowed_until
 from ...users.registrations import registration_open
 from ...users.sessions import complete_method
+from ..account.gate import fresh_login_prompt
 from ..attempts import account_named, attempt_on
 from ..context import client_ip, current_session, set_session_token
 from ..forms import ButtonForm, LoginForm
@@ -58,8 +60,11 @@ def load_interaction(uid: str) -> Interaction:
     """Return the pending login of this browser, or refuse."""
     session = current_session()
     row = db.session.get(Interaction, uid) if UID_PATTERN.match(uid) else None
-    if row is None or session is None or row.session_id != session.id \
-            or row.directory_id != g.directory.id or row.expires_at <= now():
+    mine = row is not None and session is not None and row.session_id == session.id \
+        and row.directory_id == g.directory.id
+    if mine:
+        g.login_app = client_of(row)  # an error page of this login leads back to its app
+    if row is None or not mine or row.expires_at <= now():
         raise InteractionExpired(lazy_gettext("This login has expired or was started in "
                                               "another browser. Go back to the app and start "
                                               "again."))
@@ -201,9 +206,18 @@ def login_page(row: Interaction, status: int = 200, **context):
         request_options, challenge = passkey.login_options(
             session.id if session else None, now(), services().sealer)
         options = json.dumps(request_options)
+    # A login again before a change on the account pages: say why, and keep the person.
+    prompt = fresh_login_prompt(row.params.get("state")) \
+        if row.params.get("client_id") == ACCOUNT_CLIENT_ID else None
+    person = session_user(current_session()) if prompt else None
+    if person is None:
+        prompt = None
+    elif "form" in context:
+        context["form"].username.data = person.username
     return page("login.html", row, status=status, passkey_options=options,
                 passkey_challenge=challenge,
-                self_registration=registration_open(g.directory),
+                self_registration=registration_open(g.directory) and person is None,
+                fresh_prompt=prompt, locked_username=person is not None,
                 **context)
 
 

@@ -16,7 +16,7 @@ from flask_babel import force_locale, get_locale, gettext
 
 from ... import audit
 from ...clock import now
-from ...domain import STEP_UP_METHODS
+from ...domain import STEP_UP_METHODS, CodeRefusal
 from ...methods import (
     LoginDenied,
     MethodContext,
@@ -27,6 +27,7 @@ from ...methods import (
     SignInMethod,
     Verified,
 )
+from ...methods.delivered import check_refusal
 from ...oidc.login import enrolled_methods
 from ...services import services
 from ...storage import db
@@ -138,9 +139,23 @@ def _answer(step: MethodStep, check: Callable[[MethodContext, Mapping[str, str]]
     except MethodFailed as exc:
         if exc.counts_as_failure:
             attempt.failed()
+            exc = fewest_tries(exc, attempt)
         return _refused(step, exc, enrol=enrol)
     attempt.succeeded()
     return verified
+
+
+def fewest_tries(exc: MethodFailed, attempt: Attempt) -> MethodFailed:
+    """Word a wrong code with the tries every limit still allows: the code's own, and the
+    account's failure budgets (whichever ends first answers 429 on the next try)."""
+    if exc.tries_left is None:
+        return exc
+    left = attempt.tries_left(exc.tries_left)
+    if left >= exc.tries_left:
+        return exc
+    fewer = MethodFailed(check_refusal(CodeRefusal.WRONG, left))
+    fewer.tries_left = left
+    return fewer
 
 
 def _remember_choice(row: Interaction) -> None:
