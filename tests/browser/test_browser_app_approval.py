@@ -116,9 +116,9 @@ def test_this_wasnt_me_in_the_app_ends_the_login_at_the_portal(page, portal):
     expect(page.get_by_role("link", name="Choose another way")).to_have_count(0)
     page.get_by_role("button", name="Back to the app", exact=True).click()
 
-    # The provider sends the browser back with access_denied; the portal shows its error page.
+    # The provider sends the browser back with access_denied; the portal says it in words.
     expect(page).to_have_url(re.compile(re.escape(portal.url) + r"/callback\?"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Something went wrong")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Login cancelled")
     expect(page.locator("#error")).to_have_text("access_denied")
     expect(page.locator("#error_description")).to_have_text(
         "The user said the login was not theirs.")

@@ -15,6 +15,7 @@ from tests.web.test_web_admin_users import (
     audit_events,
     csrf,
     press,
+    press_confirmed,
     stored_user,
     user_page,
 )
@@ -217,5 +218,5 @@ def test_disabling_the_user_ends_the_allowance(directory):
     directory.add_user("will", totp=True)
     _admin, agent, _ = admin_agent(directory)
     allow(agent, directory, "will")
-    press(agent, user_page(agent, directory, "will"), "disable")
+    press_confirmed(agent, user_page(agent, directory, "will"), "disable")
     assert stored_user(directory, "will").enrol_allowed_until is None

@@ -273,7 +273,7 @@ def test_this_wasnt_me_ends_the_login_and_is_audited(directory, rp, app, with_ap
     [pending] = phone.pending()
     phone.deny(pending["id"])
 
-    response = browser.agent.submit(Page(browser.agent.get(page.url)), "Continue")
+    response = browser.agent.submit(Page(browser.agent.get(page.url)), "Back to the app")
 
     assert browser.response_params(response)["error"] == "access_denied"
     with app.app_context():

@@ -9,7 +9,13 @@ import pytest
 from tests.support.account import open_account_page
 from tests.support.agent import Page
 from tests.support.rp import StrictRP
-from tests.web.test_web_admin_users import admin_agent, audit_events, press, user_page
+from tests.web.test_web_admin_users import (
+    admin_agent,
+    audit_events,
+    press,
+    press_confirmed,
+    user_page,
+)
 from tests.web.test_web_remembered_device import (
     FIREFOX,
     devices,
@@ -53,7 +59,7 @@ def test_disabling_a_user_forgets_their_remembered_devices(rp, app, directory, u
     log_in_remembering(rp, user)
     _admin, agent, _page = admin_agent(directory)
 
-    page = Page(press(agent, user_page(agent, directory, user.username), "disable"))
+    page = Page(press_confirmed(agent, user_page(agent, directory, user.username), "disable"))
     press(agent, page, "enable")
 
     assert all(d.revoked_at is not None for d in devices(app, directory, user))
