@@ -45,6 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
+import psycopg
 import requests
 from loadgen import LoadGenerator, Result, http_request
 
@@ -269,32 +270,80 @@ def node(name: str, processes: int, opts: Options, stamp: str):
 
 # -- measuring -----------------------------------------------------------------------------------
 
-class Cpu:
-    """CPU ticks from /proc: each provider's processes, the database, the generator, the rest."""
+def socket_ports(pids: list[int]) -> set[int]:
+    """Return the local TCP ports of the sockets the processes hold (from /proc)."""
+    inodes = set()
+    for pid in pids:
+        try:
+            links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            continue
+        inodes.update(link[8:-1] for link in links if link.startswith("socket:["))
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
-    DATABASE = ("postgres", "redis-server")
+
+class Cpu:
+    """CPU ticks from /proc: each provider's processes, the PostgreSQL backends serving our
+    provider, the load generator, and the rest of the machine.
+
+    A PostgreSQL backend is counted for a provider when its client's port is a socket of the
+    provider's processes (``pg_stat_activity.client_port``), so other users of the same
+    PostgreSQL server are not; they count among the other processes.
+    """
 
     def __init__(self, sides: list[Side], generator: LoadGenerator):
         self.sides = sides
         self.generator = generator
         self.tick = os.sysconf("SC_CLK_TCK")
+        self._postgres = (psycopg.connect(common.POSTGRES, autocommit=True)
+                          if any(side.name == "ours_postgresql" for side in sides) else None)
 
-    def sample(self) -> dict[str, float]:
+    def close(self) -> None:
+        if self._postgres is not None:
+            self._postgres.close()
+
+    def _backends(self, pids: list[int]) -> list[int]:
+        """Return the PostgreSQL backends whose clients are these processes."""
+        ports = socket_ports(pids)
+        if self._postgres is None or not ports:
+            return []
+        return [row[0] for row in self._postgres.execute(
+            "SELECT pid FROM pg_stat_activity WHERE client_port = ANY(%s)", (list(ports),))]
+
+    def sample(self) -> dict:
         fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
         user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
-        sample = {side.name: sum(common.process_ticks(p) for p in side.server_pids())
-                  for side in self.sides}
-        sample["database"] = sum(common.process_ticks(p)
-                                 for p in common.pids_named(self.DATABASE))
+        sample: dict = {"busy": user + nice + system + irq + softirq + steal}
+        for side in self.sides:
+            pids = side.server_pids()
+            sample[side.name] = sum(common.process_ticks(p) for p in pids)
+            # Per backend: one that ended meanwhile takes its ticks with it, a new one starts at 0.
+            sample[f"{side.name}:database"] = {
+                p: common.process_ticks(p) for p in self._backends(pids)}
         sample["load_generator"] = sum(common.process_ticks(p) for p in
                                        [os.getpid(), *self.generator.pids])
-        sample["busy"] = user + nice + system + irq + softirq + steal
         sample["at"] = time.monotonic()
         return sample
 
-    def seconds(self, start: dict[str, float], end: dict[str, float]) -> dict[str, float]:
+    def seconds(self, start: dict, end: dict) -> dict[str, float]:
         """CPU seconds used between two samples, by whom (``others``: the rest of the machine)."""
-        used = {key: (end[key] - start[key]) / self.tick for key in start if key != "at"}
+        used = {}
+        for key, value in end.items():
+            if isinstance(value, dict):
+                used[key] = sum(ticks - start[key].get(pid, 0) for pid, ticks in value.items()
+                                if ticks >= start[key].get(pid, 0)) / self.tick
+            elif key != "at":
+                used[key] = (value - start[key]) / self.tick
         known = sum(value for key, value in used.items() if key != "busy")
         used["others"] = max(0.0, used.pop("busy") - known)
         used["wall"] = end["at"] - start["at"]
@@ -308,6 +357,7 @@ class Tally:
     result: Result = field(default_factory=Result)
     server_cpu: float = 0.0
     database_cpu: float = 0.0
+    generator_cpu: float = 0.0
     others_cpu: float = 0.0
     wall: float = 0.0
 
@@ -319,6 +369,7 @@ class Tally:
                 "p99_ms": round(r.percentile(99) * 1000, 2),
                 "server_cpu_us_per_request": per_request(self.server_cpu),
                 "database_cpu_us_per_request": per_request(self.database_cpu),
+                "load_generator_cpu_us_per_request": per_request(self.generator_cpu),
                 "others_cores": round(self.others_cpu / self.wall, 2) if self.wall else None,
                 "first_error": r.first_error}
 
@@ -374,7 +425,8 @@ def measure(endpoint: str, sides: list[Side], generator: LoadGenerator, cpu: Cpu
             tally = tallies[side.name]
             tally.result.add(result)
             tally.server_cpu += used[side.name]
-            tally.database_cpu += used["database"]
+            tally.database_cpu += used[f"{side.name}:database"]
+            tally.generator_cpu += used["load_generator"]
             tally.others_cpu += used["others"]
             tally.wall += used["wall"]
     return tallies
@@ -467,15 +519,16 @@ def main(argv: list[str] | None = None) -> int:
                     + (f" ({row[name]['errors']} errors: {row[name]['first_error']})"
                        if row[name]["errors"] else "") for name in tallies), flush=True)
             machine = cpu.seconds(whole, cpu.sample())
+            cpu.close()
     finally:
         generator.close()
     names = [name for name in SIDES if name in sides]
     print("\n" + table(results, names))
     others = machine["others"] / machine["wall"]
     print(f"\nCPU cores used during the measurements: load generator "
-          f"{machine['load_generator'] / machine['wall']:.2f}, PostgreSQL+Redis "
-          f"{machine['database'] / machine['wall']:.2f}, other processes {others:.2f} "
-          f"(of {os.cpu_count()})")
+          f"{machine['load_generator'] / machine['wall']:.2f}, our PostgreSQL backends "
+          f"{machine.get('ours_postgresql:database', 0) / machine['wall']:.2f}, other "
+          f"processes {others:.2f} (of {os.cpu_count()})")
     if others > 0.2:
         print(f"warning: other processes used {others:.2f} cores: these numbers were taken "
               f"under load")
