@@ -233,6 +233,11 @@ class LoadGenerator:
             requests = per_port[port]
             for c in range(count):
                 share = requests[c::count]
+                if mode == "timed" and not share:
+                    # Fewer requests than connections (discovery: one): every connection
+                    # cycles through all of them, each from a different place.
+                    shift = c % len(requests)
+                    share = requests[shift:] + requests[:shift]
                 if share:
                     per_connection.append((port, share))
         start = time.monotonic() + 0.05 + 0.01 * len(per_connection)
