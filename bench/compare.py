@@ -446,7 +446,7 @@ def table(results: dict[str, dict], names: list[str]) -> str:
         row = results[endpoint]
         cells = [f"{row[n]['per_second']:>20,.1f}" for n in names]
         goal = GOAL[endpoint]
-        ratios = [f"{str(row['ratios'].get(n)) + 'x vs ' + LABELS[goal]:>18}"
+        ratios = [f"{(row['ratios'].get(n) or 0):.2f}x vs {LABELS[goal]:>7}".rjust(18)
                   for n in ours_names]
         cpu_cells = []
         for n in names:
