@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean translations constraints
+.PHONY: run test lint bench bench-logins clean translations constraints
 
 # Installs exactly the versions in constraints.txt (what the tests were last run with).
 $(STAMP): setup.cfg pyproject.toml constraints.txt
@@ -26,9 +26,15 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check idp clients tests bench
 
-## bench: login, token, userinfo, discovery and JWKS throughput under gunicorn (see bench/README.md)
+## bench: every endpoint side by side with node oidc-provider, interleaved, on SQLite and PostgreSQL
+## (see bench/README.md; needs node and npm; `make bench BENCH_ARGS=--quick` for a smoke run)
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/compare.py $(BENCH_ARGS)
+
+## bench-logins: login flows, exchanges, userinfo, discovery, JWKS and SMS codes under gunicorn with 1,000 and 100,000 users
+bench-logins: $(STAMP)
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 ## translations: re-extract the page and message strings into idp/translations/messages.pot and merge them into each .po (then translate what is new or fuzzy); a method package with a translations/ folder of its own gets its own catalogue the same way
 METHOD_CATALOGUES := $(wildcard idp/methods/*/translations)

@@ -551,8 +551,8 @@ def wait_until_up(url: str, process: subprocess.Popen, workers: int, log: Path) 
                     for _ in range(4 * workers):
                         http.get(url, timeout=5)
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a worker still starting on a busy machine
         time.sleep(0.2)
     raise SystemExit(f"gunicorn did not answer within 60 s:\n{log.read_text()[-3000:]}")
 
