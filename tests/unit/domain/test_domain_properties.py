@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from idp.domain import (
     CLOCK_SKEW,
+    FALLBACKS,
     IDENTIFYING,
     METHODS,
     STEP_UP_METHODS,
@@ -192,7 +193,11 @@ def test_step_up_options_are_enabled_enrolled_and_not_yet_completed(
     assert plan.missing == max(0, minimum - plan.level)
     if not plan.reachable:
         assert plan.options == plan.enrol_options == ()
-    if plan.enrol_options:
+    if plan.enrol_first:
+        # Only fallbacks are left: a method reaching the minimum without one comes first.
+        assert plan.enrol_options and set(plan.options) <= FALLBACKS
+        assert all(settings.level_of(done | {m}) >= minimum for m in plan.enrol_options)
+    elif plan.enrol_options:
         # Enrolment only when everything enrolled is done and still falls short.
         assert plan.options == ()
         assert settings.level_of(done | enrolled) < minimum
