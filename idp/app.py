@@ -36,6 +36,7 @@ from .storage.outages import OneLineOutages
 from .users.sessions import CookiePolicy
 from .web.host_check import HostCheck
 from .web.languages import LANGUAGES, language_url, select_locale
+from .web.published import PublishedDocuments
 from .web.ratelimit import limiter
 
 csrf = CSRFProtect()
@@ -215,6 +216,9 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
                 static_url_path="/static")
     _configure_logging()
     _configure_flask(app, settings)
+    # Discovery and JWKS from memory, behind the host check (it refuses foreign hosts).
+    app.wsgi_app = PublishedDocuments(  # type: ignore[method-assign]
+        app.wsgi_app, settings.published_cache_seconds)
     # The host check sees the Host the client used: ProxyFix (outermost) restores it first.
     app.wsgi_app = HostCheck(  # type: ignore[method-assign]
         app.wsgi_app, settings.base_url,

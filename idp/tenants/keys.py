@@ -7,6 +7,7 @@ published as long as anything it signed may still be checked against it.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -99,11 +100,18 @@ def rotate_keys(directory_id: int, sealer: Sealer, now: float, *, ahead: float,
 
 def published_jwks(directory_id: int, now: float) -> dict:
     """Return the JWKS: current and upcoming keys, and retired keys still in use."""
-    rows = db.session.scalars(select(SigningKey).where(
+    return published_keys(directory_id, now)[0]
+
+
+def published_keys(directory_id: int, now: float) -> tuple[dict, float]:
+    """Return the JWKS and the time it next changes by itself (a retired key's publication
+    ends), or infinity."""
+    rows = list(db.session.scalars(select(SigningKey).where(
         SigningKey.directory_id == directory_id,
         or_(SigningKey.retired_at.is_(None), SigningKey.publish_until > now),
-    ).order_by(SigningKey.created_at.desc(), SigningKey.id.desc()))
-    return {"keys": [row.public_jwk for row in rows]}
+    ).order_by(SigningKey.created_at.desc(), SigningKey.id.desc())))
+    ends = [row.publish_until for row in rows if row.publish_until is not None]
+    return {"keys": [row.public_jwk for row in rows]}, min(ends, default=math.inf)
 
 
 def verification_keyset(directory_id: int, now: float) -> KeySet:

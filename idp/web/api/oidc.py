@@ -3,6 +3,8 @@ introspection. Authlib does the protocol; these handlers only hand it the reques
 
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, g, jsonify, request
 
 from ...clock import now
@@ -10,8 +12,9 @@ from ...errors import IdpError
 from ...oidc.metadata import provider_metadata
 from ...oidc.server import current_issuer
 from ...services import services
-from ...tenants.keys import published_jwks
+from ...tenants.keys import published_keys
 from ..context import load_directory
+from ..published import PUBLISH_UNTIL
 
 api = Blueprint("api", __name__, url_prefix="/d/<slug>")
 api.url_value_preprocessor(load_directory)
@@ -34,6 +37,7 @@ def _require_form() -> None:
 @api.get("/.well-known/openid-configuration")
 def discovery():
     """Serve the provider metadata (OpenID Connect Discovery 1.0 section 4)."""
+    request.environ[PUBLISH_UNTIL] = math.inf  # changes only with the directory
     return _cacheable(jsonify(provider_metadata(current_issuer(), ["en", "nl"])), 300)
 
 
@@ -46,8 +50,9 @@ def oauth_metadata():
 @api.get("/jwks")
 def jwks():
     """Serve the directory's public signing keys, including recently retired ones."""
-    return _cacheable(jsonify(published_jwks(g.directory.id, now())),
-                      services().jwks_cache_seconds)
+    keys, changes_at = published_keys(g.directory.id, now())
+    request.environ[PUBLISH_UNTIL] = changes_at
+    return _cacheable(jsonify(keys), services().jwks_cache_seconds)
 
 
 @api.post("/token")

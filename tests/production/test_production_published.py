@@ -1,0 +1,91 @@
+"""Discovery and JWKS kept in each worker's memory still follow changes made elsewhere.
+
+Two gunicorn workers each keep the documents; the changes are made by another process
+(this one, as the `idp` command would), so only the bound IDP_PUBLISHED_CACHE_SECONDS
+brings them: a worker that has a document keeps serving it from memory for a while, and
+every worker answers the new one within the bound.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.protocol._helpers import rotate_signing_keys
+from tests.protocol.test_directory_disabled import set_disabled
+from tests.support.gunicorn import GunicornProvider
+from tests.support.live import new_directory
+
+pytestmark = pytest.mark.storage
+
+BOUND = 3  # IDP_PUBLISHED_CACHE_SECONDS of the instance
+ANSWERS = 24
+
+
+@pytest.fixture(scope="module")
+def two_workers(backend, database_url_factory):
+    provider = GunicornProvider({"IDP_DATABASE_URL": database_url_factory(backend),
+                                 "IDP_PUBLISHED_CACHE_SECONDS": BOUND}, workers=2)
+    with provider:
+        yield provider
+
+
+def fresh_answers(provider, url: str) -> list:
+    """Answers on new connections each, which either worker may take."""
+    with provider.http() as http:
+        return [http.get(url, headers={"Connection": "close"}, timeout=30)
+                for _ in range(ANSWERS)]
+
+
+def kids(response) -> frozenset[str]:
+    return frozenset(key["kid"] for key in response.json()["keys"])
+
+
+def until_settled(check):
+    """Return what `check` returns once it is true, asked over at most ten times the bound."""
+    deadline = time.monotonic() + 10 * BOUND
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(BOUND / 6)
+
+
+def test_a_rotation_by_another_process_reaches_every_worker_within_the_bound(two_workers):
+    directory = new_directory(two_workers)
+    url = f"{directory.issuer}/jwks"
+    with two_workers.http() as kept:  # one connection: always the same worker
+        old = kids(kept.get(url, timeout=30))
+
+        rotate_signing_keys(directory)
+
+        assert kids(kept.get(url, timeout=30)) == old, "served from that worker's memory"
+
+        def everywhere():
+            return old < kids(kept.get(url, timeout=30)) and all(
+                old < kids(answer) for answer in fresh_answers(two_workers, url))
+        assert until_settled(everywhere), "every worker publishes the new keys"
+
+
+def test_a_directory_disabled_by_another_process_stops_serving_everywhere(two_workers):
+    directory = new_directory(two_workers)
+    url = f"{directory.issuer}/.well-known/openid-configuration"
+    with two_workers.http() as kept:
+        assert kept.get(url, timeout=30).status_code == 200
+
+        set_disabled(directory, True)
+
+        assert kept.get(url, timeout=30).status_code == 200, "served from memory"
+
+        def refused():
+            return kept.get(url, timeout=30).status_code == 403 and {
+                answer.status_code for answer in fresh_answers(two_workers, url)} == {403}
+        assert until_settled(refused)
+
+
+def test_the_workers_answer_one_version_of_a_document_with_one_etag(two_workers):
+    directory = new_directory(two_workers)
+    found = fresh_answers(two_workers, f"{directory.issuer}/jwks")
+    assert {r.headers["ETag"] for r in found} == {found[0].headers["ETag"]}
+    assert {r.content for r in found} == {found[0].content}
