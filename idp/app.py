@@ -218,7 +218,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     _configure_flask(app, settings)
     # Discovery and JWKS from memory, behind the host check (it refuses foreign hosts).
     app.wsgi_app = PublishedDocuments(  # type: ignore[method-assign]
-        app.wsgi_app, settings.published_cache_seconds)
+        app.wsgi_app, settings.cache_seconds)
     # The host check sees the Host the client used: ProxyFix (outermost) restores it first.
     app.wsgi_app = HostCheck(  # type: ignore[method-assign]
         app.wsgi_app, settings.base_url,
