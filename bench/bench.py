@@ -517,12 +517,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+SERVERS = ("gunicorn", "gunicorn-sync", "granian")
+
+
+def server_command(server: str, port: int, workers: int, threads: int) -> list[str]:
+    """Return the command serving `idp:create_app()` with `server`: gunicorn's gthread
+    workers (as the README runs it), gunicorn's sync workers, or granian's WSGI interface."""
+    if server == "granian":
+        return [PYTHON, "-m", "granian", "--interface", "wsgi", "--factory",
+                "--workers", str(workers), "--blocking-threads", str(threads),
+                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                "--no-ws", "idp:create_app"]
+    worker_class = ["--worker-class", "sync"] if server == "gunicorn-sync" else [
+        "--threads", str(threads), "--worker-class", "gthread"]
+    return [PYTHON, "-m", "gunicorn", "-w", str(workers), *worker_class,
+            "-b", f"127.0.0.1:{port}", "--log-level", "warning", "idp:create_app()"]
+
+
 @contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int, threads: int, log: Path):
-    """Run `gunicorn -w N --threads T 'idp:create_app()'` until the block ends."""
-    command = [PYTHON, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-               "--worker-class", "gthread", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-               "idp:create_app()"]
+def gunicorn(env: dict[str, str], port: int, workers: int, threads: int, log: Path,
+             server: str = "gunicorn"):
+    """Serve `idp:create_app()` with `server` (SERVERS) until the block ends."""
+    command = server_command(server, port, workers, threads)
     with open(log, "w") as out:
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out,
                                    stderr=subprocess.STDOUT)

@@ -76,6 +76,7 @@ class Options:
     workers: int
     worker_threads: int
     backends: list[str]
+    server: str = "gunicorn"
 
 
 @dataclass
@@ -183,8 +184,9 @@ def ours(backend: str, opts: Options, stamp: str):
               flush=True)
         target = common.Target(base_url, base_url + "/d/default", {"RS256": client},
                                seeder.totp_secret)
-        log = common.RESULTS / f"compare-{stamp}-{backend}-gunicorn.log"
-        with common.gunicorn(env, port, opts.workers, opts.worker_threads, log) as process:
+        log = common.RESULTS / f"compare-{stamp}-{backend}-{opts.server}.log"
+        with common.gunicorn(env, port, opts.workers, opts.worker_threads, log,
+                             opts.server) as process:
             side = Side(f"ours_{backend}", [port], client.client_id, client.secret,
                         paths_from_discovery(base_url,
                                              "/d/default/.well-known/openid-configuration"),
@@ -478,18 +480,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--server", choices=common.SERVERS, default="gunicorn",
+                        help="what serves ours: gunicorn gthread (the README's), gunicorn "
+                             "sync or granian")
     args = parser.parse_args(argv)
     opts = Options(rounds=args.rounds or (2 if args.quick else 3),
                    seconds=args.seconds or (1.0 if args.quick else 3.0),
                    codes=args.codes or (60 if args.quick else 300), users=args.users,
                    connections=args.connections, processes=args.processes,
                    workers=args.workers, worker_threads=args.worker_threads,
-                   backends=[b for b in args.backends.split(",") if b])
+                   backends=[b for b in args.backends.split(",") if b], server=args.server)
     common.RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     started = time.perf_counter()
     install_node()
-    print(f"gunicorn -w {opts.workers} --threads {opts.worker_threads} (gthread) against node "
+    print(f"{opts.server}, {opts.workers} workers x {opts.worker_threads} threads, against node "
           f"oidc-provider; {opts.connections} connections from {opts.processes} load generator "
           f"processes; {opts.rounds} rounds of {opts.seconds:g} s (or {opts.codes} tokens) per "
           f"provider and endpoint; {os.cpu_count()} CPUs", flush=True)

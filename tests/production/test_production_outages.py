@@ -153,6 +153,10 @@ def test_with_the_database_cut_every_answer_is_503_with_retry_after_until_it_is_
 
     for answer in answers:
         assert_unavailable_or_normal(answer)
+        if answer.what == "discovery" and answer.response.status_code == 200:
+            # A worker that keeps the document in memory needs no database for it.
+            assert answer.response.json()["issuer"] == scene.directory.issuer
+            continue
         assert answer.response.status_code == 503, answer.what  # each needs the database
     assert ready.status_code == 503 and ready.headers["Retry-After"].isdigit(), ready.text
     assert ready.json()["checks"]["database"] == "unavailable"
