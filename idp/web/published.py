@@ -36,6 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from .. import clock
+from ..observability.requests import ENDPOINT
 from ..storage.models import Directory, SigningKey
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -70,9 +71,12 @@ class Entry:
     etag: str
     until: float
     generation: int
+    #: The Flask endpoint that gave it, named in the environ of the requests it answers.
+    endpoint: str | None = None
 
     def answer(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         """Answer a GET or HEAD: the document, or 304 when the client has this version."""
+        environ.setdefault(ENDPOINT, self.endpoint)
         if _matches(environ.get("HTTP_IF_NONE_MATCH", ""), self.etag):
             kept = [(name, value) for name, value in self.headers
                     if name.lower() in ("cache-control", "access-control-allow-origin", "vary")]
@@ -139,7 +143,8 @@ class PublishedDocuments:
         entry = Entry(status=status,
                       headers=tuple((n, v) for n, v in headers if n.lower() not in _LEFT_OUT),
                       body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
-                      until=min(float(until), moment + self.seconds), generation=generation)
+                      until=min(float(until), moment + self.seconds), generation=generation,
+                      endpoint=environ.get(ENDPOINT))
         self._entries[path] = entry
         return entry.answer(environ, start_response)
 
