@@ -269,13 +269,14 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     app.register_error_handler(Exception, _handle)
     app.after_request(_headers)
 
-    def _observed():
+    def _observed(endpoint, values):
         # What the request's metrics and log line name it by (idp.observability.requests).
         rule = request.url_rule.rule if request.url_rule is not None else None
-        note_request(request.environ, request.endpoint, rule, request.view_args)
+        note_request(request.environ, endpoint, rule, values)
 
-    # First of all, so a request the limiter or the CSRF check refuses is named too.
-    app.before_request_funcs.setdefault(None, []).insert(0, _observed)
+    # First of all: before the directory's preprocessor takes its variable from the values,
+    # and before the limiter or the CSRF check may refuse the request.
+    app.url_value_preprocessors.setdefault(None, []).insert(0, _observed)
 
     @app.after_request
     def _client_named(response: Response) -> Response:
