@@ -3,8 +3,8 @@
 From the bottom: the pure rules, storage and observability (metrics, log format);
 security, delivery and audit; tenants (directories, clients, keys, grants); the sign-in
 methods; users (sessions, profile, notifications); the OIDC wiring and administration;
-the web. The composition root
-(``idp.app``, the command line) sits on top. Read from the source, nothing is imported.
+the web. The composition root (``idp.app``, the command line, gunicorn's hooks) sits on
+top. Read from the source, nothing is imported.
 """
 
 from __future__ import annotations
