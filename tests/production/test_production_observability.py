@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import secrets
+import signal
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.agent import Agent, Page
-from tests.support.gunicorn import GunicornProvider
+from tests.support.gunicorn import GunicornProvider, worker_pids
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
 
@@ -161,6 +164,36 @@ def test_metrics_without_the_token_are_refused(metered, authorization):
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert "idp_" not in response.text
+
+
+def test_a_worker_that_ends_leaves_its_counts_and_takes_its_live_gauges(metered):
+    provider, _access = metered
+    assert provider.process is not None
+    folder = Path(provider.environ["PROMETHEUS_MULTIPROC_DIR"])
+    discovery = f"{new_directory(provider).issuer}/.well-known/openid-configuration"
+    assert requests.get(discovery, timeout=30).status_code == 200
+    before = scrape_once_counted(provider, {}, 1, "idp_http_requests_total",
+                                 endpoint="api.discovery", method="GET", status="200")
+    ended = worker_pids(provider.process.pid)[0]
+    assert (folder / f"gauge_livesum_{ended}.db").exists()
+
+    os.kill(ended, signal.SIGTERM)  # gunicorn starts another in its place
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        workers = worker_pids(provider.process.pid)
+        if ended not in workers and len(workers) == 2 and all(
+                (folder / f"gauge_livesum_{pid}.db").exists() for pid in workers):
+            break
+        time.sleep(0.1)
+
+    assert not (folder / f"gauge_livesum_{ended}.db").exists(), "child_exit forgot it"
+    for _ in range(SCRAPES):
+        after = scrape(provider)
+        assert value(after, "idp_http_requests_total", endpoint="api.discovery",
+                     method="GET", status="200") >= value(
+            before, "idp_http_requests_total", endpoint="api.discovery", method="GET",
+            status="200")
+        assert value(after, "idp_password_hash_waiting") == 0
 
 
 def test_metrics_are_not_found_without_a_metrics_token(json_logged):
