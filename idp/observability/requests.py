@@ -63,13 +63,17 @@ def note_request(environ: dict[str, Any], endpoint: str | None, rule: str | None
         environ[LOGGED_PATH] = path_of_rule(rule, values or {})
 
 
+def logged_path(environ: Mapping[str, Any]) -> str:
+    """Return the request's path as logs may show it: secret route variables left out."""
+    return environ.get(LOGGED_PATH) or environ.get("PATH_INFO", "")
+
+
 def request_fields(environ: Mapping[str, Any], status: int, seconds: float) -> dict[str, Any]:
     """Return the fields of a request's log line (see the module's docstring)."""
-    path = environ.get(LOGGED_PATH) or environ.get("PATH_INFO", "")
     fields: dict[str, Any] = {
         "method": environ.get("REQUEST_METHOD", ""),
         "endpoint": environ.get(ENDPOINT),
-        "path": path,
+        "path": logged_path(environ),
         "directory": None,
         "client_id": environ.get(CLIENT_ID),
         "status": status,

@@ -17,7 +17,7 @@ from ..domain import DomainError
 from ..errors import IdpError, Unavailable
 from ..methods.device import device_name
 from ..observability import metrics as measured
-from ..observability.requests import CLIENT_ID, note_request
+from ..observability.requests import CLIENT_ID, logged_path, note_request
 from ..services import services
 from ..storage import db
 from ..storage.outages import describe_outage, outage_of
@@ -136,7 +136,7 @@ def _unavailable(exc: Exception) -> Unavailable | None:
     service, cause = found
     measured.OUTAGES.labels(service).inc()
     log.warning("%s unavailable: %s %s answered 503 (%s)", service, request.method,
-                request.path, describe_outage(cause))
+                logged_path(request.environ), describe_outage(cause))
     # What the request loaded is expired by the rollback; reading it again (the cookie
     # names, the page language) would ask the unavailable database.
     g.outage = True
@@ -193,7 +193,7 @@ def _handle(exc: Exception):
             if name == "Allow":
                 response.headers[name] = value
         return response
-    log.exception("unexpected error on %s %s", request.method, request.path)
+    log.exception("unexpected error on %s %s", request.method, logged_path(request.environ))
     return error_response(500, "server_error",
                           lazy_gettext("Something went wrong on our side."))
 

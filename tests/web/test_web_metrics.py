@@ -27,13 +27,15 @@ RAISED = {"database": lambda: PoolTimeout("QueuePool limit reached"),
 
 
 def build(**settings):
-    """Return an app with a metrics token and one extra view per error, each raising it."""
+    """Return an app with a metrics token and extra views raising each error (one of them
+    behind a route with a secret variable, as a reset link has)."""
     app = create_app({**TEST_SETTINGS, "IDP_DATABASE_URL": "sqlite://",
                       "IDP_METRICS_TOKEN": TOKEN, **settings})
     for name, error in RAISED.items():
-        def view(error=error):
+        def view(error=error, **_route_values):
             raise error()
         app.add_url_rule(f"/raise/{name}", f"raise_{name}", view)
+        app.add_url_rule(f"/raise/{name}/<token>", f"raise_{name}_link", view)
     return app
 
 
@@ -127,3 +129,14 @@ def test_under_gunicorn_text_logs_have_no_request_lines(gunicorn_log):
     text = gunicorn_log.getvalue()
     assert "unexpected error on GET /raise/bug" in text and not text.startswith("{")
     assert "/raise/bug 500" not in text
+
+
+@pytest.mark.parametrize(("name", "status"), [("bug", 500), ("database", 503)])
+def test_an_error_logged_on_a_link_with_a_token_leaves_the_token_out(client, caplog, name,
+                                                                      status):
+    with caplog.at_level(logging.WARNING, logger="idp"):
+        assert client.get(f"/raise/{name}/s3cret-link-token", buffered=True).status_code == \
+            status
+
+    assert f"GET /raise/{name}/{{token}}" in caplog.text
+    assert "s3cret-link-token" not in caplog.text
