@@ -63,6 +63,11 @@ def note_request(environ: dict[str, Any], endpoint: str | None, rule: str | None
         environ[LOGGED_PATH] = path_of_rule(rule, values or {})
 
 
+def note_client(environ: dict[str, Any], client_id: str) -> None:
+    """Name the client the request is for, where the app knows it (a pending login's)."""
+    environ[CLIENT_ID] = client_id[:128]
+
+
 def logged_path(environ: Mapping[str, Any]) -> str:
     """Return the request's path as logs may show it: secret route variables left out."""
     return environ.get(LOGGED_PATH) or environ.get("PATH_INFO", "")

@@ -17,7 +17,7 @@ from ..domain import DomainError
 from ..errors import IdpError, Unavailable
 from ..methods.device import device_name
 from ..observability import metrics as measured
-from ..observability.requests import CLIENT_ID, logged_path, note_request
+from ..observability.requests import CLIENT_ID, logged_path, note_client, note_request
 from ..services import services
 from ..storage import db
 from ..storage.outages import describe_outage, outage_of
@@ -280,9 +280,9 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
 
     @app.after_request
     def _client_named(response: Response) -> Response:
-        client_id = _client_id()
+        client_id = None if CLIENT_ID in request.environ else _client_id()
         if client_id:
-            request.environ[CLIENT_ID] = client_id[:128]
+            note_client(request.environ, client_id)
         return response
 
     @app.before_request

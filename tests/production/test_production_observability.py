@@ -277,8 +277,8 @@ def test_each_request_is_one_json_line_without_secrets(json_logged):
     assert {line["path"] for line in token_lines} == {f"/d/{directory.slug}/token"}
     authorize = [line for line in lines if line["endpoint"] == "pages.authorize"]
     assert authorize and authorize[0]["client_id"] == client.client_id
-    assert any(line["endpoint"] == "pages.login" and line["method"] == "POST"
-               for line in lines)
+    logins = [line for line in lines if line["endpoint"] == "pages.login"]
+    assert [line["client_id"] for line in logins] == [client.client_id], "the login's app"
 
     secrets_sent = {
         "password": user.password, "code": code, "client secret": client.secret or "-",
