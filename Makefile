@@ -3,19 +3,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
 .PHONY: run test lint bench bench-logins clean translations constraints
 
-# Installs exactly the versions in constraints.txt (what the tests were last run with).
-$(STAMP): setup.cfg pyproject.toml constraints.txt
+# Installs exactly the versions in constraints.txt (what the tests were last run with):
+# what running needs for `make run`, and the test tools on top for `make test`.
+$(RUN_STAMP): setup.cfg pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-## run: the provider on localhost:5000 and the sample portal on localhost:5001 (SQLite, demo data)
-run: $(STAMP)
-	$(BIN)/python -m clients.demo
+## run: the provider on localhost:5000 and the sample portal on localhost:5001 (SQLite, demo data);
+## other ports: make run PORT=8000 PORTAL_PORT=8001
+PORT ?= 5000
+PORTAL_PORT ?= 5001
+run: $(RUN_STAMP)
+	$(BIN)/python -m clients.demo --port $(PORT) --portal-port $(PORTAL_PORT)
 
 ## test: lint, then every test (unit, protocol on SQLite and PostgreSQL, browser) with coverage,
 ## in as many processes as the machine has cores (TEST_WORKERS=1 runs them in one)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import sys
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -42,6 +44,8 @@ from .web.published import PublishedDocuments
 from .web.ratelimit import limiter
 
 csrf = CSRFProtect()
+#: mallopt's parameter for the mmap threshold (glibc's malloc.h).
+M_MMAP_THRESHOLD = -3
 babel = PoBabel()  # reads the .po catalogues (idp.i18n): no compiled .mo
 
 
@@ -158,6 +162,24 @@ def _redis_options(settings: Settings) -> dict[str, Any]:
             "retry": Retry(NoBackoff(), 0)}
 
 
+def _give_back_large_blocks() -> None:
+    """Let glibc return large freed blocks (argon2's 19 MiB) to the system at once.
+
+    glibc raises its mmap threshold after the first large block is freed, so later ones
+    come from the heap and stay: workers grew from about 90 to 170 MiB after password
+    hashing. A fixed threshold of 128 KiB (as ``MALLOC_MMAP_THRESHOLD_=131072``) keeps
+    them near where they started at no measurable cost. An operator's own
+    ``MALLOC_MMAP_THRESHOLD_`` wins; other C libraries are left alone.
+    """
+    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+
+
 def _configure_logging(log_format: str) -> None:
     """Under gunicorn, log through its error log (handlers and level); else leave logging be.
 
@@ -222,11 +244,12 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     settings = Settings.from_mapping(load_settings(overrides))
     app = Flask("idp", template_folder="web/templates", static_folder="web/static",
                 static_url_path="/static")
+    _give_back_large_blocks()
     _configure_logging(settings.log_format)
     _configure_flask(app, settings)
     # Discovery and JWKS from memory, behind the host check (it refuses foreign hosts).
     app.wsgi_app = PublishedDocuments(  # type: ignore[method-assign]
-        app.wsgi_app, settings.published_cache_seconds)
+        app.wsgi_app, settings.cache_seconds)
     # The host check sees the Host the client used: ProxyFix (outermost) restores it first.
     app.wsgi_app = HostCheck(  # type: ignore[method-assign]
         app.wsgi_app, settings.base_url,

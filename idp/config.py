@@ -98,10 +98,10 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_JWKS_CACHE_SECONDS", 300, _int,
         "How long relying apps may cache the JWKS (its Cache-Control max-age). `idp keys "
         "rotate` publishes new keys this long before they sign."),
-    Key("IDP_PUBLISHED_CACHE_SECONDS", 5, _int,
-        "Discovery and JWKS are answered from each process's memory; a change made by "
-        "another process (the idp command, another worker or instance) is served within "
-        "this many seconds. 0 answers every request afresh."),
+    Key("IDP_CACHE_SECONDS", 5, _int,
+        "Directories, discovery and JWKS are kept in each process's memory; a change made "
+        "by another process (the idp command, another worker or instance) is seen within "
+        "this many seconds. 0 keeps nothing."),
     Key("IDP_SMTP_HOST", "", _str, "SMTP server for email codes; empty uses the dev outbox."),
     Key("IDP_SMTP_PORT", 587, _int, "SMTP port (587 STARTTLS, 465 SSL)."),
     Key("IDP_SMTP_USER", "", _str, "SMTP user name."),
@@ -240,7 +240,7 @@ class Settings:
     database_lock_timeout_seconds: int
     database_pool_timeout_seconds: int
     jwks_cache_seconds: int
-    published_cache_seconds: int
+    cache_seconds: int
     smtp_host: str
     smtp_port: int
     smtp_user: str
@@ -384,7 +384,7 @@ def check_settings(settings: Mapping[str, Any]) -> None:
     if settings["IDP_DATABASE_CONNECT_TIMEOUT_SECONDS"] < 2:
         raise ConfigurationError("IDP_DATABASE_CONNECT_TIMEOUT_SECONDS must be at least 2")
     for name in ("IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS", "IDP_DATABASE_LOCK_TIMEOUT_SECONDS",
-                 "IDP_JWKS_CACHE_SECONDS", "IDP_PUBLISHED_CACHE_SECONDS"):
+                 "IDP_JWKS_CACHE_SECONDS", "IDP_CACHE_SECONDS"):
         if settings[name] < 0:
             raise ConfigurationError(f"{name} must not be negative")
     if settings["IDP_DATABASE_POOL_TIMEOUT_SECONDS"] < 1:

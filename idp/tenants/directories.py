@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..domain import (
     DEFAULT_POINTS,
@@ -18,6 +21,7 @@ from ..domain import (
 from ..domain.lifetimes import SessionLifetimes
 from ..security.sealing import Sealer
 from ..storage import db
+from ..storage.kept import Kept, changed_here, generation
 from ..storage.models import BrowserSession, Directory
 from .keys import ensure_keys
 
@@ -42,6 +46,36 @@ def get_directory(slug: str) -> Directory | None:
     if not SLUG_PATTERN.match(slug or ""):
         return None
     return db.session.scalars(select(Directory).where(Directory.slug == slug)).first()
+
+
+_serving: Kept[dict[str, Any]] = Kept()
+_COLUMNS = tuple(attribute.key for attribute in inspect(Directory).column_attrs)
+
+
+def serving_directory(slug: str, now: float, seconds: float) -> Directory | None:
+    """Return the directory a request names, from this process's memory while it is fresh
+    (at most `seconds`, see ``idp.storage.kept``); otherwise as ``get_directory``.
+
+    What is kept is the row's values: each request gets its own instance of them in its
+    session, as if loaded, without a query.
+    """
+    if seconds <= 0:
+        return get_directory(slug)
+    kept = _serving.get(slug, now)
+    if kept is not None:
+        existing = db.session.identity_map.get(
+            inspect(Directory).identity_key_from_primary_key((kept["id"],)))
+        if existing is not None:
+            return existing  # type: ignore[return-value]
+        row = Directory(**copy.deepcopy(kept))
+        make_transient_to_detached(row)
+        return db.session.merge(row, load=False)
+    since = generation()
+    row = get_directory(slug)
+    if row is not None and not changed_here(db.session):
+        _serving.put(slug, copy.deepcopy({key: getattr(row, key) for key in _COLUMNS}),
+                     now + seconds, since)
+    return row
 
 
 def clean_directory_name(name: str | None) -> str:

@@ -12,9 +12,9 @@ How fresh it stays:
   environ: the time the document may change by itself (the JWKS: when a retired key's
   publication ends), which bounds the entry.
 - A change committed in this process to a directory or a signing key invalidates every
-  entry at once (``note_change``, hooked to the ORM's flushes and bulk statements).
-- A change made elsewhere (the ``idp`` command, another worker or instance) is seen
-  within ``IDP_PUBLISHED_CACHE_SECONDS`` (default 5): no entry lives longer. Keys are
+  entry at once, and no entry lives longer than ``IDP_CACHE_SECONDS`` (default 5), which
+  bounds how long a change made elsewhere (the ``idp`` command, another worker or
+  instance) goes unseen (``idp.storage.kept``). Keys are
   published ``IDP_JWKS_CACHE_SECONDS`` before they sign, so no relying app meets a key
   it has not been shown; a disabled directory's documents are served at most this much
   longer.
@@ -27,17 +27,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session
-
 from .. import clock
 from ..observability.requests import ENDPOINT
-from ..storage.models import Directory, SigningKey
+from ..storage.kept import Kept, generation
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -48,17 +44,6 @@ PATH = re.compile(r"/d/[a-z0-9-]{1,64}/(?:\.well-known/openid-configuration"
                   r"|\.well-known/oauth-authorization-server|jwks)")
 # Per request, not per document: the server adds Date; the length is the body's own.
 _LEFT_OUT = frozenset({"content-length", "date", "etag", "set-cookie"})
-_WATCHED = (Directory, SigningKey)
-
-_generation = 0
-_generation_lock = threading.Lock()
-
-
-def note_change() -> None:
-    """Forget every published document of this process (a directory or key changed)."""
-    global _generation
-    with _generation_lock:
-        _generation += 1
 
 
 @dataclass(frozen=True)
@@ -69,8 +54,6 @@ class Entry:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     etag: str
-    until: float
-    generation: int
     #: The Flask endpoint that gave it, named in the environ of the requests it answers.
     endpoint: str | None = None
 
@@ -104,28 +87,28 @@ class PublishedDocuments:
     def __init__(self, app: WsgiApp, seconds: float):
         self.app = app
         self.seconds = seconds
-        self._entries: dict[str, Entry] = {}
+        self._entries: Kept[Entry] = Kept()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         path = environ.get("PATH_INFO", "")
         if (self.seconds <= 0 or environ.get("REQUEST_METHOD") not in ("GET", "HEAD")
                 or not PATH.fullmatch(path)):
             return self.app(environ, start_response)
-        entry = self._entries.get(path)
         moment = clock.now()
-        if entry is not None and entry.generation == _generation and moment < entry.until:
+        entry = self._entries.get(path, moment)
+        if entry is not None:
             return entry.answer(environ, start_response)
         return self._fill(path, environ, start_response, moment)
 
     def _fill(self, path: str, environ: dict[str, Any], start_response: Callable[..., Any],
               moment: float):
         """Ask the app, keep its answer when it is publishable, and answer the client."""
-        generation = _generation  # a change committed meanwhile makes this entry stale
+        since = generation()  # a change committed meanwhile makes this entry stale
         captured: dict[str, Any] = {}
 
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
-            captured.update(status=status, headers=headers)
-            return start_response(status, headers, exc_info) if exc_info else _no_write
+        def capture(status: str, headers: list[tuple[str, str]], _exc_info: Any = None):
+            captured.update(status=status, headers=headers)  # passed on below, once
+            return _no_write
 
         result = self.app(environ, capture)
         try:
@@ -143,36 +126,10 @@ class PublishedDocuments:
         entry = Entry(status=status,
                       headers=tuple((n, v) for n, v in headers if n.lower() not in _LEFT_OUT),
                       body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
-                      until=min(float(until), moment + self.seconds), generation=generation,
                       endpoint=environ.get(ENDPOINT))
-        self._entries[path] = entry
+        self._entries.put(path, entry, min(float(until), moment + self.seconds), since)
         return entry.answer(environ, start_response)
 
 
 def _no_write(_data: bytes) -> None:
     raise RuntimeError("the app must return its body, not write it")
-
-
-@event.listens_for(Session, "after_flush")
-def _flushed(session: Session, _context: Any) -> None:
-    if any(isinstance(row, _WATCHED)
-           for rows in (session.new, session.dirty, session.deleted) for row in rows):
-        session.info["published_changed"] = True
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _bulk(state: ORMExecuteState) -> None:
-    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
-            and state.bind_mapper.class_ in _WATCHED:
-        state.session.info["published_changed"] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    if session.info.pop("published_changed", False):
-        note_change()
-
-
-@event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    session.info.pop("published_changed", None)

@@ -2,7 +2,7 @@
 
 RFC 9110 8.8.3 and 13.1.2 (ETag, If-None-Match). What this process commits (a rotation,
 a disabled directory) is served at once; a retired key leaves the JWKS when its
-publication ends. Changes made by other processes: tests/production/test_production_published.py.
+publication ends. Changes made by other processes: tests/production/test_production_kept.py.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Discovery and JWKS kept in each worker's memory still follow changes made elsewhere.
+"""Directories, discovery and JWKS kept in each worker's memory follow changes made elsewhere.
 
-Two gunicorn workers each keep the documents; the changes are made by another process
-(this one, as the `idp` command would), so only the bound IDP_PUBLISHED_CACHE_SECONDS
-brings them: a worker that has a document keeps serving it from memory for a while, and
-every worker answers the new one within the bound.
+Two gunicorn workers each keep them; the changes are made by another process (this one,
+as the `idp` command would), so only the bound IDP_CACHE_SECONDS brings them: a worker
+keeps serving what it has from memory for a while, and every worker answers the new
+state within the bound.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from tests.support.live import new_directory
 
 pytestmark = pytest.mark.storage
 
-BOUND = 3  # IDP_PUBLISHED_CACHE_SECONDS of the instance
+BOUND = 3  # IDP_CACHE_SECONDS of the instance
 ANSWERS = 24
 
 
 @pytest.fixture(scope="module")
 def two_workers(backend, database_url_factory):
     provider = GunicornProvider({"IDP_DATABASE_URL": database_url_factory(backend),
-                                 "IDP_PUBLISHED_CACHE_SECONDS": BOUND}, workers=2)
+                                 "IDP_CACHE_SECONDS": BOUND}, workers=2)
     with provider:
         yield provider
 
@@ -77,6 +77,23 @@ def test_a_directory_disabled_by_another_process_stops_serving_everywhere(two_wo
         set_disabled(directory, True)
 
         assert kept.get(url, timeout=30).status_code == 200, "served from memory"
+
+        def refused():
+            return kept.get(url, timeout=30).status_code == 403 and {
+                answer.status_code for answer in fresh_answers(two_workers, url)} == {403}
+        assert until_settled(refused)
+
+
+def test_a_directory_disabled_elsewhere_is_refused_by_every_endpoint_within_the_bound(
+        two_workers):
+    directory = new_directory(two_workers)
+    url = f"{directory.issuer}/userinfo"  # not a published document: the app answers it
+    with two_workers.http() as kept:
+        assert kept.get(url, timeout=30).status_code == 401
+
+        set_disabled(directory, True)
+
+        assert kept.get(url, timeout=30).status_code == 401, "the directory kept in memory"
 
         def refused():
             return kept.get(url, timeout=30).status_code == 403 and {

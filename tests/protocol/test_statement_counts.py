@@ -1,0 +1,98 @@
+"""The machine endpoints' SQL, counted so that it cannot creep back.
+
+A request names its directory, which each process keeps in memory (``idp.storage.kept``):
+once it has been served, no request reads the directory row again until it changes.
+The ceilings are what the endpoints run today; lower them as statements go.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+
+import pytest
+import requests
+from sqlalchemy import event
+
+from idp.storage import db
+from tests.protocol._helpers import signed_in
+
+# Statements of one request, on either backend (SQLite and PostgreSQL differ by a few).
+CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 9, "refresh": 4}
+DIRECTORY_READ = re.compile(r"\bFROM directory\b", re.IGNORECASE)
+
+
+@contextmanager
+def statements(app):
+    """Collect the SQL the provider's own threads run meanwhile (not this test's)."""
+    seen: list[str] = []
+    here = threading.get_ident()
+
+    def note(_conn, _cursor, statement, *_args):
+        if threading.get_ident() != here:
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def reads(seen: list[str]) -> list[str]:
+    return [s for s in seen if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
+@pytest.fixture
+def tokens(rp, user) -> dict:
+    return signed_in(rp, user, scope="openid profile offline_access")
+
+
+def test_a_served_directory_is_not_read_again(app, rp, tokens):
+    rp.userinfo(tokens["access_token"])
+    with statements(app) as seen:
+        assert rp.userinfo(tokens["access_token"]).status_code == 200
+    assert seen, "the token is looked up"
+    assert not [s for s in seen if DIRECTORY_READ.search(s)], seen
+
+
+def test_userinfo_stays_within_its_statements(app, rp, tokens):
+    rp.userinfo(tokens["access_token"])
+    with statements(app) as seen:
+        assert rp.userinfo(tokens["access_token"]).status_code == 200
+    assert len(seen) <= CEILINGS["userinfo"], seen
+
+
+def introspect(rp, token: str) -> requests.Response:
+    return requests.post(f"{rp.directory.issuer}/introspect", data={"token": token},
+                         auth=(rp.client.client_id, rp.client.secret), timeout=30)
+
+
+def test_introspection_stays_within_its_statements(app, rp, tokens):
+    introspect(rp, tokens["access_token"])
+    with statements(app) as seen:
+        response = introspect(rp, tokens["access_token"])
+    assert response.status_code == 200 and response.json()["active"]
+    assert len(seen) <= CEILINGS["introspection"], seen
+
+
+def test_a_refresh_stays_within_its_statements(app, rp, tokens):
+    with statements(app) as seen:
+        response = rp.token_request({"grant_type": "refresh_token",
+                                     "refresh_token": tokens["refresh_token"]})
+    assert response.status_code == 200, response.text
+    assert len(seen) <= CEILINGS["refresh"], seen
+
+
+def test_a_code_exchange_stays_within_its_statements(app, rp, user):
+    signed_in(rp, user)  # the directory, the client and the keys have been served once
+    code = rp.sign_in(user)["code"]
+    with statements(app) as seen:
+        response = rp.token_request({
+            "grant_type": "authorization_code", "code": code,
+            "redirect_uri": rp.client.redirect_uri, "code_verifier": rp.pending.verifier})
+    assert response.status_code == 200, response.text
+    assert len(seen) <= CEILINGS["exchange"], seen
