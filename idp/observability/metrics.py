@@ -28,6 +28,11 @@ from prometheus_client import (
 #: The provider's own metrics, apart from prometheus-client's process-wide default registry.
 REGISTRY = CollectorRegistry()
 
+# In multiprocess mode a metric opens its file in the folder as it is made: a folder not
+# made yet (an `idp` command run before gunicorn started) must not stop the process.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 #: The label of a request no route matched (an unknown address, a refused host).
 UNMATCHED = "unmatched"
 #: The label of a value outside a label's fixed set.
