@@ -29,6 +29,8 @@ from .methods import (
 )
 from .methods.one_time_codes import CodeService, policy_from
 from .methods.password import PasswordMethod
+from .observability.logs import json_handlers
+from .observability.requests import ObservedRequests
 from .oidc.server import create_server
 from .security.passwords import Argon2Parameters, PasswordService
 from .security.sealing import Sealer
@@ -178,10 +180,13 @@ def _give_back_large_blocks() -> None:
     mallopt(M_MMAP_THRESHOLD, 128 * 1024)
 
 
-def _configure_logging() -> None:
+def _configure_logging(log_format: str) -> None:
     """Under gunicorn, log through its error log (handlers and level); else leave logging be.
 
-    The limiter's errors during an outage are one line each, without a traceback.
+    The limiter's errors during an outage are one line each, without a traceback. With
+    ``IDP_LOG_FORMAT=json`` the lines are JSON objects, written beside gunicorn's own
+    lines (same file or stream), and each request's line (``idp.requests``) is logged at
+    INFO whatever gunicorn's level.
 
     Without this the provider's warnings and errors went to stderr, past gunicorn's
     ``--error-logfile``. ``idp serve`` and the tests keep Python's usual logging.
@@ -193,11 +198,14 @@ def _configure_logging() -> None:
     if not gunicorn.handlers:
         return
     # flask-limiter says when it falls back to memory and when Redis is back.
+    handlers = json_handlers(gunicorn.handlers) if log_format == "json" else gunicorn.handlers
     for name, level in (("idp", gunicorn.level), ("flask-limiter", logging.WARNING)):
         logger = logging.getLogger(name)
-        logger.handlers[:] = gunicorn.handlers
+        logger.handlers[:] = handlers
         logger.setLevel(max(gunicorn.level, level))
         logger.propagate = False
+    logging.getLogger("idp.requests").setLevel(
+        logging.INFO if log_format == "json" else logging.NOTSET)
 
 
 def _build_services(settings: Settings) -> Services:
@@ -237,7 +245,7 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask("idp", template_folder="web/templates", static_folder="web/static",
                 static_url_path="/static")
     _give_back_large_blocks()
-    _configure_logging()
+    _configure_logging(settings.log_format)
     _configure_flask(app, settings)
     # Discovery and JWKS from memory, behind the host check (it refuses foreign hosts).
     app.wsgi_app = PublishedDocuments(  # type: ignore[method-assign]
@@ -246,6 +254,11 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.wsgi_app = HostCheck(  # type: ignore[method-assign]
         app.wsgi_app, settings.base_url,
         only_base_host=settings.env == "production")
+    # Counted and logged around all the rest, answers from memory and refusals included.
+    if settings.metrics_token or settings.log_format == "json":
+        app.wsgi_app = ObservedRequests(  # type: ignore[method-assign]
+            app.wsgi_app, count=bool(settings.metrics_token),
+            log_lines=settings.log_format == "json")
     if settings.proxy_count:
         count = settings.proxy_count
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count,

@@ -198,6 +198,14 @@ KEYS: tuple[Key, ...] = (
     Key("IDP_RATE_LIMITS_ENABLED", True, _bool,
         "Turn the per-IP limits off (only for load tests; never in production). The accounts' "
         "failure budgets always apply."),
+    Key("IDP_METRICS_TOKEN", "", _str,
+        "Turns on Prometheus metrics at /metrics, asked for with `Authorization: Bearer "
+        "<token>` (at least 32 characters). Empty: /metrics answers 404. Under gunicorn with "
+        "several workers, set PROMETHEUS_MULTIPROC_DIR too (see the README)."),
+    Key("IDP_LOG_FORMAT", "text", _str,
+        "text or json. json: under gunicorn the provider's log lines are JSON objects, one "
+        "per line, and every request is logged in one line (method, endpoint, path without "
+        "its query, directory, client id, status, duration, X-Request-ID)."),
     Key("IDP_CONFIG_FILE", "", _str, "Optional KEY=value file read before the environment."),
 )
 
@@ -273,6 +281,8 @@ class Settings:
     account_failure_ceiling: int
     known_browser_days: int
     rate_limits_enabled: bool
+    metrics_token: str
+    log_format: str
     config_file: str
 
     @classmethod
@@ -390,6 +400,10 @@ def check_settings(settings: Mapping[str, Any]) -> None:
             raise ConfigurationError("rate limits cannot be turned off in production")
         if not base.startswith("https://"):
             raise ConfigurationError("IDP_BASE_URL must be https:// in production")
+    if settings["IDP_LOG_FORMAT"] not in {"text", "json"}:
+        raise ConfigurationError("IDP_LOG_FORMAT must be text or json")
+    if settings["IDP_METRICS_TOKEN"] and len(settings["IDP_METRICS_TOKEN"]) < 32:
+        raise ConfigurationError("IDP_METRICS_TOKEN must be empty or 32 or more characters")
     if settings["IDP_SMTP_SECURITY"] not in {"auto", "starttls", "ssl", "none"}:
         raise ConfigurationError("IDP_SMTP_SECURITY must be auto, starttls, ssl or none")
     timeout = settings["IDP_DELIVERY_TIMEOUT_SECONDS"]

@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from ..observability import metrics
 from ..storage import db
 from ..storage.models import AuditEvent, Client, User
 from . import events
@@ -67,3 +68,5 @@ def record(directory_id: int, event: Event, now: float, *, user_id: int | None =
     db.session.add(AuditEvent(directory_id=directory_id, at=now, event=name, user_id=user_id,
                               client_id=client_id, ip=ip, user_agent=(user_agent or "")[:300],
                               detail=detail))
+    # Counted as recorded: a transaction rolled back later still counts (what was attempted).
+    metrics.count_audit_event(name, detail.get("method"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from ..config import Settings
+from ..observability import metrics
 
 if TYPE_CHECKING:
     from .outbox import DevOutbox
@@ -83,7 +84,16 @@ class Delivery:
                 for name, sender in self._senders.items()}
 
     def send(self, message: Message) -> None:
-        """Send the message through its channel, or raise DeliveryFailed."""
+        """Send the message through its channel, or raise DeliveryFailed (both counted)."""
+        channel = metrics.name_label(message.channel)
+        metrics.DELIVERIES.labels(channel).inc()
+        try:
+            self._send(message)
+        except DeliveryFailed:
+            metrics.DELIVERY_FAILURES.labels(channel).inc()
+            raise
+
+    def _send(self, message: Message) -> None:
         sender = self._senders.get(message.channel)
         if sender is None:
             raise DeliveryFailed(f"no sender configured for {message.channel}")

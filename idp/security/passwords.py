@@ -9,6 +9,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ..errors import Busy
+from ..observability import metrics
 
 
 class HashingBusy(Busy):
@@ -67,7 +68,16 @@ class _Slot:
         self._wait = wait
 
     def __enter__(self) -> None:
-        if not self._semaphore.acquire(timeout=self._wait):
+        if self._semaphore.acquire(blocking=False):
+            return
+        metrics.HASH_WAITED.inc()
+        metrics.HASH_WAITING.inc()
+        try:
+            acquired = self._semaphore.acquire(timeout=self._wait)
+        finally:
+            metrics.HASH_WAITING.dec()
+        if not acquired:
+            metrics.HASH_REFUSED.inc()
             raise HashingBusy()
 
     def __exit__(self, *exc: object) -> None:

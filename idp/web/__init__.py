@@ -16,6 +16,8 @@ from .. import audit
 from ..domain import DomainError
 from ..errors import IdpError, Unavailable
 from ..methods.device import device_name
+from ..observability import metrics as measured
+from ..observability.requests import CLIENT_ID, logged_path, note_client, note_request
 from ..services import services
 from ..storage import db
 from ..storage.outages import describe_outage, outage_of
@@ -35,6 +37,7 @@ from .login import method_steps
 from .login import recovery as recovery_views
 from .login import registration as registration_views
 from .login.pages import pages
+from .metrics import metrics
 from .outbox import register_outbox
 from .ratelimit import per_ip
 from .responses import error_response, wants_json
@@ -131,8 +134,9 @@ def _unavailable(exc: Exception) -> Unavailable | None:
     if found is None:
         return None
     service, cause = found
+    measured.OUTAGES.labels(service).inc()
     log.warning("%s unavailable: %s %s answered 503 (%s)", service, request.method,
-                request.path, describe_outage(cause))
+                logged_path(request.environ), describe_outage(cause))
     # What the request loaded is expired by the rollback; reading it again (the cookie
     # names, the page language) would ask the unavailable database.
     g.outage = True
@@ -189,9 +193,21 @@ def _handle(exc: Exception):
             if name == "Allow":
                 response.headers[name] = value
         return response
-    log.exception("unexpected error on %s %s", request.method, request.path)
+    log.exception("unexpected error on %s %s", request.method, logged_path(request.environ))
     return error_response(500, "server_error",
                           lazy_gettext("Something went wrong on our side."))
+
+
+def _client_id() -> str | None:
+    """Return the client id the request names, if it names one: in its query, in a form
+    already read, or as the Basic user name at the token endpoints (RFC 6749 2.3.1)."""
+    form = request.__dict__.get("form")  # only a form the view read: no parsing here
+    client_id = request.args.get("client_id") or (form.get("client_id") if form else None)
+    if not client_id and request.endpoint in CLIENT_AUTH_ENDPOINTS:
+        authorization = request.authorization
+        if authorization is not None and authorization.type == "basic":
+            client_id = authorization.username
+    return client_id or None
 
 
 def _directory_of_unknown_path() -> None:
@@ -237,6 +253,7 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     csrf.exempt(authorize_views.authorize)
     csrf.exempt(logout_views.logout)
     app.register_blueprint(health)
+    app.register_blueprint(metrics)
     app.register_blueprint(api)
     app.register_blueprint(app_api)
     app.register_blueprint(admin_api)
@@ -251,6 +268,22 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     app.url_value_preprocessor(admin.brand.raise_logo_limit)
     app.register_error_handler(Exception, _handle)
     app.after_request(_headers)
+
+    def _observed(endpoint, values):
+        # What the request's metrics and log line name it by (idp.observability.requests).
+        rule = request.url_rule.rule if request.url_rule is not None else None
+        note_request(request.environ, endpoint, rule, values)
+
+    # First of all: before the directory's preprocessor takes its variable from the values,
+    # and before the limiter or the CSRF check may refuse the request.
+    app.url_value_preprocessors.setdefault(None, []).insert(0, _observed)
+
+    @app.after_request
+    def _client_named(response: Response) -> Response:
+        client_id = None if CLIENT_ID in request.environ else _client_id()
+        if client_id:
+            note_client(request.environ, client_id)
+        return response
 
     @app.before_request
     def _origin():

@@ -6,8 +6,9 @@ WSGI middleware answers it with a plain 400 and touches nothing else (no databas
 session): in every mode a Host that is no valid host name (empty, too long, control
 characters, ...), and in production any host other than IDP_BASE_URL's host and port
 (as the client named it, after the trusted proxies of IDP_PROXY_COUNT). Load
-balancers probe ``/healthz`` and ``/readyz`` by an instance's address, so these two
-are spared the production rule (they reveal nothing and change nothing).
+balancers probe ``/healthz`` and ``/readyz``, and Prometheus scrapes ``/metrics``, by an
+instance's address, so these are spared the production rule (they build no URL from the
+host, change nothing, and the metrics need their token).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ HOST = re.compile(r"(?:[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?|\[[0-9A-
                   r"(?::[0-9]{1,5})?")
 MAX_HOST = 260
 DEFAULT_PORTS = {"http": 80, "https": 443}
-PROBES = frozenset({"/healthz", "/readyz"})
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

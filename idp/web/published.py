@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import clock
+from ..observability.requests import ENDPOINT
 from ..storage.kept import Kept, generation
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -53,9 +54,12 @@ class Entry:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     etag: str
+    #: The Flask endpoint that gave it, named in the environ of the requests it answers.
+    endpoint: str | None = None
 
     def answer(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         """Answer a GET or HEAD: the document, or 304 when the client has this version."""
+        environ.setdefault(ENDPOINT, self.endpoint)
         if _matches(environ.get("HTTP_IF_NONE_MATCH", ""), self.etag):
             kept = [(name, value) for name, value in self.headers
                     if name.lower() in ("cache-control", "access-control-allow-origin", "vary")]
@@ -121,7 +125,8 @@ class PublishedDocuments:
             return [body]
         entry = Entry(status=status,
                       headers=tuple((n, v) for n, v in headers if n.lower() not in _LEFT_OUT),
-                      body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+                      body=body, etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
+                      endpoint=environ.get(ENDPOINT))
         self._entries.put(path, entry, min(float(until), moment + self.seconds), since)
         return entry.answer(environ, start_response)
 

@@ -84,3 +84,12 @@ def test_settings_can_come_from_a_config_file(sqlite_url, tmp_path, idp):
     run = idp(sqlite_url, "init", IDP_CONFIG_FILE=str(config)).assert_ok()
 
     assert "issuer https://from-file.example.org/d/default" in run.stdout
+
+
+def test_the_command_runs_with_a_metrics_folder_not_made_yet(sqlite_url, tmp_path):
+    # As the README's production commands: `idp init` before gunicorn made the folder.
+    folder = tmp_path / "not-yet" / "metrics"
+
+    run_idp(sqlite_url, "init", PROMETHEUS_MULTIPROC_DIR=str(folder)).assert_ok()
+
+    assert folder.is_dir()

@@ -76,6 +76,24 @@ def test_load_balancer_probes_by_address_are_answered(https_provider):
         assert response.status == 200, f"{path}: {response.text}"
 
 
+def test_a_scraper_asking_by_address_gets_the_metrics(tmp_path):
+    token = "t" * 32
+    app = create_app({**TEST_SETTINGS, **PRODUCTION, "IDP_BASE_URL": "https://login.example",
+                      "IDP_METRICS_TOKEN": token,
+                      "IDP_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    client = app.test_client()
+    by_address = "https://10.0.0.5:8000"
+
+    scraped = client.get("/metrics", base_url=by_address,
+                         headers={"Authorization": f"Bearer {token}"})
+    refused = client.get("/metrics", base_url=by_address)
+    elsewhere = client.get("/", base_url=by_address)
+
+    assert scraped.status_code == 200 and b"idp_http_requests_total" in scraped.data
+    assert refused.status_code == 401
+    assert elsewhere.status_code == 400
+
+
 @pytest.fixture(scope="module")
 def behind_a_proxy(tmp_path_factory) -> Flask:
     """A production app behind one trusted proxy (IDP_PROXY_COUNT=1), known as login.example."""

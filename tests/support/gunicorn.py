@@ -61,17 +61,21 @@ class GunicornProvider:
     (``idp init`` races, say). With ``error_logfile=True`` gunicorn writes its error log
     to a file of its own (``error_log()``) and stdout and stderr are kept apart
     (``stderr()``); otherwise everything goes to one log (``log()``). `args` are more
-    gunicorn options (an access log, say).
+    gunicorn options (an access log, say). `environ` is more of gunicorn's environment
+    besides the settings (``PROMETHEUS_MULTIPROC_DIR``, say). gunicorn runs with the
+    provider's config file, ``-c python:idp.gunicorn_conf``, as the README's command does.
     """
 
     def __init__(self, settings: dict[str, Any], *, workers: int = 2, threads: int = 4,
                  tls: bool = False, port: int | None = None, migrate: bool = True,
-                 error_logfile: bool = False, args: tuple[str, ...] = ()):
+                 error_logfile: bool = False, args: tuple[str, ...] = (),
+                 environ: dict[str, str] | None = None):
         self.port = port or free_port()
         self.tls = tls
         self.workers = workers
         self.threads = threads
         self.args = args
+        self.environ = dict(environ or {})
         self._tmp = Path(tempfile.mkdtemp(prefix="idp-gunicorn-"))
         self.verify: str | bool = True
         host = "localhost" if tls else "127.0.0.1"
@@ -98,11 +102,13 @@ class GunicornProvider:
         """Return the environment the workers run with: this one plus the settings."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
         env.update({key: str(value) for key, value in self.settings.items()})
+        env.update(self.environ)
         env["PYTHONPATH"] = str(ROOT)
         return env
 
     def command(self) -> list[str]:
-        command = [sys.executable, "-m", "gunicorn", "-w", str(self.workers),
+        command = [sys.executable, "-m", "gunicorn", "-c", "python:idp.gunicorn_conf",
+                   "-w", str(self.workers),
                    "--threads", str(self.threads), "--worker-class", "gthread",
                    "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5",
                    "--log-level", "info",

@@ -1,9 +1,10 @@
 """The packages of ``idp`` form layers: a module imports only from its own layer or below.
 
-From the bottom: the pure rules and storage; security, delivery and audit; tenants
-(directories, clients, keys, grants); the sign-in methods; users (sessions, profile,
-notifications); the OIDC wiring and administration; the web. The composition root
-(``idp.app``, the command line) sits on top. Read from the source, nothing is imported.
+From the bottom: the pure rules, storage and observability (metrics, log format);
+security, delivery and audit; tenants (directories, clients, keys, grants); the sign-in
+methods; users (sessions, profile, notifications); the OIDC wiring and administration;
+the web. The composition root (``idp.app``, the command line, gunicorn's hooks) sits on
+top. Read from the source, nothing is imported.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "idp"
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("idp.domain", "idp.storage", "idp.clock", "idp.config", "idp.errors", "idp.i18n"),
+    ("idp.domain", "idp.storage", "idp.clock", "idp.config", "idp.errors", "idp.i18n",
+     "idp.observability"),
     ("idp.security", "idp.delivery", "idp.audit"),
     ("idp.tenants",),
     ("idp.methods",),
     ("idp.users",),
     ("idp.admin", "idp.oidc", "idp.services"),
     ("idp.web",),
-    ("idp.app", "idp.cli", "idp.demo", "idp.__main__", "idp"),
+    ("idp.app", "idp.cli", "idp.demo", "idp.__main__", "idp.gunicorn_conf", "idp"),
 )
 
 
@@ -85,7 +87,8 @@ def test_a_module_imports_only_its_own_layer_and_those_below(path):
 def test_no_module_sits_loose_at_the_top_of_the_package():
     loose = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert loose == ["__init__.py", "__main__.py", "app.py", "cli.py", "clock.py",
-                     "config.py", "demo.py", "errors.py", "i18n.py", "services.py"]
+                     "config.py", "demo.py", "errors.py", "gunicorn_conf.py", "i18n.py",
+                     "services.py"]
 
 
 def test_an_upward_import_is_found():

@@ -282,3 +282,19 @@ def test_production_checks_apply_to_overrides_too():
 def test_a_malformed_failure_budget_is_refused_naming_the_key(name, value):
     with pytest.raises(ConfigurationError, match=name):
         load_settings(environ={name: value})
+
+
+@pytest.mark.parametrize("value", ["xml", "JSON", "logfmt"])
+def test_a_log_format_other_than_text_or_json_is_refused(value):
+    with pytest.raises(ConfigurationError, match="IDP_LOG_FORMAT"):
+        load_settings(environ={"IDP_LOG_FORMAT": value})
+
+
+@pytest.mark.parametrize(("token", "accepted"), [
+    ("", True), ("t" * 32, True), ("t" * 31, False), ("guessable", False)])
+def test_a_metrics_token_is_empty_or_long(token, accepted):
+    if accepted:
+        assert load_settings(environ={"IDP_METRICS_TOKEN": token})["IDP_METRICS_TOKEN"] == token
+    else:
+        with pytest.raises(ConfigurationError, match="IDP_METRICS_TOKEN"):
+            load_settings(environ={"IDP_METRICS_TOKEN": token})

@@ -27,6 +27,7 @@ from ...methods import (
     Verified,
 )
 from ...methods.recovery import code_sheet
+from ...observability.requests import note_client
 from ...oidc.login import session_user
 from ...services import services
 from ...storage import db
@@ -64,6 +65,9 @@ def load_interaction(uid: str) -> Interaction:
         and row.directory_id == g.directory.id
     if mine:
         g.login_app = client_of(row)  # an error page of this login leads back to its app
+        client_id = row.params.get("client_id")
+        if isinstance(client_id, str):
+            note_client(request.environ, client_id)  # the request's log line names its app
     if row is None or not mine or row.expires_at <= now():
         raise InteractionExpired(lazy_gettext("This login has expired or was started in "
                                               "another browser. Go back to the app and start "

@@ -170,3 +170,53 @@ def test_a_refused_password_gives_its_slot_back():
         assert not service.verify(stored, "wrong")
         assert not service.verify("not a hash", "wrong")
     assert service.verify(stored, "correct horse")
+
+
+
+def _sample(name: str) -> float:
+    from idp.observability.metrics import REGISTRY
+
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
+def test_a_hash_waiting_for_a_slot_is_counted_while_it_waits():
+    service = GatedPasswordService(1)
+    service._wait = 30
+    holder = threading.Thread(target=service.hash, args=("holds the slot",))
+    holder.start()
+    assert service.gate.entered.acquire(timeout=30)
+    waits, refused = _sample("idp_password_hash_waits_total"), \
+        _sample("idp_password_hash_refused_total")
+    waiter = threading.Thread(target=service.hash, args=("waits",))
+    waiter.start()
+    try:
+        pause = threading.Event()
+        for _ in range(3000):  # until the waiter is queued
+            if _sample("idp_password_hash_waiting") == 1:
+                break
+            pause.wait(0.01)
+        else:
+            pytest.fail("the second hash never waited")
+        assert _sample("idp_password_hash_waits_total") == waits + 1
+    finally:
+        service.gate.release.set()
+        holder.join(timeout=30)
+        waiter.join(timeout=30)
+    assert _sample("idp_password_hash_waiting") == 0
+    assert _sample("idp_password_hash_refused_total") == refused
+
+
+def test_a_hash_refused_for_want_of_a_slot_is_counted():
+    service = GatedPasswordService(1)
+    holder = threading.Thread(target=service.hash, args=("holds the slot",))
+    holder.start()
+    assert service.gate.entered.acquire(timeout=30)
+    refused = _sample("idp_password_hash_refused_total")
+    try:
+        with pytest.raises(HashingBusy):
+            service.hash("one too many")
+    finally:
+        service.gate.release.set()
+        holder.join(timeout=30)
+    assert _sample("idp_password_hash_refused_total") == refused + 1
+    assert _sample("idp_password_hash_waiting") == 0

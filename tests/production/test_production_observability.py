@@ -1,0 +1,295 @@
+"""Metrics and JSON logs as production serves them: gunicorn with two worker processes.
+
+One instance counts in prometheus-client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``)
+with a metrics token, so a scrape answered by either worker shows the requests both
+served; another logs in JSON (``IDP_LOG_FORMAT=json``) without a metrics token.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import signal
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.agent import Agent, Page
+from tests.support.gunicorn import GunicornProvider, worker_pids
+from tests.support.live import new_directory
+from tests.support.rp import StrictRP
+
+TOKEN = "metrics-" + "0123456789abcdef" * 2
+BATCH = 16
+SCRAPES = 6
+
+
+@pytest.fixture(scope="module")
+def metered(database_url_factory, tmp_path_factory):
+    """2 workers counting in one multiprocess folder; the access log names each worker."""
+    folder = tmp_path_factory.mktemp("metrics")
+    access = folder.parent / f"{folder.name}-access.log"
+    provider = GunicornProvider(
+        {"IDP_DATABASE_URL": database_url_factory("sqlite"), "IDP_METRICS_TOKEN": TOKEN},
+        workers=2, environ={"PROMETHEUS_MULTIPROC_DIR": str(folder)},
+        args=("--access-logfile", str(access), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s"))
+    with provider:
+        yield provider, access
+
+
+@pytest.fixture(scope="module")
+def json_logged(database_url_factory, tmp_path_factory):
+    """2 workers logging JSON to their error log file; no metrics token."""
+    access = tmp_path_factory.mktemp("json-logs") / "access.log"
+    provider = GunicornProvider(
+        {"IDP_DATABASE_URL": database_url_factory("sqlite"), "IDP_LOG_FORMAT": "json"},
+        workers=2, error_logfile=True,
+        args=("--access-logfile", str(access),
+              "--access-logformat", "%({x-request-id}i)s %(m)s %(s)s"))
+    with provider:
+        yield provider, access
+
+
+def scrape(provider: GunicornProvider) -> dict[tuple[str, frozenset], float]:
+    """Return every sample of /metrics, asked on a new connection (either worker answers)."""
+    response = requests.get(provider.url + "/metrics", timeout=30, headers={
+        "Authorization": f"Bearer {TOKEN}", "Connection": "close"})
+    assert response.status_code == 200, response.text
+    return {(sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(response.text)
+            for sample in family.samples}
+
+
+def value(samples: dict, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def scrape_once_counted(provider: GunicornProvider, before: dict, grown: float, name: str,
+                        **labels: str) -> dict:
+    """Scrape until the sample has grown by `grown` since `before`: a worker counts a
+    request once its answer is sent, a moment after the client has it."""
+    deadline = time.monotonic() + 10
+    while True:
+        samples = scrape(provider)
+        if value(samples, name, **labels) - value(before, name, **labels) >= grown or \
+                time.monotonic() > deadline:
+            return samples
+        time.sleep(0.05)
+
+
+def test_the_counts_of_both_workers_add_up_in_every_scrape(metered):
+    provider, access = metered
+    directory = new_directory(provider)
+    client = directory.add_client()
+    user = directory.add_user()
+    before = scrape(provider)
+    discovery = f"{directory.issuer}/.well-known/openid-configuration"
+
+    def fetch(_):
+        return requests.get(discovery, headers={"Connection": "close"}, timeout=30).status_code
+
+    def workers_served() -> set[str]:
+        return {line.split()[0] for line in access.read_text().splitlines()
+                if f" GET /d/{directory.slug}/.well-known/openid-configuration 200" in line}
+    fetches = 0
+    with ThreadPoolExecutor(8) as pool:
+        # Until both workers answered some (which one accepts a connection is the kernel's
+        # choice): the sum of both is what every scrape must show.
+        while fetches < 50 * BATCH and len(workers_served()) < 2:
+            assert set(pool.map(fetch, range(BATCH))) == {200}
+            fetches += BATCH
+    assert len(workers_served()) == 2, "both worker processes answered discovery"
+    rp = StrictRP(directory, client, Agent(provider.url))  # fetches discovery once more
+    page = Page(rp.start())
+    assert rp.agent.submit(page, "Log in", by_label={
+        "Username or email": user.username, "Password": "not the password"}).status_code == 400
+    assert rp.token_request({"grant_type": "authorization_code", "code": "no-such-code",
+                             "redirect_uri": client.redirect_uri}).status_code == 400
+
+    scrape_once_counted(provider, before, fetches + 1, "idp_http_requests_total",
+                        endpoint="api.discovery", method="GET", status="200")
+    scrape_once_counted(provider, before, 1, "idp_http_requests_total", endpoint="api.token",
+                        method="POST", status="400")
+    for _ in range(SCRAPES):
+        after = scrape(provider)
+
+        def grew(name: str, after=after, **labels: str) -> float:
+            return value(after, name, **labels) - value(before, name, **labels)
+        assert grew("idp_http_requests_total", endpoint="api.discovery", method="GET",
+                    status="200") == fetches + 1
+        assert grew("idp_http_request_duration_seconds_count",
+                    endpoint="api.discovery") == fetches + 1
+        assert grew("idp_logins_total", outcome="failed") == 1
+        assert grew("idp_audit_events_total", event="login.failed") == 1
+        assert grew("idp_http_requests_total", endpoint="pages.login", method="POST",
+                    status="400") == 1
+        assert grew("idp_http_requests_total", endpoint="api.token", method="POST",
+                    status="400") == 1
+        assert not any(name == "idp_http_requests_total" and dict(labels)["endpoint"]
+                       == "metrics.scrape" for name, labels in after), "scrapes uncounted"
+
+
+def test_an_unknown_address_is_counted_by_no_path_of_its_own(metered):
+    provider, _access = metered
+    before = scrape(provider)
+    for index in range(3):
+        assert requests.get(f"{provider.url}/nothing-{index}", timeout=30).status_code == 404
+
+    after = scrape_once_counted(provider, before, 3, "idp_http_requests_total",
+                                endpoint="unmatched", method="GET", status="404")
+    labels = {dict(labels)["endpoint"] for name, labels in after
+              if name == "idp_http_requests_total"}
+    assert not any("nothing" in label for label in labels)
+    assert value(after, "idp_http_requests_total", endpoint="unmatched", method="GET",
+                 status="404") - value(before, "idp_http_requests_total",
+                                       endpoint="unmatched", method="GET", status="404") == 3
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {TOKEN}",
+                                           f"Bearer {TOKEN}x", f"Bearer {TOKEN[:-1]}"])
+def test_metrics_without_the_token_are_refused(metered, authorization):
+    provider, _access = metered
+    headers = {"Authorization": authorization} if authorization else {}
+
+    response = requests.get(provider.url + "/metrics", headers=headers, timeout=30)
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "idp_" not in response.text
+
+
+def test_a_worker_that_ends_leaves_its_counts_and_takes_its_live_gauges(metered):
+    provider, _access = metered
+    assert provider.process is not None
+    folder = Path(provider.environ["PROMETHEUS_MULTIPROC_DIR"])
+    discovery = f"{new_directory(provider).issuer}/.well-known/openid-configuration"
+    assert requests.get(discovery, timeout=30).status_code == 200
+    before = scrape_once_counted(provider, {}, 1, "idp_http_requests_total",
+                                 endpoint="api.discovery", method="GET", status="200")
+    ended = worker_pids(provider.process.pid)[0]
+    assert (folder / f"gauge_livesum_{ended}.db").exists()
+
+    os.kill(ended, signal.SIGTERM)  # gunicorn starts another in its place
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        workers = worker_pids(provider.process.pid)
+        if ended not in workers and len(workers) == 2 and all(
+                (folder / f"gauge_livesum_{pid}.db").exists() for pid in workers):
+            break
+        time.sleep(0.1)
+
+    assert not (folder / f"gauge_livesum_{ended}.db").exists(), "child_exit forgot it"
+    for _ in range(SCRAPES):
+        after = scrape(provider)
+        assert value(after, "idp_http_requests_total", endpoint="api.discovery",
+                     method="GET", status="200") >= value(
+            before, "idp_http_requests_total", endpoint="api.discovery", method="GET",
+            status="200")
+        assert value(after, "idp_password_hash_waiting") == 0
+
+
+def test_metrics_are_not_found_without_a_metrics_token(json_logged):
+    provider, _access = json_logged
+
+    response = requests.get(provider.url + "/metrics", timeout=30,
+                            headers={"Authorization": f"Bearer {TOKEN}"})
+
+    assert response.status_code == 404
+    assert "idp_" not in response.text
+
+
+class Tagged(requests.Session):
+    """A session giving each request an X-Request-ID of its own, and noting it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: set[str] = set()
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers["X-Request-ID"] = request_id = f"req-{secrets.token_hex(8)}"
+        self.sent.add(request_id)
+        return super().request(method, url, headers=headers, **kwargs)
+
+
+def request_lines(log: str) -> list[dict]:
+    """Return the request lines of an error log (every line of JSON must parse)."""
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    return [line for line in lines if line["logger"] == "idp.requests"]
+
+
+def test_each_request_is_one_json_line_without_secrets(json_logged):
+    provider, access = json_logged
+    directory = new_directory(provider)
+    client = directory.add_client()
+    user = directory.add_user(totp=True)
+    rp = StrictRP(directory, client, Agent(provider.url))
+    rp.agent.http = Tagged()
+    http = rp.agent.http
+    refresh = "refresh-" + secrets.token_urlsafe(24)
+
+    code = rp.sign_in(user)["code"]  # the password is in a form, the code in a query
+    assert rp.pending is not None
+    basic = (client.client_id, client.secret or "")
+    tokens = http.post(rp.metadata["token_endpoint"], auth=basic, timeout=30, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri,
+        "code_verifier": rp.pending.verifier}).json()
+    assert "access_token" in tokens, tokens
+    assert http.get(rp.metadata["userinfo_endpoint"], timeout=30, headers={
+        "Authorization": f"Bearer {tokens['access_token']}"}).status_code == 200
+    assert http.post(rp.metadata["token_endpoint"], auth=basic, timeout=30, data={
+        "grant_type": "refresh_token", "refresh_token": refresh}).status_code == 400
+    assert http.post(rp.metadata["token_endpoint"], timeout=30, data={
+        "grant_type": "refresh_token", "refresh_token": refresh, "client_id": client.client_id,
+        "client_secret": client.secret}).status_code in (400, 401)
+
+    deadline = time.monotonic() + 10
+    while True:  # a worker writes a request's lines once its answer is sent
+        answered = Counter(tuple(line.split()) for line in access.read_text().splitlines()
+                           if line.startswith("req-"))
+        lines = [line for line in request_lines(provider.error_log())
+                 if (line["request_id"] or "").startswith("req-")]
+        logged = Counter((line["request_id"], line["method"], str(line["status"]))
+                         for line in lines)
+        if {key[0] for key in answered} == http.sent == {key[0] for key in logged} \
+                or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(answered) >= 8
+    assert logged == answered, "one line per request"
+    for line in lines:
+        assert set(line) >= {"time", "level", "method", "endpoint", "path", "directory",
+                             "client_id", "status", "duration_ms", "request_id"}
+        assert "?" not in line["path"] and line["path"].startswith(f"/d/{directory.slug}/")
+        assert line["directory"] == directory.slug
+        assert line["duration_ms"] >= 0
+    token_lines = [line for line in lines if line["endpoint"] == "api.token"]
+    assert len(token_lines) == 3
+    assert all(line["client_id"] == client.client_id for line in token_lines)
+    assert {line["path"] for line in token_lines} == {f"/d/{directory.slug}/token"}
+    authorize = [line for line in lines if line["endpoint"] == "pages.authorize"]
+    assert authorize and authorize[0]["client_id"] == client.client_id
+    logins = [line for line in lines if line["endpoint"] == "pages.login"]
+    assert [line["client_id"] for line in logins] == [client.client_id], "the login's app"
+
+    secrets_sent = {
+        "password": user.password, "code": code, "client secret": client.secret or "-",
+        "basic credentials": base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode(),
+        "access token": tokens["access_token"], "id token": tokens["id_token"],
+        "refresh token": refresh, "state": rp.pending.state, "nonce": rp.pending.nonce,
+        "code verifier": rp.pending.verifier,
+        **{f"cookie {cookie.name}": cookie.value for cookie in http.cookies}}
+    if "refresh_token" in tokens:
+        secrets_sent["issued refresh token"] = tokens["refresh_token"]
+    everything = provider.log()
+    leaked = [name for name, secret in secrets_sent.items() if secret and secret in everything]
+    assert leaked == []
+    assert not re.search(r"[?&](code|state|nonce)=", provider.error_log())
