@@ -33,7 +33,8 @@ call, a hardware token) is its module plus its line in ``METHOD_TYPES``
   when the profile has no page of its own for it; a page that sends a first challenge,
   as the voice call does, posts its ``challenge_fields`` to ``account.profile_method_send``);
 - the login: ``template``, ``begin``, ``challenge``, ``verify``; its enrolment:
-  ``enrol_template``, ``set_up_label`` (its button, a whole sentence), ``start_enrolment``,
+  ``enrol_template``, ``set_up_label`` (its button, a whole sentence),
+  ``set_up_description`` (one line beside it: what it is), ``start_enrolment``,
   ``finish_enrolment``.
 
 A method that sends a code uses ``delivered.DeliveredCode`` with its ``channel``; a channel
@@ -220,6 +221,9 @@ class SignInMethod:
     #: The whole sentence of the button that sets the method up (translated as a whole,
     #: never built from its title); every enrollable method declares one.
     set_up_label: ClassVar[Any] = None
+    #: One line beside that button saying what the method is, for someone who has never
+    #: used it (a whole sentence, translated as a whole); every enrollable method has one.
+    set_up_description: ClassVar[Any] = None
     #: Its page to set it up from the profile, for a method the profile has no page of
     #: its own for (``account.profile_method``); it posts ``code`` and `fields`.
     profile_template: ClassVar[str | None] = None

@@ -249,7 +249,7 @@ def test_a_confirmation_is_needed_even_when_everyone_has_a_mobile_number(directo
 def test_saving_writes_the_audit_event_and_takes_effect_for_the_next_login(directory):
     kim = directory.add_user("kim")  # a password only
     _agent, before = open_account_page(directory, kim)
-    assert before.title == "Choose how to verify"
+    assert before.title == "Set up a way to verify"
     admin, agent, page = admin_page(directory)
     saved = Page(agent.submit(page, "Save", fields=fields(20, totp=15)))
     assert saved.status == 200 and saved.title == "Authentication settings"

@@ -11,14 +11,14 @@ from idp.storage import db
 from idp.storage.models import AuditEvent, User
 from tests.support.agent import Page
 from tests.support.rp import StrictRP
-from tests.web.helpers import step_up_page
+from tests.web.helpers import set_up_page, step_up_page
 
 PIN = "58213"
 
 
 def activation_page(rp: StrictRP, user) -> Page:
     """Open the app's set-up during login and ask for an activation code; return the page."""
-    page = Page(rp.agent.get(step_up_page(rp, user).link("Set up app approval")))
+    page = Page(rp.agent.get(set_up_page(rp, user).link("Set up app approval")))
     assert page.title == "Set up the app", page.text[:300]
     page = Page(rp.agent.submit(page, "Get an activation code"))
     assert page.soup.find(id="activation-code") is not None, page.text[:300]
