@@ -28,7 +28,8 @@ call, a hardware token) is its module plus its line in ``METHOD_TYPES``
 - its items and their removal: ``items`` (``Enrolment``, with ``counts`` true exactly
   when ``is_enrolled``), ``remove``, ``removal_note`` (what removing it does to the
   person's contact details), ``several``, ``removable``, ``per_user``;
-- its notices: ``added_notice``, ``removed_notice``; its profile link:
+- its notices: ``added_notice``, ``removed_notice``; ``refused_since`` when the person can
+  say with it that a login is not theirs; its profile link:
   ``profile_addition`` (to ``account.profile_method`` with its own ``profile_template``
   when the profile has no page of its own for it; a page that sends a first challenge,
   as the voice call does, posts its ``challenge_fields`` to ``account.profile_method_send``);
@@ -319,6 +320,12 @@ class SignInMethod:
     def notice(self, user: User) -> str | None:
         """Return why a method the user set up cannot be used now, to show at login."""
         return None
+
+    def refused_since(self, session_id: int, since: float) -> bool:
+        """Return whether the person said with this method, at or after `since`, that a login
+        of this browser session was not theirs (the app's "This wasn't me"): that login ends
+        with access_denied (``idp.web.login.interaction.while_open``)."""
+        return False
 
     #: Whether the method sends or creates a challenge when asked (a POST), before `verify`.
     challenges: ClassVar[bool] = False

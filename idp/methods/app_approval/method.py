@@ -143,6 +143,9 @@ class AppApprovalMethod(SignInMethod):
                                        "enter your PIN, then continue."))
         return Verified(amr=("pop", "pin"))
 
+    def refused_since(self, session_id: int, since: float) -> bool:
+        return self.devices.denied_since(session_id, since)
+
     def begin(self, ctx: MethodContext) -> dict[str, Any]:
         return self._state(ctx, "login")
 
