@@ -176,8 +176,8 @@ def test_a_change_nobody_loses_by_says_so_of_a_single_user(directory):
     _admin, agent, page = admin_page(directory)  # the admin is the only user
     preview = press(agent, page, "Preview", fields(20))
     summary = preview.soup.find(id="losing-summary").get_text(" ", strip=True)
-    assert summary == ("The one active user could also reach level 20, if they can reach "
-                       "the current level.")
+    assert summary == ("There is 1 active user; if they can reach the current level, they "
+                       "could also reach level 20.")
 
 
 def test_long_lists_show_fifty_names_and_count_the_rest(directory):

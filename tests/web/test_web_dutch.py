@@ -185,3 +185,6 @@ def test_the_dutch_set_up_buttons_are_whole_translated_sentences(directory):
     assert "Een passkey instellen" in buttons, buttons
     assert all(button[:1].isupper() for button in buttons), buttons
     assert "passkey instellen" not in buttons and "sms-code instellen" not in buttons
+    about = step_up.soup.find(id="about-passkey").get_text(" ", strip=True)
+    assert about.startswith("Uw telefoon, computer of beveiligingssleutel"), about
+    assert "Genoeg op zichzelf: de volgende keer hebt u geen wachtwoord nodig." in about
