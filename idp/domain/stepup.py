@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from idp.domain.settings import (
     FALLBACKS,
+    IDENTIFYING,
     METHODS,
     STEP_UP_METHODS,
     LevelSettings,
@@ -30,6 +31,9 @@ class StepUpPlan:
     #: setting up a method (`enrol_options`, each reaching it without one) comes first,
     #: and the fallback (`options`) second.
     enrol_first: bool = False
+    #: The `enrol_options` that, once set up, reach the minimum on their own and name the
+    #: user (a passkey): the next login at this level needs nothing else, no password.
+    enough_alone: tuple[str, ...] = ()
 
 
 def _names(methods: Iterable[str]) -> frozenset[str]:
@@ -65,6 +69,10 @@ def plan_step_up(
     method that reaches it without one (`enrol_first`); the fallback stays the second
     choice. With a single proof (a password) the fallback is still asked first, so a
     stolen password never enrols a method for a user who has recovery codes.
+
+    Of the enrol options, those that identify the user and reach the minimum alone
+    (`enough_alone`, a passkey at its default points) are worth saying so: with one, the
+    next login needs no password.
     """
     done = _names(completed)
     level = settings.level_of(done)
@@ -91,15 +99,17 @@ def plan_step_up(
                    and len(done - {"device"}) >= 2 and not login_first)
     if enrol_first:
         enrol_options = instead
+    offered = _by_strength(settings, enrol_options) if may_enrol or enrol_first else ()
     return StepUpPlan(
         level=level,
         minimum=minimum,
         missing=minimum - level,
         options=_by_strength(settings, steps) if reachable and not login_first else (),
-        enrol_options=_by_strength(settings, enrol_options) if may_enrol or enrol_first
-        else (),
+        enrol_options=offered,
         satisfied=False,
         reachable=reachable,
         login_first=login_first,
         enrol_first=enrol_first,
+        enough_alone=tuple(m for m in offered
+                           if m in IDENTIFYING and settings.points_of(m) >= minimum),
     )

@@ -28,12 +28,14 @@ call, a hardware token) is its module plus its line in ``METHOD_TYPES``
 - its items and their removal: ``items`` (``Enrolment``, with ``counts`` true exactly
   when ``is_enrolled``), ``remove``, ``removal_note`` (what removing it does to the
   person's contact details), ``several``, ``removable``, ``per_user``;
-- its notices: ``added_notice``, ``removed_notice``; its profile link:
+- its notices: ``added_notice``, ``removed_notice``; ``refused_since`` when the person can
+  say with it that a login is not theirs; its profile link:
   ``profile_addition`` (to ``account.profile_method`` with its own ``profile_template``
   when the profile has no page of its own for it; a page that sends a first challenge,
   as the voice call does, posts its ``challenge_fields`` to ``account.profile_method_send``);
 - the login: ``template``, ``begin``, ``challenge``, ``verify``; its enrolment:
-  ``enrol_template``, ``set_up_label`` (its button, a whole sentence), ``start_enrolment``,
+  ``enrol_template``, ``set_up_label`` (its button, a whole sentence),
+  ``set_up_description`` (one line beside it: what it is), ``start_enrolment``,
   ``finish_enrolment``.
 
 A method that sends a code uses ``delivered.DeliveredCode`` with its ``channel``; a channel
@@ -220,6 +222,9 @@ class SignInMethod:
     #: The whole sentence of the button that sets the method up (translated as a whole,
     #: never built from its title); every enrollable method declares one.
     set_up_label: ClassVar[Any] = None
+    #: One line beside that button saying what the method is, for someone who has never
+    #: used it (a whole sentence, translated as a whole); every enrollable method has one.
+    set_up_description: ClassVar[Any] = None
     #: Its page to set it up from the profile, for a method the profile has no page of
     #: its own for (``account.profile_method``); it posts ``code`` and `fields`.
     profile_template: ClassVar[str | None] = None
@@ -315,6 +320,12 @@ class SignInMethod:
     def notice(self, user: User) -> str | None:
         """Return why a method the user set up cannot be used now, to show at login."""
         return None
+
+    def refused_since(self, session_id: int, since: float) -> bool:
+        """Return whether the person said with this method, at or after `since`, that a login
+        of this browser session was not theirs (the app's "This wasn't me"): that login ends
+        with access_denied (``idp.web.login.interaction.while_open``)."""
+        return False
 
     #: Whether the method sends or creates a challenge when asked (a POST), before `verify`.
     challenges: ClassVar[bool] = False

@@ -28,6 +28,7 @@ class EmailCode(DeliveredCode):
     info = MethodInfo(("otp",), frozenset())
     title = lazy_gettext("Email code")
     set_up_label = lazy_gettext("Set up email codes")
+    set_up_description = lazy_gettext("A code sent to your email address.")
     added_notice = lazy_gettext("Email codes were turned on for your account")
     removed_notice = lazy_gettext("Email codes were turned off for your account")
     template = "methods/code.html"

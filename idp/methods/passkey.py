@@ -72,6 +72,9 @@ class PasskeyMethod(SignInMethod):
                       phishing_resistant=True, identifies=True)
     title = lazy_gettext("Passkey")
     set_up_label = lazy_gettext("Set up a passkey")
+    set_up_description = lazy_gettext(
+        "Your phone, computer or security key confirms it is you, with your fingerprint, "
+        "face or screen lock.")
     several = True
     added_notice = lazy_gettext("A passkey was added to your account")
     removed_notice = lazy_gettext("A passkey was removed from your account")

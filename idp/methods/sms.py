@@ -27,6 +27,7 @@ class SmsCode(DeliveredCode):
     info = MethodInfo(("sms",), frozenset({"possession"}), restricted=True)
     title = lazy_gettext("Text message code")
     set_up_label = lazy_gettext("Set up text message codes")
+    set_up_description = lazy_gettext("A code sent by text message to your mobile phone.")
     added_notice = lazy_gettext("Text message codes were turned on for your account")
     removed_notice = lazy_gettext("Text message codes were turned off for your account")
     template = "methods/code.html"

@@ -80,6 +80,8 @@ class TotpMethod(SignInMethod):
     info = MethodInfo(("otp",), frozenset({"possession"}))
     title = lazy_gettext("Authenticator app")
     set_up_label = lazy_gettext("Set up an authenticator app")
+    set_up_description = lazy_gettext(
+        "A code that changes every 30 seconds, from an authenticator app on your phone.")
     several = True
     added_notice = lazy_gettext("An authenticator app was added to your account")
     removed_notice = lazy_gettext("An authenticator app was removed from your account")

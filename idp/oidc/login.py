@@ -57,3 +57,11 @@ def evaluate(directory: Directory, client: Client, scope: str, params: OidcParam
                           has_consent=client.first_party or has_consent(user, client, scope))
     return decide(level_settings(directory), client.min_acr, client.first_party, params,
                   subject, done, now, interaction_started, consented)
+
+
+def refusing_method(session: BrowserSession, methods: dict[str, SignInMethod],
+                    since: float) -> str | None:
+    """Return the method with which the person said that the login this browser session
+    started at `since` is not theirs ("This wasn't me" in the app), or None."""
+    return next((name for name, method in methods.items()
+                 if method.refused_since(session.id, since)), None)

@@ -95,7 +95,8 @@ def _routes() -> None:
         ("/i/<uid>/recovery-codes", "renew_codes", interaction_views.renew_codes, ["POST"]),
     ]
     for rule, endpoint, view, methods in rules:
-        pages.add_url_rule(rule, endpoint, view, methods=methods)
+        # Each page of a pending login ends it once the person refused it in their app.
+        pages.add_url_rule(rule, endpoint, interaction_views.while_open(view), methods=methods)
 
 
 _routes()

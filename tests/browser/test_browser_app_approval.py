@@ -11,7 +11,7 @@ from clients.authenticator import AuthenticatorApp
 from tests.browser.steps import log_in_to_billing
 from tests.support.agent import Page
 from tests.support.rp import StrictRP
-from tests.web.helpers import step_up_page
+from tests.web.helpers import set_up_page
 
 pytestmark = pytest.mark.browser
 
@@ -20,10 +20,10 @@ PIN = "58213"
 REFRESH_MS = 8_000
 
 
-def log_in_to_step_up(page, portal, user) -> None:
+def log_in_to_step_up(page, portal, user, title: str = "Choose how to verify") -> None:
     """Log in to Billing with the password; expect the step-up page at 20 of 30 points."""
     log_in_to_billing(page, portal, user)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Choose how to verify")
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
     expect(page.locator("#level")).to_contain_text("20 of the 30 points")
 
 
@@ -42,7 +42,7 @@ def answer_status(page):
 def phone_with_app(directory, user) -> AuthenticatorApp:
     """Activate the simulator for `user` and approve once, in a login of another client."""
     rp = StrictRP(directory, directory.add_client())
-    setup = Page(rp.agent.get(step_up_page(rp, user).link("Set up app approval")))
+    setup = Page(rp.agent.get(set_up_page(rp, user).link("Set up app approval")))
     setup = Page(rp.agent.submit(setup, "Get an activation code"))
     app = AuthenticatorApp()
     app.activate(directory.issuer, setup.soup.find(id="activation-code").get_text(), "Phone",
@@ -59,7 +59,7 @@ def test_setting_up_the_app_during_login_and_approving_reaches_billing(page, por
     directory = portal.directory
     frank = directory.add_user("frank")  # a password only; the directory requires 30
 
-    log_in_to_step_up(page, portal, frank)
+    log_in_to_step_up(page, portal, frank, "Set up a way to verify")
     page.get_by_role("link", name="Set up app approval").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up the app")
     page.get_by_role("button", name="Get an activation code").click()

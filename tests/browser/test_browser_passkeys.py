@@ -108,8 +108,9 @@ def create_passkey_during_login(page, portal: Portal, user: TestUser, name: str)
     """From the portal, log in with the password and create a passkey; return the codes."""
     open_billing(page, portal)
     give_password(page, user)
-    expect(heading(page)).to_have_text("Choose how to verify")
+    expect(heading(page)).to_have_text("Set up a way to verify")
     expect(page.locator("#level")).to_contain_text("20 of the 30 points")
+    expect(page.locator("#about-passkey")).to_contain_text("Enough on its own")
     page.get_by_role("link", name="Set up a passkey").click()
 
     expect(heading(page)).to_have_text("Create a passkey")

@@ -38,7 +38,7 @@ def test_a_token_is_bound_during_login_and_then_signs_in(page, portal):
     erin = directory.add_user()  # password 20 + token 10 = 30
 
     log_in_to_billing(page, portal, erin)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Choose how to verify")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up a way to verify")
     page.get_by_role("link", name="Set up a security token").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Add a security token")
     page.get_by_label("Serial number", exact=True).fill("HW-0042")

@@ -27,7 +27,7 @@ def test_a_landline_is_set_up_during_login_and_its_call_steps_up_to_billing(
     masked = f"+31 20 {BULLETS} {landline[-4:]}"
 
     log_in_to_billing(page, portal, frank)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Choose how to verify")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up a way to verify")
     page.get_by_role("link", name="Set up voice call code").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up voice call codes")
     assert_accessible(page, "voice enrolment")

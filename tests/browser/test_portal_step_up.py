@@ -21,7 +21,7 @@ def test_alice_enrols_an_app_steps_up_with_a_recovery_code_and_logs_out(page, po
     log_in_to_billing(page, portal, alice)
 
     # 20 of 30 points: she has nothing else, so she may set up a second method now.
-    expect(page.get_by_role("heading", level=1)).to_have_text("Choose how to verify")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up a way to verify")
     expect(page.locator("#level")).to_contain_text("20 of the 30 points")
     page.get_by_role("link", name="Set up an authenticator app").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Set up an authenticator app")

@@ -23,7 +23,7 @@ from clients.authenticator import AuthenticatorApp
 from tests.cli.helpers import Run
 from tests.support.agent import Page
 from tests.support.rp import StrictRP
-from tests.web.helpers import step_up_page
+from tests.web.helpers import set_up_page, step_up_page
 
 ROOT = Path(__file__).resolve().parents[2]
 PIN = "58213"
@@ -92,7 +92,7 @@ def shown_number(page: Page) -> int:
 
 
 def activation_page(rp: StrictRP, user) -> Page:
-    page = Page(rp.agent.get(step_up_page(rp, user).link("Set up app approval")))
+    page = Page(rp.agent.get(set_up_page(rp, user).link("Set up app approval")))
     assert page.title == "Set up the app", page.text[:300]
     return Page(rp.agent.submit(page, "Get an activation code"))
 

@@ -113,6 +113,18 @@ def step_up_page(rp: StrictRP, user: TestUser, **params: str | None) -> Page:
     return page
 
 
+def set_up_page(rp: StrictRP, user: TestUser, **params: str | None) -> Page:
+    """Log in with the password and return the "Set up a way to verify" page.
+
+    It is the step-up page of a user with nothing left to choose (a password-only user):
+    only ways to set up a method, no way to verify with one they have.
+    """
+    page = Page(password_step(rp, user, **params))
+    assert page.title == "Set up a way to verify", page.text[:300]
+    assert page.soup.find(attrs={"aria-label": "Ways to verify"}) is None, page.text[:300]
+    return page
+
+
 def enter_code(rp: StrictRP, page: Page, code: str, *, remember: bool = False,
                button: str = "Verify") -> requests.Response:
     """Type a one-time code (ticking "Remember this device" if asked) and press Verify."""

@@ -48,7 +48,7 @@ def test_after_three_wrong_passwords_the_right_one_is_refused(limited):
     _refused(fourth)
     # Same IP, other account: not affected.
     assert Page(password_step(new_rp(limited, client), bystander)).title == \
-        "Choose how to verify"
+        "Set up a way to verify"
 
 
 def test_the_email_address_shares_the_counter_of_the_username(limited):

@@ -163,6 +163,23 @@ def test_disabled_users_are_not_counted(directory):
     assert "1 of the 2 active users" in preview.text
 
 
+def test_a_change_nobody_loses_by_says_so_in_plain_words(directory):
+    directory.add_user("gail", totp=True)
+    _admin, agent, page = admin_page(directory)
+    preview = press(agent, page, "Preview", fields(20))
+    summary = preview.soup.find(id="losing-summary").get_text(" ", strip=True)
+    assert summary == ("Of the 2 active users, everyone who can reach the current level "
+                       "could also reach level 20.")
+
+
+def test_a_change_nobody_loses_by_says_so_of_a_single_user(directory):
+    _admin, agent, page = admin_page(directory)  # the admin is the only user
+    preview = press(agent, page, "Preview", fields(20))
+    summary = preview.soup.find(id="losing-summary").get_text(" ", strip=True)
+    assert summary == ("There is 1 active user; if they can reach the current level, they "
+                       "could also reach level 20.")
+
+
 def test_long_lists_show_fifty_names_and_count_the_rest(directory):
     with directory.live.app.app_context():
         directory_id = get_directory(directory.slug).id
@@ -249,7 +266,7 @@ def test_a_confirmation_is_needed_even_when_everyone_has_a_mobile_number(directo
 def test_saving_writes_the_audit_event_and_takes_effect_for_the_next_login(directory):
     kim = directory.add_user("kim")  # a password only
     _agent, before = open_account_page(directory, kim)
-    assert before.title == "Choose how to verify"
+    assert before.title == "Set up a way to verify"
     admin, agent, page = admin_page(directory)
     saved = Page(agent.submit(page, "Save", fields=fields(20, totp=15)))
     assert saved.status == 200 and saved.title == "Authentication settings"

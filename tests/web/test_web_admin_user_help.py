@@ -33,7 +33,7 @@ def allow(agent, directory, username: str) -> Page:
 def enrol_new_app(rp: StrictRP, user) -> tuple[Page, str]:
     """Log in with the password under an allowance and set up a new authenticator app."""
     step_up = Page(password_step(rp, user))
-    assert step_up.title == "Choose how to verify", step_up.text[:400]
+    assert step_up.title == "Set up a way to verify", step_up.text[:400]
     assert "Your administrator lets you set up a new sign-in method now" in step_up.text
     assert not [a for a in step_up.soup.find_all("a")
                 if a.get_text().startswith("Continue with")]  # the lost app is not asked

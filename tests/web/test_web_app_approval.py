@@ -9,16 +9,18 @@ from clients.authenticator.api import ApiError, AuthenticatorApp
 from clients.authenticator.keys import DeviceKey
 from idp.storage import db
 from idp.storage.models import AuditEvent, User
+from idp.tenants.directories import get_directory
+from tests.protocol._helpers import issue_recovery_codes
 from tests.support.agent import Page
 from tests.support.rp import StrictRP
-from tests.web.helpers import step_up_page
+from tests.web.helpers import interaction_url, set_up_page, step_up_page
 
 PIN = "58213"
 
 
 def activation_page(rp: StrictRP, user) -> Page:
     """Open the app's set-up during login and ask for an activation code; return the page."""
-    page = Page(rp.agent.get(step_up_page(rp, user).link("Set up app approval")))
+    page = Page(rp.agent.get(set_up_page(rp, user).link("Set up app approval")))
     assert page.title == "Set up the app", page.text[:300]
     page = Page(rp.agent.submit(page, "Get an activation code"))
     assert page.soup.find(id="activation-code") is not None, page.text[:300]
@@ -278,6 +280,86 @@ def test_this_wasnt_me_ends_the_login_and_is_audited(directory, rp, app, with_ap
     assert browser.response_params(response)["error"] == "access_denied"
     with app.app_context():
         assert db.session.query(AuditEvent).filter_by(event="login.denied").count() >= 1
+
+
+def stored_id(app, user) -> int:
+    with app.app_context():
+        return db.session.scalars(select(User.id).where(User.subject == user.subject)).one()
+
+
+def login_denied_events(app, directory) -> list[AuditEvent]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEvent).where(
+            AuditEvent.event == "login.denied",
+            AuditEvent.directory_id == get_directory(directory.slug).id)))
+
+
+def test_this_wasnt_me_ends_the_login_at_once_whatever_the_browser_does_next(
+        directory, rp, app, with_app):
+    user, phone = with_app
+    [code, *_] = issue_recovery_codes(directory, user)
+    browser = StrictRP(directory, rp.client)  # holds the password: it may be an attacker's
+    page = ask_app(browser, user)
+    other_way = Page(browser.agent.get(page.url.replace("/method/app", "/method/recovery")))
+    assert other_way.title == "Enter a recovery code", other_way.text[:300]
+    [pending] = phone.pending()
+
+    phone.deny(pending["id"])
+
+    # Audited when the app answered, with where the browser was, before it does anything.
+    [denied] = login_denied_events(app, directory)
+    assert denied.user_id == stored_id(app, user) and denied.ip == "127.0.0.1"
+    assert denied.detail["method"] == "app"
+    # Another method, even with a right answer, gets the end of the login: access_denied.
+    response = browser.agent.submit(other_way, "Verify", by_label={"Code": code})
+    assert browser.response_params(response)["error"] == "access_denied"
+    ended = Page(browser.agent.get(interaction_url(page)))
+    assert ended.title == "This login has ended", ended.text[:300]
+    assert len(login_denied_events(app, directory)) == 1
+
+
+def test_after_this_wasnt_me_choosing_another_way_answers_the_app_with_access_denied(
+        directory, rp, app, with_app):
+    user, phone = with_app
+    browser = StrictRP(directory, rp.client)
+    page = ask_app(browser, user)
+    [pending] = phone.pending()
+    phone.deny(pending["id"])
+
+    response = browser.agent.get(interaction_url(page))  # "Choose another way"
+
+    assert browser.response_params(response)["error"] == "access_denied"
+
+
+def test_the_app_page_still_says_why_after_this_wasnt_me(directory, rp, with_app):
+    user, phone = with_app
+    browser = StrictRP(directory, rp.client)
+    page = ask_app(browser, user)
+    [pending] = phone.pending()
+    phone.deny(pending["id"])
+
+    again = Page(browser.agent.get(page.url))
+
+    assert again.status == 200, again.text[:300]
+    assert "The app said this login was not you" in again.text
+    response = browser.agent.submit(again, "Back to the app")
+    assert browser.response_params(response)["error"] == "access_denied"
+
+
+def test_a_new_login_after_this_wasnt_me_is_not_refused(directory, rp, with_app):
+    user, phone = with_app
+    browser = StrictRP(directory, rp.client)
+    page = ask_app(browser, user)
+    [pending] = phone.pending()
+    phone.deny(pending["id"])
+    browser.response_params(browser.agent.get(interaction_url(page)))
+
+    # It was them after all: they start again from the app, in the same browser (whose
+    # session still holds their password).
+    again = Page(browser.start())
+
+    assert again.title == "Choose how to verify", again.text[:300]
+    assert again.link("Continue with recovery code")
 
 
 @pytest.mark.parametrize("pin", ["11111", "12345", "54321", "1234", "abcde"])

@@ -18,7 +18,7 @@ from tests.support.live import new_directory, new_mobile
 from tests.support.logos import HOSTILE_SVG
 from tests.support.rp import StrictRP
 from tests.web.admin_api import service_api
-from tests.web.helpers import assert_error_page, password_step, step_up_page
+from tests.web.helpers import assert_error_page, password_step, set_up_page, step_up_page
 from tests.web.test_web_admin_users import admin_agent, audit_events, csrf, press, stored_user
 from tests.web.test_web_app_approval import ask_app, set_up_app
 
@@ -375,7 +375,7 @@ def test_a_second_directory_shows_its_own_name_in_pages_text_messages_email_and_
 
         newcomer = target.add_user()  # only a password: offered an authenticator app
         totp_rp = StrictRP(target, target.add_client())
-        enrol = Page(totp_rp.agent.get(step_up_page(totp_rp, newcomer).link(
+        enrol = Page(totp_rp.agent.get(set_up_page(totp_rp, newcomer).link(
             "Set up an authenticator app")))
         uri = enrol.soup.find(id="totp-link")["href"]
         assert unquote(uri).startswith(f"otpauth://totp/{name}:{newcomer.username}?")

@@ -11,7 +11,7 @@ from idp.tenants.accounts import find_user
 from idp.tenants.directories import get_directory
 from tests.support.agent import Page
 from tests.support.live import new_mobile
-from tests.web.helpers import enter_code, masked_phone, step_up_page
+from tests.web.helpers import enter_code, masked_phone, set_up_page, step_up_page
 
 
 def stored(app, directory, user):
@@ -29,7 +29,7 @@ def past_recovery_codes(rp, response):
 
 
 def enrol_page(rp, user, name: str) -> Page:
-    page = Page(rp.agent.get(step_up_page(rp, user).link(name)))
+    page = Page(rp.agent.get(set_up_page(rp, user).link(name)))
     assert page.status == 200, page.text[:300]
     return page
 
@@ -85,7 +85,7 @@ def test_a_code_sent_for_enrolment_does_not_log_in(rp, directory, gateway):
 
     wrong_door = Page(rp.agent.get(sent.url.replace("/enrol/sms", "/method/sms")))
 
-    assert wrong_door.title == "Choose how to verify"  # not offered: the number is unproven
+    assert wrong_door.title == "Set up a way to verify"  # not offered: the number is unproven
     done = past_recovery_codes(rp, enter_code(rp, sent, code, button="Verify and turn on"))
     assert rp.response_params(done)["code"]
 
@@ -138,7 +138,7 @@ def test_a_user_with_a_second_method_who_falls_short_may_enrol_after_using_it(
     after_totp = Page(rp.agent.submit(Page(rp.agent.get(page.link("Continue with authenticator"))),
                                       "Verify", by_label={"Code": user.totp()}))
 
-    assert after_totp.title == "Choose how to verify"
+    assert after_totp.title == "Set up a way to verify"
     assert after_totp.link("Set up text message code")
 
 

@@ -37,13 +37,17 @@ def dutch_login_page(rp: StrictRP, **params: str) -> Page:
     return page
 
 
-def log_in_in_dutch(rp: StrictRP, user, **params: str) -> Page:
-    """Log in on the Dutch login page; return the Dutch step-up page."""
+CHOOSE = "Kies hoe u zich wilt verifiëren"
+SET_UP = "Een manier van verifiëren instellen"  # nothing to choose: only ways to set up
+
+
+def log_in_in_dutch(rp: StrictRP, user, *, title: str = CHOOSE, **params: str) -> Page:
+    """Log in on the Dutch login page; return the Dutch step-up page, titled `title`."""
     page = dutch_login_page(rp, **params)
     step_up = Page(rp.agent.submit(page, "Inloggen", by_label={
         "Gebruikersnaam of e-mailadres": user.username, "Wachtwoord": user.password}))
     assert step_up.soup.find("html")["lang"] == "nl"
-    assert step_up.title == "Kies hoe u zich wilt verifiëren", step_up.text[:300]
+    assert step_up.title == title, step_up.text[:300]
     return step_up
 
 
@@ -172,7 +176,7 @@ def test_the_dutch_set_up_buttons_are_whole_translated_sentences(directory):
     user = directory.add_user()
     rp, params = dutch_rp(directory, directory.add_client(), "ui_locales")
 
-    step_up = log_in_in_dutch(rp, user, **params)
+    step_up = log_in_in_dutch(rp, user, title=SET_UP, **params)
 
     buttons = [a.get_text(strip=True) for a in step_up.soup.select("a.button")
                if "/enrol/" in a["href"]]
@@ -181,3 +185,6 @@ def test_the_dutch_set_up_buttons_are_whole_translated_sentences(directory):
     assert "Een passkey instellen" in buttons, buttons
     assert all(button[:1].isupper() for button in buttons), buttons
     assert "passkey instellen" not in buttons and "sms-code instellen" not in buttons
+    about = step_up.soup.find(id="about-passkey").get_text(" ", strip=True)
+    assert about.startswith("Uw telefoon, computer of beveiligingssleutel"), about
+    assert "Genoeg op zichzelf: de volgende keer hebt u geen wachtwoord nodig." in about

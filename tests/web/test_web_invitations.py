@@ -81,6 +81,23 @@ def test_the_invited_user_sets_a_password_proves_the_email_and_is_sent_to_log_in
     assert "code" in rp.response_params(response)
 
 
+def test_the_login_form_after_setting_the_password_has_the_username_filled_in(
+        directory, mail):
+    directory.set_levels(20)
+    _admin, agent, _page = admin_agent(directory)
+    username, link = invited(directory, mail, agent)
+    person = Agent(directory.live.url)
+
+    landed = Page(set_password(person, link))
+
+    assert landed.title.startswith("Log in"), landed.text[:300]
+    field = landed.soup.find(attrs={"name": landed.field_name("Username or email")})
+    assert field.get("value") == username
+    # Only the new password is typed: the account opens.
+    account = Page(person.submit(landed, "Log in", by_label={"Password": NEW_PASSWORD}))
+    assert account.title == "Your account", account.text[:300]
+
+
 def test_the_link_works_once(directory, mail):
     _admin, agent, _page = admin_agent(directory)
     username, link = invited(directory, mail, agent)

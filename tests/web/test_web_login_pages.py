@@ -69,7 +69,7 @@ def test_pages_cannot_be_framed_or_cached(directory):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
     assert [Page(r).title for r in (login, step_up, error)] == [
-        "Log in", "Choose how to verify", "This login has ended"]
+        "Log in", "Set up a way to verify", "This login has ended"]
 
 
 def test_a_wrong_password_and_an_unknown_user_get_the_same_clear_message(directory):

@@ -13,7 +13,7 @@ from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
 from tests.support.live import new_mobile
 from tests.support.rp import StrictRP
-from tests.web.helpers import enter_code, step_up_page
+from tests.web.helpers import enter_code, set_up_page, step_up_page
 
 DAY = 86400.0
 CODE = re.compile(r"\b(\d{6})\b")
@@ -67,7 +67,7 @@ def test_text_message_codes_show_when_the_number_was_proven_and_a_code_last_acce
     phone = new_mobile()
     user = directory.add_user(phone=phone, phone_verified=False)
     rp = StrictRP(directory, directory.add_client())
-    enrol = Page(rp.agent.get(step_up_page(rp, user).link("Set up text message codes")))
+    enrol = Page(rp.agent.get(set_up_page(rp, user).link("Set up text message codes")))
     sent = Page(rp.agent.submit(enrol, "Send the code"))
     proven_at = now()
     codes = Page(enter_code(rp, sent, gateway.last_code(phone), button="Verify and turn on"))

@@ -13,7 +13,7 @@ from idp.clock import now
 from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
 from tests.support.rp import StrictRP
-from tests.web.helpers import step_up_page
+from tests.web.helpers import set_up_page
 
 DUTCH = "nl-NL,nl;q=0.9"
 
@@ -35,7 +35,7 @@ def today() -> str:
 
 
 def codes_at_login(rp: StrictRP, user, agent: Agent) -> Page:
-    step_up = step_up_page(rp, user)
+    step_up = set_up_page(rp, user)
     enrol = Page(agent.get(step_up.link("Set up an authenticator app")))
     secret = enrol.soup.find(id="totp-secret")["data-secret"]
     page = Page(agent.submit(enrol, "Verify", by_label={"Code": pyotp.TOTP(secret).at(now())}))

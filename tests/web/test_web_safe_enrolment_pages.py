@@ -17,7 +17,7 @@ from tests.support.agent import Page
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
 from tests.support.soft_authenticator import SoftAuthenticator
-from tests.web.helpers import step_up_page
+from tests.web.helpers import set_up_page
 from tests.web.test_web_passkeys import browser, passkey_form, post_credential
 
 PIN = "58213"
@@ -32,7 +32,7 @@ def rows(directory, user, model, *conditions) -> int:
 
 
 def enrol_page(rp: StrictRP, user, link: str) -> Page:
-    page = Page(rp.agent.get(step_up_page(rp, user).link(link)))
+    page = Page(rp.agent.get(set_up_page(rp, user).link(link)))
     assert page.soup.find("h1") is not None, page.text[:300]
     return page
 

@@ -161,7 +161,7 @@ def test_a_new_person_signs_up_is_offered_enrolment_and_the_app_gets_a_code(dire
     landed = Page(finish(rp, page, mailed_code(mail, address, message)))
 
     # The same login goes on: the password counts, and a second way to verify is offered.
-    assert landed.title == "Choose how to verify", landed.text[:300]
+    assert landed.title == "Set up a way to verify", landed.text[:300]
     enrol = Page(rp.agent.get(landed.link("Set up an authenticator app")))
     user = stored_user(directory, address)
     assert user is not None and user.username == address and user.email == address

@@ -13,7 +13,7 @@ from idp.tenants.directories import get_directory, sms_policy
 from tests.support.account import open_account_page
 from tests.support.agent import Page
 from tests.support.live import new_mobile
-from tests.web.helpers import assert_sane, step_up_page
+from tests.web.helpers import assert_sane, set_up_page, step_up_page
 
 PUMPING_TARGETS = [
     ("+447011234567", "kind of number (personal number"),  # UK 070
@@ -63,7 +63,7 @@ def post_sms(agent, page: Page, action: str, types=("mobile", "fixed_line_or_mob
 def test_a_pumping_number_typed_at_enrolment_is_refused_with_the_reason(
         rp, directory, gateway, number, says):
     user = directory.add_user(phone=None)
-    page = Page(rp.agent.get(step_up_page(rp, user).link("Set up text message code")))
+    page = Page(rp.agent.get(set_up_page(rp, user).link("Set up text message code")))
 
     response = rp.agent.submit(page, "Send the code", by_label={"Mobile number": number})
 
@@ -76,7 +76,7 @@ def test_a_pumping_number_typed_at_enrolment_is_refused_with_the_reason(
                                     "+919812345678"])
 def test_ordinary_mobiles_of_any_country_still_get_a_code(rp, directory, gateway, number):
     user = directory.add_user(phone=None)
-    page = Page(rp.agent.get(step_up_page(rp, user).link("Set up text message code")))
+    page = Page(rp.agent.get(set_up_page(rp, user).link("Set up text message code")))
 
     sent = Page(rp.agent.submit(page, "Send the code", by_label={"Mobile number": number}))
 
@@ -115,7 +115,7 @@ def test_a_stored_number_the_policy_refuses_is_not_texted_and_the_login_says_why
         rp, directory, gateway):
     user = directory.add_user(phone="+447011234567")  # proven before the policy
 
-    page = step_up_page(rp, user)
+    page = set_up_page(rp, user)
 
     assert not [b for b in page.soup.find_all("button") if "Text a code" in b.get_text()]
     notice = " ".join(n.get_text(" ", strip=True) for n in page.soup.select("[role=status]"))
@@ -137,7 +137,7 @@ def test_a_number_a_new_policy_forbids_gets_no_more_codes(rp, directory, gateway
     saved = Page(post_sms(agent, page, "save", sms_blocked="AZ, CU, ST, United Kingdom"))
     assert "1 user no longer receives codes by text message" in saved.text
 
-    later = step_up_page(rp.__class__(directory, rp.client), user)
+    later = set_up_page(rp.__class__(directory, rp.client), user)
 
     assert not [b for b in later.soup.find_all("button") if "Text a code" in b.get_text()]
     assert "numbers in United Kingdom are not texted" in later.text

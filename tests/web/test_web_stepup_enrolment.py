@@ -22,7 +22,7 @@ RECOVERY_FORMAT = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}
 def _enrol_totp(rp: StrictRP, user: TestUser) -> tuple[Page, str]:
     """From the login page to the recovery codes: return that page and the TOTP secret."""
     step_up = Page(password_step(rp, user))
-    assert step_up.title == "Choose how to verify", step_up.text[:300]
+    assert step_up.title == "Set up a way to verify", step_up.text[:300]
     enrol = Page(rp.agent.get(step_up.link("Set up an authenticator app")))
     assert enrol.title == "Set up an authenticator app", enrol.text[:300]
     secret = enrol.soup.find(id="totp-secret")["data-secret"]
@@ -42,12 +42,55 @@ def test_a_password_only_user_is_offered_to_set_up_an_authenticator_app(director
 
     page = Page(password_step(rp, user))
 
-    assert page.title == "Choose how to verify"
+    assert page.title == "Set up a way to verify"
     progress = page.soup.find(id="level").get_text(" ", strip=True)
     assert "20" in progress and "30" in progress and "10 more" in progress, progress
     assert page.link("Set up an authenticator app").endswith("/enrol/totp")
     assert not [a for a in page.soup.find_all("a") if a.get_text().startswith("Continue with")]
     assert page.form_with_button("Cancel")
+
+
+def test_a_user_with_a_method_to_use_is_still_asked_to_choose_how_to_verify(directory):
+    rp = StrictRP(directory, directory.add_client())
+    page = Page(password_step(rp, directory.add_user(totp=True)))
+    assert page.title == "Choose how to verify", page.text[:300]
+    assert page.link("Continue with authenticator app")
+
+
+def _about(page: Page, label: str) -> str:
+    """Return the line that describes the set-up button `label` (its aria-describedby)."""
+    [button] = [a for a in page.soup.select("#set-up a.button")
+                if a.get_text(strip=True) == label]
+    about = page.soup.find(id=button["aria-describedby"])
+    assert about is not None, label
+    return about.get_text(" ", strip=True)
+
+
+def test_each_way_to_set_up_says_in_a_line_what_it_is(directory):
+    rp = StrictRP(directory, directory.add_client())
+    page = Page(password_step(rp, directory.add_user()))
+    assert page.soup.select("#set-up a.button"), page.text[:300]
+    for button in page.soup.select("#set-up a.button"):
+        assert _about(page, button.get_text(strip=True))
+    assert "approve each login in it with your PIN" in _about(page, "Set up app approval")
+    assert "authenticator app on your phone" in _about(page, "Set up an authenticator app")
+
+
+def test_only_a_passkey_that_reaches_the_level_alone_is_called_enough_on_its_own(directory):
+    rp = StrictRP(directory, directory.add_client())
+    page = Page(password_step(rp, directory.add_user()))
+    enough = "Enough on its own: next time you need no password."
+    assert enough in _about(page, "Set up a passkey")
+    others = [a.get_text(strip=True) for a in page.soup.select("#set-up a.button")
+              if a.get_text(strip=True) != "Set up a passkey"]
+    assert others and not [label for label in others if enough in _about(page, label)]
+
+
+def test_a_passkey_is_not_called_enough_on_its_own_below_the_level_the_app_asks(directory):
+    rp = StrictRP(directory, directory.add_client())
+    page = Page(password_step(rp, directory.add_user(), acr_values="40"))  # passkey: 30
+    assert page.title == "Set up a way to verify", page.text[:300]
+    assert "Enough on its own" not in _about(page, "Set up a passkey")
 
 
 def test_enrolling_an_authenticator_app_during_login_reaches_level_30(directory):

@@ -15,7 +15,7 @@ from idp.tenants.directories import get_directory
 from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
 from tests.support.rp import StrictRP
-from tests.web.helpers import enter_code, step_up_page
+from tests.web.helpers import enter_code, set_up_page, step_up_page
 
 SPOKEN = re.compile(r"(\d(?:, \d){5})")
 DOT4 = "\u2022" * 4
@@ -94,7 +94,7 @@ def test_a_landline_is_set_up_during_login_and_kept_apart_from_the_mobile(
         rp, app, voice_directory, voice_gateway):
     user = voice_directory.add_user(phone="+31612345678", phone_verified=False)
     landline = new_landline()
-    page = Page(rp.agent.get(step_up_page(rp, user).link("Set up voice call code")))
+    page = Page(rp.agent.get(set_up_page(rp, user).link("Set up voice call code")))
     assert page.title == "Set up voice call codes", page.text[:300]
 
     assert "+31612345678" not in page.text  # the known mobile is offered masked
@@ -137,7 +137,7 @@ def test_a_voice_code_completes_the_login(rp, caller, voice_gateway):
 
 def test_a_premium_rate_number_is_not_called(rp, voice_directory, voice_gateway):
     user = voice_directory.add_user()
-    page = Page(rp.agent.get(step_up_page(rp, user).link("Set up voice call code")))
+    page = Page(rp.agent.get(set_up_page(rp, user).link("Set up voice call code")))
 
     refused = Page(rp.agent.submit(page, "Call me", by_label={"Phone number": "+31900123456"}))
 

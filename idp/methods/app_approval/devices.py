@@ -274,6 +274,13 @@ class AppDevices:
             AppApproval.purpose == purpose
         ).order_by(AppApproval.id.desc())).first()
 
+    def denied_since(self, session_id: int, since: float) -> bool:
+        """Return whether the app said "This wasn't me" to a login of this browser session
+        at or after `since` (the start of a pending login)."""
+        return db.session.scalars(select(AppApproval.id).where(
+            AppApproval.session_id == session_id, AppApproval.status == "denied",
+            AppApproval.decided_at >= since).limit(1)).first() is not None
+
     def pending(self, device: AppDevice, now: float) -> list[AppApproval]:
         """Return the approvals the device's user may still answer, newest first."""
         return list(db.session.scalars(select(AppApproval).where(
@@ -297,6 +304,11 @@ class AppDevices:
                 "expired": ("expired", "This login waited too long. Start it again.", 410),
             }[problem or "not_found"])
         if body["decision"] == "deny":
+            # "This wasn't me" ends the login at once (``denied_since``): audited now, with
+            # where the browser that asked was, and saved with the decision.
+            audit.record(device.directory_id, audit.events.LOGIN_DENIED, now,
+                         user_id=device.user_id, ip=approval.ip, user_agent=approval.user_agent,
+                         method="app")
             return self._decide(approval, device, "denied", now)
         number, pin = body.get("number"), body.get("pin")
         if not isinstance(number, int) or isinstance(number, bool) or not isinstance(pin, str):

@@ -47,6 +47,8 @@ class AppApprovalMethod(SignInMethod):
     info = MethodInfo(("pop", "pin"), frozenset({"possession", "knowledge"}))
     title = lazy_gettext("App approval")
     set_up_label = lazy_gettext("Set up app approval")
+    set_up_description = lazy_gettext(
+        "This service's own app on your phone: you approve each login in it with your PIN.")
     several = True
     added_notice = lazy_gettext("An app for approving logins was added to your account")
     removed_notice = lazy_gettext("An app for approving logins was removed from your account")
@@ -140,6 +142,9 @@ class AppApprovalMethod(SignInMethod):
             raise NotAGuess(gettext("Not approved yet. Pick the number shown here in your app, "
                                        "enter your PIN, then continue."))
         return Verified(amr=("pop", "pin"))
+
+    def refused_since(self, session_id: int, since: float) -> bool:
+        return self.devices.denied_since(session_id, since)
 
     def begin(self, ctx: MethodContext) -> dict[str, Any]:
         return self._state(ctx, "login")

@@ -70,6 +70,8 @@ class TokenMethod(SignInMethod):
     info = MethodInfo(AMR, frozenset({"possession"}))
     title = lazy_gettext("Security token")
     set_up_label = lazy_gettext("Set up a security token")
+    set_up_description = lazy_gettext(
+        "A small device from your organisation that shows a code at the press of a button.")
     template = "methods/token.html"
     enrol_template = "methods/token_enrol.html"
     profile_template = "methods/token_profile.html"

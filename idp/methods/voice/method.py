@@ -41,6 +41,7 @@ class VoiceCode(DeliveredCode):
     name = "voice"
     title = lazy_gettext("Voice call code")
     set_up_label = lazy_gettext("Set up voice call codes")
+    set_up_description = lazy_gettext("A phone call, to any number, that reads out a code.")
     template = "methods/voice.html"
     enrol_template = "methods/voice_enrol.html"
     profile_template = "methods/profile_voice.html"

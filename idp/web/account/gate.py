@@ -142,9 +142,17 @@ def _challenge() -> str:
     return urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+#: The longest ``login_hint`` passed on (the authorization request keeps as much).
+MAX_HINT = 254
+
+
 @account.get("/account/login")
 def login():
-    """Send the browser to log in as the account client, remembering where it was going."""
+    """Send the browser to log in as the account client, remembering where it was going.
+
+    A ``login_hint`` (the username of someone who just set their password) is passed on
+    to the authorization request, whose login form shows it filled in (OIDC Core 3.1.2.1).
+    """
     ensure_account_client(g.directory, services().base_url, now())
     db.session.commit()
     state = new_secret(16)
@@ -162,6 +170,9 @@ def login():
               "code_challenge_method": "S256", "ui_locales": str(get_locale() or "en")}
     if fresh:
         params["max_age"] = str(current_settings().fresh_login_seconds)
+    hint = request.args.get("login_hint") or ""
+    if hint and len(hint) <= MAX_HINT and hint.isprintable():
+        params["login_hint"] = hint
     return redirect(url_for("pages.authorize", **params))
 
 

@@ -1,7 +1,8 @@
 """The public page of an invitation link: the invited user sets their own password.
 
 No login: the link is the proof (it reached the user's email). It works once and
-expires; afterwards the page says so plainly. Success sends the person to log in.
+expires; afterwards the page says so plainly. Success sends the person to log in, their
+username already filled in.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def invitation_accept(token: str):
         return _expired()
     form = InvitationForm()
     try:
-        accept_invitation(g.directory, token, form.new_password.data or "",
+        user = accept_invitation(g.directory, token, form.new_password.data or "",
                           form.repeat_password.data or "", services().passwords, now(),
                           ip=client_ip(), user_agent=request.user_agent.string)
     except InvitationError as exc:
@@ -66,4 +67,5 @@ def invitation_accept(token: str):
                                turns_on=proof_turns_on("email", user)), 400
     db.session.commit()
     flash(gettext("Your password is set. Log in with it to open your account."))
-    return redirect(url_for("account.profile"))
+    return redirect(url_for("account.login", next=url_for("account.profile"),
+                            login_hint=user.username))

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from flask import Response, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
@@ -28,7 +31,7 @@ from ...methods import (
 )
 from ...methods.recovery import code_sheet
 from ...observability.requests import note_client
-from ...oidc.login import session_user
+from ...oidc.login import refusing_method, session_user
 from ...services import services
 from ...storage import db
 from ...storage.models import Client, Interaction, User
@@ -75,6 +78,33 @@ def load_interaction(uid: str) -> Interaction:
     # Every page of the login speaks the language the app asked for (OIDC Core 3.1.2.1).
     g.ui_locales = tuple((row.params.get("ui_locales") or "").split()[:10])
     return row
+
+
+def while_open(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a page of a pending login only while the person has not refused it.
+
+    "This wasn't me" in the app ends the login at once, whatever the browser does next
+    (it may hold a stolen password and pick another method): every request of the login
+    answers the app with access_denied instead (RFC 6749 4.1.2.1), except the refusing
+    method's own page, which a GET only shows: it says why the login stopped, and its one
+    button goes back to the app. The refusal was audited when the app answered.
+    """
+    @wraps(view)
+    def inner(uid: str, *args: Any, **kwargs: Any):
+        row = load_interaction(uid)
+        session = current_session()
+        refused = None if session is None else refusing_method(
+            session, services().methods, row.created_at)
+        if refused is not None and not _shows_refusal(refused, kwargs.get("name")):
+            return end_login(row, "access_denied", "The user said the login was not theirs.")
+        return view(uid, *args, **kwargs)
+    return inner
+
+
+def _shows_refusal(refused: str, name: str | None) -> bool:
+    """Return whether this request only shows the page of the method that refused the login."""
+    return request.method == "GET" and name == refused \
+        and request.endpoint in ("pages.method", "pages.enrol")
 
 
 def url_of(uid: str, endpoint: str = "pages.interaction", **values) -> str:

@@ -111,10 +111,7 @@ def _refused(step: MethodStep, exc: MethodFailed, *, enrol: bool):
     """Show the page with the reason; a wrong answer is audited."""
     db.session.rollback()
     if isinstance(exc, LoginDenied):
-        audit.record(g.directory.id, audit.events.LOGIN_DENIED, now(), user_id=step.user.id,
-                     ip=client_ip(), user_agent=request.user_agent.string,
-                     method=step.method.name)
-        db.session.commit()
+        # Denied in the app since this page opened (``while_open``, audited then).
         return end_login(step.row, "access_denied", "The user said the login was not theirs.")
     if exc.counts_as_failure:
         audit.record(g.directory.id, audit.events.METHOD_FAILED, now(), user_id=step.user.id,

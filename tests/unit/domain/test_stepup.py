@@ -214,3 +214,36 @@ def test_a_user_without_recovery_codes_is_planned_as_before(settings):
     plan = plan_step_up(settings, ["password", "totp"], 40, ["password", "totp"], EVERYDAY)
     assert not plan.enrol_first
     assert set(plan.enrol_options) == {"passkey", "sms", "email", "app"}
+
+
+# Which set-up choices would be enough on their own next time (no password).
+
+
+def test_a_passkey_that_reaches_the_minimum_alone_is_enough_on_its_own(settings):
+    plan = plan_step_up(settings, ["password"], 30, ["password"], EVERYDAY)
+    assert plan.enough_alone == ("passkey",)
+
+
+def test_a_method_that_needs_the_password_beside_it_is_not_enough_on_its_own(settings):
+    # Each code method reaches 30 only with the password's 20.
+    plan = plan_step_up(settings, ["password"], 30, ["password"], ["sms", "totp", "app"])
+    assert plan.enrol_options and plan.enough_alone == ()
+
+
+def test_a_passkey_below_the_minimum_on_its_own_is_not_enough_on_its_own(settings):
+    # The passkey's 30 reach 40 only with the password: it is offered, not as enough.
+    plan = plan_step_up(settings, ["password"], 40, ["password"], EVERYDAY)
+    assert plan.enrol_options == ("passkey",) and plan.enough_alone == ()
+
+
+def test_a_method_that_does_not_name_the_user_is_never_enough_on_its_own():
+    # At 30 points an app alone would reach 30, but it cannot say who is logging in.
+    settings = LevelSettings().with_changes(points={"app": 30})
+    plan = plan_step_up(settings, ["password"], 30, ["password"], ["app", "passkey"])
+    assert set(plan.enrol_options) == {"app", "passkey"}
+    assert plan.enough_alone == ("passkey",)
+
+
+def test_nothing_is_enough_on_its_own_when_nothing_is_offered_to_set_up(settings):
+    plan = plan_step_up(settings, ["password"], 30, ["password", "totp"], EVERYDAY)
+    assert plan.enrol_options == () and plan.enough_alone == ()

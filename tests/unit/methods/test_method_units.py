@@ -389,3 +389,13 @@ def test_every_enrollable_method_declares_its_set_up_button_as_a_whole_sentence(
         return
     assert "set_up_label" in vars(method)
     assert str(method.set_up_label)[:1].isupper()
+
+
+@pytest.mark.parametrize("method", METHOD_TYPES, ids=NAMES)
+def test_every_enrollable_method_says_in_one_sentence_what_it_is(method: type[SignInMethod]):
+    if method.enrol_template is None:
+        return
+    assert "set_up_description" in vars(method)
+    description = str(method.set_up_description)
+    assert description[:1].isupper() and description.endswith(".")
+    assert "\n" not in description
