@@ -5,12 +5,20 @@ gateway for SMS, and outside production the dev outbox for a channel left unconf
 The channels are a mapping from name to what builds its sender from the settings
 (``SENDERS``); a channel a sign-in method brings comes with it
 (``SignInMethod.channel_sender``, gathered in ``idp.methods.CHANNEL_SENDERS``).
+
+A message is sent while the request waits (``Delivery.send``), or handed to a small
+background sender that the request does not wait for (``Delivery.send_later``): a page
+whose answer must not take longer when a message goes out (the first code of a password
+reset, which would tell that the account exists) sends that way.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -18,6 +26,8 @@ from ..config import Settings
 
 if TYPE_CHECKING:
     from .outbox import DevOutbox
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,11 +67,15 @@ class Delivery:
     A send may wait on a slow gateway for up to its timeout. Without a bound, a hanging
     gateway would hold every worker thread and stall logins and token requests too; with
     one, at most `concurrency` threads of a process wait, and the rest refuse at once.
+
+    Messages sent later (``send_later``) are bounded too: `concurrency` background threads
+    send them, and at most `backlog` more wait their turn; beyond that a message is refused
+    at once, as a send finding every slot busy is.
     """
 
     def __init__(self, senders: Mapping[str, Sender | None],
                  outbox: DevOutbox | None = None, concurrency: int = 2,
-                 wait: float = 0.5, brought: Collection[str] = ()):
+                 wait: float = 0.5, brought: Collection[str] = (), backlog: int = 32):
         # `brought`: the channels sign-in methods bring (``build_delivery(channels=)``).
         unknown = set(senders) - set(CHANNELS) - set(brought)
         if unknown:
@@ -70,6 +84,12 @@ class Delivery:
         self.outbox = outbox
         self._slots = threading.BoundedSemaphore(concurrency)
         self._wait = wait
+        self._workers = concurrency
+        self._room = concurrency + backlog  # messages sending or waiting, at most
+        self._later = 0  # messages handed to the background sender and not yet done
+        self._changed = threading.Condition()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
 
     def can_send(self, channel: str) -> bool:
         """Return whether the channel has a sender."""
@@ -93,6 +113,81 @@ class Delivery:
             sender.send(message)
         finally:
             self._slots.release()
+
+    def send_later(self, message: Message, *, on_sent: Callable[[], None] | None = None,
+                   on_failure: Callable[[DeliveryFailed], None] | None = None) -> None:
+        """Hand the message to the background sender and return at once.
+
+        Afterwards, in a background thread, `on_sent` runs once the channel took it, or
+        `on_failure` with the reason it did not. A message that cannot even wait its turn
+        (no sender for its channel, the backlog full) is refused at once: `on_failure`
+        runs in the caller's thread before this returns. Neither runs in the caller's
+        request or transaction: each opens what it needs itself.
+        """
+        sender = self._senders.get(message.channel)
+        if sender is None:
+            _report(on_failure, DeliveryFailed(f"no sender configured for {message.channel}"))
+            return
+        with self._changed:
+            if self._later >= self._room:
+                refused = True
+            else:
+                refused = False
+                self._later += 1
+        if refused:
+            _report(on_failure, DeliveryFailed("the background sender of this process is full"))
+            return
+        try:
+            self._background().submit(self._send_now, sender, message, on_sent, on_failure)
+        except RuntimeError as exc:  # the interpreter is shutting down
+            self._done()
+            _report(on_failure, DeliveryFailed(f"background sender stopped: {exc}"))
+
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait until every message handed to ``send_later`` is sent or failed; return
+        whether that happened within `timeout` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._later == 0, timeout)
+
+    def _background(self) -> ThreadPoolExecutor:
+        # Made on first use in each process: a pool made before a fork (gunicorn's
+        # preloading) has no threads in the child.
+        with self._changed:
+            if self._pool is None or self._pool_pid != os.getpid():
+                self._pool = ThreadPoolExecutor(max_workers=self._workers,
+                                                thread_name_prefix="idp-delivery")
+                self._pool_pid = os.getpid()
+            return self._pool
+
+    def _send_now(self, sender: Sender, message: Message, on_sent: Callable[[], None] | None,
+                  on_failure: Callable[[DeliveryFailed], None] | None) -> None:
+        try:
+            try:
+                sender.send(message)
+            except DeliveryFailed as exc:
+                _report(on_failure, exc)
+            except Exception as exc:  # a sender's bug: nobody waits for this thread
+                log.exception("background %s send failed", message.channel)
+                _report(on_failure, DeliveryFailed(f"{type(exc).__name__}: {exc}"[:200]))
+            else:
+                _report(on_sent)
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        with self._changed:
+            self._later -= 1
+            self._changed.notify_all()
+
+
+def _report(callback: Callable[..., None] | None, *args: object) -> None:
+    """Run a callback of ``send_later``; its failure is logged, never raised."""
+    if callback is None:
+        return
+    try:
+        callback(*args)
+    except Exception:
+        log.exception("a delivery callback failed")
 
 
 def smtp_security(security: str, port: int) -> str:
