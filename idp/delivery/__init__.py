@@ -254,4 +254,5 @@ def build_delivery(settings: Settings,
         outbox = DevOutbox()
         senders = {name: sender or outbox for name, sender in senders.items()}
     return Delivery(senders, outbox=outbox, brought=tuple(channels or ()),
-                    concurrency=int(settings.delivery_concurrency))
+                    concurrency=int(settings.delivery_concurrency),
+                    backlog=int(settings.delivery_backlog))

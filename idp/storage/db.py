@@ -35,7 +35,10 @@ def after_commit(action: Callable[[], None]) -> None:
     must not use the session; it should be quick (hand work to another thread).
     Savepoints are not tracked: an action added inside one waits for the outer commit.
     """
-    db.session.info.setdefault(_AFTER_COMMIT, []).append(action)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that ending it, either way, is seen
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
 
 
 @event.listens_for(Session, "after_commit")
