@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from .. import audit
+from ..delivery import hold_background_sends
 from ..domain import DomainError
 from ..errors import IdpError, Unavailable
 from ..methods.device import device_name
@@ -256,6 +257,15 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     def _origin():
         # Whatever this request records in the audit log says where it came from.
         audit.set_origin(audit.Origin(client_ip(), request.user_agent.string))
+        g.held_sends = hold_background_sends()
+
+    @app.after_request
+    def _send_after_answer(response: Response) -> Response:
+        # A background send starts once the answer is out, not while it is being written.
+        held = g.pop("held_sends", None)
+        if held is not None:
+            response.call_on_close(held.release)
+        return response
 
     @app.get("/")
     def home():
@@ -267,3 +277,6 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     def _forget(_exc):
         g.pop("browser_session", None)
         audit.set_origin(None)
+        held = g.pop("held_sends", None)  # no answer made: hand them over now
+        if held is not None:
+            held.release()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from idp.delivery import Delivery, DeliveryFailed, Message
+from idp.delivery import Delivery, DeliveryFailed, Message, hold_background_sends
 from idp.delivery.sms_gateway import HttpSmsGateway
 from idp.delivery.smtp import SmtpSender
 from tests.support.mailbox import Mailbox
@@ -122,3 +122,29 @@ def test_a_failing_callback_does_not_stop_the_sender(gateway):
 
     assert delivery.settle(10)
     assert gateway.wait_for("+31633333333")["message"] == "2"
+
+
+def test_held_sends_wait_for_release_and_count_as_unsettled_meanwhile():
+    class Recorder:
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        def send(self, message: Message) -> None:
+            self.sent.append(message.to)
+
+    recorder = Recorder()
+    delivery = Delivery({"email": recorder}, concurrency=1, backlog=0)
+    outcomes = Outcomes()
+    held = hold_background_sends()
+    try:
+        delivery.send_later(mail("a@example.org"), **outcomes.of("kept"))
+        delivery.send_later(mail("b@example.org"), **outcomes.of("no room"))
+
+        assert recorder.sent == [] and outcomes.failed == {} and not delivery.settle(0)
+    finally:
+        held.release()
+    assert delivery.settle(10)
+    assert recorder.sent == ["a@example.org"] and outcomes.sent == ["kept"]
+    assert outcomes.failed == {"no room": "the background sender of this process is full"}
+    delivery.send_later(mail("c@example.org"))  # nothing held any more: handed over at once
+    assert delivery.settle(10) and recorder.sent[-1] == "c@example.org"
