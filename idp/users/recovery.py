@@ -182,9 +182,10 @@ def _rehearse(ctx: ResetContext, name: str) -> None:
     if method is None:
         ctx.sealer.digest(f"{secrets.randbelow(10 ** 6):06d}")
         return
-    # A stand-in, never added to the session: the queries find no code of it.
+    # A stand-in, never added to the session: the queries find no code of it. The typed
+    # name stands for the destination (printable only: PostgreSQL refuses NUL in text).
     nobody = User(directory_id=ctx.directory.id, username=name)
-    method.rehearse_reset(ctx.method_context(nobody), name)
+    method.rehearse_reset(ctx.method_context(nobody), "".join(filter(str.isprintable, name)))
 
 
 def _undelivered(ctx: ResetContext, user_id: int, channel: str) -> Callable[[str], None]:

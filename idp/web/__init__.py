@@ -13,7 +13,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from .. import audit
-from ..delivery import hold_background_sends
 from ..domain import DomainError
 from ..errors import IdpError, Unavailable
 from ..methods.device import device_name
@@ -29,6 +28,7 @@ from .brand import brand, page_brand
 from .context import client_ip, directory_of_unknown_path, write_session_cookie
 from .health import health
 from .languages import remember_language
+from .later import SendAfterAnswer
 from .login import authorize as authorize_views
 from .login import interaction as interaction_views
 from .login import logout as logout_views
@@ -232,6 +232,8 @@ def _http_error(code: int | None) -> str:
 
 def register_web(app: Flask, csrf: CSRFProtect) -> None:
     """Register the blueprints, the error handler and the response headers."""
+    # A background send starts once the answer is out, not while it is being written.
+    app.wsgi_app = SendAfterAnswer(app.wsgi_app)  # type: ignore[method-assign]
     csrf.exempt(api)
     csrf.exempt(app_api)
     csrf.exempt(admin_api)
@@ -257,15 +259,6 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     def _origin():
         # Whatever this request records in the audit log says where it came from.
         audit.set_origin(audit.Origin(client_ip(), request.user_agent.string))
-        g.held_sends = hold_background_sends()
-
-    @app.after_request
-    def _send_after_answer(response: Response) -> Response:
-        # A background send starts once the answer is out, not while it is being written.
-        held = g.pop("held_sends", None)
-        if held is not None:
-            response.call_on_close(held.release)
-        return response
 
     @app.get("/")
     def home():
@@ -277,6 +270,3 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     def _forget(_exc):
         g.pop("browser_session", None)
         audit.set_origin(None)
-        held = g.pop("held_sends", None)  # no answer made: hand them over now
-        if held is not None:
-            held.release()
