@@ -5,8 +5,9 @@ server-side), never in the browser session: what is proven during a reset logs n
 
 1. The person names the account. Whether or not it exists, the answer, its time and the
    work are the same: a known account with a proven email address (else a proven mobile
-   number) is sent a code, in the background once the answer's transaction commits (the
-   answer never waits for the mail server or SMS gateway); for an unknown name, or an
+   number) is sent a code, in the background once the answer's transaction has committed
+   and the answer is written (it never waits for the mail server or SMS gateway, nor
+   shares the interpreter with the send: ``idp.web.later``); for an unknown name, or an
    account with neither, a code is made, composed and hashed all the same, within the same
    limit queries, and sent nowhere. Nothing about the account is shown before a first proof.
 2. A first proof of possession: that code, or a passkey (whose user handle names the
