@@ -126,7 +126,12 @@ KEYS: tuple[Key, ...] = (
         "Longest time one SMS or email send may take, retries included (above 0, at most 30)."),
     Key("IDP_DELIVERY_CONCURRENCY", 2, _int,
         "SMS and email sends in flight per process; more wait half a second, then are refused "
-        "with a 'try again' message, so a hanging gateway cannot hold every worker thread."),
+        "with a 'try again' message, so a hanging gateway cannot hold every worker thread. "
+        "Messages sent in the background (a password reset's first code) have as many "
+        "threads of their own."),
+    Key("IDP_DELIVERY_BACKLOG", 32, _int,
+        "Messages per process that may wait for a background send thread; one more is not "
+        "sent, and audited (0 or more)."),
     Key("IDP_ARGON2_MEMORY_KIB", 19456, _int,
         "argon2id memory cost per password hash (OWASP minimum: 19 MiB)."),
     Key("IDP_ARGON2_TIME_COST", 2, _int, "argon2id iterations (OWASP minimum: 2)."),
@@ -254,6 +259,7 @@ class Settings:
     voice_gateway_token: str
     delivery_timeout_seconds: float
     delivery_concurrency: int
+    delivery_backlog: int
     argon2_memory_kib: int
     argon2_time_cost: int
     argon2_parallelism: int
@@ -391,6 +397,8 @@ def check_settings(settings: Mapping[str, Any]) -> None:
         raise ConfigurationError("IDP_DATABASE_POOL_TIMEOUT_SECONDS must be at least 1")
     if settings["IDP_DELIVERY_CONCURRENCY"] < 1:
         raise ConfigurationError("IDP_DELIVERY_CONCURRENCY must be at least 1")
+    if settings["IDP_DELIVERY_BACKLOG"] < 0:
+        raise ConfigurationError("IDP_DELIVERY_BACKLOG must be 0 or more")
     if settings["IDP_PASSWORD_HASH_CONCURRENCY"] < 1:
         raise ConfigurationError("IDP_PASSWORD_HASH_CONCURRENCY must be at least 1")
     if settings["IDP_ENV"] == "production":

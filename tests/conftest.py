@@ -124,7 +124,8 @@ def gateway(sms_gateway):
 
 @pytest.fixture
 def mail(mailbox):
-    """The shared SMTP server, accepting mail again after the test."""
+    """The shared SMTP server, empty at the start, accepting mail again after the test."""
+    mailbox.clear()
     yield mailbox
     mailbox.clear()
 
@@ -157,8 +158,10 @@ def provider_clock(monkeypatch):
 
 @pytest.fixture
 def directory(live):
-    """A fresh directory of the live provider (default levels: required 30)."""
-    return new_directory(live)
+    """A fresh directory of the live provider (default levels: required 30); the
+    provider's background sends have ended when the test does."""
+    yield new_directory(live)
+    live.settle()
 
 
 @pytest.fixture

@@ -277,6 +277,10 @@ REGISTRATION_EXISTING_ADDRESS = declare(
 PASSWORD_RESET_STARTED = declare("password_reset.started",
                         N_("Password reset asked for (a code was sent, if the name is known)"),
                         details=(METHOD,))
+PASSWORD_RESET_CODE_UNDELIVERED = declare(
+    "password_reset.code_undelivered",
+    N_("Password reset: the first code could not be sent (the person was not told)"),
+    details=(METHOD, REASON))
 PASSWORD_RESET_PROOF = declare("password_reset.proof", N_("Password reset: a method was proven"),
                       details=(METHOD, LEVEL))
 PASSWORD_RESET_LEVEL_REACHED = declare("password_reset.level_reached",

@@ -5,13 +5,23 @@ gateway for SMS, and outside production the dev outbox for a channel left unconf
 The channels are a mapping from name to what builds its sender from the settings
 (``SENDERS``); a channel a sign-in method brings comes with it
 (``SignInMethod.channel_sender``, gathered in ``idp.methods.CHANNEL_SENDERS``).
+
+A message is sent while the request waits (``Delivery.send``), or handed to a small
+background sender that the request does not wait for (``Delivery.send_later``): a page
+whose answer must not take longer when a message goes out (the first code of a password
+reset, which would tell that the account exists) sends that way.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 from ..config import Settings
@@ -19,6 +29,8 @@ from ..observability import metrics
 
 if TYPE_CHECKING:
     from .outbox import DevOutbox
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,11 +70,15 @@ class Delivery:
     A send may wait on a slow gateway for up to its timeout. Without a bound, a hanging
     gateway would hold every worker thread and stall logins and token requests too; with
     one, at most `concurrency` threads of a process wait, and the rest refuse at once.
+
+    Messages sent later (``send_later``) are bounded too: `concurrency` background threads
+    send them, and at most `backlog` more wait their turn; beyond that a message is refused
+    at once, as a send finding every slot busy is.
     """
 
     def __init__(self, senders: Mapping[str, Sender | None],
                  outbox: DevOutbox | None = None, concurrency: int = 2,
-                 wait: float = 0.5, brought: Collection[str] = ()):
+                 wait: float = 0.5, brought: Collection[str] = (), backlog: int = 32):
         # `brought`: the channels sign-in methods bring (``build_delivery(channels=)``).
         unknown = set(senders) - set(CHANNELS) - set(brought)
         if unknown:
@@ -71,6 +87,13 @@ class Delivery:
         self.outbox = outbox
         self._slots = threading.BoundedSemaphore(concurrency)
         self._wait = wait
+        self._workers = concurrency
+        self._room = concurrency + backlog  # messages sending or waiting, at most
+        self._queued = 0  # messages sending or waiting in the background sender
+        self._unsettled = 0  # messages handed to send_later whose outcome is not reported
+        self._changed = threading.Condition()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_pid = 0
 
     def can_send(self, channel: str) -> bool:
         """Return whether the channel has a sender."""
@@ -103,6 +126,150 @@ class Delivery:
             sender.send(message)
         finally:
             self._slots.release()
+
+    def send_later(self, message: Message, *, on_sent: Callable[[], None] | None = None,
+                   on_failure: Callable[[DeliveryFailed], None] | None = None) -> None:
+        """Hand the message to the background sender and return at once.
+
+        Afterwards, in a background thread, `on_sent` runs once the channel took it, or
+        `on_failure` with the reason it did not. A message that cannot even wait its turn
+        (no sender for its channel, the backlog full) is refused without a send:
+        `on_failure` then runs in the caller's thread. Neither runs in the caller's
+        transaction: each opens what it needs itself.
+
+        While a request holds its background sends (``hold_background_sends``), the message
+        takes its place in the backlog now and is handed over (or refused) only once the
+        answer has gone out: a thread starting to send would otherwise compete with the
+        request's own for the interpreter, and make the answer slower by a few ms.
+        """
+        sender = self._senders.get(message.channel)
+        with self._changed:
+            self._unsettled += 1
+            fits = sender is not None and self._queued < self._room
+            if fits:
+                self._queued += 1
+        job: Callable[[], None]
+        if sender is None:
+            job = partial(self._refuse, on_failure,
+                          DeliveryFailed(f"no sender configured for {message.channel}"))
+        elif not fits:
+            job = partial(self._refuse, on_failure,
+                          DeliveryFailed("the background sender of this process is full"))
+        else:
+            job = partial(self._submit, sender, message, on_sent, on_failure)
+        held = _HELD.get()
+        if held is not None and held.keep(job):
+            return
+        job()
+
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait until every message handed to ``send_later`` is sent or refused and its
+        outcome reported; return whether that happened within `timeout` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._unsettled == 0, timeout)
+
+    def _background(self) -> ThreadPoolExecutor:
+        # Made on first use in each process: a pool made before a fork (gunicorn's
+        # preloading) has no threads in the child.
+        with self._changed:
+            if self._pool is None or self._pool_pid != os.getpid():
+                self._pool = ThreadPoolExecutor(max_workers=self._workers,
+                                                thread_name_prefix="idp-delivery")
+                self._pool_pid = os.getpid()
+            return self._pool
+
+    def _submit(self, sender: Sender, message: Message, on_sent: Callable[[], None] | None,
+                on_failure: Callable[[DeliveryFailed], None] | None) -> None:
+        try:
+            self._background().submit(self._send_now, sender, message, on_sent, on_failure)
+        except RuntimeError as exc:  # the interpreter is shutting down
+            self._dequeue()
+            self._refuse(on_failure, DeliveryFailed(f"background sender stopped: {exc}"))
+
+    def _send_now(self, sender: Sender, message: Message, on_sent: Callable[[], None] | None,
+                  on_failure: Callable[[DeliveryFailed], None] | None) -> None:
+        try:
+            try:
+                sender.send(message)
+            except DeliveryFailed as exc:
+                self._dequeue()
+                _report(on_failure, exc)
+            except Exception as exc:  # a sender's bug: nobody waits for this thread
+                self._dequeue()
+                log.exception("background %s send failed", message.channel)
+                _report(on_failure, DeliveryFailed(f"{type(exc).__name__}: {exc}"[:200]))
+            else:
+                self._dequeue()
+                _report(on_sent)
+        finally:
+            self._settled()
+
+    def _refuse(self, on_failure: Callable[[DeliveryFailed], None] | None,
+                exc: DeliveryFailed) -> None:
+        try:
+            _report(on_failure, exc)
+        finally:
+            self._settled()
+
+    def _dequeue(self) -> None:
+        with self._changed:
+            self._queued -= 1
+
+    def _settled(self) -> None:
+        with self._changed:
+            self._unsettled -= 1
+            self._changed.notify_all()
+
+
+def _report(callback: Callable[..., None] | None, *args: object) -> None:
+    """Run a callback of ``send_later``; its failure is logged, never raised."""
+    if callback is None:
+        return
+    try:
+        callback(*args)
+    except Exception:
+        log.exception("a delivery callback failed")
+
+
+class HeldSends:
+    """The background sends a request asked for, handed over once its answer has gone out
+    (``hold_background_sends``)."""
+
+    def __init__(self) -> None:
+        self._jobs: list[Callable[[], None]] = []
+        self._released = False
+        self._lock = threading.Lock()
+
+    def keep(self, job: Callable[[], None]) -> bool:
+        """Keep a job until release(); False once released (run it now instead)."""
+        with self._lock:
+            if self._released:
+                return False
+            self._jobs.append(job)
+            return True
+
+    def release(self) -> None:
+        """Hand the kept sends over, and hold no more."""
+        if _HELD.get() is self:
+            _HELD.set(None)
+        with self._lock:
+            jobs, self._jobs, self._released = self._jobs, [], True
+        for job in jobs:
+            try:
+                job()
+            except Exception:
+                log.exception("a held background send failed")
+
+
+_HELD: ContextVar[HeldSends | None] = ContextVar("idp_held_sends", default=None)
+
+
+def hold_background_sends() -> HeldSends:
+    """Keep what ``Delivery.send_later`` is asked in this context (a request) until the
+    returned object's release(): the web layer releases it once the answer is sent."""
+    held = HeldSends()
+    _HELD.set(held)
+    return held
 
 
 def smtp_security(security: str, port: int) -> str:
@@ -169,4 +336,5 @@ def build_delivery(settings: Settings,
         outbox = DevOutbox()
         senders = {name: sender or outbox for name, sender in senders.items()}
     return Delivery(senders, outbox=outbox, brought=tuple(channels or ()),
-                    concurrency=int(settings.delivery_concurrency))
+                    concurrency=int(settings.delivery_concurrency),
+                    backlog=int(settings.delivery_backlog))

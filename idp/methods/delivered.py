@@ -7,7 +7,7 @@ destination changes on the user.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from flask_babel import gettext, lazy_gettext
@@ -185,14 +185,28 @@ class DeliveredCode(SignInMethod):
         return Verified(amr=self.info.amr)
 
     # The first proof of a password reset (``idp.users.recovery``): a code to the proven
-    # destination, under its own purpose, so a login code never counts for a reset.
+    # destination, under its own purpose, so a login code never counts for a reset. It is
+    # sent in the background: the answer must not wait for the channel, or its time would
+    # tell that the account exists.
 
-    def challenge_reset(self, ctx: MethodContext) -> None:
-        """Send a reset code to the user's proven destination; raise MethodFailed."""
+    def challenge_reset(self, ctx: MethodContext,
+                        on_undelivered: Callable[[str], None] | None = None) -> None:
+        """Store a reset code for the user's proven destination, to be sent once the
+        request's transaction commits; raise MethodFailed.
+
+        A send that fails later removes the code and calls `on_undelivered` with the reason
+        (in a transaction of its own, after the request).
+        """
         destination = self.destination(ctx.user)
         if destination is None:
             raise MethodFailed(gettext("There is nowhere to send a code for this account."))
-        self._send(ctx, "reset", destination)
+        self._send(ctx, "reset", destination, background=True, on_undelivered=on_undelivered)
+
+    def rehearse_reset(self, ctx: MethodContext, destination: str) -> None:
+        """Do the work of ``challenge_reset`` for nothing (`ctx.user` a stand-in, never
+        stored): nothing is stored or sent."""
+        self.codes.rehearse(ctx, self.channel, "reset", destination,
+                            lambda code: self.compose(ctx, destination, code))
 
     def verify_reset(self, ctx: MethodContext, form: Mapping[str, str]) -> Verified:
         """Accept the reset code once; raise MethodFailed."""
@@ -201,10 +215,13 @@ class DeliveredCode(SignInMethod):
 
     # Shared steps.
 
-    def _send(self, ctx: MethodContext, purpose: str, destination: str) -> str:
+    def _send(self, ctx: MethodContext, purpose: str, destination: str, *,
+              background: bool = False,
+              on_undelivered: Callable[[str], None] | None = None) -> str:
         try:
             self.codes.send(ctx, self.channel, purpose, destination,
-                            lambda code: self.compose(ctx, destination, code))
+                            lambda code: self.compose(ctx, destination, code),
+                            background=background, on_undelivered=on_undelivered)
         except DestinationRefused as exc:
             raise MethodRefused(str(exc)) from exc
         except CodeRefused as exc:

@@ -1,20 +1,28 @@
 """One-time codes by SMS or email: send within the limits, accept each once, in one session.
 
 A code is six digits from the CSPRNG, stored as a keyed hash, bound to the browser
-session, user, channel and purpose ("login" or "enrol") it was sent for, so a code
-sent to one browser is worthless in another. The rules (waits, limits, tries) are
+session, user, channel and purpose ("login", "enrol" or "reset") it was sent for, so a
+code sent to one browser is worthless in another. The rules (waits, limits, tries) are
 in ``idp.domain.codes``; this module applies them to stored rows.
+
+A code is sent while the request waits, and stored once the channel took it; or, sent in
+the background, stored first (not yet ``delivered``) and handed to the background sender
+when the request's transaction commits: a stored code on its way counts against the limits
+and can be typed as soon as it arrives; one whose send fails is removed again, so it
+counts as a failed send always did: not at all.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from flask import Flask, current_app
 from flask_babel import ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from ..config import Settings
 from ..delivery import Delivery, DeliveryFailed, Message
@@ -30,6 +38,7 @@ from ..domain import (
     resend_wait,
 )
 from ..storage import db
+from ..storage.db import after_commit
 from ..storage.models import OneTimeCode
 from ..tenants.directories import sms_policy
 from .base import MethodContext
@@ -97,12 +106,13 @@ class CodeService:
         """Return whether the channel has somewhere to send to."""
         return self.delivery.can_send(channel)
 
-    def _delivered(self):
-        return select(OneTimeCode).where(OneTimeCode.delivered.is_(True))
+    def _stored(self):
+        # Every stored code: sent, or on its way (a failed background send is removed).
+        return select(OneTimeCode)
 
     def latest(self, ctx: MethodContext, channel: str, purpose: str) -> OneTimeCode | None:
         """Return the newest code sent to this browser session for this user and purpose."""
-        return db.session.scalars(self._delivered().where(
+        return db.session.scalars(self._stored().where(
             OneTimeCode.session_id == ctx.session_id, OneTimeCode.user_id == ctx.user.id,
             OneTimeCode.channel == channel, OneTimeCode.purpose == purpose,
         ).order_by(OneTimeCode.sent_at.desc(), OneTimeCode.id.desc())).first()
@@ -112,7 +122,7 @@ class CodeService:
         return resend_wait(self._session_sends(ctx, channel), ctx.now, self.policy)
 
     def _within_window(self, ctx: MethodContext):
-        return self._delivered().where(OneTimeCode.sent_at > ctx.now - self.policy.window)
+        return self._stored().where(OneTimeCode.sent_at > ctx.now - self.policy.window)
 
     def _session_sends(self, ctx: MethodContext, channel: str) -> list[float]:
         """Return when codes were sent to this browser session on the channel, this window."""
@@ -134,38 +144,98 @@ class CodeService:
             ip=count(OneTimeCode.ip == ctx.ip) if ctx.ip else 0)
 
     def send(self, ctx: MethodContext, channel: str, purpose: str, destination: str,
-             compose: Callable[[str], Message]) -> OneTimeCode:
+             compose: Callable[[str], Message], *, background: bool = False,
+             on_undelivered: Callable[[str], None] | None = None) -> OneTimeCode:
         """Send a new code to `destination`; raise DestinationRefused, CodeRefused or
         DeliveryFailed.
 
         Nothing is written before the channel took the message, so a slow or failing
         gateway holds no database lock or transaction, and a failed send is not counted.
+
+        With `background`, the request does not wait for the channel: the code is stored
+        in the current transaction and its message handed to the background sender once
+        that commits (nothing is sent for a transaction rolled back). DeliveryFailed is
+        then never raised: a failed send removes the code and calls `on_undelivered` with
+        the reason, later, in a transaction of its own that it may add to.
         """
         # Every send, not only the typing of a number: a number stored before the
         # directory's policy forbade it is not texted.
         forbidden = destination_refusal(ctx, channel, destination)
         if forbidden is not None:
             raise DestinationRefused(forbidden)
-        refusal = refuse_send(self._recent(ctx, channel, destination), ctx.now, self.policy)
-        if refusal is not None:
-            raise CodeRefused(refusal.reason, retry_after=refusal.retry_after)
-        previous = db.session.scalars(self._delivered().where(
-            OneTimeCode.user_id == ctx.user.id, OneTimeCode.channel == channel,
-        ).order_by(OneTimeCode.sent_at.desc(), OneTimeCode.id.desc())).first()
-        failures = carried_failures(_sent(previous) if previous else None, ctx.now, self.policy)
-        code = f"{secrets.randbelow(10 ** DIGITS):0{DIGITS}d}"
+        code, failures = self._new_code(ctx, channel, destination)
         message = compose(code)
+        if background:
+            return self._store_and_send_later(ctx, channel, purpose, destination, code,
+                                              failures, message, on_undelivered)
         # End the read transaction: no connection sits idle in a transaction (nor SQLite
         # reader holds a snapshot) while the gateway takes its time.
         db.session.commit()
         self.delivery.send(message)
-        row = OneTimeCode(
+        row = self._row(ctx, channel, purpose, destination, code, failures, delivered=True)
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    def rehearse(self, ctx: MethodContext, channel: str, purpose: str, destination: str,
+                 compose: Callable[[str], Message]) -> None:
+        """Do the work of a send for nothing: the same checks, queries, code, message and
+        hash, with nothing stored or sent. `ctx.user` may be a stand-in never stored.
+
+        A page whose answer must not tell whether an account exists (the start of a
+        password reset) rehearses for a name it does not know, so that both cost alike.
+        """
+        destination_refusal(ctx, channel, destination)
+        try:
+            code, failures = self._new_code(ctx, channel, destination)
+        except CodeRefused:
+            return
+        compose(code)
+        # Made and dropped: its keyed hash is the work a stored code costs.
+        self._row(ctx, channel, purpose, destination, code, failures, delivered=False)
+
+    def _new_code(self, ctx: MethodContext, channel: str, destination: str) -> tuple[str, int]:
+        """Return a new code and the failures it carries over; raise CodeRefused."""
+        refusal = refuse_send(self._recent(ctx, channel, destination), ctx.now, self.policy)
+        if refusal is not None:
+            raise CodeRefused(refusal.reason, retry_after=refusal.retry_after)
+        previous = db.session.scalars(self._stored().where(
+            OneTimeCode.user_id == ctx.user.id, OneTimeCode.channel == channel,
+        ).order_by(OneTimeCode.sent_at.desc(), OneTimeCode.id.desc())).first()
+        failures = carried_failures(_sent(previous) if previous else None, ctx.now, self.policy)
+        return f"{secrets.randbelow(10 ** DIGITS):0{DIGITS}d}", failures
+
+    def _row(self, ctx: MethodContext, channel: str, purpose: str, destination: str,
+             code: str, failures: int, *, delivered: bool) -> OneTimeCode:
+        return OneTimeCode(
             directory_id=ctx.directory.id, user_id=ctx.user.id, session_id=ctx.session_id,
             channel=channel, purpose=purpose, destination=destination,
             code_hash=ctx.sealer.digest(code), ip=ctx.ip, sent_at=ctx.now,
-            expires_at=ctx.now + self.policy.ttl, delivered=True, failures=failures)
+            expires_at=ctx.now + self.policy.ttl, delivered=delivered, failures=failures)
+
+    def _store_and_send_later(self, ctx: MethodContext, channel: str, purpose: str,
+                              destination: str, code: str, failures: int, message: Message,
+                              on_undelivered: Callable[[str], None] | None) -> OneTimeCode:
+        row = self._row(ctx, channel, purpose, destination, code, failures, delivered=False)
         db.session.add(row)
         db.session.flush()
+        row_id, app = row.id, current_app._get_current_object()  # type: ignore[attr-defined]
+
+        def sent() -> None:
+            with _own_transaction(app):
+                db.session.execute(update(OneTimeCode).where(OneTimeCode.id == row_id)
+                                   .values(delivered=True)
+                                   .execution_options(synchronize_session=False))
+
+        def failed(exc: DeliveryFailed) -> None:
+            with _own_transaction(app):
+                db.session.execute(delete(OneTimeCode).where(OneTimeCode.id == row_id)
+                                   .execution_options(synchronize_session=False))
+                if on_undelivered is not None:
+                    on_undelivered(str(exc))
+
+        after_commit(lambda: self.delivery.send_later(message, on_sent=sent,
+                                                      on_failure=failed))
         return row
 
     def check(self, ctx: MethodContext, channel: str, purpose: str, typed: str) -> OneTimeCode:
@@ -208,6 +278,15 @@ class CodeService:
             select(OneTimeCode.failures).where(OneTimeCode.id == row.id)) or 0
         db.session.commit()
         return failures
+
+
+@contextmanager
+def _own_transaction(app: Flask) -> Iterator[None]:
+    """Run a block in an app context and transaction of its own, committed at its end: work
+    done after the request that started it (the outcome of a background send)."""
+    with app.app_context():  # leaving it ends the session, rolling back what was not committed
+        yield
+        db.session.commit()
 
 
 __all__ = ["CodeRefused", "CodeService", "DeliveryFailed", "policy_from", "tries_left_text",

@@ -1,8 +1,11 @@
-"""The Flask-SQLAlchemy handle shared by every model."""
+"""The Flask-SQLAlchemy handle shared by every model, and work deferred to a commit."""
+
+import logging
+from collections.abc import Callable
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import MetaData, event
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -18,3 +21,38 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+_AFTER_COMMIT = "idp_after_commit"
+log = logging.getLogger(__name__)
+
+
+def after_commit(action: Callable[[], None]) -> None:
+    """Run `action` once the current transaction of the session commits.
+
+    A rollback, or a session closed without a commit, drops it: what depends on rows of
+    this transaction (a message carrying a code stored in it) never happens for rows that
+    were not kept. The action runs in the committing thread right after the commit and
+    must not use the session; it should be quick (hand work to another thread).
+    Savepoints are not tracked: an action added inside one waits for the outer commit.
+    """
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that ending it, either way, is seen
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the outer transaction may still roll back
+    for action in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            action()
+        except Exception:  # the commit stands; one failed action must not stop the others
+            log.exception("an action after a commit failed")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)  # rolled back or closed: nothing to run

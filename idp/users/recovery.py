@@ -3,10 +3,13 @@
 A reset runs inside a pending login and keeps its state there (``Interaction.state``,
 server-side), never in the browser session: what is proven during a reset logs nobody in.
 
-1. The person names the account. Whether or not it exists, the answer and the work are the
-   same: a known account with a proven email address (else a proven mobile number) is sent
-   a code; for an unknown name, or an account with neither, a code is made and hashed all
-   the same and sent nowhere. Nothing about the account is shown before a first proof.
+1. The person names the account. Whether or not it exists, the answer, its time and the
+   work are the same: a known account with a proven email address (else a proven mobile
+   number) is sent a code, in the background once the answer's transaction has committed
+   and the answer is written (it never waits for the mail server or SMS gateway, nor
+   shares the interpreter with the send: ``idp.web.later``); for an unknown name, or an
+   account with neither, a code is made, composed and hashed all the same, within the same
+   limit queries, and sent nowhere. Nothing about the account is shown before a first proof.
 2. A first proof of possession: that code, or a passkey (whose user handle names the
    account). Wrong codes are counted in the reset for every name alike, so the tries left
    say nothing either.
@@ -23,7 +26,7 @@ address the admin sent it to, as an invitation does.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +34,7 @@ from flask import render_template
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import delete, select, update
 
-from .. import audit
+from .. import audit, clock
 from ..delivery import Delivery, DeliveryFailed, Message
 from ..domain import StepUpPlan, plan_reset
 from ..methods import MethodContext, MethodFailed, SignInMethod
@@ -140,11 +143,13 @@ def first_channel(ctx: ResetContext, user: User | None) -> DeliveredCode | None:
 
 
 def start_reset(ctx: ResetContext, typed: str) -> Reset:
-    """Send the first code to the named account, or do the same work for nothing.
+    """Store the first code for the named account, or do the same work for nothing.
 
     The returned reset is the same in shape whatever the name: the page that follows
-    is too. A send the code limits refuse is not told either (the person gets no code and
-    may start again later); it is audited.
+    is too, and so is its time: the code is sent in the background once the request's
+    transaction commits, and an unknown name rehearses the same checks, queries and hash.
+    A send the code limits refuse is not told either (the person gets no code and may
+    start again later); it is audited, as is a send that fails in the background.
     """
     name = (typed or "").strip()[:MAX_NAME]
     if not name:
@@ -155,19 +160,46 @@ def start_reset(ctx: ResetContext, typed: str) -> Reset:
     sent = False
     if user is not None and method is not None:
         try:
-            method.challenge_reset(ctx.method_context(user))
+            method.challenge_reset(ctx.method_context(user),
+                                   on_undelivered=_undelivered(ctx, user.id, method.name))
             sent = True
         except MethodFailed:
             db.session.rollback()
     if not sent:
-        # An unknown name costs what a known one does: a code made and its keyed hash.
-        ctx.sealer.digest(f"{secrets.randbelow(10 ** 6):06d}")
+        _rehearse(ctx, name)
     audit.record(ctx.directory.id, audit.events.PASSWORD_RESET_STARTED, ctx.now,
                  user_id=user.id if user is not None else None, ip=ctx.ip,
                  user_agent=ctx.user_agent, method=method.name if sent and method else None)
     return Reset(user_id=user.id if sent and user is not None else None,
                  channel=method.name if sent and method else None, sent_at=ctx.now,
                  name=name)
+
+
+def _rehearse(ctx: ResetContext, name: str) -> None:
+    """Cost what a first code costs, for a name that gets none: a code made, its message
+    and keyed hash, and the queries of the code limits, with nothing stored or sent."""
+    method = next((m for m in (ctx.methods.get(n) for n in FIRST_CHANNELS)
+                   if isinstance(m, DeliveredCode) and m.enrollable), None)
+    if method is None:
+        ctx.sealer.digest(f"{secrets.randbelow(10 ** 6):06d}")
+        return
+    # A stand-in, never added to the session: the queries find no code of it. The typed
+    # name stands for the destination (printable only: PostgreSQL refuses NUL in text).
+    nobody = User(directory_id=ctx.directory.id, username=name)
+    method.rehearse_reset(ctx.method_context(nobody), "".join(filter(str.isprintable, name)))
+
+
+def _undelivered(ctx: ResetContext, user_id: int, channel: str) -> Callable[[str], None]:
+    """Return what audits that the first code of this reset could not be sent: called
+    after the request, in a transaction of its own."""
+    directory_id, ip, user_agent = ctx.directory.id, ctx.ip, ctx.user_agent
+
+    def record(reason: str) -> None:
+        audit.record(directory_id, audit.events.PASSWORD_RESET_CODE_UNDELIVERED, clock.now(),
+                     user_id=user_id, ip=ip, user_agent=user_agent, method=channel,
+                     reason=reason)
+
+    return record
 
 
 def check_first_code(ctx: ResetContext, reset: Reset, typed: str) -> Reset:

@@ -30,6 +30,7 @@ from .brand import brand, page_brand
 from .context import client_ip, directory_of_unknown_path, write_session_cookie
 from .health import health
 from .languages import remember_language
+from .later import SendAfterAnswer
 from .login import authorize as authorize_views
 from .login import interaction as interaction_views
 from .login import logout as logout_views
@@ -248,6 +249,8 @@ def _http_error(code: int | None) -> str:
 
 def register_web(app: Flask, csrf: CSRFProtect) -> None:
     """Register the blueprints, the error handler and the response headers."""
+    # A background send starts once the answer is out, not while it is being written.
+    app.wsgi_app = SendAfterAnswer(app.wsgi_app)  # type: ignore[method-assign]
     csrf.exempt(api)
     csrf.exempt(app_api)
     csrf.exempt(admin_api)

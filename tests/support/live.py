@@ -68,6 +68,18 @@ class LiveServer:
     def stop(self) -> None:
         self._server.shutdown()
 
+    def settle(self, timeout: float = 20) -> None:
+        """Wait until every message the provider sends in the background is sent or failed
+        (a password reset's first code), so none arrives during the next test."""
+        delivery = services_of(self.app).delivery
+        assert delivery is None or delivery.settle(timeout), "background sends still running"
+
+
+def services_of(app: Flask):
+    """Return the services of an app, outside any request."""
+    with app.app_context():
+        return services()
+
 
 def build_live(database_url: str, host: str = "127.0.0.1", **overrides) -> LiveServer:
     """Create a migrated app on a free port and start serving it.

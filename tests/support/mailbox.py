@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import ssl
+import threading
 from email.message import EmailMessage
 from typing import Any
 
@@ -14,6 +16,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from .arrivals import Arrivals
 from .live import free_port
 
+#: The longest a held message waits for release(): a test that forgets to release ends.
+HOLD_LIMIT = 15.0
+
 
 class Mailbox(Arrivals):
     """Receive mail on 127.0.0.1 and a free port; optionally TLS, AUTH, or refusing.
@@ -21,6 +26,8 @@ class Mailbox(Arrivals):
     ``tls_context`` offers STARTTLS (``require_starttls`` makes it mandatory);
     ``implicit_tls`` serves TLS from the first byte instead (SMTPS, like port 465);
     ``user``/``password`` enable AUTH, only after TLS unless ``auth_require_tls`` is False.
+    ``hold()`` keeps each message's DATA unanswered (the sender waits, nothing arrives) until
+    ``release()``, as a slow mail server would.
     """
 
     def __init__(self, *, tls_context: ssl.SSLContext | None = None,
@@ -42,6 +49,8 @@ class Mailbox(Arrivals):
         self._password = password
         self._auth_require_tls = auth_require_tls
         self._controller: Controller | None = None
+        self._gate: threading.Event | None = None
+        self._held = 0
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -92,13 +101,35 @@ class Mailbox(Arrivals):
         """Take messages again after refuse()."""
         self._refusal = None
 
+    def hold(self) -> None:
+        """Leave every message's DATA unanswered until release() (or HOLD_LIMIT seconds):
+        the sender waits on the server, and the message has not arrived."""
+        self._gate = threading.Event()
+
+    def release(self) -> None:
+        """Answer the held messages (they arrive now) and hold no more."""
+        gate, self._gate = self._gate, None
+        if gate is not None:
+            gate.set()
+
+    def wait_held(self, timeout: float = 5) -> bool:
+        """Wait until the server is holding a message now; return whether it is."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._held > 0, timeout)
+
     def clear(self) -> None:
-        """Forget received messages and any refusal."""
+        """Forget received messages, any refusal and any hold (held messages arrive)."""
+        self.release()
         with self._changed:
             self.messages.clear()
             self._recipients.clear()
             self._returned.clear()
             self._refusal = None
+
+    def received_for(self, to: str) -> int:
+        """Return how many messages to this address have arrived so far."""
+        with self._changed:
+            return sum(to.lower() in recipients for recipients in self._recipients)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -112,6 +143,20 @@ class Mailbox(Arrivals):
         return self.messages[index]
 
     # --- server side ----------------------------------------------------------------------
+
+    async def _hold(self) -> None:
+        gate = self._gate
+        if gate is None:
+            return
+        with self._changed:
+            self._held += 1
+            self._changed.notify_all()
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, gate.wait, HOLD_LIMIT)
+        finally:
+            with self._changed:
+                self._held -= 1
+                self._changed.notify_all()
 
     def _receive(self, recipients: list[str], content: bytes) -> str:
         if self._refusal is not None:
@@ -138,5 +183,6 @@ class _Handler:
         self._mailbox = mailbox
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await self._mailbox._hold()
         content = envelope.original_content or envelope.content
         return self._mailbox._receive(list(envelope.rcpt_tos), content)

@@ -9,7 +9,7 @@ method's own (``storage.VoiceNumber``): a landline may differ from the mobile nu
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
@@ -134,12 +134,15 @@ class VoiceCode(DeliveredCode):
         set_voice_number(ctx.user, destination, ctx.now)
         ctx.user.updated_at = ctx.now
 
-    def _send(self, ctx: MethodContext, purpose: str, destination: str) -> str:
+    def _send(self, ctx: MethodContext, purpose: str, destination: str, *,
+              background: bool = False,
+              on_undelivered: Callable[[str], None] | None = None) -> str:
         # Every send, not only the typing of a number: a number stored before the
         # directory's policy forbade it is not called.
         refusal = call_refusal(destination, voice_policy(ctx.directory))
         if refusal is not None:
             raise MethodRefused(refusal)
-        super()._send(ctx, purpose, destination)
+        super()._send(ctx, purpose, destination, background=background,
+                      on_undelivered=on_undelivered)
         return gettext("We are calling %(destination)s to read out a code.",
                        destination=self.mask(destination))
