@@ -9,19 +9,17 @@ Authentication page; this page links to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext, ngettext
 from werkzeug.datastructures import MultiDict
 
-from ... import audit
-from ...clock import now
+from ...admin.policies import change_policies
 from ...domain.lifetimes import AAL2_IDLE_MINUTES, AAL2_SESSION_HOURS
 from ...domain.policies import (
     ACCESS_TOKEN_MINUTES,
-    BY_NAME,
     DEVICE_DAYS,
     FAILURE_CEILING,
     FAILURE_LIMIT,
@@ -36,17 +34,13 @@ from ...domain.policies import (
     REFRESH_TOKEN_DAYS,
     SELF_REGISTRATION,
     SESSION_HOURS,
-    InvalidPolicies,
     Policies,
     Policy,
     Value,
 )
-from ...storage import db
-from ...storage.models import Client, Directory, User
-from ...tenants.policies import default_policies, directory_policies, update_policies
+from ...tenants.policies import default_policies, directory_policies
 from ..account import account
 from ..account.gate import signed_in_page
-from ..context import client_ip
 
 MAX_TYPED = 12  # characters of a typed value read and shown back
 KNOWN_FIELDS = frozenset({"csrf_token", *(p.name for p in POLICIES)})
@@ -126,18 +120,7 @@ MEANINGS = {
         "as the username. Like everyone, they must then reach the required level, setting "
         "up a second way to verify if it asks for one."),
 }
-INCONSISTENT = {
-    FAILURE_LIMIT: lazy_gettext("The attempts from one browser or address cannot be more "
-                                "than those from all unknown ones together."),
-    LOCKOUT_MINUTES: lazy_gettext("The first lock-out cannot be longer than the longest."),
-    REFRESH_TOKEN_DAYS: lazy_gettext("A refresh token's lifetime when unused cannot be longer "
-                                     "than its absolute lifetime."),
-    IDLE_MINUTES: lazy_gettext("The idle timeout cannot be longer than the session lifetime."),
-}
-INCONSISTENT.update({FAILURE_CEILING: INCONSISTENT[FAILURE_LIMIT],
-                     LONGEST_LOCKOUT_HOURS: INCONSISTENT[LOCKOUT_MINUTES],
-                     REFRESH_ABSOLUTE_DAYS: INCONSISTENT[REFRESH_TOKEN_DAYS],
-                     SESSION_HOURS: INCONSISTENT[IDLE_MINUTES]})
+
 
 
 def amount(unit: str, value: Value) -> str:
@@ -208,38 +191,6 @@ def save_policies(form: PoliciesForm) -> dict[str, Value]:
     changes, errors = change_policies(g.directory, form.candidate, g.account_user)
     form.errors.update(errors)
     return changes
-
-
-def change_policies(directory: Directory, candidate: Mapping[str, Value],
-                    actor: User | Client) -> tuple[dict[str, Value], dict[str, str]]:
-    """Store the policies of `candidate` that change, audited with the admin or service
-    account that changed them; return the changes, or (nothing stored) why each value at
-    fault is refused, by its name."""
-    before = directory_policies(directory)
-    try:
-        changes = update_policies(directory, candidate)
-    except InvalidPolicies as exc:
-        db.session.rollback()
-        errors: dict[str, str] = {}
-        for name, fault in exc.problems.items():
-            policy = BY_NAME.get(name)
-            if fault == "inconsistent":
-                errors[name] = str(INCONSISTENT[name])
-            elif policy is None:
-                errors[name] = gettext("There is no such policy.")
-            elif policy.is_switch:
-                errors[name] = gettext("Choose yes or no.")
-            else:
-                errors[name] = gettext("Enter a whole number from %(low)s to %(high)s.",
-                                       low=policy.low, high=policy.high)
-        return {}, errors
-    if changes:
-        audit.record(directory.id, audit.events.SETTINGS_POLICIES_CHANGED, now(),
-                     ip=client_ip(), user_agent=request.user_agent.string,
-                     **audit.actor_of(actor), before={name: before[name] for name in changes},
-                     after=dict(changes))
-        db.session.commit()
-    return changes, {}
 
 
 def _page(form: PoliciesForm, status: int = 200):

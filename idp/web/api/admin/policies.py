@@ -16,6 +16,7 @@ from ....admin.destinations import (
     preview_sms_policy,
     save_sms_policy,
 )
+from ....admin.policies import change_policies
 from ....clock import now
 from ....domain import NUMBER_TYPES, DestinationPolicy, MethodLoss
 from ....domain.policies import POLICIES
@@ -24,7 +25,6 @@ from ....storage import db
 from ....storage.models import Client
 from ....tenants.directories import sms_policy
 from ....tenants.policies import default_policies, directory_policies
-from ...admin.policies import change_policies
 from ...context import client_ip
 from . import ApiError, admin_api, operation, read_body
 
