@@ -46,6 +46,7 @@ def test_changing_policies_stores_them_and_audits_the_service_account(directory,
     assert event.detail["after"] == {"password_min_length": 12, "self_registration": True,
                                      "idle_minutes": 30}
     assert event.detail["before"]["password_min_length"] == 8
+    assert event.ip == "127.0.0.1" and event.user_agent, "the request it came from"
 
 
 def test_the_same_values_are_no_change_and_audit_nothing(directory, api):
