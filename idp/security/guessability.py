@@ -4,8 +4,9 @@ zxcvbn (Dropbox's estimator; the ``zxcvbn`` package, MIT) ships the 30,000 most 
 passwords of public breach corpora, common English words, names and surnames, and finds
 keyboard patterns, repeats, sequences and dates, also with changed capitals, l33t
 spellings and reversed. Words of the person's own (their username, the directory's name)
-are matched the same way. The lists are loaded once per process, when this module is
-first imported; nothing is fetched at run time.
+are matched the same way. The lists (about 11 MiB in memory) are loaded once per process,
+when a password is first judged: a worker that only checks passwords at login never loads
+them. Nothing is fetched at run time.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from zxcvbn import zxcvbn
 
 #: zxcvbn's cost grows with the length: a longer password is judged by its beginning,
 #: which is never easier to guess than the whole.
@@ -50,6 +49,8 @@ def personal_words(values: Iterable[str | None]) -> list[str]:
 
 def estimate_guessability(password: str, own_words: Iterable[str] = ()) -> Guessability:
     """Return how many guesses an attacker who knows the lists and `own_words` needs."""
+    from zxcvbn import zxcvbn  # the lists load on first use (see the module's docstring)
+
     result = zxcvbn(password[:MAX_ESTIMATED], user_inputs=list(own_words))
     return Guessability(float(result["guesses_log10"]), _personal(result["sequence"]))
 
