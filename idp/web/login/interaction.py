@@ -223,7 +223,7 @@ def _login_refused(row: Interaction, form: LoginForm, method: str, exc: AccountD
     return login_page(row, status=exc.status, form=form, error=str(exc), disabled=True)
 
 
-def _passkey() -> PasskeyMethod | None:
+def accepted_passkey() -> PasskeyMethod | None:
     """Return the passkey method when the directory accepts passkeys (points above 0)."""
     passkey = services().methods.get("passkey")
     if isinstance(passkey, PasskeyMethod) and level_settings(g.directory).points_of("passkey"):
@@ -231,15 +231,21 @@ def _passkey() -> PasskeyMethod | None:
     return None
 
 
+def passkey_request() -> tuple[str | None, str | None]:
+    """Return a page's request for a passkey that names its user (its options as JSON, and
+    the sealed challenge), or (None, None) when the directory accepts no passkeys."""
+    passkey = accepted_passkey()
+    if passkey is None:
+        return None, None
+    session = current_session()
+    request_options, challenge = passkey.login_options(
+        session.id if session else None, now(), services().sealer)
+    return json.dumps(request_options), challenge
+
+
 def login_page(row: Interaction, status: int = 200, **context):
     """Render the login page, with a passkey request when the directory accepts passkeys."""
-    passkey = _passkey()
-    options = challenge = None
-    if passkey is not None:
-        session = current_session()
-        request_options, challenge = passkey.login_options(
-            session.id if session else None, now(), services().sealer)
-        options = json.dumps(request_options)
+    options, challenge = passkey_request()
     # A login again before a change on the account pages: say why, and keep the person.
     prompt = fresh_login_prompt(row.params.get("state")) \
         if row.params.get("client_id") == ACCOUNT_CLIENT_ID else None
@@ -258,7 +264,7 @@ def login_page(row: Interaction, status: int = 200, **context):
 def passkey_login(uid: str):
     """Log in with a passkey alone: the browser chose it, its user handle names the user."""
     row = load_interaction(uid)
-    passkey = _passkey()
+    passkey = accepted_passkey()
     if passkey is None:
         return redirect(url_of(uid))
     session = current_session()

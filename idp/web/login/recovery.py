@@ -8,7 +8,6 @@ the app's login starts again so the person logs in with the new password.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from flask import Response, flash, g, redirect, request, url_for
@@ -16,13 +15,12 @@ from flask_babel import get_locale, gettext
 
 from ...clock import now
 from ...config import current_settings
-from ...methods import MethodContext, MethodFailed, PasskeyMethod
+from ...methods import MethodContext, MethodFailed
 from ...methods.one_time_codes import policy_from
 from ...services import services
 from ...storage import db
 from ...storage.models import Interaction, User
 from ...tenants.brand import brand_of
-from ...tenants.directories import level_settings
 from ...users.notifications import Origin
 from ...users.recovery import (
     Reset,
@@ -43,8 +41,16 @@ from ..attempts import account_named, attempt_on
 from ..context import client_ip, current_session
 from ..forms import ButtonForm
 from ..languages import notice_language
+from .interaction import (
+    accepted_passkey,
+    client_of,
+    load_interaction,
+    page,
+    passkey_request,
+    show,
+    url_of,
+)
 from .interaction import cancel as cancel_login
-from .interaction import client_of, load_interaction, page, show, url_of
 
 MAX_FIELD = 1024
 
@@ -102,22 +108,9 @@ def record_reset_method(row: Interaction, user: User, name: str) -> None:
     db.session.commit()
 
 
-def _passkey() -> PasskeyMethod | None:
-    passkey = services().methods.get("passkey")
-    if isinstance(passkey, PasskeyMethod) and level_settings(g.directory).points_of("passkey"):
-        return passkey
-    return None
-
-
 def _name_page(row: Interaction, status: int = 200, error: str | None = None,
                name: str = ""):
-    passkey = _passkey()
-    options = challenge = None
-    if passkey is not None:
-        session = current_session()
-        request_options, challenge = passkey.login_options(
-            session.id if session else None, now(), services().sealer)
-        options = json.dumps(request_options)
+    options, challenge = passkey_request()
     return page("reset_start.html", row, status=status, error=error, name=name,
                 passkey_options=options, passkey_challenge=challenge)
 
@@ -168,7 +161,7 @@ def reset_code(uid: str):
 def reset_passkey(uid: str):
     """A first proof by passkey: the passkey names the account."""
     row = load_interaction(uid)
-    passkey = _passkey()
+    passkey = accepted_passkey()
     if passkey is None:
         return redirect(url_of(uid), 303)
     ctx = context()
