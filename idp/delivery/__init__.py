@@ -248,6 +248,12 @@ class HeldSends:
             self._jobs.append(job)
             return True
 
+    def detach(self) -> None:
+        """Hold no more of this context's sends (the app has answered); what was kept waits
+        for release(). A context that answered is never left holding later sends."""
+        if _HELD.get() is self:
+            _HELD.set(None)
+
     def release(self) -> None:
         """Hand the kept sends over, and hold no more."""
         if _HELD.get() is self:

@@ -30,6 +30,8 @@ class SendAfterAnswer:
         except BaseException:
             held.release()
             raise
+        finally:
+            held.detach()
         wrapper = environ.get("wsgi.file_wrapper")
         if isinstance(wrapper, type) and isinstance(body, wrapper):
             held.release()  # a file (nothing to send): left for the server's sendfile
