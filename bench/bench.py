@@ -1,8 +1,10 @@
-"""Load test of the provider under gunicorn, on SQLite and PostgreSQL, with 1k and 100k users.
+"""Load test of the provider as production runs it, on SQLite and PostgreSQL, with 1k and 100k
+users.
 
 For each storage backend and user count this script prepares a database
 (``python -m idp init`` plus bulk inserts through the app), starts
-``gunicorn -w 2 --threads 4 'idp:create_app()'`` and measures, with a threaded
+``idp run --workers 2 --threads 4`` (granian; ``--server`` picks gunicorn instead) and
+measures, with a threaded
 load generator using ``requests``:
 
 * full login flows per second: authorize -> login page -> password -> step-up page ->
@@ -14,7 +16,7 @@ load generator using ``requests``:
   "Text a code to ..." on the step-up page; the provider sends the code synchronously to an
   HTTP SMS gateway on loopback (``bench/sms_gateway.py``, a separate process) that answers at
   once, and again with a gateway that answers after 50 ms;
-* the resident memory (VmRSS, and the peak VmHWM) of each gunicorn worker.
+* the resident memory (VmRSS, and the peak VmHWM) of each worker process.
 
 It prints a table and writes the numbers to ``bench/results/<time>.json``.
 
@@ -509,7 +511,7 @@ class Seeder:
         return time.perf_counter() - started
 
 
-# -- gunicorn --------------------------------------------------------------------------------
+# -- the server ------------------------------------------------------------------------------
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -517,17 +519,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-SERVERS = ("gunicorn", "gunicorn-sync", "granian")
+SERVERS = ("granian", "gunicorn", "gunicorn-sync")
 
 
 def server_command(server: str, port: int, workers: int, threads: int) -> list[str]:
-    """Return the command serving `idp:create_app()` with `server`: gunicorn's gthread
-    workers (as the README runs it), gunicorn's sync workers, or granian's WSGI interface."""
+    """Return the command serving `idp:create_app()` with `server`: granian through
+    `idp run` (the README's production command), gunicorn's gthread workers, or
+    gunicorn's sync workers."""
     if server == "granian":
-        return [PYTHON, "-m", "granian", "--interface", "wsgi", "--factory",
-                "--workers", str(workers), "--blocking-threads", str(threads),
-                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-                "--no-ws", "idp:create_app"]
+        return [PYTHON, "-m", "idp", "run", "--workers", str(workers),
+                "--threads", str(threads), "--host", "127.0.0.1", "--port", str(port),
+                "--log-level", "warning"]
     worker_class = ["--worker-class", "sync"] if server == "gunicorn-sync" else [
         "--threads", str(threads), "--worker-class", "gthread"]
     return [PYTHON, "-m", "gunicorn", "-w", str(workers), *worker_class,
@@ -535,8 +537,8 @@ def server_command(server: str, port: int, workers: int, threads: int) -> list[s
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], port: int, workers: int, threads: int, log: Path,
-             server: str = "gunicorn"):
+def served(env: dict[str, str], port: int, workers: int, threads: int, log: Path,
+           server: str = "granian"):
     """Serve `idp:create_app()` with `server` (SERVERS) until the block ends."""
     command = server_command(server, port, workers, threads)
     with open(log, "w") as out:
@@ -559,7 +561,7 @@ def wait_until_up(url: str, process: subprocess.Popen, workers: int, log: Path) 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited:\n{log.read_text()[-3000:]}")
+            raise SystemExit(f"the server exited:\n{log.read_text()[-3000:]}")
         try:
             if requests.get(url, timeout=5).ok and len(worker_pids(process.pid)) >= workers:
                 # Every worker builds the app on its own: warm each up a little.
@@ -570,7 +572,7 @@ def wait_until_up(url: str, process: subprocess.Popen, workers: int, log: Path) 
         except (requests.ConnectionError, requests.Timeout):
             pass  # not listening yet, or a worker still starting on a busy machine
         time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer within 60 s:\n{log.read_text()[-3000:]}")
+    raise SystemExit(f"the server did not answer within 60 s:\n{log.read_text()[-3000:]}")
 
 
 class SmsGateway:
@@ -625,11 +627,24 @@ def worker_pids(master: int) -> list[int]:
 
 
 def memory_kib(pid: int) -> dict[str, int]:
+    """A process's resident memory (VmRSS), its peak (VmHWM), its proportional share of
+    pages shared with other processes (Pss: what it costs the machine) and the pages only
+    it holds (Private: what another worker would add)."""
     values = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, rest = line.partition(":")
         if key in ("VmRSS", "VmHWM"):
             values[key] = int(rest.split()[0])
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return values
+    for line in rollup:
+        key, _, rest = line.partition(":")
+        if key in ("Pss", "Private_Clean", "Private_Dirty"):
+            values[key] = int(rest.split()[0])
+    if "Private_Clean" in values:
+        values["Private"] = values.pop("Private_Clean") + values.pop("Private_Dirty", 0)
     return values
 
 
@@ -706,6 +721,7 @@ class Options:
     sms: int
     workers: int
     worker_threads: int
+    server: str = "granian"
 
 
 def pre_issue_codes(target: Target, client: BenchClient, pool: UserPool, count: int,
@@ -839,9 +855,14 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
         print(f"    warning: other processes used {results['cpu']['others_cores']:.2f} of "
               f"{os.cpu_count()} CPUs during these measurements", flush=True)
     results["rss"] = {str(pid): memory_kib(pid) for pid in worker_pids(master)}
+    results["main_memory"] = memory_kib(master)
     for pid, mem in results["rss"].items():
         print(f"    worker {pid}: VmRSS {mem['VmRSS'] / 1024:.1f} MiB, "
-              f"peak VmHWM {mem['VmHWM'] / 1024:.1f} MiB", flush=True)
+              f"peak VmHWM {mem['VmHWM'] / 1024:.1f} MiB, Pss {mem.get('Pss', 0) / 1024:.1f} "
+              f"MiB, Private {mem.get('Private', 0) / 1024:.1f} MiB", flush=True)
+    main = results["main_memory"]
+    print(f"    main process {master}: VmRSS {main['VmRSS'] / 1024:.1f} MiB, "
+          f"Pss {main.get('Pss', 0) / 1024:.1f} MiB", flush=True)
     return results
 
 
@@ -862,8 +883,9 @@ def run_backend(backend: str, opts: Options, stamp: str) -> list[dict]:
                 seconds = seeder.grow(users)
                 print(f"\n== {backend}, {users:,} users (inserted in {seconds:.1f} s)",
                       flush=True)
-                log = RESULTS / f"{stamp}-{backend}-{users}-gunicorn.log"
-                with gunicorn(env, port, opts.workers, opts.worker_threads, log) as process:
+                log = RESULTS / f"{stamp}-{backend}-{users}-{opts.server}.log"
+                with served(env, port, opts.workers, opts.worker_threads, log,
+                            opts.server) as process:
                     results = measure(target, users, used, opts, process.pid, gateway)
                 runs.append({"backend": backend, "users": users,
                              "seed_seconds": round(seconds, 1), "results": results})
@@ -924,10 +946,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sms", type=int,
                         help="SMS code requests timed per gateway (default 400, 100 with --quick;"
                              " 0 skips them)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--server", choices=SERVERS, default="granian",
+                        help="what serves the provider: granian through `idp run` (the "
+                             "README's), gunicorn gthread or gunicorn sync")
     args = parser.parse_args(argv)
-    opts = Options(
+    opts = Options(server=args.server,
         backends=[b for b in args.backends.split(",") if b],
         user_counts=[int(n) for n in (args.users or ("1000" if args.quick else "1000,100000"))
                      .split(",")],
@@ -939,7 +964,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     started = time.perf_counter()
-    print(f"gunicorn -w {opts.workers} --threads {opts.worker_threads} (gthread); "
+    print(f"{opts.server}, {opts.workers} workers x {opts.worker_threads} threads; "
           f"{opts.threads} client threads; {opts.seconds:g} s per measurement; "
           f"{os.cpu_count()} CPUs", flush=True)
     runs = []

@@ -2,7 +2,8 @@
 
 Starts, all at once and on loopback:
 
-* ours under gunicorn as ``bench/bench.py`` runs it (``-w 2 --threads 4``, gthread), once on
+* ours as ``bench/bench.py`` runs it (``idp run --workers 2 --threads 4``, granian, or
+  gunicorn with ``--server``), once on
   SQLite and once on PostgreSQL, each with a fresh database prepared by ``bench/bench.py``'s
   functions (``idp init``, an RS256 confidential client, 2,000 users with password and TOTP);
 * node ``oidc-provider`` (``bench/node/server.mjs``, the version pinned in
@@ -49,7 +50,7 @@ import psycopg
 import requests
 from loadgen import LoadGenerator, Result, http_request
 
-import bench as common  # bench/bench.py: the database, the seeding, gunicorn, the browser flow
+import bench as common  # bench/bench.py: the database, the seeding, the server, the browser flow
 
 ROOT = common.ROOT
 NODE_DIR = ROOT / "bench" / "node"
@@ -76,7 +77,7 @@ class Options:
     workers: int
     worker_threads: int
     backends: list[str]
-    server: str = "gunicorn"
+    server: str = "granian"
 
 
 @dataclass
@@ -168,7 +169,7 @@ def paths_from_discovery(base_url: str, discovery_path: str) -> dict[str, str]:
 
 @contextmanager
 def ours(backend: str, opts: Options, stamp: str):
-    """Prepare a database with bench.py's functions, run gunicorn on it, issue codes."""
+    """Prepare a database with bench.py's functions, serve it, issue codes."""
     database = common.Database(backend)
     try:
         port = common.free_port()
@@ -185,7 +186,7 @@ def ours(backend: str, opts: Options, stamp: str):
         target = common.Target(base_url, base_url + "/d/default", {"RS256": client},
                                seeder.totp_secret)
         log = common.RESULTS / f"compare-{stamp}-{backend}-{opts.server}.log"
-        with common.gunicorn(env, port, opts.workers, opts.worker_threads, log,
+        with common.served(env, port, opts.workers, opts.worker_threads, log,
                              opts.server) as process:
             side = Side(f"ours_{backend}", [port], client.client_id, client.secret,
                         paths_from_discovery(base_url,
@@ -478,11 +479,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2,
                         help="processes of the load generator")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker")
-    parser.add_argument("--server", choices=common.SERVERS, default="gunicorn",
-                        help="what serves ours: gunicorn gthread (the README's), gunicorn "
-                             "sync or granian")
+    parser.add_argument("--server", choices=common.SERVERS, default="granian",
+                        help="what serves ours: granian through `idp run` (the README's), "
+                             "gunicorn gthread or gunicorn sync")
     args = parser.parse_args(argv)
     opts = Options(rounds=args.rounds or (2 if args.quick else 3),
                    seconds=args.seconds or (1.0 if args.quick else 3.0),

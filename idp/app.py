@@ -29,7 +29,8 @@ from .methods import (
 )
 from .methods.one_time_codes import CodeService, policy_from
 from .methods.password import PasswordMethod
-from .observability.logs import json_handlers
+from .observability.logs import json_handlers, provider_levels
+from .observability.metrics import worker_started
 from .observability.requests import ObservedRequests
 from .oidc.server import create_server
 from .security.passwords import Argon2Parameters, PasswordService
@@ -189,7 +190,9 @@ def _configure_logging(log_format: str) -> None:
     INFO whatever gunicorn's level.
 
     Without this the provider's warnings and errors went to stderr, past gunicorn's
-    ``--error-logfile``. ``idp serve`` and the tests keep Python's usual logging.
+    ``--error-logfile``. ``idp run`` configures the logging of its workers itself
+    (``idp.production.logging_config``); ``idp serve`` and the tests keep Python's usual
+    logging.
     """
     limiter_log = logging.getLogger("flask-limiter")
     if not any(isinstance(f, OneLineOutages) for f in limiter_log.filters):
@@ -197,15 +200,13 @@ def _configure_logging(log_format: str) -> None:
     gunicorn = logging.getLogger("gunicorn.error")
     if not gunicorn.handlers:
         return
-    # flask-limiter says when it falls back to memory and when Redis is back.
     handlers = json_handlers(gunicorn.handlers) if log_format == "json" else gunicorn.handlers
-    for name, level in (("idp", gunicorn.level), ("flask-limiter", logging.WARNING)):
+    for name, level in provider_levels(gunicorn.level, log_format).items():
         logger = logging.getLogger(name)
-        logger.handlers[:] = handlers
-        logger.setLevel(max(gunicorn.level, level))
-        logger.propagate = False
-    logging.getLogger("idp.requests").setLevel(
-        logging.INFO if log_format == "json" else logging.NOTSET)
+        logger.setLevel(level)
+        if "." not in name:
+            logger.handlers[:] = handlers
+            logger.propagate = False
 
 
 def _build_services(settings: Settings) -> Services:
@@ -254,6 +255,8 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.wsgi_app = HostCheck(  # type: ignore[method-assign]
         app.wsgi_app, settings.base_url,
         only_base_host=settings.env == "production")
+    if settings.metrics_token:
+        worker_started()
     # Counted and logged around all the rest, answers from memory and refusals included.
     if settings.metrics_token or settings.log_format == "json":
         app.wsgi_app = ObservedRequests(  # type: ignore[method-assign]

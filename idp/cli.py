@@ -14,6 +14,7 @@
     idp directory remove SLUG [--confirm SLUG]
     idp keys rotate [--directory SLUG]
     idp purge [--dry-run]
+    idp run [--host H] [--port P] [--workers N] [--threads N] [--certfile F --keyfile F]
     idp serve [--host H] [--port P]
     idp config
     idp token import|list|assign|unassign ...  (a sign-in method's own commands)
@@ -42,6 +43,7 @@ from .domain import (
 from .domain.lifetimes import InvalidLifetimes
 from .domain.settings import METHODS
 from .methods import METHOD_TYPES, CommandFailed
+from .production import default_workers
 from .tenants.accounts import AccountError, create_user
 from .tenants.clients import ClientError, create_client
 from .tenants.directories import (
@@ -446,6 +448,24 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the provider in production: granian worker processes (``idp.production``)."""
+    from pathlib import Path
+
+    from .production import ServerOptions, run
+
+    if (args.certfile is None) != (args.keyfile is None):
+        raise CommandError("--certfile and --keyfile go together")
+    if args.workers < 1 or args.threads < 1:
+        raise CommandError("--workers and --threads must be at least 1")
+    run(ServerOptions(host=args.host, port=args.port, workers=args.workers,
+                      threads=args.threads, log_level=args.log_level,
+                      access_log=args.access_log,
+                      certfile=Path(args.certfile) if args.certfile else None,
+                      keyfile=Path(args.keyfile) if args.keyfile else None))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the provider with the development server."""
     _app(serving=True).run(host=args.host, port=args.port, threaded=True)
@@ -572,6 +592,21 @@ def build_parser() -> argparse.ArgumentParser:
     purge = sub.add_parser("purge", help="delete expired rows (run it daily, e.g. from cron)")
     purge.add_argument("--dry-run", action="store_true", help="count, delete nothing")
     purge.set_defaults(func=cmd_purge)
+
+    run = sub.add_parser("run", help="run the provider in production (granian worker processes)")
+    run.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    run.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    run.add_argument("--workers", type=int, default=default_workers(),
+                     help="worker processes (one per CPU)")
+    run.add_argument("--threads", type=int, default=4,
+                     help="requests each worker answers at once (4)")
+    run.add_argument("--log-level", default="info",
+                     choices=("debug", "info", "warning", "error", "critical"))
+    run.add_argument("--access-log", action="store_true",
+                     help="granian's access log besides the provider's own lines")
+    run.add_argument("--certfile", help="serve https with this certificate (PEM)")
+    run.add_argument("--keyfile", help="the certificate's key (PEM, PKCS#8)")
+    run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve", help="run the development server")
     serve.add_argument("--host", default="127.0.0.1")

@@ -9,18 +9,14 @@ that ends.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 
 def on_starting(_server: Any) -> None:
     """Empty the multiprocess folder of a previous run (the master, before any worker)."""
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        for path in Path(folder).glob("*.db"):
-            path.unlink()
+    from idp.observability.metrics import empty_multiprocess_folder
+
+    empty_multiprocess_folder()
 
 
 def child_exit(_server: Any, worker: Any) -> None:

@@ -56,6 +56,15 @@ class BesideHandler(logging.Handler):
             self.handleError(record)
 
 
+def provider_levels(base: int, log_format: str) -> dict[str, int]:
+    """Return the level of each of the provider's loggers under a server whose own level
+    is `base`: the provider's at that level, Flask-Limiter's warnings (it says when it falls
+    back to memory and when Redis is back), and with JSON lines each request's line at INFO
+    whatever the level (NOTSET: as the provider's)."""
+    return {"idp": base, "flask-limiter": max(base, logging.WARNING),
+            "idp.requests": logging.INFO if log_format == "json" else logging.NOTSET}
+
+
 def json_handlers(targets: list[logging.Handler]) -> list[logging.Handler]:
     """Return handlers writing JSON lines beside each of `targets`."""
     handlers: list[logging.Handler] = []

@@ -4,16 +4,19 @@ Labels take values from small, fixed sets only (a Flask endpoint name, never a p
 sign-in method's or channel's name; an HTTP method and status), so a scan of random
 addresses cannot make the series grow without bound.
 
-Under gunicorn with several workers each process counts on its own; with
-``PROMETHEUS_MULTIPROC_DIR`` set (before the process starts: prometheus-client reads it
-at import) the processes count in files of that folder and ``render`` adds them up, so a
-scrape answered by any worker shows the whole instance (see ``idp.gunicorn_conf``).
+With several worker processes each counts on its own; with ``PROMETHEUS_MULTIPROC_DIR``
+set (before the process starts: prometheus-client reads it at import) the processes
+count in files of that folder and ``render`` adds them up, so a scrape answered by any
+worker shows the whole instance. The server empties the folder when it starts
+(``idp run``, ``idp.gunicorn_conf``), and each worker, as it starts, drops the live
+gauges of workers that ended.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -152,3 +155,47 @@ def forget_process(pid: int) -> None:
     """Drop the live gauges of a process that ended (gunicorn's ``child_exit``)."""
     if multiprocess_folder():
         multiprocess.mark_process_dead(pid)
+
+
+def empty_multiprocess_folder() -> None:
+    """Start the instance's counts afresh: delete a previous run's files from the folder.
+
+    Run by the server's main process before any worker starts, so an instance does not
+    add up the counts of the run before it.
+    """
+    folder = multiprocess_folder()
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for path in Path(folder).glob("*.db"):
+            path.unlink(missing_ok=True)
+
+
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live[a-z]*_(\d+)\.db")
+
+
+def worker_started() -> None:
+    """Count this worker in from its start, and drop the live gauges of every process of
+    the folder that no longer runs.
+
+    A worker that died and was replaced so no longer adds the hashes it was waiting for
+    to ``idp_password_hash_waiting``, whichever server started the new one. Counters and
+    histograms of ended workers stay, so totals never drop.
+    """
+    folder = multiprocess_folder()
+    if not folder:
+        return
+    HASH_WAITING.set(0)  # this process's own file, made under its pid
+    for path in Path(folder).glob("gauge_live*.db"):
+        match = _LIVE_GAUGE_FILE.fullmatch(path.name)
+        if match and not _running(int(match.group(1))):
+            multiprocess.mark_process_dead(int(match.group(1)), folder)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -93,3 +93,20 @@ def test_the_command_runs_with_a_metrics_folder_not_made_yet(sqlite_url, tmp_pat
     run_idp(sqlite_url, "init", PROMETHEUS_MULTIPROC_DIR=str(folder)).assert_ok()
 
     assert folder.is_dir()
+
+
+@pytest.mark.parametrize("case", UNSAFE.values(), ids=UNSAFE.keys())
+def test_run_refuses_unsafe_settings_before_any_worker_starts(sqlite_url, case):
+    env, fragment = case
+    safe = {**PRODUCTION, "IDP_BASE_URL": "https://login.example.org",
+            "IDP_SECRET_KEY": STRONG_SECRET}
+
+    run = run_idp(sqlite_url, "run", "--port", "1", "--workers", "1", **{**safe, **env})
+
+    run.assert_one_line_error(fragment)
+
+
+@pytest.mark.parametrize("args", [("--certfile", "cert.pem"), ("--keyfile", "key.pem"),
+                                  ("--workers", "0"), ("--threads", "0")])
+def test_run_refuses_options_that_cannot_serve(sqlite_url, args):
+    run_idp(sqlite_url, "run", "--port", "1", *args).assert_one_line_error(args[0])

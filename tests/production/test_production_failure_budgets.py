@@ -9,28 +9,26 @@ from collections import Counter
 import pytest
 
 from tests.support.agent import Agent, Page
-from tests.support.gunicorn import GunicornProvider
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
+from tests.support.served import ServedProvider
 
 ATTEMPTS = 16
 
 
 @pytest.fixture
-def two_workers(backend, database_url_factory, tmp_path):
-    """gunicorn with 2 worker processes and no Redis, logging which process served what."""
-    access = tmp_path / "access.log"
-    provider = GunicornProvider(
+def two_workers(backend, database_url_factory):
+    """2 worker processes and no Redis, logging which process served what."""
+    provider = ServedProvider(
         {"IDP_DATABASE_URL": database_url_factory(backend),
          "IDP_ACCOUNT_FAILURE_LIMIT": "3 per minute"},
-        workers=2, threads=4,
-        args=("--access-logfile", str(access), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s"))
+        workers=2, threads=4, access_log=True)
     with provider:
-        yield provider, access
+        yield provider
 
 
 def test_wrong_passwords_are_counted_once_across_worker_processes(two_workers):
-    provider, access = two_workers
+    provider = two_workers
     directory = new_directory(provider)
     client = directory.add_client()
     user = directory.add_user()
@@ -42,7 +40,7 @@ def test_wrong_passwords_are_counted_once_across_worker_processes(two_workers):
     statuses: list[int] = []
 
     def guess(rp: StrictRP, page: Page) -> None:
-        # A fresh connection: gunicorn closes idle keep-alive ones after two seconds.
+        # A fresh connection, so that either worker process may take it.
         rp.agent.http.close()
         barrier.wait()
         statuses.append(rp.agent.submit(page, "Log in", by_label={
@@ -54,7 +52,7 @@ def test_wrong_passwords_are_counted_once_across_worker_processes(two_workers):
     for thread in threads:
         thread.join(timeout=120)
 
-    served = {line.split()[0] for line in access.read_text().splitlines()
-              if re.search(r" POST /d/\S+/i/\S+/login ", line)}
+    served = {served.worker for served in provider.served()
+              if served.method == "POST" and re.fullmatch(r"/d/\S+/i/\S+/login", served.path)}
     assert len(served) == 2, "both worker processes took login attempts"
     assert Counter(statuses) == {400: 3, 429: ATTEMPTS - 3}

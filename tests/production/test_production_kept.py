@@ -1,9 +1,9 @@
 """Directories, discovery and JWKS kept in each worker's memory follow changes made elsewhere.
 
-Two gunicorn workers each keep them; the changes are made by another process (this one,
-as the `idp` command would), so only the bound IDP_CACHE_SECONDS brings them: a worker
-keeps serving what it has from memory for a while, and every worker answers the new
-state within the bound.
+Two worker processes of `idp run` each keep them; the changes are made by another
+process (this one, as the `idp` command would), so only the bound IDP_CACHE_SECONDS
+brings them: a worker keeps serving what it has from memory for a while, and every
+worker answers the new state within the bound.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 
 from tests.protocol._helpers import rotate_signing_keys
 from tests.protocol.test_directory_disabled import set_disabled
-from tests.support.gunicorn import GunicornProvider
 from tests.support.live import new_directory
+from tests.support.served import ServedProvider
 
 pytestmark = pytest.mark.storage
 
@@ -25,8 +25,8 @@ ANSWERS = 24
 
 @pytest.fixture(scope="module")
 def two_workers(backend, database_url_factory):
-    provider = GunicornProvider({"IDP_DATABASE_URL": database_url_factory(backend),
-                                 "IDP_CACHE_SECONDS": BOUND}, workers=2)
+    provider = ServedProvider({"IDP_DATABASE_URL": database_url_factory(backend),
+                               "IDP_CACHE_SECONDS": BOUND}, workers=2)
     with provider:
         yield provider
 
@@ -94,3 +94,4 @@ def test_the_workers_answer_one_version_of_a_document_with_one_etag(two_workers)
     found = fresh_answers(two_workers, f"{directory.issuer}/jwks")
     assert {r.headers["ETag"] for r in found} == {found[0].headers["ETag"]}
     assert {r.content for r in found} == {found[0].content}
+

@@ -1,8 +1,10 @@
-"""Metrics and JSON logs as production serves them: gunicorn with two worker processes.
+"""Metrics and JSON logs as production serves them: two worker processes.
 
-One instance counts in prometheus-client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``)
-with a metrics token, so a scrape answered by either worker shows the requests both
-served; another logs in JSON (``IDP_LOG_FORMAT=json``) without a metrics token.
+One instance of the README's production command (`idp run`) counts in prometheus-client's
+multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``) with a metrics token, so a scrape
+answered by either worker shows the requests both served; others log in JSON
+(``IDP_LOG_FORMAT=json``) without a metrics token: `idp run` on its standard error, and
+gunicorn beside its own lines in its error log.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.agent import Agent, Page
-from tests.support.gunicorn import GunicornProvider, worker_pids
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
+from tests.support.served import ServedProvider, worker_pids
 
 TOKEN = "metrics-" + "0123456789abcdef" * 2
 BATCH = 16
@@ -36,29 +38,27 @@ SCRAPES = 6
 def metered(database_url_factory, tmp_path_factory):
     """2 workers counting in one multiprocess folder; the access log names each worker."""
     folder = tmp_path_factory.mktemp("metrics")
-    access = folder.parent / f"{folder.name}-access.log"
-    provider = GunicornProvider(
+    provider = ServedProvider(
         {"IDP_DATABASE_URL": database_url_factory("sqlite"), "IDP_METRICS_TOKEN": TOKEN},
-        workers=2, environ={"PROMETHEUS_MULTIPROC_DIR": str(folder)},
-        args=("--access-logfile", str(access), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s"))
+        workers=2, environ={"PROMETHEUS_MULTIPROC_DIR": str(folder)}, access_log=True)
     with provider:
-        yield provider, access
+        yield provider
 
 
 @pytest.fixture(scope="module")
 def json_logged(database_url_factory, tmp_path_factory):
-    """2 workers logging JSON to their error log file; no metrics token."""
+    """2 gunicorn workers logging JSON to their error log file; no metrics token."""
     access = tmp_path_factory.mktemp("json-logs") / "access.log"
-    provider = GunicornProvider(
+    provider = ServedProvider(
         {"IDP_DATABASE_URL": database_url_factory("sqlite"), "IDP_LOG_FORMAT": "json"},
-        workers=2, error_logfile=True,
+        server="gunicorn", workers=2, error_logfile=True,
         args=("--access-logfile", str(access),
               "--access-logformat", "%({x-request-id}i)s %(m)s %(s)s"))
     with provider:
         yield provider, access
 
 
-def scrape(provider: GunicornProvider) -> dict[tuple[str, frozenset], float]:
+def scrape(provider: ServedProvider) -> dict[tuple[str, frozenset], float]:
     """Return every sample of /metrics, asked on a new connection (either worker answers)."""
     response = requests.get(provider.url + "/metrics", timeout=30, headers={
         "Authorization": f"Bearer {TOKEN}", "Connection": "close"})
@@ -72,7 +72,7 @@ def value(samples: dict, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-def scrape_once_counted(provider: GunicornProvider, before: dict, grown: float, name: str,
+def scrape_once_counted(provider: ServedProvider, before: dict, grown: float, name: str,
                         **labels: str) -> dict:
     """Scrape until the sample has grown by `grown` since `before`: a worker counts a
     request once its answer is sent, a moment after the client has it."""
@@ -86,7 +86,7 @@ def scrape_once_counted(provider: GunicornProvider, before: dict, grown: float, 
 
 
 def test_the_counts_of_both_workers_add_up_in_every_scrape(metered):
-    provider, access = metered
+    provider = metered
     directory = new_directory(provider)
     client = directory.add_client()
     user = directory.add_user()
@@ -97,8 +97,9 @@ def test_the_counts_of_both_workers_add_up_in_every_scrape(metered):
         return requests.get(discovery, headers={"Connection": "close"}, timeout=30).status_code
 
     def workers_served() -> set[str]:
-        return {line.split()[0] for line in access.read_text().splitlines()
-                if f" GET /d/{directory.slug}/.well-known/openid-configuration 200" in line}
+        return {served.worker for served in provider.served()
+                if (served.method, served.path, served.status) == (
+                    "GET", f"/d/{directory.slug}/.well-known/openid-configuration", "200")}
     fetches = 0
     with ThreadPoolExecutor(8) as pool:
         # Until both workers answered some (which one accepts a connection is the kernel's
@@ -138,7 +139,7 @@ def test_the_counts_of_both_workers_add_up_in_every_scrape(metered):
 
 
 def test_an_unknown_address_is_counted_by_no_path_of_its_own(metered):
-    provider, _access = metered
+    provider = metered
     before = scrape(provider)
     for index in range(3):
         assert requests.get(f"{provider.url}/nothing-{index}", timeout=30).status_code == 404
@@ -156,7 +157,7 @@ def test_an_unknown_address_is_counted_by_no_path_of_its_own(metered):
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {TOKEN}",
                                            f"Bearer {TOKEN}x", f"Bearer {TOKEN[:-1]}"])
 def test_metrics_without_the_token_are_refused(metered, authorization):
-    provider, _access = metered
+    provider = metered
     headers = {"Authorization": authorization} if authorization else {}
 
     response = requests.get(provider.url + "/metrics", headers=headers, timeout=30)
@@ -167,7 +168,7 @@ def test_metrics_without_the_token_are_refused(metered, authorization):
 
 
 def test_a_worker_that_ends_leaves_its_counts_and_takes_its_live_gauges(metered):
-    provider, _access = metered
+    provider = metered
     assert provider.process is not None
     folder = Path(provider.environ["PROMETHEUS_MULTIPROC_DIR"])
     discovery = f"{new_directory(provider).issuer}/.well-known/openid-configuration"
@@ -177,7 +178,7 @@ def test_a_worker_that_ends_leaves_its_counts_and_takes_its_live_gauges(metered)
     ended = worker_pids(provider.process.pid)[0]
     assert (folder / f"gauge_livesum_{ended}.db").exists()
 
-    os.kill(ended, signal.SIGTERM)  # gunicorn starts another in its place
+    os.kill(ended, signal.SIGKILL)  # as a crash: the server starts another in its place
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         workers = worker_pids(provider.process.pid)
@@ -186,7 +187,7 @@ def test_a_worker_that_ends_leaves_its_counts_and_takes_its_live_gauges(metered)
             break
         time.sleep(0.1)
 
-    assert not (folder / f"gauge_livesum_{ended}.db").exists(), "child_exit forgot it"
+    assert not (folder / f"gauge_livesum_{ended}.db").exists(), "the new worker forgot it"
     for _ in range(SCRAPES):
         after = scrape(provider)
         assert value(after, "idp_http_requests_total", endpoint="api.discovery",
@@ -293,3 +294,42 @@ def test_each_request_is_one_json_line_without_secrets(json_logged):
     leaked = [name for name, secret in secrets_sent.items() if secret and secret in everything]
     assert leaked == []
     assert not re.search(r"[?&](code|state|nonce)=", provider.error_log())
+
+
+@pytest.fixture(scope="module")
+def json_on_stderr(database_url_factory):
+    """`idp run` with 2 workers logging JSON; no metrics token."""
+    provider = ServedProvider(
+        {"IDP_DATABASE_URL": database_url_factory("sqlite"), "IDP_LOG_FORMAT": "json"},
+        workers=2)
+    with provider:
+        yield provider
+
+
+def test_under_idp_run_every_line_on_stderr_is_json_and_each_request_has_one(json_on_stderr):
+    provider = json_on_stderr
+    directory = new_directory(provider)
+    http = Tagged()
+    issuer = directory.issuer
+    for _ in range(4):
+        assert http.get(f"{issuer}/.well-known/openid-configuration",
+                        timeout=30).status_code == 200
+    assert http.get(f"{issuer}/no-such-page?code=secret-code", timeout=30).status_code == 404
+    assert http.post(f"{issuer}/token", data={"grant_type": "authorization_code",
+                                              "code": "secret-code"},
+                     timeout=30).status_code in (400, 401)
+
+    deadline = time.monotonic() + 10
+    while True:  # a worker writes a request's line once its answer is sent
+        lines = [json.loads(line) for line in provider.stderr().splitlines()]
+        logged = Counter(line.get("request_id") for line in lines
+                         if line["logger"] == "idp.requests")
+        if set(logged) >= http.sent or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert {request_id: logged[request_id] for request_id in http.sent} == dict.fromkeys(
+        http.sent, 1), "one line per request"
+    assert {line["logger"] for line in lines} >= {"_granian", "idp.requests"}
+    assert all(set(line) >= {"time", "level", "logger", "message"} for line in lines)
+    assert "secret-code" not in provider.log()
+    assert provider.log() == provider.stderr(), "nothing on stdout"

@@ -1,4 +1,4 @@
-"""Outages of PostgreSQL and Redis under gunicorn: 503 with Retry-After, or a normal answer.
+"""Outages of PostgreSQL and Redis under `idp run`: 503 with Retry-After, or a normal answer.
 
 Never a 500, never a bare server error page, never a traceback; `/readyz` tells a load
 balancer while the database or Redis is gone. The faults are real: a TCP proxy between
@@ -18,9 +18,9 @@ import requests
 
 from tests.support import live
 from tests.support.agent import Page
-from tests.support.gunicorn import PRODUCTION, GunicornProvider
 from tests.support.live import free_port, new_directory
 from tests.support.rp import StrictRP
+from tests.support.served import PRODUCTION, ServedProvider
 
 pytestmark = pytest.mark.storage
 
@@ -106,7 +106,7 @@ def ask_everything(scene: Scene) -> list[Answer]:
         return [answer for answers in pool.map(loop, scene.requests()) for answer in answers]
 
 
-def readiness(provider: GunicornProvider) -> requests.Response:
+def readiness(provider: ServedProvider) -> requests.Response:
     return provider.http().get(provider.url + "/readyz", timeout=30)
 
 
@@ -133,7 +133,7 @@ def assert_unavailable_or_normal(answer: Answer) -> None:
             "temporarily_unavailable", where
 
 
-def wait_ready(provider: GunicornProvider, timeout: float = 20) -> requests.Response:
+def wait_ready(provider: ServedProvider, timeout: float = 20) -> requests.Response:
     deadline = time.monotonic() + timeout
     while True:
         response = readiness(provider)
@@ -208,7 +208,7 @@ def test_with_redis_stalled_every_request_is_answered_before_redis_comes_back(tr
 
 def test_with_redis_on_a_closed_port_logins_are_answered_and_readyz_says_503(
         database_url_factory, monkeypatch):
-    provider = GunicornProvider(
+    provider = ServedProvider(
         {**PRODUCTION, "IDP_DATABASE_URL": database_url_factory("postgresql"),
          "IDP_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}, workers=2, tls=True)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(provider.cert))

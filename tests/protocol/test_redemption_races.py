@@ -3,7 +3,7 @@ and the replay revokes what the winner was given, whatever the interleaving (RFC
 and 10.5; RFC 9700 4.14.2).
 
 Real threads against a real server: the threaded live server on each backend, and two
-gunicorn instances (two worker processes each) sharing one PostgreSQL database, as two
+production instances (`idp run`, two worker processes each) sharing one PostgreSQL database, as two
 replicas behind a load balancer are.
 """
 
@@ -16,9 +16,9 @@ import pytest
 import requests
 
 from tests.conftest import BACKENDS
-from tests.support.gunicorn import GunicornProvider
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
+from tests.support.served import ServedProvider
 
 ROUNDS = 20
 
@@ -118,12 +118,12 @@ def test_a_refresh_token_used_twice_at_once_leaves_no_token_of_its_grant_valid(r
 
 @pytest.fixture(scope="module")
 def replicas(database_url_factory):
-    """Two gunicorn instances on one PostgreSQL database, known by the first one's URL."""
+    """Two instances on one PostgreSQL database, known by the first one's URL."""
     if "postgresql" not in BACKENDS:
         pytest.skip("needs PostgreSQL")
     url = database_url_factory("postgresql")
-    first = GunicornProvider({"IDP_DATABASE_URL": url})
-    second = GunicornProvider({"IDP_DATABASE_URL": url, "IDP_BASE_URL": first.url},
+    first = ServedProvider({"IDP_DATABASE_URL": url})
+    second = ServedProvider({"IDP_DATABASE_URL": url, "IDP_BASE_URL": first.url},
                               migrate=False)
     with first, second:
         yield first, second

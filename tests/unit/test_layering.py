@@ -3,8 +3,8 @@
 From the bottom: the pure rules, storage and observability (metrics, log format);
 security, delivery and audit; tenants (directories, clients, keys, grants); the sign-in
 methods; users (sessions, profile, notifications); the OIDC wiring and administration;
-the web. The composition root (``idp.app``, the command line, gunicorn's hooks) sits on
-top. Read from the source, nothing is imported.
+the web. The composition root (``idp.app``, the command line, the production server and
+gunicorn's hooks) sits on top. Read from the source, nothing is imported.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("idp.users",),
     ("idp.admin", "idp.oidc", "idp.services"),
     ("idp.web",),
-    ("idp.app", "idp.cli", "idp.demo", "idp.__main__", "idp.gunicorn_conf", "idp"),
+    ("idp.app", "idp.cli", "idp.demo", "idp.__main__", "idp.gunicorn_conf", "idp.production",
+     "idp"),
 )
 
 
@@ -88,7 +89,7 @@ def test_no_module_sits_loose_at_the_top_of_the_package():
     loose = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert loose == ["__init__.py", "__main__.py", "app.py", "cli.py", "clock.py",
                      "config.py", "demo.py", "errors.py", "gunicorn_conf.py", "i18n.py",
-                     "services.py"]
+                     "production.py", "services.py"]
 
 
 def test_an_upward_import_is_found():
