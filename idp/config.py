@@ -99,7 +99,8 @@ KEYS: tuple[Key, ...] = (
         "How long relying apps may cache the JWKS (its Cache-Control max-age). `idp keys "
         "rotate` publishes new keys this long before they sign."),
     Key("IDP_CACHE_SECONDS", 5, _int,
-        "Directories, discovery and JWKS are kept in each process's memory; a change made "
+        "Directories, their logos and apps, discovery and JWKS are kept in each process's "
+        "memory; a change made "
         "by another process (the idp command, another worker or instance) is seen within "
         "this many seconds. 0 keeps nothing."),
     Key("IDP_SMTP_HOST", "", _str, "SMTP server for email codes; empty uses the dev outbox."),

@@ -45,7 +45,7 @@ from ..services import services
 from ..storage import db
 from ..storage.models import AuthorizationCode, BrowserSession, Token, TokenFamily, User
 from ..tenants.accounts import active_user
-from ..tenants.clients import get_client, may_introspect
+from ..tenants.clients import may_introspect, serving_client
 from ..tenants.directories import issuer_of
 from ..tenants.grants import revoke_families, start_family, token_good
 from ..tenants.keys import signing_key, verification_keyset
@@ -92,7 +92,7 @@ class Server(AuthorizationServer):
         return super().create_oauth2_request(request)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        row = get_client(g.directory, client_id) if isinstance(client_id, str) else None
+        row = serving_client(g.directory, client_id, clock_now(), current_settings().cache_seconds)
         if row is None or row.disabled:
             return None
         return OAuthClient(row)

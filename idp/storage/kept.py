@@ -1,7 +1,7 @@
 """What a process keeps in memory of rows that rarely change, and how it learns of changes.
 
-Directories and their signing keys change a few times a year but are read by every
-request. A process keeps what it read of them (``Kept``) and trusts it:
+Directories, their logos, signing keys and apps (clients) change a few times a year
+but are read by every request. A process keeps what it read of them (``Kept``) and trusts it:
 
 - until a transaction of this process that wrote such a row commits: the ORM's flushes
   and bulk statements are watched (``WATCHED``), and the commit moves the process's
@@ -14,16 +14,18 @@ request. A process keeps what it read of them (``Kept``) and trusts it:
 
 from __future__ import annotations
 
+import copy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 
-from .models import Directory, SigningKey
+from .models import Client, Directory, DirectoryLogo, SigningKey
 
-WATCHED = (Directory, SigningKey)
+WATCHED = (Directory, DirectoryLogo, SigningKey, Client)
 _FLAG = "kept_rows_changed"
 
 _generation = 0
@@ -73,9 +75,69 @@ class Kept(Generic[T]):
         """Keep `value` until `until`, unless a change committed after generation `since`."""
         self._entries[key] = _Entry(value, until, since)
 
+    def fetch(self, session: Session, key: Any, moment: float, seconds: float,
+              load: Callable[[], T | None]) -> T | None:
+        """Return the value of `key`: kept while fresh, otherwise from `load` and then kept
+        for `seconds` (a None is not kept; nor is what the session's transaction read
+        after writing a watched row, since it may still roll back)."""
+        if seconds > 0:
+            value = self.get(key, moment)
+            if value is not None:
+                return value
+        since = generation()
+        value = load()
+        if value is not None and seconds > 0 and not changed_here(session):
+            self.put(key, value, moment + seconds, since)
+        return value
+
     def clear(self) -> None:
         """Forget everything."""
         self._entries.clear()
+
+
+class KeptRows(Generic[T]):
+    """Rows of one watched model by a key of the caller's (a slug, a client id).
+
+    What is kept is a row's column values: each request gets its own instance of them in
+    its session, as if loaded, without a query. Only rows found are kept, so asking for
+    names that do not exist fills no memory.
+    """
+
+    def __init__(self, model: type[T]) -> None:
+        self.model = model
+        mapper = inspect(model)
+        self._columns = tuple(attribute.key for attribute in mapper.column_attrs)
+        self._primary_key = tuple(mapper.get_property_by_column(column).key
+                                  for column in mapper.primary_key)
+        self._kept: Kept[dict[str, Any]] = Kept()
+
+    def get(self, session: Session, key: Any, moment: float, seconds: float,
+            load: Callable[[], T | None]) -> T | None:
+        """Return the row of `key`: from memory while it is fresh (at most `seconds` after
+        `moment` it was kept), otherwise from `load`, then kept."""
+        loaded: list[T] = []
+
+        def values() -> dict[str, Any] | None:
+            row = load()
+            if row is None:
+                return None
+            loaded.append(row)
+            return copy.deepcopy({name: getattr(row, name) for name in self._columns})
+        kept = self._kept.fetch(session, key, moment, seconds, values)
+        if loaded or kept is None:
+            return loaded[0] if loaded else None
+        identity = inspect(self.model).identity_key_from_primary_key(
+            tuple(kept[name] for name in self._primary_key))
+        existing = session.identity_map.get(identity)
+        if existing is not None:
+            return existing  # type: ignore[return-value]
+        row = self.model(**copy.deepcopy(kept))
+        make_transient_to_detached(row)
+        return session.merge(row, load=False)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._kept.clear()
 
 
 @event.listens_for(Session, "after_flush")

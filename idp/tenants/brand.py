@@ -4,21 +4,38 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..clock import now
+from ..config import current_settings
 from ..domain.brand import DEFAULT_ACCENT, Brand
 from ..security.images import CheckedLogo
 from ..storage import db
+from ..storage.kept import Kept
 from ..storage.models import Directory, DirectoryLogo
 
 
 def brand_of(directory: Directory) -> Brand:
-    """Return how the directory presents itself to people (its name, colour, sender, logo)."""
-    logo = db.session.execute(select(DirectoryLogo.digest, DirectoryLogo.media_type)
-                              .where(DirectoryLogo.directory_id == directory.id)).first()
+    """Return how the directory presents itself to people (its name, colour, sender, logo).
+
+    Which logo it has is kept in this process's memory as its directory is (see
+    ``idp.storage.kept``): every page shows the brand.
+    """
+    digest, media_type = _logos.fetch(db.session, directory.id, now(),
+                                      current_settings().cache_seconds,
+                                      lambda: _logo_digest(directory.id))
     return Brand(name=directory.name, accent=directory.accent or DEFAULT_ACCENT,
                  sender_name=directory.sender_name, support_email=directory.support_email,
                  support_url=directory.support_url, support_phone=directory.support_phone,
-                 logo_digest=logo.digest if logo else None,
-                 logo_type=logo.media_type if logo else None)
+                 logo_digest=digest, logo_type=media_type)
+
+
+_logos: Kept[tuple[str | None, str | None]] = Kept()
+
+
+def _logo_digest(directory_id: int) -> tuple[str | None, str | None]:
+    """Return the digest and media type of the directory's logo; two Nones for none."""
+    logo = db.session.execute(select(DirectoryLogo.digest, DirectoryLogo.media_type)
+                              .where(DirectoryLogo.directory_id == directory_id)).first()
+    return (logo.digest, logo.media_type) if logo else (None, None)
 
 
 def logo_of(directory: Directory) -> DirectoryLogo | None:

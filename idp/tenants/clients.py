@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from ..security.tokens import hash_secret, new_secret, secret_matches
 from ..storage import db
+from ..storage.kept import KeptRows
 from ..storage.models import AuthorizationCode, Client, Directory, Token, TokenFamily
 from .grants import revoke_families
 from .keys import SUPPORTED_ALGS
@@ -204,6 +205,20 @@ def revoke_grants(client: Client, user_id: int, now: float) -> int:
         AuthorizationCode.used_at.is_(None)).execution_options(synchronize_session=False))
     return revoke_families(TokenFamily.client_pk == client.id, TokenFamily.user_id == user_id,
                            now=now)
+
+
+def serving_client(directory: Directory, client_id: str, now: float,
+                   seconds: float) -> Client | None:
+    """Return the client a request names, from this process's memory while it is fresh (at
+    most `seconds`, see ``idp.storage.kept``); otherwise as ``get_client``. For serving
+    requests; what changes a client reads it with ``get_client``."""
+    if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
+        return None
+    return _serving.get(db.session, (directory.id, client_id), now, seconds,
+                        lambda: get_client(directory, client_id))
+
+
+_serving: KeptRows[Client] = KeptRows(Client)
 
 
 def get_client(directory: Directory, client_id: str) -> Client | None:

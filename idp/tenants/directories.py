@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 import re
-from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import inspect, select, update
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import select, update
 
 from ..domain import (
     DEFAULT_POINTS,
@@ -21,7 +18,7 @@ from ..domain import (
 from ..domain.lifetimes import SessionLifetimes
 from ..security.sealing import Sealer
 from ..storage import db
-from ..storage.kept import Kept, changed_here, generation
+from ..storage.kept import KeptRows
 from ..storage.models import BrowserSession, Directory
 from .keys import ensure_keys
 
@@ -48,8 +45,7 @@ def get_directory(slug: str) -> Directory | None:
     return db.session.scalars(select(Directory).where(Directory.slug == slug)).first()
 
 
-_serving: Kept[dict[str, Any]] = Kept()
-_COLUMNS = tuple(attribute.key for attribute in inspect(Directory).column_attrs)
+_serving: KeptRows[Directory] = KeptRows(Directory)
 
 
 def serving_directory(slug: str, now: float, seconds: float) -> Directory | None:
@@ -59,23 +55,7 @@ def serving_directory(slug: str, now: float, seconds: float) -> Directory | None
     What is kept is the row's values: each request gets its own instance of them in its
     session, as if loaded, without a query.
     """
-    if seconds <= 0:
-        return get_directory(slug)
-    kept = _serving.get(slug, now)
-    if kept is not None:
-        existing = db.session.identity_map.get(
-            inspect(Directory).identity_key_from_primary_key((kept["id"],)))
-        if existing is not None:
-            return existing  # type: ignore[return-value]
-        row = Directory(**copy.deepcopy(kept))
-        make_transient_to_detached(row)
-        return db.session.merge(row, load=False)
-    since = generation()
-    row = get_directory(slug)
-    if row is not None and not changed_here(db.session):
-        _serving.put(slug, copy.deepcopy({key: getattr(row, key) for key in _COLUMNS}),
-                     now + seconds, since)
-    return row
+    return _serving.get(db.session, slug, now, seconds, lambda: get_directory(slug))
 
 
 def clean_directory_name(name: str | None) -> str:

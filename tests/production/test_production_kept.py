@@ -1,4 +1,5 @@
-"""Directories, discovery and JWKS kept in each worker's memory follow changes made elsewhere.
+"""Directories, their apps, discovery and JWKS kept in each worker's memory follow changes
+made elsewhere.
 
 Two worker processes of `idp run` each keep them; the changes are made by another
 process (this one, as the `idp` command would), so only the bound IDP_CACHE_SECONDS
@@ -12,6 +13,10 @@ import time
 
 import pytest
 
+from idp.clock import now
+from idp.storage import db
+from idp.tenants.clients import get_client, set_client_disabled
+from idp.tenants.directories import get_directory
 from tests.protocol._helpers import rotate_signing_keys
 from tests.protocol.test_directory_disabled import set_disabled
 from tests.support.live import new_directory
@@ -95,3 +100,33 @@ def test_the_workers_answer_one_version_of_a_document_with_one_etag(two_workers)
     assert {r.headers["ETag"] for r in found} == {found[0].headers["ETag"]}
     assert {r.content for r in found} == {found[0].content}
 
+
+def set_client_disabled_elsewhere(directory, client_id: str) -> None:
+    """Disable an app as the admin page does, from this process."""
+    with directory.live.app.app_context():
+        set_client_disabled(get_client(get_directory(directory.slug), client_id), True, now())
+        db.session.commit()
+
+
+def test_an_app_disabled_by_another_process_is_refused_everywhere_within_the_bound(
+        two_workers):
+    directory = new_directory(two_workers)
+    client = directory.add_client()
+    url = f"{directory.issuer}/introspect"
+
+    def introspect(http) -> int:
+        return http.post(url, data={"token": "no-such-token"}, timeout=30,
+                         auth=(client.client_id, client.secret)).status_code
+    with two_workers.http() as kept:
+        assert introspect(kept) == 200  # the app is kept in that worker's memory
+
+        set_client_disabled_elsewhere(directory, client.client_id)
+
+        assert introspect(kept) == 200, "served from memory"
+
+        def refused():
+            with two_workers.http() as fresh:
+                fresh.headers["Connection"] = "close"
+                return introspect(kept) == 401 and {
+                    introspect(fresh) for _ in range(ANSWERS)} == {401}
+        assert until_settled(refused)

@@ -1,7 +1,8 @@
-"""The machine endpoints' SQL, counted so that it cannot creep back.
+"""The machine endpoints' and the login page's SQL, counted so that it cannot creep back.
 
-A request names its directory, which each process keeps in memory (``idp.storage.kept``):
-once it has been served, no request reads the directory row again until it changes.
+A request names its directory and its app, which each process keeps in memory
+(``idp.storage.kept``): once they have been served, no request reads their rows again
+until they change.
 The ceilings are what the endpoints run today; lower them as statements go.
 """
 
@@ -19,8 +20,9 @@ from idp.storage import db
 from tests.protocol._helpers import signed_in
 
 # Statements of one request, on either backend (SQLite and PostgreSQL differ by a few).
-CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 9, "refresh": 4}
+CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 9, "refresh": 4, "login_page": 4}
 DIRECTORY_READ = re.compile(r"\bFROM directory\b", re.IGNORECASE)
+CLIENT_READ = re.compile(r"\bFROM client\b", re.IGNORECASE)
 
 
 @contextmanager
@@ -96,3 +98,13 @@ def test_a_code_exchange_stays_within_its_statements(app, rp, user):
             "redirect_uri": rp.client.redirect_uri, "code_verifier": rp.pending.verifier})
     assert response.status_code == 200, response.text
     assert len(seen) <= CEILINGS["exchange"], seen
+
+
+def test_a_login_page_reads_neither_its_directory_nor_its_app_again(app, rp):
+    page = rp.start()
+    assert page.status_code == 200, page.text[:300]
+    with statements(app) as seen:
+        again = rp.agent.http.get(page.url, timeout=30)
+    assert again.status_code == 200 and again.url == page.url
+    assert not [s for s in seen if DIRECTORY_READ.search(s) or CLIENT_READ.search(s)], seen
+    assert len(seen) <= CEILINGS["login_page"], seen

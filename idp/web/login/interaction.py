@@ -19,6 +19,7 @@ from flask_babel import gettext, lazy_gettext
 
 from ... import audit
 from ...clock import now
+from ...config import current_settings
 from ...domain import StepUpPlan
 from ...errors import InteractionExpired
 from ...methods import (
@@ -37,7 +38,7 @@ from ...storage import db
 from ...storage.models import Client, Interaction, User
 from ...tenants.account_client import ACCOUNT_CLIENT_ID
 from ...tenants.accounts import find_user
-from ...tenants.clients import get_client
+from ...tenants.clients import serving_client
 from ...tenants.directories import level_settings
 from ...users.consents import grant_consent
 from ...users.enrol_allowance import allowed_until
@@ -122,7 +123,7 @@ def page(template: str, row: Interaction, status: int = 200, **context) -> tuple
 def client_of(row: Interaction) -> Client | None:
     """Return the app a pending login is for (None if it has gone since)."""
     client_id = row.params.get("client_id")
-    client = get_client(g.directory, client_id) if isinstance(client_id, str) else None
+    client = serving_client(g.directory, client_id, now(), current_settings().cache_seconds)
     return None if client is None or client.disabled else client
 
 
