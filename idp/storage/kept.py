@@ -122,7 +122,7 @@ class KeptRows(Generic[T]):
             if row is None:
                 return None
             loaded.append(row)
-            return copy.deepcopy({name: getattr(row, name) for name in self._columns})
+            return _copied({name: getattr(row, name) for name in self._columns})
         kept = self._kept.fetch(session, key, moment, seconds, values)
         if loaded or kept is None:
             return loaded[0] if loaded else None
@@ -131,13 +131,21 @@ class KeptRows(Generic[T]):
         existing = session.identity_map.get(identity)
         if existing is not None:
             return existing  # type: ignore[return-value]
-        row = self.model(**copy.deepcopy(kept))
+        row = self.model(**_copied(kept))
         make_transient_to_detached(row)
         return session.merge(row, load=False)
 
     def clear(self) -> None:
         """Forget everything."""
         self._kept.clear()
+
+
+def _copied(values: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of a row's values that no request can change the kept ones through:
+    only JSON columns' lists and dicts are mutable, the rest (str, int, float, bool, None,
+    bytes) is shared."""
+    return {name: copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+            for name, value in values.items()}
 
 
 @event.listens_for(Session, "after_flush")
