@@ -45,7 +45,7 @@ BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python bench/compare.py $(BENCH_ARGS)
 
-## bench-logins: login flows, exchanges, userinfo, discovery, JWKS and SMS codes under gunicorn with 1,000 and 100,000 users
+## bench-logins: login flows, exchanges, userinfo, discovery, JWKS and SMS codes under `idp run` with 1,000 and 100,000 users
 bench-logins: $(STAMP)
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
