@@ -110,6 +110,30 @@ def test_changing_settings_needs_a_fresh_login(directory, provider_clock):
     assert page.title == "Authentication settings"
 
 
+@pytest.mark.parametrize("referer, back", [("/admin/settings", "/admin/settings"),
+                                           (None, "/account/"),
+                                           ("https://elsewhere.example/admin/settings",
+                                            "/account/")])
+def test_a_form_refused_for_want_of_a_fresh_login_leads_back_to_its_page(
+        directory, provider_clock, referer, back):
+    admin = directory.add_user(totp=True, admin=True)
+    agent, page = open_account_page(directory, admin, "/admin/settings")
+    form, _button = page.form_with_button("Check these destinations")
+    csrf = form.find("input", attrs={"name": "csrf_token"})["value"]
+    provider_clock(50 * 60)  # past the fresh-login time
+    headers = {"Referer": directory.issuer + referer if referer.startswith("/") else referer} \
+        if referer else {}
+
+    response = agent.http.post(f"{directory.issuer}/admin/settings/sms", timeout=30,
+                               data={"csrf_token": csrf, "action": "preview"}, headers=headers,
+                               allow_redirects=False)
+
+    refusal = Page(response)
+    assert (response.status_code, refusal.title) == (403, "Log in again")
+    assert refusal.soup.find("input", attrs={"name": "next"})["value"] == \
+        f"/d/{directory.slug}{back}"
+
+
 def test_the_fresh_login_for_settings_is_not_met_by_fresh_codes_on_an_old_password(
         directory, gateway, mail, provider_clock):
     directory.set_levels(sms=15, email=15)  # an SMS and an email code alone make 30

@@ -18,8 +18,9 @@ from base64 import urlsafe_b64encode
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, gettext, lazy_gettext
+from werkzeug.exceptions import HTTPException
 
 from ...clock import now
 from ...config import current_settings
@@ -78,16 +79,18 @@ def signed_in_page(*, admin: bool = False, fresh: bool = False, why: str = "meth
     The view finds the person in ``g.account_user``. Below the level the browser is sent
     to log in and comes back to this page's path. With `fresh`, a session at the level
     whose login is older than IDP_FRESH_LOGIN_SECONDS is refused, GET and POST alike,
-    with a page that says why (FRESH_REASONS[why]) and offers to log in again. `back` names
-    the endpoint to come back to after the login when this path has no page to show (a
-    form's POST-only target); by default the browser comes back to this path.
+    with a page that says why (FRESH_REASONS[why]) and offers to log in again. After the
+    login the browser comes back to this path; to a form's POST, which has no page to
+    show (a path that answers POST only), it comes back to `back` (an endpoint) or else to
+    the page the form was on.
     """
     def wrap(view):
         @wraps(view)
         def inner(*args, **kwargs):
             user = session_user(current_session())
             required = level_settings(g.directory).required_level
-            target = url_for(back) if back else request.path
+            target = url_for(back) if back else (
+                request.path if _has_a_page() else page_of_form())
             if user is None or session_level_now() < required:
                 return redirect(url_for("account.login", next=target,
                                         fresh="1" if fresh else None,
@@ -123,6 +126,25 @@ def fresh_login_prompt(state: object) -> str | None:
 def current_user() -> User:
     """Return the person of an account page (set by ``signed_in_page``)."""
     return g.account_user
+
+
+def _has_a_page() -> bool:
+    """Return whether this request's path shows a page to a GET."""
+    try:
+        current_app.url_map.bind_to_environ(request.environ).match(request.path,
+                                                                   method="GET")
+    except HTTPException:  # 405: the path answers POST only
+        return False
+    return True
+
+
+def page_of_form() -> str:
+    """Return the page a POST's form was on: its Referer, when that is a page of this
+    directory on this host; otherwise the profile."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return safe_next(None)
+    return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
 
 
 def safe_next(target: str | None) -> str:
