@@ -76,10 +76,12 @@ class Kept(Generic[T]):
         self._entries[key] = _Entry(value, until, since)
 
     def fetch(self, session: Session, key: Any, moment: float, seconds: float,
-              load: Callable[[], T | None]) -> T | None:
+              load: Callable[[], T | None],
+              ends: Callable[[T], float] | None = None) -> T | None:
         """Return the value of `key`: kept while fresh, otherwise from `load` and then kept
-        for `seconds` (a None is not kept; nor is what the session's transaction read
-        after writing a watched row, since it may still roll back)."""
+        for `seconds`, or until `ends(value)` when a value ends sooner by itself (a None is
+        not kept; nor is what the session's transaction read after writing a watched row,
+        since it may still roll back)."""
         if seconds > 0:
             value = self.get(key, moment)
             if value is not None:
@@ -87,7 +89,8 @@ class Kept(Generic[T]):
         since = generation()
         value = load()
         if value is not None and seconds > 0 and not changed_here(session):
-            self.put(key, value, moment + seconds, since)
+            until = moment + seconds
+            self.put(key, value, until if ends is None else min(until, ends(value)), since)
         return value
 
     def clear(self) -> None:

@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from joserfc.jwk import ECKey, Key, KeySet, RSAKey
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from ..security.sealing import Sealer
 from ..storage import db
+from ..storage.kept import Kept
 from ..storage.models import SigningKey
 
 SUPPORTED_ALGS = ("RS256", "ES256")
@@ -119,17 +120,46 @@ def verification_keyset(directory_id: int, now: float) -> KeySet:
     return KeySet.import_key_set(published_jwks(directory_id, now))
 
 
-def signing_key(directory_id: int, alg: str, sealer: Sealer, now: float) -> Key:
+def signing_key(directory_id: int, alg: str, sealer: Sealer, now: float,
+                seconds: float = 0) -> Key:
     """Return the private key that signs for `alg` now: the newest whose time has come.
 
-    Unsealed once per process.
+    Unsealed once per process; which key that is, is kept in memory for at most
+    `seconds` (see ``idp.storage.kept``), and never past the moment a newer key's time
+    comes.
     """
+    signer = _signing.fetch(db.session, (directory_id, alg), now, seconds,
+                            lambda: _signer_now(directory_id, alg, sealer, now),
+                            ends=lambda signer: signer.until)
+    if signer is None:
+        raise LookupError(f"directory {directory_id} has no {alg} key that signs now")
+    return signer.key
+
+
+@dataclass(frozen=True)
+class _Signer:
+    key: Key
+    until: float  # when a newer key starts signing, or infinity
+
+
+_signing: Kept[_Signer] = Kept()
+
+
+def _signer_now(directory_id: int, alg: str, sealer: Sealer, now: float) -> _Signer | None:
+    mine = (SigningKey.directory_id == directory_id, SigningKey.alg == alg)
     row = db.session.scalars(select(SigningKey).where(
-        SigningKey.directory_id == directory_id, SigningKey.alg == alg,
-        SigningKey.signs_from <= now).order_by(
+        *mine, SigningKey.signs_from <= now).order_by(
         SigningKey.signs_from.desc(), SigningKey.id.desc()).limit(1)).first()
     if row is None:
-        raise LookupError(f"directory {directory_id} has no {alg} key that signs now")
+        return None
+    upcoming = db.session.scalar(select(func.min(SigningKey.signs_from)).where(
+        *mine, SigningKey.signs_from > now))
+    return _Signer(_unsealed(row, sealer), math.inf if upcoming is None else upcoming)
+
+
+def _unsealed(row: SigningKey, sealer: Sealer) -> Key:
+    """Return the row's private key, unsealed once per process."""
+    alg = row.alg
     with _cache_lock:
         key = _cache.get(row.kid)
     if key is None:
