@@ -43,7 +43,7 @@ from .domain import (
 from .domain.lifetimes import InvalidLifetimes
 from .domain.settings import METHODS
 from .methods import METHOD_TYPES, CommandFailed
-from .production import default_workers
+from .production import ServerError, default_workers
 from .tenants.accounts import AccountError, create_user
 from .tenants.clients import ClientError, create_client
 from .tenants.directories import (
@@ -622,7 +622,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 EXPECTED: tuple[type[Exception], ...] = (CommandError, CommandFailed, AccountError, ClientError,
                                          DirectoryError, InvalidSettings, InvalidLifetimes,
-                                         ConfigurationError)
+                                         ConfigurationError, ServerError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

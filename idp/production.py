@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import socket
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
@@ -77,6 +78,27 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
             "loggers": loggers}
 
 
+class ServerError(Exception):
+    """The server cannot start as asked; the message says why."""
+
+
+def check_options(options: ServerOptions) -> None:
+    """Refuse, in one line, what would stop granian with a traceback: an address this
+    process cannot listen on (taken, or not its own), a certificate or key it cannot
+    read."""
+    for path in (options.certfile, options.keyfile):
+        if path is not None and not os.access(path, os.R_OK):
+            raise ServerError(f"cannot read {path}")
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((options.host, options.port))
+        except OSError as exc:
+            raise ServerError(f"cannot listen on {options.host} port {options.port}: "
+                              f"{exc.strerror or exc}") from exc
+
+
 def build_server(options: ServerOptions, settings: Settings) -> Any:
     """Return the granian server of `options`, not yet serving."""
     from granian import Granian
@@ -111,8 +133,10 @@ def share_what_workers_import() -> None:
 
 
 def run(options: ServerOptions) -> None:
-    """Check the settings, empty the metrics folder and serve until SIGTERM or SIGINT."""
+    """Check the settings and options, empty the metrics folder and serve until SIGTERM
+    or SIGINT."""
     settings = Settings.from_mapping(load_settings())
+    check_options(options)
     empty_multiprocess_folder()
     share_what_workers_import()
     build_server(options, settings).serve()

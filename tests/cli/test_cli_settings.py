@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
@@ -110,3 +111,24 @@ def test_run_refuses_unsafe_settings_before_any_worker_starts(sqlite_url, case):
                                   ("--workers", "0"), ("--threads", "0")])
 def test_run_refuses_options_that_cannot_serve(sqlite_url, args):
     run_idp(sqlite_url, "run", "--port", "1", *args).assert_one_line_error(args[0])
+
+
+def test_run_refuses_an_address_in_use_in_one_line(sqlite_url):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+
+        run = run_idp(sqlite_url, "run", "--port", port, "--workers", "1")
+
+    run.assert_one_line_error(f"cannot listen on 127.0.0.1 port {port}")
+
+
+def test_run_refuses_a_certificate_it_cannot_read(sqlite_url, tmp_path):
+    key = tmp_path / "key.pem"
+    key.write_text("not read: the certificate is missing")
+
+    run = run_idp(sqlite_url, "run", "--port", "1", "--certfile", str(tmp_path / "no.pem"),
+                  "--keyfile", str(key))
+
+    run.assert_one_line_error("cannot read", "no.pem")
