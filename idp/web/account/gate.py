@@ -89,17 +89,15 @@ def signed_in_page(*, admin: bool = False, fresh: bool = False, why: str = "meth
         def inner(*args, **kwargs):
             user = session_user(current_session())
             required = level_settings(g.directory).required_level
-            target = url_for(back) if back else (
-                request.path if _has_a_page() else page_of_form())
             if user is None or session_level_now() < required:
-                return redirect(url_for("account.login", next=target,
+                return redirect(url_for("account.login", next=_coming_back(back),
                                         fresh="1" if fresh else None,
                                         why=why if fresh and user is not None else None))
             if admin and not user.is_admin:
                 abort(403, gettext("This page is for the directory's administrators."))
             g.account_user = user
             if fresh and session_level_now(fresh=True) < required:
-                return log_in_again(why, target)
+                return log_in_again(why, _coming_back(back))
             return view(*args, **kwargs)
         return inner
     return wrap
@@ -128,8 +126,18 @@ def current_user() -> User:
     return g.account_user
 
 
+def _coming_back(back: str | None) -> str:
+    """Return where a login this request asks for comes back to: `back` (an endpoint),
+    this path when it shows a page, else the page the form was on."""
+    if back:
+        return url_for(back)
+    return request.path if _has_a_page() else page_of_form()
+
+
 def _has_a_page() -> bool:
     """Return whether this request's path shows a page to a GET."""
+    if request.method in ("GET", "HEAD"):
+        return True
     try:
         current_app.url_map.bind_to_environ(request.environ).match(request.path,
                                                                    method="GET")
