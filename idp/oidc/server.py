@@ -92,7 +92,7 @@ class Server(AuthorizationServer):
         return super().create_oauth2_request(request)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        row = serving_client(g.directory, client_id, clock_now(), current_settings().cache_seconds)
+        row = serving_client(g.directory, client_id)
         if row is None or row.disabled:
             return None
         return OAuthClient(row)

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 
+from ..clock import now
+from ..config import current_settings
 from ..security.tokens import hash_secret, new_secret, secret_matches
 from ..storage import db
 from ..storage.kept import KeptRows
@@ -207,14 +209,14 @@ def revoke_grants(client: Client, user_id: int, now: float) -> int:
                            now=now)
 
 
-def serving_client(directory: Directory, client_id: str, now: float,
-                   seconds: float) -> Client | None:
+def serving_client(directory: Directory, client_id: object) -> Client | None:
     """Return the client a request names, from this process's memory while it is fresh (at
-    most `seconds`, see ``idp.storage.kept``); otherwise as ``get_client``. For serving
-    requests; what changes a client reads it with ``get_client``."""
+    most IDP_CACHE_SECONDS, see ``idp.storage.kept``); otherwise as ``get_client``. For
+    serving requests; what changes a client reads it with ``get_client``."""
     if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
         return None
-    return _serving.get(db.session, (directory.id, client_id), now, seconds,
+    return _serving.get(db.session, (directory.id, client_id), now(),
+                        current_settings().cache_seconds,
                         lambda: get_client(directory, client_id))
 
 

@@ -122,7 +122,6 @@ MEANINGS = {
 }
 
 
-
 def amount(unit: str, value: Value) -> str:
     """Return a value with its unit, as people say it: "1 minute", "0.5 minutes" (a
     fraction, from an installation setting, takes the plural)."""

@@ -19,7 +19,6 @@ from flask_babel import gettext, lazy_gettext
 
 from ... import audit
 from ...clock import now
-from ...config import current_settings
 from ...domain import StepUpPlan
 from ...errors import InteractionExpired
 from ...methods import (
@@ -123,7 +122,7 @@ def page(template: str, row: Interaction, status: int = 200, **context) -> tuple
 def client_of(row: Interaction) -> Client | None:
     """Return the app a pending login is for (None if it has gone since)."""
     client_id = row.params.get("client_id")
-    client = serving_client(g.directory, client_id, now(), current_settings().cache_seconds)
+    client = serving_client(g.directory, client_id)
     return None if client is None or client.disabled else client
 
 
