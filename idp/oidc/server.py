@@ -40,14 +40,20 @@ from ..clock import now as clock_now
 from ..config import Settings, current_settings
 from ..domain.lifetimes import refresh_expiry
 from ..domain.policies import ACCESS_TOKEN_MINUTES, REFRESH_ABSOLUTE_DAYS, REFRESH_TOKEN_DAYS
-from ..security.tokens import hash_secret
+from ..security.tokens import hash_secret, presented_digest
 from ..services import services
 from ..storage import db
 from ..storage.models import AuthorizationCode, BrowserSession, Token, TokenFamily, User
 from ..tenants.accounts import active_user
 from ..tenants.clients import may_introspect, serving_client
 from ..tenants.directories import issuer_of
-from ..tenants.grants import revoke_families, start_family, token_good
+from ..tenants.grants import (
+    MAX_TOKEN_LENGTH,
+    find_token,
+    revoke_families,
+    start_family,
+    token_good,
+)
 from ..tenants.keys import signing_key, verification_keyset
 from ..tenants.policies import directory_policies
 from ..tenants.service_accounts import add_service_token, allowed_scope, find_service_token
@@ -181,10 +187,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         redemption at the same moment waits for this one's row lock, then revokes the
         grant this one made. A code from a browser session that has ended since is refused.
         """
-        if not isinstance(code, str) or len(code) > 200:
+        code_hash = presented_digest(code, MAX_TOKEN_LENGTH)
+        if code_hash is None:
             return None
         now = clock_now()
-        code_hash = hash_secret(code)
         claimed = db.session.execute(update(AuthorizationCode).where(
             AuthorizationCode.code_hash == code_hash,
             AuthorizationCode.directory_id == g.directory.id,
@@ -227,12 +233,8 @@ class RefreshGrant(grants.RefreshTokenGrant):
         for them and then revokes them too; and the grant is one row that every use of
         any of its tokens checks.
         """
-        if not isinstance(refresh_token, str) or len(refresh_token) > 200:
-            return None
         now = clock_now()
-        row = db.session.scalars(select(Token).where(
-            Token.refresh_token_hash == hash_secret(refresh_token),
-            Token.directory_id == g.directory.id)).first()
+        row = find_token(g.directory.id, refresh_token, refresh=True)
         if row is None or row.revoked_at is not None or row.grant.revoked_at is not None:
             return None
         claimed = db.session.execute(update(Token).where(
@@ -340,11 +342,7 @@ class AccessTokenValidator(BearerTokenValidator):
     """Find bearer tokens of the current directory."""
 
     def authenticate_token(self, token_string: str) -> StoredToken | None:
-        if not token_string or len(token_string) > 200:
-            return None
-        row = db.session.scalars(select(Token).where(
-            Token.access_token_hash == hash_secret(token_string),
-            Token.directory_id == g.directory.id)).first()
+        row = find_token(g.directory.id, token_string)
         if row is None or not token_good(row, clock_now()):
             return None
         g.current_token = row
@@ -404,15 +402,9 @@ class UserInfo(UserInfoEndpoint):
 
 def _find_token(token_string: str, hint: str | None) -> StoredToken | None:
     """Find an access or refresh token of this directory, trying the hinted kind first."""
-    if not isinstance(token_string, str) or len(token_string) > 200:
-        return None
-    digest = hash_secret(token_string)
-    kinds = [(Token.access_token_hash, False), (Token.refresh_token_hash, True)]
-    if hint == "refresh_token":
-        kinds.reverse()
-    for column, is_refresh in kinds:
-        row = db.session.scalars(select(Token).where(
-            column == digest, Token.directory_id == g.directory.id)).first()
+    kinds = [False, True] if hint != "refresh_token" else [True, False]
+    for is_refresh in kinds:
+        row = find_token(g.directory.id, token_string, refresh=is_refresh)
         if row is not None:
             return StoredToken(row, clock_now(), is_refresh)
     service = find_service_token(g.directory.id, token_string)

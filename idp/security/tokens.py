@@ -19,6 +19,16 @@ def hash_secret(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def presented_digest(value: object, longest: int) -> str | None:
+    """Return the stored form of a secret presented in a request (a token, a link's code),
+    or None when the value cannot be one: not a string, empty, longer than `longest` or
+    not printable. Nothing longer is hashed."""
+    if not isinstance(value, str) or not value or len(value) > longest \
+            or not value.isprintable():
+        return None
+    return hash_secret(value)
+
+
 def secret_matches(value: str, stored_hash: str | None) -> bool:
     """Compare a presented secret with its stored hash in constant time."""
     if not stored_hash:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from ..security.tokens import hash_secret
+from ..security.tokens import hash_secret, presented_digest
 from ..storage import db
 from ..storage.models import Client, ServiceToken
 
@@ -70,10 +70,11 @@ def add_service_token(client: Client, access_token: str, scope: str, now: float,
 
 def find_service_token(directory_id: int, token: str) -> ServiceToken | None:
     """Return the directory's service token with this value, if any (good or not)."""
-    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
+    digest = presented_digest(token, MAX_TOKEN)
+    if digest is None:
         return None
     return db.session.scalars(select(ServiceToken).where(
-        ServiceToken.access_token_hash == hash_secret(token),
+        ServiceToken.access_token_hash == digest,
         ServiceToken.directory_id == directory_id)).first()
 
 

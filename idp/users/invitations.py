@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, update
 from .. import audit
 from ..delivery import Delivery, DeliveryFailed, Message
 from ..security.passwords import PasswordService
-from ..security.tokens import hash_secret, new_secret
+from ..security.tokens import hash_secret, new_secret, presented_digest
 from ..storage import db
 from ..storage.method_use import record_added
 from ..storage.models import Client, Directory, Invitation, User
@@ -56,11 +56,11 @@ def create_invitation(user: User, created_by: User | None, now: float,
 
 def find_invitation(directory: Directory, token: str, now: float) -> Invitation | None:
     """Return the open invitation this token names in this directory, if it still works."""
-    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN \
-            or not token.isprintable():
+    digest = presented_digest(token, MAX_TOKEN)
+    if digest is None:
         return None
     row = db.session.scalars(select(Invitation).where(
-        Invitation.token_hash == hash_secret(token),
+        Invitation.token_hash == digest,
         Invitation.directory_id == directory.id)).first()
     if row is None or row.used_at is not None or row.expires_at <= now:
         return None

@@ -43,7 +43,7 @@ from ..methods.one_time_codes import tries_left_text
 from ..methods.totp import clean_code
 from ..security.passwords import PasswordService
 from ..security.sealing import Sealer
-from ..security.tokens import hash_secret, new_secret
+from ..security.tokens import hash_secret, new_secret, presented_digest
 from ..storage import db
 from ..storage.models import Client, Directory, PasswordReset, User
 from ..tenants.accounts import PasswordRefused, active_user, find_user, set_password
@@ -344,11 +344,11 @@ def create_reset_link(user: User, created_by: User | None, now: float,
 
 def find_reset_link(directory: Directory, token: str, now: float) -> PasswordReset | None:
     """Return the open reset link this token names in this directory, if it still works."""
-    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN \
-            or not token.isprintable():
+    digest = presented_digest(token, MAX_TOKEN)
+    if digest is None:
         return None
     row = db.session.scalars(select(PasswordReset).where(
-        PasswordReset.token_hash == hash_secret(token),
+        PasswordReset.token_hash == digest,
         PasswordReset.directory_id == directory.id)).first()
     if row is None or row.used_at is not None or row.expires_at <= now:
         return None
