@@ -294,7 +294,7 @@ class IdTokenIssuer(OpenIDCode):
 
     def resolve_client_private_key(self, client: OAuthClient):
         return signing_key(g.directory.id, client.row.id_token_alg, services().sealer,
-                           clock_now(), current_settings().cache_seconds)
+                           clock_now())
 
     def get_client_algorithm(self, client: OAuthClient) -> str:
         return client.row.id_token_alg

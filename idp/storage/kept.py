@@ -22,6 +22,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 
+from ..clock import now
+from ..config import current_settings
 from .models import Client, Directory, DirectoryLogo, SigningKey
 
 WATCHED = (Directory, DirectoryLogo, SigningKey, Client)
@@ -74,13 +76,16 @@ class Kept(Generic[T]):
         """Keep `value` until `until`, unless a change committed after generation `since`."""
         self._entries[key] = _Entry(value, until, since)
 
-    def fetch(self, session: Session, key: Any, moment: float, seconds: float,
-              load: Callable[[], T | None],
-              ends: Callable[[T], float] | None = None) -> T | None:
+    def fetch(self, session: Session, key: Any, load: Callable[[], T | None],
+              ends: Callable[[T], float] | None = None, moment: float | None = None
+              ) -> T | None:
         """Return the value of `key`: kept while fresh, otherwise from `load` and then kept
-        for `seconds`, or until `ends(value)` when a value ends sooner by itself (a None is
-        not kept; nor is what the session's transaction read after writing a watched row,
-        since it may still roll back)."""
+        for ``IDP_CACHE_SECONDS``, or until `ends(value)` when a value ends sooner by itself
+        (a None is not kept; nor is what the session's transaction read after writing a
+        watched row, since it may still roll back). `moment` is now unless the value is
+        of another time (the key that signs at that moment)."""
+        seconds = current_settings().cache_seconds
+        moment = now() if moment is None else moment
         if seconds > 0:
             value = self.get(key, moment)
             if value is not None:
@@ -114,10 +119,9 @@ class KeptRows(Generic[T]):
         self._manager = mapper.class_manager
         self._kept: Kept[dict[str, Any]] = Kept()
 
-    def get(self, session: Session, key: Any, moment: float, seconds: float,
-            load: Callable[[], T | None]) -> T | None:
-        """Return the row of `key`: from memory while it is fresh (at most `seconds` after
-        `moment` it was kept), otherwise from `load`, then kept."""
+    def get(self, session: Session, key: Any, load: Callable[[], T | None]) -> T | None:
+        """Return the row of `key`: from memory while it is fresh, otherwise from `load`,
+        then kept (as ``Kept.fetch``)."""
         loaded: list[T] = []
 
         def values() -> dict[str, Any] | None:
@@ -126,7 +130,7 @@ class KeptRows(Generic[T]):
                 return None
             loaded.append(row)
             return _copied({name: getattr(row, name) for name in self._columns})
-        kept = self._kept.fetch(session, key, moment, seconds, values)
+        kept = self._kept.fetch(session, key, values)
         if loaded or kept is None:
             return loaded[0] if loaded else None
         identity = inspect(self.model).identity_key_from_primary_key(

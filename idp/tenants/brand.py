@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..clock import now
-from ..config import current_settings
 from ..domain.brand import DEFAULT_ACCENT, Brand
 from ..security.images import CheckedLogo
 from ..storage import db
@@ -19,8 +17,7 @@ def brand_of(directory: Directory) -> Brand:
     Which logo it has is kept in this process's memory as its directory is (see
     ``idp.storage.kept``): every page shows the brand.
     """
-    digest, media_type = _logos.fetch(db.session, directory.id, now(),
-                                      current_settings().cache_seconds,
+    digest, media_type = _logos.fetch(db.session, directory.id,
                                       lambda: _logo_digest(directory.id))
     return Brand(name=directory.name, accent=directory.accent or DEFAULT_ACCENT,
                  sender_name=directory.sender_name, support_email=directory.support_email,

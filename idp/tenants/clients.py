@@ -7,8 +7,6 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 
-from ..clock import now
-from ..config import current_settings
 from ..security.tokens import hash_secret, new_secret, secret_matches
 from ..storage import db
 from ..storage.kept import KeptRows
@@ -215,8 +213,7 @@ def serving_client(directory: Directory, client_id: object) -> Client | None:
     serving requests; what changes a client reads it with ``get_client``."""
     if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
         return None
-    return _serving.get(db.session, (directory.id, client_id), now(),
-                        current_settings().cache_seconds,
+    return _serving.get(db.session, (directory.id, client_id),
                         lambda: get_client(directory, client_id))
 
 

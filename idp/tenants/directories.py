@@ -48,14 +48,14 @@ def get_directory(slug: str) -> Directory | None:
 _serving: KeptRows[Directory] = KeptRows(Directory)
 
 
-def serving_directory(slug: str, now: float, seconds: float) -> Directory | None:
+def serving_directory(slug: str) -> Directory | None:
     """Return the directory a request names, from this process's memory while it is fresh
-    (at most `seconds`, see ``idp.storage.kept``); otherwise as ``get_directory``.
+    (at most IDP_CACHE_SECONDS, see ``idp.storage.kept``); otherwise as ``get_directory``.
 
     What is kept is the row's values: each request gets its own instance of them in its
     session, as if loaded, without a query.
     """
-    return _serving.get(db.session, slug, now, seconds, lambda: get_directory(slug))
+    return _serving.get(db.session, slug, lambda: get_directory(slug))
 
 
 def clean_directory_name(name: str | None) -> str:

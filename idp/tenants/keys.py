@@ -120,17 +120,16 @@ def verification_keyset(directory_id: int, now: float) -> KeySet:
     return KeySet.import_key_set(published_jwks(directory_id, now))
 
 
-def signing_key(directory_id: int, alg: str, sealer: Sealer, now: float,
-                seconds: float = 0) -> Key:
-    """Return the private key that signs for `alg` now: the newest whose time has come.
+def signing_key(directory_id: int, alg: str, sealer: Sealer, now: float) -> Key:
+    """Return the private key that signs for `alg` at `now`: the newest whose time has come.
 
     Unsealed once per process; which key that is, is kept in memory for at most
-    `seconds` (see ``idp.storage.kept``), and never past the moment a newer key's time
-    comes.
+    IDP_CACHE_SECONDS (see ``idp.storage.kept``), and never past the moment a newer key's
+    time comes.
     """
-    signer = _signing.fetch(db.session, (directory_id, alg), now, seconds,
+    signer = _signing.fetch(db.session, (directory_id, alg),
                             lambda: _signer_now(directory_id, alg, sealer, now),
-                            ends=lambda signer: signer.until)
+                            ends=lambda signer: signer.until, moment=now)
     if signer is None:
         raise LookupError(f"directory {directory_id} has no {alg} key that signs now")
     return signer.key

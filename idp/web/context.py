@@ -6,7 +6,6 @@ from flask import Blueprint, Response, g, request
 from flask_babel import lazy_gettext
 
 from ..clock import now
-from ..config import current_settings
 from ..errors import DirectoryDisabled, NotFound
 from ..services import services
 from ..storage import db
@@ -23,16 +22,12 @@ def load_directory(_endpoint: str | None, values: dict | None) -> None:
     Every request under /d/<slug>/ passes here: a disabled directory is refused here, once.
     """
     slug = (values or {}).pop("slug", None)
-    directory = _serving(slug) if slug and SLUG_PATTERN.match(slug) else None
+    directory = serving_directory(slug) if slug and SLUG_PATTERN.match(slug) else None
     if directory is None:
         raise NotFound(lazy_gettext("There is no such directory."))
     g.directory = directory  # the error page names the directory
     if directory.disabled_at is not None:
         raise DirectoryDisabled()
-
-
-def _serving(slug: str):
-    return serving_directory(slug, now(), current_settings().cache_seconds)
 
 
 def directory_of_unknown_path() -> None:
@@ -44,7 +39,7 @@ def directory_of_unknown_path() -> None:
     parts = request.path.split("/", 3)
     if len(parts) < 3 or parts[0] or parts[1] != "d" or not SLUG_PATTERN.match(parts[2]):
         return
-    directory = _serving(parts[2])
+    directory = serving_directory(parts[2])
     if directory is not None and directory.disabled_at is None:
         g.directory = directory
 

@@ -12,12 +12,10 @@ from idp.tenants.directories import serving_directory
 
 pytestmark = pytest.mark.storage
 
-MOMENT = 1_000.0
-SECONDS = 60.0
 
 
 def served(slug: str) -> Directory:
-    return serving_directory(slug, MOMENT, SECONDS)
+    return serving_directory(slug)
 
 
 def test_a_change_to_a_served_instance_reaches_neither_memory_nor_the_next_request(
