@@ -3,7 +3,8 @@
     idp init [--demo]
     idp user add --directory SLUG --username NAME [--email E] [--phone +E164] [--admin]
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
-                   [--introspect-all] [--service-account admin:users,admin:audit,...]
+                   [--introspect-all] [--jwt-access-tokens]
+                   [--service-account admin:users,admin:audit,...]
     idp directory set SLUG [--required-level N] [--reset-level N] [--points METHOD=N ...]
                            [--sms-types T,T] [--sms-block-countries CC,CC]
                            [--sms-allow-countries CC,CC] [--sms-block-prefixes +P,+P]
@@ -144,6 +145,7 @@ def cmd_client_add(args: argparse.Namespace) -> int:
             post_logout_redirect_uris=args.post_logout_redirect_uri, now=now(), name=args.name,
             public=args.public, min_acr=args.min_acr, first_party=not args.consent,
             introspect_all=args.introspect_all, id_token_alg=args.id_token_alg,
+            jwt_access_tokens=args.jwt_access_tokens,
             service_account=args.service_account is not None,
             service_scopes=(args.service_account or "").replace(",", " "))
         db.session.commit()
@@ -517,6 +519,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_client.add_argument("--consent", action="store_true",
                             help="not first-party: users are asked to consent")
     add_client.add_argument("--id-token-alg", default="RS256", choices=["RS256", "ES256"])
+    add_client.add_argument("--jwt-access-tokens", action="store_true",
+                            help="access tokens as JWTs signed with the directory's keys "
+                                 "(RFC 9068), carrying acr, amr and auth_time, which an API "
+                                 "checks by itself")
     add_client.add_argument("--introspect-all", action="store_true",
                             help="a resource server: may introspect the tokens of every app "
                                  "of the directory (RFC 7662), not only its own")

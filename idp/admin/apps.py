@@ -59,6 +59,7 @@ def register_app(directory: Directory, actor: User | Client, now: float,
     audit.record(directory.id, audit.events.ADMIN_CLIENT_CREATED, now,
                  client_id=client.client_id, public=client.public,
                  introspect_all=client.introspect_all,
+                 jwt_access_tokens=client.jwt_access_tokens,
                  **({"service_scopes": client.service_scopes} if client.service_account else {}),
                  **audit.actor_of(actor))
     return client, secret

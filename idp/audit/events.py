@@ -141,6 +141,7 @@ REASON = Detail("reason", N_("Reason"))
 IS_ADMIN = Detail("admin", N_("Administrator"))
 PUBLIC = Detail("public", N_("Public app"))
 INTROSPECT_ALL = Detail("introspect_all", N_("May introspect every app's tokens"))
+JWT_ACCESS_TOKENS = Detail("jwt_access_tokens", N_("Access tokens as signed JWTs"))
 SERVICE_SCOPES = Detail("service_scopes", N_("Admin scopes of the service account"))
 CHANGES = Detail("changes", N_("Changes"))
 USERS_LOSING = Detail("users_losing", N_("Users who could no longer reach the level"))
@@ -160,8 +161,9 @@ DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
     TYPED_LOGIN,
     LIMIT, SCOPE, SECONDS, LOCKOUTS, FAILURES, STORED_COUNT, REPORTED_COUNT, FIELDS, SESSION,
     CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, DEVICES, GRANTS, REASON, IS_ADMIN, PUBLIC,
-    INTROSPECT_ALL, CHANGES, USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY,
-    SMS_EXCLUDED, FILTER, SCOPES, SERVICE_SCOPES, DIRECTORY, HOURS, GRACE)}
+    INTROSPECT_ALL, JWT_ACCESS_TOKENS, CHANGES, USERS_LOSING, USERS_LOSING_SMS,
+    USERS_LOCKED_OUT, SMS_ONLY, SMS_EXCLUDED, FILTER, SCOPES, SERVICE_SCOPES, DIRECTORY, HOURS,
+    GRACE)}
 
 #: Every declared event by its stored name, in the order of declaration.
 EVENTS: dict[str, Event] = {}
@@ -348,7 +350,7 @@ ADMIN_SESSIONS_ENDED = declare("admin.sessions_ended", N_("Sessions ended by an 
                                BY_ADMIN, details=(ACTOR, ACTOR_CLIENT, SESSIONS, DEVICES))
 ADMIN_CLIENT_CREATED = declare("admin.client_created", N_("App registered"),
                                details=(ACTOR, ACTOR_CLIENT, PUBLIC, INTROSPECT_ALL,
-                                        SERVICE_SCOPES))
+                                        JWT_ACCESS_TOKENS, SERVICE_SCOPES))
 ADMIN_CLIENT_UPDATED = declare("admin.client_updated", N_("App changed"),
                                details=(ACTOR, ACTOR_CLIENT, FIELDS))
 ADMIN_CLIENT_SECRET_ROTATED = declare("admin.client_secret_rotated", N_("App secret rotated"),

@@ -48,7 +48,6 @@ from ..tenants.accounts import active_user
 from ..tenants.clients import may_introspect, serving_client
 from ..tenants.directories import issuer_of
 from ..tenants.grants import (
-    MAX_TOKEN_LENGTH,
     find_token,
     revoke_families,
     start_family,
@@ -58,9 +57,13 @@ from ..tenants.keys import signing_key, verification_keyset
 from ..tenants.policies import directory_policies
 from ..tenants.service_accounts import add_service_token, allowed_scope, find_service_token
 from ..users.sessions import end_sessions, live_criteria
+from .access_tokens import AccessTokens, hand_login
 from .claims import user_claims
 from .login import LoginResult
 from .models import OAuthClient, ServiceAccessToken, StoredCode, StoredToken
+
+#: The longest authorization code looked up: ours are 48 characters.
+MAX_CODE_LENGTH = 200
 
 
 def current_issuer() -> str:
@@ -104,10 +107,11 @@ class Server(AuthorizationServer):
         return OAuthClient(row)
 
     def create_bearer_token_generator(self, config):
-        """Make Bearer tokens whose lifetime is the directory's access-token policy."""
+        """Make Bearer tokens whose lifetime is the directory's access-token policy: opaque,
+        or signed JWTs for the apps whose admin chose them (``idp.oidc.access_tokens``)."""
         generator = super().create_bearer_token_generator(config)
         generator.expires_generator = access_token_seconds
-        return generator
+        return AccessTokens(generator)
 
     def create_token_response(self, request=None):
         """Answer a token request in one transaction, committed after everything that can fail.
@@ -187,7 +191,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         redemption at the same moment waits for this one's row lock, then revokes the
         grant this one made. A code from a browser session that has ended since is refused.
         """
-        code_hash = presented_digest(code, MAX_TOKEN_LENGTH)
+        code_hash = presented_digest(code, MAX_CODE_LENGTH)
         if code_hash is None:
             return None
         now = clock_now()
@@ -218,6 +222,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code: StoredCode) -> User | None:
         return active_user(g.directory.id, authorization_code.row.user_id)
+
+    def generate_token(self, *args, **kwargs) -> dict[str, Any]:
+        hand_login(self.request.authorization_code.row)
+        return super().generate_token(*args, **kwargs)
 
 
 class RefreshGrant(grants.RefreshTokenGrant):
@@ -253,6 +261,10 @@ class RefreshGrant(grants.RefreshTokenGrant):
 
     def authenticate_user(self, refresh_token: StoredToken) -> User | None:
         return active_user(g.directory.id, refresh_token.row.user_id)
+
+    def generate_token(self, *args, **kwargs) -> dict[str, Any]:
+        hand_login(self.request.refresh_token.row)
+        return super().generate_token(*args, **kwargs)
 
     def revoke_old_credential(self, refresh_token: StoredToken) -> None:
         """Nothing to do: the old refresh token was claimed when it was read."""
@@ -505,7 +517,7 @@ def create_server(settings: Settings) -> tuple[Server, BearerProtector]:
     config = {"OAUTH2_REFRESH_TOKEN_GENERATOR": True}
     server.load_config(config)
     # Service-account tokens: the directory's access-token lifetime, no refresh token.
-    default = server.create_bearer_token_generator(config)
+    default = server.create_bearer_token_generator(config).opaque
     server.register_token_generator("client_credentials", ServiceTokenGenerator(
         default.access_token_generator, None, default.expires_generator))
     server.register_grant(CodeGrant, [IdTokenIssuer(require_nonce=False), PkceS256()])

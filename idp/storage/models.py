@@ -133,6 +133,10 @@ class User(db.Model):
 
     directory: Mapped[Directory] = relationship(lazy="joined")
 
+    def get_user_id(self) -> str:
+        """Return the subject identifier (``sub``), by the name OAuth libraries ask for it."""
+        return self.subject
+
 
 class Credential(db.Model):
     """An enrolled sign-in method of a user (TOTP secret, recovery code, ...)."""
@@ -195,6 +199,10 @@ class Client(db.Model):
     #: A resource server: may introspect the tokens of every app of its directory.
     introspect_all: Mapped[bool] = mapped_column(Boolean, default=False,
                                                  server_default=false())
+    #: Access tokens as signed JWTs (RFC 9068) that an API can check by itself; otherwise
+    #: opaque strings that only introspection describes.
+    jwt_access_tokens: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=false())
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Double)
     #: A service account: may use the client_credentials grant for the admin scopes below.

@@ -41,7 +41,8 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
                   post_logout_redirect_uris: list[str] | None = None,
                   introspect_all: bool = False, service_account: bool = False,
                   service_scopes: list[str] | str = (),
-                  id_token_alg: str = "RS256") -> tuple[Client, str | None]:  # noqa: S107
+                  id_token_alg: str = "RS256",  # noqa: S107
+                  jwt_access_tokens: bool = False) -> tuple[Client, str | None]:
     """Register a client; return it with its secret (None for public clients).
 
     A service account (``service_account``, with the admin scopes ``service_scopes``) may
@@ -69,7 +70,7 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
         post_logout_redirect_uris=[check_redirect_uri(u) for u in post_logout_redirect_uris or []],
         public=public, first_party=first_party, min_acr=min_acr, id_token_alg=id_token_alg,
         introspect_all=introspect_all, service_account=service_account,
-        service_scopes=scopes, created_at=now)
+        service_scopes=scopes, jwt_access_tokens=jwt_access_tokens, created_at=now)
     db.session.add(client)
     db.session.flush()
     return client, secret
@@ -117,7 +118,8 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
                   post_logout_redirect_uris: list[str], public: bool, first_party: bool,
                   min_acr: int | None, introspect_all: bool = False,
                   service_account: bool | None = None,
-                  service_scopes: list[str] | str | None = None) -> tuple[list[str], str | None]:
+                  service_scopes: list[str] | str | None = None,
+                  jwt_access_tokens: bool = False) -> tuple[list[str], str | None]:
     """Change a client's registration; return the changed fields, and the new secret when
     a public client became confidential (a confidential one turned public loses its secret).
 
@@ -139,7 +141,7 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
                                             for u in post_logout_redirect_uris],
               "public": public, "first_party": first_party, "min_acr": min_acr,
               "introspect_all": introspect_all, "service_account": service_account,
-              "service_scopes": scopes}
+              "service_scopes": scopes, "jwt_access_tokens": jwt_access_tokens}
     changed = [field for field, value in values.items() if getattr(client, field) != value]
     secret = None
     if "public" in changed:

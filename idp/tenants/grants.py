@@ -16,8 +16,9 @@ from ..security.tokens import new_secret, presented_digest
 from ..storage import db
 from ..storage.models import Token, TokenFamily
 
-#: The longest token string looked up: ours are far shorter, and nothing longer is hashed.
-MAX_TOKEN_LENGTH = 200
+#: The longest token string looked up (a JWT access token is about 1,000 characters); nothing
+#: longer is hashed.
+MAX_TOKEN_LENGTH = 4096
 
 # Built once: a lookup runs on every userinfo, introspection and refresh request.
 _BY_HASH = {refresh: select(Token).where(

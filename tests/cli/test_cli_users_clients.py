@@ -124,6 +124,17 @@ def test_client_add_introspect_all_registers_a_resource_server(initialized, idp)
         assert not get_client(get_directory("default"), "app").introspect_all
 
 
+def test_client_add_jwt_access_tokens_registers_an_app_with_rfc_9068_tokens(initialized, idp):
+    idp(initialized, "client", "add", "--directory", "default", "--client-id", "portal",
+        "--redirect-uri", "https://portal.example.org/cb", "--jwt-access-tokens").assert_ok()
+    idp(initialized, "client", "add", "--directory", "default", "--client-id", "plain",
+        "--redirect-uri", "https://plain.example.org/cb").assert_ok()
+
+    with provider(initialized):
+        assert get_client(get_directory("default"), "portal").jwt_access_tokens
+        assert not get_client(get_directory("default"), "plain").jwt_access_tokens
+
+
 def test_client_add_service_account_gets_its_admin_scopes_and_needs_no_redirect_uri(
         initialized, idp):
     run = idp(initialized, "client", "add", "--directory", "default", "--client-id", "sync",

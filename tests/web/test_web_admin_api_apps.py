@@ -128,6 +128,21 @@ def test_an_app_is_changed_and_fields_left_out_stay(directory, api):
     assert event.detail["actor_client"] == api.client.client_id
 
 
+def test_an_app_gets_jwt_access_tokens_when_asked_and_keeps_them_when_left_out(directory, api):
+    assert register(api, client_id="pa-plain")["app"]["jwt_access_tokens"] is False
+    assert register(api, client_id="pa-jwt", jwt_access_tokens=True)["app"][
+        "jwt_access_tokens"] is True
+    (created,) = [event for event in audit_events(directory, "admin.client_created")
+                  if event.client_id == "pa-jwt"]
+    assert created.detail["jwt_access_tokens"] is True
+    body = api.patch("/apps/pa-jwt", json={"name": "Renamed"}).json()
+    assert body["app"]["jwt_access_tokens"] is True
+    body = api.patch("/apps/pa-jwt", json={"jwt_access_tokens": False}).json()
+    assert body["app"]["jwt_access_tokens"] is False
+    assert_api_error(api.patch("/apps/pa-jwt", json={"jwt_access_tokens": "yes"}), 400,
+                     "invalid_request")
+
+
 def test_a_public_app_made_confidential_gets_a_secret(api):
     register(api, client_id="pa-pub", public=True)
     assert api.patch("/apps/pa-pub", json={"public": False}).json()["client_secret"]

@@ -11,6 +11,7 @@ from idp.storage import db
 from idp.storage.models import Client, TokenFamily
 from idp.tenants.clients import get_client
 from idp.tenants.directories import get_directory
+from tests.protocol._helpers import jose_header
 from tests.support.account import open_account_page
 from tests.support.agent import Page
 from tests.support.live import TestClient as Registered
@@ -230,6 +231,30 @@ def test_an_admin_lets_a_resource_server_introspect_every_apps_tokens(directory)
     press(agent, client_page(agent, directory, "api"), "save", {"introspect_all": ""})
     assert not stored_client(directory, "api").introspect_all
     assert introspected(directory, api, tokens["access_token"]) == {"active": False}
+
+
+def test_an_admin_gives_an_app_jwt_access_tokens_and_takes_them_back(directory):
+    user = directory.add_user(totp=True)
+    app = directory.add_client("portal")
+    rp = StrictRP(directory, app)
+    admin, agent, _page = admin_agent(directory, "/admin/clients")
+    page = client_page(agent, directory, "portal")
+    assert page.field_name("Signed JWTs that an API can check by itself") == \
+        "jwt_access_tokens"
+    assert not page.soup.find(id="jwt_access_tokens").has_attr("checked")
+
+    page = Page(press(agent, page, "save", {"jwt_access_tokens": "yes"}))
+    assert "Saved." in page.text
+    assert page.soup.find(id="jwt_access_tokens").has_attr("checked")
+    assert audit_events(directory, "admin.client_updated")[-1].detail == {
+        "actor": stored_user(directory, admin.username).id, "fields": ["jwt_access_tokens"]}
+    assert "JWT access tokens" in Page(agent.get(f"{directory.issuer}/admin/clients")).text
+    token = rp.exchange(rp.sign_in(user)["code"])["access_token"]
+    assert jose_header(token)["typ"] == "at+jwt"
+
+    press(agent, client_page(agent, directory, "portal"), "save", {"jwt_access_tokens": ""})
+    assert not stored_client(directory, "portal").jwt_access_tokens
+    assert rp.exchange(rp.sign_in(user)["code"])["access_token"].count(".") == 0
 
 
 def test_a_public_app_cannot_be_allowed_to_introspect(directory):

@@ -72,6 +72,7 @@ class ClientFields:
     introspect_all: bool
     service_account: bool
     service_scopes: list[str]
+    jwt_access_tokens: bool
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -107,7 +108,8 @@ def admin_client_create():
             min_acr=fields.min_acr, first_party=fields.first_party,
             introspect_all=fields.introspect_all,
             post_logout_redirect_uris=fields.post_logout_redirect_uris,
-            service_account=fields.service_account, service_scopes=fields.service_scopes)
+            service_account=fields.service_account, service_scopes=fields.service_scopes,
+            jwt_access_tokens=fields.jwt_access_tokens)
     except (FormError, ClientError) as exc:
         db.session.rollback()
         return _form_page("admin/client_new.html", request.form, exc), 400
@@ -215,7 +217,8 @@ def _values_of(client: Client) -> dict[str, object]:
             "min_acr": "" if client.min_acr is None else str(client.min_acr),
             "introspect_all": "yes" if client.introspect_all else "",
             "service_account": "yes" if client.service_account else "",
-            "service_scopes": client.service_scopes.split()}
+            "service_scopes": client.service_scopes.split(),
+            "jwt_access_tokens": "yes" if client.jwt_access_tokens else ""}
 
 
 # --- reading the form -------------------------------------------------------------------------
@@ -296,7 +299,8 @@ def read_fields(form) -> ClientFields:
                         public=kind == "public", first_party=consent == "first_party",
                         min_acr=_min_acr(form.get("min_acr", "")),
                         introspect_all=introspect_all, service_account=service_account,
-                        service_scopes=scopes)
+                        service_scopes=scopes,
+                        jwt_access_tokens=form.get("jwt_access_tokens") == "yes")
 
 
 # --- the changes of the client page -------------------------------------------------------
@@ -308,7 +312,7 @@ def _save(client: Client):
         post_logout_redirect_uris=fields.post_logout_redirect_uris, public=fields.public,
         first_party=fields.first_party, min_acr=fields.min_acr,
         introspect_all=fields.introspect_all, service_account=fields.service_account,
-        service_scopes=fields.service_scopes)
+        service_scopes=fields.service_scopes, jwt_access_tokens=fields.jwt_access_tokens)
     db.session.commit()
     if secret is not None:
         return _secret_page(client, secret, created=False)
