@@ -19,12 +19,13 @@ $(STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
-## run: the provider on localhost:5000 and the sample portal on localhost:5001 (SQLite, demo data);
-## other ports: make run PORT=8000 PORTAL_PORT=8001
+## run: the provider on localhost:5000, the sample portal on localhost:5001 and the sample API
+## on localhost:5002 (SQLite, demo data); other ports: make run PORT=8000 PORTAL_PORT=8001 API_PORT=8002
 PORT ?= 5000
 PORTAL_PORT ?= 5001
+API_PORT ?= 5002
 run: $(RUN_STAMP)
-	$(BIN)/python -m clients.demo --port $(PORT) --portal-port $(PORTAL_PORT)
+	$(BIN)/python -m clients.demo --port $(PORT) --portal-port $(PORTAL_PORT) --api-port $(API_PORT)
 
 ## test: lint, then every test (unit, protocol on SQLite and PostgreSQL, browser), in as many
 ## processes as the machine has cores (TEST_WORKERS=1 runs them in one)

@@ -4,6 +4,10 @@ Each protected page needs an ``acr`` of at least its level (20, 30 or 40 points)
 ID token in the portal's session is below that, the portal sends the user back to the provider
 with ``acr_values`` set to the page's level, and the provider steps the user up by asking only
 for the methods still needed; the fresh ID token then replaces the old one.
+
+The Invoices page calls the sample API (``clients.api``) with the access token. When the
+API answers that the login falls short (RFC 9470), the portal sends the user to step up
+with exactly the ``acr_values`` and ``max_age`` the API named, then calls it again.
 """
 
 from __future__ import annotations
@@ -18,12 +22,16 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask, redirect, render_template, request, session
 from joserfc.errors import JoseError
 
+from clients.api.stepup import challenge_of, level_of
+
 DEFAULTS = {
     "PORTAL_ISSUER": "http://localhost:5000/d/default",
     "PORTAL_CLIENT_ID": "portal",
     "PORTAL_CLIENT_SECRET": "",
     "PORTAL_BASE_URL": "http://localhost:5001",
     "PORTAL_SECRET_KEY": "",
+    # The sample API the Invoices page calls; empty: no Invoices page.
+    "PORTAL_API_URL": "http://localhost:5002",
 }
 CLAIMS = ("sub", "acr", "amr", "auth_time", "name", "preferred_username", "email")
 # name: (title, required acr, what the page stands for)
@@ -33,16 +41,10 @@ PAGES = {
     "security": ("Security", 40, "Security settings such as linked devices."),
 }
 _PROCESS_SECRET_KEY = secrets.token_hex(32)
+#: The level the Invoices page asks for when it has no token yet (what the API needs to read).
+READ_LEVEL = 30
 #: Logins a session may have under way at once (one per tab), the oldest forgotten first.
 MAX_PENDING = 5
-
-
-def level_of(acr: object) -> int:
-    """Return the points of an acr value, or 0 when it is not a decimal number."""
-    try:
-        return int(str(acr))
-    except ValueError:
-        return 0
 
 
 def safe_path(path: object) -> str:
@@ -77,6 +79,7 @@ ERRORS = {
                          "Open the page again to log in with another step."),
     "provider_unreachable": ("The sign-in service cannot be reached",
                              "Try again in a moment."),
+    "api_refused": ("The invoices service refused the request", None),
 }
 
 
@@ -102,6 +105,7 @@ def create_portal(config: dict | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings["PORTAL_BASE_URL"].startswith("https:"),
     )
     issuer, base_url = settings["PORTAL_ISSUER"], settings["PORTAL_BASE_URL"]
+    api_url = settings["PORTAL_API_URL"].rstrip("/")
     secret = settings["PORTAL_CLIENT_SECRET"]
     client_kwargs = {
         "scope": "openid profile email phone",
@@ -121,7 +125,7 @@ def create_portal(config: dict | None = None) -> Flask:
         """Return this session's token for the logout form, creating it when needed."""
         return session.setdefault("csrf", secrets.token_urlsafe(24))
 
-    app.jinja_env.globals.update(csrf_token=csrf_token, pages=PAGES)
+    app.jinja_env.globals.update(csrf_token=csrf_token, pages=PAGES, api=bool(api_url))
 
     @app.errorhandler(requests.RequestException)
     def provider_unreachable(exc: requests.RequestException):
@@ -133,20 +137,27 @@ def create_portal(config: dict | None = None) -> Flask:
         """Show who is signed in and link to the protected pages."""
         return render_template("index.html", user=session.get("user"))
 
+    def start_login(acr: int, back_to: str, max_age: int | None = None,
+                    retry: dict | None = None):
+        """Send the user to the provider for a login of at least `acr` (at most `max_age`
+        seconds old); then come back to `back_to`, making the API call `retry` first."""
+        # Each login of its own, keyed by its state: two tabs may be logging in at once.
+        state = secrets.token_urlsafe(24)
+        pending = dict(session.get("pending") or {})
+        while len(pending) >= MAX_PENDING:
+            pending.pop(next(iter(pending)))
+        pending[state] = {"acr": acr, "next": safe_path(back_to), "retry": retry}
+        session["pending"] = pending
+        extra = {"max_age": str(max_age)} if max_age is not None else {}
+        return idp.authorize_redirect(base_url + "/callback", acr_values=str(acr),
+                                      state=state, **extra)
+
     def protected_page(name: str):
         """Show a protected page, or step the user up to its level first."""
         title, required, blurb = PAGES[name]
         user = session.get("user")
         if not user or level_of(user.get("acr")) < required:
-            # Each login of its own, keyed by its state: two tabs may be logging in at once.
-            state = secrets.token_urlsafe(24)
-            pending = dict(session.get("pending") or {})
-            while len(pending) >= MAX_PENDING:
-                pending.pop(next(iter(pending)))
-            pending[state] = {"acr": required, "next": safe_path(request.path)}
-            session["pending"] = pending
-            return idp.authorize_redirect(base_url + "/callback", acr_values=str(required),
-                                          state=state)
+            return start_login(required, request.path)
         when = readable_time(user.get("auth_time"))
         return render_template(
             "page.html", title=title, required=required, blurb=blurb, user=user, when=when,
@@ -189,7 +200,69 @@ def create_portal(config: dict | None = None) -> Flask:
             session["user"].update({key: info[key] for key in ("name", "preferred_username",
                                                                "email") if key in info})
         session["id_token"] = token["id_token"]
+        session["access_token"] = token["access_token"]
+        if asked.get("retry") and api_url:
+            refused = call_api(asked["retry"], token["access_token"])
+            if refused is not None:
+                return refused
+            session["notice"] = asked["retry"]["done"]
         return redirect(target)
+
+    def call_api(call: dict, access_token: str | None):
+        """Make an API call for the Invoices page; return None when it succeeded, or the
+        answer to give: a step-up the API's challenge asks for (RFC 9470), or an error."""
+        response = requests.request(call["method"], api_url + call["path"],
+                                    json=call.get("json"), timeout=10,
+                                    headers={"Authorization": f"Bearer {access_token}"})
+        if response.ok:
+            call["result"] = response.json()
+            return None
+        if response.status_code == 401:
+            # The login falls short (RFC 9470: ask for what the API names), or there is no
+            # token, or it expired: log in again, at least at the level reading needs.
+            challenge = challenge_of(response) or {}
+            max_age = challenge.get("max_age")
+            return start_login(level_of(challenge.get("acr_values", READ_LEVEL)), "/invoices",
+                               int(max_age) if max_age and max_age.isdecimal() else None,
+                               retry=call if call["method"] != "GET" else None)
+        try:
+            description = response.json().get("error_description")
+        except ValueError:
+            description = None
+        return error_page("api_refused", description or f"HTTP {response.status_code}",
+                          response.status_code if response.status_code < 500 else 502)
+
+    if api_url:
+        @app.get("/invoices")
+        def invoices():
+            """Show the invoices and the bank account the API holds for the user."""
+            token = session.get("access_token")
+            listing = {"method": "GET", "path": "/invoices"}
+            account = {"method": "GET", "path": "/bank-account"}
+            for call in (listing, account):
+                refused = call_api(call, token)
+                if refused is not None:
+                    return refused
+            user = session.get("user") or {}
+            return render_template("invoices.html", invoices=listing["result"]["invoices"],
+                                   iban=account["result"]["iban"], user=user,
+                                   who=display_name(user), notice=session.pop("notice", None))
+
+        @app.post("/bank-account")
+        def change_bank_account():
+            """Change the bank account at the API, stepping up first when it asks."""
+            expected = session.get("csrf")
+            if not expected or not secrets.compare_digest(request.form.get("csrf", ""),
+                                                          expected):
+                return error_page("invalid_request", "The form has expired; please try again.")
+            iban = str(request.form.get("iban", ""))[:64]
+            call = {"method": "PUT", "path": "/bank-account", "json": {"iban": iban},
+                    "done": "Your bank account was changed."}
+            refused = call_api(call, session.get("access_token"))
+            if refused is not None:
+                return refused
+            session["notice"] = call["done"]
+            return redirect("/invoices")
 
     @app.post("/logout")
     def logout():

@@ -6,12 +6,13 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import pytest
 from werkzeug.serving import make_server
 
+from clients.api import create_api
 from clients.portal import create_portal
 from idp.clock import now
 from idp.storage import db
@@ -77,15 +78,18 @@ def with_extra_pages(app, pages: dict[str, str]):
     return wsgi
 
 
-def register_portal_client(directory: TestDirectory, portal_url: str) -> TestClient:
-    """Register the portal as a confidential client: callback and "/" after logout."""
+def register_portal_client(directory: TestDirectory, portal_url: str,
+                           jwt_access_tokens: bool = False) -> TestClient:
+    """Register the portal as a confidential client: callback and "/" after logout (with
+    `jwt_access_tokens`, RFC 9068 access tokens for the sample API)."""
     client_id = f"portal-{secrets.token_hex(4)}"
     redirect_uri = portal_url + "/callback"
     logout_uri = portal_url + "/"
     with directory.live.app.app_context():
         _client, secret = create_client(
             get_directory(directory.slug), client_id=client_id, name="Sample portal",
-            redirect_uris=[redirect_uri], post_logout_redirect_uris=[logout_uri], now=now())
+            redirect_uris=[redirect_uri], post_logout_redirect_uris=[logout_uri], now=now(),
+            jwt_access_tokens=jwt_access_tokens)
         db.session.commit()
     client = TestClient(client_id, secret, redirect_uri, logout_uri)
     directory.clients[client_id] = client
@@ -93,27 +97,42 @@ def register_portal_client(directory: TestDirectory, portal_url: str) -> TestCli
 
 
 @contextmanager
-def serve_portal(directory: TestDirectory, host: str = "127.0.0.1") -> Iterator[Portal]:
-    """Serve the sample portal in a thread as a client of `directory`, known as `host`."""
-    port = free_port()
+def served(app, port: int) -> Iterator[None]:
+    """Serve a WSGI app on loopback in a thread."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@contextmanager
+def serve_portal(directory: TestDirectory, host: str = "127.0.0.1",
+                 api: bool = False) -> Iterator[Portal]:
+    """Serve the sample portal in a thread as a client of `directory`, known as `host`; with
+    `api`, the sample API too, which the portal's Invoices page calls."""
+    port, api_port = free_port(), free_port()
     url = f"http://{host}:{port}"
-    client = register_portal_client(directory, url)
+    client = register_portal_client(directory, url, jwt_access_tokens=api)
     app = create_portal({
         "PORTAL_ISSUER": directory.issuer,
         "PORTAL_CLIENT_ID": client.client_id,
         "PORTAL_CLIENT_SECRET": client.secret,
         "PORTAL_BASE_URL": url,
         "PORTAL_SECRET_KEY": secrets.token_hex(32),
+        "PORTAL_API_URL": f"http://127.0.0.1:{api_port}" if api else "",
     })
     pages: dict[str, str] = {}
-    server = make_server("127.0.0.1", port, with_extra_pages(app, pages), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with ExitStack() as stack:
+        if api:
+            stack.enter_context(served(create_api({"API_ISSUER": directory.issuer,
+                                                   "API_AUDIENCE": client.client_id},
+                                                  clock=now), api_port))
+        stack.enter_context(served(with_extra_pages(app, pages), port))
         yield Portal(url, client, directory, pages)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ def start_text(tmp_path) -> str:
     app = create_app({**TEST_SETTINGS, "IDP_BASE_URL": "http://localhost:5000",
                       "IDP_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"})
     issuer, _secret, summary = prepare(app, "http://localhost:5001")
-    return banner("http://localhost:5000", "http://localhost:5001", issuer, summary)
+    return banner("http://localhost:5000", "http://localhost:5001", "http://localhost:5002",
+                  issuer, summary)
 
 
 def test_the_printed_totp_one_liner_runs_with_the_venv_python_and_prints_the_code(tmp_path):
