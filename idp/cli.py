@@ -6,6 +6,7 @@
                    [--introspect-all] [--jwt-access-tokens]
                    [--service-account admin:users,admin:audit,...]
     idp directory set SLUG [--required-level N] [--reset-level N] [--points METHOD=N ...]
+                           [--counts-for METHOD=12h|session ...]
                            [--sms-types T,T] [--sms-block-countries CC,CC]
                            [--sms-allow-countries CC,CC] [--sms-block-prefixes +P,+P]
                            [--sms-non-geographic allow|refuse] [--sms-default]
@@ -38,7 +39,9 @@ from .domain import (
     NUMBER_TYPES,
     InvalidSettings,
     check_reset_level,
+    format_duration,
     max_reachable,
+    parse_duration,
     reset_level,
 )
 from .domain.lifetimes import InvalidLifetimes
@@ -164,6 +167,20 @@ def _points(values: Sequence[str]) -> dict[str, int]:
     return points
 
 
+def _counts_for(values: Sequence[str]) -> dict[str, int | None]:
+    counts_for: dict[str, int | None] = {}
+    for item in values:
+        method, _, text = item.partition("=")
+        if method not in METHODS or not text.strip():
+            raise CommandError(f"--counts-for takes METHOD=DURATION (90m, 12h, 30d, or "
+                               f"session) with METHOD one of {', '.join(METHODS)}")
+        try:
+            counts_for[method] = None if text.strip() == "session" else parse_duration(text)
+        except InvalidSettings as exc:
+            raise CommandError(f"--counts-for {method}: {exc}") from exc
+    return counts_for
+
+
 SMS_OPTIONS = ("sms_types", "sms_block_countries", "sms_allow_countries", "sms_block_prefixes",
                "sms_non_geographic")
 
@@ -222,7 +239,8 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
 
     with _app().app_context():
         directory = _directory(args.slug)
-        settings = update_levels(directory, args.required_level, _points(args.points or []))
+        settings = update_levels(directory, args.required_level, _points(args.points or []),
+                                 _counts_for(args.counts_for or []))
         reachable = max_reachable(settings)
         if reachable < settings.required_level:
             # Nobody could log in any more: refuse rather than lock every user out.
@@ -234,7 +252,9 @@ def cmd_directory_set(args: argparse.Namespace) -> int:
         _set_sms_policy(directory, args)
         lifetimes = update_session_lifetimes(directory, args.session_hours, args.idle_minutes)
         db.session.commit()
-        points = ", ".join(f"{m}={settings.points_of(m)}" for m in METHODS)
+        points = ", ".join(f"{m}={settings.points_of(m)}" + (
+            f" (counts for {format_duration(settings.counts_for[m])})"
+            if settings.counts_for[m] is not None else "") for m in METHODS)
         resets = reset_level(settings, directory.reset_level)
         print(f"{directory.slug}: required level {settings.required_level}; "
               f"reset level {resets}{'' if directory.reset_level else ' (the required level)'}; "
@@ -541,6 +561,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the level a password reset must reach without the password "
                               "(0: the required level)")
     set_dir.add_argument("--points", nargs="+", metavar="METHOD=N")
+    set_dir.add_argument("--counts-for", nargs="+", metavar="METHOD=DURATION",
+                         help="how long a method counts towards a login's level once "
+                              "completed (90m, 12h, 30d; session: the whole session)")
     set_dir.add_argument("--sms-types", metavar="T,T",
                          help="kinds of number SMS codes may go to: "
                               + ", ".join(NUMBER_TYPES))

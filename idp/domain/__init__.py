@@ -82,9 +82,11 @@ from idp.domain.settings import (
     MethodFacts,
     MethodInfo,
     check_method,
+    format_duration,
     install_methods,
     max_reachable,
     multi_factor,
+    parse_duration,
 )
 from idp.domain.stepup import StepUpPlan, plan_step_up
 
@@ -161,6 +163,8 @@ __all__ = [
     "ensure_reachable",
     "latest_auth_time",
     "max_reachable",
+    "format_duration",
+    "parse_duration",
     "multi_factor",
     "parse_acr_request",
     "pending_checks",

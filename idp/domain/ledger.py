@@ -10,7 +10,7 @@ actively re-authenticate the End-User).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from idp.domain.settings import IDENTIFYING, METHOD_INFO, METHODS, LevelSettings, check_method
@@ -37,10 +37,14 @@ class Completion:
 
 
 def _is_counted(
-    completion: Completion, now: float, max_age: int | None, fresh_since: float | None
+    completion: Completion, now: float, max_age: int | None, fresh_since: float | None,
+    counts_for: Mapping[str, int | None],
 ) -> bool:
     if completion.at > now + CLOCK_SKEW:
         return False
+    lasts = counts_for.get(completion.method)
+    if lasts is not None and now - completion.at > lasts:
+        return False  # aged: it no longer counts, whatever else asks
     fresh = fresh_since is not None and completion.at >= fresh_since
     if max_age is not None:
         return now - completion.at <= max_age or fresh
@@ -53,16 +57,19 @@ def counted_completions(
     now: float,
     max_age: int | None = None,
     fresh_since: float | None = None,
+    counts_for: Mapping[str, int | None] | None = None,
 ) -> tuple[Completion, ...]:
     """Keep the latest completion per method that still counts, in METHODS order.
 
-    With `max_age` only methods completed within it, or since `fresh_since`, count
-    (OIDC Core 3.1.2.1); `fresh_since` alone (prompt=login) keeps only those since then.
-    Nothing counts unless an identifying method (IDENTIFYING) is among what counts.
+    A completion older than its method's `counts_for` (the directory's
+    ``LevelSettings.counts_for``) never counts. With `max_age` only methods completed
+    within it, or since `fresh_since`, count (OIDC Core 3.1.2.1); `fresh_since` alone
+    (prompt=login) keeps only those since then. Nothing counts unless an identifying
+    method (IDENTIFYING) is among what counts: an aged password asks for the login form.
     """
     latest: dict[str, Completion] = {}
     for completion in completions:
-        if not _is_counted(completion, now, max_age, fresh_since):
+        if not _is_counted(completion, now, max_age, fresh_since, counts_for or {}):
             continue
         kept = latest.get(completion.method)
         if kept is None or completion.at > kept.at:

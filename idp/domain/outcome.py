@@ -37,7 +37,8 @@ def conclude_login(
     An unmet minimum never yields a token (OpenID Connect Unmet Authentication
     Requirements 1.0); acr follows OIDC Core 5.5.1.1, amr RFC 8176, auth_time OIDC Core 2.
     """
-    counted = counted_completions(completions, now=now, max_age=max_age, fresh_since=fresh_since)
+    counted = counted_completions(completions, now=now, max_age=max_age,
+                                  fresh_since=fresh_since, counts_for=settings.counts_for)
     level = session_level(settings, counted)
     if not counted or level < minimum:
         raise UnmetAuthenticationRequirements(

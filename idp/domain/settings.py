@@ -210,6 +210,55 @@ def _validated_points(points: Mapping[str, int]) -> Mapping[str, int]:
     return MappingProxyType(full)
 
 
+#: How long a method's completion may count at most, and at least (when it is limited).
+MAX_COUNTS_FOR = 365 * 86400
+MIN_COUNTS_FOR = 60
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> int | None:
+    """Return the seconds of a duration written as a whole number and a unit (``90m``,
+    ``12h``, ``30d``; ``s`` for seconds); None for an empty text (no limit). Raises
+    InvalidSettings for anything else, or outside MIN_COUNTS_FOR..MAX_COUNTS_FOR."""
+    text = text.strip().lower().replace(" ", "")
+    if not text:
+        return None
+    number, unit = text[:-1], text[-1:]
+    if unit not in _UNITS or not number.isascii() or not number.isdigit() or len(number) > 9:
+        raise InvalidSettings(f"a duration is a whole number and m, h or d (90m, 12h, 30d), "
+                              f"not {text[:20]!r}")
+    return _validated_duration(int(number) * _UNITS[unit])
+
+
+def format_duration(seconds: int | None) -> str:
+    """Write seconds in the largest unit that divides them (``43200`` is ``12h``); an
+    empty text for no limit."""
+    if seconds is None:
+        return ""
+    for unit in ("d", "h", "m"):
+        if seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+def _validated_duration(seconds: object) -> int:
+    if not _is_int(seconds) or not MIN_COUNTS_FOR <= seconds <= MAX_COUNTS_FOR:  # type: ignore[operator]
+        raise InvalidSettings(f"a method counts for {MIN_COUNTS_FOR} seconds to "
+                              f"{MAX_COUNTS_FOR // 86400} days, not {seconds!r}")
+    return seconds  # type: ignore[return-value]
+
+
+def _validated_counts_for(counts_for: Mapping[str, int | None]) -> Mapping[str, int | None]:
+    if not isinstance(counts_for, Mapping):
+        raise InvalidSettings("counts_for must map method names to seconds or None")
+    full: dict[str, int | None] = dict.fromkeys(METHODS)
+    for method, value in counts_for.items():
+        if method not in METHODS:
+            raise InvalidSettings(f"unknown authentication method {method!r}")
+        full[method] = None if value is None else _validated_duration(value)
+    return MappingProxyType(full)
+
+
 def _validated_level(required_level: int) -> int:
     if not _is_int(required_level) or not 1 <= required_level <= MAX_LEVEL:
         raise InvalidSettings(
@@ -221,23 +270,31 @@ def _validated_level(required_level: int) -> int:
 
 @dataclass(frozen=True)
 class LevelSettings:
-    """Hold a directory's required level and the points of every method, always valid."""
+    """Hold a directory's required level, the points of every method and how long each
+    counts once completed (`counts_for`, seconds; None: for the whole session), always
+    valid. A completion older than its method's time no longer counts towards a level
+    (``counted_completions``): a step-up asks for that method again, and for nothing else."""
 
     required_level: int = DEFAULT_REQUIRED_LEVEL
     points: Mapping[str, int] = field(default_factory=lambda: DEFAULT_POINTS)
+    counts_for: Mapping[str, int | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Frozen, so normalise through object.__setattr__: every method present, read-only.
         object.__setattr__(self, "required_level", _validated_level(self.required_level))
         object.__setattr__(self, "points", _validated_points(self.points))
+        object.__setattr__(self, "counts_for", _validated_counts_for(self.counts_for))
 
     def __hash__(self) -> int:
-        return hash((self.required_level, tuple(self.points[m] for m in METHODS)))
+        return hash((self.required_level, tuple(self.points[m] for m in METHODS),
+                     tuple(self.counts_for[m] for m in METHODS)))
 
     @classmethod
-    def from_mapping(cls, required_level: int, points: Mapping[str, int]) -> LevelSettings:
-        """Build validated settings; methods missing from `points` get 0 (disabled)."""
-        return cls(required_level=required_level, points=points)
+    def from_mapping(cls, required_level: int, points: Mapping[str, int],
+                     counts_for: Mapping[str, int | None] | None = None) -> LevelSettings:
+        """Build validated settings; methods missing from `points` get 0 (disabled), and
+        those missing from `counts_for` count for the whole session."""
+        return cls(required_level=required_level, points=points, counts_for=counts_for or {})
 
     def points_of(self, method: str) -> int:
         """Return the points a method is worth (0 means disabled)."""
@@ -246,6 +303,10 @@ class LevelSettings:
     def enabled_methods(self) -> frozenset[str]:
         """Return the methods worth more than 0 points, which is what enables them."""
         return frozenset(m for m in METHODS if self.points[m] > 0)
+
+    def aging_methods(self) -> tuple[str, ...]:
+        """Return the enabled methods that count for a limited time, in METHODS order."""
+        return tuple(m for m in METHODS if self.points[m] > 0 and self.counts_for[m] is not None)
 
     def level_of(self, methods: Iterable[str]) -> int:
         """Sum the points of the distinct `methods`; the remembered device never counts alone."""
@@ -256,12 +317,15 @@ class LevelSettings:
         return others
 
     def with_changes(
-        self, required_level: int | None = None, points: Mapping[str, int] | None = None
+        self, required_level: int | None = None, points: Mapping[str, int] | None = None,
+        counts_for: Mapping[str, int | None] | None = None,
     ) -> LevelSettings:
-        """Return validated settings with a new level and/or some methods' points replaced."""
+        """Return validated settings with a new level and/or some methods' points or times
+        replaced."""
         return LevelSettings(
             required_level=self.required_level if required_level is None else required_level,
             points={**self.points, **(points or {})},
+            counts_for={**self.counts_for, **(counts_for or {})},
         )
 
 

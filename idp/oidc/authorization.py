@@ -244,7 +244,7 @@ def decide(settings: LevelSettings, client_min_acr: int | None, first_party: boo
     fresh_since = interaction_started if interaction_started is not None else (
         now if "login" in params.prompts else None)
     counted = () if subject is None else counted_completions(
-        completions, now=now, max_age=params.max_age,
+        completions, now=now, max_age=params.max_age, counts_for=settings.counts_for,
         fresh_since=fresh_since if ("login" in params.prompts or params.max_age is not None)
         else None)
     level = session_level(settings, counted)

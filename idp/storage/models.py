@@ -35,6 +35,9 @@ class Directory(db.Model):
     # (``idp.domain.recovery``).
     reset_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
     points: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    # How long each method counts once completed, in seconds, for the methods whose time its
+    # admin limited (``LevelSettings.counts_for``); the others count for the whole session.
+    counts_for: Mapped[dict[str, int] | None] = mapped_column(JSON, nullable=True)
     default_locale: Mapped[str] = mapped_column(String(8), default="en")
     # Where codes may be sent ({"sms": {...}}; voice calls follow it); empty: the safe default.
     destination_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -115,19 +115,20 @@ def level_settings(directory: Directory) -> LevelSettings:
     """Return the directory's authentication level settings."""
     points = dict(DEFAULT_POINTS)
     points.update(directory.points or {})
-    return LevelSettings.from_mapping(directory.required_level, points)
+    return LevelSettings.from_mapping(directory.required_level, points,
+                                      directory.counts_for or {})
 
 
 def update_levels(directory: Directory, required_level: int | None,
-                  points: dict[str, int] | None) -> LevelSettings:
-    """Validate and store new level settings (raises the domain's InvalidSettings)."""
-    current = level_settings(directory)
-    merged = dict(current.points)
-    merged.update(points or {})
-    updated = LevelSettings.from_mapping(
-        current.required_level if required_level is None else required_level, merged)
+                  points: dict[str, int] | None,
+                  counts_for: dict[str, int | None] | None = None) -> LevelSettings:
+    """Validate and store new level settings (raises the domain's InvalidSettings); what is
+    left out (None) stays as it is."""
+    updated = level_settings(directory).with_changes(required_level, points, counts_for)
     directory.required_level = updated.required_level
     directory.points = dict(updated.points)
+    directory.counts_for = {method: seconds for method, seconds in updated.counts_for.items()
+                            if seconds is not None} or None
     return updated
 
 

@@ -336,3 +336,13 @@ def test_directory_remove_deletes_everything_it_holds_and_nothing_else(live, idp
         assert not any(_rows(ids[doomed.slug], held[doomed.slug]).values())
         assert _rows(ids[kept.slug], held[kept.slug]) == kept_before
         assert db.session.get(Directory, ids[kept.slug]) is not None
+
+
+def test_directory_set_counts_for_limits_how_long_methods_count(initialized, idp):
+    run = idp(initialized, "directory", "set", "default", "--counts-for", "sms=1h",
+              "totp=90m").assert_ok()
+    assert "sms=10 (counts for 1h)" in run.stdout and "totp=10 (counts for 90m)" in run.stdout
+    run = idp(initialized, "directory", "set", "default", "--counts-for", "sms=session")
+    assert "sms=10," in run.assert_ok().stdout and "(counts for 90m)" in run.stdout
+    refused = idp(initialized, "directory", "set", "default", "--counts-for", "sms=2 weeks")
+    assert refused.returncode != 0 and "--counts-for sms" in refused.stderr

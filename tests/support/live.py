@@ -185,10 +185,12 @@ class TestDirectory:
         self.clients[client_id] = client
         return client
 
-    def set_levels(self, required_level: int | None = None, **points: int) -> None:
-        """Change the directory's required level and method points."""
+    def set_levels(self, required_level: int | None = None,
+                   counts_for: dict[str, int | None] | None = None, **points: int) -> None:
+        """Change the directory's required level, method points and how long methods count
+        (seconds)."""
         with self.live.app.app_context():
-            update_levels(_get(self.slug), required_level, points or None)
+            update_levels(_get(self.slug), required_level, points or None, counts_for)
             db.session.commit()
 
 

@@ -22,7 +22,20 @@ def api(directory) -> AdminApi:
 
 def test_the_settings_are_read(directory, api):
     body = api.get("/settings").json()
-    assert body == {"required_level": 30, "points": dict(DEFAULT_POINTS), "reset_level": 30}
+    assert body == {"required_level": 30, "points": dict(DEFAULT_POINTS), "reset_level": 30,
+                    "counts_for": dict.fromkeys(DEFAULT_POINTS)}
+
+
+def test_how_long_methods_count_is_changed_and_left_out_ones_stay(directory, api):
+    body = api.put("/settings", json={"counts_for": {"sms": 3600, "totp": 600}}).json()
+    assert (body["counts_for"]["sms"], body["counts_for"]["totp"]) == (3600, 600)
+    body = api.put("/settings", json={"counts_for": {"sms": None}}).json()
+    assert (body["counts_for"]["sms"], body["counts_for"]["totp"]) == (None, 600)
+    assert body["counts_for"]["password"] is None
+    before, after = (event.detail for event in audit_events(directory))
+    assert before["after"]["counts_for"]["totp"] == 600
+    assert after["before"]["counts_for"]["sms"] == 3600 and after["after"]["counts_for"][
+        "sms"] is None
 
 
 def test_a_preview_lists_who_would_lose_access_and_saves_nothing(directory, api):
@@ -103,6 +116,8 @@ def test_a_confirmation_goes_stale_when_the_excluded_people_change(directory, ap
     {"required_level": True}, {"points": {"sms": -1}}, {"points": {"sms": 10**9}},
     {"points": {"nothing": 10}}, {"points": {"sms": "10"}}, {"points": [1, 2]},
     {"points": {"sms": 1.5}}, {"level": 30}, {"confirm_sms_only": 5},
+    {"counts_for": {"sms": 59}}, {"counts_for": {"sms": 10**9}}, {"counts_for": {"sms": "1h"}},
+    {"counts_for": {"fax": 600}}, {"counts_for": {"sms": True}}, {"counts_for": [600]},
 ])
 def test_bad_settings_are_a_400(directory, api, body):
     assert_api_error(api.put("/settings", json=body), 400, "invalid_request")

@@ -286,6 +286,39 @@ def test_saving_writes_the_audit_event_and_takes_effect_for_the_next_login(direc
     assert after.title == "Your account", after.text[:300]
 
 
+def test_an_admin_limits_how_long_a_method_counts_and_the_preview_says_so(directory):
+    _admin, agent, page = admin_page(directory)
+    label = page.soup.find("label", attrs={"for": "counts_for_totp"})
+    assert label.get_text(" ", strip=True) == "Authenticator app counts for"
+    assert label.find_parent("fieldset").legend.get_text(strip=True) == \
+        "How long each method counts"
+    values = {**fields(), "counts_for_totp": "10m", "counts_for_sms": "1h"}
+    preview = press(agent, page, "Preview", values)
+    aging = preview.soup.find(id="preview-aging").get_text(" ", strip=True)
+    assert "Authenticator app counts for 10m" in aging and "asks for that method again" in aging
+    saved = Page(agent.submit(preview, "Save", fields=values))
+    assert saved.soup.find(id="counts_for_totp")["value"] == "10m"
+    assert saved.soup.find(id="counts_for_password")["value"] == ""
+    with directory.live.app.app_context():
+        stored = level_settings(get_directory(directory.slug)).counts_for
+    assert (stored["totp"], stored["sms"], stored["password"]) == (600, 3600, None)
+    (event,) = audit_events(directory)
+    assert event.detail["after"]["counts_for"]["totp"] == 600
+    assert event.detail["before"]["counts_for"]["totp"] is None
+
+
+@pytest.mark.parametrize("typed", ["2 weeks", "10", "30s", "400d", "-1h", "<b>1h</b>"])
+def test_a_time_a_method_counts_that_is_not_one_is_marked(directory, typed):
+    _admin, agent, page = admin_page(directory)
+    refused = Page(_post(agent, page, _with({"counts_for_totp": typed})))
+    assert refused.status == 400
+    field = refused.soup.find(id="counts_for_totp")
+    assert field["aria-invalid"] == "true"
+    assert "90m, 12h, 30d" in refused.soup.find(id="counts_for_totp-error").get_text()
+    assert "<b>1h" not in refused.text
+    assert settings_of(directory) == (30, dict(DEFAULT_POINTS))
+
+
 def test_saving_the_same_settings_changes_nothing_and_audits_nothing(directory):
     _admin, agent, page = admin_page(directory)
     saved = Page(agent.submit(page, "Save", fields=fields()))

@@ -51,8 +51,10 @@ def session_level_now(fresh: bool = False) -> int:
     if session_user(row) is None:
         return 0
     max_age = current_settings().fresh_login_seconds if fresh else None
-    counted = counted_completions(completions(row), now=now(), max_age=max_age)
-    return session_level(level_settings(g.directory), counted)
+    settings = level_settings(g.directory)
+    counted = counted_completions(completions(row), now=now(), max_age=max_age,
+                                  counts_for=settings.counts_for)
+    return session_level(settings, counted)
 
 
 #: Why a page asks for a recent login, as the page that asks says it.

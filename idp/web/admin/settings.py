@@ -33,6 +33,8 @@ from ...domain import (
     SettingsPreview,
     check_reset_level,
     enrol_counts,
+    format_duration,
+    parse_duration,
     preview_settings,
     reaching_combinations,
     reset_level,
@@ -62,8 +64,14 @@ def points_field(method: str) -> str:
     return f"points_{method}"
 
 
+def counts_for_field(method: str) -> str:
+    """Return the form field of how long a method counts (``12h``; empty: the session)."""
+    return f"counts_for_{method}"
+
+
 KNOWN_FIELDS = frozenset({"csrf_token", "action", LEVEL_FIELD, CONFIRM_FIELD, RESET_FIELD,
-                          *(points_field(m) for m in METHODS)})
+                          *(points_field(m) for m in METHODS),
+                          *(counts_for_field(m) for m in METHODS)})
 
 
 @dataclass
@@ -84,6 +92,8 @@ def form_of(settings: LevelSettings, reset_level: int | None = None) -> Settings
     values = {LEVEL_FIELD: str(settings.required_level),
               RESET_FIELD: "" if reset_level is None else str(reset_level)}
     values.update({points_field(m): str(settings.points_of(m)) for m in METHODS})
+    values.update({counts_for_field(m): format_duration(settings.counts_for[m])
+                   for m in METHODS})
     return SettingsForm(values, settings=settings, reset_level=reset_level, reset_given=True)
 
 
@@ -124,7 +134,8 @@ def _shown(text: str | None) -> str:
 
 def read_form(data: MultiDict) -> SettingsForm:
     """Check the posted settings field by field; build LevelSettings when all are right."""
-    wanted = [LEVEL_FIELD, *(points_field(m) for m in METHODS)]
+    wanted = [LEVEL_FIELD, *(points_field(m) for m in METHODS),
+              *(counts_for_field(m) for m in METHODS)]
     form = SettingsForm({name: _shown(data.get(name)) for name in wanted})
     if any(key not in KNOWN_FIELDS for key in data):
         form.errors[""] = gettext("The form has fields this page does not know. "
@@ -144,9 +155,17 @@ def read_form(data: MultiDict) -> SettingsForm:
             form.errors.setdefault(points_field(method), gettext(
                 "Enter the points as a whole number from 0 to %(max)s.", max=MAX_POINTS))
         points[method] = value
+    counts_for: dict[str, int | None] = {}
+    for method in METHODS:
+        try:
+            counts_for[method] = parse_duration(data.get(counts_for_field(method)) or "")
+        except InvalidSettings:
+            form.errors.setdefault(counts_for_field(method), gettext(
+                "Enter how long it counts as a whole number and m, h or d (90m, 12h, 30d), "
+                "from a minute to 365 days; or leave it empty for the whole session."))
     if not form.errors and level is not None:
         try:
-            form.settings = LevelSettings.from_mapping(level, points)
+            form.settings = LevelSettings.from_mapping(level, points, counts_for)
         except InvalidSettings:
             form.errors[""] = gettext("These settings are not valid.")
     _read_reset(form, data)
@@ -199,7 +218,9 @@ def save_levels(directory: Directory, preview: SettingsPreview, actor: User | Cl
     before, after = preview.current, preview.candidate
     was = {"required_level": before.required_level, "points": dict(before.points)}
     now_is = {"required_level": after.required_level, "points": dict(after.points)}
-    update_levels(directory, after.required_level, dict(after.points))
+    if before.counts_for != after.counts_for:
+        was["counts_for"], now_is["counts_for"] = dict(before.counts_for), dict(after.counts_for)
+    update_levels(directory, after.required_level, dict(after.points), dict(after.counts_for))
     if form is not None and form.reset_given and form.reset_level != directory.reset_level:
         was["reset_level"], now_is["reset_level"] = directory.reset_level, form.reset_level
         directory.reset_level = form.reset_level
@@ -235,6 +256,7 @@ def _page(form: SettingsForm, status: int = 200, preview: SettingsPreview | None
         titles={m: (methods[m].title if m in methods else m) for m in METHODS},
         method_info=METHOD_INFO, methods=METHODS, max_level=MAX_LEVEL, max_points=MAX_POINTS,
         shown=SHOWN_NAMES, confirm_field=CONFIRM_FIELD, points_field=points_field,
+        counts_for_field=counts_for_field, format_duration=format_duration,
         confirmation=confirmation_token(preview) if preview and preview.sms_only else None,
         enrol_counts=enrol_counts, level_field=LEVEL_FIELD, reset_field=RESET_FIELD,
         current_reset=reset_level(current, g.directory.reset_level),

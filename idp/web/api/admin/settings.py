@@ -15,6 +15,7 @@ from ...admin.settings import (
     CONFIRM_FIELD,
     LEVEL_FIELD,
     confirmation_token,
+    counts_for_field,
     points_field,
     preview_levels,
     read_form,
@@ -27,7 +28,8 @@ from . import ApiError, admin_api, operation, read_body
 
 def _levels(settings: LevelSettings) -> dict[str, Any]:
     return {"required_level": settings.required_level,
-            "points": {method: settings.points_of(method) for method in METHODS}}
+            "points": {method: settings.points_of(method) for method in METHODS},
+            "counts_for": dict(settings.counts_for)}
 
 
 def _people(affected) -> list[dict[str, Any]]:
@@ -35,18 +37,25 @@ def _people(affected) -> list[dict[str, Any]]:
 
 
 def _candidate(body: dict[str, Any]) -> LevelSettings:
-    """Read the level and points asked for (left out: as they are) with the page's checks."""
+    """Read the level, points and times asked for (left out: as they are) with the page's
+    checks."""
     current = level_settings(g.directory)
     points = body.get("points") or {}
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in points.values()):
         raise ApiError("invalid_request", "points maps methods to whole numbers.")
-    unknown = [name for name in points if name not in METHODS]
+    counts_for = body.get("counts_for") or {}
+    if not all(v is None or (isinstance(v, int) and not isinstance(v, bool))
+               for v in counts_for.values()):
+        raise ApiError("invalid_request", "counts_for maps methods to seconds or null.")
+    unknown = [name for name in [*points, *counts_for] if name not in METHODS]
     if unknown:
         raise ApiError("invalid_request", f"Unknown method: {unknown[0][:30]!r}.")
     level = body.get("required_level")
     data = MultiDict({LEVEL_FIELD: str(current.required_level if level is None else level)})
     for method in METHODS:
         data[points_field(method)] = str(points.get(method, current.points_of(method)))
+        seconds = counts_for.get(method, current.counts_for[method])
+        data[counts_for_field(method)] = "" if seconds is None else f"{seconds}s"
     form = read_form(data)
     if form.errors or form.settings is None:
         raise ApiError("invalid_request", "; ".join(
@@ -67,7 +76,7 @@ def _preview_answer(preview: SettingsPreview) -> dict[str, Any]:
             "refusal": unreachable(preview)}
 
 
-LEVEL_FIELDS = {"required_level": (int, 0), "points": (dict, 0)}
+LEVEL_FIELDS = {"required_level": (int, 0), "points": (dict, 0), "counts_for": (dict, 0)}
 
 
 @admin_api.get("/settings")
