@@ -20,6 +20,13 @@ def give_password(page, user) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+def give_app_code(page, user) -> None:
+    """Choose the authenticator app on the step-up page and enter its current code."""
+    page.get_by_role("link", name="Continue with authenticator app").click()
+    page.get_by_label("Code", exact=True).fill(user.totp())
+    page.get_by_role("button", name="Verify", exact=True).click()
+
+
 def log_in_to_billing(page, portal, user) -> None:
     """Open the portal's Billing page and give the password at the provider."""
     open_billing(page, portal)

@@ -10,7 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.a11y import assert_accessible
-from tests.browser.steps import give_password
+from tests.browser.steps import give_app_code, give_password
 
 pytestmark = pytest.mark.browser
 
@@ -25,9 +25,7 @@ def test_an_admin_previews_and_saves_the_brand_and_the_pages_show_it(page, direc
     admin = directory.add_user("root", totp=True, admin=True)
     page.goto(directory.issuer + "/admin/brand")
     give_password(page, admin)
-    page.get_by_role("link", name="Continue with authenticator app").click()
-    page.get_by_label("Code", exact=True).fill(admin.totp())
-    page.get_by_role("button", name="Verify", exact=True).click()
+    give_app_code(page, admin)
     expect(page.get_by_role("heading", level=1)).to_have_text("Brand")
     assert_accessible(page, "the brand page")
 

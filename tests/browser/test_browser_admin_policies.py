@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from idp.tenants.directories import get_directory
 from idp.tenants.policies import directory_policies
 from tests.browser.a11y import assert_accessible
-from tests.browser.steps import give_password
+from tests.browser.steps import give_app_code, give_password
 
 pytestmark = pytest.mark.browser
 
@@ -23,9 +23,7 @@ def test_an_admin_sets_a_policy_after_a_refused_value(page, directory):
     admin = directory.add_user("root", totp=True, admin=True)
     page.goto(directory.issuer + "/admin/policies")
     give_password(page, admin)
-    page.get_by_role("link", name="Continue with authenticator app").click()
-    page.get_by_label("Code", exact=True).fill(admin.totp())
-    page.get_by_role("button", name="Verify", exact=True).click()
+    give_app_code(page, admin)
     expect(page.get_by_role("heading", level=1)).to_have_text("Policies")
     field = page.get_by_label("Access token lifetime (minutes)", exact=True)
     expect(field).to_have_value("60")

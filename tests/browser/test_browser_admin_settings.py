@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from idp.tenants.directories import get_directory, level_settings
 from tests.browser.a11y import assert_accessible
-from tests.browser.steps import give_password
+from tests.browser.steps import give_app_code, give_password
 from tests.support.live import new_mobile
 
 pytestmark = pytest.mark.browser
@@ -28,9 +28,7 @@ def test_an_admin_raising_the_level_sees_who_would_lose_access_before_saving(pag
     expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
     give_password(page, admin)
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose how to verify")
-    page.get_by_role("link", name="Continue with authenticator app").click()
-    page.get_by_label("Code", exact=True).fill(admin.totp())
-    page.get_by_role("button", name="Verify", exact=True).click()
+    give_app_code(page, admin)
     expect(page.get_by_role("heading", level=1)).to_have_text("Authentication settings")
     expect(page.get_by_label("Required level", exact=True)).to_have_value("30")
 
@@ -64,9 +62,7 @@ def test_a_wrong_value_is_announced_and_marked_on_its_field(page, directory):
     admin = directory.add_user("root", totp=True, admin=True)
     page.goto(directory.issuer + "/admin/settings")
     give_password(page, admin)
-    page.get_by_role("link", name="Continue with authenticator app").click()
-    page.get_by_label("Code", exact=True).fill(admin.totp())
-    page.get_by_role("button", name="Verify", exact=True).click()
+    give_app_code(page, admin)
     expect(page.get_by_role("heading", level=1)).to_have_text("Authentication settings")
 
     page.get_by_label("Passkey", exact=True).fill("250")

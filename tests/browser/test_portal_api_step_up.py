@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import serve_portal
-from tests.browser.steps import give_password
+from tests.browser.steps import give_app_code, give_password
 from tests.protocol._helpers import issue_recovery_codes
 
 pytestmark = pytest.mark.browser
@@ -31,9 +31,7 @@ def test_bob_reads_his_invoices_then_steps_up_to_change_his_bank_account(page, d
         page.get_by_role("link", name="Invoices (API)").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
         give_password(page, bob)
-        page.get_by_role("link", name="Continue with authenticator app").click()
-        page.get_by_label("Code", exact=True).fill(bob.totp())
-        page.get_by_role("button", name="Verify", exact=True).click()
+        give_app_code(page, bob)
         expect(page).to_have_url(portal.url + "/invoices")
         expect(page.get_by_role("heading", level=1)).to_have_text("Invoices")
         expect(page.locator("#invoices tr")).to_have_count(2)

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import give_password, open_billing
+from tests.browser.steps import give_app_code, give_password, open_billing
 
 pytestmark = pytest.mark.browser
 
@@ -18,9 +18,7 @@ def test_the_account_page_names_the_person_and_explains_the_directorys_floor(pag
     page.goto(portal.url + "/")
     page.get_by_role("link", name="Account (20)").first.click()
     give_password(page, user)
-    page.get_by_role("link", name="Continue with authenticator app").click()
-    page.get_by_label("Code", exact=True).fill(user.totp())
-    page.get_by_role("button", name="Verify", exact=True).click()
+    give_app_code(page, user)
 
     expect(page).to_have_url(portal.url + "/account")
     expect(page.locator("#signed-in-as")).to_have_text(f"Signed in as {user.username.title()}.")

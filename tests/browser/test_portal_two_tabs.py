@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.steps import give_password
+from tests.browser.steps import give_app_code, give_password
 from tests.support.live import new_mobile
 
 pytestmark = pytest.mark.browser
@@ -27,9 +27,7 @@ def test_billing_and_security_opened_in_two_tabs_each_reach_their_own_page(page,
 
     # Billing's login finishes first: 30 points are what it asked for, not Security's 40.
     give_password(billing, user)
-    billing.get_by_role("link", name="Continue with authenticator app").click()
-    billing.get_by_label("Code", exact=True).fill(user.totp())
-    billing.get_by_role("button", name="Verify", exact=True).click()
+    give_app_code(billing, user)
     expect(billing).to_have_url(portal.url + "/billing")
     expect(billing.get_by_role("heading", level=1)).to_have_text("Billing")
     expect(billing.locator("#acr")).to_have_text("30")

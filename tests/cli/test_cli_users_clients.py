@@ -113,26 +113,21 @@ def test_client_add_confidential_prints_its_secret_once(initialized):
         assert secret.group(1) not in client.secret_hash
 
 
-def test_client_add_introspect_all_registers_a_resource_server(initialized, idp):
-    idp(initialized, "client", "add", "--directory", "default", "--client-id", "api",
-        "--redirect-uri", "https://api.example.org/cb", "--introspect-all").assert_ok()
-    idp(initialized, "client", "add", "--directory", "default", "--client-id", "app",
+@pytest.mark.parametrize(("flag", "attribute"), [
+    ("--introspect-all", "introspect_all"),  # a resource server
+    ("--jwt-access-tokens", "jwt_access_tokens"),  # RFC 9068 access tokens
+])
+def test_client_add_flags_set_their_choice_on_that_client_only(initialized, idp, flag,
+                                                               attribute):
+    chosen, plain = f"with-{flag[2:]}", f"without-{flag[2:]}"
+    idp(initialized, "client", "add", "--directory", "default", "--client-id", chosen,
+        "--redirect-uri", "https://api.example.org/cb", flag).assert_ok()
+    idp(initialized, "client", "add", "--directory", "default", "--client-id", plain,
         "--redirect-uri", "https://app.example.org/cb").assert_ok()
 
     with provider(initialized):
-        assert get_client(get_directory("default"), "api").introspect_all
-        assert not get_client(get_directory("default"), "app").introspect_all
-
-
-def test_client_add_jwt_access_tokens_registers_an_app_with_rfc_9068_tokens(initialized, idp):
-    idp(initialized, "client", "add", "--directory", "default", "--client-id", "portal",
-        "--redirect-uri", "https://portal.example.org/cb", "--jwt-access-tokens").assert_ok()
-    idp(initialized, "client", "add", "--directory", "default", "--client-id", "plain",
-        "--redirect-uri", "https://plain.example.org/cb").assert_ok()
-
-    with provider(initialized):
-        assert get_client(get_directory("default"), "portal").jwt_access_tokens
-        assert not get_client(get_directory("default"), "plain").jwt_access_tokens
+        assert getattr(get_client(get_directory("default"), chosen), attribute)
+        assert not getattr(get_client(get_directory("default"), plain), attribute)
 
 
 def test_client_add_service_account_gets_its_admin_scopes_and_needs_no_redirect_uri(
