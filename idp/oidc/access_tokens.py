@@ -49,7 +49,7 @@ class JwtAccessTokens(JWTBearerTokenGenerator):
         login: AuthorizationCode | Token = g.token_login
         issued = int(clock_now())
         return {"iss": issuer_of(g.directory, services().base_url), "iat": issued,
-                "exp": issued + self._get_expires_in(client, grant_type),
+                "exp": issued + self.expires_generator(client, grant_type),
                 "acr": login.acr, "amr": list(login.amr or []), "auth_time": login.auth_time}
 
 
