@@ -3,7 +3,7 @@
     idp init [--demo]
     idp user add --directory SLUG --username NAME [--email E] [--phone +E164] [--admin]
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
-                   [--introspect-all] [--jwt-access-tokens]
+                   [--introspect-all] [--jwt-access-tokens] [--pairwise-subject]
                    [--service-account admin:users,admin:audit,...]
     idp directory set SLUG [--required-level N] [--reset-level N] [--points METHOD=N ...]
                            [--counts-for METHOD=12h|session ...]
@@ -148,7 +148,7 @@ def cmd_client_add(args: argparse.Namespace) -> int:
             post_logout_redirect_uris=args.post_logout_redirect_uri, now=now(), name=args.name,
             public=args.public, min_acr=args.min_acr, first_party=not args.consent,
             introspect_all=args.introspect_all, id_token_alg=args.id_token_alg,
-            jwt_access_tokens=args.jwt_access_tokens,
+            jwt_access_tokens=args.jwt_access_tokens, pairwise_subject=args.pairwise_subject,
             service_account=args.service_account is not None,
             service_scopes=(args.service_account or "").replace(",", " "))
         db.session.commit()
@@ -543,6 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
                             help="access tokens as JWTs signed with the directory's keys "
                                  "(RFC 9068), carrying acr, amr and auth_time, which an API "
                                  "checks by itself")
+    add_client.add_argument("--pairwise-subject", action="store_true",
+                            help="each person gets a subject identifier (sub) of the app's "
+                                 "own, unlinkable to other apps' (OIDC Core 8.1)")
     add_client.add_argument("--introspect-all", action="store_true",
                             help="a resource server: may introspect the tokens of every app "
                                  "of the directory (RFC 7662), not only its own")

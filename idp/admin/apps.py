@@ -60,6 +60,7 @@ def register_app(directory: Directory, actor: User | Client, now: float,
                  client_id=client.client_id, public=client.public,
                  introspect_all=client.introspect_all,
                  jwt_access_tokens=client.jwt_access_tokens,
+                 pairwise_subject=client.pairwise_subject,
                  **({"service_scopes": client.service_scopes} if client.service_account else {}),
                  **audit.actor_of(actor))
     return client, secret

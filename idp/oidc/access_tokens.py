@@ -24,6 +24,15 @@ from ..services import services
 from ..storage.models import AuthorizationCode, Token
 from ..tenants.directories import issuer_of
 from ..tenants.keys import SUPPORTED_ALGS, signing_key
+from .claims import app_subject
+
+
+def issue_moment() -> float:
+    """Return the moment the tokens of this request are issued at, read once: a JWT's iat
+    and exp and the stored token's times (what introspection says) agree to the second."""
+    if "token_moment" not in g:
+        g.token_moment = clock_now()
+    return g.token_moment
 
 
 def hand_login(source: AuthorizationCode | Token) -> None:
@@ -47,8 +56,9 @@ class JwtAccessTokens(JWTBearerTokenGenerator):
     def get_extra_claims(self, client, grant_type: str, user, scope: str) -> dict[str, Any]:
         # Applied last: our issuer and clock stand in for Authlib's.
         login: AuthorizationCode | Token = g.token_login
-        issued = int(clock_now())
+        issued = int(issue_moment())
         return {"iss": issuer_of(g.directory, services().base_url), "iat": issued,
+                "sub": app_subject(client.row, user),
                 "exp": issued + self.expires_generator(client, grant_type),
                 "acr": login.acr, "amr": list(login.amr or []), "auth_time": login.auth_time}
 

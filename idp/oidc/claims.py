@@ -14,8 +14,10 @@ from typing import Any
 
 from authlib.oidc.core import UserInfo
 
-from ..storage.models import User
+from ..services import services
+from ..storage.models import Client, User
 from ..tenants.asked_claims import asked_claims
+from ..tenants.clients import subject_for
 from ..users.claims import stored_claims
 
 SUPPORTED_CLAIMS = tuple(UserInfo.REGISTERED_CLAIMS)
@@ -50,13 +52,20 @@ def requested_claims(claims_request: Mapping[str, Any] | None, target: str) -> l
     return [name for name in wanted if name in SUPPORTED_CLAIMS]
 
 
+def app_subject(client: Client | None, user: User) -> str:
+    """Return the ``sub`` by which `client` knows the person: every token, userinfo and
+    introspection answer names people through this (a pairwise app's is its own)."""
+    return subject_for(client, user, services().sealer)
+
+
 def user_claims(user: User, scope: str, claims_request: Mapping[str, Any] | None,
-                target: str) -> dict[str, Any]:
-    """Return the claims released for the scope plus those asked for individually."""
+                target: str, client: Client) -> dict[str, Any]:
+    """Return the claims released to `client` for the scope plus those asked for
+    individually."""
     everything = all_claims(user)
     released = dict(everything.filter(scope))
     for name in requested_claims(claims_request, target):
         if name in everything:
             released[name] = everything[name]
-    released["sub"] = user.subject
+    released["sub"] = app_subject(client, user)
     return released

@@ -17,6 +17,7 @@ from ..users.consents import has_consent
 from ..users.enrol_allowance import planned_enrolled
 from ..users.sessions import completions
 from .authorization import Decision, OidcParams, Subject, decide
+from .claims import app_subject
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def evaluate(directory: Directory, client: Client, scope: str, params: OidcParam
         # the plan then offers to set up a new method (``idp.users.enrol_allowance``).
         enrolled = planned_enrolled(user, enrolled_methods(user, methods),
                                     (c.method for c in done), now)
-        subject = Subject(sub=user.subject, enrolled=enrolled,
+        subject = Subject(sub=app_subject(client, user), enrolled=enrolled,
                           enrollable=enrollable_now(methods, enrolled),
                           has_consent=client.first_party or has_consent(user, client, scope))
     return decide(level_settings(directory), client.min_acr, client.first_party, params,

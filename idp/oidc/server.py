@@ -57,8 +57,8 @@ from ..tenants.keys import signing_key, verification_keyset
 from ..tenants.policies import directory_policies
 from ..tenants.service_accounts import add_service_token, allowed_scope, find_service_token
 from ..users.sessions import end_sessions, live_criteria
-from .access_tokens import AccessTokens, hand_login
-from .claims import user_claims
+from .access_tokens import AccessTokens, hand_login, issue_moment
+from .claims import app_subject, user_claims
 from .login import LoginResult
 from .models import OAuthClient, ServiceAccessToken, StoredCode, StoredToken
 
@@ -127,7 +127,7 @@ class Server(AuthorizationServer):
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
         """Add the tokens to the transaction: a new grant for a code, the same for a refresh,
         a service token for a service account."""
-        now = clock_now()
+        now = issue_moment()
         if request.payload.grant_type == ServiceGrant.GRANT_TYPE:
             scope = token.get("scope", "")
             add_service_token(request.client.row, token["access_token"], scope, now,
@@ -323,14 +323,15 @@ class IdTokenIssuer(OpenIDCode):
     def get_compatible_claims(self, request: OAuth2Request) -> dict[str, Any]:
         claims = super().get_compatible_claims(request)
         code = request.authorization_code
-        if code is not None:
-            claims.update(user_claims(request.user, "", code.row.claims, "id_token"))
+        claims.update(user_claims(request.user, "", code.row.claims if code else None,
+                                  "id_token", request.client.row))
         return claims
 
     def generate_user_info(self, user: User, scope: str) -> dict[str, Any]:
-        # Scope claims are served by userinfo (OIDC Core 5.4); the ID token carries
-        # sub plus the claims asked for individually (see get_compatible_claims).
-        return {"sub": user.subject}
+        # Scope claims are served by userinfo (OIDC Core 5.4); the ID token carries sub
+        # plus the claims asked for individually, set by get_compatible_claims, which
+        # knows the app (a pairwise app's sub is its own).
+        return {}
 
 
 class PkceS256(CodeChallenge):
@@ -409,7 +410,8 @@ class UserInfo(UserInfoEndpoint):
         return current_issuer()
 
     def generate_user_info(self, user: User, scope: str) -> dict[str, Any]:
-        return user_claims(user, scope, g.current_token.claims, "userinfo")
+        return user_claims(user, scope, g.current_token.claims, "userinfo",
+                           g.current_token.client)
 
 
 def _find_token(token_string: str, hint: str | None) -> StoredToken | None:
@@ -462,7 +464,7 @@ class Introspection(IntrospectionEndpoint):
             return {"active": False}
         expires = row.refresh_expires_at if is_refresh else row.expires_at
         return {"active": True, "client_id": row.client.client_id, "scope": row.scope,
-                "sub": row.user.subject, "username": row.user.username,
+                "sub": app_subject(row.client, row.user), "username": row.user.username,
                 "token_type": "refresh_token" if is_refresh else "Bearer",
                 "iss": current_issuer(), "iat": int(row.issued_at), "exp": int(expires),
                 "acr": row.acr, "amr": list(row.amr), "auth_time": row.auth_time}

@@ -206,6 +206,9 @@ class Client(db.Model):
     #: opaque strings that only introspection describes.
     jwt_access_tokens: Mapped[bool] = mapped_column(Boolean, default=False,
                                                     server_default=false())
+    #: Its own subject identifier for each person, unlinkable to other apps' (OIDC Core 8.1).
+    pairwise_subject: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Double)
     #: A service account: may use the client_credentials grant for the admin scopes below.

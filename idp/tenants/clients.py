@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 
+from ..security.sealing import Sealer
 from ..security.tokens import hash_secret, new_secret, secret_matches
 from ..storage import db
 from ..storage.kept import KeptRows
-from ..storage.models import AuthorizationCode, Client, Directory, Token, TokenFamily
+from ..storage.models import AuthorizationCode, Client, Directory, Token, TokenFamily, User
 from .grants import revoke_families
 from .keys import SUPPORTED_ALGS
 from .service_accounts import clean_scopes, revoke_service_tokens
@@ -42,7 +43,8 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
                   introspect_all: bool = False, service_account: bool = False,
                   service_scopes: list[str] | str = (),
                   id_token_alg: str = "RS256",  # noqa: S107
-                  jwt_access_tokens: bool = False) -> tuple[Client, str | None]:
+                  jwt_access_tokens: bool = False,
+                  pairwise_subject: bool = False) -> tuple[Client, str | None]:
     """Register a client; return it with its secret (None for public clients).
 
     A service account (``service_account``, with the admin scopes ``service_scopes``) may
@@ -62,15 +64,18 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
         raise ClientError(f"id_token_alg is one of {', '.join(SUPPORTED_ALGS)}")
     _check_introspection(public, introspect_all)
     scopes = _check_service_account(public, service_account, service_scopes)
+    uris = [check_redirect_uri(u) for u in redirect_uris]
+    _check_pairwise(pairwise_subject, uris)
     secret = None if public else new_secret(32)
     client = Client(
         directory_id=directory.id, client_id=client_id, name=name or client_id,
         secret_hash=hash_secret(secret) if secret else None,
-        redirect_uris=[check_redirect_uri(u) for u in redirect_uris],
+        redirect_uris=uris,
         post_logout_redirect_uris=[check_redirect_uri(u) for u in post_logout_redirect_uris or []],
         public=public, first_party=first_party, min_acr=min_acr, id_token_alg=id_token_alg,
         introspect_all=introspect_all, service_account=service_account,
-        service_scopes=scopes, jwt_access_tokens=jwt_access_tokens, created_at=now)
+        service_scopes=scopes, jwt_access_tokens=jwt_access_tokens,
+        pairwise_subject=pairwise_subject, created_at=now)
     db.session.add(client)
     db.session.flush()
     return client, secret
@@ -119,7 +124,8 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
                   min_acr: int | None, introspect_all: bool = False,
                   service_account: bool | None = None,
                   service_scopes: list[str] | str | None = None,
-                  jwt_access_tokens: bool = False) -> tuple[list[str], str | None]:
+                  jwt_access_tokens: bool = False,
+                  pairwise_subject: bool = False) -> tuple[list[str], str | None]:
     """Change a client's registration; return the changed fields, and the new secret when
     a public client became confidential (a confidential one turned public loses its secret).
 
@@ -135,13 +141,20 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
         raise ClientError("the minimum acr is between 0 and 1000")
     _check_introspection(public, introspect_all)
     scopes = _check_service_account(public, service_account, service_scopes)
+    uris = [check_redirect_uri(u) for u in redirect_uris]
+    _check_pairwise(pairwise_subject, uris)
+    if pairwise_subject and client.pairwise_subject \
+            and sector_of(uris) != sector_of(client.redirect_uris):
+        raise ClientError("a pairwise app's redirect URIs stay on their host: another host "
+                          "would change the subject identifier of everyone the app knows")
     values = {"name": name or client.client_id,
-              "redirect_uris": [check_redirect_uri(u) for u in redirect_uris],
+              "redirect_uris": uris,
               "post_logout_redirect_uris": [check_redirect_uri(u)
                                             for u in post_logout_redirect_uris],
               "public": public, "first_party": first_party, "min_acr": min_acr,
               "introspect_all": introspect_all, "service_account": service_account,
-              "service_scopes": scopes, "jwt_access_tokens": jwt_access_tokens}
+              "service_scopes": scopes, "jwt_access_tokens": jwt_access_tokens,
+              "pairwise_subject": pairwise_subject}
     changed = [field for field, value in values.items() if getattr(client, field) != value]
     secret = None
     if "public" in changed:
@@ -151,6 +164,28 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
     for field in changed:
         setattr(client, field, values[field])
     return changed, secret
+
+
+def sector_of(redirect_uris: list[str]) -> str | None:
+    """Return the host an app's redirect URIs share (its sector, OIDC Core 8.1), or None
+    when they have none or several."""
+    hosts = {urlsplit(uri).hostname for uri in redirect_uris}
+    return hosts.pop() if len(hosts) == 1 else None
+
+
+def _check_pairwise(pairwise: bool, redirect_uris: list[str]) -> None:
+    if pairwise and sector_of(redirect_uris) is None:
+        # Without a sector_identifier_uri the sector is the redirect URIs' one host.
+        raise ClientError("a pairwise app's redirect URIs must all be on one host")
+
+
+def subject_for(client: Client | None, user: User, sealer: Sealer) -> str:
+    """Return the subject identifier (``sub``) an app knows a person by: the person's own,
+    or for a pairwise app one derived from its sector (OIDC Core 8.1), the same for every
+    app of that host and unlinkable to any other's without the installation's key."""
+    if client is None or not client.pairwise_subject:
+        return user.subject
+    return sealer.digest(f"pairwise-subject:{sector_of(client.redirect_uris)}:{user.subject}")
 
 
 def _check_introspection(public: bool, introspect_all: bool) -> None:

@@ -116,6 +116,7 @@ def test_client_add_confidential_prints_its_secret_once(initialized):
 @pytest.mark.parametrize(("flag", "attribute"), [
     ("--introspect-all", "introspect_all"),  # a resource server
     ("--jwt-access-tokens", "jwt_access_tokens"),  # RFC 9068 access tokens
+    ("--pairwise-subject", "pairwise_subject"),  # a sub of its own (OIDC Core 8.1)
 ])
 def test_client_add_flags_set_their_choice_on_that_client_only(initialized, idp, flag,
                                                                attribute):

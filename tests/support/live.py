@@ -167,10 +167,12 @@ class TestDirectory:
                    id_token_alg: str = "RS256", introspect_all: bool = False,
                    redirect_uri: str = "https://rp.example.org/callback",
                    service_scopes: str | None = None,
-                   jwt_access_tokens: bool = False) -> TestClient:
+                   jwt_access_tokens: bool = False,
+                   pairwise_subject: bool = False) -> TestClient:
         """Register a client with one redirect URI and one post-logout URI (`introspect_all`:
         a resource server that may introspect every app's tokens; `service_scopes`: a service
-        account granted these admin scopes; `jwt_access_tokens`: RFC 9068 access tokens)."""
+        account granted these admin scopes; `jwt_access_tokens`: RFC 9068 access tokens;
+        `pairwise_subject`: a sub of its own for each person)."""
         client_id = client_id or f"client-{secrets.token_hex(4)}"
         logout_uri = redirect_uri.rsplit("/", 1)[0] + "/logged-out"
         with self.live.app.app_context():
@@ -179,7 +181,8 @@ class TestDirectory:
                 post_logout_redirect_uris=[logout_uri], now=now(), public=public,
                 min_acr=min_acr, first_party=first_party, id_token_alg=id_token_alg,
                 introspect_all=introspect_all, service_account=service_scopes is not None,
-                service_scopes=service_scopes or "", jwt_access_tokens=jwt_access_tokens)
+                service_scopes=service_scopes or "", jwt_access_tokens=jwt_access_tokens,
+                pairwise_subject=pairwise_subject)
             db.session.commit()
         client = TestClient(client_id, secret, redirect_uri, logout_uri)
         self.clients[client_id] = client

@@ -143,6 +143,18 @@ def test_an_app_gets_jwt_access_tokens_when_asked_and_keeps_them_when_left_out(d
                      "invalid_request")
 
 
+def test_a_pairwise_app_keeps_its_redirect_uris_on_one_host(api):
+    app = register(api, client_id="pa-pairwise", pairwise_subject=True)["app"]
+    assert app["pairwise_subject"] is True
+    response = api.patch("/apps/pa-pairwise",
+                         json={"redirect_uris": ["https://elsewhere.example.org/cb"]})
+    assert_api_error(response, 400, "invalid_request")
+    assert api.patch("/apps/pa-pairwise", json={"name": "Renamed"}).status_code == 200
+    assert_api_error(api.post("/apps", json={
+        "name": "Mixed", "pairwise_subject": True,
+        "redirect_uris": [REDIRECT, "https://other.example.org/cb"]}), 400, "invalid_request")
+
+
 def test_a_public_app_made_confidential_gets_a_secret(api):
     register(api, client_id="pa-pub", public=True)
     assert api.patch("/apps/pa-pub", json={"public": False}).json()["client_secret"]

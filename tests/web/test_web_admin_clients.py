@@ -257,6 +257,23 @@ def test_an_admin_gives_an_app_jwt_access_tokens_and_takes_them_back(directory):
     assert rp.exchange(rp.sign_in(user)["code"])["access_token"].count(".") == 0
 
 
+def test_a_pairwise_app_needs_its_redirect_uris_on_one_host(directory):
+    _admin, agent, _page = admin_agent(directory, "/admin/clients")
+    page = register(agent, directory, client_id="mixed", pairwise_subject="yes",
+                    redirect_uris=f"{REDIRECT}\nhttps://other.example.org/cb")
+    assert_sane(page.response)
+    assert page.status == 400
+    assert "on one host" in page.soup.find(id="form-error").get_text()
+    assert page.soup.find(id="pairwise_subject")["aria-invalid"] == "true"
+    with directory.live.app.app_context():
+        assert get_client(get_directory(directory.slug), "mixed") is None
+
+    page = register(agent, directory, client_id="single", pairwise_subject="yes")
+    assert stored_client(directory, "single").pairwise_subject
+    listing = Page(agent.get(f"{directory.issuer}/admin/clients")).text
+    assert "Pairwise subject identifiers" in listing
+
+
 def test_a_public_app_cannot_be_allowed_to_introspect(directory):
     _admin, agent, _page = admin_agent(directory, "/admin/clients")
     page = register(agent, directory, client_id="spa", type="public", introspect_all="yes")

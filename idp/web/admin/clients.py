@@ -28,6 +28,7 @@ from ...tenants.clients import (
     check_redirect_uri,
     get_client,
     in_secret_grace,
+    sector_of,
 )
 from ...tenants.service_accounts import ADMIN_SCOPES
 from ..account import account, when
@@ -73,6 +74,7 @@ class ClientFields:
     service_account: bool
     service_scopes: list[str]
     jwt_access_tokens: bool
+    pairwise_subject: bool
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -109,7 +111,8 @@ def admin_client_create():
             introspect_all=fields.introspect_all,
             post_logout_redirect_uris=fields.post_logout_redirect_uris,
             service_account=fields.service_account, service_scopes=fields.service_scopes,
-            jwt_access_tokens=fields.jwt_access_tokens)
+            jwt_access_tokens=fields.jwt_access_tokens,
+            pairwise_subject=fields.pairwise_subject)
     except (FormError, ClientError) as exc:
         db.session.rollback()
         return _form_page("admin/client_new.html", request.form, exc), 400
@@ -218,7 +221,8 @@ def _values_of(client: Client) -> dict[str, object]:
             "introspect_all": "yes" if client.introspect_all else "",
             "service_account": "yes" if client.service_account else "",
             "service_scopes": client.service_scopes.split(),
-            "jwt_access_tokens": "yes" if client.jwt_access_tokens else ""}
+            "jwt_access_tokens": "yes" if client.jwt_access_tokens else "",
+            "pairwise_subject": "yes" if client.pairwise_subject else ""}
 
 
 # --- reading the form -------------------------------------------------------------------------
@@ -292,15 +296,21 @@ def read_fields(form) -> ClientFields:
                         "service_account")
     scopes = [scope for scope in form.getlist("service_scopes")[:len(ADMIN_SCOPES) + 1]
               if scope in ADMIN_SCOPES] if service_account else []
+    redirect_uris = _uris(form, "redirect_uris", required=not service_account)
+    pairwise = form.get("pairwise_subject") == "yes"
+    if pairwise and sector_of(redirect_uris) is None:
+        raise FormError(gettext("A pairwise app's redirect URIs must all be on one host: its "
+                                "identifiers are derived from that host."), "pairwise_subject")
     return ClientFields(name=name,
-                        redirect_uris=_uris(form, "redirect_uris", required=not service_account),
+                        redirect_uris=redirect_uris,
                         post_logout_redirect_uris=_uris(form, "post_logout_redirect_uris",
                                                         required=False),
                         public=kind == "public", first_party=consent == "first_party",
                         min_acr=_min_acr(form.get("min_acr", "")),
                         introspect_all=introspect_all, service_account=service_account,
                         service_scopes=scopes,
-                        jwt_access_tokens=form.get("jwt_access_tokens") == "yes")
+                        jwt_access_tokens=form.get("jwt_access_tokens") == "yes",
+                        pairwise_subject=pairwise)
 
 
 # --- the changes of the client page -------------------------------------------------------
@@ -312,7 +322,8 @@ def _save(client: Client):
         post_logout_redirect_uris=fields.post_logout_redirect_uris, public=fields.public,
         first_party=fields.first_party, min_acr=fields.min_acr,
         introspect_all=fields.introspect_all, service_account=fields.service_account,
-        service_scopes=fields.service_scopes, jwt_access_tokens=fields.jwt_access_tokens)
+        service_scopes=fields.service_scopes, jwt_access_tokens=fields.jwt_access_tokens,
+        pairwise_subject=fields.pairwise_subject)
     db.session.commit()
     if secret is not None:
         return _secret_page(client, secret, created=False)

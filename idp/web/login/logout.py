@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
 from ...errors import IdpError
+from ...oidc.claims import app_subject
 from ...oidc.login import session_user
 from ...services import services
 from ..context import current_session
@@ -43,7 +44,9 @@ def logout() -> Response | str:
         except ValidationError as exc:
             raise CSRFError(str(exc)) from exc
     # Without a hint naming the signed-in user, a link alone must not log anyone out.
-    if user is not None and not confirmed and (hint_sub is None or hint_sub != user.subject):
+    known_as = None if user is None else app_subject(
+        end_request.client.row if end_request.client else None, user)
+    if user is not None and not confirmed and (hint_sub is None or hint_sub != known_as):
         return render_template("logout_confirm.html", directory=g.directory, user=user,
                                client=end_request.client, fields=_carry(data))
     response = server.create_endpoint_response("end_session", end_request)

@@ -24,10 +24,12 @@ APP_FIELDS: dict[str, tuple[type, int]] = {
     "name": (str, 200), "redirect_uris": (list, 2000), "post_logout_redirect_uris": (list, 2000),
     "public": (bool, 0), "first_party": (bool, 0), "min_acr": (int, 0),
     "introspect_all": (bool, 0), "service_account": (bool, 0),
-    "service_scopes": (list, 20), "jwt_access_tokens": (bool, 0)}
+    "service_scopes": (list, 20), "jwt_access_tokens": (bool, 0),
+    "pairwise_subject": (bool, 0)}
 NEW_APP = {"name": "", "redirect_uris": [], "post_logout_redirect_uris": [], "public": False,
            "first_party": True, "min_acr": None, "introspect_all": False,
-           "service_account": False, "service_scopes": [], "jwt_access_tokens": False}
+           "service_account": False, "service_scopes": [], "jwt_access_tokens": False,
+           "pairwise_subject": False}
 
 
 def _app(client: Client) -> dict[str, Any]:
@@ -38,7 +40,8 @@ def _app(client: Client) -> dict[str, Any]:
             "min_acr": client.min_acr, "introspect_all": client.introspect_all,
             "service_account": client.service_account,
             "service_scopes": client.service_scopes.split(),
-            "jwt_access_tokens": client.jwt_access_tokens, "disabled": client.disabled,
+            "jwt_access_tokens": client.jwt_access_tokens,
+            "pairwise_subject": client.pairwise_subject, "disabled": client.disabled,
             "built_in": built_in(client), "created_at": int(client.created_at)}
 
 
@@ -59,7 +62,8 @@ def _app_fields(values: dict[str, Any]) -> ClientFields:
         "min_acr": "" if values["min_acr"] is None else str(values["min_acr"]),
         "introspect_all": "yes" if values["introspect_all"] else "",
         "service_account": "yes" if values["service_account"] else "",
-        "jwt_access_tokens": "yes" if values["jwt_access_tokens"] else ""})
+        "jwt_access_tokens": "yes" if values["jwt_access_tokens"] else "",
+        "pairwise_subject": "yes" if values["pairwise_subject"] else ""})
     for scope in values["service_scopes"]:
         form.add("service_scopes", scope)
     try:
