@@ -137,19 +137,21 @@ def create_portal(config: dict | None = None) -> Flask:
         """Show who is signed in and link to the protected pages."""
         return render_template("index.html", user=session.get("user"))
 
-    def start_login(acr: int, back_to: str, max_age: int | None = None,
+    def start_login(acr_values: str, back_to: str, max_age: int | None = None,
                     retry: dict | None = None):
-        """Send the user to the provider for a login of at least `acr` (at most `max_age`
-        seconds old); then come back to `back_to`, making the API call `retry` first."""
+        """Send the user to the provider for a login of one of `acr_values` (at most
+        `max_age` seconds old); then come back to `back_to`, making the API call `retry`
+        first."""
         # Each login of its own, keyed by its state: two tabs may be logging in at once.
         state = secrets.token_urlsafe(24)
         pending = dict(session.get("pending") or {})
         while len(pending) >= MAX_PENDING:
             pending.pop(next(iter(pending)))
-        pending[state] = {"acr": acr, "next": safe_path(back_to), "retry": retry}
+        wanted = min((level_of(value) for value in acr_values.split()), default=0)
+        pending[state] = {"acr": wanted, "next": safe_path(back_to), "retry": retry}
         session["pending"] = pending
         extra = {"max_age": str(max_age)} if max_age is not None else {}
-        return idp.authorize_redirect(base_url + "/callback", acr_values=str(acr),
+        return idp.authorize_redirect(base_url + "/callback", acr_values=acr_values,
                                       state=state, **extra)
 
     def protected_page(name: str):
@@ -157,7 +159,7 @@ def create_portal(config: dict | None = None) -> Flask:
         title, required, blurb = PAGES[name]
         user = session.get("user")
         if not user or level_of(user.get("acr")) < required:
-            return start_login(required, request.path)
+            return start_login(str(required), request.path)
         when = readable_time(user.get("auth_time"))
         return render_template(
             "page.html", title=title, required=required, blurb=blurb, user=user, when=when,
@@ -202,29 +204,32 @@ def create_portal(config: dict | None = None) -> Flask:
         session["id_token"] = token["id_token"]
         session["access_token"] = token["access_token"]
         if asked.get("retry") and api_url:
-            refused = call_api(asked["retry"], token["access_token"])
+            # Once: an API still refusing the new login is an error, not another login.
+            refused = call_api(asked["retry"], token["access_token"], step_up=False)
             if refused is not None:
                 return refused
             session["notice"] = asked["retry"]["done"]
         return redirect(target)
 
-    def call_api(call: dict, access_token: str | None):
+    def call_api(call: dict, access_token: str | None, step_up: bool = True):
         """Make an API call for the Invoices page; return None when it succeeded, or the
-        answer to give: a step-up the API's challenge asks for (RFC 9470), or an error."""
+        answer to give: a step-up the API's challenge asks for (RFC 9470; with `step_up`),
+        or an error."""
         response = requests.request(call["method"], api_url + call["path"],
                                     json=call.get("json"), timeout=10,
                                     headers={"Authorization": f"Bearer {access_token}"})
         if response.ok:
             call["result"] = response.json()
             return None
-        if response.status_code == 401:
-            # The login falls short (RFC 9470: ask for what the API names), or there is no
-            # token, or it expired: log in again, at least at the level reading needs.
+        if response.status_code == 401 and step_up:
+            # The login falls short (RFC 9470: ask for what the API names, as it names it),
+            # or there is no token, or it expired: log in again, at least at the level
+            # reading needs.
             challenge = challenge_of(response) or {}
-            max_age = challenge.get("max_age")
-            return start_login(level_of(challenge.get("acr_values", READ_LEVEL)), "/invoices",
-                               int(max_age) if max_age and max_age.isdecimal() else None,
-                               retry=call if call["method"] != "GET" else None)
+            max_age = challenge.get("max_age", "")
+            return start_login(challenge.get("acr_values") or str(READ_LEVEL), "/invoices",
+                               int(max_age) if max_age.isdecimal() and len(max_age) < 9
+                               else None, retry=call if call["method"] != "GET" else None)
         try:
             description = response.json().get("error_description")
         except ValueError:

@@ -111,9 +111,9 @@ def served(app, port: int) -> Iterator[None]:
 
 @contextmanager
 def serve_portal(directory: TestDirectory, host: str = "127.0.0.1",
-                 api: bool = False) -> Iterator[Portal]:
+                 api: bool = False, api_clock=now) -> Iterator[Portal]:
     """Serve the sample portal in a thread as a client of `directory`, known as `host`; with
-    `api`, the sample API too, which the portal's Invoices page calls."""
+    `api`, the sample API too (its time: `api_clock`), which the Invoices page calls."""
     port, api_port = free_port(), free_port()
     url = f"http://{host}:{port}"
     client = register_portal_client(directory, url, jwt_access_tokens=api)
@@ -130,7 +130,7 @@ def serve_portal(directory: TestDirectory, host: str = "127.0.0.1",
         if api:
             stack.enter_context(served(create_api({"API_ISSUER": directory.issuer,
                                                    "API_AUDIENCE": client.client_id},
-                                                  clock=now), api_port))
+                                                  clock=api_clock), api_port))
         stack.enter_context(served(with_extra_pages(app, pages), port))
         yield Portal(url, client, directory, pages)
 

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from idp.clock import now
 from tests.browser.conftest import serve_portal
 from tests.browser.steps import give_app_code, give_password
 from tests.protocol._helpers import issue_recovery_codes
@@ -56,3 +57,25 @@ def test_bob_reads_his_invoices_then_steps_up_to_change_his_bank_account(page, d
         expect(page.locator("#notice")).to_have_text("Your bank account was changed.")
         expect(page.locator("#iban")).to_have_text(IBAN)
         expect(page.locator("#acr")).to_have_text("40")
+
+
+def test_an_api_that_still_refuses_after_the_step_up_is_an_error_not_another_login(
+        page, directory):
+    bob = directory.add_user("bob", totp=True)
+    codes = issue_recovery_codes(directory, bob)
+    # The API's clock runs an hour ahead: no login is ever recent enough for a change.
+    with serve_portal(directory, api=True, api_clock=lambda: now() + 3600) as portal:
+        page.goto(portal.url + "/invoices")
+        give_password(page, bob)
+        give_app_code(page, bob)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Invoices")
+        page.get_by_label("New IBAN", exact=True).fill(IBAN)
+        page.get_by_role("button", name="Change bank account").click()
+        page.get_by_role("link", name="Continue with recovery code").click()
+        page.get_by_label("Code", exact=True).fill(codes[0])
+        page.get_by_role("button", name="Verify", exact=True).click()
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "The invoices service refused the request")
+        expect(page.locator("#error_description")).to_contain_text("last 300 seconds")
+        assert page.url.startswith(portal.url + "/callback")
