@@ -191,15 +191,21 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _known_method(method: str, *, list_known: bool = False) -> str:
+    """Return `method` when it is one of METHODS; otherwise raise InvalidSettings naming it,
+    and the methods there are when `list_known`."""
+    if method not in METHODS:
+        known = f"; expected one of {', '.join(METHODS)}" if list_known else ""
+        raise InvalidSettings(f"unknown authentication method {method!r}{known}")
+    return method
+
+
 def _validated_points(points: Mapping[str, int]) -> Mapping[str, int]:
     if not isinstance(points, Mapping):
         raise InvalidSettings("points must map method names to integers")
     full = dict.fromkeys(METHODS, 0)
     for method, value in points.items():
-        if method not in METHODS:
-            raise InvalidSettings(
-                f"unknown authentication method {method!r}; expected one of {', '.join(METHODS)}"
-            )
+        _known_method(method, list_known=True)
         if not _is_int(value):
             raise InvalidSettings(f"points for {method} must be a whole number, not {value!r}")
         if not 0 <= value <= MAX_POINTS:
@@ -253,8 +259,7 @@ def _validated_counts_for(counts_for: Mapping[str, int | None]) -> Mapping[str, 
         raise InvalidSettings("counts_for must map method names to seconds or None")
     full: dict[str, int | None] = dict.fromkeys(METHODS)
     for method, value in counts_for.items():
-        if method not in METHODS:
-            raise InvalidSettings(f"unknown authentication method {method!r}")
+        _known_method(method)
         full[method] = None if value is None else _validated_duration(value)
     return MappingProxyType(full)
 
