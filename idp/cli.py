@@ -4,6 +4,7 @@
     idp user add --directory SLUG --username NAME [--email E] [--phone +E164] [--admin]
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
                    [--introspect-all] [--jwt-access-tokens] [--pairwise-subject]
+                   [--jwks FILE | --jwks-uri URI] [--private-key-jwt] [--require-par]
                    [--service-account admin:users,admin:audit,...]
     idp directory set SLUG [--required-level N] [--reset-level N] [--points METHOD=N ...]
                            [--counts-for METHOD=12h|session ...]
@@ -149,12 +150,22 @@ def cmd_client_add(args: argparse.Namespace) -> int:
             public=args.public, min_acr=args.min_acr, first_party=not args.consent,
             introspect_all=args.introspect_all, id_token_alg=args.id_token_alg,
             jwt_access_tokens=args.jwt_access_tokens, pairwise_subject=args.pairwise_subject,
+            jwks=_read_file(args.jwks) if args.jwks else None, jwks_uri=args.jwks_uri,
+            private_key_jwt=args.private_key_jwt, require_par=args.require_par,
             service_account=args.service_account is not None,
             service_scopes=(args.service_account or "").replace(",", " "))
         db.session.commit()
         print(f"client_id: {client.client_id}")
         print(f"client_secret: {secret}" if secret else "public client: no secret (use PKCE)")
     return 0
+
+
+def _read_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read(1024 * 1024)
+    except (OSError, UnicodeError) as exc:
+        raise CommandError(f"cannot read {path}: {exc}") from exc
 
 
 def _points(values: Sequence[str]) -> dict[str, int]:
@@ -546,6 +557,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_client.add_argument("--pairwise-subject", action="store_true",
                             help="each person gets a subject identifier (sub) of the app's "
                                  "own, unlinkable to other apps' (OIDC Core 8.1)")
+    keys = add_client.add_mutually_exclusive_group()
+    keys.add_argument("--jwks", metavar="FILE",
+                      help="a JSON file with the app's public keys (a JWK Set), which check "
+                           "its client assertions and request objects")
+    keys.add_argument("--jwks-uri", help="where the app publishes its public keys (https)")
+    add_client.add_argument("--private-key-jwt", action="store_true",
+                            help="the app authenticates with a JWT signed by its key (RFC "
+                                 "7523) instead of a secret; needs --jwks or --jwks-uri")
+    add_client.add_argument("--require-par", action="store_true",
+                            help="the app's authorization requests must be pushed first "
+                                 "(RFC 9126)")
     add_client.add_argument("--introspect-all", action="store_true",
                             help="a resource server: may introspect the tokens of every app "
                                  "of the directory (RFC 7662), not only its own")

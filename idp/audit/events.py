@@ -143,6 +143,8 @@ PUBLIC = Detail("public", N_("Public app"))
 INTROSPECT_ALL = Detail("introspect_all", N_("May introspect every app's tokens"))
 JWT_ACCESS_TOKENS = Detail("jwt_access_tokens", N_("Access tokens as signed JWTs"))
 PAIRWISE_SUBJECT = Detail("pairwise_subject", N_("A subject identifier of its own"))
+PRIVATE_KEY_JWT = Detail("private_key_jwt", N_("Authenticates with its key"))
+REQUIRE_PAR = Detail("require_par", N_("Must push its authorization requests"))
 SERVICE_SCOPES = Detail("service_scopes", N_("Admin scopes of the service account"))
 CHANGES = Detail("changes", N_("Changes"))
 USERS_LOSING = Detail("users_losing", N_("Users who could no longer reach the level"))
@@ -162,9 +164,9 @@ DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
     TYPED_LOGIN,
     LIMIT, SCOPE, SECONDS, LOCKOUTS, FAILURES, STORED_COUNT, REPORTED_COUNT, FIELDS, SESSION,
     CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, DEVICES, GRANTS, REASON, IS_ADMIN, PUBLIC,
-    INTROSPECT_ALL, JWT_ACCESS_TOKENS, PAIRWISE_SUBJECT, CHANGES, USERS_LOSING, USERS_LOSING_SMS,
-    USERS_LOCKED_OUT, SMS_ONLY, SMS_EXCLUDED, FILTER, SCOPES, SERVICE_SCOPES, DIRECTORY, HOURS,
-    GRACE)}
+    INTROSPECT_ALL, JWT_ACCESS_TOKENS, PAIRWISE_SUBJECT, PRIVATE_KEY_JWT, REQUIRE_PAR, CHANGES,
+    USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY, SMS_EXCLUDED, FILTER, SCOPES,
+    SERVICE_SCOPES, DIRECTORY, HOURS, GRACE)}
 
 #: Every declared event by its stored name, in the order of declaration.
 EVENTS: dict[str, Event] = {}
@@ -351,7 +353,8 @@ ADMIN_SESSIONS_ENDED = declare("admin.sessions_ended", N_("Sessions ended by an 
                                BY_ADMIN, details=(ACTOR, ACTOR_CLIENT, SESSIONS, DEVICES))
 ADMIN_CLIENT_CREATED = declare("admin.client_created", N_("App registered"),
                                details=(ACTOR, ACTOR_CLIENT, PUBLIC, INTROSPECT_ALL,
-                                        JWT_ACCESS_TOKENS, PAIRWISE_SUBJECT, SERVICE_SCOPES))
+                                        JWT_ACCESS_TOKENS, PAIRWISE_SUBJECT, PRIVATE_KEY_JWT,
+                                        REQUIRE_PAR, SERVICE_SCOPES))
 ADMIN_CLIENT_UPDATED = declare("admin.client_updated", N_("App changed"),
                                details=(ACTOR, ACTOR_CLIENT, FIELDS))
 ADMIN_CLIENT_SECRET_ROTATED = declare("admin.client_secret_rotated", N_("App secret rotated"),

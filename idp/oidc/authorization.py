@@ -92,14 +92,6 @@ def _decode_hint(token: str, keyset: KeySet) -> str:
     return sub
 
 
-def _request_object(data: Mapping[str, str]) -> str | None:
-    return "request objects are not supported" if data.get("request") else None
-
-
-def _request_uri(data: Mapping[str, str]) -> str | None:
-    return "request_uri is not supported" if data.get("request_uri") else None
-
-
 def _prompts(data: Mapping[str, str]) -> frozenset[str]:
     return frozenset((data.get("prompt") or "").split())
 
@@ -165,8 +157,6 @@ NOT_JSON = object()
 # The checks of an authorization request's OIDC parameters, in the order they are made:
 # each names what is wrong (or None) and carries its OAuth error (OIDC Core 3.1.2.1, 6).
 REQUEST_CHECKS: tuple[tuple[Callable[[Mapping[str, str]], str | None], str], ...] = (
-    (_request_object, "request_not_supported"),
-    (_request_uri, "request_uri_not_supported"),
     (_unknown_prompt, "invalid_request"),
     (_prompt_none_combined, "invalid_request"),
     (_bad_max_age, "invalid_request"),

@@ -44,6 +44,8 @@ class OAuthClient(ClientMixin):
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.row.public:
             return method == "none"
+        if self.row.private_key_jwt:
+            return method == "private_key_jwt"
         return method in {"client_secret_basic", "client_secret_post"}
 
     def check_response_type(self, response_type: str) -> bool:

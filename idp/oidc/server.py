@@ -59,6 +59,8 @@ from ..tenants.service_accounts import add_service_token, allowed_scope, find_se
 from ..users.sessions import end_sessions, live_criteria
 from .access_tokens import AccessTokens, hand_login, issue_moment
 from .claims import app_subject, user_claims
+from .client_auth import CONFIDENTIAL_AUTH, PrivateKeyJwt
+from .client_auth import METHOD as CLIENT_ASSERTION
 from .login import LoginResult
 from .models import OAuthClient, ServiceAccessToken, StoredCode, StoredToken
 
@@ -166,7 +168,7 @@ class Server(AuthorizationServer):
 class CodeGrant(grants.AuthorizationCodeGrant):
     """Authorization code grant (RFC 6749 4.1) with single-use, hashed codes."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = [*CONFIDENTIAL_AUTH, "none"]
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         login: LoginResult = request.user  # the grant_user the login handed Authlib
@@ -231,7 +233,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
 class RefreshGrant(grants.RefreshTokenGrant):
     """Refresh token grant (RFC 6749 6) with rotation and reuse detection (RFC 9700 4.14)."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = [*CONFIDENTIAL_AUTH, "none"]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> StoredToken | None:
@@ -278,7 +280,7 @@ class ServiceGrant(grants.ClientCredentialsGrant):
     applies; no refresh token (RFC 6749 4.4.3) and no ID token are issued.
     """
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH
 
     def validate_requested_scope(self):
         """Refuse a scope the admin did not grant the client (RFC 6749 3.3, 5.2)."""
@@ -428,7 +430,7 @@ def _find_token(token_string: str, hint: str | None) -> StoredToken | None:
 class Revocation(RevocationEndpoint):
     """Token revocation (RFC 7009); revoking a refresh token ends its whole grant."""
 
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    CLIENT_AUTH_METHODS = [*CONFIDENTIAL_AUTH, "none"]
 
     def query_token(self, token_string: str, token_type_hint: str | None):
         return _find_token(token_string, token_type_hint)
@@ -445,7 +447,7 @@ class Revocation(RevocationEndpoint):
 class Introspection(IntrospectionEndpoint):
     """Token introspection (RFC 7662) with acr and auth_time (RFC 9470 section 6)."""
 
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH
 
     def query_token(self, token_string: str, token_type_hint: str | None):
         return _find_token(token_string, token_type_hint)
@@ -522,6 +524,7 @@ def create_server(settings: Settings) -> tuple[Server, BearerProtector]:
     default = server.create_bearer_token_generator(config).opaque
     server.register_token_generator("client_credentials", ServiceTokenGenerator(
         default.access_token_generator, None, default.expires_generator))
+    server.register_client_auth_method(CLIENT_ASSERTION, PrivateKeyJwt(current_issuer))
     server.register_grant(CodeGrant, [IdTokenIssuer(require_nonce=False), PkceS256()])
     server.register_grant(RefreshGrant)
     server.register_grant(ServiceGrant)

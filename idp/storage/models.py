@@ -209,6 +209,17 @@ class Client(db.Model):
     #: Its own subject identifier for each person, unlinkable to other apps' (OIDC Core 8.1).
     pairwise_subject: Mapped[bool] = mapped_column(Boolean, default=False,
                                                    server_default=false())
+    #: Authenticates with a JWT signed by one of its keys (RFC 7523 ``private_key_jwt``)
+    #: instead of its secret.
+    private_key_jwt: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                  server_default=false())
+    #: Its public keys (a JWK Set), for its JWT client authentication and its signed
+    #: request objects; or the URI it publishes them at (``jwks_uri``), never both.
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    jwks_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    #: Its authorization requests must be pushed first (RFC 9126 ``require_pushed_
+    #: authorization_requests``).
+    require_par: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Double)
     #: A service account: may use the client_credentials grant for the admin scopes below.
@@ -263,6 +274,19 @@ class Interaction(db.Model):
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[float] = mapped_column(Double)
     expires_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+class PushedRequest(db.Model):
+    """An authorization request an app pushed (RFC 9126), found once by the hash of its
+    ``request_uri`` and kept until it expires; its parameters are already checked."""
+
+    __tablename__ = "pushed_request"
+    uri_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"))
+    params: Mapped[dict[str, str]] = mapped_column(JSON)
+    expires_at: Mapped[float] = mapped_column(Double, index=True)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
 
 
 class AuthorizationCode(db.Model):

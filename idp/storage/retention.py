@@ -1,4 +1,4 @@
-"""Forget what has expired: pending logins, codes, spent challenges, nonces, approvals,
+"""Forget what has expired: pending and pushed logins, codes, spent challenges, nonces, approvals,
 sessions, failure budgets, and audit events older than the retention time.
 
 Expired rows are already ignored by every check; purging keeps the tables small. Rows are
@@ -23,6 +23,7 @@ from .models import (
     BrowserSession,
     Interaction,
     OneTimeCode,
+    PushedRequest,
     Registration,
     RememberedDevice,
     ServiceToken,
@@ -44,6 +45,7 @@ def purge_expired(now: float, token_grace: float,
     """
     rules = {
         "interactions": delete(Interaction).where(Interaction.expires_at < now),
+        "pushed requests": delete(PushedRequest).where(PushedRequest.expires_at < now),
         "one-time codes": delete(OneTimeCode).where(OneTimeCode.sent_at < now - 2 * HOUR),
         # Kept past their expiry for the hourly limits per address and network.
         "sign-up codes": delete(Registration).where(Registration.sent_at < now - 2 * HOUR),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
@@ -12,6 +13,7 @@ from ..security.tokens import hash_secret, new_secret, secret_matches
 from ..storage import db
 from ..storage.kept import KeptRows
 from ..storage.models import AuthorizationCode, Client, Directory, Token, TokenFamily, User
+from .client_keys import ClientKeyError, check_jwks
 from .grants import revoke_families
 from .keys import SUPPORTED_ALGS
 from .service_accounts import clean_scopes, revoke_service_tokens
@@ -44,11 +46,16 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
                   service_scopes: list[str] | str = (),
                   id_token_alg: str = "RS256",  # noqa: S107
                   jwt_access_tokens: bool = False,
-                  pairwise_subject: bool = False) -> tuple[Client, str | None]:
+                  pairwise_subject: bool = False, private_key_jwt: bool = False,
+                  jwks: dict[str, Any] | str | None = None, jwks_uri: str | None = None,
+                  require_par: bool = False) -> tuple[Client, str | None]:
     """Register a client; return it with its secret (None for public clients).
 
     A service account (``service_account``, with the admin scopes ``service_scopes``) may
     use the client_credentials grant; it needs no redirect URI when it only does that.
+    Its public keys (``jwks`` by value or ``jwks_uri``) verify what it signs; with
+    ``private_key_jwt`` it authenticates by them instead of its secret. With
+    ``require_par`` its authorization requests must be pushed first (RFC 9126).
     """
     if not CLIENT_ID_PATTERN.match(client_id):
         raise ClientError("a client id is 1-100 characters of A-Z a-z 0-9 . _ ~ -")
@@ -66,6 +73,7 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
     scopes = _check_service_account(public, service_account, service_scopes)
     uris = [check_redirect_uri(u) for u in redirect_uris]
     _check_pairwise(pairwise_subject, uris)
+    keys = _check_keys(public, private_key_jwt, jwks, jwks_uri)
     secret = None if public else new_secret(32)
     client = Client(
         directory_id=directory.id, client_id=client_id, name=name or client_id,
@@ -75,7 +83,8 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
         public=public, first_party=first_party, min_acr=min_acr, id_token_alg=id_token_alg,
         introspect_all=introspect_all, service_account=service_account,
         service_scopes=scopes, jwt_access_tokens=jwt_access_tokens,
-        pairwise_subject=pairwise_subject, created_at=now)
+        pairwise_subject=pairwise_subject, private_key_jwt=private_key_jwt,
+        require_par=require_par, created_at=now, **keys)
     db.session.add(client)
     db.session.flush()
     return client, secret
@@ -125,7 +134,9 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
                   service_account: bool | None = None,
                   service_scopes: list[str] | str | None = None,
                   jwt_access_tokens: bool = False,
-                  pairwise_subject: bool = False) -> tuple[list[str], str | None]:
+                  pairwise_subject: bool = False, private_key_jwt: bool = False,
+                  jwks: dict[str, Any] | str | None = None, jwks_uri: str | None = None,
+                  require_par: bool = False) -> tuple[list[str], str | None]:
     """Change a client's registration; return the changed fields, and the new secret when
     a public client became confidential (a confidential one turned public loses its secret).
 
@@ -147,6 +158,7 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
             and sector_of(uris) != sector_of(client.redirect_uris):
         raise ClientError("a pairwise app's redirect URIs stay on their host: another host "
                           "would change the subject identifier of everyone the app knows")
+    keys = _check_keys(public, private_key_jwt, jwks, jwks_uri)
     values = {"name": name or client.client_id,
               "redirect_uris": uris,
               "post_logout_redirect_uris": [check_redirect_uri(u)
@@ -154,7 +166,8 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
               "public": public, "first_party": first_party, "min_acr": min_acr,
               "introspect_all": introspect_all, "service_account": service_account,
               "service_scopes": scopes, "jwt_access_tokens": jwt_access_tokens,
-              "pairwise_subject": pairwise_subject}
+              "pairwise_subject": pairwise_subject, "private_key_jwt": private_key_jwt,
+              "require_par": require_par, **keys}
     changed = [field for field, value in values.items() if getattr(client, field) != value]
     secret = None
     if "public" in changed:
@@ -186,6 +199,23 @@ def subject_for(client: Client | None, user: User, sealer: Sealer) -> str:
     if client is None or not client.pairwise_subject:
         return user.subject
     return sealer.digest(f"pairwise-subject:{sector_of(client.redirect_uris)}:{user.subject}")
+
+
+def _check_keys(public: bool, private_key_jwt: bool, jwks: dict[str, Any] | str | None,
+                jwks_uri: str | None) -> dict[str, Any]:
+    """Return the app's checked keys as its ``jwks`` and ``jwks_uri`` columns."""
+    if jwks and jwks_uri:
+        raise ClientError("register the keys by value or by URI, not both")
+    try:
+        keys = {"jwks": check_jwks(jwks) if jwks else None,
+                "jwks_uri": check_redirect_uri(jwks_uri) if jwks_uri else None}
+    except (ClientKeyError, ClientError) as exc:
+        raise ClientError(f"keys: {exc}") from exc
+    if private_key_jwt and (public or not (jwks or jwks_uri)):
+        # RFC 7523 2.2: the app proves itself with a key it holds and we know.
+        raise ClientError("an app authenticating with private_key_jwt is confidential and "
+                          "needs its public keys (by value or URI)")
+    return keys
 
 
 def _check_introspection(public: bool, introspect_all: bool) -> None:

@@ -45,7 +45,8 @@ from .responses import error_response, wants_json
 
 log = logging.getLogger(__name__)
 
-CLIENT_AUTH_ENDPOINTS = frozenset({"api.token", "api.revoke", "api.introspect"})
+CLIENT_AUTH_ENDPOINTS = frozenset({"api.token", "api.revoke", "api.introspect",
+                                   "api.pushed_authorization_request"})
 
 # Pages that must never be framed or cached: they ask for credentials or show secrets.
 # connect-src: the app approval page looks for the app's answer (static/app_approval.js).

@@ -19,7 +19,7 @@ from ..oidc.server import current_issuer
 log = logging.getLogger(__name__)
 
 # Endpoints that machines call: their errors are JSON (RFC 6749 5.2, RFC 6750 3).
-API_PATH = re.compile(r"^/d/[^/]+/((token|userinfo|revoke|introspect|jwks|"
+API_PATH = re.compile(r"^/d/[^/]+/((token|par|userinfo|revoke|introspect|jwks|"
                       r"\.well-known/openid-configuration|\.well-known/oauth-authorization-server)$"
                       r"|app/(nonce|approvals|device)(/|$)|api/admin/v1(/|$))")
 

@@ -19,6 +19,7 @@ from idp.storage.models import (
     BrowserSession,
     Credential,
     Interaction,
+    PushedRequest,
     SpentSeal,
     Token,
     TokenFamily,
@@ -33,12 +34,18 @@ from tests.support.live import PASSWORD
 
 
 def _seed(database_url: str) -> None:
-    """One expired and one live session, each with a pending login and a spent challenge."""
+    """One expired and one live session, each with a pending login and a spent challenge,
+    and an expired and a live pushed request."""
     # The time of seeding, not of import: a long test run must not age the "live" rows.
     now = time.time()
     with provider(database_url):
         directory = get_directory("default")
+        client, _secret = create_client(directory, client_id=f"purged-{secrets.token_hex(4)}",
+                                        redirect_uris=["https://rp.example.org/cb"], now=now)
         for label, at in (("old", now - 30 * 86400), ("live", now)):
+            db.session.add(PushedRequest(uri_hash=hash_secret(label + client.client_id),
+                                         directory_id=directory.id, client_pk=client.id,
+                                         params={}, expires_at=at + 90))
             session, _token = start_session(directory, at, "127.0.0.1", label)
             db.session.add(Interaction(id=f"{label}-login", directory_id=directory.id,
                                        session_id=session.id, params={}, state={},
@@ -60,6 +67,8 @@ def test_purge_deletes_what_expired_and_keeps_what_lives(any_database, idp):
 
     assert "deleted 1 browser sessions" in run.stdout
     assert "deleted 1 interactions" in run.stdout
+    assert "deleted 1 pushed requests" in run.stdout
+    assert _count(any_database, PushedRequest) == 1
     assert _count(any_database, BrowserSession) == 1
     assert _count(any_database, Interaction) == 1
     assert _count(any_database, SpentSeal) == 1

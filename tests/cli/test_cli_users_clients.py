@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from joserfc.jwk import ECKey
 
 from idp.security.tokens import secret_matches
 from idp.services import services
@@ -117,6 +119,7 @@ def test_client_add_confidential_prints_its_secret_once(initialized):
     ("--introspect-all", "introspect_all"),  # a resource server
     ("--jwt-access-tokens", "jwt_access_tokens"),  # RFC 9068 access tokens
     ("--pairwise-subject", "pairwise_subject"),  # a sub of its own (OIDC Core 8.1)
+    ("--require-par", "require_par"),  # pushed authorization requests (RFC 9126)
 ])
 def test_client_add_flags_set_their_choice_on_that_client_only(initialized, idp, flag,
                                                                attribute):
@@ -197,3 +200,25 @@ def test_http_redirect_uris_are_allowed_on_loopback(initialized, idp, uri):
 
     idp(initialized, "client", "add", "--directory", "default", "--client-id", client_id,
         "--redirect-uri", uri, "--public").assert_ok()
+
+
+def test_client_add_registers_the_apps_keys_for_private_key_jwt(initialized, idp, tmp_path):
+    key = ECKey.generate_key("P-256", auto_kid=True)
+    keys = tmp_path / "jwks.json"
+    keys.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+    idp(initialized, "client", "add", "--directory", "default", "--client-id", "keyed",
+        "--redirect-uri", "https://api.example.org/cb", "--jwks", str(keys),
+        "--private-key-jwt").assert_ok()
+    idp(initialized, "client", "add", "--directory", "default", "--client-id", "keyless",
+        "--redirect-uri", "https://api.example.org/cb", "--private-key-jwt"
+        ).assert_one_line_error("private_key_jwt")
+    keys.write_text(json.dumps({"keys": [key.as_dict(private=True)]}))
+    idp(initialized, "client", "add", "--directory", "default", "--client-id", "leaky",
+        "--redirect-uri", "https://api.example.org/cb", "--jwks", str(keys)
+        ).assert_one_line_error("private key")
+
+    with provider(initialized):
+        keyed = get_client(get_directory("default"), "keyed")
+        assert keyed.private_key_jwt and keyed.jwks["keys"][0]["kid"] == key.kid
+        assert get_client(get_directory("default"), "keyless") is None
+        assert get_client(get_directory("default"), "leaky") is None

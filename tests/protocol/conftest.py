@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from joserfc.jwk import ECKey, RSAKey
 
 from tests.support.live import TestClient, TestDirectory, TestUser, new_mobile
 from tests.support.rp import StrictRP
@@ -32,3 +33,15 @@ def coded_user(directory: TestDirectory) -> TestUser:
     directory where an SMS and an email code (15 each) alone would make the level 30."""
     directory.set_levels(sms=15, email=15)
     return directory.add_user(totp=True, phone=new_mobile(), email_verified=True)
+
+
+@pytest.fixture(scope="session")
+def rsa_key():
+    """An app's RSA key pair (its public half is what the app registers)."""
+    return RSAKey.generate_key(2048, auto_kid=True)
+
+
+@pytest.fixture(scope="session")
+def ec_key():
+    """An app's P-256 key pair."""
+    return ECKey.generate_key("P-256", auto_kid=True)

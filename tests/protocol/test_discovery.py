@@ -108,10 +108,14 @@ def test_authorization_responses_carry_iss(directory):
     assert metadata_of(directory)["authorization_response_iss_parameter_supported"] is True
 
 
-def test_request_objects_are_declared_unsupported(directory):
+def test_request_objects_and_pushed_requests_are_declared(directory):
     metadata = metadata_of(directory)
-    assert metadata["request_parameter_supported"] is False
-    assert metadata["request_uri_parameter_supported"] is False
+    assert metadata["request_parameter_supported"] is True
+    # Only pushed requests' request_uri values: none is fetched, none can be registered.
+    assert metadata["request_uri_parameter_supported"] is True
+    assert metadata["require_request_uri_registration"] is True
+    assert metadata["pushed_authorization_request_endpoint"] == f"{directory.issuer}/par"
+    assert "none" not in metadata["request_object_signing_alg_values_supported"]
 
 
 def test_oauth_metadata_matches_the_openid_configuration(directory):

@@ -6,6 +6,7 @@ import secrets
 import socket
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyotp
 from flask import Flask
@@ -104,6 +105,8 @@ class TestClient:
     secret: str | None
     redirect_uri: str
     post_logout_redirect_uri: str
+    #: The private key the client signs with, when it registered its public key.
+    key: Any = None
 
 
 @dataclass
@@ -168,11 +171,15 @@ class TestDirectory:
                    redirect_uri: str = "https://rp.example.org/callback",
                    service_scopes: str | None = None,
                    jwt_access_tokens: bool = False,
-                   pairwise_subject: bool = False) -> TestClient:
+                   pairwise_subject: bool = False, key: Any = None,
+                   jwks_uri: str | None = None, private_key_jwt: bool = False,
+                   require_par: bool = False) -> TestClient:
         """Register a client with one redirect URI and one post-logout URI (`introspect_all`:
         a resource server that may introspect every app's tokens; `service_scopes`: a service
         account granted these admin scopes; `jwt_access_tokens`: RFC 9068 access tokens;
-        `pairwise_subject`: a sub of its own for each person)."""
+        `pairwise_subject`: a sub of its own for each person; `key`: a joserfc private key
+        whose public half is registered, or published at `jwks_uri`; `private_key_jwt`:
+        it authenticates with that key; `require_par`: its requests must be pushed)."""
         client_id = client_id or f"client-{secrets.token_hex(4)}"
         logout_uri = redirect_uri.rsplit("/", 1)[0] + "/logged-out"
         with self.live.app.app_context():
@@ -182,9 +189,11 @@ class TestDirectory:
                 min_acr=min_acr, first_party=first_party, id_token_alg=id_token_alg,
                 introspect_all=introspect_all, service_account=service_scopes is not None,
                 service_scopes=service_scopes or "", jwt_access_tokens=jwt_access_tokens,
-                pairwise_subject=pairwise_subject)
+                pairwise_subject=pairwise_subject, private_key_jwt=private_key_jwt,
+                jwks={"keys": [key.as_dict(private=False)]} if key and not jwks_uri else None,
+                jwks_uri=jwks_uri, require_par=require_par)
             db.session.commit()
-        client = TestClient(client_id, secret, redirect_uri, logout_uri)
+        client = TestClient(client_id, secret, redirect_uri, logout_uri, key)
         self.clients[client_id] = client
         return client
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import requests
+from authlib.oauth2.rfc7523.client import ASSERTION_TYPE
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -66,6 +67,38 @@ class StrictRP:
         return self.metadata["authorization_endpoint"] + "?" + urlencode(
             {k: v for k, v in query.items() if v is not None})
 
+    def request_object(self, key=None, **claims) -> str:
+        """Return the parameters of an authorization request (as ``authorization_url`` makes
+        them, or `claims`) as a request object (RFC 9101) signed with the client's key."""
+        query = dict(parse_qs(urlparse(self.authorization_url()).query))
+        payload = {name: values[0] for name, values in query.items()}
+        payload.update(iss=self.client.client_id, aud=self.directory.issuer,
+                       exp=int(clock_now()) + 300)
+        payload.update(claims)
+        key = key or self.client.key
+        header = {"alg": "ES256" if key.key_type == "EC" else "RS256", "kid": key.kid}
+        return jwt.encode(header, {k: v for k, v in payload.items() if v is not None}, key)
+
+    def push(self, auth: str = "basic", **params: str | None) -> requests.Response:
+        """Push an authorization request (RFC 9126) with the client's authentication;
+        `params` replace or (None) drop those ``authorization_url`` makes."""
+        query = dict(parse_qs(urlparse(self.authorization_url(**params)).query))
+        data = {name: values[0] for name, values in query.items()}
+        endpoint = self.metadata["pushed_authorization_request_endpoint"]
+        kwargs: dict = {}
+        if auth == "private_key_jwt":
+            data.update(client_assertion_type=ASSERTION_TYPE,
+                        client_assertion=self.client_assertion(endpoint))
+        elif auth == "basic" and self.client.secret:
+            kwargs["auth"] = (self.client.client_id, self.client.secret)
+        return requests.post(endpoint, data=data, timeout=30, **kwargs)
+
+    def start_with(self, **query: str) -> requests.Response:
+        """Send the browser to the authorization endpoint with exactly `query` (and the
+        client_id), keeping what the last request made remembers (state, PKCE)."""
+        return self.agent.get(self.metadata["authorization_endpoint"] + "?" + urlencode(
+            {"client_id": self.client.client_id, **query}))
+
     def start(self, **params: str | None) -> requests.Response:
         """Send the browser to the authorization endpoint; return where it stops."""
         return self.agent.get(self.authorization_url(**params))
@@ -99,7 +132,10 @@ class StrictRP:
 
     def sign_in(self, user: TestUser, **params: str | None) -> dict[str, str]:
         """Run the whole front channel (login, then TOTP if asked) and return the response."""
-        response = self.start(**params)
+        return self.finish(self.start(**params), user)
+
+    def finish(self, response: requests.Response, user: TestUser) -> dict[str, str]:
+        """Log in (then TOTP if asked) where the browser stopped; return the response."""
         if not response.is_redirect:
             response = self.log_in(response, user)
         if not response.is_redirect and Page(response).title == "Choose how to verify":
@@ -111,13 +147,27 @@ class StrictRP:
         """POST to the token endpoint with client_secret_basic, client_secret_post or none."""
         data = dict(data)
         kwargs: dict = {}
-        if auth == "basic" and self.client.secret:
+        if auth == "private_key_jwt":
+            data.update(client_assertion_type=ASSERTION_TYPE,
+                        client_assertion=self.client_assertion())
+        elif auth == "basic" and self.client.secret:
             kwargs["auth"] = (self.client.client_id, self.client.secret)
         elif auth == "post" and self.client.secret:
             data.update(client_id=self.client.client_id, client_secret=self.client.secret)
         else:
             data["client_id"] = self.client.client_id
         return requests.post(self.metadata["token_endpoint"], data=data, timeout=30, **kwargs)
+
+    def client_assertion(self, audience: str | None = None, **claims) -> str:
+        """Return a client assertion (RFC 7523 2.2) signed with the client's key."""
+        key = self.client.key
+        moment = int(clock_now())
+        payload = {"iss": self.client.client_id, "sub": self.client.client_id,
+                   "aud": audience or self.metadata["token_endpoint"],
+                   "jti": secrets.token_urlsafe(16), "iat": moment, "exp": moment + 60,
+                   **claims}
+        header = {"alg": "ES256" if key.key_type == "EC" else "RS256", "kid": key.kid}
+        return jwt.encode(header, {k: v for k, v in payload.items() if v is not None}, key)
 
     def exchange(self, code: str, auth: str = "basic", verifier: str | None = None) -> dict:
         """Exchange a code, check the token response and the ID token; return the tokens."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from joserfc.jwk import ECKey
 
 from tests.support.live import new_directory
 from tests.web.admin_api import AdminApi, assert_api_error, service_api, token_of
@@ -240,3 +241,25 @@ def account_client(directory) -> None:
     with directory.live.app.app_context():
         ensure_account_client(get_directory(directory.slug), services().base_url, now())
         db.session.commit()
+
+
+def test_an_apps_keys_and_switches_are_set_and_checked(api):
+    key = ECKey.generate_key("P-256", auto_kid=True)
+    jwks = {"keys": [key.as_dict(private=False)]}
+    app = register(api, client_id="pa-keyed", jwks=jwks, private_key_jwt=True,
+                   require_par=True)["app"]
+    assert (app["jwks"], app["jwks_uri"], app["private_key_jwt"], app["require_par"]) == \
+        (jwks, None, True, True)
+    assert_api_error(api.post("/apps", json={
+        "name": "Leaky", "redirect_uris": [REDIRECT],
+        "jwks": {"keys": [key.as_dict(private=True)]}}), 400, "invalid_request")
+    assert_api_error(api.post("/apps", json={
+        "name": "Keyless", "redirect_uris": [REDIRECT], "private_key_jwt": True}),
+        400, "invalid_request")
+    assert_api_error(api.patch("/apps/pa-keyed", json={
+        "jwks_uri": "https://rp.example.org/jwks.json"}), 400, "invalid_request")
+    changed = api.patch("/apps/pa-keyed", json={
+        "jwks": None, "jwks_uri": "https://rp.example.org/jwks.json"})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["app"]["jwks_uri"] == "https://rp.example.org/jwks.json"
+    assert changed.json()["app"]["jwks"] is None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
+from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from idp.security.tokens import hash_secret
@@ -419,3 +422,32 @@ def test_an_unknown_app_action_is_refused(directory, action):
                                timeout=30)
     assert_error_page(response, 400)
     assert not stored_client(directory, client.client_id).disabled
+
+
+def test_an_admin_registers_an_apps_key_for_private_key_jwt_and_pushed_requests(directory):
+    key = RSAKey.generate_key(2048, auto_kid=True)
+    _admin, agent, _page = admin_agent(directory, "/admin/clients")
+    private = json.dumps({"keys": [key.as_dict(private=True)]})
+    page = register(agent, directory, client_id="leaky", jwks=private, private_key_jwt="yes")
+    assert page.status == 400
+    assert "private key" in page.soup.find(id="form-error").get_text()
+    assert page.soup.find(id="jwks")["aria-invalid"] == "true"
+
+    page = register(agent, directory, client_id="keyless", private_key_jwt="yes")
+    assert page.status == 400, "private_key_jwt without keys"
+
+    public = json.dumps({"keys": [key.as_dict(private=False)]})
+    page = register(agent, directory, client_id="keyed", jwks=public, private_key_jwt="yes",
+                    require_par="yes")
+    assert page.status == 200, page.text[:300]
+    stored = stored_client(directory, "keyed")
+    assert stored.private_key_jwt and stored.require_par
+    assert stored.jwks == {"keys": [key.as_dict(private=False)]}
+    shown = client_page(agent, directory, "keyed")
+    assert json.loads(shown.soup.find(id="jwks").get_text()) == stored.jwks
+
+    rp = StrictRP(directory, Registered("keyed", None, REDIRECT,
+                                        "https://rp.example.org/logged-out", key))
+    assert rp.push(auth="private_key_jwt").status_code == 201
+    refused = rp.response_params(rp.start())  # not pushed: refused to the app
+    assert refused["error"] == "invalid_request"

@@ -7,6 +7,8 @@ kept. The built-in account client (``idp-…``) is shown but cannot be changed h
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from ...errors import NotFound
 from ...storage import db
 from ...storage.models import Client
 from ...tenants.account_client import RESERVED_PREFIX
+from ...tenants.client_keys import ClientKeyError, check_jwks
 from ...tenants.clients import (
     CLIENT_ID_PATTERN,
     ClientError,
@@ -75,6 +78,10 @@ class ClientFields:
     service_scopes: list[str]
     jwt_access_tokens: bool
     pairwise_subject: bool
+    private_key_jwt: bool
+    jwks: str | None
+    jwks_uri: str | None
+    require_par: bool
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -104,15 +111,8 @@ def admin_client_create():
     try:
         client_id = new_client_id(request.form.get("client_id", ""))
         fields = read_fields(request.form)
-        client, secret = register_app(
-            g.directory, current_user(), now(), client_id=client_id,
-            redirect_uris=fields.redirect_uris, name=fields.name, public=fields.public,
-            min_acr=fields.min_acr, first_party=fields.first_party,
-            introspect_all=fields.introspect_all,
-            post_logout_redirect_uris=fields.post_logout_redirect_uris,
-            service_account=fields.service_account, service_scopes=fields.service_scopes,
-            jwt_access_tokens=fields.jwt_access_tokens,
-            pairwise_subject=fields.pairwise_subject)
+        client, secret = register_app(g.directory, current_user(), now(), client_id=client_id,
+                                      **dataclasses.asdict(fields))
     except (FormError, ClientError) as exc:
         db.session.rollback()
         return _form_page("admin/client_new.html", request.form, exc), 400
@@ -222,7 +222,11 @@ def _values_of(client: Client) -> dict[str, object]:
             "service_account": "yes" if client.service_account else "",
             "service_scopes": client.service_scopes.split(),
             "jwt_access_tokens": "yes" if client.jwt_access_tokens else "",
-            "pairwise_subject": "yes" if client.pairwise_subject else ""}
+            "pairwise_subject": "yes" if client.pairwise_subject else "",
+            "private_key_jwt": "yes" if client.private_key_jwt else "",
+            "jwks": json.dumps(client.jwks, indent=2) if client.jwks else "",
+            "jwks_uri": client.jwks_uri or "",
+            "require_par": "yes" if client.require_par else ""}
 
 
 # --- reading the form -------------------------------------------------------------------------
@@ -301,6 +305,7 @@ def read_fields(form) -> ClientFields:
     if pairwise and sector_of(redirect_uris) is None:
         raise FormError(gettext("A pairwise app's redirect URIs must all be on one host: its "
                                 "identifiers are derived from that host."), "pairwise_subject")
+    jwks, jwks_uri = _keys(form)
     return ClientFields(name=name,
                         redirect_uris=redirect_uris,
                         post_logout_redirect_uris=_uris(form, "post_logout_redirect_uris",
@@ -310,20 +315,41 @@ def read_fields(form) -> ClientFields:
                         introspect_all=introspect_all, service_account=service_account,
                         service_scopes=scopes,
                         jwt_access_tokens=form.get("jwt_access_tokens") == "yes",
-                        pairwise_subject=pairwise)
+                        pairwise_subject=pairwise,
+                        private_key_jwt=form.get("private_key_jwt") == "yes",
+                        jwks=jwks, jwks_uri=jwks_uri,
+                        require_par=form.get("require_par") == "yes")
+
+
+def _keys(form) -> tuple[str | None, str | None]:
+    """Return the app's public keys as pasted (a JWK Set) or their URI, checked."""
+    jwks = (form.get("jwks") or "").strip() or None
+    jwks_uri = (form.get("jwks_uri") or "").strip() or None
+    if jwks and jwks_uri:
+        raise FormError(gettext("Paste the keys or give their URI, not both."), "jwks")
+    if jwks is not None:
+        try:
+            check_jwks(jwks)
+        except ClientKeyError as exc:
+            raise FormError(gettext("These are not public keys an app can use: %(reason)s.",
+                                    reason=exc), "jwks") from None
+    if jwks_uri is not None:
+        if len(jwks_uri) > MAX_URI or not jwks_uri.isprintable():
+            raise FormError(gettext("The key set URI is too long."), "jwks_uri")
+        try:
+            check_redirect_uri(jwks_uri)
+        except ClientError:
+            raise FormError(gettext("The key set URI must be absolute and start with https:// "
+                                    "(http:// only on 127.0.0.1 or localhost)."),
+                            "jwks_uri") from None
+    return jwks, jwks_uri
 
 
 # --- the changes of the client page -------------------------------------------------------
 
 def _save(client: Client):
     fields = read_fields(request.form)
-    changed, secret = change_app(
-        client, current_user(), now(), name=fields.name, redirect_uris=fields.redirect_uris,
-        post_logout_redirect_uris=fields.post_logout_redirect_uris, public=fields.public,
-        first_party=fields.first_party, min_acr=fields.min_acr,
-        introspect_all=fields.introspect_all, service_account=fields.service_account,
-        service_scopes=fields.service_scopes, jwt_access_tokens=fields.jwt_access_tokens,
-        pairwise_subject=fields.pairwise_subject)
+    changed, secret = change_app(client, current_user(), now(), **dataclasses.asdict(fields))
     db.session.commit()
     if secret is not None:
         return _secret_page(client, secret, created=False)

@@ -1,19 +1,24 @@
-"""The machine-facing endpoints of a directory: discovery, JWKS, token, userinfo, revocation,
-introspection. Authlib does the protocol; these handlers only hand it the request."""
+"""The machine-facing endpoints of a directory: discovery, JWKS, token, pushed authorization
+requests, userinfo, revocation, introspection. Authlib does the protocol; these handlers only
+hand it the request."""
 
 from __future__ import annotations
 
 import math
 
+from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, g, jsonify, request
 
 from ...clock import now
 from ...errors import IdpError
+from ...oidc.client_auth import CONFIDENTIAL_AUTH
 from ...oidc.metadata import provider_metadata
+from ...oidc.request_objects import push_request
 from ...oidc.server import current_issuer
 from ...services import services
 from ...tenants.keys import published_keys
 from ..context import load_directory
+from ..login.authorize import pushed_params
 from ..published import PUBLISH_UNTIL
 
 api = Blueprint("api", __name__, url_prefix="/d/<slug>")
@@ -60,6 +65,25 @@ def token():
     """Exchange a code or refresh token (RFC 6749 section 3.2)."""
     _require_form()
     return services().server.create_token_response()
+
+
+@api.post("/par")
+def pushed_authorization_request():
+    """Keep an app's authorization request for the authorization endpoint (RFC 9126 2)."""
+    _require_form()
+    server = services().server
+    oauth_request = server.create_oauth2_request(None)
+    try:
+        client = server.authenticate_client(oauth_request, [*CONFIDENTIAL_AUTH, "none"],
+                                            endpoint="par")
+    except OAuth2Error as error:
+        return server.handle_error_response(oauth_request, error)
+    params = pushed_params(request.form.to_dict(flat=False), client.row)
+    request_uri, seconds = push_request(client.row, params)
+    response = jsonify(request_uri=request_uri, expires_in=seconds)
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @api.route("/userinfo", methods=["GET", "POST"])

@@ -1,6 +1,8 @@
 """The authorization endpoint and the resumption of a stored authorization request.
 
 Steps, in order:
+0. A request object or pushed request's request_uri is resolved into the parameters it
+   stands for (``idp.oidc.request_objects``), once, before anything else.
 1. Authlib validates client, redirect URI, response type, scope and PKCE; errors
    without a validated redirect URI become a page, never a redirect.
 2. Duplicate and OIDC parameters (prompt, max_age, claims, acr, id_token_hint) are checked.
@@ -31,6 +33,12 @@ from ...oidc.authorization import (
     parse_oidc_params,
 )
 from ...oidc.login import LoginResult, evaluate, session_user
+from ...oidc.request_objects import (
+    PUSHED,
+    RequestRefused,
+    decode_request_object,
+    resolve_request,
+)
 from ...oidc.server import current_issuer
 from ...security.tokens import new_secret
 from ...services import services
@@ -45,6 +53,7 @@ from .remember import remember_if_asked
 
 # Parameters kept with a pending request; anything else is ignored (OIDC Core 3.1.2.1).
 KEPT = frozenset(SINGLE_VALUED) | {"request", "request_uri"}
+MUST_PUSH = "This app's authorization requests must be pushed first (RFC 9126)."
 
 # What a person is told when the app's request cannot even be answered to the app;
 # Authlib's English description follows as the detail.
@@ -121,6 +130,8 @@ def examine(params: dict[str, str], interaction: Interaction | None) -> LoginReq
     except ValueError:
         return unprintable_request()
     state = params.get("state")
+    if grant.request.client.row.require_par and not params.get(PUSHED):
+        return redirect_error(grant.redirect_uri, "invalid_request", MUST_PUSH, state)
     if any("\x00" in value for value in params.values()):
         return redirect_error(grant.redirect_uri, "invalid_request",
                               "Parameters must not contain NUL characters.", state)
@@ -200,6 +211,11 @@ def authorize() -> Response:
             return grant_or_error
         return redirect_error(grant_or_error, "invalid_request",
                               f"'{duplicate}' is given more than once.", params.get("state"))
+    if "request" in params or "request_uri" in params:
+        try:
+            params = resolve_request(params, current_issuer(), KEPT)
+        except RequestRefused as exc:
+            return refused(params, exc)
     login = examine(params, None)
     if isinstance(login, Response):
         return login
@@ -207,6 +223,46 @@ def authorize() -> Response:
         return answer(login, None)
     interaction = open_interaction(params)
     return redirect(url_for("pages.interaction", slug=g.directory.slug, uid=interaction.id))
+
+
+def refused(params: dict[str, str], exc: RequestRefused) -> Response:
+    """Answer a request object or request_uri that cannot be used: to the redirect URI
+    outside it when that one is the app's, otherwise as a page."""
+    target = validated_redirect_uri(params)
+    if isinstance(target, str):
+        return redirect_error(target, exc.error, exc.detail, params.get("state"))
+    return error_response(400, exc.error, APP_REQUEST_INVALID, detail=exc.detail)
+
+
+def pushed_params(form: dict[str, list[str]], client: Client) -> dict[str, str]:
+    """Return the checked parameters of a request `client` pushed (RFC 9126 2.1): its own,
+    or its request object's. Raise RequestRefused with the OAuth error otherwise."""
+    duplicate = find_duplicate(form)
+    if duplicate is not None:
+        raise RequestRefused("invalid_request", f"'{duplicate}' is given more than once.")
+    params = {key: values[0] for key, values in form.items() if key in KEPT and values}
+    if "request_uri" in params:
+        raise RequestRefused("invalid_request", "A pushed request cannot have a request_uri.")
+    if params.setdefault("client_id", client.client_id) != client.client_id:
+        raise RequestRefused("invalid_request", "The client_id is not the authenticated "
+                                                "client's.")
+    if "request" in params:
+        params = decode_request_object(params, current_issuer(), KEPT)
+    try:
+        services().server.get_consent_grant(stored_request(params), end_user=None)
+    except OAuth2Error as error:
+        if error.error != "login_required":  # prompt=none is asked of the login, later
+            raise RequestRefused(error.error, error.get_error_description()) from error
+    except ValueError as exc:
+        raise RequestRefused("invalid_request",
+                             "The request contains characters that are not allowed.") from exc
+    if any("\x00" in value for value in params.values()):
+        raise RequestRefused("invalid_request", "Parameters must not contain NUL characters.")
+    try:
+        parse_oidc_params(params, lambda: verification_keyset(g.directory.id, now()))
+    except InvalidAuthorizationRequest as exc:
+        raise RequestRefused(exc.error, exc.description) from exc
+    return params
 
 
 def validated_redirect_uri(params: dict[str, str]) -> Response | str:

@@ -106,7 +106,7 @@ def read_body(fields: dict[str, tuple[type, int]], max_items: int = MAX_LIST) ->
         if name not in fields:
             raise ApiError("invalid_request", f"Unknown field: {name[:50]!r}.")
         kind, limit = fields[name]
-        if value is None and kind in (str, int):
+        if value is None and kind in (str, int, dict):
             continue  # an empty optional value
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ApiError("invalid_request", f"The field {name!r} must be a {kind.__name__}.")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from flask import g, jsonify, request
@@ -25,11 +26,13 @@ APP_FIELDS: dict[str, tuple[type, int]] = {
     "public": (bool, 0), "first_party": (bool, 0), "min_acr": (int, 0),
     "introspect_all": (bool, 0), "service_account": (bool, 0),
     "service_scopes": (list, 20), "jwt_access_tokens": (bool, 0),
-    "pairwise_subject": (bool, 0)}
+    "pairwise_subject": (bool, 0), "private_key_jwt": (bool, 0), "jwks": (dict, 0),
+    "jwks_uri": (str, 2000), "require_par": (bool, 0)}
 NEW_APP = {"name": "", "redirect_uris": [], "post_logout_redirect_uris": [], "public": False,
            "first_party": True, "min_acr": None, "introspect_all": False,
            "service_account": False, "service_scopes": [], "jwt_access_tokens": False,
-           "pairwise_subject": False}
+           "pairwise_subject": False, "private_key_jwt": False, "jwks": None,
+           "jwks_uri": None, "require_par": False}
 
 
 def _app(client: Client) -> dict[str, Any]:
@@ -41,7 +44,10 @@ def _app(client: Client) -> dict[str, Any]:
             "service_account": client.service_account,
             "service_scopes": client.service_scopes.split(),
             "jwt_access_tokens": client.jwt_access_tokens,
-            "pairwise_subject": client.pairwise_subject, "disabled": client.disabled,
+            "pairwise_subject": client.pairwise_subject,
+            "private_key_jwt": client.private_key_jwt, "jwks": client.jwks,
+            "jwks_uri": client.jwks_uri, "require_par": client.require_par,
+            "disabled": client.disabled,
             "built_in": built_in(client), "created_at": int(client.created_at)}
 
 
@@ -63,7 +69,11 @@ def _app_fields(values: dict[str, Any]) -> ClientFields:
         "introspect_all": "yes" if values["introspect_all"] else "",
         "service_account": "yes" if values["service_account"] else "",
         "jwt_access_tokens": "yes" if values["jwt_access_tokens"] else "",
-        "pairwise_subject": "yes" if values["pairwise_subject"] else ""})
+        "pairwise_subject": "yes" if values["pairwise_subject"] else "",
+        "private_key_jwt": "yes" if values["private_key_jwt"] else "",
+        "jwks": json.dumps(values["jwks"]) if values["jwks"] else "",
+        "jwks_uri": values["jwks_uri"] or "",
+        "require_par": "yes" if values["require_par"] else ""})
     for scope in values["service_scopes"]:
         form.add("service_scopes", scope)
     try:
