@@ -87,13 +87,15 @@ def seed_demo(directory: Directory, svc: Services, now: float,
             directory, client_id=data.portal_client_id, name="Sample portal",
             redirect_uris=[f"{portal_url}/callback"],
             post_logout_redirect_uris=[f"{portal_url}/"], now=now,
-            jwt_access_tokens=True)  # for the sample API the portal calls
+            jwt_access_tokens=True,  # for the sample API the portal calls
+            backchannel_logout_uri=f"{portal_url}/backchannel-logout")
     else:
         secret = rotate_secret(client)
         # The portal may have moved (another port or host name since the last run).
         client.redirect_uris = [f"{portal_url}/callback"]
         client.post_logout_redirect_uris = [f"{portal_url}/"]
         client.jwt_access_tokens = True
+        client.backchannel_logout_uri = f"{portal_url}/backchannel-logout"
     data.portal_secret = secret or ""
     data.operator = _seed_operator(svc, now)
     db.session.commit()

@@ -8,21 +8,28 @@ for the methods still needed; the fresh ID token then replaces the old one.
 The Invoices page calls the sample API (``clients.api``) with the access token. When the
 API answers that the login falls short (RFC 9470), the portal sends the user to step up
 with exactly the ``acr_values`` and ``max_age`` the API named, then calls it again.
+
+When the session at the provider ends (a logout elsewhere, an admin, a disabled account),
+the provider posts a logout token to ``/backchannel-logout`` (OpenID Connect Back-Channel
+Logout 1.0); the portal checks it (``clients.portal.backchannel``) and drops that session
+at its next request.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import time
 from datetime import UTC, datetime
 
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, redirect, render_template, request, session
+from flask import Flask, jsonify, redirect, render_template, request, session
 from joserfc.errors import JoseError
 
 from clients.api.stepup import challenge_of, level_of
+from clients.portal.backchannel import Ended, LogoutTokenError, LogoutTokens
 
 DEFAULTS = {
     "PORTAL_ISSUER": "http://localhost:5000/d/default",
@@ -33,7 +40,7 @@ DEFAULTS = {
     # The sample API the Invoices page calls; empty: no Invoices page.
     "PORTAL_API_URL": "http://localhost:5002",
 }
-CLAIMS = ("sub", "acr", "amr", "auth_time", "name", "preferred_username", "email")
+CLAIMS = ("sub", "sid", "acr", "amr", "auth_time", "name", "preferred_username", "email")
 # name: (title, required acr, what the page stands for)
 PAGES = {
     "account": ("Account", 20, "Your profile details."),
@@ -127,6 +134,35 @@ def create_portal(config: dict | None = None) -> Flask:
 
     app.jinja_env.globals.update(csrf_token=csrf_token, pages=PAGES, api=bool(api_url))
 
+    ended = Ended()
+    logout_tokens = LogoutTokens(
+        issuer, settings["PORTAL_CLIENT_ID"],
+        lambda fetch_again: idp.fetch_jwk_set(force=fetch_again))
+
+    @app.before_request
+    def drop_ended_session():
+        """Forget a session the provider said ended (back-channel logout)."""
+        user = session.get("user")
+        if user and ended.covers(user):
+            session.clear()
+
+    @app.post("/backchannel-logout")
+    def backchannel_logout():
+        """Take the provider's logout token (Back-Channel Logout 1.0 section 2.5, 2.8)."""
+        try:
+            ended.add(logout_tokens.check(request.form.get("logout_token")))
+        except LogoutTokenError as exc:
+            answer = jsonify(error="invalid_request", error_description=str(exc))
+            answer.status_code = 400
+        except requests.RequestException:
+            answer = jsonify(error="temporarily_unavailable",
+                             error_description="The provider's keys cannot be fetched.")
+            answer.status_code = 503
+        else:
+            answer = app.response_class(status=200)
+        answer.headers["Cache-Control"] = "no-store"
+        return answer
+
     @app.errorhandler(requests.RequestException)
     def provider_unreachable(exc: requests.RequestException):
         """Show an error page when the provider cannot be reached."""
@@ -193,6 +229,7 @@ def create_portal(config: dict | None = None) -> Flask:
             return error_page("insufficient_acr", f"Asked for acr {wanted}, received {got}.")
         session.pop("csrf", None)
         session["user"] = {key: claims[key] for key in CLAIMS if key in claims}
+        session["user"]["logged_in_at"] = time.time()
         # The name and email come from userinfo (the ID token carries the login's claims).
         try:
             info = idp.userinfo(token=token)

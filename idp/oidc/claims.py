@@ -58,6 +58,15 @@ def app_subject(client: Client | None, user: User) -> str:
     return subject_for(client, user, services().sealer)
 
 
+def app_session_id(session_id: int | None) -> str | None:
+    """Return the ``sid`` by which apps know a browser session (Front- and Back-Channel
+    Logout 1.0): derived with the installation's key, so it tells nothing of the session's
+    row, and the same in the ID tokens issued in the session and in its logout tokens."""
+    if session_id is None:
+        return None
+    return services().sealer.digest(f"session-id:{session_id}")[:32]
+
+
 def user_claims(user: User, scope: str, claims_request: Mapping[str, Any] | None,
                 target: str, client: Client) -> dict[str, Any]:
     """Return the claims released to `client` for the scope plus those asked for

@@ -52,5 +52,6 @@ def provider_metadata(issuer: str, locales: list[str]) -> dict[str, Any]:
         "ui_locales_supported": locales,
         "authorization_response_iss_parameter_supported": True,
         "frontchannel_logout_supported": False,
-        "backchannel_logout_supported": False,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }

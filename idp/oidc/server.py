@@ -54,11 +54,13 @@ from ..tenants.grants import (
     token_good,
 )
 from ..tenants.keys import signing_key, verification_keyset
+from ..tenants.logout_notices import set_sender as set_logout_sender
 from ..tenants.policies import directory_policies
 from ..tenants.service_accounts import add_service_token, allowed_scope, find_service_token
 from ..users.sessions import end_sessions, live_criteria
 from .access_tokens import AccessTokens, hand_login, issue_moment
-from .claims import app_subject, user_claims
+from .backchannel import send_logouts
+from .claims import app_session_id, app_subject, user_claims
 from .client_auth import CONFIDENTIAL_AUTH, PrivateKeyJwt
 from .client_auth import METHOD as CLIENT_ASSERTION
 from .login import LoginResult
@@ -327,6 +329,9 @@ class IdTokenIssuer(OpenIDCode):
         code = request.authorization_code
         claims.update(user_claims(request.user, "", code.row.claims if code else None,
                                   "id_token", request.client.row))
+        sid = app_session_id(code.row.session_id) if code else None
+        if sid is not None:
+            claims["sid"] = sid
         return claims
 
     def generate_user_info(self, user: User, scope: str) -> dict[str, Any]:
@@ -525,6 +530,7 @@ def create_server(settings: Settings) -> tuple[Server, BearerProtector]:
     server.register_token_generator("client_credentials", ServiceTokenGenerator(
         default.access_token_generator, None, default.expires_generator))
     server.register_client_auth_method(CLIENT_ASSERTION, PrivateKeyJwt(current_issuer))
+    set_logout_sender(send_logouts)
     server.register_grant(CodeGrant, [IdTokenIssuer(require_nonce=False), PkceS256()])
     server.register_grant(RefreshGrant)
     server.register_grant(ServiceGrant)

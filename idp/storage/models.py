@@ -220,6 +220,9 @@ class Client(db.Model):
     #: Its authorization requests must be pushed first (RFC 9126 ``require_pushed_
     #: authorization_requests``).
     require_par: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Where it is told that a session it got tokens in has ended (OpenID Connect
+    #: Back-Channel Logout 1.0).
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Double)
     #: A service account: may use the client_credentials grant for the admin scopes below.

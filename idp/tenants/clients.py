@@ -48,14 +48,16 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
                   jwt_access_tokens: bool = False,
                   pairwise_subject: bool = False, private_key_jwt: bool = False,
                   jwks: dict[str, Any] | str | None = None, jwks_uri: str | None = None,
-                  require_par: bool = False) -> tuple[Client, str | None]:
+                  require_par: bool = False,
+                  backchannel_logout_uri: str | None = None) -> tuple[Client, str | None]:
     """Register a client; return it with its secret (None for public clients).
 
     A service account (``service_account``, with the admin scopes ``service_scopes``) may
     use the client_credentials grant; it needs no redirect URI when it only does that.
     Its public keys (``jwks`` by value or ``jwks_uri``) verify what it signs; with
     ``private_key_jwt`` it authenticates by them instead of its secret. With
-    ``require_par`` its authorization requests must be pushed first (RFC 9126).
+    ``require_par`` its authorization requests must be pushed first (RFC 9126). At its
+    ``backchannel_logout_uri`` it is told when a session it got tokens in ends.
     """
     if not CLIENT_ID_PATTERN.match(client_id):
         raise ClientError("a client id is 1-100 characters of A-Z a-z 0-9 . _ ~ -")
@@ -84,7 +86,8 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
         introspect_all=introspect_all, service_account=service_account,
         service_scopes=scopes, jwt_access_tokens=jwt_access_tokens,
         pairwise_subject=pairwise_subject, private_key_jwt=private_key_jwt,
-        require_par=require_par, created_at=now, **keys)
+        require_par=require_par, created_at=now, **keys,
+        backchannel_logout_uri=_logout_uri(backchannel_logout_uri))
     db.session.add(client)
     db.session.flush()
     return client, secret
@@ -136,7 +139,8 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
                   jwt_access_tokens: bool = False,
                   pairwise_subject: bool = False, private_key_jwt: bool = False,
                   jwks: dict[str, Any] | str | None = None, jwks_uri: str | None = None,
-                  require_par: bool = False) -> tuple[list[str], str | None]:
+                  require_par: bool = False,
+                  backchannel_logout_uri: str | None = None) -> tuple[list[str], str | None]:
     """Change a client's registration; return the changed fields, and the new secret when
     a public client became confidential (a confidential one turned public loses its secret).
 
@@ -167,7 +171,8 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
               "introspect_all": introspect_all, "service_account": service_account,
               "service_scopes": scopes, "jwt_access_tokens": jwt_access_tokens,
               "pairwise_subject": pairwise_subject, "private_key_jwt": private_key_jwt,
-              "require_par": require_par, **keys}
+              "require_par": require_par, **keys,
+              "backchannel_logout_uri": _logout_uri(backchannel_logout_uri)}
     changed = [field for field, value in values.items() if getattr(client, field) != value]
     secret = None
     if "public" in changed:
@@ -199,6 +204,12 @@ def subject_for(client: Client | None, user: User, sealer: Sealer) -> str:
     if client is None or not client.pairwise_subject:
         return user.subject
     return sealer.digest(f"pairwise-subject:{sector_of(client.redirect_uris)}:{user.subject}")
+
+
+def _logout_uri(uri: str | None) -> str | None:
+    """An app's back-channel logout URI: absolute, https except on loopback, no fragment
+    (Back-Channel Logout 1.0 section 2.2)."""
+    return check_redirect_uri(uri) if uri else None
 
 
 def _check_keys(public: bool, private_key_jwt: bool, jwks: dict[str, Any] | str | None,

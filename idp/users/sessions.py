@@ -24,6 +24,7 @@ from ..storage import db
 from ..storage.models import BrowserSession, Directory, SessionMethod, TokenFamily, User
 from ..tenants.directories import session_lifetimes
 from ..tenants.grants import revoke_families
+from ..tenants.logout_notices import note_ended_grants
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,9 @@ def end_sessions(directory: Directory, user_id: int | None, now: float, reason: 
     from `keep`: also those of sessions that already expired, whose apps would otherwise
     stay signed in. The revocation is audited as ``tokens.revoked`` with `reason`.
 
+    The apps of the live grants that registered a back-channel logout URI are told once
+    this commits (``idp.tenants.logout_notices``).
+
     The sessions are written before the grants: a code exchange holds its session's row
     while it adds a grant (``idp.oidc.server``), so either the exchange sees the session
     ended, or this sees the grant.
@@ -162,6 +166,7 @@ def end_sessions(directory: Directory, user_id: int | None, now: float, reason: 
         *sessions, BrowserSession.directory_id == directory.id,
         BrowserSession.ended_at.is_(None)).values(ended_at=now)
         .execution_options(synchronize_session=False))
+    note_ended_grants(TokenFamily.directory_id == directory.id, *grants)
     revoked = revoke_families(TokenFamily.directory_id == directory.id, *grants, now=now)
     if revoked:
         audit.record(directory.id, audit.events.TOKENS_REVOKED, now, user_id=user_id, ip=ip,

@@ -80,8 +80,9 @@ def with_extra_pages(app, pages: dict[str, str]):
 
 def register_portal_client(directory: TestDirectory, portal_url: str,
                            jwt_access_tokens: bool = False) -> TestClient:
-    """Register the portal as a confidential client: callback and "/" after logout (with
-    `jwt_access_tokens`, RFC 9068 access tokens for the sample API)."""
+    """Register the portal as a confidential client: callback, "/" after logout and its
+    back-channel logout endpoint (with `jwt_access_tokens`, RFC 9068 access tokens for the
+    sample API)."""
     client_id = f"portal-{secrets.token_hex(4)}"
     redirect_uri = portal_url + "/callback"
     logout_uri = portal_url + "/"
@@ -89,7 +90,8 @@ def register_portal_client(directory: TestDirectory, portal_url: str,
         _client, secret = create_client(
             get_directory(directory.slug), client_id=client_id, name="Sample portal",
             redirect_uris=[redirect_uri], post_logout_redirect_uris=[logout_uri], now=now(),
-            jwt_access_tokens=jwt_access_tokens)
+            jwt_access_tokens=jwt_access_tokens,
+            backchannel_logout_uri=portal_url + "/backchannel-logout")
         db.session.commit()
     client = TestClient(client_id, secret, redirect_uri, logout_uri)
     directory.clients[client_id] = client

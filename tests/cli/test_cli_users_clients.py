@@ -202,13 +202,14 @@ def test_http_redirect_uris_are_allowed_on_loopback(initialized, idp, uri):
         "--redirect-uri", uri, "--public").assert_ok()
 
 
-def test_client_add_registers_the_apps_keys_for_private_key_jwt(initialized, idp, tmp_path):
+def test_client_add_registers_the_apps_keys_and_back_channel_logout_uri(initialized, idp, tmp_path):
     key = ECKey.generate_key("P-256", auto_kid=True)
     keys = tmp_path / "jwks.json"
     keys.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
     idp(initialized, "client", "add", "--directory", "default", "--client-id", "keyed",
         "--redirect-uri", "https://api.example.org/cb", "--jwks", str(keys),
-        "--private-key-jwt").assert_ok()
+        "--private-key-jwt", "--backchannel-logout-uri", "https://api.example.org/bye"
+        ).assert_ok()
     idp(initialized, "client", "add", "--directory", "default", "--client-id", "keyless",
         "--redirect-uri", "https://api.example.org/cb", "--private-key-jwt"
         ).assert_one_line_error("private_key_jwt")
@@ -220,5 +221,6 @@ def test_client_add_registers_the_apps_keys_for_private_key_jwt(initialized, idp
     with provider(initialized):
         keyed = get_client(get_directory("default"), "keyed")
         assert keyed.private_key_jwt and keyed.jwks["keys"][0]["kid"] == key.kid
+        assert keyed.backchannel_logout_uri == "https://api.example.org/bye"
         assert get_client(get_directory("default"), "keyless") is None
         assert get_client(get_directory("default"), "leaky") is None

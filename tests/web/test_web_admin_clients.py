@@ -424,7 +424,7 @@ def test_an_unknown_app_action_is_refused(directory, action):
     assert not stored_client(directory, client.client_id).disabled
 
 
-def test_an_admin_registers_an_apps_key_for_private_key_jwt_and_pushed_requests(directory):
+def test_an_admin_registers_an_apps_keys_switches_and_back_channel_logout_uri(directory):
     key = RSAKey.generate_key(2048, auto_kid=True)
     _admin, agent, _page = admin_agent(directory, "/admin/clients")
     private = json.dumps({"keys": [key.as_dict(private=True)]})
@@ -437,11 +437,17 @@ def test_an_admin_registers_an_apps_key_for_private_key_jwt_and_pushed_requests(
     assert page.status == 400, "private_key_jwt without keys"
 
     public = json.dumps({"keys": [key.as_dict(private=False)]})
+    page = register(agent, directory, client_id="bad-logout-uri",
+                    backchannel_logout_uri="http://rp.example.org/bye")
+    assert page.status == 400
+    assert page.soup.find(id="backchannel_logout_uri")["aria-invalid"] == "true"
+
     page = register(agent, directory, client_id="keyed", jwks=public, private_key_jwt="yes",
-                    require_par="yes")
+                    require_par="yes", backchannel_logout_uri=REDIRECT + "/bye")
     assert page.status == 200, page.text[:300]
     stored = stored_client(directory, "keyed")
     assert stored.private_key_jwt and stored.require_par
+    assert stored.backchannel_logout_uri == REDIRECT + "/bye"
     assert stored.jwks == {"keys": [key.as_dict(private=False)]}
     shown = client_page(agent, directory, "keyed")
     assert json.loads(shown.soup.find(id="jwks").get_text()) == stored.jwks

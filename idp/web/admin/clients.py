@@ -82,6 +82,7 @@ class ClientFields:
     jwks: str | None
     jwks_uri: str | None
     require_par: bool
+    backchannel_logout_uri: str | None
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -226,7 +227,8 @@ def _values_of(client: Client) -> dict[str, object]:
             "private_key_jwt": "yes" if client.private_key_jwt else "",
             "jwks": json.dumps(client.jwks, indent=2) if client.jwks else "",
             "jwks_uri": client.jwks_uri or "",
-            "require_par": "yes" if client.require_par else ""}
+            "require_par": "yes" if client.require_par else "",
+            "backchannel_logout_uri": client.backchannel_logout_uri or ""}
 
 
 # --- reading the form -------------------------------------------------------------------------
@@ -256,17 +258,7 @@ def _uris(form, field: str, *, required: bool) -> list[str]:
         raise FormError(gettext("Enter at least one redirect URI."), field)
     if len(uris) > MAX_URIS:
         raise FormError(gettext("Enter at most %(count)s URIs.", count=MAX_URIS), field)
-    for uri in uris:
-        try:
-            if len(uri) > MAX_URI or not uri.isprintable() or " " in uri:
-                raise ClientError(uri)
-            check_redirect_uri(uri)
-        except ClientError:
-            raise FormError(gettext(
-                "“%(uri)s” is not a URI an app can use: it must be absolute, start with "
-                "https:// (http:// only on 127.0.0.1 or localhost) and have no #fragment.",
-                uri=uri[:80]), field) from None
-    return uris
+    return [_checked_uri(uri, field) for uri in uris]
 
 
 def _min_acr(text: str) -> int | None:
@@ -318,14 +310,14 @@ def read_fields(form) -> ClientFields:
                         pairwise_subject=pairwise,
                         private_key_jwt=form.get("private_key_jwt") == "yes",
                         jwks=jwks, jwks_uri=jwks_uri,
-                        require_par=form.get("require_par") == "yes")
+                        require_par=form.get("require_par") == "yes",
+                        backchannel_logout_uri=_one_uri(form, "backchannel_logout_uri"))
 
 
 def _keys(form) -> tuple[str | None, str | None]:
     """Return the app's public keys as pasted (a JWK Set) or their URI, checked."""
     jwks = (form.get("jwks") or "").strip() or None
-    jwks_uri = (form.get("jwks_uri") or "").strip() or None
-    if jwks and jwks_uri:
+    if jwks and (form.get("jwks_uri") or "").strip():
         raise FormError(gettext("Paste the keys or give their URI, not both."), "jwks")
     if jwks is not None:
         try:
@@ -333,16 +325,26 @@ def _keys(form) -> tuple[str | None, str | None]:
         except ClientKeyError as exc:
             raise FormError(gettext("These are not public keys an app can use: %(reason)s.",
                                     reason=exc), "jwks") from None
-    if jwks_uri is not None:
-        if len(jwks_uri) > MAX_URI or not jwks_uri.isprintable():
-            raise FormError(gettext("The key set URI is too long."), "jwks_uri")
-        try:
-            check_redirect_uri(jwks_uri)
-        except ClientError:
-            raise FormError(gettext("The key set URI must be absolute and start with https:// "
-                                    "(http:// only on 127.0.0.1 or localhost)."),
-                            "jwks_uri") from None
-    return jwks, jwks_uri
+    return jwks, _one_uri(form, "jwks_uri")
+
+
+def _one_uri(form, field: str) -> str | None:
+    """Return the URI of a one-URI field, checked as redirect URIs are; None when empty."""
+    uri = (form.get(field) or "").strip() or None
+    return None if uri is None else _checked_uri(uri, field)
+
+
+def _checked_uri(uri: str, field: str) -> str:
+    """Return `uri` when an app can use it (``check_redirect_uri``); raise FormError."""
+    try:
+        if len(uri) > MAX_URI or not uri.isprintable() or " " in uri:
+            raise ClientError(uri)
+        return check_redirect_uri(uri)
+    except ClientError:
+        raise FormError(gettext(
+            "“%(uri)s” is not a URI an app can use: it must be absolute, start with "
+            "https:// (http:// only on 127.0.0.1 or localhost) and have no #fragment.",
+            uri=uri[:80]), field) from None
 
 
 # --- the changes of the client page -------------------------------------------------------
