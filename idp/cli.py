@@ -5,7 +5,7 @@
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
                    [--introspect-all] [--jwt-access-tokens] [--pairwise-subject]
                    [--jwks FILE | --jwks-uri URI] [--private-key-jwt] [--require-par]
-                   [--backchannel-logout-uri URI]
+                   [--require-dpop] [--backchannel-logout-uri URI]
                    [--service-account admin:users,admin:audit,...]
     idp directory set SLUG [--required-level N] [--reset-level N] [--points METHOD=N ...]
                            [--counts-for METHOD=12h|session ...]
@@ -153,6 +153,7 @@ def cmd_client_add(args: argparse.Namespace) -> int:
             jwt_access_tokens=args.jwt_access_tokens, pairwise_subject=args.pairwise_subject,
             jwks=_read_file(args.jwks) if args.jwks else None, jwks_uri=args.jwks_uri,
             private_key_jwt=args.private_key_jwt, require_par=args.require_par,
+            require_dpop=args.require_dpop,
             backchannel_logout_uri=args.backchannel_logout_uri,
             service_account=args.service_account is not None,
             service_scopes=(args.service_account or "").replace(",", " "))
@@ -570,6 +571,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_client.add_argument("--require-par", action="store_true",
                             help="the app's authorization requests must be pushed first "
                                  "(RFC 9126)")
+    add_client.add_argument("--require-dpop", action="store_true",
+                            help="the app gets tokens only with a DPoP proof (RFC 9449), "
+                                 "bound to its key")
     add_client.add_argument("--backchannel-logout-uri", metavar="URI",
                             help="where the app is sent a logout token when a session it "
                                  "got tokens in ends (OpenID Connect Back-Channel Logout)")

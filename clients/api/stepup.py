@@ -13,7 +13,10 @@ age of the login, and answers a token that falls short as RFC 9470 says.
 
 A request passes with a JWT access token (RFC 9068) of the issuer, signed with one of the
 keys it publishes, issued to `audience` (the app that sends it), not expired, whose
-``acr`` is at least `acr` and whose ``auth_time`` is at most `max_age` seconds ago.
+``acr`` is at least `acr` and whose ``auth_time`` is at most `max_age` seconds ago. A token
+bound to a DPoP key (RFC 9449, ``cnf.jkt``) is taken as ``Authorization: DPoP`` with a
+fresh proof by that key naming it (``ath``), each proof once; as a Bearer token it is
+refused.
 Otherwise it gets a 401 with a ``WWW-Authenticate`` challenge:
 
 - no token: ``Bearer`` alone (RFC 6750 section 3.1);
@@ -30,6 +33,8 @@ discovery document, again when a token names a key not seen yet, for a rotation)
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -42,11 +47,16 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import MissingAuthorizationError, UnsupportedTokenTypeError
 from authlib.oauth2.rfc6750.errors import InvalidTokenError
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
+from flask import request as flask_request
+from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
-from joserfc.jws import extract_compact
+from joserfc.jwk import JWKRegistry, KeySet
+from joserfc.jws import JWSRegistry, extract_compact
 from werkzeug.http import parse_dict_header
 
+#: The algorithms of the DPoP proofs taken, and how fresh a proof must be (seconds).
+PROOF_ALGS = ("ES256", "RS256", "PS256", "EdDSA")
+PROOF_SECONDS = 60
 #: How long the issuer's keys are trusted before they are fetched again anyway.
 KEYS_SECONDS = 300
 #: At most this often are the keys fetched again for a key id not seen yet.
@@ -83,6 +93,12 @@ class NoToken(OAuth2Error):
 
     def get_headers(self) -> list[tuple[str, str]]:
         return [*super().get_headers(), ("WWW-Authenticate", "Bearer")]
+
+
+class _ProofRegistry(JWSRegistry):
+    """joserfc's checks, with room in the header for a proof's public key."""
+
+    max_header_length = 2048
 
 
 class _IssuerKeys:
@@ -145,6 +161,82 @@ class _Validator(JWTBearerTokenValidator):
         super().validate_token(token, scopes, request, **kwargs)
 
 
+class _BearerValidator(_Validator):
+    """Bearer tokens: a token bound to a DPoP key (``cnf.jkt``) is none (RFC 9449 7.2)."""
+
+    def validate_token(self, token, scopes, request, **kwargs) -> None:
+        super().validate_token(token, scopes, request, **kwargs)
+        if "cnf" in token:
+            raise InvalidTokenError(description="A DPoP-bound token needs a DPoP proof.")
+
+
+class _DPoPValidator(_Validator):
+    """DPoP-bound tokens (``Authorization: DPoP``), each with a fresh proof by its key
+    naming it (RFC 9449 7.1), each proof used once."""
+
+    TOKEN_TYPE = "dpop"  # noqa: S105 (the scheme)
+
+    def __init__(self, issuer: str, audience: str, keys: _IssuerKeys,
+                 clock: Callable[[], float]):
+        super().__init__(issuer, audience, keys)
+        self.clock = clock
+        self._seen: dict[str, float] = {}
+        self._seen_lock = threading.Lock()
+
+    def validate_token(self, token, scopes, request, **kwargs) -> None:
+        super().validate_token(token, scopes, request, **kwargs)
+        bound = (token.get("cnf") or {}).get("jkt") if isinstance(token.get("cnf"), dict) \
+            else None
+        if not bound:
+            raise InvalidTokenError(description="The token is not bound to a DPoP key.")
+        proofs = flask_request.headers.getlist("DPoP")
+        if len(proofs) != 1:
+            raise InvalidDPoPProof("Exactly one DPoP proof is needed.")
+        jkt, jti = self._check_proof(proofs[0], self._token.value)
+        if jkt != bound:
+            raise InvalidDPoPProof("The proof is not made with the token's key.")
+        with self._seen_lock:
+            now = self.clock()
+            self._seen = {key: at for key, at in self._seen.items()
+                          if now - at <= 2 * PROOF_SECONDS}
+            if jti in self._seen:
+                raise InvalidDPoPProof("The proof was used before.")
+            self._seen[jti] = now
+
+    def _check_proof(self, proof: str, access_token: str) -> tuple[str, str]:
+        """Check a proof for this request and token; return its key's thumbprint and jti."""
+        try:
+            header = extract_compact(proof.encode(), registry=_ProofRegistry()).headers()
+            key = JWKRegistry.import_key(header["jwk"])
+            claims = jwt.decode(proof, key, algorithms=[header["alg"]],
+                                registry=_ProofRegistry(algorithms=[header["alg"]])).claims
+        except (JoseError, ValueError, TypeError, KeyError, UnicodeError) as exc:
+            raise InvalidDPoPProof("The proof is not a JWT signed by its jwk.") from exc
+        if header.get("typ") != "dpop+jwt" or header.get("alg") not in PROOF_ALGS \
+                or key.is_private:
+            raise InvalidDPoPProof("The proof needs typ dpop+jwt and a public asymmetric key.")
+        digest = hashlib.sha256(access_token.encode()).digest()
+        ath = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        iat = claims.get("iat")
+        if claims.get("htm") != flask_request.method \
+                or claims.get("htu") != flask_request.base_url or claims.get("ath") != ath \
+                or not isinstance(iat, int) or abs(self.clock() - iat) > PROOF_SECONDS \
+                or not isinstance(claims.get("jti"), str):
+            raise InvalidDPoPProof("The proof is not for this request and token.")
+        return key.thumbprint(), claims["jti"]
+
+
+class InvalidDPoPProof(OAuth2Error):
+    """A DPoP proof that does not hold (RFC 9449 7.1)."""
+
+    error = "invalid_dpop_proof"
+    status_code = 401
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        challenge = f'DPoP error="{self.error}", algs="{" ".join(PROOF_ALGS)}"'
+        return [*super().get_headers(), ("WWW-Authenticate", challenge)]
+
+
 class StepUp:
     """Protects routes of a Flask API with a minimum level and a maximum login age."""
 
@@ -152,8 +244,11 @@ class StepUp:
                  clock: Callable[[], float] = time.time):
         self.clock = clock
         self.protector = ResourceProtector()
+        keys = _IssuerKeys(issuer.rstrip("/"))
         self.protector.register_token_validator(
-            _Validator(issuer.rstrip("/"), audience, _IssuerKeys(issuer.rstrip("/"))))
+            _BearerValidator(issuer.rstrip("/"), audience, keys))
+        self.protector.register_token_validator(
+            _DPoPValidator(issuer.rstrip("/"), audience, keys, clock))
 
     def requires(self, acr: int, max_age: int | None = None, scope: str | None = None):
         """Decorate a route: its token's login must be at least `acr` points and at most

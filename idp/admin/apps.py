@@ -62,6 +62,7 @@ def register_app(directory: Directory, actor: User | Client, now: float,
                  jwt_access_tokens=client.jwt_access_tokens,
                  pairwise_subject=client.pairwise_subject,
                  private_key_jwt=client.private_key_jwt, require_par=client.require_par,
+                 require_dpop=client.require_dpop,
                  **({"service_scopes": client.service_scopes} if client.service_account else {}),
                  **audit.actor_of(actor))
     return client, secret

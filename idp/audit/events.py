@@ -145,6 +145,7 @@ JWT_ACCESS_TOKENS = Detail("jwt_access_tokens", N_("Access tokens as signed JWTs
 PAIRWISE_SUBJECT = Detail("pairwise_subject", N_("A subject identifier of its own"))
 PRIVATE_KEY_JWT = Detail("private_key_jwt", N_("Authenticates with its key"))
 REQUIRE_PAR = Detail("require_par", N_("Must push its authorization requests"))
+REQUIRE_DPOP = Detail("require_dpop", N_("Must bind its tokens to its key"))
 SERVICE_SCOPES = Detail("service_scopes", N_("Admin scopes of the service account"))
 CHANGES = Detail("changes", N_("Changes"))
 USERS_LOSING = Detail("users_losing", N_("Users who could no longer reach the level"))
@@ -164,7 +165,8 @@ DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
     TYPED_LOGIN,
     LIMIT, SCOPE, SECONDS, LOCKOUTS, FAILURES, STORED_COUNT, REPORTED_COUNT, FIELDS, SESSION,
     CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, DEVICES, GRANTS, REASON, IS_ADMIN, PUBLIC,
-    INTROSPECT_ALL, JWT_ACCESS_TOKENS, PAIRWISE_SUBJECT, PRIVATE_KEY_JWT, REQUIRE_PAR, CHANGES,
+    INTROSPECT_ALL, JWT_ACCESS_TOKENS, PAIRWISE_SUBJECT, PRIVATE_KEY_JWT, REQUIRE_PAR, REQUIRE_DPOP,
+    CHANGES,
     USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY, SMS_EXCLUDED, FILTER, SCOPES,
     SERVICE_SCOPES, DIRECTORY, HOURS, GRACE)}
 
@@ -354,7 +356,7 @@ ADMIN_SESSIONS_ENDED = declare("admin.sessions_ended", N_("Sessions ended by an 
 ADMIN_CLIENT_CREATED = declare("admin.client_created", N_("App registered"),
                                details=(ACTOR, ACTOR_CLIENT, PUBLIC, INTROSPECT_ALL,
                                         JWT_ACCESS_TOKENS, PAIRWISE_SUBJECT, PRIVATE_KEY_JWT,
-                                        REQUIRE_PAR, SERVICE_SCOPES))
+                                        REQUIRE_PAR, REQUIRE_DPOP, SERVICE_SCOPES))
 ADMIN_CLIENT_UPDATED = declare("admin.client_updated", N_("App changed"),
                                details=(ACTOR, ACTOR_CLIENT, FIELDS))
 ADMIN_CLIENT_SECRET_ROTATED = declare("admin.client_secret_rotated", N_("App secret rotated"),

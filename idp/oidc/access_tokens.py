@@ -7,7 +7,8 @@ client_id, iat, jti, scope) and the login it stands for: ``acr``, ``amr`` and
 ``insufficient_user_authentication``. It is signed with the directory's key of the
 app's ID-token algorithm, ``typ`` ``at+jwt`` and the key's ``kid`` in its header, and is
 stored as any token is (its hash), so userinfo, introspection and revocation treat both
-kinds alike.
+kinds alike. A token bound to a DPoP key (RFC 9449) is of ``token_type`` ``DPoP`` and, as a
+JWT, names the key's thumbprint in ``cnf.jkt``.
 """
 
 from __future__ import annotations
@@ -57,10 +58,13 @@ class JwtAccessTokens(JWTBearerTokenGenerator):
         # Applied last: our issuer and clock stand in for Authlib's.
         login: AuthorizationCode | Token = g.token_login
         issued = int(issue_moment())
-        return {"iss": issuer_of(g.directory, services().base_url), "iat": issued,
-                "sub": app_subject(client.row, user),
-                "exp": issued + self.expires_generator(client, grant_type),
-                "acr": login.acr, "amr": list(login.amr or []), "auth_time": login.auth_time}
+        claims = {"iss": issuer_of(g.directory, services().base_url), "iat": issued,
+                  "sub": app_subject(client.row, user),
+                  "exp": issued + self.expires_generator(client, grant_type),
+                  "acr": login.acr, "amr": list(login.amr or []), "auth_time": login.auth_time}
+        if g.get("dpop") is not None:
+            claims["cnf"] = {"jkt": g.dpop.jkt}  # RFC 9449 6.1
+        return claims
 
 
 class AccessTokens:
@@ -75,5 +79,8 @@ class AccessTokens:
                  include_refresh_token: bool = True) -> dict[str, Any]:
         generator = self.jwt[client.row.id_token_alg] if client.row.jwt_access_tokens \
             else self.opaque
-        return generator(grant_type, client, user=user, scope=scope, expires_in=expires_in,
-                         include_refresh_token=include_refresh_token)
+        token = generator(grant_type, client, user=user, scope=scope, expires_in=expires_in,
+                          include_refresh_token=include_refresh_token)
+        if g.get("dpop") is not None:
+            token["token_type"] = "DPoP"  # noqa: S105 (bound to the proof's key, RFC 9449 5)
+        return token

@@ -6,9 +6,8 @@ and ``sub`` both the client id, ``aud`` one of ours, ``exp``. On top of that:
 - the audience may be the issuer or the endpoint the assertion is sent to (the token,
   pushed authorization, revocation or introspection endpoint);
 - an assertion lives at most ``MAX_ASSERTION_SECONDS``, and its ``jti`` is spent on first
-  use (``idp.security.once``), in the database every instance shares, until it expires,
-  and the spending commits at once: a replay is refused whatever became of the request
-  the assertion first authenticated;
+  use (``idp.security.once.spend_now``), in the database every instance shares, until it
+  expires: a replay is refused whatever became of the request it first authenticated;
 - only the asymmetric algorithms of ``ASSERTION_ALGS`` are accepted.
 """
 
@@ -22,8 +21,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from ..clock import now
-from ..security.once import spend_once
-from ..storage import db
+from ..security.once import spend_now
 from ..tenants.client_keys import client_keyset
 from .models import OAuthClient
 
@@ -107,9 +105,5 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
                 or expires > now() + MAX_ASSERTION_SECONDS:
             raise InvalidClientError(description=f"A client assertion needs a jti and "
                                                  f"expires within {MAX_ASSERTION_SECONDS} s.")
-        if not spend_once(f"client-assertion:{self._issuer()}:{claims['iss']}:{jti}",
-                          float(expires) + self.leeway):
-            return False
-        # Spent for good, whatever the request it authenticates comes to.
-        db.session.commit()
-        return True
+        return spend_now(f"client-assertion:{self._issuer()}:{claims['iss']}:{jti}",
+                         float(expires) + self.leeway)

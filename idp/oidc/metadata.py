@@ -7,6 +7,7 @@ from typing import Any
 from ..tenants.keys import SUPPORTED_ALGS
 from .claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from .client_auth import ASSERTION_ALGS, CONFIDENTIAL_AUTH
+from .dpop import PROOF_ALGS
 from .request_objects import REQUEST_OBJECT_ALGS
 
 ACR_VALUES_SUPPORTED = [str(level) for level in range(10, 101, 10)]
@@ -38,6 +39,7 @@ def provider_metadata(issuer: str, locales: list[str]) -> dict[str, Any]:
         "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH,
         "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": list(PROOF_ALGS),
         "claims_supported": list(SUPPORTED_CLAIMS) + [
             "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash"],
         "claim_types_supported": ["normal"],

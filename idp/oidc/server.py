@@ -63,6 +63,7 @@ from .backchannel import send_logouts
 from .claims import app_session_id, app_subject, user_claims
 from .client_auth import CONFIDENTIAL_AUTH, PrivateKeyJwt
 from .client_auth import METHOD as CLIENT_ASSERTION
+from .dpop import PROOF_ALGS, DPoPError, Proof, check_proof, current_nonce
 from .login import LoginResult
 from .models import OAuthClient, ServiceAccessToken, StoredCode, StoredToken
 
@@ -88,6 +89,46 @@ def session_holds(session_id: int | None, now: float) -> bool:
     return db.session.scalars(select(BrowserSession.id).where(
         BrowserSession.id == session_id, *live_criteria(g.directory, now))
         .with_for_update(read=True)).first() is not None
+
+
+def endpoint_url() -> str:
+    """Return the URL of the endpoint being served, as apps address it (a DPoP ``htu``)."""
+    return services().base_url.rstrip("/") + flask_request.path
+
+
+def token_request_proof() -> Proof | None:
+    """Check the DPoP proof of a token request, if it has one (RFC 9449 5), and keep it for
+    the tokens it binds (``bound_key``)."""
+    values = flask_request.headers.getlist("DPoP")
+    if not values:
+        return None
+    g.dpop = check_proof(values, "POST", endpoint_url(), services().sealer.digest,
+                         need_nonce=True)
+    return g.dpop
+
+
+def dpop_nonce() -> str:
+    """Return the DPoP nonce the provider hands out now."""
+    return current_nonce(services().sealer.digest)
+
+
+def bound_key() -> str | None:
+    """Return the thumbprint of the key this token request's proof was made with."""
+    proof: Proof | None = g.get("dpop")
+    return proof.jkt if proof is not None else None
+
+
+class DPoPRequired(OAuth2Error):
+    """An app whose admin requires DPoP asked for tokens without a proof (RFC 9449 5)."""
+
+    error = "invalid_dpop_proof"
+    description = "This client must send a DPoP proof."
+
+
+def _client_with_proof(client: OAuthClient) -> OAuthClient:
+    if client.row.require_dpop and bound_key() is None:
+        raise DPoPRequired()
+    return client
 
 
 def access_token_seconds(_client: Any, _grant_type: str) -> int:
@@ -159,7 +200,7 @@ class Server(AuthorizationServer):
             refresh_token_hash=hash_secret(refresh) if refresh else None,
             scope=token.get("scope") or source.scope, acr=source.acr, amr=list(source.amr),
             auth_time=source.auth_time, claims=source.claims, issued_at=now,
-            expires_at=now + int(token["expires_in"]),
+            expires_at=now + int(token["expires_in"]), dpop_jkt=bound_key(),
             refresh_expires_at=refresh_expiry(grant.started_at, now,
                                               policies.seconds(REFRESH_TOKEN_DAYS),
                                               policies.seconds(REFRESH_ABSOLUTE_DAYS))
@@ -171,6 +212,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     """Authorization code grant (RFC 6749 4.1) with single-use, hashed codes."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = [*CONFIDENTIAL_AUTH, "none"]
+
+    def authenticate_token_endpoint_client(self) -> OAuthClient:
+        return _client_with_proof(super().authenticate_token_endpoint_client())
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         login: LoginResult = request.user  # the grant_user the login handed Authlib
@@ -249,6 +293,9 @@ class RefreshGrant(grants.RefreshTokenGrant):
         row = find_token(g.directory.id, refresh_token, refresh=True)
         if row is None or row.revoked_at is not None or row.grant.revoked_at is not None:
             return None
+        if row.dpop_jkt is not None and row.client.public and row.dpop_jkt != bound_key():
+            # A public app's refresh token is bound to its DPoP key (RFC 9449 5).
+            return None
         claimed = db.session.execute(update(Token).where(
             Token.id == row.id, Token.refresh_used_at.is_(None)).values(
             refresh_used_at=now).execution_options(synchronize_session=False)).rowcount
@@ -262,6 +309,9 @@ class RefreshGrant(grants.RefreshTokenGrant):
         if not token_good(row, now, refresh=True):
             return None
         return StoredToken(row, now)
+
+    def authenticate_token_endpoint_client(self) -> OAuthClient:
+        return _client_with_proof(super().authenticate_token_endpoint_client())
 
     def authenticate_user(self, refresh_token: StoredToken) -> User | None:
         return active_user(g.directory.id, refresh_token.row.user_id)
@@ -359,14 +409,35 @@ class PkceS256(CodeChallenge):
 
 
 class AccessTokenValidator(BearerTokenValidator):
-    """Find bearer tokens of the current directory."""
+    """Find bearer tokens of the current directory; a DPoP-bound one is no bearer token
+    (RFC 9449 7.2)."""
 
     def authenticate_token(self, token_string: str) -> StoredToken | None:
         row = find_token(g.directory.id, token_string)
-        if row is None or not token_good(row, clock_now()):
+        if row is None or not token_good(row, clock_now()) or not self.bound_as_presented(
+                row, token_string):
             return None
         g.current_token = row
         return StoredToken(row, clock_now())
+
+    def bound_as_presented(self, row: Token, token_string: str) -> bool:
+        return row.dpop_jkt is None
+
+
+class DPoPTokenValidator(AccessTokenValidator):
+    """Find DPoP-bound tokens, each with a proof by its key naming it (RFC 9449 7.1)."""
+
+    TOKEN_TYPE = "dpop"  # noqa: S105 (the scheme, RFC 9449 7.1)
+
+    def bound_as_presented(self, row: Token, token_string: str) -> bool:
+        challenge = f'DPoP error="invalid_dpop_proof", algs="{" ".join(PROOF_ALGS)}"'
+        try:
+            proof = check_proof(flask_request.headers.getlist("DPoP"), flask_request.method,
+                                endpoint_url(), services().sealer.digest,
+                                access_token=token_string)
+        except DPoPError as exc:
+            raise DPoPError(exc.detail or "", status=401, challenge=challenge) from exc
+        return row.dpop_jkt is not None and proof.jkt == row.dpop_jkt
 
 
 class ServiceTokenValidator(BearerTokenValidator):
@@ -474,7 +545,9 @@ class Introspection(IntrospectionEndpoint):
                 "sub": app_subject(row.client, row.user), "username": row.user.username,
                 "token_type": "refresh_token" if is_refresh else "Bearer",
                 "iss": current_issuer(), "iat": int(row.issued_at), "exp": int(expires),
-                "acr": row.acr, "amr": list(row.amr), "auth_time": row.auth_time}
+                "acr": row.acr, "amr": list(row.amr), "auth_time": row.auth_time,
+                **({"token_type": "DPoP", "cnf": {"jkt": row.dpop_jkt}}
+                   if row.dpop_jkt is not None and not is_refresh else {})}
 
     def introspect_service_token(self, token: ServiceAccessToken) -> dict[str, Any]:
         """Describe a service account's token: the client acts for itself, so there is no
@@ -536,6 +609,7 @@ def create_server(settings: Settings) -> tuple[Server, BearerProtector]:
     server.register_grant(ServiceGrant)
     protector = BearerProtector()
     protector.register_token_validator(AccessTokenValidator())
+    protector.register_token_validator(DPoPTokenValidator())
     server.register_endpoint(UserInfo(resource_protector=protector))
     server.register_endpoint(Revocation)
     server.register_endpoint(Introspection)

@@ -26,3 +26,15 @@ def spend_once(sealed: str, expires_at: float) -> bool:
         digest=hash_secret(sealed), expires_at=expires_at,
     ).on_conflict_do_nothing().returning(SpentSeal.digest)
     return db.session.execute(statement).first() is not None
+
+
+def spend_now(value: str, expires_at: float) -> bool:
+    """Record `value` as used and commit at once; return False if it already was.
+
+    For what must count as used whatever becomes of the request it came with (a client
+    assertion's or a DPoP proof's ``jti``): its transaction has written nothing else yet.
+    """
+    if not spend_once(value, expires_at):
+        return False
+    db.session.commit()
+    return True

@@ -220,6 +220,9 @@ class Client(db.Model):
     #: Its authorization requests must be pushed first (RFC 9126 ``require_pushed_
     #: authorization_requests``).
     require_par: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: It gets tokens only with a DPoP proof (RFC 9449): all its access tokens are bound
+    #: to a key it holds.
+    require_dpop: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: Where it is told that a session it got tokens in has ended (OpenID Connect
     #: Back-Channel Logout 1.0).
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
@@ -367,6 +370,9 @@ class Token(db.Model):
     refresh_expires_at: Mapped[float | None] = mapped_column(Double, nullable=True)
     revoked_at: Mapped[float | None] = mapped_column(Double, nullable=True)
     refresh_used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    #: The thumbprint of the key the access token is bound to (RFC 9449 ``cnf.jkt``); a
+    #: public app's refresh token is bound to it too.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     client: Mapped[Client] = relationship(lazy="joined")
     user: Mapped[User] = relationship(lazy="joined")

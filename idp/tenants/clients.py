@@ -48,7 +48,7 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
                   jwt_access_tokens: bool = False,
                   pairwise_subject: bool = False, private_key_jwt: bool = False,
                   jwks: dict[str, Any] | str | None = None, jwks_uri: str | None = None,
-                  require_par: bool = False,
+                  require_par: bool = False, require_dpop: bool = False,
                   backchannel_logout_uri: str | None = None) -> tuple[Client, str | None]:
     """Register a client; return it with its secret (None for public clients).
 
@@ -56,7 +56,8 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
     use the client_credentials grant; it needs no redirect URI when it only does that.
     Its public keys (``jwks`` by value or ``jwks_uri``) verify what it signs; with
     ``private_key_jwt`` it authenticates by them instead of its secret. With
-    ``require_par`` its authorization requests must be pushed first (RFC 9126). At its
+    ``require_par`` its authorization requests must be pushed first (RFC 9126); with
+    ``require_dpop`` it gets tokens only with a DPoP proof (RFC 9449). At its
     ``backchannel_logout_uri`` it is told when a session it got tokens in ends.
     """
     if not CLIENT_ID_PATTERN.match(client_id):
@@ -86,7 +87,7 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
         introspect_all=introspect_all, service_account=service_account,
         service_scopes=scopes, jwt_access_tokens=jwt_access_tokens,
         pairwise_subject=pairwise_subject, private_key_jwt=private_key_jwt,
-        require_par=require_par, created_at=now, **keys,
+        require_par=require_par, require_dpop=require_dpop, created_at=now, **keys,
         backchannel_logout_uri=_logout_uri(backchannel_logout_uri))
     db.session.add(client)
     db.session.flush()
@@ -139,7 +140,7 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
                   jwt_access_tokens: bool = False,
                   pairwise_subject: bool = False, private_key_jwt: bool = False,
                   jwks: dict[str, Any] | str | None = None, jwks_uri: str | None = None,
-                  require_par: bool = False,
+                  require_par: bool = False, require_dpop: bool = False,
                   backchannel_logout_uri: str | None = None) -> tuple[list[str], str | None]:
     """Change a client's registration; return the changed fields, and the new secret when
     a public client became confidential (a confidential one turned public loses its secret).
@@ -171,7 +172,7 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
               "introspect_all": introspect_all, "service_account": service_account,
               "service_scopes": scopes, "jwt_access_tokens": jwt_access_tokens,
               "pairwise_subject": pairwise_subject, "private_key_jwt": private_key_jwt,
-              "require_par": require_par, **keys,
+              "require_par": require_par, "require_dpop": require_dpop, **keys,
               "backchannel_logout_uri": _logout_uri(backchannel_logout_uri)}
     changed = [field for field, value in values.items() if getattr(client, field) != value]
     secret = None

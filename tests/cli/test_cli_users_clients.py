@@ -120,6 +120,7 @@ def test_client_add_confidential_prints_its_secret_once(initialized):
     ("--jwt-access-tokens", "jwt_access_tokens"),  # RFC 9068 access tokens
     ("--pairwise-subject", "pairwise_subject"),  # a sub of its own (OIDC Core 8.1)
     ("--require-par", "require_par"),  # pushed authorization requests (RFC 9126)
+    ("--require-dpop", "require_dpop"),  # sender-constrained tokens (RFC 9449)
 ])
 def test_client_add_flags_set_their_choice_on_that_client_only(initialized, idp, flag,
                                                                attribute):

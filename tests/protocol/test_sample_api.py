@@ -14,6 +14,7 @@ from clients.api import CHANGE_LEVEL, CHANGE_MAX_AGE, create_api
 from clients.api.stepup import challenge_of
 from idp.clock import now
 from tests.protocol._helpers import issue_recovery_codes, signed_in, use_recovery_code
+from tests.protocol.test_dpop import bound_tokens
 from tests.support.live import free_port
 from tests.support.rp import StrictRP
 
@@ -125,3 +126,24 @@ def test_a_bank_account_that_is_no_iban_is_a_400(api, directory, jwt_rp, user):
     response = change(api, token, "not an iban")
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+
+
+def test_a_dpop_bound_token_is_taken_with_a_proof_by_its_key_once(api, jwt_rp, user,
+                                                                  ec_key, rsa_key):
+    token = bound_tokens(jwt_rp, user, ec_key)["access_token"]
+    url = api + "/invoices"
+
+    def with_proof(proof: str) -> requests.Response:
+        return requests.get(url, timeout=30, headers={"Authorization": f"DPoP {token}",
+                                                      "DPoP": proof})
+
+    proof = jwt_rp.dpop_proof(ec_key, "GET", url, access_token=token)
+    assert with_proof(proof).status_code == 200
+    replayed = with_proof(proof)
+    assert replayed.status_code == 401
+    assert replayed.headers["WWW-Authenticate"].startswith('DPoP error="invalid_dpop_proof"')
+    assert with_proof(jwt_rp.dpop_proof(rsa_key, "GET", url, access_token=token)
+                      ).status_code == 401
+    assert with_proof(jwt_rp.dpop_proof(ec_key, "PUT", url, access_token=token)
+                      ).status_code == 401
+    assert 'error="invalid_token"' in challenge(call(api, token))  # as a Bearer token

@@ -173,7 +173,7 @@ class TestDirectory:
                    jwt_access_tokens: bool = False,
                    pairwise_subject: bool = False, key: Any = None,
                    jwks_uri: str | None = None, private_key_jwt: bool = False,
-                   require_par: bool = False,
+                   require_par: bool = False, require_dpop: bool = False,
                    backchannel_logout_uri: str | None = None) -> TestClient:
         """Register a client with one redirect URI and one post-logout URI (`introspect_all`:
         a resource server that may introspect every app's tokens; `service_scopes`: a service
@@ -181,7 +181,8 @@ class TestDirectory:
         `pairwise_subject`: a sub of its own for each person; `key`: a joserfc private key
         whose public half is registered, or published at `jwks_uri`; `private_key_jwt`:
         it authenticates with that key; `require_par`: its requests must be pushed;
-        `backchannel_logout_uri`: where it is told that a session ended)."""
+        `require_dpop`: it gets tokens only with a DPoP proof; `backchannel_logout_uri`:
+        where it is told that a session ended)."""
         client_id = client_id or f"client-{secrets.token_hex(4)}"
         logout_uri = redirect_uri.rsplit("/", 1)[0] + "/logged-out"
         with self.live.app.app_context():
@@ -193,7 +194,7 @@ class TestDirectory:
                 service_scopes=service_scopes or "", jwt_access_tokens=jwt_access_tokens,
                 pairwise_subject=pairwise_subject, private_key_jwt=private_key_jwt,
                 jwks={"keys": [key.as_dict(private=False)]} if key and not jwks_uri else None,
-                jwks_uri=jwks_uri, require_par=require_par,
+                jwks_uri=jwks_uri, require_par=require_par, require_dpop=require_dpop,
                 backchannel_logout_uri=backchannel_logout_uri)
             db.session.commit()
         client = TestClient(client_id, secret, redirect_uri, logout_uri, key)

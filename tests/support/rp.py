@@ -169,6 +169,18 @@ class StrictRP:
         header = {"alg": "ES256" if key.key_type == "EC" else "RS256", "kid": key.kid}
         return jwt.encode(header, {k: v for k, v in payload.items() if v is not None}, key)
 
+    def dpop_proof(self, key, method: str, url: str, nonce: str | None = None,
+                   access_token: str | None = None, **claims) -> str:
+        """Return a DPoP proof (RFC 9449 4.2) made with `key` for a request."""
+        payload = {"jti": secrets.token_urlsafe(16), "htm": method, "htu": url,
+                   "iat": int(clock_now()), "nonce": nonce, **claims}
+        if access_token is not None:
+            payload["ath"] = base64.urlsafe_b64encode(hashlib.sha256(
+                access_token.encode()).digest()).rstrip(b"=").decode()
+        header = {"typ": "dpop+jwt", "alg": "ES256" if key.key_type == "EC" else "RS256",
+                  "jwk": key.as_dict(private=False)}
+        return jwt.encode(header, {k: v for k, v in payload.items() if v is not None}, key)
+
     def exchange(self, code: str, auth: str = "basic", verifier: str | None = None) -> dict:
         """Exchange a code, check the token response and the ID token; return the tokens."""
         assert self.pending is not None

@@ -247,7 +247,9 @@ def test_an_apps_keys_and_switches_are_set_and_checked(api):
     key = ECKey.generate_key("P-256", auto_kid=True)
     jwks = {"keys": [key.as_dict(private=False)]}
     app = register(api, client_id="pa-keyed", jwks=jwks, private_key_jwt=True,
-                   require_par=True, backchannel_logout_uri=REDIRECT + "/bye")["app"]
+                   require_par=True, require_dpop=True,
+                   backchannel_logout_uri=REDIRECT + "/bye")["app"]
+    assert app["require_dpop"] is True
     assert app["backchannel_logout_uri"] == REDIRECT + "/bye"
     assert_api_error(api.patch("/apps/pa-keyed", json={
         "backchannel_logout_uri": "http://rp.example.org/bye"}), 400, "invalid_request")

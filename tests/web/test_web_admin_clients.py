@@ -443,10 +443,11 @@ def test_an_admin_registers_an_apps_keys_switches_and_back_channel_logout_uri(di
     assert page.soup.find(id="backchannel_logout_uri")["aria-invalid"] == "true"
 
     page = register(agent, directory, client_id="keyed", jwks=public, private_key_jwt="yes",
-                    require_par="yes", backchannel_logout_uri=REDIRECT + "/bye")
+                    require_par="yes", require_dpop="yes",
+                    backchannel_logout_uri=REDIRECT + "/bye")
     assert page.status == 200, page.text[:300]
     stored = stored_client(directory, "keyed")
-    assert stored.private_key_jwt and stored.require_par
+    assert stored.private_key_jwt and stored.require_par and stored.require_dpop
     assert stored.backchannel_logout_uri == REDIRECT + "/bye"
     assert stored.jwks == {"keys": [key.as_dict(private=False)]}
     shown = client_page(agent, directory, "keyed")

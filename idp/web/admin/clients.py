@@ -82,6 +82,7 @@ class ClientFields:
     jwks: str | None
     jwks_uri: str | None
     require_par: bool
+    require_dpop: bool
     backchannel_logout_uri: str | None
 
 
@@ -228,6 +229,7 @@ def _values_of(client: Client) -> dict[str, object]:
             "jwks": json.dumps(client.jwks, indent=2) if client.jwks else "",
             "jwks_uri": client.jwks_uri or "",
             "require_par": "yes" if client.require_par else "",
+            "require_dpop": "yes" if client.require_dpop else "",
             "backchannel_logout_uri": client.backchannel_logout_uri or ""}
 
 
@@ -311,6 +313,7 @@ def read_fields(form) -> ClientFields:
                         private_key_jwt=form.get("private_key_jwt") == "yes",
                         jwks=jwks, jwks_uri=jwks_uri,
                         require_par=form.get("require_par") == "yes",
+                        require_dpop=form.get("require_dpop") == "yes",
                         backchannel_logout_uri=_one_uri(form, "backchannel_logout_uri"))
 
 

@@ -14,7 +14,7 @@ from ...errors import IdpError
 from ...oidc.client_auth import CONFIDENTIAL_AUTH
 from ...oidc.metadata import provider_metadata
 from ...oidc.request_objects import push_request
-from ...oidc.server import current_issuer
+from ...oidc.server import current_issuer, dpop_nonce, token_request_proof
 from ...services import services
 from ...tenants.keys import published_keys
 from ..context import load_directory
@@ -64,7 +64,11 @@ def jwks():
 def token():
     """Exchange a code or refresh token (RFC 6749 section 3.2)."""
     _require_form()
-    return services().server.create_token_response()
+    proof = token_request_proof()
+    response = services().server.create_token_response()
+    if proof is not None:
+        response.headers["DPoP-Nonce"] = dpop_nonce()
+    return response
 
 
 @api.post("/par")

@@ -27,12 +27,14 @@ APP_FIELDS: dict[str, tuple[type, int]] = {
     "introspect_all": (bool, 0), "service_account": (bool, 0),
     "service_scopes": (list, 20), "jwt_access_tokens": (bool, 0),
     "pairwise_subject": (bool, 0), "private_key_jwt": (bool, 0), "jwks": (dict, 0),
-    "jwks_uri": (str, 2000), "require_par": (bool, 0), "backchannel_logout_uri": (str, 2000)}
+    "jwks_uri": (str, 2000), "require_par": (bool, 0),
+    "require_dpop": (bool, 0), "backchannel_logout_uri": (str, 2000)}
 NEW_APP = {"name": "", "redirect_uris": [], "post_logout_redirect_uris": [], "public": False,
            "first_party": True, "min_acr": None, "introspect_all": False,
            "service_account": False, "service_scopes": [], "jwt_access_tokens": False,
            "pairwise_subject": False, "private_key_jwt": False, "jwks": None,
-           "jwks_uri": None, "require_par": False, "backchannel_logout_uri": None}
+           "jwks_uri": None, "require_par": False,
+           "require_dpop": False, "backchannel_logout_uri": None}
 
 
 def _app(client: Client) -> dict[str, Any]:
@@ -47,6 +49,7 @@ def _app(client: Client) -> dict[str, Any]:
             "pairwise_subject": client.pairwise_subject,
             "private_key_jwt": client.private_key_jwt, "jwks": client.jwks,
             "jwks_uri": client.jwks_uri, "require_par": client.require_par,
+            "require_dpop": client.require_dpop,
             "backchannel_logout_uri": client.backchannel_logout_uri,
             "disabled": client.disabled,
             "built_in": built_in(client), "created_at": int(client.created_at)}
@@ -75,6 +78,7 @@ def _app_fields(values: dict[str, Any]) -> ClientFields:
         "jwks": json.dumps(values["jwks"]) if values["jwks"] else "",
         "jwks_uri": values["jwks_uri"] or "",
         "require_par": "yes" if values["require_par"] else "",
+        "require_dpop": "yes" if values["require_dpop"] else "",
         "backchannel_logout_uri": values["backchannel_logout_uri"] or ""})
     for scope in values["service_scopes"]:
         form.add("service_scopes", scope)
