@@ -73,6 +73,10 @@ DELIVERIES = Counter(
 DELIVERY_FAILURES = Counter(
     "idp_delivery_failures", "Messages a channel did not take (gateway error or timeout, no "
     "free slot, no sender), by channel.", ["channel"], registry=REGISTRY)
+LOGOUT_NOTICES = Counter(
+    "idp_backchannel_logouts", "Logout tokens posted to apps (Back-Channel Logout), by "
+    "outcome: delivered, refused (a 4xx answer), failed (every attempt), dropped (backlog "
+    "full).", ["outcome"], registry=REGISTRY)
 HASH_WAITING = Gauge(
     "idp_password_hash_waiting", "Password hashes waiting for a free slot now.",
     registry=REGISTRY, multiprocess_mode="livesum")

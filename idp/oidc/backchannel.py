@@ -29,6 +29,7 @@ import requests
 from joserfc import jwt
 
 from ..clock import now
+from ..observability import metrics
 from ..security.tokens import new_secret
 from ..services import services
 from ..storage import db
@@ -73,6 +74,7 @@ def send_logouts(app: Any, notices: Sequence[LogoutNotice]) -> None:
         if not _waiting.acquire(blocking=False):
             log.warning("back-channel logout: %d logouts wait already; one is dropped",
                         BACKLOG)
+            metrics.LOGOUT_NOTICES.labels("dropped").inc()
             continue
         _pool.submit(_deliver, app, notice)
 
@@ -110,12 +112,15 @@ def _post(uri: str, token: str, notice: LogoutNotice) -> None:
                      attempt, type(exc).__name__)
             continue
         if response.status_code < 500:
-            if response.status_code not in (200, 204):
+            delivered = response.status_code in (200, 204)
+            if not delivered:
                 log.warning("back-channel logout refused by app %s: HTTP %d",
                             notice.client_pk, response.status_code)
+            metrics.LOGOUT_NOTICES.labels("delivered" if delivered else "refused").inc()
             return
         log.info("back-channel logout to app %s: attempt %d: HTTP %d", notice.client_pk,
                  attempt, response.status_code)
     log.warning("back-channel logout to app %s not delivered after %d attempts",
                 notice.client_pk, len(ATTEMPT_DELAYS))
+    metrics.LOGOUT_NOTICES.labels("failed").inc()
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 import pytest
 from joserfc import jwt
 
+from idp.oidc import backchannel
+from idp.tenants.logout_notices import LogoutNotice
 from tests.protocol._helpers import signed_in
 from tests.protocol.test_logout import logout
 from tests.support.logout_receiver import LogoutReceiver
 from tests.support.rp import StrictRP
+from tests.unit.test_observability import sample
 from tests.web.admin_api import service_api
 from tests.web.test_web_admin_api_users import user_id
 
@@ -121,3 +124,23 @@ def test_an_app_without_a_logout_uri_is_not_told_and_discovery_says_so(rp, user)
     assert tokens["claims"]["sid"]
     assert rp.metadata["backchannel_logout_supported"] is True
     assert rp.metadata["backchannel_logout_session_supported"] is True
+
+
+def test_refusals_and_failures_are_counted(receiver, monkeypatch):
+    """A refusal ends the tries; an app that fails every time is given up on; each is
+    counted in the metrics."""
+    monkeypatch.setattr(backchannel, "ATTEMPT_DELAYS", (0.0, 0.0, 0.0))
+    notice = LogoutNotice(directory_id=1, client_pk=1, user_id=1, session_id=None)
+    before = {outcome: sample("idp_backchannel_logouts_total", outcome=outcome)
+              for outcome in ("refused", "failed")}
+    receiver.statuses = [503, 400]  # a server error, then a refusal
+    backchannel._post(receiver.uri, "token-1", notice)
+    receiver.statuses = [500, 502, 503]
+    backchannel._post(receiver.uri, "token-2", notice)
+    backchannel._post(receiver.uri, "token-3", notice)
+    assert receiver.tokens == ["token-1", "token-1", "token-2", "token-2", "token-2",
+                               "token-3"]
+    after = {outcome: sample("idp_backchannel_logouts_total", outcome=outcome) - count
+             for outcome, count in before.items()}
+    # (Other tests' logouts may still be delivered in the background: none is refused.)
+    assert (after["refused"], after["failed"]) == (1, 1)
