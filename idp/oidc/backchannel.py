@@ -8,21 +8,24 @@ ID-token algorithm, ``typ`` ``logout+jwt``, carrying ``iss``, ``aud`` (the app),
 the app knows it and the session's ``sid`` as its ID tokens carry it. It has no ``nonce``.
 
 The posts run in ``WORKERS`` background threads, never in the request that ended the
-session: each is tried at most ``len(ATTEMPT_DELAYS)`` times, waiting the next delay
+session. Each is tried at most ``len(ATTEMPT_DELAYS)`` times, waiting the next delay
 before another try, while the app answers with a server error or not at all; an answer
 of 200 or 204 ends it, and so does any 4xx (the app refused the token; trying again would
 not change that). At most ``BACKLOG`` logouts wait their turn; more are logged and dropped.
-Nothing is kept across a restart: an app that must never miss one also checks the session
-at its next token refresh, which fails once the grant is revoked.
+A process that ends (the ``idp`` command, a worker restarting) waits at most
+``DRAIN_SECONDS`` for those still queued. Nothing is kept across a restart: an app that
+must never miss one also checks the session at its next token refresh, which fails once
+the grant is revoked.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import queue
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -48,8 +51,51 @@ TIMEOUT = (3.0, 5.0)
 WORKERS = 2
 BACKLOG = 1000
 
-_pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="backchannel-logout")
-_waiting = threading.BoundedSemaphore(BACKLOG)
+#: How long a process that ends (the ``idp`` command, a worker restarting) waits for the
+#: logouts still to be posted before it stops anyway.
+DRAIN_SECONDS = 15.0
+
+
+class _Senders:
+    """``WORKERS`` daemon threads posting queued logouts; at most ``BACKLOG`` wait. At
+    exit, the process waits up to ``DRAIN_SECONDS`` for the queue to empty."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[Any, LogoutNotice]] = queue.Queue(BACKLOG)
+        self._started = False
+        self._lock = threading.Lock()
+
+    def submit(self, app: Any, notice: LogoutNotice) -> bool:
+        """Queue a logout; False when the backlog is full."""
+        with self._lock:
+            if not self._started:
+                for number in range(WORKERS):
+                    threading.Thread(target=self._work, daemon=True,
+                                     name=f"backchannel-logout-{number}").start()
+                atexit.register(self.drain)
+                self._started = True
+        try:
+            self._queue.put_nowait((app, notice))
+        except queue.Full:
+            return False
+        return True
+
+    def _work(self) -> None:
+        while True:
+            app, notice = self._queue.get()
+            try:
+                _deliver(app, notice)
+            finally:
+                self._queue.task_done()
+
+    def drain(self, seconds: float = DRAIN_SECONDS) -> None:
+        """Wait until every queued logout was posted, at most `seconds`."""
+        until = time.monotonic() + seconds
+        while self._queue.unfinished_tasks and time.monotonic() < until:
+            time.sleep(0.05)
+
+
+_senders = _Senders()
 
 
 def logout_token(directory: Directory, client: Client, user: User,
@@ -71,12 +117,10 @@ def logout_token(directory: Directory, client: Client, user: User,
 def send_logouts(app: Any, notices: Sequence[LogoutNotice]) -> None:
     """Hand committed notices to the background senders (``set_sender``'s callback)."""
     for notice in notices:
-        if not _waiting.acquire(blocking=False):
+        if not _senders.submit(app, notice):
             log.warning("back-channel logout: %d logouts wait already; one is dropped",
                         BACKLOG)
             metrics.LOGOUT_NOTICES.labels("dropped").inc()
-            continue
-        _pool.submit(_deliver, app, notice)
 
 
 def _deliver(app: Any, notice: LogoutNotice) -> None:
@@ -94,10 +138,8 @@ def _deliver(app: Any, notice: LogoutNotice) -> None:
             finally:
                 db.session.remove()
         _post(uri, token, notice)
-    except Exception:  # a background thread: log, never raise into the pool
+    except Exception:  # a background thread: log, never let it end the thread
         log.exception("back-channel logout failed for app %s", notice.client_pk)
-    finally:
-        _waiting.release()
 
 
 def _post(uri: str, token: str, notice: LogoutNotice) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from sqlalchemy import func, or_, select
 
@@ -30,6 +33,7 @@ from tests.cli.helpers import provider, run_idp
 from tests.protocol._helpers import signed_in
 from tests.support.agent import Agent
 from tests.support.live import new_directory
+from tests.support.logout_receiver import LogoutReceiver
 from tests.support.rp import StrictRP
 from tests.web.test_web_admin_users import invitation_link
 from tests.web.test_web_invitations import assert_link_ended, set_password
@@ -210,15 +214,18 @@ def test_directory_rename_changes_the_name_and_audits_it(sqlite_url, idp):
     idp(sqlite_url, "directory", "rename", "default", "--name", " ").assert_one_line_error("name")
 
 
-def _signed_in_somewhere(database_url: str, slug: str) -> tuple[int, str]:
-    """Give the directory a browser session with a token grant; return their ids."""
+def _signed_in_somewhere(database_url: str, slug: str,
+                         logout_uri: str | None = None) -> tuple[int, str]:
+    """Give the directory a browser session with a token grant of an app (told of logouts
+    at `logout_uri`); return their ids."""
     with provider(database_url):
         directory = get_directory(slug)
         user = create_user(directory, username=f"u-{slug}", password=None,
                            passwords=services().passwords, now=now())
         client, _secret = create_client(directory, client_id=f"c-{slug}",
                                         redirect_uris=["https://app.example/cb"],
-                                        post_logout_redirect_uris=[], now=now())
+                                        post_logout_redirect_uris=[], now=now(),
+                                        backchannel_logout_uri=logout_uri)
         session, _token = start_session(directory, now(), None, None)
         session.user_id = user.id
         family = start_family(directory.id, client.id, user.id, session.id, None, now())
@@ -346,3 +353,19 @@ def test_directory_set_counts_for_limits_how_long_methods_count(initialized, idp
     assert "sms=10," in run.assert_ok().stdout and "(counts for 90m)" in run.stdout
     refused = idp(initialized, "directory", "set", "default", "--counts-for", "sms=2 weeks")
     assert refused.returncode != 0 and "--counts-for sms" in refused.stderr
+
+
+def test_directory_disable_tells_the_apps_before_the_command_ends(sqlite_url, idp):
+    receiver = LogoutReceiver()
+    try:
+        idp(sqlite_url, "init").assert_ok()
+        _signed_in_somewhere(sqlite_url, "default", receiver.uri)
+
+        run_idp(sqlite_url, "directory", "disable", "default").assert_ok()
+
+        # The command has ended: the logout token was posted before it did.
+        assert len(receiver.tokens) == 1
+        claims = json.loads(base64.urlsafe_b64decode(receiver.tokens[0].split(".")[1] + "=="))
+        assert claims["aud"] == "c-default" and claims["sid"]
+    finally:
+        receiver.close()
