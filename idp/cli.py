@@ -5,7 +5,7 @@
     idp client add --directory SLUG --client-id ID --redirect-uri URI [...] [--min-acr N] [--public]
                    [--introspect-all] [--jwt-access-tokens] [--pairwise-subject]
                    [--jwks FILE | --jwks-uri URI] [--private-key-jwt] [--require-par]
-                   [--require-dpop] [--backchannel-logout-uri URI]
+                   [--require-dpop] [--backchannel-logout-uri URI] [--device-grant]
                    [--service-account admin:users,admin:audit,...]
     idp directory set SLUG [--required-level N] [--reset-level N] [--points METHOD=N ...]
                            [--counts-for METHOD=12h|session ...]
@@ -155,6 +155,7 @@ def cmd_client_add(args: argparse.Namespace) -> int:
             private_key_jwt=args.private_key_jwt, require_par=args.require_par,
             require_dpop=args.require_dpop,
             backchannel_logout_uri=args.backchannel_logout_uri,
+            device_grant=args.device_grant,
             service_account=args.service_account is not None,
             service_scopes=(args.service_account or "").replace(",", " "))
         db.session.commit()
@@ -545,7 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_client.add_argument("--directory", required=True)
     add_client.add_argument("--client-id", required=True)
     add_client.add_argument("--redirect-uri", action="append", default=[],
-                            help="required unless the client is only a service account")
+                            help="required unless the client is only a service account or "
+                                 "only signs in devices with a code")
     add_client.add_argument("--post-logout-redirect-uri", action="append", default=[])
     add_client.add_argument("--min-acr", type=int)
     add_client.add_argument("--public", action="store_true", help="no secret; PKCE required")
@@ -577,6 +579,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_client.add_argument("--backchannel-logout-uri", metavar="URI",
                             help="where the app is sent a logout token when a session it "
                                  "got tokens in ends (OpenID Connect Back-Channel Logout)")
+    add_client.add_argument("--device-grant", action="store_true",
+                            help="the app may sign in devices without a browser (TVs, "
+                                 "command-line tools) with a code the person types elsewhere "
+                                 "(RFC 8628)")
     add_client.add_argument("--introspect-all", action="store_true",
                             help="a resource server: may introspect the tokens of every app "
                                  "of the directory (RFC 7662), not only its own")

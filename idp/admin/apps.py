@@ -63,6 +63,7 @@ def register_app(directory: Directory, actor: User | Client, now: float,
                  pairwise_subject=client.pairwise_subject,
                  private_key_jwt=client.private_key_jwt, require_par=client.require_par,
                  require_dpop=client.require_dpop,
+                 device_grant=client.device_grant,
                  **({"service_scopes": client.service_scopes} if client.service_account else {}),
                  **audit.actor_of(actor))
     return client, secret

@@ -146,6 +146,7 @@ PAIRWISE_SUBJECT = Detail("pairwise_subject", N_("A subject identifier of its ow
 PRIVATE_KEY_JWT = Detail("private_key_jwt", N_("Authenticates with its key"))
 REQUIRE_PAR = Detail("require_par", N_("Must push its authorization requests"))
 REQUIRE_DPOP = Detail("require_dpop", N_("Must bind its tokens to its key"))
+DEVICE_GRANT = Detail("device_grant", N_("Signs in devices with a code"))
 SERVICE_SCOPES = Detail("service_scopes", N_("Admin scopes of the service account"))
 CHANGES = Detail("changes", N_("Changes"))
 USERS_LOSING = Detail("users_losing", N_("Users who could no longer reach the level"))
@@ -166,7 +167,7 @@ DETAILS: dict[str, Detail] = {detail.key: detail for detail in (
     LIMIT, SCOPE, SECONDS, LOCKOUTS, FAILURES, STORED_COUNT, REPORTED_COUNT, FIELDS, SESSION,
     CURRENT, OTHERS, COUNT, SESSIONS, SESSIONS_ENDED, DEVICES, GRANTS, REASON, IS_ADMIN, PUBLIC,
     INTROSPECT_ALL, JWT_ACCESS_TOKENS, PAIRWISE_SUBJECT, PRIVATE_KEY_JWT, REQUIRE_PAR, REQUIRE_DPOP,
-    CHANGES,
+    DEVICE_GRANT, CHANGES,
     USERS_LOSING, USERS_LOSING_SMS, USERS_LOCKED_OUT, SMS_ONLY, SMS_EXCLUDED, FILTER, SCOPES,
     SERVICE_SCOPES, DIRECTORY, HOURS, GRACE)}
 
@@ -204,6 +205,12 @@ LOGIN_DISABLED = declare(
 LOGIN_DENIED = declare(
     "login.denied", N_("Login denied by the user"),
     N_("You said in the app that a login was not you"), details=(METHOD,))
+#: What a device asked for (RFC 8628) was not allowed: the person denied it on the
+#: verification page (reason access_denied), or could not reach the level it needs
+#: (unmet_authentication_requirements).
+LOGIN_DEVICE_DENIED = declare(
+    "login.device_denied", N_("Sign-in on a device not allowed"),
+    N_("A sign-in to %(app)s on a device was not allowed"), details=(REASON,))
 
 # --- Sign-in methods ----------------------------------------------------------------------
 
@@ -356,7 +363,8 @@ ADMIN_SESSIONS_ENDED = declare("admin.sessions_ended", N_("Sessions ended by an 
 ADMIN_CLIENT_CREATED = declare("admin.client_created", N_("App registered"),
                                details=(ACTOR, ACTOR_CLIENT, PUBLIC, INTROSPECT_ALL,
                                         JWT_ACCESS_TOKENS, PAIRWISE_SUBJECT, PRIVATE_KEY_JWT,
-                                        REQUIRE_PAR, REQUIRE_DPOP, SERVICE_SCOPES))
+                                        REQUIRE_PAR, REQUIRE_DPOP, DEVICE_GRANT,
+                                        SERVICE_SCOPES))
 ADMIN_CLIENT_UPDATED = declare("admin.client_updated", N_("App changed"),
                                details=(ACTOR, ACTOR_CLIENT, FIELDS))
 ADMIN_CLIENT_SECRET_ROTATED = declare("admin.client_secret_rotated", N_("App secret rotated"),

@@ -22,7 +22,7 @@ from joserfc.jwk import KeySet
 
 from ..clock import now as clock_now
 from ..services import services
-from ..storage.models import AuthorizationCode, Token
+from ..storage.models import AuthorizationCode, DeviceAuthorization, Token
 from ..tenants.directories import issuer_of
 from ..tenants.keys import SUPPORTED_ALGS, signing_key
 from .claims import app_subject
@@ -36,9 +36,9 @@ def issue_moment() -> float:
     return g.token_moment
 
 
-def hand_login(source: AuthorizationCode | Token) -> None:
-    """Say which login the tokens being made stand for: the code being exchanged, or the
-    token whose refresh token is being used."""
+def hand_login(source: AuthorizationCode | DeviceAuthorization | Token) -> None:
+    """Say which login the tokens being made stand for: the code being exchanged, the
+    device request a login approved, or the token whose refresh token is being used."""
     g.token_login = source
 
 
@@ -56,7 +56,7 @@ class JwtAccessTokens(JWTBearerTokenGenerator):
 
     def get_extra_claims(self, client, grant_type: str, user, scope: str) -> dict[str, Any]:
         # Applied last: our issuer and clock stand in for Authlib's.
-        login: AuthorizationCode | Token = g.token_login
+        login: AuthorizationCode | DeviceAuthorization | Token = g.token_login
         issued = int(issue_moment())
         claims = {"iss": issuer_of(g.directory, services().base_url), "iat": issued,
                   "sub": app_subject(client.row, user),

@@ -4,7 +4,7 @@ Authlib checks the assertion: its signature by one of the app's registered keys,
 and ``sub`` both the client id, ``aud`` one of ours, ``exp``. On top of that:
 
 - the audience may be the issuer or the endpoint the assertion is sent to (the token,
-  pushed authorization, revocation or introspection endpoint);
+  pushed authorization, revocation, introspection or device authorization endpoint);
 - an assertion lives at most ``MAX_ASSERTION_SECONDS``, and its ``jti`` is spent on first
   use (``idp.security.once.spend_now``), in the database every instance shares, until it
   expires: a replay is refused whatever became of the request it first authenticated;
@@ -31,7 +31,7 @@ CONFIDENTIAL_AUTH = ["client_secret_basic", "client_secret_post", METHOD]
 ASSERTION_ALGS = ("RS256", "PS256", "ES256")
 MAX_ASSERTION_SECONDS = 3600
 MAX_ASSERTION_LENGTH = 8192
-ENDPOINTS = ("token", "par", "revoke", "introspect")
+ENDPOINTS = ("token", "par", "revoke", "introspect", "device_authorization")
 
 
 def _header_kid(assertion: str) -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE
+
 from ..tenants.keys import SUPPORTED_ALGS
 from .claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from .client_auth import ASSERTION_ALGS, CONFIDENTIAL_AUTH
@@ -25,11 +27,13 @@ def provider_metadata(issuer: str, locales: list[str]) -> dict[str, Any]:
         "revocation_endpoint": f"{issuer}/revoke",
         "introspection_endpoint": f"{issuer}/introspect",
         "pushed_authorization_request_endpoint": f"{issuer}/par",
+        "device_authorization_endpoint": f"{issuer}/device_authorization",
         "require_pushed_authorization_requests": False,
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials",
+                                  DEVICE_CODE_GRANT_TYPE],
         "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "token_endpoint_auth_methods_supported": [*CONFIDENTIAL_AUTH, "none"],

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
+from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE, DeviceCredentialMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
 from ..clock import now
-from ..storage.models import AuthorizationCode, Client, ServiceToken, Token, User
+from ..storage import db
+from ..storage.models import (
+    AuthorizationCode,
+    Client,
+    DeviceAuthorization,
+    ServiceToken,
+    Token,
+    User,
+)
 from ..tenants.clients import secret_accepted
 from ..tenants.service_accounts import effective_scope, service_token_good
 
@@ -56,6 +65,9 @@ class OAuthClient(ClientMixin):
             # RFC 6749 4.4: confidential clients only, and only those an admin made
             # service accounts.
             return self.row.service_account and not self.row.public
+        if grant_type == DEVICE_CODE_GRANT_TYPE:
+            # RFC 8628: only the apps an admin allowed to sign in devices with a code.
+            return self.row.device_grant
         return grant_type in {"authorization_code", "refresh_token"}
 
 
@@ -91,6 +103,44 @@ class StoredCode(AuthorizationCodeMixin):
     @property
     def code_challenge_method(self) -> str | None:
         return self.row.code_challenge_method
+
+
+class StoredDevice(DeviceCredentialMixin):
+    """A device's request (RFC 8628) as Authlib sees it, and, once a login approved it, the
+    login the ID token tells of (as a code does, OIDC Core 2)."""
+
+    def __init__(self, row: DeviceAuthorization, now: float):
+        self.row = row
+        self.now = now
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return client.row.id == self.row.client_pk
+
+    def get_client_id(self) -> str:
+        client = db.session.get(Client, self.row.client_pk)
+        return client.client_id if client is not None else ""
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+    def get_user_code(self) -> None:
+        """The user code is kept only as a keyed hash: nobody can read it back."""
+        return None
+
+    def is_expired(self) -> bool:
+        return self.row.expires_at <= self.now
+
+    def get_nonce(self) -> None:
+        return None  # a device's request carries no nonce
+
+    def get_auth_time(self) -> int | None:
+        return self.row.auth_time
+
+    def get_acr(self) -> str | None:
+        return self.row.acr
+
+    def get_amr(self) -> list[str]:
+        return list(self.row.amr or [])
 
 
 class StoredToken(TokenMixin):

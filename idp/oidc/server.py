@@ -4,8 +4,8 @@ One server serves every directory: each hook reads the directory of the
 request (``flask.g.directory``), so a client, code or token of one directory
 is never found from another.
 
-A token request is one transaction: the code or refresh token is claimed, the grant
-and its tokens are added and the audit is written, and all of it commits together
+A token request is one transaction: the code, device code or refresh token is claimed, the
+grant and its tokens are added and the audit is written, and all of it commits together
 after everything that can fail (``Server.create_token_response``). A claim holds its row
 until then, so a second redemption of the same code or refresh token waits for the
 first to commit and then finds the tokens it must revoke; a failed database leaves the
@@ -19,15 +19,24 @@ from typing import Any
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request, grants
 from authlib.oauth2.rfc6749.errors import (
+    AccessDeniedError,
+    InvalidGrantError,
     InvalidRequestError,
     InvalidScopeError,
     MissingAuthorizationError,
+    UnauthorizedClientError,
     UnsupportedTokenTypeError,
 )
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oauth2.rfc8628 import (
+    AuthorizationPendingError,
+    DeviceCodeGrant,
+    ExpiredTokenError,
+    SlowDownError,
+)
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import OpenIDCode, UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
@@ -43,9 +52,23 @@ from ..domain.policies import ACCESS_TOKEN_MINUTES, REFRESH_ABSOLUTE_DAYS, REFRE
 from ..security.tokens import hash_secret, presented_digest
 from ..services import services
 from ..storage import db
-from ..storage.models import AuthorizationCode, BrowserSession, Token, TokenFamily, User
+from ..storage.models import (
+    AuthorizationCode,
+    BrowserSession,
+    DeviceAuthorization,
+    Token,
+    TokenFamily,
+    User,
+)
 from ..tenants.accounts import active_user
 from ..tenants.clients import may_introspect, serving_client
+from ..tenants.device_codes import (
+    APPROVED,
+    DENIED,
+    find_by_device_code,
+    note_poll,
+    redeem_request,
+)
 from ..tenants.directories import issuer_of
 from ..tenants.grants import (
     find_token,
@@ -63,9 +86,10 @@ from .backchannel import send_logouts
 from .claims import app_session_id, app_subject, user_claims
 from .client_auth import CONFIDENTIAL_AUTH, PrivateKeyJwt
 from .client_auth import METHOD as CLIENT_ASSERTION
+from .device_authorization import DeviceEndpoint
 from .dpop import PROOF_ALGS, DPoPError, Proof, check_proof, current_nonce
 from .login import LoginResult
-from .models import OAuthClient, ServiceAccessToken, StoredCode, StoredToken
+from .models import OAuthClient, ServiceAccessToken, StoredCode, StoredDevice, StoredToken
 
 #: The longest authorization code looked up: ours are 48 characters.
 MAX_CODE_LENGTH = 200
@@ -182,11 +206,14 @@ class Server(AuthorizationServer):
                          user_agent=flask_request.user_agent.string, scopes=scope.split())
             return
         code: StoredCode | None = request.authorization_code
+        device: StoredDevice | None = request.credential
         previous: StoredToken | None = request.refresh_token
-        if code is not None:
-            source = code.row
+        source: AuthorizationCode | DeviceAuthorization | Token
+        if code is not None or device is not None:
+            # A new grant: a code's, or an approved device's (RFC 8628 3.5).
+            source = code.row if code is not None else device.row  # type: ignore[union-attr]
             grant = start_family(g.directory.id, request.client.row.id, request.user.id,
-                                 source.session_id, source.id, now)
+                                 source.session_id, code.row.id if code else None, now)
         else:
             source = previous.row  # type: ignore[union-attr]
             grant = source.grant
@@ -198,8 +225,9 @@ class Server(AuthorizationServer):
             code_id=code.row.id if code else None, family=grant.id,
             access_token_hash=hash_secret(token["access_token"]),
             refresh_token_hash=hash_secret(refresh) if refresh else None,
-            scope=token.get("scope") or source.scope, acr=source.acr, amr=list(source.amr),
-            auth_time=source.auth_time, claims=source.claims, issued_at=now,
+            scope=token.get("scope") or source.scope, acr=source.acr,
+            amr=list(source.amr or []), auth_time=source.auth_time,
+            claims=None if device is not None else source.claims, issued_at=now,
             expires_at=now + int(token["expires_in"]), dpop_jkt=bound_key(),
             refresh_expires_at=refresh_expiry(grant.started_at, now,
                                               policies.seconds(REFRESH_TOKEN_DAYS),
@@ -324,6 +352,71 @@ class RefreshGrant(grants.RefreshTokenGrant):
         """Nothing to do: the old refresh token was claimed when it was read."""
 
 
+class DeviceGrant(DeviceCodeGrant):
+    """Device code grant (RFC 8628 3.4, 3.5): the device polls until a person's login
+    answered its request, then gets the tokens the code flow would issue, once.
+
+    Only an app with the device switch may use it (``OAuthClient.check_grant_type``). An
+    unknown device code, or one issued to another app, is ``invalid_grant`` (RFC 6749 5.2),
+    as is a second redemption of an approved one, which issues nothing.
+    """
+
+    TOKEN_ENDPOINT_AUTH_METHODS = [*CONFIDENTIAL_AUTH, "none"]
+
+    def authenticate_token_endpoint_client(self) -> OAuthClient:
+        return _client_with_proof(super().authenticate_token_endpoint_client())
+
+    def validate_token_request(self) -> None:
+        """Authlib's checks (RFC 8628 3.4), the app's first (an app without the switch hears
+        only that), with invalid_grant for a code that is not the app's."""
+        client = self.authenticate_token_endpoint_client()
+        if not client.check_grant_type(self.GRANT_TYPE):
+            raise UnauthorizedClientError("This app may not use the device authorization "
+                                          "grant.")
+        device_code = self.request.payload.data.get("device_code")
+        if not device_code:
+            raise InvalidRequestError("Missing 'device_code' in the request.")
+        if len(self.request.payload.datalist.get("device_code") or []) > 1:
+            raise InvalidRequestError("'device_code' is given more than once.")
+        credential = self.query_device_credential(device_code)
+        if credential is None or not credential.check_client(client):
+            raise InvalidGrantError("The device code is not one this app was given.")
+        self.request.client = client
+        self.request.credential = credential
+        self.request.user = self.validate_device_credential(credential)
+
+    def query_device_credential(self, device_code: str) -> StoredDevice | None:
+        row = find_by_device_code(g.directory.id, device_code)
+        return StoredDevice(row, clock_now()) if row is not None else None
+
+    def validate_device_credential(self, credential: StoredDevice) -> User:
+        """Answer the poll (RFC 8628 3.5): expired_token, access_denied, the login that
+        approved it (claimed once), or authorization_pending / slow_down."""
+        row, now = credential.row, credential.now
+        if credential.is_expired():
+            raise ExpiredTokenError("The device code has expired: start again.")
+        if row.status == DENIED:
+            raise AccessDeniedError("The sign-in was not allowed.")
+        if row.status == APPROVED:
+            # Spent all the same when refused below: the tokens are given once.
+            if not redeem_request(row, now):
+                raise InvalidGrantError("The device code was used before.")
+            user = active_user(g.directory.id, row.user_id) if row.user_id else None
+            if user is None or not session_holds(row.session_id, now):
+                raise InvalidGrantError("The sign-in that approved this device has ended.")
+            return user
+        if self.should_slow_down(credential):
+            raise SlowDownError("Polling too fast: wait the interval, now 5 seconds longer.")
+        raise AuthorizationPendingError("The person has not answered yet.")
+
+    def should_slow_down(self, credential: StoredDevice) -> bool:
+        return not note_poll(credential.row, credential.now)
+
+    def generate_token(self, *args, **kwargs) -> dict[str, Any]:
+        hand_login(self.request.credential.row)
+        return super().generate_token(*args, **kwargs)
+
+
 class ServiceGrant(grants.ClientCredentialsGrant):
     """Client credentials grant (RFC 6749 4.4) for service accounts, with admin scopes.
 
@@ -379,9 +472,13 @@ class IdTokenIssuer(OpenIDCode):
         code = request.authorization_code
         claims.update(user_claims(request.user, "", code.row.claims if code else None,
                                   "id_token", request.client.row))
-        sid = app_session_id(code.row.session_id) if code else None
+        login = code if code is not None else request.credential
+        sid = app_session_id(login.row.session_id) if login is not None else None
         if sid is not None:
             claims["sid"] = sid
+        if request.credential is not None:
+            # A device's login: its auth_time, acr and amr, as a code's (OIDC Core 2).
+            claims.update(self.get_authorization_code_claims(request.credential))
         return claims
 
     def generate_user_info(self, user: User, scope: str) -> dict[str, Any]:
@@ -607,6 +704,8 @@ def create_server(settings: Settings) -> tuple[Server, BearerProtector]:
     server.register_grant(CodeGrant, [IdTokenIssuer(require_nonce=False), PkceS256()])
     server.register_grant(RefreshGrant)
     server.register_grant(ServiceGrant)
+    server.register_grant(DeviceGrant, [IdTokenIssuer(require_nonce=False)])
+    server.register_endpoint(DeviceEndpoint)
     protector = BearerProtector()
     protector.register_token_validator(AccessTokenValidator())
     protector.register_token_validator(DPoPTokenValidator())

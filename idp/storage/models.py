@@ -226,6 +226,9 @@ class Client(db.Model):
     #: Where it is told that a session it got tokens in has ended (OpenID Connect
     #: Back-Channel Logout 1.0).
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    #: May sign in devices without a browser (TVs, command-line tools) with a code the person
+    #: types elsewhere (RFC 8628 device authorization grant).
+    device_grant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Double)
     #: A service account: may use the client_credentials grant for the admin scopes below.
@@ -292,6 +295,40 @@ class PushedRequest(db.Model):
     client_pk: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"))
     params: Mapped[dict[str, str]] = mapped_column(JSON)
     expires_at: Mapped[float] = mapped_column(Double, index=True)
+    used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+
+
+class DeviceAuthorization(db.Model):
+    """A device's request to sign a person in (RFC 8628): found by the hash of its device
+    code (the device's) or the keyed hash of its user code (the one a person types); pending
+    until a login in a browser approves or denies it, then redeemed once by the device."""
+
+    __tablename__ = "device_authorization"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    directory_id: Mapped[int] = mapped_column(ForeignKey("directory.id", ondelete="CASCADE"))
+    client_pk: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"),
+                                           index=True)
+    device_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(Text)
+    acr_values: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[float] = mapped_column(Double)
+    expires_at: Mapped[float] = mapped_column(Double, index=True)
+    #: The seconds the device must wait between polls; slow_down adds 5 (RFC 8628 3.5).
+    poll_interval: Mapped[int] = mapped_column(Integer)
+    last_polled_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    #: pending, approved or denied.
+    status: Mapped[str] = mapped_column(String(10))
+    #: Who approved (or denied), from which browser session, and the login's outcome.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), nullable=True, index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("browser_session.id", ondelete="SET NULL"), nullable=True)
+    acr: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    amr: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    auth_time: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decided_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    #: When the device got its tokens: a device code is redeemed once.
     used_at: Mapped[float | None] = mapped_column(Double, nullable=True)
 
 

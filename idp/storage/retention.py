@@ -1,5 +1,6 @@
-"""Forget what has expired: pending and pushed logins, codes, spent challenges, nonces, approvals,
-sessions, failure budgets, and audit events older than the retention time.
+"""Forget what has expired: pending and pushed logins, devices' requests, codes, spent
+challenges, nonces, approvals, sessions, failure budgets, and audit events older than the
+retention time.
 
 Expired rows are already ignored by every check; purging keeps the tables small. Rows are
 kept a grace period past their expiry where a check still needs them: a one-time code's
@@ -21,6 +22,7 @@ from .models import (
     AuditEvent,
     AuthorizationCode,
     BrowserSession,
+    DeviceAuthorization,
     Interaction,
     OneTimeCode,
     PushedRequest,
@@ -46,6 +48,8 @@ def purge_expired(now: float, token_grace: float,
     rules = {
         "interactions": delete(Interaction).where(Interaction.expires_at < now),
         "pushed requests": delete(PushedRequest).where(PushedRequest.expires_at < now),
+        "device requests": delete(DeviceAuthorization).where(
+            DeviceAuthorization.expires_at < now),
         "one-time codes": delete(OneTimeCode).where(OneTimeCode.sent_at < now - 2 * HOUR),
         # Kept past their expiry for the hourly limits per address and network.
         "sign-up codes": delete(Registration).where(Registration.sent_at < now - 2 * HOUR),

@@ -49,7 +49,8 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
                   pairwise_subject: bool = False, private_key_jwt: bool = False,
                   jwks: dict[str, Any] | str | None = None, jwks_uri: str | None = None,
                   require_par: bool = False, require_dpop: bool = False,
-                  backchannel_logout_uri: str | None = None) -> tuple[Client, str | None]:
+                  backchannel_logout_uri: str | None = None,
+                  device_grant: bool = False) -> tuple[Client, str | None]:
     """Register a client; return it with its secret (None for public clients).
 
     A service account (``service_account``, with the admin scopes ``service_scopes``) may
@@ -58,7 +59,9 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
     ``private_key_jwt`` it authenticates by them instead of its secret. With
     ``require_par`` its authorization requests must be pushed first (RFC 9126); with
     ``require_dpop`` it gets tokens only with a DPoP proof (RFC 9449). At its
-    ``backchannel_logout_uri`` it is told when a session it got tokens in ends.
+    ``backchannel_logout_uri`` it is told when a session it got tokens in ends. With
+    ``device_grant`` it may sign in devices with a code (RFC 8628), and needs no redirect
+    URI when it only does that.
     """
     if not CLIENT_ID_PATTERN.match(client_id):
         raise ClientError("a client id is 1-100 characters of A-Z a-z 0-9 . _ ~ -")
@@ -66,8 +69,7 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
         raise ClientError("client ids starting with 'idp-' are reserved for the provider")
     if get_client(directory, client_id) is not None:
         raise ClientError(f"client {client_id!r} already exists")
-    if not redirect_uris and not service_account:
-        raise ClientError("a client needs at least one redirect URI")
+    _check_redirect_uris(redirect_uris, service_account, device_grant)
     if min_acr is not None and not 0 <= min_acr <= 1000:
         raise ClientError("the minimum acr is between 0 and 1000")
     if id_token_alg not in SUPPORTED_ALGS:
@@ -87,8 +89,8 @@ def create_client(directory: Directory, *, client_id: str, redirect_uris: list[s
         introspect_all=introspect_all, service_account=service_account,
         service_scopes=scopes, jwt_access_tokens=jwt_access_tokens,
         pairwise_subject=pairwise_subject, private_key_jwt=private_key_jwt,
-        require_par=require_par, require_dpop=require_dpop, created_at=now, **keys,
-        backchannel_logout_uri=_logout_uri(backchannel_logout_uri))
+        require_par=require_par, require_dpop=require_dpop, device_grant=device_grant,
+        created_at=now, **keys, backchannel_logout_uri=_logout_uri(backchannel_logout_uri))
     db.session.add(client)
     db.session.flush()
     return client, secret
@@ -141,7 +143,8 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
                   pairwise_subject: bool = False, private_key_jwt: bool = False,
                   jwks: dict[str, Any] | str | None = None, jwks_uri: str | None = None,
                   require_par: bool = False, require_dpop: bool = False,
-                  backchannel_logout_uri: str | None = None) -> tuple[list[str], str | None]:
+                  backchannel_logout_uri: str | None = None,
+                  device_grant: bool = False) -> tuple[list[str], str | None]:
     """Change a client's registration; return the changed fields, and the new secret when
     a public client became confidential (a confidential one turned public loses its secret).
 
@@ -151,8 +154,7 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
         service_account = client.service_account
     if service_scopes is None:
         service_scopes = client.service_scopes
-    if not redirect_uris and not service_account:
-        raise ClientError("a client needs at least one redirect URI")
+    _check_redirect_uris(redirect_uris, service_account, device_grant)
     if min_acr is not None and not 0 <= min_acr <= 1000:
         raise ClientError("the minimum acr is between 0 and 1000")
     _check_introspection(public, introspect_all)
@@ -172,7 +174,8 @@ def update_client(client: Client, *, name: str, redirect_uris: list[str],
               "introspect_all": introspect_all, "service_account": service_account,
               "service_scopes": scopes, "jwt_access_tokens": jwt_access_tokens,
               "pairwise_subject": pairwise_subject, "private_key_jwt": private_key_jwt,
-              "require_par": require_par, "require_dpop": require_dpop, **keys,
+              "require_par": require_par, "require_dpop": require_dpop,
+              "device_grant": device_grant, **keys,
               "backchannel_logout_uri": _logout_uri(backchannel_logout_uri)}
     changed = [field for field, value in values.items() if getattr(client, field) != value]
     secret = None
@@ -190,6 +193,14 @@ def sector_of(redirect_uris: list[str]) -> str | None:
     when they have none or several."""
     hosts = {urlsplit(uri).hostname for uri in redirect_uris}
     return hosts.pop() if len(hosts) == 1 else None
+
+
+def _check_redirect_uris(redirect_uris: list[str], service_account: bool,
+                         device_grant: bool) -> None:
+    if not redirect_uris and not service_account and not device_grant:
+        # Only an app that never sends a browser back (a service account, or one that signs
+        # in devices with a code) does without.
+        raise ClientError("a client needs at least one redirect URI")
 
 
 def _check_pairwise(pairwise: bool, redirect_uris: list[str]) -> None:

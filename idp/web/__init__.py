@@ -32,6 +32,7 @@ from .health import health
 from .languages import remember_language
 from .later import SendAfterAnswer
 from .login import authorize as authorize_views
+from .login import device as device_views
 from .login import interaction as interaction_views
 from .login import logout as logout_views
 from .login import method_steps
@@ -46,7 +47,8 @@ from .responses import error_response, wants_json
 log = logging.getLogger(__name__)
 
 CLIENT_AUTH_ENDPOINTS = frozenset({"api.token", "api.revoke", "api.introspect",
-                                   "api.pushed_authorization_request"})
+                                   "api.pushed_authorization_request",
+                                   "api.device_authorization"})
 
 # Pages that must never be framed or cached: they ask for credentials or show secrets.
 # connect-src: the app approval page looks for the app's answer (static/app_approval.js).
@@ -58,6 +60,9 @@ def _routes() -> None:
     pages.add_url_rule("/authorize", "authorize", authorize_views.authorize,
                        methods=["GET", "POST"])
     pages.add_url_rule("/logout", "logout", logout_views.logout, methods=["GET", "POST"])
+    pages.add_url_rule("/device", "device", device_views.device_page, methods=["GET"])
+    pages.add_url_rule("/device", "device_code", per_ip(device_views.device_code),
+                       methods=["POST"])
     rules = [
         ("/i/<uid>", "interaction", recovery_views.interaction, ["GET"]),
         ("/i/<uid>/reset", "reset", recovery_views.reset_start, ["GET"]),
@@ -92,6 +97,7 @@ def _routes() -> None:
         ("/i/<uid>/register/again", "register_again",
          per_ip(registration_views.register_again), ["POST"]),
         ("/i/<uid>/consent", "consent", interaction_views.consent, ["POST"]),
+        ("/i/<uid>/device", "device_decide", device_views.device_decide, ["POST"]),
         ("/i/<uid>/cancel", "cancel", recovery_views.cancel, ["POST"]),
         ("/i/<uid>/continue", "continue", interaction_views.continue_login, ["POST"]),
         ("/i/<uid>/recovery-codes", "renew_codes", interaction_views.renew_codes, ["POST"]),

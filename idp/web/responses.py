@@ -19,8 +19,8 @@ from ..oidc.server import current_issuer
 log = logging.getLogger(__name__)
 
 # Endpoints that machines call: their errors are JSON (RFC 6749 5.2, RFC 6750 3).
-API_PATH = re.compile(r"^/d/[^/]+/((token|par|userinfo|revoke|introspect|jwks|"
-                      r"\.well-known/openid-configuration|\.well-known/oauth-authorization-server)$"
+API_PATH = re.compile(r"^/d/[^/]+/((token|par|device_authorization|userinfo|revoke|introspect|"
+                      r"jwks|\.well-known/openid-configuration|\.well-known/oauth-authorization-server)$"
                       r"|app/(nonce|approvals|device)(/|$)|api/admin/v1(/|$))")
 
 APP_ACTIVATION = re.compile(r"^/d/[^/]+/app/activate$")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pyotp
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from idp.clock import now
@@ -21,7 +22,14 @@ from idp.tenants.clients import get_client
 from idp.tenants.directories import get_directory
 from idp.tenants.policies import update_policies
 from tests.browser.a11y import assert_accessible, assert_focus_visible, axe_violations
-from tests.browser.steps import active, log_in_to_billing, open_billing, tab_to
+from tests.browser.steps import (
+    active,
+    give_app_code,
+    give_password,
+    log_in_to_billing,
+    open_billing,
+    tab_to,
+)
 from tests.support.live import new_mobile, operators_directory
 
 pytestmark = pytest.mark.browser
@@ -107,6 +115,39 @@ def consent_page(visit: Visit) -> None:
     apart = max(deny["x"] - (allow["x"] + allow["width"]),
                 deny["y"] - (allow["y"] + allow["height"]))
     assert apart >= 12, f"Deny is {apart:.0f} px from Continue and allow: easy to mistake"
+
+
+def _device_code(visit: Visit) -> dict:
+    """Let a device of a new app of the directory ask for a code (RFC 8628); its answer."""
+    tv = visit.directory.add_client(public=True, device_grant=True)
+    answer = requests.post(f"{visit.directory.issuer}/device_authorization",
+                           data={"client_id": tv.client_id, "scope": "openid email"},
+                           timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def device_code_page_with_an_error(visit: Visit) -> None:
+    visit.page.goto(_device_code(visit)["verification_uri"])
+    visit.heading("Connect a device")
+    visit.page.get_by_label("Code", exact=True).fill("BBBB-BBBB")
+    visit.page.get_by_role("button", name="Continue").click()
+    expect(visit.page.get_by_role("alert")).to_contain_text("not right")
+
+
+def device_approval_page(visit: Visit) -> None:
+    user = visit.directory.add_user(totp=True)
+    visit.page.goto(_device_code(visit)["verification_uri_complete"])
+    visit.page.get_by_role("button", name="Continue").click()
+    give_password(visit.page, user)
+    give_app_code(visit.page, user)
+    expect(visit.page.get_by_role("heading", level=1)).to_contain_text("on your device?")
+
+
+def device_done_page(visit: Visit) -> None:
+    device_approval_page(visit)
+    visit.page.get_by_role("button", name="Approve").click()
+    visit.heading("Your device is signed in")
 
 
 def totp_enrolment_page(visit: Visit) -> None:
@@ -282,6 +323,9 @@ PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("authenticator app page", totp_page),
     ("code page with an error", code_page_with_an_error),
     ("consent page", consent_page),
+    ("device code page with an error", device_code_page_with_an_error),
+    ("device approval page", device_approval_page),
+    ("device signed in page", device_done_page),
     ("authenticator app set-up page", totp_enrolment_page),
     ("recovery codes page", recovery_codes_page),
     ("logout confirmation page", logout_page),

@@ -18,6 +18,7 @@ from idp.storage.models import (
     AuditEvent,
     BrowserSession,
     Credential,
+    DeviceAuthorization,
     Interaction,
     PushedRequest,
     SpentSeal,
@@ -35,7 +36,7 @@ from tests.support.live import PASSWORD
 
 def _seed(database_url: str) -> None:
     """One expired and one live session, each with a pending login and a spent challenge,
-    and an expired and a live pushed request."""
+    and an expired and a live pushed request and device request."""
     # The time of seeding, not of import: a long test run must not age the "live" rows.
     now = time.time()
     with provider(database_url):
@@ -51,6 +52,11 @@ def _seed(database_url: str) -> None:
                                        session_id=session.id, params={}, state={},
                                        created_at=at, expires_at=at + 1800))
             db.session.add(SpentSeal(digest=f"{label}-challenge", expires_at=at + 300))
+            db.session.add(DeviceAuthorization(
+                directory_id=directory.id, client_pk=client.id,
+                device_code_hash=hash_secret(f"{label}-device{client.client_id}"),
+                user_code_hash=hash_secret(f"{label}-user{client.client_id}"), scope="openid",
+                created_at=at, expires_at=at + 600, poll_interval=5, status="pending"))
         db.session.commit()
 
 
@@ -68,7 +74,9 @@ def test_purge_deletes_what_expired_and_keeps_what_lives(any_database, idp):
     assert "deleted 1 browser sessions" in run.stdout
     assert "deleted 1 interactions" in run.stdout
     assert "deleted 1 pushed requests" in run.stdout
+    assert "deleted 1 device requests" in run.stdout
     assert _count(any_database, PushedRequest) == 1
+    assert _count(any_database, DeviceAuthorization) == 1
     assert _count(any_database, BrowserSession) == 1
     assert _count(any_database, Interaction) == 1
     assert _count(any_database, SpentSeal) == 1

@@ -121,6 +121,7 @@ def test_client_add_confidential_prints_its_secret_once(initialized):
     ("--pairwise-subject", "pairwise_subject"),  # a sub of its own (OIDC Core 8.1)
     ("--require-par", "require_par"),  # pushed authorization requests (RFC 9126)
     ("--require-dpop", "require_dpop"),  # sender-constrained tokens (RFC 9449)
+    ("--device-grant", "device_grant"),  # signs in devices with a code (RFC 8628)
 ])
 def test_client_add_flags_set_their_choice_on_that_client_only(initialized, idp, flag,
                                                                attribute):
@@ -146,6 +147,15 @@ def test_client_add_service_account_gets_its_admin_scopes_and_needs_no_redirect_
         assert client.service_account and client.redirect_uris == []
         assert client.service_scopes == "admin:users admin:audit"
         assert not client.public
+
+
+def test_client_add_device_app_needs_no_redirect_uri(initialized, idp):
+    idp(initialized, "client", "add", "--directory", "default", "--client-id", "tv",
+        "--public", "--device-grant").assert_ok()
+
+    with provider(initialized):
+        client = get_client(get_directory("default"), "tv")
+        assert client.device_grant and client.public and client.redirect_uris == []
 
 
 CLIENT_ERRORS = {

@@ -174,7 +174,8 @@ class TestDirectory:
                    pairwise_subject: bool = False, key: Any = None,
                    jwks_uri: str | None = None, private_key_jwt: bool = False,
                    require_par: bool = False, require_dpop: bool = False,
-                   backchannel_logout_uri: str | None = None) -> TestClient:
+                   backchannel_logout_uri: str | None = None,
+                   device_grant: bool = False) -> TestClient:
         """Register a client with one redirect URI and one post-logout URI (`introspect_all`:
         a resource server that may introspect every app's tokens; `service_scopes`: a service
         account granted these admin scopes; `jwt_access_tokens`: RFC 9068 access tokens;
@@ -182,7 +183,8 @@ class TestDirectory:
         whose public half is registered, or published at `jwks_uri`; `private_key_jwt`:
         it authenticates with that key; `require_par`: its requests must be pushed;
         `require_dpop`: it gets tokens only with a DPoP proof; `backchannel_logout_uri`:
-        where it is told that a session ended)."""
+        where it is told that a session ended; `device_grant`: it may sign in devices with a
+        code)."""
         client_id = client_id or f"client-{secrets.token_hex(4)}"
         logout_uri = redirect_uri.rsplit("/", 1)[0] + "/logged-out"
         with self.live.app.app_context():
@@ -195,7 +197,7 @@ class TestDirectory:
                 pairwise_subject=pairwise_subject, private_key_jwt=private_key_jwt,
                 jwks={"keys": [key.as_dict(private=False)]} if key and not jwks_uri else None,
                 jwks_uri=jwks_uri, require_par=require_par, require_dpop=require_dpop,
-                backchannel_logout_uri=backchannel_logout_uri)
+                backchannel_logout_uri=backchannel_logout_uri, device_grant=device_grant)
             db.session.commit()
         client = TestClient(client_id, secret, redirect_uri, logout_uri, key)
         self.clients[client_id] = client

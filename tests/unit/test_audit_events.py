@@ -55,6 +55,8 @@ SHOWN_BEFORE = {
     "admin.reset_link_sent", "login.disabled",
     # An admin's help for lost methods: granted, withdrawn, spent by the person.
     "admin.enrol_allowed", "admin.enrol_withdrawn", "method.enrolled_with_help",
+    # A device's sign-in (RFC 8628) the person denied, or could not reach the level of.
+    "login.device_denied",
 }
 
 

@@ -144,6 +144,33 @@ def test_an_app_gets_jwt_access_tokens_when_asked_and_keeps_them_when_left_out(d
                      "invalid_request")
 
 
+def test_an_app_may_sign_in_devices_when_asked_and_then_needs_no_redirect_uri(directory, api):
+    assert register(api, client_id="pa-web")["app"]["device_grant"] is False
+    assert_api_error(api.post("/apps", json={"name": "TV", "client_id": "pa-tv",
+                                             "redirect_uris": [], "public": True}),
+                     400, "invalid_request")
+    app = register(api, client_id="pa-tv", redirect_uris=[], public=True,
+                   device_grant=True)["app"]
+    assert app["device_grant"] is True and app["redirect_uris"] == []
+    (created,) = [event for event in audit_events(directory, "admin.client_created")
+                  if event.client_id == "pa-tv"]
+    assert created.detail["device_grant"] is True
+    answer = requests.post(f"{directory.issuer}/device_authorization",
+                           data={"client_id": "pa-tv", "scope": "openid"}, timeout=30)
+    assert answer.status_code == 200 and answer.json()["user_code"]
+    assert api.patch("/apps/pa-tv", json={"name": "TV"}).json()["app"]["device_grant"] is True
+    assert_api_error(api.patch("/apps/pa-tv", json={"device_grant": False}), 400,
+                     "invalid_request")  # it would have no redirect URI left
+    body = api.patch("/apps/pa-tv", json={"device_grant": False,
+                                          "redirect_uris": [REDIRECT]}).json()
+    assert body["app"]["device_grant"] is False
+    refused = requests.post(f"{directory.issuer}/device_authorization",
+                            data={"client_id": "pa-tv"}, timeout=30)
+    assert refused.json()["error"] == "unauthorized_client"
+    assert_api_error(api.patch("/apps/pa-tv", json={"device_grant": "yes"}), 400,
+                     "invalid_request")
+
+
 def test_a_pairwise_app_keeps_its_redirect_uris_on_one_host(api):
     app = register(api, client_id="pa-pairwise", pairwise_subject=True)["app"]
     assert app["pairwise_subject"] is True

@@ -458,3 +458,37 @@ def test_an_admin_registers_an_apps_keys_switches_and_back_channel_logout_uri(di
     assert rp.push(auth="private_key_jwt").status_code == 201
     refused = rp.response_params(rp.start())  # not pushed: refused to the app
     assert refused["error"] == "invalid_request"
+
+
+def test_an_admin_lets_an_app_sign_in_devices_and_takes_it_back(directory):
+    from tests.support.device import Device
+
+    admin, agent, _page = admin_agent(directory, "/admin/clients")
+    page = register(agent, directory, client_id="tv", type="public", redirect_uris="",
+                    post_logout_redirect_uris="")
+    assert page.status == 400, "no redirect URI without the device switch"
+    assert page.soup.find(id="redirect_uris")["aria-invalid"] == "true"
+
+    page = register(agent, directory, client_id="tv", type="public", redirect_uris="",
+                    post_logout_redirect_uris="", device_grant="yes")
+    assert page.status == 200, page.text[:300]
+    stored = stored_client(directory, "tv")
+    assert stored.device_grant and stored.redirect_uris == []
+    assert audit_events(directory, "admin.client_created")[-1].detail["device_grant"] is True
+    shown = client_page(agent, directory, "tv")
+    assert shown.field_name("May sign in on TVs and command-line tools with a code (device "
+                            "authorization)") == "device_grant"
+    assert shown.soup.find(id="device_grant").has_attr("checked")
+    assert "Signs in devices with a code" in Page(
+        agent.get(f"{directory.issuer}/admin/clients")).text
+    device = Device(directory, Registered("tv", None, REDIRECT, ""))
+    assert device.ask()["user_code"]
+
+    page = Page(press(agent, shown, "save", {"device_grant": "", "redirect_uris": REDIRECT}))
+    assert "Saved." in page.text
+    assert not stored_client(directory, "tv").device_grant
+    assert audit_events(directory, "admin.client_updated")[-1].detail == {
+        "actor": stored_user(directory, admin.username).id,
+        "fields": ["redirect_uris", "device_grant"]}
+    assert device.ask_raw().json()["error"] == "unauthorized_client"
+    assert device.poll_error() == "unauthorized_client"

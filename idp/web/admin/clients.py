@@ -84,6 +84,7 @@ class ClientFields:
     require_par: bool
     require_dpop: bool
     backchannel_logout_uri: str | None
+    device_grant: bool
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -230,7 +231,8 @@ def _values_of(client: Client) -> dict[str, object]:
             "jwks_uri": client.jwks_uri or "",
             "require_par": "yes" if client.require_par else "",
             "require_dpop": "yes" if client.require_dpop else "",
-            "backchannel_logout_uri": client.backchannel_logout_uri or ""}
+            "backchannel_logout_uri": client.backchannel_logout_uri or "",
+            "device_grant": "yes" if client.device_grant else ""}
 
 
 # --- reading the form -------------------------------------------------------------------------
@@ -294,7 +296,8 @@ def read_fields(form) -> ClientFields:
                         "service_account")
     scopes = [scope for scope in form.getlist("service_scopes")[:len(ADMIN_SCOPES) + 1]
               if scope in ADMIN_SCOPES] if service_account else []
-    redirect_uris = _uris(form, "redirect_uris", required=not service_account)
+    device_grant = form.get("device_grant") == "yes"
+    redirect_uris = _uris(form, "redirect_uris", required=not (service_account or device_grant))
     pairwise = form.get("pairwise_subject") == "yes"
     if pairwise and sector_of(redirect_uris) is None:
         raise FormError(gettext("A pairwise app's redirect URIs must all be on one host: its "
@@ -314,7 +317,8 @@ def read_fields(form) -> ClientFields:
                         jwks=jwks, jwks_uri=jwks_uri,
                         require_par=form.get("require_par") == "yes",
                         require_dpop=form.get("require_dpop") == "yes",
-                        backchannel_logout_uri=_one_uri(form, "backchannel_logout_uri"))
+                        backchannel_logout_uri=_one_uri(form, "backchannel_logout_uri"),
+                        device_grant=device_grant)
 
 
 def _keys(form) -> tuple[str | None, str | None]:

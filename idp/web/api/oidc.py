@@ -1,6 +1,6 @@
 """The machine-facing endpoints of a directory: discovery, JWKS, token, pushed authorization
-requests, userinfo, revocation, introspection. Authlib does the protocol; these handlers only
-hand it the request."""
+requests, device authorization, userinfo, revocation, introspection. Authlib does the
+protocol; these handlers only hand it the request."""
 
 from __future__ import annotations
 
@@ -88,6 +88,13 @@ def pushed_authorization_request():
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@api.post("/device_authorization")
+def device_authorization():
+    """Give a device its device code and the user code for the person (RFC 8628 3.1, 3.2)."""
+    _require_form()
+    return services().server.create_endpoint_response("device_authorization")
 
 
 @api.route("/userinfo", methods=["GET", "POST"])

@@ -8,6 +8,12 @@ Steps, in order:
 2. Duplicate and OIDC parameters (prompt, max_age, claims, acr, id_token_hint) are checked.
 3. The login policy decides (``examine``, which changes nothing): answer the app, or ask
    the user. Only ``answer`` issues a code or an error and ends the pending request.
+
+A device's request (RFC 8628) is resumed the same way once its user code was typed
+(``idp.web.login.device``): its pending login names it (``DEVICE``) instead of a redirect
+URI, the device's own request stands for steps 0-2, and ``answer`` approves or denies it
+instead of redirecting, once the person pressed Approve on the page that says what the
+device asks for (which asks for consent too).
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ from typing import Any
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AuthorizationCodeGrant, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from flask import Response, g, redirect, request, url_for
+from flask import Response, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext
 
 from ... import audit
 from ...clock import now
 from ...config import current_settings
+from ...errors import InteractionExpired
 from ...oidc.authorization import (
     SINGLE_VALUED,
     Decision,
@@ -43,8 +50,16 @@ from ...oidc.server import current_issuer
 from ...security.tokens import new_secret
 from ...services import services
 from ...storage import db
-from ...storage.models import BrowserSession, Client, Interaction, User
+from ...storage.models import BrowserSession, Client, DeviceAuthorization, Interaction, User
+from ...tenants.clients import serving_client
+from ...tenants.device_codes import (
+    approve_request,
+    deny_request,
+    device_app,
+    pending_request,
+)
 from ...tenants.keys import verification_keyset
+from ...users.consents import grant_consent
 from ..attempts import login_completed
 from ..context import client_ip, current_session, ensure_session
 from ..known_browser import remember_browser
@@ -53,6 +68,11 @@ from .remember import remember_if_asked
 
 # Parameters kept with a pending request; anything else is ignored (OIDC Core 3.1.2.1).
 KEPT = frozenset(SINGLE_VALUED) | {"request", "request_uri"}
+#: The parameter of a pending login that names the device request it answers; never taken
+#: from a request (it is not KEPT), only set when the person typed the device's user code.
+DEVICE = "device_request"
+DEVICE_GONE = lazy_gettext("This code has expired or was already used. Start again on your "
+                           "device to get a new code.")
 MUST_PUSH = "This app's authorization requests must be pushed first (RFC 9126)."
 
 # What a person is told when the app's request cannot even be answered to the app;
@@ -104,14 +124,16 @@ def incoming_params() -> tuple[dict[str, str], str | None]:
 
 @dataclass(frozen=True)
 class LoginRequest:
-    """An authorization request Authlib accepted, and what the login policy decided for it."""
+    """An authorization request Authlib accepted (or a device's request), and what the login
+    policy decided for it."""
 
-    grant: AuthorizationCodeGrant
+    grant: AuthorizationCodeGrant | None
     client: Client
     oidc: OidcParams
     session: BrowserSession | None
     user: User | None
     decision: Decision
+    device: DeviceAuthorization | None = None
 
 
 def examine(params: dict[str, str], interaction: Interaction | None) -> LoginRequest | Response:
@@ -120,6 +142,9 @@ def examine(params: dict[str, str], interaction: Interaction | None) -> LoginReq
     A Response when the request cannot go on at all (Authlib's or the OIDC parameters'
     error); otherwise the decision, which only ``answer`` acts on when it ends the login.
     """
+    if DEVICE in params:
+        assert interaction is not None
+        return examine_device(params, interaction)
     svc = services()
     session = current_session()
     user = session_user(session)
@@ -147,6 +172,27 @@ def examine(params: dict[str, str], interaction: Interaction | None) -> LoginReq
     return LoginRequest(grant, client, oidc, session, user, decision)
 
 
+def examine_device(params: dict[str, str], interaction: Interaction) -> LoginRequest:
+    """Decide the next step of the login that answers a device's request, changing nothing.
+
+    The request must still be pending and live, and its app allowed the grant; its scope
+    and acr_values are the device's (checked when it asked). Consent is asked on the
+    approval page itself, so the policy takes it as given.
+    """
+    moment = now()
+    device = pending_request(g.directory.id, params.get(DEVICE), moment)
+    client = device_app(device) if device is not None else None
+    if device is None or client is None:
+        raise InteractionExpired(DEVICE_GONE)
+    asked = {"scope": device.scope, **({"acr_values": device.acr_values}
+                                        if device.acr_values else {})}
+    oidc = parse_oidc_params(asked, lambda: verification_keyset(g.directory.id, moment))
+    session = current_session()
+    decision = evaluate(g.directory, client, device.scope, oidc, session, services().methods,
+                        moment, interaction.created_at, consented=True)
+    return LoginRequest(None, client, oidc, session, session_user(session), decision, device)
+
+
 def answer(login: LoginRequest, interaction: Interaction | None) -> Response:
     """Answer the app once the decision ends the login: the code, or the error.
 
@@ -157,6 +203,10 @@ def answer(login: LoginRequest, interaction: Interaction | None) -> Response:
     """
     decision = login.decision
     assert decision.finishes
+    if login.device is not None:
+        assert interaction is not None
+        return answer_device(login, interaction)
+    assert login.grant is not None
     state = login.grant.request.payload.state
     if decision.kind == "error":
         finish_interaction(interaction)
@@ -178,6 +228,64 @@ def answer(login: LoginRequest, interaction: Interaction | None) -> Response:
     db.session.commit()
     login_completed(user)
     return response
+
+
+def answer_device(login: LoginRequest, interaction: Interaction) -> Response:
+    """Approve the device's request with this login (and the app's consent, when it asks
+    for it), or deny it with the decision's error; end the pending login and say so.
+
+    Only one answer counts: a request answered meanwhile (in another browser) or expired
+    is left as it is.
+    """
+    decision, device = login.decision, login.device
+    assert device is not None
+    if decision.kind == "error":
+        return end_device_login(interaction, decision.error or "access_denied")
+    user, session, outcome = login.user, login.session, decision.outcome
+    assert session is not None and user is not None and outcome is not None
+    moment = now()
+    if not approve_request(device.id, user_id=user.id, session_id=session.id, acr=outcome.acr,
+                           amr=list(outcome.amr), auth_time=outcome.auth_time, now=moment):
+        finish_interaction(interaction)
+        raise InteractionExpired(DEVICE_GONE)
+    if not login.client.first_party:
+        grant_consent(user, login.client, device.scope, moment)
+    remember_if_asked(interaction, user)
+    remember_browser(user)
+    audit.record(g.directory.id, audit.events.LOGIN, moment, user_id=user.id,
+                 client_id=login.client.client_id, ip=client_ip(),
+                 user_agent=request.user_agent.string, acr=outcome.acr, level=outcome.level,
+                 amr=list(outcome.amr), methods=list(outcome.methods))
+    finish_interaction(interaction)
+    login_completed(user)
+    return device_result("approved", login.client)
+
+
+def end_device_login(interaction: Interaction, error: str) -> Response:
+    """Deny the device's request a pending login answers (the person refused, or cannot
+    reach the level), forget the login and say so; the device's next poll hears
+    access_denied (RFC 8628 3.5). A request answered meanwhile, or expired, stays as it is."""
+    moment = now()
+    device = pending_request(g.directory.id, interaction.params.get(DEVICE), moment)
+    client = serving_client(g.directory, interaction.params.get("client_id"))
+    user = session_user(current_session())
+    user_id = user.id if user else None
+    denied = device is not None and deny_request(device.id, user_id=user_id, now=moment)
+    if denied:
+        audit.record(g.directory.id, audit.events.LOGIN_DEVICE_DENIED, moment, user_id=user_id,
+                     client_id=client.client_id if client else None, ip=client_ip(),
+                     user_agent=request.user_agent.string, reason=error)
+    finish_interaction(interaction)
+    if not denied:
+        raise InteractionExpired(DEVICE_GONE)
+    return device_result("denied" if error == "access_denied" else "unreachable", client)
+
+
+def device_result(outcome: str, client: Client | None) -> Response:
+    """Tell the person what became of the device's request: approved, denied, or not
+    possible at the level the device needs."""
+    return Response(render_template("device_done.html", directory=g.directory,
+                                    outcome=outcome, client=client), mimetype="text/html")
 
 
 def finish_interaction(interaction: Interaction | None) -> None:

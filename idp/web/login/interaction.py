@@ -49,8 +49,10 @@ from ..context import client_ip, current_session, set_session_token
 from ..forms import ButtonForm, LoginForm
 from ..responses import redirect_error
 from .authorize import (
+    DEVICE,
     LoginRequest,
     answer,
+    end_device_login,
     examine,
     finish_interaction,
     validated_redirect_uri,
@@ -142,6 +144,8 @@ def show(uid: str):
     if isinstance(login, Response):
         return login
     decision = login.decision
+    if login.device is not None and decision.kind == "issue":
+        return device_approval(row, login)
     if decision.finishes:
         return answer(login, row)
     if decision.step == "login":
@@ -156,6 +160,15 @@ def show(uid: str):
                     notices=method_notices(login.user))
     return page("consent.html", row, form=ButtonForm(),
                  scopes=(row.params.get("scope") or "").split())
+
+
+def device_approval(row: Interaction, login: LoginRequest):
+    """Show what the device asks for (the app, what it may see, the level reached) with
+    Approve and Deny: nothing is approved before the person says so (RFC 8628 5.4)."""
+    device, outcome = login.device, login.decision.outcome
+    assert device is not None and outcome is not None
+    return page("device_approve.html", row, form=ButtonForm(), user=login.user,
+                scopes=device.scope.split(), level=outcome.acr)
 
 
 def help_notices(user: User | None, plan: StepUpPlan | None) -> list[str]:
@@ -381,7 +394,9 @@ def cancel(uid: str):
 
 
 def end_login(row: Interaction, error: str, description: str):
-    """Forget the pending login and send the app the error."""
+    """Forget the pending login and send the app the error (a device's: deny its request)."""
+    if DEVICE in row.params:
+        return end_device_login(row, error)
     redirect_uri = validated_redirect_uri(row.params)
     if isinstance(redirect_uri, Response):
         return redirect_uri

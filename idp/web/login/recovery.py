@@ -41,6 +41,7 @@ from ..attempts import account_named, attempt_on
 from ..context import client_ip, current_session
 from ..forms import ButtonForm
 from ..languages import notice_language
+from .authorize import DEVICE
 from .interaction import (
     accepted_passkey,
     client_of,
@@ -239,6 +240,9 @@ def reset_password(uid: str):
                  account_url=services().base_url + url_for("account.profile"))
     flash(gettext("Your password was changed and every session of your account ended. Log "
                   "in with your new password."))
+    if DEVICE in params:
+        # The device's user code is kept only hashed: the person types it again.
+        return redirect(url_for("pages.device"), 303)
     params.setdefault("login_hint", user.username)
     return redirect(url_for("pages.authorize") + "?" + urlencode(params), 303)
 

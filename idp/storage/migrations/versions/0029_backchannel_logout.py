@@ -1,7 +1,7 @@
 """back-channel logout: an app may be told when a session it got tokens in ends
 
 Revision ID: 0029_backchannel_logout
-Revises: 0027_client_keys
+Revises: 0028_device_authorization
 Create Date: 2026-12-03 17:40:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0029_backchannel_logout'
-down_revision = '0027_client_keys'
+down_revision = '0028_device_authorization'
 branch_labels = None
 depends_on = None
 

@@ -28,13 +28,13 @@ APP_FIELDS: dict[str, tuple[type, int]] = {
     "service_scopes": (list, 20), "jwt_access_tokens": (bool, 0),
     "pairwise_subject": (bool, 0), "private_key_jwt": (bool, 0), "jwks": (dict, 0),
     "jwks_uri": (str, 2000), "require_par": (bool, 0),
-    "require_dpop": (bool, 0), "backchannel_logout_uri": (str, 2000)}
+    "require_dpop": (bool, 0), "backchannel_logout_uri": (str, 2000), "device_grant": (bool, 0)}
 NEW_APP = {"name": "", "redirect_uris": [], "post_logout_redirect_uris": [], "public": False,
            "first_party": True, "min_acr": None, "introspect_all": False,
            "service_account": False, "service_scopes": [], "jwt_access_tokens": False,
            "pairwise_subject": False, "private_key_jwt": False, "jwks": None,
            "jwks_uri": None, "require_par": False,
-           "require_dpop": False, "backchannel_logout_uri": None}
+           "require_dpop": False, "backchannel_logout_uri": None, "device_grant": False}
 
 
 def _app(client: Client) -> dict[str, Any]:
@@ -51,6 +51,7 @@ def _app(client: Client) -> dict[str, Any]:
             "jwks_uri": client.jwks_uri, "require_par": client.require_par,
             "require_dpop": client.require_dpop,
             "backchannel_logout_uri": client.backchannel_logout_uri,
+            "device_grant": client.device_grant,
             "disabled": client.disabled,
             "built_in": built_in(client), "created_at": int(client.created_at)}
 
@@ -79,7 +80,8 @@ def _app_fields(values: dict[str, Any]) -> ClientFields:
         "jwks_uri": values["jwks_uri"] or "",
         "require_par": "yes" if values["require_par"] else "",
         "require_dpop": "yes" if values["require_dpop"] else "",
-        "backchannel_logout_uri": values["backchannel_logout_uri"] or ""})
+        "backchannel_logout_uri": values["backchannel_logout_uri"] or "",
+        "device_grant": "yes" if values["device_grant"] else ""})
     for scope in values["service_scopes"]:
         form.add("service_scopes", scope)
     try:
