@@ -21,6 +21,9 @@ _LEVEL = re.compile(r"[0-9]+")
 # A number with more significant digits is beyond every level all the same (MAX_LEVEL has
 # four); reading it as this keeps int() cheap whatever its length.
 _MAX_DIGITS = 18
+#: The longest acr the provider asserts (and stores): a level written longer (``00…040``) is
+#: answered as its plain decimal.
+MAX_ACR_LENGTH = 10
 _BEYOND_EVERY_LEVEL = 10**_MAX_DIGITS
 
 
@@ -94,7 +97,8 @@ def parse_acr_request(acr_values: str | None, claims: Mapping | None) -> AcrRequ
       enabled methods reaches is refused with unmet_authentication_requirements
       (``ensure_reachable``), so ``200``, ``1001`` and ``99999`` alike are refused, never
       dropped. A level met is answered as the request wrote it (``040``), so an
-      essential acr is always answered with one of its values (OIDC Core 5.5.1.1).
+      essential acr is always answered with one of its values (OIDC Core 5.5.1.1); only a
+      spelling longer than ``MAX_ACR_LENGTH`` is answered as the plain decimal instead.
     * Any other value (a URN, ``1.5``, ``-3``, ``0x10``, ``+40``, digits of another script)
       names no level of this provider. acr_values are voluntary (OIDC Core 3.1.2.1), so
       such a value is ignored as a level: the login is held to the directory's and the
@@ -115,8 +119,9 @@ def parse_acr_request(acr_values: str | None, claims: Mapping | None) -> AcrRequ
         level = _level(value)
         if level is not None:
             spellings.setdefault(level, []).append(value)
-    written = tuple((level, words[0]) for level, words in sorted(spellings.items())
-                    if str(level) not in words)
+    written = tuple((level, short[0]) for level, words in sorted(spellings.items())
+                    if str(level) not in words
+                    and (short := [word for word in words if len(word) <= MAX_ACR_LENGTH]))
     return AcrRequest(values=tuple(sorted(spellings)), essential=essential, named=bool(named),
                       written=written)
 

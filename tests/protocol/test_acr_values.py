@@ -171,6 +171,11 @@ def test_a_level_with_a_leading_zero_is_that_level_and_answered_as_written(
     assert tokens["claims"]["acr"] == "040"
 
 
+def test_a_level_written_longer_than_an_acr_is_answered_as_its_decimal(rp, user):
+    # Stored and asserted as "30": the written "000000000030" is longer than an acr.
+    assert signed_in(rp, user, acr_values="000000000030")["claims"]["acr"] == "30"
+
+
 def test_the_lowest_level_named_is_the_minimum_beside_one_beyond_reach(rp, user):
     assert signed_in(rp, user, acr_values="30 1001")["claims"]["acr"] == "30"
 

@@ -14,6 +14,7 @@ from idp.domain import (
     parse_acr_request,
     resolve_acr,
 )
+from idp.domain.acr import MAX_ACR_LENGTH
 
 
 def essential(*values: str) -> dict:
@@ -77,7 +78,9 @@ def test_every_value_of_ascii_digits_is_a_level_whatever_its_size_or_zeros(value
     for request in (parse_acr_request(value, None),
                     parse_acr_request(None, essential(value))):
         assert request.values == (level,)
-        assert request.spelled(level) == value
+        # Answered as written, unless that is longer than an acr the provider asserts.
+        assert request.spelled(level) == (value if len(value) <= MAX_ACR_LENGTH
+                                          else str(level))
 
 
 @pytest.mark.parametrize("value", ["1001", "200", "99999", "9" * 5000, "0200"])
@@ -103,6 +106,11 @@ def test_a_level_written_with_leading_zeros_is_answered_as_written():
     request = parse_acr_request(None, essential("040"))
     assert resolve_acr(45, request) == "040"
     assert resolve_acr(45, parse_acr_request("030 040", None)) == "040"
+
+
+def test_a_level_written_longer_than_an_acr_is_answered_as_a_plain_decimal():
+    assert resolve_acr(45, parse_acr_request("000000000040", None)) == "40"
+    assert resolve_acr(45, parse_acr_request("000000000040 0000000040", None)) == "0000000040"
 
 
 def test_a_level_written_both_ways_is_answered_as_a_plain_decimal():
