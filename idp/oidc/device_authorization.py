@@ -39,6 +39,7 @@ from ..domain import (
     check_request,
     parse_acr_request,
 )
+from ..domain.acr import MAX_ACR_LENGTH
 from ..domain.device_codes import ALPHABET, LENGTH, format_user_code, user_code_from
 from ..security.tokens import new_secret
 from ..services import services
@@ -53,8 +54,6 @@ EXPIRES_SECONDS = 600
 INTERVAL_SECONDS = 5
 MAX_SCOPE = 1000
 MAX_ACR_VALUES = 500
-#: The longest level accepted as written in acr_values (the stored acr's width).
-MAX_LEVEL_DIGITS = 10
 #: Parameters that may be given once only (RFC 6749 3.1, 3.2).
 SINGLE_VALUED = ("client_id", "scope", "acr_values")
 
@@ -92,10 +91,10 @@ def check_device_request(datalist: Mapping[str, Sequence[str]], client: OAuthCli
             raise InvalidRequestError(f"'{name}' is given more than once.")
     scope = _single(datalist, "scope", MAX_SCOPE)
     acr_values = _single(datalist, "acr_values", MAX_ACR_VALUES)
-    if any(value.isascii() and value.isdigit() and len(value) > MAX_LEVEL_DIGITS
+    if any(value.isascii() and value.isdigit() and len(value) > MAX_ACR_LENGTH
            for value in (acr_values or "").split()):
-        # A level is answered as it was written (``040``), and stored as the login's acr.
-        raise InvalidRequestError(f"A level in 'acr_values' has at most {MAX_LEVEL_DIGITS} "
+        # Longer than an acr the provider asserts: a device is told so at once.
+        raise InvalidRequestError(f"A level in 'acr_values' has at most {MAX_ACR_LENGTH} "
                                   f"digits.")
     try:
         check_request(settings, client.row.min_acr, parse_acr_request(acr_values, None))

@@ -19,14 +19,8 @@ def token_request(rp: StrictRP, data: dict, key, nonce: str | None = None,
                   proof: str | None = None, auth: str = "basic") -> requests.Response:
     """A token request with a DPoP proof by `key` (or exactly `proof`)."""
     url = rp.metadata["token_endpoint"]
-    headers = {"DPoP": proof or rp.dpop_proof(key, "POST", url, nonce)}
-    body = dict(data)
-    kwargs: dict = {}
-    if auth == "basic" and rp.client.secret:
-        kwargs["auth"] = (rp.client.client_id, rp.client.secret)
-    else:
-        body["client_id"] = rp.client.client_id
-    return requests.post(url, data=body, headers=headers, timeout=30, **kwargs)
+    return rp.post_as_client(url, data, auth,
+                             headers={"DPoP": proof or rp.dpop_proof(key, "POST", url, nonce)})
 
 
 def with_nonce(rp: StrictRP, data: dict, key, auth: str = "basic") -> requests.Response:

@@ -84,14 +84,8 @@ class StrictRP:
         `params` replace or (None) drop those ``authorization_url`` makes."""
         query = dict(parse_qs(urlparse(self.authorization_url(**params)).query))
         data = {name: values[0] for name, values in query.items()}
-        endpoint = self.metadata["pushed_authorization_request_endpoint"]
-        kwargs: dict = {}
-        if auth == "private_key_jwt":
-            data.update(client_assertion_type=ASSERTION_TYPE,
-                        client_assertion=self.client_assertion(endpoint))
-        elif auth == "basic" and self.client.secret:
-            kwargs["auth"] = (self.client.client_id, self.client.secret)
-        return requests.post(endpoint, data=data, timeout=30, **kwargs)
+        return self.post_as_client(self.metadata["pushed_authorization_request_endpoint"],
+                                   data, auth)
 
     def start_with(self, **query: str) -> requests.Response:
         """Send the browser to the authorization endpoint with exactly `query` (and the
@@ -144,19 +138,27 @@ class StrictRP:
 
     # -- the back channel ----------------------------------------------------------------
     def token_request(self, data: dict[str, str], auth: str = "basic") -> requests.Response:
-        """POST to the token endpoint with client_secret_basic, client_secret_post or none."""
+        """POST to the token endpoint with client_secret_basic, client_secret_post,
+        private_key_jwt or none."""
+        return self.post_as_client(self.metadata["token_endpoint"], data, auth)
+
+    def post_as_client(self, url: str, data: dict[str, str], auth: str = "basic",
+                       headers: dict[str, str] | None = None) -> requests.Response:
+        """POST `data` to an endpoint that authenticates apps, as the client: with
+        client_secret_basic, client_secret_post, private_key_jwt (addressed to `url`) or
+        none (its client_id)."""
         data = dict(data)
         kwargs: dict = {}
         if auth == "private_key_jwt":
             data.update(client_assertion_type=ASSERTION_TYPE,
-                        client_assertion=self.client_assertion())
+                        client_assertion=self.client_assertion(url))
         elif auth == "basic" and self.client.secret:
             kwargs["auth"] = (self.client.client_id, self.client.secret)
         elif auth == "post" and self.client.secret:
             data.update(client_id=self.client.client_id, client_secret=self.client.secret)
         else:
             data["client_id"] = self.client.client_id
-        return requests.post(self.metadata["token_endpoint"], data=data, timeout=30, **kwargs)
+        return requests.post(url, data=data, headers=headers, timeout=30, **kwargs)
 
     def client_assertion(self, audience: str | None = None, **claims) -> str:
         """Return a client assertion (RFC 7523 2.2) signed with the client's key."""
