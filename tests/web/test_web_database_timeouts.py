@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import time
+
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -66,3 +69,39 @@ def test_the_idp_command_runs_maintenance_without_the_statement_timeout(app_with
         assert connection.execute(text("SHOW statement_timeout")).scalar() == "0"
     with app.app_context():
         db.engine.dispose()
+
+
+def _backend_pid(app) -> int:
+    with app.app_context(), db.engine.connect() as connection:
+        return connection.execute(text("SELECT pg_backend_pid()")).scalar()
+
+
+def _drop_backend(backend_pid: int, database_url: str) -> None:
+    """End a connection from the server's side, as a restart or an idle timeout does."""
+    url = database_url.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+
+
+def test_a_connection_dropped_while_it_rested_in_the_pool_is_replaced_unseen(
+        app_with, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    app = app_with(IDP_DATABASE_PING_AFTER_SECONDS=0.05)
+    first = _backend_pid(app)
+    _drop_backend(first, app.config["SQLALCHEMY_DATABASE_URI"])
+    time.sleep(0.1)  # longer than the rest that earns a ping (a monotonic clock, not ours)
+    assert _backend_pid(app) != first  # pinged, found dropped, replaced: no error
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_a_drop_is_one_outage(
+        app_with, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    app = app_with(IDP_DATABASE_PING_AFTER_SECONDS=3600)
+    first = _backend_pid(app)
+    _drop_backend(first, app.config["SQLALCHEMY_DATABASE_URI"])
+    with pytest.raises(OperationalError) as raised:
+        _backend_pid(app)
+    assert outage_of(raised.value)[0] == "database"  # answered 503 by the web layer
+    assert _backend_pid(app) != first  # the pool replaced what was made before the drop
