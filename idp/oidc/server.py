@@ -49,7 +49,7 @@ from ..clock import now as clock_now
 from ..config import Settings, current_settings
 from ..domain.lifetimes import refresh_expiry
 from ..domain.policies import ACCESS_TOKEN_MINUTES, REFRESH_ABSOLUTE_DAYS, REFRESH_TOKEN_DAYS
-from ..security.tokens import hash_secret, presented_digest
+from ..security.tokens import hash_secret, new_secret, presented_digest
 from ..services import services
 from ..storage import db
 from ..storage.models import (
@@ -70,16 +70,12 @@ from ..tenants.device_codes import (
     redeem_request,
 )
 from ..tenants.directories import issuer_of
-from ..tenants.grants import (
-    find_token,
-    revoke_families,
-    start_family,
-    token_good,
-)
+from ..tenants.grants import revoke_families, start_family, token_good
 from ..tenants.keys import signing_key, verification_keyset
 from ..tenants.logout_notices import set_sender as set_logout_sender
 from ..tenants.policies import directory_policies
 from ..tenants.service_accounts import add_service_token, allowed_scope, find_service_token
+from ..tenants.tokens import find_token
 from ..users.sessions import end_sessions, live_criteria
 from .access_tokens import AccessTokens, hand_login, issue_moment
 from .backchannel import send_logouts
@@ -153,6 +149,13 @@ def _client_with_proof(client: OAuthClient) -> OAuthClient:
     if client.row.require_dpop and bound_key() is None:
         raise DPoPRequired()
     return client
+
+
+def opaque_token(*_args: Any, **_kwargs: Any) -> str:
+    """Return a new opaque access or refresh token: 256 random bits, URL-safe (Authlib's
+    default draws each of its 42 characters with a call of its own to the system's random
+    source)."""
+    return new_secret()
 
 
 def access_token_seconds(_client: Any, _grant_type: str) -> int:
@@ -244,6 +247,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
     def authenticate_token_endpoint_client(self) -> OAuthClient:
         return _client_with_proof(super().authenticate_token_endpoint_client())
 
+    def generate_authorization_code(self) -> str:
+        return new_secret(36)  # 48 characters, as Authlib's
+
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
         login: LoginResult = request.user  # the grant_user the login handed Authlib
         data = request.payload.data
@@ -271,17 +277,19 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if code_hash is None:
             return None
         now = clock_now()
-        claimed = db.session.execute(update(AuthorizationCode).where(
+        row = db.session.scalars(update(AuthorizationCode).where(
             AuthorizationCode.code_hash == code_hash,
             AuthorizationCode.directory_id == g.directory.id,
             AuthorizationCode.used_at.is_(None)).values(used_at=now)
-            .execution_options(synchronize_session=False)).rowcount
-        row = db.session.scalars(select(AuthorizationCode).where(
-            AuthorizationCode.code_hash == code_hash,
-            AuthorizationCode.directory_id == g.directory.id)).first()
+            .returning(AuthorizationCode)
+            .execution_options(synchronize_session=False)).first()
         if row is None:
-            return None
-        if claimed != 1:
+            # Unknown, or presented before: a replay.
+            row = db.session.scalars(select(AuthorizationCode).where(
+                AuthorizationCode.code_hash == code_hash,
+                AuthorizationCode.directory_id == g.directory.id)).first()
+            if row is None:
+                return None
             revoked = revoke_families(TokenFamily.code_id == row.id, now=now)
             audit.record(g.directory.id, audit.events.CODE_REPLAYED, now, user_id=row.user_id,
                          client_id=client.client_id, ip=flask_request.remote_addr,
@@ -693,7 +701,8 @@ def create_server(settings: Settings) -> tuple[Server, BearerProtector]:
     """Build the authorization server with our grants and endpoints."""
     server = Server()
     server.config = {}
-    config = {"OAUTH2_REFRESH_TOKEN_GENERATOR": True}
+    config = {"OAUTH2_ACCESS_TOKEN_GENERATOR": opaque_token,
+              "OAUTH2_REFRESH_TOKEN_GENERATOR": opaque_token}
     server.load_config(config)
     # Service-account tokens: the directory's access-token lifetime, no refresh token.
     default = server.create_bearer_token_generator(config).opaque

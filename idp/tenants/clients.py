@@ -308,6 +308,14 @@ def serving_client(directory: Directory, client_id: object) -> Client | None:
 
 
 _serving: KeptRows[Client] = KeptRows(Client)
+_serving_by_pk: KeptRows[Client] = KeptRows(Client)
+
+
+def attach_client(pk: int) -> Client | None:
+    """Put the client with primary key `pk` into the request's session, from this process's
+    memory while it is fresh (as ``serving_client``), so that a row referring to it (a
+    token's ``client``) finds it there instead of reading it again."""
+    return _serving_by_pk.get(db.session, pk, lambda: db.session.get(Client, pk))
 
 
 def get_client(directory: Directory, client_id: str) -> Client | None:

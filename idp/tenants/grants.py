@@ -10,30 +10,11 @@ came from.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, bindparam, select, update
+from sqlalchemy import ColumnElement, update
 
-from ..security.tokens import new_secret, presented_digest
+from ..security.tokens import new_secret
 from ..storage import db
 from ..storage.models import Token, TokenFamily
-
-#: The longest token string looked up (a JWT access token is about 1,000 characters); nothing
-#: longer is hashed.
-MAX_TOKEN_LENGTH = 4096
-
-# Built once: a lookup runs on every userinfo, introspection and refresh request.
-_BY_HASH = {refresh: select(Token).where(
-    column == bindparam("digest"), Token.directory_id == bindparam("directory"))
-    for refresh, column in ((False, Token.access_token_hash), (True, Token.refresh_token_hash))}
-
-
-def find_token(directory_id: int, token: object, refresh: bool = False) -> Token | None:
-    """Return the directory's token whose access token (with `refresh`, whose refresh token)
-    `token` is, whether or not it is still good."""
-    digest = presented_digest(token, MAX_TOKEN_LENGTH)
-    if digest is None:
-        return None
-    return db.session.scalars(_BY_HASH[refresh], {
-        "digest": digest, "directory": directory_id}).first()
 
 
 def start_family(directory_id: int, client_pk: int, user_id: int, session_id: int | None,

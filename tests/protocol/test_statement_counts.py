@@ -20,7 +20,7 @@ from idp.storage import db
 from tests.protocol._helpers import signed_in
 
 # Statements of one request, on either backend (SQLite and PostgreSQL differ by a few).
-CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 6, "refresh": 4, "login_page": 4}
+CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 5, "refresh": 4, "login_page": 4}
 DIRECTORY_READ = re.compile(r"\bFROM directory\b", re.IGNORECASE)
 CLIENT_READ = re.compile(r"\bFROM client\b", re.IGNORECASE)
 
