@@ -26,6 +26,17 @@ _AFTER_COMMIT = "idp_after_commit"
 log = logging.getLogger(__name__)
 
 
+def reads_only() -> None:
+    """Run the session's next statements on PostgreSQL without a transaction around them
+    (autocommit), until it commits, rolls back or closes: no BEGIN and no ROLLBACK, each a
+    round trip, for a request that only reads. Each statement then sees what was committed
+    before it, as under PostgreSQL's READ COMMITTED it would anyway. Call it before the
+    session's first statement; a request that may write more than one statement at once
+    must not. SQLite, in the process, gains nothing by it and is left as it is."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def after_commit(action: Callable[[], None]) -> None:
     """Run `action` once the current transaction of the session commits.
 

@@ -108,3 +108,31 @@ def test_a_login_page_reads_neither_its_directory_nor_its_app_again(app, rp):
     assert again.status_code == 200 and again.url == page.url
     assert not [s for s in seen if DIRECTORY_READ.search(s) or CLIENT_READ.search(s)], seen
     assert len(seen) <= CEILINGS["login_page"], seen
+
+
+def test_userinfo_and_introspection_run_without_begin_and_rollback_on_postgresql(
+        app, rp, tokens, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite runs in the process: a transaction costs no round trip")
+    autocommit: list[bool] = []
+    here = threading.get_ident()
+
+    def note(conn, *_args):
+        if threading.get_ident() != here:
+            autocommit.append(conn.connection.dbapi_connection.autocommit)
+
+    with app.app_context():
+        engine = db.engine
+    rp.userinfo(tokens["access_token"])
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert rp.userinfo(tokens["access_token"]).status_code == 200
+        assert introspect(rp, tokens["access_token"]).json()["active"]
+        assert autocommit and all(autocommit), autocommit
+        autocommit.clear()
+        response = rp.token_request({"grant_type": "refresh_token",
+                                     "refresh_token": tokens["refresh_token"]})
+        assert response.status_code == 200
+        assert autocommit and not any(autocommit), "a refresh writes in one transaction"
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
