@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import event, inspect
+from sqlalchemy import JSON, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
 
 from ..clock import now
@@ -114,6 +114,9 @@ class KeptRows(Generic[T]):
         self.model = model
         mapper = inspect(model)
         self._columns = tuple(attribute.key for attribute in mapper.column_attrs)
+        # Only JSON columns hold mutable values (lists, dicts); the rest is shared as is.
+        self._mutable = tuple(attribute.key for attribute in mapper.column_attrs
+                              if isinstance(attribute.columns[0].type, JSON))
         self._primary_key = tuple(mapper.get_property_by_column(column).key
                                   for column in mapper.primary_key)
         self._manager = mapper.class_manager
@@ -129,7 +132,7 @@ class KeptRows(Generic[T]):
             if row is None:
                 return None
             loaded.append(row)
-            return _copied({name: getattr(row, name) for name in self._columns})
+            return self._copied({name: getattr(row, name) for name in self._columns})
         kept = self._kept.fetch(session, key, values)
         if loaded or kept is None:
             return loaded[0] if loaded else None
@@ -141,7 +144,7 @@ class KeptRows(Generic[T]):
         # As a query's load does: the values go straight into a new instance, with no
         # change history, so that attaching it neither copies nor flushes anything.
         row = self._manager.new_instance()
-        row.__dict__.update(_copied(kept))
+        row.__dict__.update(self._copied(kept))
         make_transient_to_detached(row)
         session.add(row)
         return row
@@ -150,12 +153,14 @@ class KeptRows(Generic[T]):
         """Forget everything."""
         self._kept.clear()
 
-
-def _copied(values: dict[str, Any]) -> dict[str, Any]:
-    """Return a copy of a row's values that no request can change the kept ones through:
-    only JSON columns' lists and dicts are mutable, the rest (str, int, float, bool, None,
-    bytes) is shared."""
-    return {name: _thawed(value) for name, value in values.items()}
+    def _copied(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Return a copy of a row's values that no request can change the kept ones through:
+        its JSON columns' lists and dicts are copied, the rest (str, int, float, bool, None,
+        bytes) is shared."""
+        copy = dict(values)
+        for name in self._mutable:
+            copy[name] = _thawed(copy[name])
+        return copy
 
 
 def _thawed(value: Any) -> Any:
