@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from flask_babel import gettext
 from sqlalchemy import or_, select
+from sqlalchemy.orm import lazyload
 
 from ..delivery.addresses import EMAIL_PATTERN, ContactError, parse_phone
 from ..domain.policies import NIST_MIN_LENGTH, Policies
@@ -147,9 +148,15 @@ def _phone(value: str) -> str:
         raise AccountError(str(exc)) from exc
 
 
+_DIRECTORY_NOT_JOINED = (lazyload(User.directory),)
+
+
 def active_user(directory_id: int, user_id: int | None) -> User | None:
-    """Return the user if it exists in this directory and is not disabled."""
-    user = db.session.get(User, user_id) if user_id is not None else None
+    """Return the user if it exists in this directory and is not disabled. Its directory is
+    not joined: a request's is in the session already (kept in memory), found there when
+    read."""
+    user = db.session.get(User, user_id, options=_DIRECTORY_NOT_JOINED) \
+        if user_id is not None else None
     if user is None or user.disabled or user.directory_id != directory_id:
         return None
     return user
