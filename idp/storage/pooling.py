@@ -3,11 +3,11 @@
 SQLAlchemy's ``pool_pre_ping`` pings a connection every time it leaves the pool: on
 PostgreSQL a round trip, and work for the server, before each request's first statement.
 A connection that was in use a moment ago is as good as proven, so it is pinged only
-after it has rested in the pool for a while (``IDP_DATABASE_PING_AFTER_SECONDS``;
-HikariCP's "alive bypass window"). A server
-that restarts while connections rest finds them pinged and replaced, as before; within the
-window, the first statement on a broken connection fails as an outage (a 503), and
-SQLAlchemy then replaces every connection of the pool made before the failure.
+after it has rested in the pool for a while (``IDP_DATABASE_PING_AFTER_SECONDS``, as
+HikariCP's "alive bypass window"). A server that restarts while connections rest finds
+them pinged and replaced, as before; within the window, the first statement on a broken
+connection fails as an outage (a 503), and SQLAlchemy then replaces every connection of
+the pool made before the failure.
 """
 
 from __future__ import annotations
