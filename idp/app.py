@@ -38,7 +38,6 @@ from .security.sealing import Sealer
 from .services import Services
 from .storage import db
 from .storage.outages import OneLineOutages
-from .storage.pooling import ping_after_rest
 from .users.sessions import CookiePolicy
 from .web.host_check import HostCheck
 from .web.languages import LANGUAGES, language_url, select_locale
@@ -78,10 +77,8 @@ def _engine_options(settings: Settings, database_url: str) -> dict[str, Any]:
 
     Connect, keepalive and pool waits are bounded here; statement and lock timeouts are
     set on each connection (see `_connect_hooks`). libpq parameters already in the URL win.
-    A PostgreSQL connection is pinged when it comes out of the pool after a rest
-    (``idp.storage.pooling``), not on every checkout.
     """
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"pool_pre_ping": True}
     if database_url not in ("sqlite://", "sqlite:///:memory:"):  # else one shared connection
         options["pool_timeout"] = settings.database_pool_timeout_seconds
     if database_url.startswith("postgresql"):
@@ -103,7 +100,6 @@ def _connect_hooks(engine: Any, settings: Settings) -> None:
     elif engine.dialect.name == "postgresql":
         statement_ms = 1000 * settings.database_statement_timeout_seconds
         event.listen(engine, "connect", _postgres_timeouts(statement_ms, lock_ms))
-        ping_after_rest(engine, settings.database_ping_after_seconds)
 
 
 def _absolute_sqlite(url: str) -> str:

@@ -95,10 +95,6 @@ KEYS: tuple[Key, ...] = (
         "SQLite busy_timeout. 0 turns it off on PostgreSQL."),
     Key("IDP_DATABASE_POOL_TIMEOUT_SECONDS", 5, _int,
         "Longest wait for a free connection of the process's pool before answering 503."),
-    Key("IDP_DATABASE_PING_AFTER_SECONDS", 1.0, _float,
-        "A PostgreSQL connection that rested in the pool longer than this is pinged before "
-        "use, and replaced if the server dropped it; one used more recently is not. 0 "
-        "pings on every use."),
     Key("IDP_JWKS_CACHE_SECONDS", 300, _int,
         "How long relying apps may cache the JWKS (its Cache-Control max-age). `idp keys "
         "rotate` publishes new keys this long before they sign."),
@@ -249,7 +245,6 @@ class Settings:
     database_statement_timeout_seconds: int
     database_lock_timeout_seconds: int
     database_pool_timeout_seconds: int
-    database_ping_after_seconds: float
     jwks_cache_seconds: int
     cache_seconds: int
     smtp_host: str
@@ -401,8 +396,6 @@ def check_settings(settings: Mapping[str, Any]) -> None:
             raise ConfigurationError(f"{name} must not be negative")
     if settings["IDP_DATABASE_POOL_TIMEOUT_SECONDS"] < 1:
         raise ConfigurationError("IDP_DATABASE_POOL_TIMEOUT_SECONDS must be at least 1")
-    if not 0 <= settings["IDP_DATABASE_PING_AFTER_SECONDS"] <= 3600:
-        raise ConfigurationError("IDP_DATABASE_PING_AFTER_SECONDS must be 0 to 3600")
     if settings["IDP_DELIVERY_CONCURRENCY"] < 1:
         raise ConfigurationError("IDP_DELIVERY_CONCURRENCY must be at least 1")
     if settings["IDP_DELIVERY_BACKLOG"] < 0:

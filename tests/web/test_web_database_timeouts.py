@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
-import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -69,39 +66,3 @@ def test_the_idp_command_runs_maintenance_without_the_statement_timeout(app_with
         assert connection.execute(text("SHOW statement_timeout")).scalar() == "0"
     with app.app_context():
         db.engine.dispose()
-
-
-def _backend_pid(app) -> int:
-    with app.app_context(), db.engine.connect() as connection:
-        return connection.execute(text("SELECT pg_backend_pid()")).scalar()
-
-
-@pytest.fixture
-def dropped(app_with, backend):
-    """Build an app pinging after the given rest, use a connection, then end it from the
-    server's side (as a restart or an idle timeout does); return the app and its pid."""
-    if backend != "postgresql":
-        pytest.skip("SQLite has no server to drop a connection")
-
-    def build(ping_after: float):
-        app = app_with(IDP_DATABASE_PING_AFTER_SECONDS=ping_after)
-        first = _backend_pid(app)
-        url = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg", "postgresql")
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s)", (first,))
-        return app, first
-    return build
-
-
-def test_a_connection_dropped_while_it_rested_in_the_pool_is_replaced_unseen(dropped):
-    app, first = dropped(0.05)
-    time.sleep(0.1)  # longer than the rest that earns a ping (a monotonic clock, not ours)
-    assert _backend_pid(app) != first  # pinged, found dropped, replaced: no error
-
-
-def test_a_connection_used_a_moment_ago_is_not_pinged_and_a_drop_is_one_outage(dropped):
-    app, first = dropped(3600)
-    with pytest.raises(OperationalError) as raised:
-        _backend_pid(app)
-    assert outage_of(raised.value)[0] == "database"  # answered 503 by the web layer
-    assert _backend_pid(app) != first  # the pool replaced what was made before the drop
