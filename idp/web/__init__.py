@@ -41,7 +41,7 @@ from .login import registration as registration_views
 from .login.pages import pages
 from .metrics import metrics
 from .outbox import register_outbox
-from .ratelimit import per_ip
+from .ratelimit import check_in_views_only, per_ip
 from .responses import error_response, wants_json
 
 log = logging.getLogger(__name__)
@@ -279,6 +279,7 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
     app.url_value_preprocessor(admin.brand.raise_logo_limit)
     app.register_error_handler(Exception, _handle)
     app.after_request(_headers)
+    check_in_views_only(app)
 
     def _observed(endpoint, values):
         # What the request's metrics and log line name it by (idp.observability.requests).
