@@ -39,6 +39,7 @@ from .services import Services
 from .storage import db
 from .storage.outages import OneLineOutages
 from .users.sessions import CookiePolicy
+from .web.form_cookie import FormCookie
 from .web.host_check import HostCheck
 from .web.languages import LANGUAGES, language_url, select_locale
 from .web.published import PublishedDocuments
@@ -121,6 +122,7 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     database_url = _absolute_sqlite(database_url)
+    app.session_interface = FormCookie()
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=database_url,
