@@ -15,7 +15,7 @@ but are read by every request. A process keeps what it read of them (``Kept``) a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -77,13 +77,14 @@ class Kept(Generic[T]):
         self._entries[key] = _Entry(value, until, since)
 
     def fetch(self, session: Session, key: Any, load: Callable[[], T | None],
-              ends: Callable[[T], float] | None = None, moment: float | None = None
-              ) -> T | None:
+              ends: Callable[[T], float] | None = None, moment: float | None = None,
+              also: Callable[[T], Iterable[Any]] | None = None) -> T | None:
         """Return the value of `key`: kept while fresh, otherwise from `load` and then kept
         for ``IDP_CACHE_SECONDS``, or until `ends(value)` when a value ends sooner by itself
         (a None is not kept; nor is what the session's transaction read after writing a
         watched row, since it may still roll back). `moment` is now unless the value is
-        of another time (the key that signs at that moment)."""
+        of another time (the key that signs at that moment). A value loaded is kept under
+        the keys `also(value)` gives as well, the same entry under each."""
         seconds = current_settings().cache_seconds
         moment = now() if moment is None else moment
         if seconds > 0:
@@ -94,7 +95,9 @@ class Kept(Generic[T]):
         value = load()
         if value is not None and seconds > 0 and not changed_here(session):
             until = moment + seconds
-            self.put(key, value, until if ends is None else min(until, ends(value)), since)
+            entry = _Entry(value, until if ends is None else min(until, ends(value)), since)
+            for each in (key, *(also(value) if also is not None else ())):
+                self._entries[each] = entry
         return value
 
     def clear(self) -> None:
@@ -107,11 +110,15 @@ class KeptRows(Generic[T]):
 
     What is kept is a row's column values: each request gets its own instance of them in
     its session, as if loaded, without a query. Only rows found are kept, so asking for
-    names that do not exist fills no memory.
+    names that do not exist fills no memory. A row that is asked for by more than one key
+    (an app by its client id and by its primary key) is kept once, under every key
+    `keys(values)` gives for it, whichever key loaded it.
     """
 
-    def __init__(self, model: type[T]) -> None:
+    def __init__(self, model: type[T],
+                 keys: Callable[[dict[str, Any]], Iterable[Any]] | None = None) -> None:
         self.model = model
+        self._keys = keys
         mapper = inspect(model)
         self._columns = tuple(attribute.key for attribute in mapper.column_attrs)
         # Only JSON columns hold mutable values (lists, dicts); the rest is shared as is.
@@ -133,7 +140,7 @@ class KeptRows(Generic[T]):
                 return None
             loaded.append(row)
             return self._copied({name: getattr(row, name) for name in self._columns})
-        kept = self._kept.fetch(session, key, values)
+        kept = self._kept.fetch(session, key, values, also=self._keys)
         if loaded or kept is None:
             return loaded[0] if loaded else None
         identity = inspect(self.model).identity_key_from_primary_key(

@@ -307,15 +307,19 @@ def serving_client(directory: Directory, client_id: object) -> Client | None:
                         lambda: get_client(directory, client_id))
 
 
-_serving: KeptRows[Client] = KeptRows(Client)
-_serving_by_pk: KeptRows[Client] = KeptRows(Client)
+def _keys(values: dict) -> tuple:
+    """The keys a client is asked for by: its client id in its directory, its primary key."""
+    return (values["directory_id"], values["client_id"]), values["id"]
+
+
+_serving: KeptRows[Client] = KeptRows(Client, keys=_keys)
 
 
 def attach_client(pk: int) -> Client | None:
     """Put the client with primary key `pk` into the request's session, from this process's
-    memory while it is fresh (as ``serving_client``), so that a row referring to it (a
-    token's ``client``) finds it there instead of reading it again."""
-    return _serving_by_pk.get(db.session, pk, lambda: db.session.get(Client, pk))
+    memory while it is fresh (the same kept row as ``serving_client``'s), so that a row
+    referring to it (a token's ``client``) finds it there instead of reading it again."""
+    return _serving.get(db.session, pk, lambda: db.session.get(Client, pk))
 
 
 def get_client(directory: Directory, client_id: str) -> Client | None:

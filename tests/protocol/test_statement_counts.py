@@ -61,6 +61,13 @@ def test_a_served_directory_is_not_read_again(app, rp, tokens):
     assert not [s for s in seen if DIRECTORY_READ.search(s)], seen
 
 
+def test_an_app_served_by_its_client_id_is_not_read_again_by_its_primary_key(app, rp, tokens):
+    # The exchange served the app by its client id; the token names it by its key.
+    with statements(app) as seen:
+        assert rp.userinfo(tokens["access_token"]).status_code == 200
+    assert not [s for s in seen if CLIENT_READ.search(s)], seen
+
+
 def test_userinfo_stays_within_its_statements(app, rp, tokens):
     rp.userinfo(tokens["access_token"])
     with statements(app) as seen:
