@@ -148,14 +148,15 @@ def _phone(value: str) -> str:
         raise AccountError(str(exc)) from exc
 
 
-_DIRECTORY_NOT_JOINED = (lazyload(User.directory),)
+#: How a user is loaded while serving a request: without joining its directory (the
+#: request's is in the session already, kept in memory, and found there when read).
+USER_WITHOUT_DIRECTORY = (lazyload(User.directory),)
 
 
 def active_user(directory_id: int, user_id: int | None) -> User | None:
-    """Return the user if it exists in this directory and is not disabled. Its directory is
-    not joined: a request's is in the session already (kept in memory), found there when
-    read."""
-    user = db.session.get(User, user_id, options=_DIRECTORY_NOT_JOINED) \
+    """Return the user if it exists in this directory and is not disabled (its directory
+    not joined: ``USER_WITHOUT_DIRECTORY``)."""
+    user = db.session.get(User, user_id, options=USER_WITHOUT_DIRECTORY) \
         if user_id is not None else None
     if user is None or user.disabled or user.directory_id != directory_id:
         return None

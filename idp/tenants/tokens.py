@@ -14,7 +14,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..security.tokens import presented_digest
 from ..storage import db
-from ..storage.models import Token, User
+from ..storage.models import Token
+from .accounts import USER_WITHOUT_DIRECTORY
 from .clients import attach_client
 
 #: The longest token string looked up (a JWT access token is about 1,000 characters); nothing
@@ -26,7 +27,7 @@ MAX_TOKEN_LENGTH = 4096
 # map, where the request's kept row is (no statement, no columns to read).
 _BY_HASH = {refresh: select(Token).where(
     column == bindparam("digest"), Token.directory_id == bindparam("directory")).options(
-    lazyload(Token.client), defaultload(Token.user).lazyload(User.directory))
+    lazyload(Token.client), defaultload(Token.user).options(*USER_WITHOUT_DIRECTORY))
     for refresh, column in ((False, Token.access_token_hash), (True, Token.refresh_token_hash))}
 
 
