@@ -42,7 +42,7 @@ from authlib.oidc.core import OpenIDCode, UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import g
 from flask import request as flask_request
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from .. import audit
 from ..clock import now as clock_now
@@ -76,7 +76,7 @@ from ..tenants.logout_notices import set_sender as set_logout_sender
 from ..tenants.policies import directory_policies
 from ..tenants.service_accounts import add_service_token, allowed_scope, find_service_token
 from ..tenants.tokens import find_token
-from ..users.sessions import end_sessions, live_criteria
+from ..users.sessions import LIVE, end_sessions, live_values
 from .access_tokens import AccessTokens, hand_login, issue_moment
 from .backchannel import send_logouts
 from .claims import app_session_id, app_subject, user_claims
@@ -106,9 +106,21 @@ def session_holds(session_id: int | None, now: float) -> bool:
     """
     if session_id is None:
         return False
-    return db.session.scalars(select(BrowserSession.id).where(
-        BrowserSession.id == session_id, *live_criteria(g.directory, now))
-        .with_for_update(read=True)).first() is not None
+    return db.session.scalars(_HOLD_SESSION, {
+        "session": session_id, **live_values(g.directory, now)}).first() is not None
+
+
+# The statements of every exchange and refresh, built once (as ``LIVE``).
+_HOLD_SESSION = select(BrowserSession.id).where(
+    BrowserSession.id == bindparam("session"), *LIVE).with_for_update(read=True)
+_CLAIM_CODE = update(AuthorizationCode).where(
+    AuthorizationCode.code_hash == bindparam("digest"),
+    AuthorizationCode.directory_id == bindparam("directory"),
+    AuthorizationCode.used_at.is_(None)).values(used_at=bindparam("now")).returning(
+    AuthorizationCode).execution_options(synchronize_session=False)
+_CLAIM_REFRESH = update(Token).where(
+    Token.id == bindparam("token"), Token.refresh_used_at.is_(None)).values(
+    refresh_used_at=bindparam("now")).execution_options(synchronize_session=False)
 
 
 def endpoint_url() -> str:
@@ -277,12 +289,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if code_hash is None:
             return None
         now = clock_now()
-        row = db.session.scalars(update(AuthorizationCode).where(
-            AuthorizationCode.code_hash == code_hash,
-            AuthorizationCode.directory_id == g.directory.id,
-            AuthorizationCode.used_at.is_(None)).values(used_at=now)
-            .returning(AuthorizationCode)
-            .execution_options(synchronize_session=False)).first()
+        row = db.session.scalars(_CLAIM_CODE, {
+            "digest": code_hash, "directory": g.directory.id, "now": now}).first()
         if row is None:
             # Unknown, or presented before: a replay.
             row = db.session.scalars(select(AuthorizationCode).where(
@@ -332,9 +340,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         if row.dpop_jkt is not None and row.client.public and row.dpop_jkt != bound_key():
             # A public app's refresh token is bound to its DPoP key (RFC 9449 5).
             return None
-        claimed = db.session.execute(update(Token).where(
-            Token.id == row.id, Token.refresh_used_at.is_(None)).values(
-            refresh_used_at=now).execution_options(synchronize_session=False)).rowcount
+        claimed = db.session.execute(_CLAIM_REFRESH, {"token": row.id, "now": now}).rowcount
         if claimed != 1:
             # A rotated refresh token came back: someone holds a copy. End the grant.
             revoke_families(TokenFamily.id == row.family, now=now)

@@ -13,8 +13,9 @@ not found. Ending a session revokes the token grants issued from it (``end_sessi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 
 from .. import audit
 from ..domain import Completion
@@ -44,20 +45,42 @@ class CookiePolicy:
         return f"{prefix}idp-device-{directory.slug}"
 
 
+def _live(directory_id: Any, now: Any, seen_after: Any) -> tuple[ColumnElement[bool], ...]:
+    """Return the conditions a live session meets: of the directory, not ended, not past
+    its absolute lifetime, used within its idle lifetime."""
+    return (BrowserSession.directory_id == directory_id, BrowserSession.ended_at.is_(None),
+            BrowserSession.expires_at > now, BrowserSession.last_seen_at > seen_after)
+
+
+#: The conditions of a live session with their values as parameters (``live_values``): a
+#: statement built once with them is not built again for every request (building one costs
+#: about 100 µs of CPU).
+LIVE = _live(bindparam("live_directory"), bindparam("live_now"),
+             bindparam("live_seen_after"))
+
+
+def live_values(directory: Directory, now: float) -> dict[str, Any]:
+    """Return the values of ``LIVE`` for a session of `directory` at `now`."""
+    return {"live_directory": directory.id, "live_now": now,
+            "live_seen_after": now - session_lifetimes(directory).idle_seconds}
+
+
 def live_criteria(directory: Directory, now: float) -> list[ColumnElement[bool]]:
     """Return the conditions a live session of `directory` meets at `now`."""
-    lifetimes = session_lifetimes(directory)
-    return [BrowserSession.directory_id == directory.id, BrowserSession.ended_at.is_(None),
-            BrowserSession.expires_at > now,
-            BrowserSession.last_seen_at > now - lifetimes.idle_seconds]
+    values = live_values(directory, now)
+    return list(_live(values["live_directory"], values["live_now"], values["live_seen_after"]))
+
+
+_BY_TOKEN = select(BrowserSession).where(
+    BrowserSession.token_hash == bindparam("token_hash"), *LIVE)
 
 
 def load_session(directory: Directory, token: str | None, now: float) -> BrowserSession | None:
     """Return the live session of this directory that the cookie token names."""
     if not token or len(token) > 100:
         return None
-    return db.session.scalars(select(BrowserSession).where(
-        BrowserSession.token_hash == hash_secret(token), *live_criteria(directory, now))).first()
+    return db.session.scalars(_BY_TOKEN, {"token_hash": hash_secret(token),
+                                          **live_values(directory, now)}).first()
 
 
 def start_session(directory: Directory, now: float, ip: str | None,
