@@ -58,6 +58,7 @@ from ..security.passwords import PasswordService
 from ..security.sealing import Sealer
 from ..storage import db
 from ..storage.models import Directory, User
+from .context import MethodContext
 
 if TYPE_CHECKING:
     from .one_time_codes import CodeService
@@ -136,19 +137,6 @@ class MethodUnavailable(MethodFailed):
 
     status = 503
     counts_as_failure = False
-
-
-@dataclass
-class MethodContext:
-    """What a method may use: the directory, the user, the time, the sealer, the browser."""
-
-    directory: Directory
-    user: User
-    now: float
-    sealer: Sealer
-    session_id: int | None = None
-    ip: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from ..storage import db
 from ..storage.db import after_commit
 from ..storage.models import OneTimeCode
 from ..tenants.directories import sms_policy
-from .base import MethodContext
+from .context import MethodContext
 
 DIGITS = 6
 
