@@ -6,6 +6,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext
 from sqlalchemy import delete, select
 
 from ..security.sealing import Sealer
@@ -22,7 +23,11 @@ CLIENT_ID_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{1,100}$")
 
 
 class ClientError(ValueError):
-    """A client registration is invalid."""
+    """A client registration is invalid; ``field`` names the setting, when it is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def check_redirect_uri(uri: str) -> str:
@@ -228,12 +233,16 @@ def _check_keys(public: bool, private_key_jwt: bool, jwks: dict[str, Any] | str 
                 jwks_uri: str | None) -> dict[str, Any]:
     """Return the app's checked keys as its ``jwks`` and ``jwks_uri`` columns."""
     if jwks and jwks_uri:
-        raise ClientError("register the keys by value or by URI, not both")
+        raise ClientError(gettext("Give the app's public keys or their URI, not both."), "jwks")
     try:
-        keys = {"jwks": check_jwks(jwks) if jwks else None,
-                "jwks_uri": check_redirect_uri(jwks_uri) if jwks_uri else None}
-    except (ClientKeyError, ClientError) as exc:
-        raise ClientError(f"keys: {exc}") from exc
+        keys = {"jwks": check_jwks(jwks) if jwks else None}
+    except ClientKeyError as exc:
+        raise ClientError(gettext("These are not public keys an app can use: %(reason)s.",
+                                  reason=exc), "jwks") from exc
+    try:
+        keys["jwks_uri"] = check_redirect_uri(jwks_uri) if jwks_uri else None
+    except ClientError as exc:
+        raise ClientError(f"keys: {exc}", "jwks_uri") from exc
     if private_key_jwt and (public or not (jwks or jwks_uri)):
         # RFC 7523 2.2: the app proves itself with a key it holds and we know.
         raise ClientError("an app authenticating with private_key_jwt is confidential and "

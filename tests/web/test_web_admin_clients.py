@@ -437,6 +437,12 @@ def test_an_admin_registers_an_apps_keys_switches_and_back_channel_logout_uri(di
     assert page.status == 400, "private_key_jwt without keys"
 
     public = json.dumps({"keys": [key.as_dict(private=False)]})
+    page = register(agent, directory, client_id="twice-keyed", jwks=public,
+                    jwks_uri="https://rp.example.org/jwks.json", private_key_jwt="yes")
+    assert page.status == 400
+    assert "not both" in page.soup.find(id="form-error").get_text()
+    assert page.soup.find(id="jwks")["aria-invalid"] == "true"
+
     page = register(agent, directory, client_id="bad-logout-uri",
                     backchannel_logout_uri="http://rp.example.org/bye")
     assert page.status == 400
