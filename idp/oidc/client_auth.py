@@ -16,7 +16,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from flask import request as flask_request
-from joserfc import jws, jwt
+from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
@@ -32,14 +32,6 @@ ASSERTION_ALGS = ("RS256", "PS256", "ES256")
 MAX_ASSERTION_SECONDS = 3600
 MAX_ASSERTION_LENGTH = 8192
 ENDPOINTS = ("token", "par", "revoke", "introspect", "device_authorization")
-
-
-def _header_kid(assertion: str) -> str | None:
-    try:
-        kid = jws.extract_compact(assertion.encode()).headers().get("kid")
-    except (JoseError, ValueError, UnicodeError):
-        return None
-    return kid if isinstance(kid, str) else None
 
 
 class PrivateKeyJwt(JWTBearerClientAssertion):
@@ -66,8 +58,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
         return [issuer, *(f"{issuer}/{endpoint}" for endpoint in ENDPOINTS)]
 
     def resolve_client_public_key(self, client: OAuthClient) -> KeySet:
-        keys = client_keyset(client.row, _header_kid(flask_request.form.get(
-            "client_assertion", "")))
+        keys = client_keyset(client.row, flask_request.form.get("client_assertion", ""))
         if keys is None:
             raise InvalidClientError(description="The client has no keys to check its "
                                                  "assertion with.")

@@ -62,11 +62,12 @@ class _RequestObjects(JWTAuthenticationRequest):
     claims_validator = jwt.JWTClaimsRegistry(now=lambda: int(now()), leeway=30,
                                              client_id={"essential": True})
 
-    def __init__(self) -> None:
+    def __init__(self, signed: str) -> None:
         super().__init__(support_request=True, support_request_uri=False)
+        self._signed = signed  # the request object: its key may be new at a jwks_uri
 
     def resolve_client_public_key(self, client: OAuthClient) -> KeySet:
-        keys = client_keyset(client.row)
+        keys = client_keyset(client.row, self._signed)
         if keys is None:
             raise RequestNotSupportedError(description="The app has registered no keys to "
                                                        "check its request objects with.")
@@ -77,9 +78,6 @@ class _RequestObjects(JWTAuthenticationRequest):
 
     def get_client_require_signed_request_object(self, client: OAuthClient) -> bool:
         return False
-
-
-_request_objects = _RequestObjects()
 
 
 def resolve_request(params: dict[str, str], issuer: str, kept: frozenset[str]
@@ -104,7 +102,8 @@ def decode_request_object(params: Mapping[str, str], issuer: str, kept: frozense
     oauth_request = OAuth2Request("POST", issuer + "/authorize")
     oauth_request.payload = BasicOAuth2Payload(dict(params))
     try:
-        _request_objects.parse_authorization_request(services().server, oauth_request)
+        _RequestObjects(params["request"]).parse_authorization_request(services().server,
+                                                                       oauth_request)
     except OAuth2Error as exc:
         raise RequestRefused(exc.error, exc.description or "The request object cannot be "
                                                            "used.") from exc

@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 import requests
+from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
@@ -120,16 +121,25 @@ def _fetch(uri: str) -> KeySet | None:
         return None
 
 
-def client_keyset(client: Client, kid: str | None = None) -> KeySet | None:
+def client_keyset(client: Client, signed: str | None = None) -> KeySet | None:
     """Return the app's public keys, or None when it has none (or they cannot be fetched).
 
-    `kid`: the key the signature names, which fetches a published set again when the kept
-    one does not hold it."""
+    `signed`: what the keys are to check (a compact JWS or JWT); the key its header names
+    fetches a published set again when the kept one does not hold it."""
     if client.jwks:
         return KeySet.import_key_set(client.jwks)
     if client.jwks_uri:
-        return _fetched.get(client, kid)
+        return _fetched.get(client, _named_kid(signed) if signed else None)
     return None
+
+
+def _named_kid(signed: str) -> str | None:
+    """Return the ``kid`` a compact JWS's header names, if it names one."""
+    try:
+        kid = jws.extract_compact(signed.encode()).headers().get("kid")
+    except (JoseError, ValueError, UnicodeError):
+        return None
+    return kid if isinstance(kid, str) else None
 
 
 def forget_fetched_keys() -> None:

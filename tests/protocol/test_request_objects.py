@@ -10,6 +10,7 @@ import json
 import pytest
 
 from tests.protocol._helpers import authorization_error, error_page, title
+from tests.support.key_host import KeyHost
 from tests.support.rp import StrictRP
 
 
@@ -46,6 +47,23 @@ def test_its_claims_and_max_age_may_be_json_values(keyed, user):
     request_object = keyed.request_object(claims=wanted, max_age=3600)
     tokens = keyed.exchange(keyed.finish(keyed.start_with(request=request_object), user)["code"])
     assert tokens["claims"]["acr"] == "30"
+
+
+def test_a_new_key_at_the_jwks_uri_is_fetched_when_a_request_object_names_it(
+        directory, user, rsa_key, ec_key, provider_clock):
+    host = KeyHost()
+    try:
+        host.keys = [rsa_key]
+        rp = StrictRP(directory, directory.add_client(key=rsa_key, jwks_uri=host.uri))
+        assert rp.exchange(rp.finish(rp.start_with(request=rp.request_object()), user)["code"])
+        host.keys = [rsa_key, ec_key]  # the app rolls to a new key
+        provider_clock(31)
+        response = rp.start_with(request=rp.request_object(key=ec_key))
+        tokens = rp.exchange(rp.finish(response, user)["code"])
+        assert tokens["claims"]["nonce"] == rp.pending.nonce
+        assert host.fetches == 2
+    finally:
+        host.close()
 
 
 def test_one_signed_with_another_key_is_refused(keyed, ec_key):
