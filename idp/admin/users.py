@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from flask_babel import gettext
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -31,7 +31,6 @@ from ..storage.models import (
     BrowserSession,
     Client,
     Directory,
-    Invitation,
     User,
 )
 from ..tenants.accounts import (
@@ -51,6 +50,7 @@ from ..users.enrolments import (
     methods_without,
     remove_enrolment,
 )
+from ..users.links import invitations
 from ..users.profile import standing
 from ..users.sessions import end_sessions, live_criteria
 
@@ -291,9 +291,7 @@ def update_user(directory: Directory, user: User, *, name: str | None, email: st
         user.email = email
         user.email_key = normalize_login(email) if email else None
         user.email_verified = False
-        db.session.execute(update(Invitation).where(
-            Invitation.user_id == user.id, Invitation.used_at.is_(None))
-            .values(expires_at=now).execution_options(synchronize_session=False))
+        invitations.end_open(user.id, now)
         changed.append("email")
     if phone != user.phone:
         user.phone, user.phone_verified = phone, False

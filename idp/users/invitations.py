@@ -1,21 +1,19 @@
 """Invitations: a single-use, expiring link that lets a new user set their own password.
 
-The link carries a random token; only its hash is stored. It works once (a compare-and-set
-on ``used_at`` decides between two tabs racing), only until it expires, and only for a user
-who has no password yet: an invitation is never a way to take over an account. A new
-invitation replaces the user's older ones, and a changed email address ends them.
+A link emailed as ``idp.users.links`` keeps them: once, until it expires, the newest only.
+It works only for a user who has no password yet: an invitation is never a way to take
+over an account. A changed email address ends it.
 """
 
 from __future__ import annotations
 
 from flask import render_template
 from flask_babel import gettext
-from sqlalchemy import delete, select, update
+from sqlalchemy import update
 
 from .. import audit
 from ..delivery import Delivery, DeliveryFailed, Message
 from ..security.passwords import PasswordService
-from ..security.tokens import hash_secret, new_secret, presented_digest
 from ..storage import db
 from ..storage.method_use import record_added
 from ..storage.models import Client, Directory, Invitation, User
@@ -23,8 +21,7 @@ from ..tenants.accounts import PasswordRefused, check_password_policy, words_of
 from ..tenants.brand import brand_of
 from ..tenants.directories import issuer_of
 from ..tenants.policies import directory_policies
-
-MAX_TOKEN = 100
+from .links import invitations
 
 
 class InvitationError(ValueError):
@@ -43,26 +40,13 @@ def create_invitation(user: User, created_by: User | None, now: float,
     if not user.email:
         raise InvitationError(gettext("An invitation is sent by email: enter the user's email "
                                       "address first."))
-    db.session.execute(delete(Invitation).where(Invitation.user_id == user.id,
-                                                Invitation.used_at.is_(None)))
-    token = new_secret(32)
-    db.session.add(Invitation(directory_id=user.directory_id, user_id=user.id,
-                              token_hash=hash_secret(token),
-                              created_by=created_by.id if created_by else None,
-                              created_at=now, expires_at=now + ttl_seconds))
-    db.session.flush()
-    return token
+    return invitations.issue(user, created_by, now, ttl_seconds)
 
 
 def find_invitation(directory: Directory, token: str, now: float) -> Invitation | None:
     """Return the open invitation this token names in this directory, if it still works."""
-    digest = presented_digest(token, MAX_TOKEN)
-    if digest is None:
-        return None
-    row = db.session.scalars(select(Invitation).where(
-        Invitation.token_hash == digest,
-        Invitation.directory_id == directory.id)).first()
-    if row is None or row.used_at is not None or row.expires_at <= now:
+    row = invitations.find(directory.id, token, now)
+    if row is None:
         return None
     user = db.session.get(User, row.user_id)
     if user is None or user.disabled or user.password_hash is not None:
@@ -90,9 +74,7 @@ def accept_invitation(directory: Directory, token: str, password: str, repeat: s
     except PasswordRefused as exc:
         raise InvitationError(str(exc)) from exc
     password_hash = passwords.hash(password)  # slow: before the claim, not inside it
-    claimed = db.session.execute(update(Invitation).where(
-        Invitation.id == row.id, Invitation.used_at.is_(None), Invitation.expires_at > now)
-        .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+    claimed = invitations.claim(row, now)
     # The user row is claimed too: a password set any other way meanwhile wins.
     claimed_user = claimed and db.session.execute(update(User).where(
         User.id == row.user_id, User.password_hash.is_(None), User.disabled.is_(False))
@@ -132,8 +114,7 @@ def send_invitation(directory: Directory, user: User, actor: User | Client | Non
             raise DeliveryFailed("no delivery configured")
         delivery.send(message)
     except DeliveryFailed as exc:
-        db.session.execute(update(Invitation).where(Invitation.token_hash == hash_secret(token))
-                           .values(expires_at=now).execution_options(synchronize_session=False))
+        invitations.end(token, now)
         db.session.commit()
         raise InvitationError(gettext("The invitation email could not be sent. Try again in a "
                                       "moment, or check the mail settings.")) from exc

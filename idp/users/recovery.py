@@ -32,7 +32,6 @@ from typing import Any
 
 from flask import render_template
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import delete, select, update
 
 from .. import audit, clock
 from ..delivery import Delivery, DeliveryFailed, Message
@@ -43,18 +42,17 @@ from ..methods.one_time_codes import tries_left_text
 from ..methods.totp import clean_code
 from ..security.passwords import PasswordService
 from ..security.sealing import Sealer
-from ..security.tokens import hash_secret, new_secret, presented_digest
 from ..storage import db
 from ..storage.models import Client, Directory, PasswordReset, User
 from ..tenants.accounts import PasswordRefused, active_user, find_user, set_password
 from ..tenants.brand import brand_of
 from ..tenants.directories import issuer_of, level_settings
+from .links import reset_links
 from .notifications import Origin, notify_reset
 from .sessions import Ended, end_sessions
 
 #: Where the first code goes, in order: the proven email address, else the proven number.
 FIRST_CHANNELS = ("email", "sms")
-MAX_TOKEN = 100
 MAX_NAME = 254
 
 CODE_EXPIRED = lazy_gettext("This code has expired. Start again to get a new one.")
@@ -331,26 +329,13 @@ def create_reset_link(user: User, created_by: User | None, now: float,
         raise ResetRefused(gettext("This user has no proven email address, so a reset link "
                                    "cannot be sent. Ask them to prove an address, or remove "
                                    "a lost method so they can set up a new one."))
-    db.session.execute(delete(PasswordReset).where(PasswordReset.user_id == user.id,
-                                                   PasswordReset.used_at.is_(None)))
-    token = new_secret(32)
-    db.session.add(PasswordReset(directory_id=user.directory_id, user_id=user.id,
-                                 token_hash=hash_secret(token),
-                                 created_by=created_by.id if created_by else None,
-                                 created_at=now, expires_at=now + ttl_seconds))
-    db.session.flush()
-    return token
+    return reset_links.issue(user, created_by, now, ttl_seconds)
 
 
 def find_reset_link(directory: Directory, token: str, now: float) -> PasswordReset | None:
     """Return the open reset link this token names in this directory, if it still works."""
-    digest = presented_digest(token, MAX_TOKEN)
-    if digest is None:
-        return None
-    row = db.session.scalars(select(PasswordReset).where(
-        PasswordReset.token_hash == digest,
-        PasswordReset.directory_id == directory.id)).first()
-    if row is None or row.used_at is not None or row.expires_at <= now:
+    row = reset_links.find(directory.id, token, now)
+    if row is None:
         return None
     user = active_user(directory.id, row.user_id)
     if user is None or not user.email_verified:
@@ -369,11 +354,7 @@ def use_reset_link(directory: Directory, token: str, password: str, repeat: str,
         raise ResetRefused(str(LINK_GONE))
     user = db.session.get(User, row.user_id)
     choose_password(user, password, repeat, passwords, now)
-    claimed = db.session.execute(update(PasswordReset).where(
-        PasswordReset.id == row.id, PasswordReset.used_at.is_(None),
-        PasswordReset.expires_at > now).values(used_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
+    if not reset_links.claim(row, now):
         db.session.rollback()
         raise ResetRefused(str(LINK_GONE))
     return user
@@ -398,9 +379,7 @@ def send_reset_link(directory: Directory, user: User, actor: User | Client, now:
             raise DeliveryFailed("no email channel")
         delivery.send(reset_link_message(user, directory, link, ttl_hours))
     except DeliveryFailed as exc:
-        db.session.execute(update(PasswordReset).where(
-            PasswordReset.token_hash == hash_secret(token)).values(expires_at=now)
-            .execution_options(synchronize_session=False))
+        reset_links.end(token, now)
         db.session.commit()
         raise ResetRefused(gettext("The email could not be sent. Try again in a moment, or "
                                    "check the mail settings.")) from exc
