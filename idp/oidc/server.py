@@ -70,7 +70,7 @@ from ..tenants.device_codes import (
     redeem_request,
 )
 from ..tenants.directories import issuer_of
-from ..tenants.grants import revoke_families, start_family, token_good
+from ..tenants.grants import add_token, revoke_families, start_family, token_good
 from ..tenants.keys import signing_key, verification_keyset
 from ..tenants.logout_notices import set_sender as set_logout_sender
 from ..tenants.policies import directory_policies
@@ -234,7 +234,7 @@ class Server(AuthorizationServer):
             grant = source.grant
         refresh = token.get("refresh_token")
         policies = directory_policies(g.directory)
-        db.session.add(Token(
+        add_token(
             directory_id=g.directory.id, client_pk=request.client.row.id,
             user_id=request.user.id, session_id=source.session_id,
             code_id=code.row.id if code else None, family=grant.id,
@@ -247,8 +247,7 @@ class Server(AuthorizationServer):
             refresh_expires_at=refresh_expiry(grant.started_at, now,
                                               policies.seconds(REFRESH_TOKEN_DAYS),
                                               policies.seconds(REFRESH_ABSOLUTE_DAYS))
-            if refresh else None))
-        db.session.flush()
+            if refresh else None)
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):

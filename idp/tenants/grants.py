@@ -10,21 +10,34 @@ came from.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, update
 
 from ..security.tokens import new_secret
 from ..storage import db
 from ..storage.models import Token, TokenFamily
 
+# Tokens and families are only ever inserted, never changed through the ORM: a plain INSERT
+# costs a fifth of the ORM's flush of the same row.
+_INSERT_FAMILY = TokenFamily.__table__.insert()
+_INSERT_TOKEN = Token.__table__.insert()
+
 
 def start_family(directory_id: int, client_pk: int, user_id: int, session_id: int | None,
                  code_id: int | None, now: float) -> TokenFamily:
-    """Add a new family for the tokens of one code exchange (not yet committed)."""
-    family = TokenFamily(id=new_secret(16), directory_id=directory_id, client_pk=client_pk,
-                         user_id=user_id, session_id=session_id, code_id=code_id,
-                         started_at=now)
-    db.session.add(family)
-    return family
+    """Insert a new family for the tokens of one code exchange (not yet committed); return
+    its values (a row not held by the session)."""
+    values = {"id": new_secret(16), "directory_id": directory_id, "client_pk": client_pk,
+              "user_id": user_id, "session_id": session_id, "code_id": code_id,
+              "started_at": now, "revoked_at": None}
+    db.session.execute(_INSERT_FAMILY, values)
+    return TokenFamily(**values)
+
+
+def add_token(**values: Any) -> None:
+    """Insert a token of a family (not yet committed)."""
+    db.session.execute(_INSERT_TOKEN, values)
 
 
 def revoke_families(*where: ColumnElement[bool], now: float) -> int:
