@@ -316,7 +316,7 @@ def serving_client(directory: Directory, client_id: object) -> Client | None:
                         lambda: get_client(directory, client_id))
 
 
-def _keys(values: dict) -> tuple:
+def _keys(values: dict[str, Any]) -> tuple[tuple[int, str], int]:
     """The keys a client is asked for by: its client id in its directory, its primary key."""
     return (values["directory_id"], values["client_id"]), values["id"]
 
