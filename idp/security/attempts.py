@@ -6,7 +6,9 @@ so concurrent attempts against one account reserve their tries in turn and no mo
 than the limit are ever checked. The rules are ``idp.domain.attempts``.
 
 Every operation commits its own transaction; call them when the request has nothing
-pending (before the check, and after the view has committed or rolled back).
+pending (before the check, and after the view has committed or rolled back). Those
+commits keep the request's loaded rows as they are (``commit_keeping_loaded``): budget
+rows are always read afresh.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ..domain.attempts import (
     settle_failure,
 )
 from ..storage import db
+from ..storage.db import commit_keeping_loaded
 from ..storage.models import AttemptBudget
 
 
@@ -77,22 +80,24 @@ def _store(row: AttemptBudget, budget: Budget, now: float) -> None:
 
 
 def _locked_rows(directory_id: int, keys: Iterable[str], now: float) -> dict[str, AttemptBudget]:
-    """Return the budget rows of `keys`, created if missing and locked until the commit.
+    """Return the budget rows of `keys`, created if missing and locked until the commit:
+    two statements, whatever the number of keys.
 
-    Keys are locked in sorted order, so two transactions never wait for each other in a
-    circle.
+    Keys are created and locked in sorted order, so two transactions never wait for each
+    other in a circle.
     """
-    db.session.commit()  # a transaction of our own, whose first statement is a write
+    commit_keeping_loaded()  # a transaction of our own, whose first statement is a write
+    ordered = sorted(set(keys))
     dialect = db.engine.dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    rows: dict[str, AttemptBudget] = {}
-    for key in sorted(set(keys)):
-        db.session.execute(insert(AttemptBudget).values(
-            key=key, directory_id=directory_id, failures=0, lockouts=0, updated_at=now,
-        ).on_conflict_do_nothing(index_elements=["key"]))
-        rows[key] = db.session.scalars(
-            select(AttemptBudget).where(AttemptBudget.key == key)
-            .with_for_update().execution_options(populate_existing=True)).one()
+    db.session.execute(insert(AttemptBudget).values([
+        {"key": key, "directory_id": directory_id, "failures": 0, "lockouts": 0,
+         "updated_at": now} for key in ordered]).on_conflict_do_nothing(index_elements=["key"]))
+    rows = {row.key: row for row in db.session.scalars(
+        select(AttemptBudget).where(AttemptBudget.key.in_(ordered)).order_by(AttemptBudget.key)
+        .with_for_update().execution_options(populate_existing=True))}
+    if len(rows) != len(ordered):
+        raise LookupError("a failure budget vanished while it was being locked")
     return rows
 
 
@@ -116,7 +121,7 @@ class AttemptBudgets:
             if refusals:
                 db.session.rollback()
                 raise AttemptRefused(max(refusals))
-            db.session.commit()
+            commit_keeping_loaded()
         except AttemptRefused:
             raise
         except Exception:
@@ -157,7 +162,7 @@ class AttemptBudgets:
             ).values(failures=empty.failures, last_failure_at=empty.last_failure_at,
                      locked_until=empty.locked_until, lockouts=empty.lockouts, updated_at=now)
                 .execution_options(synchronize_session=False))
-            db.session.commit()
+            commit_keeping_loaded()
         except Exception:
             db.session.rollback()
             raise
@@ -166,7 +171,8 @@ class AttemptBudgets:
         """Return how many more failures the reservation's budgets all take (the fewest);
         the reservation itself counts as one."""
         rows = {row.key: row for row in db.session.scalars(select(AttemptBudget).where(
-            AttemptBudget.key.in_([b.key for b in reservation.budgets])))}
+            AttemptBudget.key.in_([b.key for b in reservation.budgets]))
+            .execution_options(populate_existing=True))}
         return min((attempts_left(_state(rows[b.key]), b.policy, now) if b.key in rows
                     else b.policy.limit for b in reservation.budgets), default=0)
 
@@ -176,7 +182,7 @@ class AttemptBudgets:
                                 (b.key for b in reservation.budgets), now)
             for budget in reservation.budgets:
                 _store(rows[budget.key], apply(rows[budget.key], budget), now)
-            db.session.commit()
+            commit_keeping_loaded()
         except Exception:
             db.session.rollback()
             raise
@@ -191,7 +197,7 @@ class AttemptBudgets:
                 | (AttemptBudget.notified_at <= now - every),
             ).values(notified_at=now, updated_at=now)
                 .execution_options(synchronize_session=False)).rowcount
-            db.session.commit()
+            commit_keeping_loaded()
         except Exception:
             db.session.rollback()
             raise

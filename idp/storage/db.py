@@ -37,6 +37,22 @@ def reads_only() -> None:
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
+def commit_keeping_loaded() -> None:
+    """Commit the session's transaction without expiring the rows it has loaded.
+
+    For a transaction of its own that writes only rows it reads afresh (with
+    ``populate_existing``), in the middle of a request: the request's other rows (its user,
+    browser session, interaction, directory) then need no second read after it. They keep
+    the values this request read, as if the transaction had not been committed between.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
+
+
 def after_commit(action: Callable[[], None]) -> None:
     """Run `action` once the current transaction of the session commits.
 
