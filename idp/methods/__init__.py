@@ -26,6 +26,7 @@ from .base import (
     SignInMethod,
     StepExpired,
     Verified,
+    enrolled_methods,
 )
 from .device import RememberedDeviceMethod
 from .email_code import EmailCode
@@ -79,4 +80,4 @@ __all__ = ["CHANNEL_SENDERS", "METHOD_TYPES", "AccountDisabled", "AppApprovalMet
            "MethodUnavailable", "NotAGuess",
            "PasskeyMethod", "PasswordMethod", "RecoveryCodes", "RememberedDeviceMethod",
            "SignInMethod", "SmsCode", "StepExpired", "TotpMethod", "Verified", "VoiceCode",
-           "build_registry", "enrollable_now"]
+           "build_registry", "enrollable_now", "enrolled_methods"]

@@ -24,7 +24,9 @@ call, a hardware token) is its module plus its line in ``METHOD_TYPES``
   factors, restricted, phishing-resistant, identifies, offered in step-up); the rules'
   tables (``idp.domain.METHODS``, ``DEFAULT_POINTS``, ``METHOD_INFO``) come from these;
 - who has it: ``is_enrolled`` for one user, ``holders`` for many (census, user lists),
-  saying the same of each user;
+  saying the same of each user; a method whose rows alone say it declares that one query
+  (``holding``) instead of both, and the login asks every such method in one statement
+  (``enrolled_methods``);
 - its items and their removal: ``items`` (``Enrolment``, with ``counts`` true exactly
   when ``is_enrolled``), ``remove``, ``removal_note`` (what removing it does to the
   person's contact details), ``several``, ``removable``, ``per_user``;
@@ -47,10 +49,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_babel import gettext
-from sqlalchemy import Select
+from sqlalchemy import CompoundSelect, Select, String, bindparam, literal, select, union_all
 
 from ..config import Settings
 from ..domain import DestinationPolicy, MethodFacts, MethodInfo
@@ -184,13 +187,39 @@ class Enrolment:
     unfinished: Addition | None = None
 
 
-def holder_ids(query: Select, user_column: Any, user_ids: Collection[int] | None) -> set[int]:
+def holder_ids(query: Select, user_column: Any, user_ids: Collection[int] | None,
+               parameters: Mapping[str, Any] | None = None) -> set[int]:
     """Return the user ids a query selects, only those among `user_ids` unless it is None."""
     if user_ids is not None:
         if not user_ids:
             return set()
         query = query.where(user_column.in_(list(user_ids)))
-    return set(db.session.connection().execute(query.distinct()).scalars())
+    return set(db.session.connection().execute(query.distinct(), parameters).scalars())
+
+
+def enrolled_methods(user: User, methods: Mapping[str, SignInMethod]) -> frozenset[str]:
+    """Return the names of the methods of `methods` the user can use now.
+
+    The methods whose rows alone say it (``SignInMethod.holding``) are asked together, in
+    one statement; each of the others by its ``is_enrolled``, most with no statement at all
+    (the password, a proven address).
+    """
+    by_rows = tuple((name, method) for name, method in methods.items()
+                    if method.held_by_one is not None)
+    names = {name for name, method in methods.items()
+             if method.held_by_one is None and method.is_enrolled(user)}
+    if by_rows:
+        names.update(db.session.scalars(_held_by_one_of(by_rows), {
+            "directory": user.directory_id, "user": user.id}))
+    return frozenset(names)
+
+
+@lru_cache(maxsize=64)
+def _held_by_one_of(by_rows: tuple[tuple[str, SignInMethod], ...]) -> Select | CompoundSelect:
+    """Return the statement naming which of `by_rows` one user holds, built once."""
+    asked = [select(literal(name, String).label("method")).where(method.held_by_one.exists())
+             for name, method in by_rows]
+    return asked[0] if len(asked) == 1 else union_all(*asked)
 
 
 class SignInMethod:
@@ -265,9 +294,31 @@ class SignInMethod:
 
     # Who has it: one rule, asked of one user or of many at once.
 
+    def holding(self) -> Select | None:
+        """Return the query of the users who can use this method now, when their rows
+        alone say it: a select of one column, the user id (which may repeat), of the
+        directory ``bindparam("directory")``.
+
+        A method that declares it needs neither ``is_enrolled`` nor ``holders``: both ask
+        it. None: the method writes those two itself (a number that the destination
+        policy judges, the password of the user's own row).
+        """
+        return None
+
+    @cached_property
+    def held_by_one(self) -> Select | None:
+        """``holding`` of one user, ``bindparam("user")``, built once (None without it)."""
+        query = self.holding()
+        if query is None:
+            return None
+        return query.where(query.selected_columns[0] == bindparam("user")).limit(1)
+
     def is_enrolled(self, user: User) -> bool:
         """Return whether the user can use this method now."""
-        raise NotImplementedError
+        if self.held_by_one is None:
+            raise NotImplementedError
+        return db.session.execute(self.held_by_one, {
+            "directory": user.directory_id, "user": user.id}).first() is not None
 
     def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
                 destinations: DestinationPolicy | None = None) -> set[int]:
@@ -278,7 +329,11 @@ class SignInMethod:
         the admin previews); the directory's own when None. Only methods that send to a
         number use it.
         """
-        raise NotImplementedError
+        query = self.holding()
+        if query is None:
+            raise NotImplementedError
+        return holder_ids(query, query.selected_columns[0], user_ids,
+                          {"directory": directory.id})
 
     # The items a user has, as the profile and the user administration list them.
 

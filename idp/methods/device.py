@@ -8,17 +8,17 @@ offered on the step-up page: the browser completes it, the person does not choos
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
 from flask_babel import gettext, lazy_gettext
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, select, update
 from ua_parser import parse as parse_user_agent
 
-from ..domain import DestinationPolicy, MethodInfo
+from ..domain import MethodInfo
 from ..security.tokens import hash_secret, new_secret
 from ..storage import db
-from ..storage.models import Directory, RememberedDevice, User
+from ..storage.models import RememberedDevice, User
 from ..tenants.policies import device_seconds
 from .base import (
     Enrolment,
@@ -27,7 +27,6 @@ from .base import (
     MethodParts,
     SignInMethod,
     Verified,
-    holder_ids,
 )
 
 
@@ -67,14 +66,10 @@ class RememberedDeviceMethod(SignInMethod):
             query = query.where(RememberedDevice.expires_at > now)
         return query
 
-    def is_enrolled(self, user: User) -> bool:
-        return db.session.scalars(self._live(user)).first() is not None
-
-    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
-                destinations: DestinationPolicy | None = None) -> set[int]:
-        return holder_ids(select(RememberedDevice.user_id).where(
-            RememberedDevice.directory_id == directory.id, RememberedDevice.revoked_at.is_(None)),
-            RememberedDevice.user_id, user_ids)
+    def holding(self) -> Select:
+        return select(RememberedDevice.user_id).where(
+            RememberedDevice.directory_id == bindparam("directory"),
+            RememberedDevice.revoked_at.is_(None))
 
     def items(self, user: User, now: float) -> list[Enrolment]:
         # Most recently used first; a browser never counts towards what a user can reach.

@@ -16,15 +16,15 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..domain import DestinationPolicy, MethodInfo
+from ..domain import MethodInfo
 from ..security.once import spend_once
 from ..security.sealing import Sealer, UnsealError
 from ..security.webauthn import (
@@ -49,7 +49,6 @@ from .base import (
     SignInMethod,
     StepExpired,
     Verified,
-    holder_ids,
 )
 
 log = logging.getLogger(__name__)
@@ -96,14 +95,8 @@ class PasskeyMethod(SignInMethod):
         return list(db.session.scalars(
             select(Passkey).where(Passkey.user_id == user.id).order_by(Passkey.id)))
 
-    def is_enrolled(self, user: User) -> bool:
-        return db.session.scalars(
-            select(Passkey.id).where(Passkey.user_id == user.id).limit(1)).first() is not None
-
-    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
-                destinations: DestinationPolicy | None = None) -> set[int]:
-        return holder_ids(select(Passkey.user_id).where(Passkey.directory_id == directory.id),
-                          Passkey.user_id, user_ids)
+    def holding(self) -> Select:
+        return select(Passkey.user_id).where(Passkey.directory_id == bindparam("directory"))
 
     def items(self, user: User, now: float) -> list[Enrolment]:
         return [Enrolment(self.name, f"{self.name}:{row.id}", row.name, row.created_at,

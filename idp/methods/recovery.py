@@ -18,20 +18,20 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
 
-from ..domain import DestinationPolicy, MethodInfo
+from ..domain import MethodInfo
 from ..security.passwords import PasswordService
 from ..security.sealing import Sealer
 from ..security.tokens import hash_secret
 from ..storage import db
-from ..storage.models import Credential, Directory, User
+from ..storage.models import Credential, User
 from .base import (
     Addition,
     Enrolment,
@@ -41,7 +41,6 @@ from .base import (
     NotAGuess,
     SignInMethod,
     Verified,
-    holder_ids,
 )
 
 COUNT = 10
@@ -130,16 +129,11 @@ class RecoveryCodes(SignInMethod):
             Credential.user_id == user.id, Credential.method == self.name,
             Credential.used_at.is_(None))) or 0
 
-    def is_enrolled(self, user: User) -> bool:
-        return self.remaining(user) > 0
-
-    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
-                destinations: DestinationPolicy | None = None) -> set[int]:
+    def holding(self) -> Select:
         # Credentials have no directory of their own: reach it through their user.
-        return holder_ids(select(Credential.user_id).join(User, User.id == Credential.user_id)
-                          .where(User.directory_id == directory.id,
-                                 Credential.method == self.name, Credential.used_at.is_(None)),
-                          Credential.user_id, user_ids)
+        return select(Credential.user_id).join(User, User.id == Credential.user_id).where(
+            User.directory_id == bindparam("directory"), Credential.method == self.name,
+            Credential.used_at.is_(None))
 
     def items(self, user: User, now: float) -> list[Enrolment]:
         # All codes are one item: they are made, and deleted, together.

@@ -8,7 +8,7 @@ the first code proves the app has it, so showing the page stores nothing.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -16,13 +16,13 @@ import pyotp
 import qrcode
 import qrcode.image.svg
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 
-from ..domain import DestinationPolicy, MethodInfo
+from ..domain import MethodInfo
 from ..security.once import spend_once
 from ..security.sealing import UnsealError
 from ..storage import db
-from ..storage.models import Credential, Directory, User
+from ..storage.models import Credential, User
 from ..tenants.brand import brand_of
 from .base import (
     Addition,
@@ -33,7 +33,6 @@ from .base import (
     SignInMethod,
     StepExpired,
     Verified,
-    holder_ids,
 )
 
 STEP = 30
@@ -93,17 +92,11 @@ class TotpMethod(SignInMethod):
             Credential.user_id == user.id, Credential.method == self.name,
             Credential.confirmed_at.is_not(None)).order_by(Credential.id.desc())).first()
 
-    def is_enrolled(self, user: User) -> bool:
-        return self._credential(user) is not None
-
-    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
-                destinations: DestinationPolicy | None = None) -> set[int]:
+    def holding(self) -> Select:
         # Credentials have no directory of their own: reach it through their user.
-        return holder_ids(select(Credential.user_id).join(User, User.id == Credential.user_id)
-                          .where(User.directory_id == directory.id,
-                                 Credential.method == self.name,
-                                 Credential.confirmed_at.is_not(None)),
-                          Credential.user_id, user_ids)
+        return select(Credential.user_id).join(User, User.id == Credential.user_id).where(
+            User.directory_id == bindparam("directory"), Credential.method == self.name,
+            Credential.confirmed_at.is_not(None))
 
     def items(self, user: User, now: float) -> list[Enrolment]:
         return [Enrolment(self.name, f"{self.name}:{row.id}", row.label or "Authenticator app",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain import LoginOutcome
-from ..methods import SignInMethod, enrollable_now
+from ..methods import SignInMethod, enrollable_now, enrolled_methods
 from ..storage.models import BrowserSession, Client, Directory, User
 from ..tenants.accounts import active_user
 from ..tenants.directories import level_settings
@@ -34,11 +34,6 @@ class LoginResult:
 def session_user(row: BrowserSession | None) -> User | None:
     """Return the active user of a session, if it has one."""
     return None if row is None else active_user(row.directory_id, row.user_id)
-
-
-def enrolled_methods(user: User, methods: dict[str, SignInMethod]) -> frozenset[str]:
-    """Return the names of the methods the user can use now."""
-    return frozenset(name for name, method in methods.items() if method.is_enrolled(user))
 
 
 def evaluate(directory: Directory, client: Client, scope: str, params: OidcParams,

@@ -36,7 +36,7 @@ from flask_babel import gettext, lazy_gettext
 from .. import audit, clock
 from ..delivery import Delivery, DeliveryFailed, Message
 from ..domain import StepUpPlan, plan_reset
-from ..methods import MethodContext, MethodFailed, SignInMethod
+from ..methods import MethodContext, MethodFailed, SignInMethod, enrolled_methods
 from ..methods.delivered import DeliveredCode
 from ..methods.one_time_codes import tries_left_text
 from ..methods.totp import clean_code
@@ -261,15 +261,10 @@ def with_failure(reset: Reset) -> Reset:
                  reported=reset.reported)
 
 
-def enrolled_for_reset(ctx: ResetContext, user: User) -> frozenset[str]:
-    """Return the methods the user can use now."""
-    return frozenset(name for name, method in ctx.methods.items() if method.is_enrolled(user))
-
-
 def reset_plan(ctx: ResetContext, user: User, proven: tuple[str, ...]) -> StepUpPlan:
     """Return where the person stands against the reset level, and what can still help."""
     return plan_reset(level_settings(ctx.directory), ctx.directory.reset_level, proven,
-                      enrolled_for_reset(ctx, user))
+                      enrolled_methods(user, ctx.methods))
 
 
 def report_outcome(ctx: ResetContext, reset: Reset, user: User, plan: StepUpPlan) -> Reset:

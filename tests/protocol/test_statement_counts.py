@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from contextlib import contextmanager
+from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -18,9 +19,13 @@ from sqlalchemy import event
 
 from idp.storage import db
 from tests.protocol._helpers import signed_in
+from tests.support.agent import Page
+from tests.support.rp import StrictRP
 
 # Statements of one request, on either backend (SQLite and PostgreSQL differ by a few).
-CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 5, "refresh": 4, "login_page": 4}
+CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 5, "refresh": 4, "login_page": 4,
+            # The steps of a login with a password and an authenticator app.
+            "password": 17, "step_up_page": 7, "totp_page": 7, "totp": 19, "back_to_app": 17}
 DIRECTORY_READ = re.compile(r"\bFROM directory\b", re.IGNORECASE)
 CLIENT_READ = re.compile(r"\bFROM client\b", re.IGNORECASE)
 
@@ -115,6 +120,35 @@ def test_a_login_page_reads_neither_its_directory_nor_its_app_again(app, rp):
     assert again.status_code == 200 and again.url == page.url
     assert not [s for s in seen if DIRECTORY_READ.search(s) or CLIENT_READ.search(s)], seen
     assert len(seen) <= CEILINGS["login_page"], seen
+
+
+def test_each_step_of_a_login_stays_within_its_statements(app, rp, user):
+    signed_in(StrictRP(rp.directory, rp.client), rp.directory.add_user(totp=True))
+    counts: dict[str, int] = {}
+
+    def step(name: str, send) -> requests.Response:
+        with statements(app) as seen:
+            response = send()
+        counts[name] = len(seen)
+        return response
+
+    page = Page(rp.start())
+    response = step("password", lambda: rp.agent.submit(page, "Log in", by_label={
+        "Username or email": user.username, "Password": user.password}, follow=False))
+    assert response.is_redirect, response.text[:300]
+    choice = step("step_up_page", lambda: rp.agent.get(urljoin(response.url,
+                                                                response.headers["Location"])))
+    assert Page(choice).title == "Choose how to verify", choice.text[:300]
+    form = Page(step("totp_page", lambda: rp.agent.get(
+        Page(choice).link("Continue with authenticator app"))))
+    response = step("totp", lambda: rp.agent.submit(form, "Verify", by_label={
+        "Code": user.totp()}, follow=False))
+    assert response.is_redirect, response.text[:300]
+    back = step("back_to_app", lambda: rp.agent.http.get(
+        urljoin(response.url, response.headers["Location"]), allow_redirects=False, timeout=30))
+    assert "code" in rp.response_params(back)
+    over = {name: count for name, count in counts.items() if count > CEILINGS[name]}
+    assert not over, (over, counts)
 
 
 def test_userinfo_and_introspection_run_without_begin_and_rollback_on_postgresql(

@@ -70,10 +70,11 @@ class Agent:
         return response
 
     def submit(self, page: Page, button: str, fields: dict[str, str] | None = None,
-               by_label: dict[str, str] | None = None) -> requests.Response:
+               by_label: dict[str, str] | None = None, follow: bool = True) -> requests.Response:
         """Fill fields (by name or label) and press the button whose text starts `button`.
 
-        A form that says method="get" is sent as a query; any other is POSTed.
+        A form that says method="get" is sent as a query; any other is POSTed. Redirects
+        within the provider are followed unless `follow` is false.
         """
         form, pressed = page.form_with_button(button)
         data = {tag["name"]: tag.get("value", "") for tag in form.find_all("input")
@@ -86,9 +87,10 @@ class Agent:
             data[pressed["name"]] = pressed.get("value", "")
         action = urljoin(page.url, form.get("action") or page.url)
         if (form.get("method") or "").lower() == "get":
-            return self.follow(self.http.get(action, params=data, allow_redirects=False,
-                                             timeout=30))
-        return self.follow(self.http.post(action, data=data, allow_redirects=False, timeout=30))
+            response = self.http.get(action, params=data, allow_redirects=False, timeout=30)
+        else:
+            response = self.http.post(action, data=data, allow_redirects=False, timeout=30)
+        return self.follow(response) if follow else response
 
 
 def past_codes_left(agent: Agent, response: requests.Response) -> requests.Response:

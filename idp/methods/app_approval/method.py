@@ -7,16 +7,16 @@ browser shows, so approving blindly does not work. "This wasn't me" ends the log
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
-from ...domain import DestinationPolicy, MethodInfo
+from ...domain import MethodInfo
 from ...storage import db
-from ...storage.models import AppApproval, AppDevice, Directory, User
+from ...storage.models import AppApproval, AppDevice, User
 from ..base import (
     Addition,
     Enrolment,
@@ -27,7 +27,6 @@ from ..base import (
     NotAGuess,
     SignInMethod,
     Verified,
-    holder_ids,
 )
 from ..totp import qr_svg
 from .devices import AppDevices, AppError, format_code
@@ -67,15 +66,11 @@ class AppApprovalMethod(SignInMethod):
     def choice_label(self, user: User) -> str:
         return gettext("Approve in the app")
 
-    def is_enrolled(self, user: User) -> bool:
-        return self.devices.usable(user)
-
-    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
-                destinations: DestinationPolicy | None = None) -> set[int]:
-        return holder_ids(select(AppDevice.user_id).where(
-            AppDevice.directory_id == directory.id, AppDevice.confirmed_at.is_not(None),
-            AppDevice.removed_at.is_(None), AppDevice.blocked_at.is_(None)),
-            AppDevice.user_id, user_ids)
+    def holding(self) -> Select:
+        # An app counts once it approved a first login, until it is removed or blocked.
+        return select(AppDevice.user_id).where(
+            AppDevice.directory_id == bindparam("directory"), AppDevice.confirmed_at.is_not(None),
+            AppDevice.removed_at.is_(None), AppDevice.blocked_at.is_(None))
 
     def items(self, user: User, now: float) -> list[Enrolment]:
         # An app counts once it approved a first login, and while it is not blocked.

@@ -10,14 +10,14 @@ once: the token's counter (HOTP) or last step (TOTP) moves on by a compare-and-s
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
-from ...domain import DestinationPolicy, MethodInfo
-from ...storage.models import Directory, User
+from ...domain import MethodInfo
+from ...storage.models import User
 from ..base import (
     Addition,
     Enrolment,
@@ -26,7 +26,6 @@ from ..base import (
     NotAGuess,
     SignInMethod,
     Verified,
-    holder_ids,
 )
 from .commands import add_commands
 from .inventory import (
@@ -87,14 +86,10 @@ class TokenMethod(SignInMethod):
     def add_commands(cls, sub, *, app, directory, sealer) -> None:
         add_commands(sub, app=app, directory=directory, sealer=sealer)
 
-    def is_enrolled(self, user: User) -> bool:
-        return bool(tokens_of(user))
-
-    def holders(self, directory: Directory, user_ids: Collection[int] | None = None,
-                destinations: DestinationPolicy | None = None) -> set[int]:
-        return holder_ids(select(HardwareToken.user_id).where(
-            HardwareToken.directory_id == directory.id, HardwareToken.user_id.is_not(None)),
-            HardwareToken.user_id, user_ids)
+    def holding(self) -> Select:
+        return select(HardwareToken.user_id).where(
+            HardwareToken.directory_id == bindparam("directory"),
+            HardwareToken.user_id.is_not(None))
 
     def items(self, user: User, now: float) -> list[Enrolment]:
         # Its label is the serial printed on it, which tells the person's tokens apart.

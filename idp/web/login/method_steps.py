@@ -28,7 +28,6 @@ from ...methods import (
     Verified,
 )
 from ...methods.delivered import check_refusal
-from ...oidc.login import enrolled_methods
 from ...services import services
 from ...storage import db
 from ...storage.models import Interaction, User
@@ -262,7 +261,7 @@ def _enrolled(step: MethodStep, verified: Verified) -> None:
                  ip=client_ip(), method=name)
     recovery = services().methods.get("recovery")
     if recovery is not None and level_settings(g.directory).points_of("recovery") > 0 \
-            and "recovery" not in enrolled_methods(user, {"recovery": recovery}):
+            and not recovery.is_enrolled(user):
         row.state = {**row.state, "show_recovery": True}
     # The first method set up under an admin's allowance spends it (audited, then told).
     helped = enrol_allowance.spend(user, name, now(), ip=client_ip(),
