@@ -275,7 +275,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             acr=login.outcome.acr, amr=list(login.outcome.amr),
             auth_time=login.outcome.auth_time, claims=login.claims, created_at=now,
             expires_at=now + int(current_settings().code_ttl_seconds)))
-        db.session.commit()
+        # Committed by the login's answer, with its audit line and the answered interaction.
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> StoredCode | None:
         """Claim the code once; a replay revokes what it issued (RFC 6749 4.1.2, 10.5).
