@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..domain import Completion
@@ -71,16 +72,20 @@ def live_criteria(directory: Directory, now: float) -> list[ColumnElement[bool]]
     return list(_live(values["live_directory"], values["live_now"], values["live_seen_after"]))
 
 
+# The session comes with the methods it completed in one statement (joined, not the
+# relationship's own second SELECT): every login page asks for both.
 _BY_TOKEN = select(BrowserSession).where(
-    BrowserSession.token_hash == bindparam("token_hash"), *LIVE)
+    BrowserSession.token_hash == bindparam("token_hash"), *LIVE).options(
+    joinedload(BrowserSession.methods))
 
 
 def load_session(directory: Directory, token: str | None, now: float) -> BrowserSession | None:
     """Return the live session of this directory that the cookie token names."""
     if not token or len(token) > 100:
         return None
+    # One row per completed method; the token's hash is unique, so they are all one session's.
     return db.session.scalars(_BY_TOKEN, {"token_hash": hash_secret(token),
-                                          **live_values(directory, now)}).first()
+                                          **live_values(directory, now)}).unique().one_or_none()
 
 
 def start_session(directory: Directory, now: float, ip: str | None,
