@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from flask_babel import gettext
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import lazyload
 
 from ..delivery.addresses import EMAIL_PATTERN, ContactError, parse_phone
@@ -163,14 +163,20 @@ def active_user(directory_id: int, user_id: int | None) -> User | None:
     return user
 
 
+# Built once: every password login looks its user up.
+_BY_LOGIN = select(User).where(
+    User.directory_id == bindparam("directory"),
+    or_(User.username_key == bindparam("login"), User.email_key == bindparam("login")),
+).options(*USER_WITHOUT_DIRECTORY)
+
+
 def find_user(directory: Directory, login: str) -> User | None:
-    """Return the user whose username or email matches `login`."""
+    """Return the user whose username or email matches `login` (its directory not joined:
+    ``USER_WITHOUT_DIRECTORY``)."""
     key = normalize_login(login)
     if not key or "\x00" in key:  # no stored login has one; PostgreSQL refuses NUL
         return None
-    return db.session.scalars(select(User).where(
-        User.directory_id == directory.id,
-        or_(User.username_key == key, User.email_key == key))).first()
+    return db.session.scalars(_BY_LOGIN, {"directory": directory.id, "login": key}).first()
 
 
 def set_password(user: User, password: str, passwords: PasswordService, now: float) -> None:
