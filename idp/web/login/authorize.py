@@ -292,6 +292,7 @@ def finish_interaction(interaction: Interaction | None) -> None:
     """Delete a pending request once it has been answered."""
     if interaction is not None:
         db.session.delete(interaction)
+        g.pop("interaction", None)  # no longer the request's pending login
     db.session.commit()
 
 

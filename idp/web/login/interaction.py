@@ -63,7 +63,11 @@ UID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def load_interaction(uid: str) -> Interaction:
-    """Return the pending login of this browser, or refuse."""
+    """Return the pending login of this browser, or refuse; checked once per request (the
+    page's guard, ``while_open``, and the page itself both ask)."""
+    checked = g.get("interaction")
+    if checked is not None and checked.id == uid:
+        return checked
     session = current_session()
     row = db.session.get(Interaction, uid) if UID_PATTERN.match(uid) else None
     mine = row is not None and session is not None and row.session_id == session.id \
@@ -79,6 +83,7 @@ def load_interaction(uid: str) -> Interaction:
                                               "again."))
     # Every page of the login speaks the language the app asked for (OIDC Core 3.1.2.1).
     g.ui_locales = tuple((row.params.get("ui_locales") or "").split()[:10])
+    g.interaction = row
     return row
 
 
