@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import Select, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, func, or_, select, update
 
 from ..domain import MethodInfo
 from ..security.passwords import PasswordService
@@ -123,17 +123,19 @@ class RecoveryCodes(SignInMethod):
         """Return whether the user has so few unused codes that new ones should be offered."""
         return self.remaining(user) <= FEW_LEFT
 
+    def _unused(self) -> tuple[ColumnElement[bool], ...]:
+        """What makes a credential a code that still counts: this method's, not used."""
+        return Credential.method == self.name, Credential.used_at.is_(None)
+
     def remaining(self, user: User) -> int:
         """Return how many unused codes the user has."""
         return db.session.scalar(select(func.count(Credential.id)).where(
-            Credential.user_id == user.id, Credential.method == self.name,
-            Credential.used_at.is_(None))) or 0
+            Credential.user_id == user.id, *self._unused())) or 0
 
     def holding(self) -> Select:
         # Credentials have no directory of their own: reach it through their user.
         return select(Credential.user_id).join(User, User.id == Credential.user_id).where(
-            User.directory_id == bindparam("directory"), Credential.method == self.name,
-            Credential.used_at.is_(None))
+            User.directory_id == bindparam("directory"), *self._unused())
 
     def items(self, user: User, now: float) -> list[Enrolment]:
         # All codes are one item: they are made, and deleted, together.

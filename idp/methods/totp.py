@@ -16,7 +16,7 @@ import pyotp
 import qrcode
 import qrcode.image.svg
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import Select, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, select, update
 
 from ..domain import MethodInfo
 from ..security.once import spend_once
@@ -87,16 +87,20 @@ class TotpMethod(SignInMethod):
     template = "methods/totp.html"
     enrol_template = "methods/totp_enrol.html"
 
+    def _confirmed(self) -> tuple[ColumnElement[bool], ...]:
+        """What makes a credential an app that counts: this method's, its first code
+        proven."""
+        return Credential.method == self.name, Credential.confirmed_at.is_not(None)
+
     def _credential(self, user: User) -> Credential | None:
         return db.session.scalars(select(Credential).where(
-            Credential.user_id == user.id, Credential.method == self.name,
-            Credential.confirmed_at.is_not(None)).order_by(Credential.id.desc())).first()
+            Credential.user_id == user.id, *self._confirmed()).order_by(
+            Credential.id.desc())).first()
 
     def holding(self) -> Select:
         # Credentials have no directory of their own: reach it through their user.
         return select(Credential.user_id).join(User, User.id == Credential.user_id).where(
-            User.directory_id == bindparam("directory"), Credential.method == self.name,
-            Credential.confirmed_at.is_not(None))
+            User.directory_id == bindparam("directory"), *self._confirmed())
 
     def items(self, user: User, now: float) -> list[Enrolment]:
         return [Enrolment(self.name, f"{self.name}:{row.id}", row.label or "Authenticator app",

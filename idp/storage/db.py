@@ -40,17 +40,19 @@ def reads_only() -> None:
 def commit_keeping_loaded() -> None:
     """Commit the session's transaction without expiring the rows it has loaded.
 
-    For a transaction of its own that writes only rows it reads afresh (with
-    ``populate_existing``), in the middle of a request: the request's other rows (its user,
-    browser session, interaction, directory) then need no second read after it. They keep
-    the values this request read, as if the transaction had not been committed between.
+    For a transaction of its own, in the middle of a request, that writes only rows the
+    session holds no instances of (read as plain rows, as the failure budgets are): the
+    request's rows (its user, browser session, interaction, directory) then need no second
+    read after it. They keep the values this request read, as if the transaction had not
+    been committed between.
     """
     session = db.session()
+    expiring = session.expire_on_commit
     session.expire_on_commit = False
     try:
         session.commit()
     finally:
-        session.expire_on_commit = True
+        session.expire_on_commit = expiring
 
 
 def after_commit(action: Callable[[], None]) -> None:
