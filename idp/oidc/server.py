@@ -60,7 +60,7 @@ from ..storage.models import (
     TokenFamily,
     User,
 )
-from ..tenants.accounts import active_user
+from ..tenants.accounts import active_user, is_active
 from ..tenants.clients import may_introspect, serving_client
 from ..tenants.device_codes import (
     APPROVED,
@@ -70,7 +70,7 @@ from ..tenants.device_codes import (
     redeem_request,
 )
 from ..tenants.directories import issuer_of
-from ..tenants.grants import add_token, revoke_families, start_family, token_good
+from ..tenants.grants import add_token, revoke_families, revoke_token, start_family, token_good
 from ..tenants.keys import signing_key, verification_keyset
 from ..tenants.logout_notices import set_sender as set_logout_sender
 from ..tenants.policies import directory_policies
@@ -333,7 +333,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         any of its tokens checks.
         """
         now = clock_now()
-        row = find_token(g.directory.id, refresh_token, refresh=True)
+        row = find_token(g.directory, refresh_token, refresh=True)
         if row is None or row.revoked_at is not None or row.grant.revoked_at is not None:
             return None
         if row.dpop_jkt is not None and row.client.public and row.dpop_jkt != bound_key():
@@ -355,7 +355,8 @@ class RefreshGrant(grants.RefreshTokenGrant):
         return _client_with_proof(super().authenticate_token_endpoint_client())
 
     def authenticate_user(self, refresh_token: StoredToken) -> User | None:
-        return active_user(g.directory.id, refresh_token.row.user_id)
+        user = refresh_token.row.user  # read with the token
+        return user if is_active(user, g.directory.id) else None
 
     def generate_token(self, *args, **kwargs) -> dict[str, Any]:
         hand_login(self.request.refresh_token.row)
@@ -523,7 +524,7 @@ class AccessTokenValidator(BearerTokenValidator):
     (RFC 9449 7.2)."""
 
     def authenticate_token(self, token_string: str) -> StoredToken | None:
-        row = find_token(g.directory.id, token_string)
+        row = find_token(g.directory, token_string)
         if row is None or not token_good(row, clock_now()) or not self.bound_as_presented(
                 row, token_string):
             return None
@@ -606,7 +607,7 @@ def _find_token(token_string: str, hint: str | None) -> StoredToken | None:
     """Find an access or refresh token of this directory, trying the hinted kind first."""
     kinds = [False, True] if hint != "refresh_token" else [True, False]
     for is_refresh in kinds:
-        row = find_token(g.directory.id, token_string, refresh=is_refresh)
+        row = find_token(g.directory, token_string, refresh=is_refresh)
         if row is not None:
             return StoredToken(row, clock_now(), is_refresh)
     service = find_service_token(g.directory.id, token_string)
@@ -621,12 +622,14 @@ class Revocation(RevocationEndpoint):
     def query_token(self, token_string: str, token_type_hint: str | None):
         return _find_token(token_string, token_type_hint)
 
-    def revoke_token(self, token: StoredToken, request) -> None:
+    def revoke_token(self, token: StoredToken | ServiceAccessToken, request) -> None:
         now = clock_now()
-        if token.is_refresh:
+        if isinstance(token, ServiceAccessToken):
+            token.row.revoked_at = now
+        elif token.is_refresh:
             revoke_families(TokenFamily.id == token.row.family, now=now)
         else:
-            token.row.revoked_at = now
+            revoke_token(token.row.id, now)  # the row was read in no session
         db.session.commit()
 
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import JSON, event, inspect
-from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..clock import now
 from ..config import current_settings
 from .models import Client, Directory, DirectoryLogo, SigningKey
+from .plain import as_loaded
 
 WATCHED = (Directory, DirectoryLogo, SigningKey, Client)
 _FLAG = "kept_rows_changed"
@@ -126,7 +127,6 @@ class KeptRows(Generic[T]):
                               if isinstance(attribute.columns[0].type, JSON))
         self._primary_key = tuple(mapper.get_property_by_column(column).key
                                   for column in mapper.primary_key)
-        self._manager = mapper.class_manager
         self._kept: Kept[dict[str, Any]] = Kept()
 
     def get(self, session: Session, key: Any, load: Callable[[], T | None]) -> T | None:
@@ -150,9 +150,7 @@ class KeptRows(Generic[T]):
             return existing  # type: ignore[return-value]
         # As a query's load does: the values go straight into a new instance, with no
         # change history, so that attaching it neither copies nor flushes anything.
-        row = self._manager.new_instance()
-        row.__dict__.update(self._copied(kept))
-        make_transient_to_detached(row)
+        row = as_loaded(self.model, self._copied(kept))
         session.add(row)
         return row
 

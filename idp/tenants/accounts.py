@@ -158,9 +158,12 @@ def active_user(directory_id: int, user_id: int | None) -> User | None:
     not joined: ``USER_WITHOUT_DIRECTORY``)."""
     user = db.session.get(User, user_id, options=USER_WITHOUT_DIRECTORY) \
         if user_id is not None else None
-    if user is None or user.disabled or user.directory_id != directory_id:
-        return None
-    return user
+    return user if user is not None and is_active(user, directory_id) else None
+
+
+def is_active(user: User, directory_id: int) -> bool:
+    """Say whether the user may be served in this directory: one of its own, not disabled."""
+    return not user.disabled and user.directory_id == directory_id
 
 
 # Built once: every password login looks its user up.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, bindparam, update
 
 from ..security.tokens import new_secret
 from ..storage import db
@@ -45,6 +45,16 @@ def revoke_families(*where: ColumnElement[bool], now: float) -> int:
     return db.session.execute(update(TokenFamily).where(
         *where, TokenFamily.revoked_at.is_(None)).values(revoked_at=now)
         .execution_options(synchronize_session=False)).rowcount or 0
+
+
+_REVOKE_TOKEN = update(Token).where(
+    Token.id == bindparam("token"), Token.revoked_at.is_(None)).values(
+    revoked_at=bindparam("now")).execution_options(synchronize_session=False)
+
+
+def revoke_token(token_id: int, now: float) -> None:
+    """Revoke one access token (not yet committed); its grant's other tokens stay good."""
+    db.session.execute(_REVOKE_TOKEN, {"token": token_id, "now": now})
 
 
 def token_good(row: Token, now: float, refresh: bool = False) -> bool:
