@@ -60,7 +60,8 @@ from ..storage.models import (
     TokenFamily,
     User,
 )
-from ..tenants.accounts import active_user, is_active
+from ..storage.plain import PlainRows
+from ..tenants.accounts import active_user, active_user_read_only, is_active
 from ..tenants.clients import may_introspect, serving_client
 from ..tenants.device_codes import (
     APPROVED,
@@ -113,11 +114,11 @@ def session_holds(session_id: int | None, now: float) -> bool:
 # The statements of every exchange and refresh, built once (as ``LIVE``).
 _HOLD_SESSION = select(BrowserSession.id).where(
     BrowserSession.id == bindparam("session"), *LIVE).with_for_update(read=True)
-_CLAIM_CODE = update(AuthorizationCode).where(
-    AuthorizationCode.code_hash == bindparam("digest"),
-    AuthorizationCode.directory_id == bindparam("directory"),
-    AuthorizationCode.used_at.is_(None)).values(used_at=bindparam("now")).returning(
-    AuthorizationCode).execution_options(synchronize_session=False)
+_PLAIN_CODE = PlainRows(AuthorizationCode)
+_CODE = AuthorizationCode.__table__.c
+_CLAIM_CODE = AuthorizationCode.__table__.update().where(
+    _CODE.code_hash == bindparam("digest"), _CODE.directory_id == bindparam("directory"),
+    _CODE.used_at.is_(None)).values(used_at=bindparam("now")).returning(*_PLAIN_CODE.columns)
 _CLAIM_REFRESH = update(Token).where(
     Token.id == bindparam("token"), Token.refresh_used_at.is_(None)).values(
     refresh_used_at=bindparam("now")).execution_options(synchronize_session=False)
@@ -288,8 +289,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if code_hash is None:
             return None
         now = clock_now()
-        row = db.session.scalars(_CLAIM_CODE, {
+        claimed = db.session.execute(_CLAIM_CODE, {
             "digest": code_hash, "directory": g.directory.id, "now": now}).first()
+        row = _PLAIN_CODE.rows(claimed)[0] if claimed is not None else None  # in no session
         if row is None:
             # Unknown, or presented before: a replay.
             row = db.session.scalars(select(AuthorizationCode).where(
@@ -312,7 +314,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         """Nothing to do: the code was claimed when it was read."""
 
     def authenticate_user(self, authorization_code: StoredCode) -> User | None:
-        return active_user(g.directory.id, authorization_code.row.user_id)
+        return active_user_read_only(g.directory, authorization_code.row.user_id)
 
     def generate_token(self, *args, **kwargs) -> dict[str, Any]:
         hand_login(self.request.authorization_code.row)

@@ -53,6 +53,11 @@ class PlainRows:
             self._parts.append((model, tuple(attribute.key for attribute in attributes),
                                 start, len(self._columns)))
 
+    @property
+    def columns(self) -> tuple[Any, ...]:
+        """Every column of the models, in their order (to select, or for RETURNING)."""
+        return tuple(self._columns)
+
     def select(self) -> Select:
         """Return a SELECT of every column of the models, in their order."""
         return select(*self._columns)

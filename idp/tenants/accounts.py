@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from flask_babel import gettext
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..delivery.addresses import EMAIL_PATTERN, ContactError, parse_phone
 from ..domain.policies import NIST_MIN_LENGTH, Policies
@@ -18,6 +19,7 @@ from ..security.tokens import new_secret
 from ..storage import db
 from ..storage.method_use import record_added
 from ..storage.models import Directory, User
+from ..storage.plain import PlainRows
 from .policies import directory_policies
 
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,150}$")
@@ -159,6 +161,23 @@ def active_user(directory_id: int, user_id: int | None) -> User | None:
     user = db.session.get(User, user_id, options=USER_WITHOUT_DIRECTORY) \
         if user_id is not None else None
     return user if user is not None and is_active(user, directory_id) else None
+
+
+_PLAIN_USER = PlainRows(User)
+_USER_BY_ID = _PLAIN_USER.select().where(User.__table__.c.id == bindparam("user"))
+
+
+def active_user_read_only(directory: Directory, user_id: int) -> User | None:
+    """Return the user as ``active_user`` does, for a request that only reads it: in no
+    session (``idp.storage.plain``), its directory the request's (`directory`)."""
+    found = db.session.execute(_USER_BY_ID, {"user": user_id}).first()
+    if found is None:
+        return None
+    (user,) = _PLAIN_USER.rows(found)
+    if not is_active(user, directory.id):
+        return None
+    set_committed_value(user, "directory", directory)
+    return user
 
 
 def is_active(user: User, directory_id: int) -> bool:
