@@ -43,7 +43,6 @@ class PlainRows:
     from each row it gives."""
 
     def __init__(self, *models: type):
-        self._models = models
         self._parts: list[tuple[type, tuple[str, ...], int, int]] = []
         self._columns: list[Any] = []
         for model in models:
