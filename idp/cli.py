@@ -489,12 +489,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run the provider in production: granian worker processes (``idp.production``)."""
     from pathlib import Path
 
-    from .production import ServerOptions, run
+    from .production import ServerOptions, run, start_over_tuned
 
     if (args.certfile is None) != (args.keyfile is None):
         raise CommandError("--certfile and --keyfile go together")
     if args.workers < 1 or args.threads < 1:
         raise CommandError("--workers and --threads must be at least 1")
+    start_over_tuned()
     run(ServerOptions(host=args.host, port=args.port, workers=args.workers,
                       threads=args.threads, log_level=args.log_level,
                       access_log=args.access_log,
