@@ -40,11 +40,14 @@ def reads_only() -> None:
 def commit_keeping_loaded() -> None:
     """Commit the session's transaction without expiring the rows it has loaded.
 
-    For a transaction of its own, in the middle of a request, that writes only rows the
-    session holds no instances of (read as plain rows, as the failure budgets are): the
-    request's rows (its user, browser session, interaction, directory) then need no second
-    read after it. They keep the values this request read, as if the transaction had not
-    been committed between.
+    For a transaction that writes rows through the session's own instances (what they hold
+    is what was written; values the database makes itself the ORM expires on its own) or
+    rows the session holds no instances of (read as plain rows, as the failure budgets are):
+    the request's rows (its user, browser session, interaction, directory) then need no
+    second read after it. They keep the values this request read and wrote, as if the
+    transaction had not been committed between. An instance whose row a statement changed
+    behind the session's back (``synchronize_session=False``) keeps its old values: nothing
+    after such a commit may read them.
     """
     session = db.session()
     expiring = session.expire_on_commit

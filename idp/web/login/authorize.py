@@ -50,6 +50,7 @@ from ...oidc.server import current_issuer
 from ...security.tokens import new_secret
 from ...services import services
 from ...storage import db
+from ...storage.db import commit_keeping_loaded
 from ...storage.models import BrowserSession, Client, DeviceAuthorization, Interaction, User
 from ...tenants.clients import serving_client
 from ...tenants.device_codes import (
@@ -225,7 +226,7 @@ def answer(login: LoginRequest, interaction: Interaction | None) -> Response:
                  amr=list(outcome.amr), methods=list(outcome.methods))
     if interaction is not None:
         interaction.state = {**interaction.state, "answered": True}
-    db.session.commit()
+    commit_keeping_loaded()  # the user the failure budgets are cleared for is as written
     login_completed(user)
     return response
 
@@ -304,7 +305,7 @@ def open_interaction(params: dict[str, Any]) -> Interaction:
                       params=params, state={}, created_at=moment,
                       expires_at=moment + int(current_settings().interaction_ttl_seconds))
     db.session.add(row)
-    db.session.commit()
+    commit_keeping_loaded()  # its id and the directory's slug make the page's address
     return row
 
 

@@ -34,6 +34,7 @@ from ...observability.requests import note_client
 from ...oidc.login import refusing_method, session_user
 from ...services import services
 from ...storage import db
+from ...storage.db import commit_keeping_loaded
 from ...storage.models import Client, Interaction, User
 from ...tenants.account_client import ACCOUNT_CLIENT_ID
 from ...tenants.accounts import find_user
@@ -313,7 +314,7 @@ def record_method(user: User, method: str, verified: Verified) -> None:
     audit.record(g.directory.id, audit.events.METHOD_COMPLETED, now(), user_id=user.id,
                  ip=client_ip(), user_agent=request.user_agent.string, method=method)
     recognise_device(session, user)
-    db.session.commit()
+    commit_keeping_loaded()  # what the request reads after it (its directory) is unchanged
 
 
 def signed_in() -> tuple[User, MethodContext]:
