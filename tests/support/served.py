@@ -53,6 +53,17 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in text.split()]
 
 
+def _orphaned(pid: int) -> bool:
+    """Say whether `pid` is still a worker of a server, its main process gone (parent 1)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    parent = int(stat[stat.rindex(")") + 2:].split()[1])
+    return parent == 1 and (b"idp" in command or b"gunicorn" in command)
+
+
 @dataclass(frozen=True)
 class Served:
     """One request as the server's access log has it: which worker process answered."""
@@ -196,15 +207,20 @@ class ServedProvider:
             f"{self.server} did not answer within {timeout} s:\n{self.log()[-3000:]}")
 
     def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after a grace period)."""
+        """Stop the server (SIGTERM, then SIGKILL after a grace period), and any worker of
+        it still running after its main process ended (one a killed main process left)."""
         if self.process is None or self.process.poll() is not None:
             return
+        workers = worker_pids(self.process.pid)
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        for pid in workers:
+            if _orphaned(pid):
+                os.kill(pid, signal.SIGKILL)
 
     def __enter__(self) -> ServedProvider:
         return self.start()
