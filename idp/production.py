@@ -11,8 +11,9 @@ died, and stops gracefully on SIGTERM.
 What an operator would otherwise have to remember is set here, once: the interface and
 factory, no websockets, respawning, a bounded graceful stop, the logging of the
 provider and of granian in one format (``IDP_LOG_FORMAT``) on standard error, a
-fresh ``PROMETHEUS_MULTIPROC_DIR`` at every start, and huge pages for the blocks of
-password hashes (``tuned_environment``). Settings are read and checked before
+fresh ``PROMETHEUS_MULTIPROC_DIR`` at every start, huge pages for the blocks of
+password hashes (``tuned_environment``), and workers that end with the main process
+(``end_with_main_process``). Settings are read and checked before
 any worker starts, so a wrong one is one line, not a crash loop of workers.
 
 gunicorn still serves the same app (``gunicorn -c python:idp.gunicorn_conf ...``).
@@ -20,9 +21,11 @@ gunicorn still serves the same app (``gunicorn -c python:idp.gunicorn_conf ...``
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import os
+import signal
 import socket
 import sys
 from collections.abc import Mapping
@@ -39,6 +42,12 @@ from .observability.metrics import empty_multiprocess_folder
 
 #: How long a stopping worker may finish the requests it has before it is killed.
 GRACEFUL_STOP_SECONDS = 30
+
+#: prctl's option that asks for a signal when the parent ends (linux/prctl.h).
+PR_SET_PDEATHSIG = 1
+
+#: The main process of `idp run`, once it serves; its workers are forked from it.
+_main_pid: int | None = None
 
 #: glibc's tunable (2.35 and later) that backs each block of 2 MiB or more it maps with
 #: transparent huge pages (``madvise``), set by ``idp run`` unless GLIBC_TUNABLES is.
@@ -150,12 +159,47 @@ def build_server(options: ServerOptions, settings: Settings) -> Any:
     if options.certfile is not None:
         tls = {"ssl_cert": options.certfile, "ssl_key": options.keyfile}
     return Granian(
-        "idp:create_app", factory=True, interface=Interfaces.WSGI,
+        "idp.production:worker_app", factory=True, interface=Interfaces.WSGI,
         address=options.host, port=options.port, workers=options.workers,
         blocking_threads=options.threads, websockets=False,
         respawn_failed_workers=True, workers_kill_timeout=GRACEFUL_STOP_SECONDS,
         log_level=LogLevels(options.log_level), log_access=options.access_log,
         log_dictconfig=logging_config(settings.log_format, options.log_level), **tls)
+
+
+def worker_app() -> Any:
+    """Return ``idp.create_app()`` for a worker of `idp run`, which ends with the main
+    process (``end_with_main_process``)."""
+    from . import create_app
+
+    end_with_main_process()
+    return create_app()
+
+
+def end_with_main_process() -> None:
+    """In a worker forked by `idp run`: have the kernel send SIGTERM when the main process
+    ends, so that a worker never outlives it.
+
+    A worker left behind by a killed main process (the OOM killer, a supervisor's SIGKILL)
+    would keep the listening socket, and a new `idp run` could not listen on its port
+    until someone found the worker and ended it. A main process that ended before the
+    signal was asked for is seen here (the worker's parent changed) and ends the worker
+    at once. Elsewhere (another server, another system) this does nothing.
+
+    Until granian sets the worker's own handler, once the app is built, SIGTERM is given
+    its default action again: the worker inherits the main process's handler, which would
+    take the signal and leave the worker running.
+    """
+    if _main_pid is None or os.getpid() == _main_pid or not sys.platform.startswith("linux"):
+        return
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != _main_pid:
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def share_what_workers_import() -> None:
@@ -176,8 +220,10 @@ def share_what_workers_import() -> None:
 def run(options: ServerOptions) -> None:
     """Check the settings and options, empty the metrics folder and serve until SIGTERM
     or SIGINT."""
+    global _main_pid
     settings = Settings.from_mapping(load_settings())
     check_options(options)
     empty_multiprocess_folder()
     share_what_workers_import()
+    _main_pid = os.getpid()
     build_server(options, settings).serve()
