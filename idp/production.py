@@ -120,8 +120,9 @@ def tuned_environment(environ: Mapping[str, str], libc: str | None) -> dict[str,
 
     The app gives argon2id's 19 MiB blocks back to the system after every password hash
     (``idp.app``), so every hash maps its block afresh: with 4 KiB pages that is 4,865 page
-    faults, 4–5 ms of system CPU on top of about 19 ms of hashing. Huge pages make it a few
-    dozen (a hash costs about 20 ms), and the block still goes back when the hash is done.
+    faults, about 4 ms of system CPU on top of about 18.5 ms of hashing. Huge pages make
+    them a few hundred, and a hash costs about what it costs when glibc keeps the block
+    (``bench/bench_password_hash.py``); the block still goes back when the hash is done.
     glibc reads its tunables only when a process starts, so the server starts over in this
     environment before it forks any worker. An operator's own GLIBC_TUNABLES is left as it
     is, and so is any other C library (`libc` is ``os.confstr("CS_GNU_LIBC_VERSION")``).
@@ -146,7 +147,11 @@ def start_over_tuned() -> None:
         return
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], environment)  # noqa: S606
+    try:
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]],  # noqa: S606
+                  environment)
+    except OSError:
+        return  # no interpreter to start over with: serve as it is
 
 
 def build_server(options: ServerOptions, settings: Settings) -> Any:

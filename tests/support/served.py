@@ -13,6 +13,7 @@ idp run``; ``server="gunicorn"`` runs ``gunicorn -c python:idp.gunicorn_conf
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -220,7 +221,8 @@ class ServedProvider:
             self.process.wait()
         for pid in workers:
             if _orphaned(pid):
-                os.kill(pid, signal.SIGKILL)
+                with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+                    os.kill(pid, signal.SIGKILL)
 
     def __enter__(self) -> ServedProvider:
         return self.start()
