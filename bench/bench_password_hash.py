@@ -33,10 +33,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from idp.production import HUGE_PAGE_BLOCKS  # noqa: E402  (after the path is set)
+
 MODES = {
     "glibc's default": ({}, False),
     "block given back": ({}, True),
-    "given back, huge pages": ({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}, True),
+    "given back, huge pages": ({"GLIBC_TUNABLES": HUGE_PAGE_BLOCKS}, True),
 }
 
 
@@ -70,7 +72,7 @@ def in_a_fresh_process(checks: int, environ: dict[str, str], give_back: bool) ->
            if k not in ("GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_")}
     env.update(environ)
     out = subprocess.run([sys.executable, __file__, "--one", str(checks),
-                          "--give-back" if give_back else "--keep"],
+                          *(["--give-back"] if give_back else [])],
                          env=env, cwd=ROOT, check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
@@ -82,7 +84,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="processes per way, interleaved")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--give-back", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one is not None:
         print(json.dumps(measure(args.one, args.give_back)))

@@ -9,30 +9,20 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import time
-from pathlib import Path
 
-from tests.support.served import ServedProvider, worker_pids
+from idp.production import ServerError, ServerOptions, check_options
+from tests.support.served import ServedProvider, running, worker_pids
 
 DEADLINE = 20  # seconds for the workers to stop: a graceful stop, no request in flight
 
 
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return state[state.rindex(")") + 2] != "Z"  # a zombie has ended
-
-
 def free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
+    """Say whether a new `idp run` could listen on `port` (its own check, before it starts)."""
+    try:
+        check_options(ServerOptions(port=port))
+    except ServerError:
+        return False
     return True
 
 
@@ -40,17 +30,18 @@ def test_the_workers_end_when_the_main_process_is_killed(database_url_factory):
     provider = ServedProvider({"IDP_DATABASE_URL": database_url_factory("sqlite")}, workers=2)
     with provider:
         workers = worker_pids(provider.process.pid)
-        assert len(workers) == 2 and all(alive(pid) for pid in workers), workers
+        assert len(workers) == 2 and all(running(pid) for pid in workers), workers
         assert provider.http().get(provider.url + "/healthz", timeout=30).status_code == 200
         try:
             provider.process.send_signal(signal.SIGKILL)
             provider.process.wait()
             deadline = time.monotonic() + DEADLINE
-            while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            while any(running(pid) for pid in workers) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            assert not [pid for pid in workers if alive(pid)], "a worker outlived its main process"
+            outlived = [pid for pid in workers if running(pid)]
+            assert not outlived, f"workers outlived their main process: {outlived}"
             assert free(provider.port), "the port is still held"
         finally:
             for pid in workers:
-                if alive(pid):
+                if running(pid):
                     os.kill(pid, signal.SIGKILL)

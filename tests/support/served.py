@@ -54,15 +54,30 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in text.split()]
 
 
-def _orphaned(pid: int) -> bool:
-    """Say whether `pid` is still a worker of a server, its main process gone (parent 1)."""
+def process_state(pid: int) -> tuple[str, int] | None:
+    """Return a process's state letter and parent pid from /proc, or None when it is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    state, parent = stat[stat.rindex(")") + 2:].split()[:2]
+    return state, int(parent)
+
+
+def running(pid: int) -> bool:
+    """Say whether a process is still running (a zombie has ended; only its entry is left)."""
+    found = process_state(pid)
+    return found is not None and found[0] != "Z"
+
+
+def _orphaned(pid: int) -> bool:
+    """Say whether `pid` is still a worker of a server, its main process gone (parent 1)."""
+    found = process_state(pid)
+    try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return False
-    parent = int(stat[stat.rindex(")") + 2:].split()[1])
-    return parent == 1 and (b"idp" in command or b"gunicorn" in command)
+    return found is not None and found[1] == 1 and (b"idp" in command or b"gunicorn" in command)
 
 
 @dataclass(frozen=True)
