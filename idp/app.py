@@ -78,8 +78,11 @@ def _engine_options(settings: Settings, database_url: str) -> dict[str, Any]:
 
     Connect, keepalive and pool waits are bounded here; statement and lock timeouts are
     set on each connection (see `_connect_hooks`). libpq parameters already in the URL win.
+    A pooled connection to a database server is pinged before each use, since the server
+    or the network between may have dropped it meanwhile; SQLite's file, opened in the
+    process, cannot be dropped so, and its ping would find nothing.
     """
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    options: dict[str, Any] = {"pool_pre_ping": not database_url.startswith("sqlite")}
     if database_url not in ("sqlite://", "sqlite:///:memory:"):  # else one shared connection
         options["pool_timeout"] = settings.database_pool_timeout_seconds
     if database_url.startswith("postgresql"):
