@@ -8,6 +8,7 @@ policy, a pure rule (``idp.domain.destinations``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from babel import Locale
@@ -62,8 +63,12 @@ def parse_phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=1024)
 def phone_facts(e164: str) -> NumberFacts:
-    """Return what the destination policy needs to know of a number: region and type."""
+    """Return what the destination policy needs to know of a number: region and type.
+
+    A number's facts depend on it alone, and every page of a login asks them again for the
+    same user: the latest numbers' are kept (parsing one costs 15–20 µs of CPU)."""
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
