@@ -201,16 +201,18 @@ def enrolled_methods(user: User, methods: Mapping[str, SignInMethod]) -> frozens
     """Return the names of the methods of `methods` the user can use now.
 
     The methods whose rows alone say it (``SignInMethod.holding``) are asked together, in
-    one statement; each of the others by its ``is_enrolled``, most with no statement at all
-    (the password, a proven address).
+    one statement, with those whose rows are needed (``SignInMethod.needing``): each of the
+    latter that the user has rows of is then asked its ``is_enrolled``, as is each of the
+    others, most with no statement at all (the password, a proven address).
     """
     by_rows = tuple((name, method) for name, method in methods.items()
                     if method.held_by_one is not None)
     names = {name for name, method in methods.items()
              if method.held_by_one is None and method.is_enrolled(user)}
     if by_rows:
-        names.update(db.session.scalars(_held_by_one_of(by_rows), {
-            "directory": user.directory_id, "user": user.id}))
+        names.update(name for name in db.session.scalars(_held_by_one_of(by_rows), {
+            "directory": user.directory_id, "user": user.id})
+            if methods[name].rows_decide or methods[name].is_enrolled(user))
     return frozenset(names)
 
 
@@ -305,17 +307,32 @@ class SignInMethod:
         """
         return None
 
+    def needing(self) -> Select | None:
+        """Return, in ``holding``'s form, the query of the users who have the rows this
+        method needs, for a method whose rows are needed but do not alone decide (a number
+        that the destination policy judges): ``enrolled_methods`` asks it with the others'
+        ``holding``, so that a user without them costs no statement of the method's own,
+        and asks ``is_enrolled`` of a user who has them. Such a method writes
+        ``is_enrolled`` and ``holders`` itself."""
+        return None
+
+    @cached_property
+    def rows_decide(self) -> bool:
+        """Whether the method's rows alone say who can use it (it declares ``holding``)."""
+        return self.holding() is not None
+
     @cached_property
     def held_by_one(self) -> Select | None:
-        """``holding`` of one user, ``bindparam("user")``, built once (None without it)."""
-        query = self.holding()
+        """``holding`` (or ``needing``) of one user, ``bindparam("user")``, built once; None
+        without either."""
+        query = self.holding() if self.rows_decide else self.needing()
         if query is None:
             return None
         return query.where(query.selected_columns[0] == bindparam("user")).limit(1)
 
     def is_enrolled(self, user: User) -> bool:
         """Return whether the user can use this method now."""
-        if self.held_by_one is None:
+        if not self.rows_decide:
             raise NotImplementedError
         return db.session.execute(self.held_by_one, {
             "directory": user.directory_id, "user": user.id}).first() is not None

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Collection
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from ...delivery import Message
 from ...delivery.addresses import mask_phone, phone_facts
@@ -61,6 +61,10 @@ class VoiceCode(DeliveredCode):
     def destination(self, user: User) -> str | None:
         row = voice_number(user)
         return row.phone if row is not None else None
+
+    def needing(self) -> Select:
+        return select(VoiceNumber.user_id).where(
+            VoiceNumber.directory_id == bindparam("directory"))
 
     def is_enrolled(self, user: User) -> bool:
         # A proven number the directory's destination policy forbids is not offered
