@@ -11,7 +11,7 @@ from ..domain import DestinationPolicy, MethodInfo
 from ..security.passwords import PasswordService
 from ..storage.method_use import record_used, use_times
 from ..storage.models import Directory, User
-from ..tenants.accounts import DisabledAccount, check_login
+from ..tenants.accounts import DisabledAccount, check_password, named_by
 from .base import (
     AccountDisabled,
     Enrolment,
@@ -70,9 +70,14 @@ class PasswordMethod(SignInMethod):
                  now: float) -> User:
         """Return the user whose login and password match, or raise MethodFailed
         (AccountDisabled when they match a disabled account)."""
+        return self.identify_named(named_by(directory, login), password, now)
+
+    def identify_named(self, named: User | None, password: str, now: float) -> User:
+        """``identify``, of the user a login was found to name (``named_by``; None when
+        it names nobody)."""
         assert self.passwords is not None, "PasswordMethod needs a PasswordService"
         try:
-            user = check_login(directory, login, password, self.passwords, now)
+            user = check_password(named, password, self.passwords, now)
         except DisabledAccount as exc:
             raise AccountDisabled(exc.user) from exc
         if user is None:

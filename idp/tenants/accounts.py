@@ -209,15 +209,21 @@ def set_password(user: User, password: str, passwords: PasswordService, now: flo
     record_added(user.id, "password", now)
 
 
-def check_login(directory: Directory, login: str, password: str,
-                passwords: PasswordService, now: float) -> User | None:
-    """Return the active user if the password is right, in the same time either way.
+def named_by(directory: Directory, login: str) -> User | None:
+    """Return the user a typed login (username or email) names, or None; one longer than
+    any stored login names nobody, without a statement."""
+    return find_user(directory, login) if len(login) <= 254 else None
+
+
+def check_password(user: User | None, password: str, passwords: PasswordService,
+                   now: float) -> User | None:
+    """Return `user`, the one a login names (None: it names nobody), if the password is
+    right, in the same time either way.
 
     Raises DisabledAccount when the password is right but the account is disabled: only
     who knows the password learns that. A hash made with older argon2 parameters is
     replaced transparently.
     """
-    user = find_user(directory, login) if len(login) <= 254 else None
     # Only the first characters are hashed (bounded cost), but a password longer
     # than any we store is never right, even if it starts with the right one.
     candidate = password[:MAX_PASSWORD_LENGTH]

@@ -25,7 +25,7 @@ from tests.support.rp import StrictRP
 # Statements of one request, on either backend (SQLite and PostgreSQL differ by a few).
 CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 5, "refresh": 3, "login_page": 3,
             # The steps of a login with a password and an authenticator app.
-            "authorize": 2, "password": 15, "step_up_page": 5, "totp_page": 5, "totp": 16,
+            "authorize": 2, "password": 14, "step_up_page": 5, "totp_page": 5, "totp": 16,
             "back_to_app": 9}
 DIRECTORY_READ = re.compile(r"\bFROM directory\b", re.IGNORECASE)
 CLIENT_READ = re.compile(r"\bFROM client\b", re.IGNORECASE)

@@ -37,7 +37,7 @@ from ...storage import db
 from ...storage.db import commit_keeping_loaded
 from ...storage.models import Client, Interaction, User
 from ...tenants.account_client import ACCOUNT_CLIENT_ID
-from ...tenants.accounts import find_user
+from ...tenants.accounts import named_by
 from ...tenants.clients import serving_client
 from ...tenants.directories import level_settings
 from ...users.consents import grant_consent
@@ -204,11 +204,10 @@ def login(uid: str):
         return login_page(row, status=400, form=form,
                           error=gettext("Enter your username or email and your password."))
     login_name = form.username.data
-    named = find_user(g.directory, login_name) if len(login_name) <= 254 else None
+    named = named_by(g.directory, login_name)
     with attempt_on(account_named(g.directory.id, login_name, named), "password") as attempt:
         try:
-            user = services().password_method.identify(g.directory, login_name,
-                                                       form.password.data, now())
+            user = services().password_method.identify_named(named, form.password.data, now())
         except AccountDisabled as exc:  # the right password: say so, as its own event
             return _login_refused(row, form, "password", exc)
         except MethodFailed as exc:

@@ -12,7 +12,8 @@ from idp.storage import db
 from idp.tenants.accounts import (
     MAX_PASSWORD_LENGTH,
     DisabledAccount,
-    check_login,
+    check_password,
+    named_by,
     set_password,
 )
 from tests.support.live import PASSWORD, TEST_SETTINGS
@@ -20,6 +21,11 @@ from tests.support.live import PASSWORD, TEST_SETTINGS
 pytestmark = pytest.mark.storage
 
 NOW = 1_700_000_000.0
+
+
+def check_login(directory, login: str, password: str, passwords: PasswordService, now: float):
+    """The password step's check: the user the login names, and their password."""
+    return check_password(named_by(directory, login), password, passwords, now)
 
 
 class SpyHasher:
