@@ -30,7 +30,7 @@ call, a hardware token) is its module plus its line in ``METHOD_TYPES``
 - its items and their removal: ``items`` (``Enrolment``, with ``counts`` true exactly
   when ``is_enrolled``), ``remove``, ``removal_note`` (what removing it does to the
   person's contact details), ``several``, ``removable``, ``per_user``;
-- its notices: ``added_notice``, ``removed_notice``; ``refused_since`` when the person can
+- its notices: ``added_notice``, ``removed_notice``; ``refusal`` when the person can
   say with it that a login is not theirs; its profile link:
   ``profile_addition`` (to ``account.profile_method`` with its own ``profile_template``
   when the profile has no page of its own for it; a page that sends a first challenge,
@@ -53,7 +53,16 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_babel import gettext
-from sqlalchemy import CompoundSelect, Select, String, bindparam, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    String,
+    bindparam,
+    literal,
+    select,
+    union_all,
+)
 
 from ..config import Settings
 from ..domain import DestinationPolicy, MethodFacts, MethodInfo
@@ -381,11 +390,14 @@ class SignInMethod:
         """Return why a method the user set up cannot be used now, to show at login."""
         return None
 
-    def refused_since(self, session_id: int, since: float) -> bool:
-        """Return whether the person said with this method, at or after `since`, that a login
-        of this browser session was not theirs (the app's "This wasn't me"): that login ends
-        with access_denied (``idp.web.login.interaction.while_open``)."""
-        return False
+    def refusal(self, session_id: ColumnElement[int],
+                since: ColumnElement[float]) -> ColumnElement[bool] | None:
+        """Return the condition, in SQL, that the person said with this method, at or after
+        `since`, that a login of browser session `session_id` was not theirs (the app's
+        "This wasn't me"): that login ends with access_denied
+        (``idp.web.login.interaction.while_open``, which asks it with the login's own row).
+        None: the method cannot say it."""
+        return None
 
     #: Whether the method sends or creates a challenge when asked (a POST), before `verify`.
     challenges: ClassVar[bool] = False

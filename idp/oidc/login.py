@@ -5,8 +5,11 @@ No HTTP here: the web layer hands in the directory, client, session and paramete
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import ColumnElement, String, case, literal, null
 
 from ..domain import LoginOutcome
 from ..methods import SignInMethod, enrollable_now, enrolled_methods
@@ -55,9 +58,11 @@ def evaluate(directory: Directory, client: Client, scope: str, params: OidcParam
                   subject, done, now, interaction_started, consented)
 
 
-def refusing_method(session: BrowserSession, methods: dict[str, SignInMethod],
-                    since: float) -> str | None:
-    """Return the method with which the person said that the login this browser session
-    started at `since` is not theirs ("This wasn't me" in the app), or None."""
-    return next((name for name, method in methods.items()
-                 if method.refused_since(session.id, since)), None)
+def refusing_method(methods: Iterable[tuple[str, SignInMethod]], session_id: ColumnElement[int],
+                    since: ColumnElement[float]) -> ColumnElement[str | None]:
+    """Return, in SQL, the method with which the person said that the login browser
+    session `session_id` started at `since` is not theirs ("This wasn't me" in the app),
+    or NULL (``SignInMethod.refusal``)."""
+    said = [(refusal, literal(name, String)) for name, method in methods
+            if (refusal := method.refusal(session_id, since)) is not None]
+    return case(*said, else_=null()) if said else null()

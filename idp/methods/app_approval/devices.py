@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from flask_babel import ngettext
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, exists, select, update
 
 from ... import audit
 from ...domain.approval import (
@@ -48,10 +48,12 @@ CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
 CODE_LENGTH = 10  # 50 bits, for 10 minutes, single use, rate-limited
 MAX_NAME = 100
 
-# Built once: every page of a pending login asks it (``AppApprovalMethod.refused_since``).
-_DENIED_SINCE = select(AppApproval.id).where(
-    AppApproval.session_id == bindparam("session"), AppApproval.status == "denied",
-    AppApproval.decided_at >= bindparam("since")).limit(1)
+def denied_since(session_id: ColumnElement[int],
+                 since: ColumnElement[float]) -> ColumnElement[bool]:
+    """The condition that the app said "This wasn't me" to a login of browser session
+    `session_id` at or after `since` (the start of a pending login)."""
+    return exists().where(AppApproval.session_id == session_id,
+                          AppApproval.status == "denied", AppApproval.decided_at >= since)
 
 
 class AppError(IdpError):
@@ -278,12 +280,6 @@ class AppDevices:
             AppApproval.session_id == session_id, AppApproval.user_id == user.id,
             AppApproval.purpose == purpose
         ).order_by(AppApproval.id.desc())).first()
-
-    def denied_since(self, session_id: int, since: float) -> bool:
-        """Return whether the app said "This wasn't me" to a login of this browser session
-        at or after `since` (the start of a pending login)."""
-        return db.session.scalars(_DENIED_SINCE, {
-            "session": session_id, "since": since}).first() is not None
 
     def pending(self, device: AppDevice, now: float) -> list[AppApproval]:
         """Return the approvals the device's user may still answer, newest first."""

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 
 from ...domain import MethodInfo
 from ...storage import db
@@ -29,7 +29,7 @@ from ..base import (
     Verified,
 )
 from ..totp import qr_svg
-from .devices import AppDevices, AppError, format_code
+from .devices import AppDevices, AppError, denied_since, format_code
 
 
 class LoginDenied(MethodFailed):
@@ -138,8 +138,9 @@ class AppApprovalMethod(SignInMethod):
                                        "enter your PIN, then continue."))
         return Verified(amr=("pop", "pin"))
 
-    def refused_since(self, session_id: int, since: float) -> bool:
-        return self.devices.denied_since(session_id, since)
+    def refusal(self, session_id: ColumnElement[int],
+                since: ColumnElement[float]) -> ColumnElement[bool]:
+        return denied_since(session_id, since)
 
     def begin(self, ctx: MethodContext) -> dict[str, Any]:
         return self._state(ctx, "login")

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from functools import wraps
+from functools import lru_cache, wraps
 from typing import Any
 
 from flask import Response, g, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
+from sqlalchemy import Select, bindparam, select
 
 from ... import audit
 from ...clock import now
@@ -27,6 +28,7 @@ from ...methods import (
     MethodFailed,
     PasskeyMethod,
     RecoveryCodes,
+    SignInMethod,
     Verified,
 )
 from ...methods.recovery import code_sheet
@@ -63,14 +65,26 @@ from .remember import recognise_device
 UID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
+@lru_cache(maxsize=8)
+def _pending_login(methods: tuple[tuple[str, SignInMethod], ...]) -> Select:
+    """The statement of a login's row and of the method its person refused it with, if
+    any (``refusing_method``), built once."""
+    return select(Interaction, refusing_method(
+        methods, Interaction.session_id, Interaction.created_at).label("refused")).where(
+        Interaction.id == bindparam("uid"))
+
+
 def load_interaction(uid: str) -> Interaction:
     """Return the pending login of this browser, or refuse; checked once per request (the
-    page's guard, ``while_open``, and the page itself both ask)."""
+    page's guard, ``while_open``, and the page itself both ask). The same statement reads
+    whether the person refused it since (``g.login_refused``)."""
     checked = g.get("interaction")
     if checked is not None and checked.id == uid:
         return checked
     session = current_session()
-    row = db.session.get(Interaction, uid) if UID_PATTERN.match(uid) else None
+    found = db.session.execute(_pending_login(tuple(services().methods.items())),
+                               {"uid": uid}).first() if UID_PATTERN.match(uid) else None
+    row, g.login_refused = found if found is not None else (None, None)
     mine = row is not None and session is not None and row.session_id == session.id \
         and row.directory_id == g.directory.id
     if mine:
@@ -100,9 +114,7 @@ def while_open(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def inner(uid: str, *args: Any, **kwargs: Any):
         row = load_interaction(uid)
-        session = current_session()
-        refused = None if session is None else refusing_method(
-            session, services().methods, row.created_at)
+        refused = g.login_refused
         if refused is not None and not _shows_refusal(refused, kwargs.get("name")):
             return end_login(row, "access_denied", "The user said the login was not theirs.")
         return view(uid, *args, **kwargs)
