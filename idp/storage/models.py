@@ -257,6 +257,9 @@ class BrowserSession(db.Model):
 
     methods: Mapped[list[SessionMethod]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="SessionMethod.completed_at")
+    # Read with the session (``idp.users.sessions.load_session``) so that the session's
+    # user is in the identity map when it is asked for; written only through ``user_id``.
+    user: Mapped[User | None] = relationship(viewonly=True)
 
 
 class SessionMethod(db.Model):

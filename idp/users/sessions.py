@@ -72,11 +72,14 @@ def live_criteria(directory: Directory, now: float) -> list[ColumnElement[bool]]
     return list(_live(values["live_directory"], values["live_now"], values["live_seen_after"]))
 
 
-# The session comes with the methods it completed in one statement (joined, not the
-# relationship's own second SELECT): every login page asks for both.
+# The session comes with the methods it completed and its user in one statement (joined,
+# not the relationships' own SELECTs): every login page asks for them. The user is then
+# found by its id in the session's identity map (``idp.tenants.accounts.active_user``), its
+# directory not joined, as there.
 _BY_TOKEN = select(BrowserSession).where(
     BrowserSession.token_hash == bindparam("token_hash"), *LIVE).options(
-    joinedload(BrowserSession.methods))
+    joinedload(BrowserSession.methods),
+    joinedload(BrowserSession.user).lazyload(User.directory))
 
 
 def load_session(directory: Directory, token: str | None, now: float) -> BrowserSession | None:

@@ -25,8 +25,8 @@ from tests.support.rp import StrictRP
 # Statements of one request, on either backend (SQLite and PostgreSQL differ by a few).
 CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 5, "refresh": 3, "login_page": 2,
             # The steps of a login with a password and an authenticator app.
-            "authorize": 2, "password": 13, "step_up_page": 4, "totp_page": 4, "totp": 15,
-            "back_to_app": 8}
+            "authorize": 2, "password": 13, "step_up_page": 3, "totp_page": 3, "totp": 14,
+            "back_to_app": 7}
 DIRECTORY_READ = re.compile(r"\bFROM directory\b", re.IGNORECASE)
 CLIENT_READ = re.compile(r"\bFROM client\b", re.IGNORECASE)
 
