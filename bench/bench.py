@@ -8,7 +8,8 @@ measures, with a threaded
 load generator using ``requests``:
 
 * full login flows per second: authorize -> login page -> password -> step-up page ->
-  TOTP form -> TOTP code -> authorization code -> token exchange;
+  TOTP form -> TOTP code -> authorization code -> token exchange, and the CPU time each flow
+  cost the provider's processes (and PostgreSQL's and Redis's);
 * code exchanges per second for an RS256 and an ES256 client (codes are issued first through
   the browser flow of signed-in sessions; only the exchanges are timed);
 * requests per second and p50/p99 latency of userinfo, discovery and JWKS;
@@ -802,7 +803,20 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
         code, verifier = log_in(http, target, rs256, pool.take())
         exchange(http, target, rs256, code, verifier)
 
-    report(run_for("login_flow", opts.seconds, opts.threads, login_flow))
+    during = CpuShare(master, gateway.pid)
+    flows = run_for("login_flow", opts.seconds, opts.threads, login_flow)
+    report(flows)
+    # CPU per flow is steadier than flows per second, which the load generator's own share
+    # of the two cores bounds as well.
+    cpu = during.stop()
+    per_flow = {key: round(cpu[f"{part}_cores"] * cpu["seconds"] / flows.ok * 1000, 1)
+                for key, part in (("provider_cpu_ms_per_flow", "provider"),
+                                  ("postgres_redis_cpu_ms_per_flow", "postgres_redis"))
+                } if flows.ok else {}
+    results["login_flow"].update(per_flow)
+    if per_flow:
+        print(f"    {'':<18} CPU per flow: provider {per_flow['provider_cpu_ms_per_flow']} ms, "
+              f"postgres+redis {per_flow['postgres_redis_cpu_ms_per_flow']} ms", flush=True)
 
     access_tokens: list[str] = []
     for alg, client in target.clients.items():
