@@ -26,7 +26,8 @@ call, a hardware token) is its module plus its line in ``METHOD_TYPES``
 - who has it: ``is_enrolled`` for one user, ``holders`` for many (census, user lists),
   saying the same of each user; a method whose rows alone say it declares that one query
   (``holding``) instead of both, and the login asks every such method in one statement
-  (``enrolled_methods``);
+  (``enrolled_methods``), with the rows a method needs but that do not alone decide
+  (``needing``);
 - its items and their removal: ``items`` (``Enrolment``, with ``counts`` true exactly
   when ``is_enrolled``), ``remove``, ``removal_note`` (what removing it does to the
   person's contact details), ``several``, ``removable``, ``per_user``;
