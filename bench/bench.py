@@ -681,6 +681,8 @@ class CpuShare:
         others = (cores["busy"] - cores["provider"] - cores["load_generator"] - cores["database"]
                   - cores["gateway"])
         return {"seconds": round(seconds, 1),
+                "provider_cpu_seconds": round(delta["provider"] / self._tick, 2),
+                "postgres_redis_cpu_seconds": round(delta["database"] / self._tick, 2),
                 "provider_cores": round(cores["provider"], 2),
                 "load_generator_cores": round(cores["load_generator"], 2),
                 "postgres_redis_cores": round(cores["database"], 2),
@@ -808,11 +810,9 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
     report(flows)
     # CPU per flow is steadier than flows per second, which the load generator's own share
     # of the two cores bounds as well.
-    cpu = during.stop()
-    per_flow = {key: round(cpu[f"{part}_cores"] * cpu["seconds"] / flows.ok * 1000, 1)
-                for key, part in (("provider_cpu_ms_per_flow", "provider"),
-                                  ("postgres_redis_cpu_ms_per_flow", "postgres_redis"))
-                } if flows.ok else {}
+    used = during.stop()
+    per_flow = {f"{part}_cpu_ms_per_flow": round(used[f"{part}_cpu_seconds"] / flows.ok * 1000, 1)
+                for part in ("provider", "postgres_redis")} if flows.ok else {}
     results["login_flow"].update(per_flow)
     if per_flow:
         print(f"    {'':<18} CPU per flow: provider {per_flow['provider_cpu_ms_per_flow']} ms, "
