@@ -37,7 +37,7 @@ from .security.passwords import Argon2Parameters, PasswordService
 from .security.sealing import Sealer
 from .services import Services
 from .storage import db
-from .storage.outages import OneLineOutages
+from .storage.outages import OneLineOutages, ping_when_idle
 from .users.sessions import CookiePolicy
 from .web.form_cookie import FormCookie
 from .web.host_check import HostCheck
@@ -78,11 +78,11 @@ def _engine_options(settings: Settings, database_url: str) -> dict[str, Any]:
 
     Connect, keepalive and pool waits are bounded here; statement and lock timeouts are
     set on each connection (see `_connect_hooks`). libpq parameters already in the URL win.
-    A pooled connection to a database server is pinged before each use, since the server
-    or the network between may have dropped it meanwhile; SQLite's file, opened in the
-    process, cannot be dropped so, and its ping would find nothing.
+    A pooled connection to a database server is pinged before use only after it was idle
+    (``idp.storage.outages.ping_when_idle``, set up in `_connect_hooks`); SQLite's file,
+    opened in the process, cannot be dropped so, and its ping would find nothing.
     """
-    options: dict[str, Any] = {"pool_pre_ping": not database_url.startswith("sqlite")}
+    options: dict[str, Any] = {}
     if database_url not in ("sqlite://", "sqlite:///:memory:"):  # else one shared connection
         options["pool_timeout"] = settings.database_pool_timeout_seconds
     if database_url.startswith("postgresql"):
@@ -104,6 +104,7 @@ def _connect_hooks(engine: Any, settings: Settings) -> None:
     elif engine.dialect.name == "postgresql":
         statement_ms = 1000 * settings.database_statement_timeout_seconds
         event.listen(engine, "connect", _postgres_timeouts(statement_ms, lock_ms))
+        ping_when_idle(engine, settings.database_ping_idle_seconds)
 
 
 def _absolute_sqlite(url: str) -> str:

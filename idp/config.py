@@ -95,6 +95,10 @@ KEYS: tuple[Key, ...] = (
         "SQLite busy_timeout. 0 turns it off on PostgreSQL."),
     Key("IDP_DATABASE_POOL_TIMEOUT_SECONDS", 5, _int,
         "Longest wait for a free connection of the process's pool before answering 503."),
+    Key("IDP_DATABASE_PING_IDLE_SECONDS", 1.0, _float,
+        "A pooled PostgreSQL connection unused for longer than this is pinged before a "
+        "request uses it, and replaced if it has gone; one used more recently is not. 0 "
+        "pings before every use."),
     Key("IDP_JWKS_CACHE_SECONDS", 300, _int,
         "How long relying apps may cache the JWKS (its Cache-Control max-age). `idp keys "
         "rotate` publishes new keys this long before they sign."),
@@ -245,6 +249,7 @@ class Settings:
     database_statement_timeout_seconds: int
     database_lock_timeout_seconds: int
     database_pool_timeout_seconds: int
+    database_ping_idle_seconds: float
     jwks_cache_seconds: int
     cache_seconds: int
     smtp_host: str
@@ -391,7 +396,8 @@ def check_settings(settings: Mapping[str, Any]) -> None:
     if settings["IDP_DATABASE_CONNECT_TIMEOUT_SECONDS"] < 2:
         raise ConfigurationError("IDP_DATABASE_CONNECT_TIMEOUT_SECONDS must be at least 2")
     for name in ("IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS", "IDP_DATABASE_LOCK_TIMEOUT_SECONDS",
-                 "IDP_JWKS_CACHE_SECONDS", "IDP_CACHE_SECONDS"):
+                 "IDP_DATABASE_PING_IDLE_SECONDS", "IDP_JWKS_CACHE_SECONDS",
+                 "IDP_CACHE_SECONDS"):
         if settings[name] < 0:
             raise ConfigurationError(f"{name} must not be negative")
     if settings["IDP_DATABASE_POOL_TIMEOUT_SECONDS"] < 1:

@@ -10,10 +10,12 @@ for load balancers.
 from __future__ import annotations
 
 import logging
+from time import monotonic
+from typing import Any
 
 from redis import exceptions as redis_errors
+from sqlalchemy import Engine, event, text
 from sqlalchemy import exc as sql_errors
-from sqlalchemy import text
 
 from . import db
 
@@ -52,6 +54,42 @@ def describe_outage(exc: BaseException) -> str:
     original = getattr(exc, "orig", None) or exc
     lines = str(original).strip().splitlines()
     return f"{type(original).__name__}: {lines[0][:200] if lines else ''}"
+
+
+#: Where a pooled connection keeps when it was last given back to the pool (monotonic).
+_RETURNED = "idp_returned_at"
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection of `engine` before use only when it has been idle for more
+    than `idle_seconds`, and replace it when the ping finds it gone.
+
+    SQLAlchemy's ``pool_pre_ping`` pings before every use: a round trip and about 0.1 ms of
+    CPU on each request. A connection given back moments ago has just answered its
+    request's statements. What drops a connection is a link or server that times idle ones
+    out (this finds them), or a server restart or failover. After a restart, a request whose
+    connection was used within `idle_seconds` fails on its first statement and is answered
+    503, as any request during the outage is; SQLAlchemy then renews every connection of
+    that pool, so the next request connects afresh. A new connection is not pinged.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None or monotonic() - returned <= idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):  # type: ignore[arg-type]
+                # The pool drops this connection and checks out a new one instead.
+                raise sql_errors.DisconnectionError(describe_outage(exc)) from exc
+            raise
 
 
 class OneLineOutages(logging.Filter):

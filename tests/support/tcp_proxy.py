@@ -6,6 +6,7 @@ failed database host or a broken link looks to the provider. ``stall()`` keeps t
 connections open but stops forwarding, as a hung server does. ``cut_when(pattern)`` cuts
 at the moment the client sends bytes holding `pattern` (before they are forwarded), e.g.
 ``b"INSERT INTO token ("`` to fail a statement in the middle of a transaction.
+``count(pattern)`` counts how often the clients send `pattern` from then on (``sent``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class TcpProxy:
         self._stop = threading.Event()
         self._trigger: bytes | None = None
         self.triggered = threading.Event()
+        self._counted: bytes | None = None
+        self._count = 0
         self.port = 0
         self._bind()
 
@@ -85,6 +88,22 @@ class TcpProxy:
         self.triggered.clear()
         self._trigger = pattern
 
+    def count(self, pattern: bytes) -> None:
+        """Count, from now on, how often the clients send `pattern` (at most 64 bytes)."""
+        with self._lock:
+            self._counted, self._count = pattern, 0
+
+    @property
+    def sent(self) -> int:
+        """How often the clients sent the pattern of ``count`` since it was called."""
+        with self._lock:
+            return self._count
+
+    def _note_sent(self, tail: bytes, data: bytes) -> None:
+        with self._lock:
+            if self._counted is not None:
+                self._count += (tail + data).count(self._counted) - tail.count(self._counted)
+
     def _should_cut(self, sent: bytes) -> bool:
         with self._lock:
             pattern = self._trigger
@@ -129,6 +148,7 @@ class TcpProxy:
                         if self._should_cut(tail + data):
                             self.cut()
                             return
+                        self._note_sent(tail, data)
                         tail = data[-64:]
                     peers[sock].sendall(data)
         except (OSError, ValueError):

@@ -209,7 +209,8 @@ def test_a_hashing_concurrency_below_one_is_refused(concurrency):
     ("IDP_REDIS_TIMEOUT_SECONDS", "0"), ("IDP_REDIS_TIMEOUT_SECONDS", "5.5"),
     ("IDP_REDIS_TIMEOUT_SECONDS", "-1"), ("IDP_DATABASE_CONNECT_TIMEOUT_SECONDS", "1"),
     ("IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS", "-1"), ("IDP_DATABASE_LOCK_TIMEOUT_SECONDS", "-1"),
-    ("IDP_DATABASE_POOL_TIMEOUT_SECONDS", "0"), ("IDP_JWKS_CACHE_SECONDS", "-1"),
+    ("IDP_DATABASE_POOL_TIMEOUT_SECONDS", "0"), ("IDP_DATABASE_PING_IDLE_SECONDS", "-1"),
+    ("IDP_JWKS_CACHE_SECONDS", "-1"),
 ])
 def test_a_timeout_out_of_range_is_refused_naming_the_key(name, value):
     with pytest.raises(ConfigurationError, match=name):
@@ -219,7 +220,8 @@ def test_a_timeout_out_of_range_is_refused_naming_the_key(name, value):
 @pytest.mark.parametrize(("name", "default"), [
     ("IDP_REDIS_TIMEOUT_SECONDS", 0.3), ("IDP_DATABASE_CONNECT_TIMEOUT_SECONDS", 5),
     ("IDP_DATABASE_STATEMENT_TIMEOUT_SECONDS", 15), ("IDP_DATABASE_LOCK_TIMEOUT_SECONDS", 10),
-    ("IDP_DATABASE_POOL_TIMEOUT_SECONDS", 5), ("IDP_JWKS_CACHE_SECONDS", 300),
+    ("IDP_DATABASE_POOL_TIMEOUT_SECONDS", 5), ("IDP_DATABASE_PING_IDLE_SECONDS", 1.0),
+    ("IDP_JWKS_CACHE_SECONDS", 300),
 ])
 def test_the_outage_timeouts_have_safe_defaults(name, default):
     assert load_settings(environ={})[name] == default
