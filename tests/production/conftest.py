@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.support.live import TestDirectory, new_directory
 from tests.support.served import PRODUCTION, ServedProvider
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy, through
 
 REDIS = urlsplit(os.environ.get("IDP_TEST_REDIS", "redis://127.0.0.1:6379/0"))
 
@@ -49,21 +49,11 @@ class OutageRig:
     redis: TcpProxy
 
 
-def through(url: str, port: int) -> str:
-    """Return a database URL with its host and port replaced by 127.0.0.1:port."""
-    parts = urlsplit(url)
-    credentials = parts.netloc.rpartition("@")[0]
-    netloc = f"{credentials}@127.0.0.1:{port}" if credentials else f"127.0.0.1:{port}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 @contextmanager
 def rig(database_url: str, **options: Any) -> Iterator[OutageRig]:
     """A production instance (2 workers, TLS) on PostgreSQL and Redis behind TcpProxy each;
     `options` of ``ServedProvider`` (the server, say)."""
-    target = urlsplit(database_url)
-    with TcpProxy(target.hostname or "127.0.0.1", target.port or 5432) as database, \
-            TcpProxy(REDIS.hostname or "127.0.0.1", REDIS.port or 6379) as redis:
+    with TcpProxy.to(database_url) as database, TcpProxy.to(REDIS.geturl(), 6379) as redis:
         provider = ServedProvider(
             {**PRODUCTION, "IDP_DATABASE_URL": through(database_url, database.port),
              "IDP_REDIS_URL": through(REDIS.geturl(), redis.port)},

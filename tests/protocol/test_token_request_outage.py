@@ -8,15 +8,13 @@ or refresh token works, exactly once.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 import requests
 
 from tests.conftest import BACKENDS
 from tests.support.live import build_live, new_directory
 from tests.support.rp import StrictRP
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy, through
 
 TOKEN_ROW = b"INSERT INTO token ("
 
@@ -27,10 +25,8 @@ def proxied(database_url_factory):
     if "postgresql" not in BACKENDS:
         pytest.skip("needs PostgreSQL")
     url = database_url_factory("postgresql")
-    address = urlsplit(url).netloc.rsplit("@", 1)[-1]
-    host, _, port = address.partition(":")
-    with TcpProxy(host, int(port or 5432)) as proxy:
-        server = build_live(url.replace(address, f"127.0.0.1:{proxy.port}", 1))
+    with TcpProxy.to(url) as proxy:
+        server = build_live(through(url, proxy.port))
         yield server, proxy
         server.stop()
 

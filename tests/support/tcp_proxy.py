@@ -7,6 +7,8 @@ connections open but stops forwarding, as a hung server does. ``cut_when(pattern
 at the moment the client sends bytes holding `pattern` (before they are forwarded), e.g.
 ``b"INSERT INTO token ("`` to fail a statement in the middle of a transaction.
 ``count(pattern)`` counts how often the clients send `pattern` from then on (``sent``).
+``TcpProxy.to(url)`` proxies the server a URL names; ``through(url, proxy.port)`` is that
+URL by way of the proxy.
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ import contextlib
 import select
 import socket
 import threading
+from urllib.parse import urlsplit, urlunsplit
+
+
+def through(url: str, port: int) -> str:
+    """Return a database or Redis URL with its host and port replaced by 127.0.0.1:port."""
+    parts = urlsplit(url)
+    credentials = parts.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@127.0.0.1:{port}" if credentials else f"127.0.0.1:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class TcpProxy:
@@ -33,6 +44,12 @@ class TcpProxy:
         self._count = 0
         self.port = 0
         self._bind()
+
+    @classmethod
+    def to(cls, url: str, default_port: int = 5432) -> TcpProxy:
+        """Return a proxy to the server `url` names (its port, or `default_port`)."""
+        target = urlsplit(url)
+        return cls(target.hostname or "127.0.0.1", target.port or default_port)
 
     # --- lifecycle ------------------------------------------------------------------------
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import pytest
 
 from tests.conftest import BACKENDS
 from tests.support.live import LiveServer, build_live, new_directory
 from tests.support.rp import StrictRP
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy, through
 
 pytestmark = pytest.mark.storage
 
@@ -35,10 +34,8 @@ def postgres_url(database_url_factory) -> str:
 @contextmanager
 def through_proxy(url: str, **settings) -> Iterator[tuple[LiveServer, TcpProxy]]:
     """A live provider whose PostgreSQL connections pass through a proxy."""
-    address = urlsplit(url).netloc.rsplit("@", 1)[-1]
-    host, _, port = address.partition(":")
-    with TcpProxy(host, int(port or 5432)) as proxy:
-        server = build_live(url.replace(address, f"127.0.0.1:{proxy.port}", 1), **settings)
+    with TcpProxy.to(url) as proxy:
+        server = build_live(through(url, proxy.port), **settings)
         try:
             yield server, proxy
         finally:
