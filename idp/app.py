@@ -37,6 +37,7 @@ from .security.passwords import Argon2Parameters, PasswordService
 from .security.sealing import Sealer
 from .services import Services
 from .storage import db
+from .storage.described import DescribedCursor
 from .storage.outages import OneLineOutages, ping_when_idle
 from .users.sessions import CookiePolicy
 from .web.form_cookie import FormCookie
@@ -78,6 +79,7 @@ def _engine_options(settings: Settings, database_url: str) -> dict[str, Any]:
 
     Connect, keepalive and pool waits are bounded here; statement and lock timeouts are
     set on each connection (see `_connect_hooks`). libpq parameters already in the URL win.
+    PostgreSQL's cursors describe each shape of result once (``idp.storage.described``).
     A pooled connection to a database server is pinged before use only after it was idle
     (``idp.storage.outages.ping_when_idle``, set up in `_connect_hooks`); SQLite's file,
     opened in the process, cannot be dropped so, and its ping would find nothing.
@@ -94,6 +96,7 @@ def _engine_options(settings: Settings, database_url: str) -> dict[str, Any]:
                  "tcp_user_timeout": 1000 * max(connect, statement)}
         given = parse_qs(urlsplit(database_url).query)
         options["connect_args"] = {k: v for k, v in libpq.items() if k not in given}
+        options["connect_args"]["cursor_factory"] = DescribedCursor
     return options
 
 
