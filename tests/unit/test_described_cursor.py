@@ -1,7 +1,9 @@
-"""PostgreSQL cursors describe each shape of result once per connection, and say what
+"""PostgreSQL cursors describe each shape of result once per process, and say what
 psycopg's own cursors say."""
 
 from __future__ import annotations
+
+import secrets
 
 import psycopg
 import pytest
@@ -38,12 +40,29 @@ def test_a_result_says_what_psycopgs_own_cursor_says(connection):
         "number", "word", "moment", "doc"]
 
 
-def test_a_shape_seen_before_is_not_described_again(connection):
+def test_a_shape_seen_before_is_not_described_again_on_any_connection(connection):
     first = connection.execute(SHAPED).description
     second = connection.execute(SHAPED).description
     assert all(a is b for a, b in zip(first, second, strict=True))
     second.clear()  # each reader gets a list of its own
     assert len(connection.execute(SHAPED).description) == 4
+    with psycopg.connect(POSTGRES, cursor_factory=DescribedCursor) as other:
+        third = other.execute(SHAPED).description
+    assert all(a is b for a, b in zip(first, third, strict=True))
+
+
+def test_a_type_of_one_schema_is_not_taken_for_its_namesake_of_another(connection):
+    schemas = [f"shaped_{secrets.token_hex(4)}" for _ in range(2)]
+    for schema in schemas:  # in the test's transaction, rolled back at the end
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+        connection.execute(f"""CREATE TYPE "{schema}".mood AS ENUM ('glad')""")
+    try:
+        a, b = (connection.execute(f"""SELECT 'glad'::"{schema}".mood AS m""").description[0]
+                for schema in schemas)
+        assert a.name == b.name == "m"
+        assert a.type_code != b.type_code
+    finally:
+        connection.rollback()
 
 
 def test_a_table_changed_between_two_reads_is_described_as_it_is_now(connection):
