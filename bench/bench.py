@@ -8,8 +8,9 @@ measures, with a threaded
 load generator using ``requests``:
 
 * full login flows per second: authorize -> login page -> password -> step-up page ->
-  TOTP form -> TOTP code -> authorization code -> token exchange, and the CPU time each flow
-  cost the provider's processes (and PostgreSQL's and Redis's);
+  TOTP form -> TOTP code -> authorization code -> token exchange, the CPU time each flow
+  cost the provider's processes (and PostgreSQL's and Redis's), and the p50/p99 latency of
+  each of the flow's requests;
 * code exchanges per second for an RS256 and an ES256 client (codes are issued first through
   the browser flow of signed-in sessions; only the exchanges are timed);
 * requests per second and p50/p99 latency of userinfo, discovery and JWKS;
@@ -113,6 +114,36 @@ class Measurement:
                 "mean_ms": round(statistics.fmean(self.latencies) * 1000, 2)
                 if self.latencies else None,
                 "first_error": self.first_error}
+
+
+#: The requests of a login flow (``log_in`` and ``exchange``), in their order.
+STEPS = ("authorize", "login page", "password", "step-up page", "authenticator form", "TOTP",
+         "back to the app", "token exchange")
+Timed = Callable[[str, requests.Response], None]
+
+
+class StepTimes:
+    """How long each request of the login flows took, by step: from sending it until its
+    answer's headers were read (``requests``' ``elapsed``), as the person's browser waits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.steps = {step: Measurement(step) for step in STEPS}
+
+    def note(self, step: str, response: requests.Response) -> None:
+        with self._lock:
+            measurement = self.steps[step]
+            measurement.ok += 1
+            measurement.latencies.append(response.elapsed.total_seconds())
+
+    def summary(self) -> dict[str, dict]:
+        return {step: {"n": m.ok, "p50_ms": round(m.percentile(50) * 1000, 2),
+                       "p99_ms": round(m.percentile(99) * 1000, 2)}
+                for step, m in self.steps.items() if m.ok}
+
+
+def _untimed(_step: str, _response: requests.Response) -> None:
+    pass
 
 
 def _record(measurement: Measurement, lock: threading.Lock, started: float,
@@ -224,8 +255,8 @@ def expect(response: requests.Response, status: int) -> requests.Response:
     return response
 
 
-def authorize(http: requests.Session, target: Target, client: BenchClient
-              ) -> tuple[requests.Response, str]:
+def authorize(http: requests.Session, target: Target, client: BenchClient,
+              timed: Timed = _untimed) -> tuple[requests.Response, str]:
     """Send the browser to the authorization endpoint; return the answer and the verifier."""
     verifier = secrets.token_urlsafe(48)
     response = http.get(target.issuer + "/authorize", allow_redirects=False, timeout=60, params={
@@ -233,6 +264,7 @@ def authorize(http: requests.Session, target: Target, client: BenchClient
         "scope": "openid profile email", "state": secrets.token_urlsafe(12),
         "nonce": secrets.token_urlsafe(12), "code_challenge": s256(verifier),
         "code_challenge_method": "S256"})
+    timed("authorize", response)
     return expect(response, 302), verifier
 
 
@@ -247,31 +279,37 @@ def code_of(response: requests.Response) -> str:
 
 
 def log_in(http: requests.Session, target: Target, client: BenchClient,
-           username: str) -> tuple[str, str]:
-    """Run the front channel as a person: password, then the app's code; return code, verifier."""
-    response, verifier = authorize(http, target, client)
+           username: str, timed: Timed = _untimed) -> tuple[str, str]:
+    """Run the front channel as a person: password, then the app's code; return code, verifier.
+    `timed` is told each answer, by its step (``STEPS``)."""
+    def step(name: str, response: requests.Response, status: int) -> requests.Response:
+        timed(name, response)
+        return expect(response, status)
+
+    response, verifier = authorize(http, target, client, timed)
     interaction = urljoin(response.url, response.headers["Location"])
-    page = expect(http.get(interaction, timeout=60), 200)
-    response = http.post(interaction + "/login", allow_redirects=False, timeout=60, data={
-        "csrf_token": csrf_of(page.text), "username": username, "password": PASSWORD})
-    expect(response, 302)
-    page = expect(http.get(interaction, allow_redirects=False, timeout=60), 200)
+    page = step("login page", http.get(interaction, timeout=60), 200)
+    step("password", http.post(interaction + "/login", allow_redirects=False, timeout=60, data={
+        "csrf_token": csrf_of(page.text), "username": username, "password": PASSWORD}), 302)
+    page = step("step-up page", http.get(interaction, allow_redirects=False, timeout=60), 200)
     if "/method/totp" not in page.text:
         raise AssertionError("the step-up page does not offer the authenticator app")
-    page = expect(http.get(interaction + "/method/totp", timeout=60), 200)
-    response = http.post(interaction + "/method/totp", allow_redirects=False, timeout=60, data={
-        "csrf_token": csrf_of(page.text), "code": pyotp.TOTP(target.totp_secret).now()})
-    expect(response, 302)
-    return code_of(http.get(interaction, allow_redirects=False, timeout=60)), verifier
+    page = step("authenticator form", http.get(interaction + "/method/totp", timeout=60), 200)
+    step("TOTP", http.post(interaction + "/method/totp", allow_redirects=False, timeout=60, data={
+        "csrf_token": csrf_of(page.text), "code": pyotp.TOTP(target.totp_secret).now()}), 302)
+    response = http.get(interaction, allow_redirects=False, timeout=60)
+    timed("back to the app", response)
+    return code_of(response), verifier
 
 
 def exchange(http: requests.Session, target: Target, client: BenchClient, code: str,
-             verifier: str) -> dict:
+             verifier: str, timed: Timed = _untimed) -> dict:
     """Exchange a code at the token endpoint with client_secret_basic."""
     response = http.post(target.issuer + "/token", auth=(client.client_id, client.secret),
                          timeout=60, data={"grant_type": "authorization_code", "code": code,
                                            "redirect_uri": REDIRECT_URI,
                                            "code_verifier": verifier})
+    timed("token exchange", response)
     tokens = expect(response, 200).json()
     if "id_token" not in tokens or "access_token" not in tokens:
         raise AssertionError(f"incomplete token response: {sorted(tokens)}")
@@ -800,14 +838,20 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
     pool = UserPool(users, used)
     rs256 = target.clients["RS256"]
 
+    steps = StepTimes()
+
     def login_flow(http: requests.Session) -> None:
         http.cookies.clear()  # a new person in a new browser
-        code, verifier = log_in(http, target, rs256, pool.take())
-        exchange(http, target, rs256, code, verifier)
+        code, verifier = log_in(http, target, rs256, pool.take(), steps.note)
+        exchange(http, target, rs256, code, verifier, steps.note)
 
     during = CpuShare(master, gateway.pid)
     flows = run_for("login_flow", opts.seconds, opts.threads, login_flow)
     report(flows)
+    results["login_flow"]["steps"] = steps.summary()
+    print(f"    {'':<18} p50/p99 ms per request: " + ", ".join(
+        f"{step} {times['p50_ms']:.0f}/{times['p99_ms']:.0f}"
+        for step, times in results["login_flow"]["steps"].items()), flush=True)
     # CPU per flow is steadier than flows per second, which the load generator's own share
     # of the two cores bounds as well.
     used = during.stop()
