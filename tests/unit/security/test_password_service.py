@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import select
+import signal
+import sys
 import threading
 
 import pytest
@@ -220,3 +224,61 @@ def test_a_hash_refused_for_want_of_a_slot_is_counted():
         holder.join(timeout=30)
     assert _sample("idp_password_hash_refused_total") == refused + 1
     assert _sample("idp_password_hash_waiting") == 0
+
+
+# --- hashing at a lower CPU priority --------------------------------------------------------
+
+
+class WhereHasher(GatedHasher):
+    """Record the thread each hash ran in and its nice value (Linux: per thread)."""
+
+    def __init__(self, inner: PasswordHasher):
+        super().__init__(inner)
+        self.release.set()
+        self.ran_in: list[tuple[int, int]] = []
+
+    def hash(self, password: str) -> str:
+        self.ran_in.append((threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, 0)))
+        return super().hash(password)
+
+
+linux_only = pytest.mark.skipif(sys.platform != "linux",
+                                reason="nice values per thread are Linux's")
+
+
+@linux_only
+def test_a_hash_runs_in_a_thread_of_its_own_at_a_lower_cpu_priority():
+    service = PasswordService(CHEAP, concurrency=2, wait_seconds=5, niceness=7)
+    where = WhereHasher(service._hasher)
+    service._hasher = where  # type: ignore[assignment]
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    service.hash("correct horse")
+    service.hash("correct horse")
+    (thread, nice), _again = where.ran_in
+    assert thread != threading.get_native_id()
+    assert nice == min(19, mine + 7)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == mine  # the caller's own is unchanged
+
+
+@linux_only
+def test_a_forked_process_hashes_in_threads_of_its_own():
+    service = PasswordService(CHEAP, concurrency=1, wait_seconds=5)
+    stored = service.hash("correct horse")  # the parent's hashing thread exists now
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: hash, say how it went, and leave at once
+        try:
+            os.write(write, b"1" if service.verify(stored, "correct horse") else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    ready: list[int] = []
+    try:
+        ready, _, _ = select.select([read], [], [], 30)
+        assert ready, "the child's hash never finished"
+        assert os.read(read, 1) == b"1"
+    finally:
+        os.close(read)
+        if not ready:
+            os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
