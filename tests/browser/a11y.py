@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.browser.steps import laid_out
+
 # The success criteria of WCAG 2.0, 2.1 and 2.2 at levels A and AA (axe-core's tags).
 WCAG_AA_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa")
 
@@ -17,8 +19,10 @@ _axe = Axe()
 
 
 def axe_violations(page) -> list[dict]:
-    """Run axe-core's WCAG A and AA rules on the page; return the violations it found."""
-    results = _axe.run(page, options={
+    """Run axe-core's WCAG A and AA rules on the page, once it has loaded (its style sheets
+    included: sizes and spacing are judged from the page as laid out); return the violations
+    it found."""
+    results = _axe.run(laid_out(page), options={
         "runOnly": {"type": "tag", "values": list(WCAG_AA_TAGS)},
         "resultTypes": ["violations"],
     })
@@ -47,7 +51,7 @@ def assert_accessible(page, context: str) -> None:
 def focus_indicator(page) -> dict:
     """Return the focused element, how its focus shows, and the outline's contrast with the
     background around the element (WCAG 1.4.11 asks 3:1 of a focus indicator)."""
-    return page.evaluate("""() => {
+    return laid_out(page).evaluate("""() => {
         const parse = (color) => {
             const m = /rgba?\\(([^)]+)\\)/.exec(color || "");
             if (!m) return null;

@@ -33,6 +33,14 @@ def log_in_to_billing(page, portal, user) -> None:
     give_password(page, user)
 
 
+def laid_out(page):
+    """Wait until the page has loaded, its style sheets included, and return it: sizes,
+    places and colours are read from the page as laid out, never from the bare HTML that
+    is already there while a style sheet is still on its way."""
+    page.wait_for_load_state("load")
+    return page
+
+
 def active(page) -> dict:
     """Return the id, tag, type and text of the element that has the keyboard focus."""
     return page.evaluate("""() => {

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pyotp
 import pytest
 import requests
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from idp.clock import now
@@ -26,6 +27,7 @@ from tests.browser.steps import (
     active,
     give_app_code,
     give_password,
+    laid_out,
     log_in_to_billing,
     open_billing,
     tab_to,
@@ -110,7 +112,7 @@ def consent_page(visit: Visit) -> None:
     visit.page.get_by_label("Code", exact=True).fill(user.totp(now()))
     visit.page.get_by_role("button", name="Verify", exact=True).click()
     visit.heading("Share your details with Sample portal?")
-    allow = visit.page.get_by_role("button", name="Continue and allow").bounding_box()
+    allow = laid_out(visit.page).get_by_role("button", name="Continue and allow").bounding_box()
     deny = visit.page.get_by_role("button", name="Deny").bounding_box()
     apart = max(deny["x"] - (allow["x"] + allow["width"]),
                 deny["y"] - (allow["y"] + allow["height"]))
@@ -214,6 +216,13 @@ def settings_preview_page(visit: Visit) -> None:
 
 
 def users_page(visit: Visit) -> None:
+    _account_page(visit, "/admin/users", "Users", admin=True)
+
+
+def users_page_on_a_phone(visit: Visit) -> None:
+    """On a narrow screen the account navigation wraps onto several rows; its links must
+    still be targets of at least 24 by 24 pixels (WCAG 2.5.8)."""
+    visit.page.set_viewport_size({"width": 360, "height": 740})
     _account_page(visit, "/admin/users", "Users", admin=True)
 
 
@@ -335,6 +344,7 @@ PAGES: list[tuple[str, Callable[[Visit], None]]] = [
     ("log in again page", log_in_again_page),
     ("settings preview page", settings_preview_page),
     ("users page", users_page),
+    ("users page on a phone", users_page_on_a_phone),
     ("user page with the help for lost methods", user_help_page),
     ("new client page", new_client_page),
     ("audit log page", audit_page),
@@ -371,6 +381,24 @@ def test_axe_finds_a_violation_when_there_is_one(visit):
     violations = axe_violations(visit.page)
 
     assert "label" in {violation["id"] for violation in violations}, violations
+
+
+def test_axe_waits_for_the_style_sheets(visit):
+    """The page is judged as laid out: while its style sheet is still on its way, the check
+    waits (here until the browser's timeout) instead of judging the unstyled page."""
+    users_page(visit)
+    held = []
+    visit.page.route("**/style.css", lambda route: held.append(route))
+    visit.page.goto(visit.page.url, wait_until="commit")
+    visit.heading("Users")
+    visit.page.set_default_timeout(1_000)
+
+    with pytest.raises(PlaywrightTimeoutError):
+        axe_violations(visit.page)
+
+    assert len(held) == 1
+    for route in held:
+        route.continue_()
 
 
 def test_errors_are_announced_and_tied_to_the_fields(visit):
@@ -419,7 +447,7 @@ def test_the_skip_link_shows_when_focused_and_leads_to_the_content(visit):
     page = visit.page
     _walk(page, "Shift+Tab", "Skip to content")
 
-    box = page.get_by_role("link", name="Skip to content").bounding_box()
+    box = laid_out(page).get_by_role("link", name="Skip to content").bounding_box()
     assert box is not None and box["x"] >= 0 and box["y"] >= 0, box
     page.keyboard.press("Enter")
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from idp.clock import now
 from tests.browser.a11y import assert_accessible
-from tests.browser.steps import give_password
+from tests.browser.steps import give_password, laid_out
 from tests.support.recovery import issue_codes
 
 pytestmark = pytest.mark.browser
@@ -42,6 +42,7 @@ def overlaps(a: dict, b: dict) -> bool:
 def assert_laid_out_apart(page) -> None:
     """No two codes (with their numbers) share a pixel, each stays on one line, and all
     stay inside the card."""
+    laid_out(page)
     items = [page.locator("#recovery-codes li").nth(i) for i in range(10)]
     boxes = [item.bounding_box() for item in items]
     codes = [page.locator("#recovery-codes code").nth(i).bounding_box() for i in range(10)]
@@ -109,6 +110,7 @@ def test_at_a_level_only_a_code_reaches_setting_up_comes_first_then_few_left_new
     set_up = page.get_by_role("link", name="Set up a passkey")
     fallback = page.get_by_role("link", name="Continue with recovery code")
     expect(set_up).to_be_visible()
+    laid_out(page)
     assert set_up.bounding_box()["y"] < fallback.bounding_box()["y"]  # offered first
     assert page.get_by_role("heading", name="Or use a recovery code").is_visible()
     assert_accessible(page, "the step-up page that puts setting up first")

@@ -10,6 +10,7 @@ from idp.domain.brand import Brand
 from idp.storage import db
 from idp.tenants.brand import apply_brand
 from idp.tenants.directories import get_directory
+from tests.browser.steps import laid_out
 from tests.support.live import new_directory
 
 pytestmark = pytest.mark.browser
@@ -52,7 +53,8 @@ def test_each_directory_shows_its_own_brand_and_level_and_refuses_the_others_peo
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     expect(page.locator("header .brand")).to_have_text("Acme B.V.")
     assert page.title().endswith("· Acme B.V.")
-    colour = page.locator("header nav a").first.evaluate("el => getComputedStyle(el).color")
+    link = laid_out(page).locator("header nav a").first
+    colour = link.evaluate("el => getComputedStyle(el).color")
     assert colour == "rgb(11, 93, 30)", colour
 
     log_in(page, beta, ann)  # Acme's person, at Beta's door, in the same browser
