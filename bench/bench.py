@@ -11,6 +11,10 @@ load generator using ``requests``:
   TOTP form -> TOTP code -> authorization code -> token exchange, the CPU time each flow
   cost the provider's processes (and PostgreSQL's and Redis's), and the p50/p99 latency of
   each of the flow's requests;
+* the same flows started at fixed rates (``--rates``, 10 and 20 a second by default) whether
+  or not earlier ones have finished, as people arrive: the p50/p99 latency of each request
+  at a load below what the provider can take, where the closed loop above measures it
+  saturated;
 * code exchanges per second for an RS256 and an ES256 client (codes are issued first through
   the browser flow of signed-in sessions; only the exchanges are timed);
 * requests per second and p50/p99 latency of userinfo, discovery and JWKS;
@@ -178,6 +182,53 @@ def run_for(name: str, seconds: float, threads: int,
 
     _run_workers(measurement, threads, worker)
     return measurement
+
+
+def run_at_rate(name: str, rate: float, seconds: float,
+                operation: Callable[[requests.Session], object],
+                max_in_flight: int = 64) -> tuple[Measurement, float]:
+    """Start `operation` at random times, `rate` a second on average (a Poisson process), for
+    `seconds`, whether or not the earlier ones have finished; wait for all of them. Return the
+    measurement, each latency counted from when the operation was due to start (so a start
+    the load generator delayed counts against the latency, not for it), and the longest such
+    delay in seconds.
+
+    At most `max_in_flight` run at once (one HTTP session per thread); more would wait.
+    """
+    measurement, lock = Measurement(name), threading.Lock()
+    local = threading.local()
+    sessions: list[requests.Session] = []
+    latest_start = [0.0]
+    arrivals = random.Random(f"{name}/{rate}")
+
+    def one(due: float) -> None:
+        http = getattr(local, "http", None)
+        if http is None:
+            http = local.http = requests.Session()
+            with lock:
+                sessions.append(http)
+        late, error = time.perf_counter() - due, None
+        try:
+            operation(http)
+        except Exception as exc:  # noqa: BLE001 - counted, the run goes on
+            error = exc
+        with lock:
+            latest_start[0] = max(latest_start[0], late)
+        _record(measurement, lock, due, error)
+
+    begin = time.perf_counter()
+    due = begin
+    with ThreadPoolExecutor(max_in_flight) as pool:
+        while True:
+            due += arrivals.expovariate(rate)
+            if due > begin + seconds:
+                break
+            time.sleep(max(0.0, due - time.perf_counter()))
+            pool.submit(one, due)
+    measurement.seconds = time.perf_counter() - begin
+    for http in sessions:
+        http.close()
+    return measurement, latest_start[0]
 
 
 def _run_workers(measurement: Measurement, threads: int, worker: Callable[[], None]) -> None:
@@ -763,6 +814,8 @@ class Options:
     workers: int
     worker_threads: int
     server: str = "granian"
+    rates: list[float] = field(default_factory=list)
+    rate_seconds: float = 15.0
 
 
 def pre_issue_codes(target: Target, client: BenchClient, pool: UserPool, count: int,
@@ -862,6 +915,9 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
         print(f"    {'':<18} CPU per flow: provider {per_flow['provider_cpu_ms_per_flow']} ms, "
               f"postgres+redis {per_flow['postgres_redis_cpu_ms_per_flow']} ms", flush=True)
 
+    for rate in opts.rates:
+        results.update(flows_at_rate(target, rs256, pool, rate, opts.rate_seconds))
+
     access_tokens: list[str] = []
     for alg, client in target.clients.items():
         codes, _issue_seconds = pre_issue_codes(target, client, pool, opts.codes, opts.threads)
@@ -924,6 +980,38 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
     return results
 
 
+def flows_at_rate(target: Target, client: BenchClient, pool: UserPool, rate: float,
+                  seconds: float) -> dict[str, dict]:
+    """Start login flows `rate` a second for `seconds` (``run_at_rate``); return the flows'
+    figures, the p50/p99 of each request, and the p99 of all the requests but the password
+    check, under ``login_flow_at_<rate>``."""
+    steps = StepTimes()
+
+    def login_flow(http: requests.Session) -> None:
+        http.cookies.clear()
+        code, verifier = log_in(http, target, client, pool.take(), steps.note)
+        exchange(http, target, client, code, verifier, steps.note)
+
+    name = f"login_flow_at_{rate:g}"
+    flows, latest_start = run_at_rate(name, rate, seconds, login_flow)
+    result = flows.summary()
+    result.update(offered_per_second=rate, latest_start_ms=round(latest_start * 1000, 1),
+                  steps=steps.summary())
+    others = Measurement("others", latencies=[
+        latency for step, m in steps.steps.items() if step != "password"
+        for latency in m.latencies])
+    result["p99_ms_but_password"] = round(others.percentile(99) * 1000, 2)
+    extra = f" errors={flows.errors} ({flows.first_error})" if flows.errors else ""
+    print(f"    {name:<18} {flows.rate:8.1f}/s  p50 {flows.percentile(50) * 1000:7.1f} ms  "
+          f"p99 {flows.percentile(99) * 1000:7.1f} ms  n={flows.ok}{extra}; started at most "
+          f"{latest_start * 1000:.0f} ms late", flush=True)
+    print(f"    {'':<18} p50/p99 ms per request: " + ", ".join(
+        f"{step} {times['p50_ms']:.0f}/{times['p99_ms']:.0f}"
+        for step, times in result["steps"].items())
+        + f"; p99 of all but the password {result['p99_ms_but_password']:.0f}", flush=True)
+    return {name: result}
+
+
 def run_backend(backend: str, opts: Options, stamp: str) -> list[dict]:
     database = Database(backend)
     runs = []
@@ -956,7 +1044,8 @@ def table(runs: list[dict]) -> str:
     head = (f"{'backend':<10} {'users':>7} {'login/s':>8} {'RS256/s':>8} {'ES256/s':>8} "
             f"{'userinfo/s':>10} {'p50/p99 ms':>12} {'discovery/s':>11} {'p50/p99 ms':>12} "
             f"{'jwks/s':>7} {'p50/p99 ms':>12} {'sms/s':>7} {'p50/p99 ms':>12} "
-            f"{'sms50ms/s':>9} {'p50/p99 ms':>12} {'RSS MiB/worker':>16} {'others':>6}")
+            f"{'sms50ms/s':>9} {'p50/p99 ms':>12} {'RSS MiB/worker':>16} {'others':>6} "
+            f"p99 ms but the password, at flows/s")
     lines = [head, "-" * len(head)]
 
     def lat(r: dict, name: str) -> str:
@@ -976,7 +1065,9 @@ def table(runs: list[dict]) -> str:
             f"{r['jwks']['per_second']:>7.1f} {lat(r, 'jwks'):>12} "
             f"{per_second(r, 'sms_code'):>7} {lat(r, 'sms_code'):>12} "
             f"{per_second(r, 'sms_code_50ms'):>9} {lat(r, 'sms_code_50ms'):>12} {rss:>16} "
-            f"{r['cpu']['others_cores']:>6.2f}")
+            f"{r['cpu']['others_cores']:>6.2f} " + ", ".join(
+                f"{r[name]['p99_ms_but_password']:.0f} at {r[name]['offered_per_second']:g}"
+                for name in r if name.startswith("login_flow_at_")))
     return "\n".join(lines)
 
 
@@ -1004,6 +1095,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sms", type=int,
                         help="SMS code requests timed per gateway (default 400, 100 with --quick;"
                              " 0 skips them)")
+    parser.add_argument("--rates", default="10,20",
+                        help="comma-separated rates (login flows a second) at which flows are "
+                             "also started whether or not earlier ones have finished (default "
+                             "10,20; empty skips them)")
+    parser.add_argument("--rate-seconds", type=float,
+                        help="how long flows are started at each rate (default 15, 5 with "
+                             "--quick)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--server", choices=SERVERS, default="granian",
@@ -1018,7 +1116,9 @@ def main(argv: list[str] | None = None) -> int:
         threads=args.threads,
         codes=args.codes or (150 if args.quick else 600),
         sms=(100 if args.quick else 400) if args.sms is None else args.sms,
-        workers=args.workers, worker_threads=args.worker_threads)
+        workers=args.workers, worker_threads=args.worker_threads,
+        rates=[float(r) for r in args.rates.split(",") if r],
+        rate_seconds=args.rate_seconds or (5.0 if args.quick else 15.0))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     started = time.perf_counter()
