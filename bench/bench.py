@@ -11,7 +11,7 @@ load generator using ``requests``:
   TOTP form -> TOTP code -> authorization code -> token exchange, the CPU time each flow
   cost the provider's processes (and PostgreSQL's and Redis's), and the p50/p99 latency of
   each of the flow's requests;
-* the same flows started at fixed rates (``--rates``, 10 and 20 a second by default) whether
+* the same flows started at fixed rates (``--rates``, 10, 15 and 20 a second by default) whether
   or not earlier ones have finished, as people arrive: the p50/p99 latency of each request
   at a load below what the provider can take, where the closed loop above measures it
   saturated;
@@ -187,8 +187,9 @@ def run_for(name: str, seconds: float, threads: int,
 def run_at_rate(name: str, rate: float, seconds: float,
                 operation: Callable[[requests.Session], object],
                 max_in_flight: int = 64) -> tuple[Measurement, float]:
-    """Start `operation` at random times, `rate` a second on average (a Poisson process), for
-    `seconds`, whether or not the earlier ones have finished; wait for all of them. Return the
+    """Start `operation` `rate` times a second for `seconds`, at random times (as many as
+    ``rate * seconds``, spread as a Poisson process spreads them, the same on every run),
+    whether or not the earlier ones have finished; wait for all of them. Return the
     measurement, each latency counted from when the operation was due to start (so a start
     the load generator delayed counts against the latency, not for it), and the longest such
     delay in seconds.
@@ -199,7 +200,8 @@ def run_at_rate(name: str, rate: float, seconds: float,
     local = threading.local()
     sessions: list[requests.Session] = []
     latest_start = [0.0]
-    arrivals = random.Random(f"{name}/{rate}")
+    arrivals = random.Random(f"{name}/{rate}/{seconds}")
+    offsets = sorted(arrivals.uniform(0, seconds) for _ in range(round(rate * seconds)))
 
     def one(due: float) -> None:
         http = getattr(local, "http", None)
@@ -217,12 +219,9 @@ def run_at_rate(name: str, rate: float, seconds: float,
         _record(measurement, lock, due, error)
 
     begin = time.perf_counter()
-    due = begin
     with ThreadPoolExecutor(max_in_flight) as pool:
-        while True:
-            due += arrivals.expovariate(rate)
-            if due > begin + seconds:
-                break
+        for offset in offsets:
+            due = begin + offset
             time.sleep(max(0.0, due - time.perf_counter()))
             pool.submit(one, due)
     measurement.seconds = time.perf_counter() - begin
@@ -815,7 +814,7 @@ class Options:
     worker_threads: int
     server: str = "granian"
     rates: list[float] = field(default_factory=list)
-    rate_seconds: float = 15.0
+    rate_seconds: float = 12.0
 
 
 def pre_issue_codes(target: Target, client: BenchClient, pool: UserPool, count: int,
@@ -1095,12 +1094,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sms", type=int,
                         help="SMS code requests timed per gateway (default 400, 100 with --quick;"
                              " 0 skips them)")
-    parser.add_argument("--rates", default="10,20",
+    parser.add_argument("--rates", default="10,15,20",
                         help="comma-separated rates (login flows a second) at which flows are "
                              "also started whether or not earlier ones have finished (default "
-                             "10,20; empty skips them)")
+                             "10,15,20; empty skips them)")
     parser.add_argument("--rate-seconds", type=float,
-                        help="how long flows are started at each rate (default 15, 5 with "
+                        help="how long flows are started at each rate (default 12, 4 with "
                              "--quick)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per worker")
@@ -1118,7 +1117,7 @@ def main(argv: list[str] | None = None) -> int:
         sms=(100 if args.quick else 400) if args.sms is None else args.sms,
         workers=args.workers, worker_threads=args.worker_threads,
         rates=[float(r) for r in args.rates.split(",") if r],
-        rate_seconds=args.rate_seconds or (5.0 if args.quick else 15.0))
+        rate_seconds=args.rate_seconds or (4.0 if args.quick else 12.0))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     started = time.perf_counter()
