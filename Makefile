@@ -46,7 +46,7 @@ BENCH_ARGS ?=
 bench: $(STAMP)
 	$(BIN)/python bench/compare.py $(BENCH_ARGS)
 
-## bench-logins: login flows, exchanges, userinfo, discovery, JWKS and SMS codes under `idp run` with 1,000 and 100,000 users
+## bench-logins: login flows (flat out, and started at 10, 15 and 20 a second), exchanges, userinfo, discovery, JWKS and SMS codes under `idp run` with 1,000 and 100,000 users
 bench-logins: $(STAMP)
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
