@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from idp.storage import db
 from tests.support import live
 from tests.support.agent import Page
 from tests.support.live import free_port, new_directory
@@ -72,8 +73,18 @@ class Scene:
 
 @pytest.fixture
 def trusted(outage_rig, monkeypatch):
-    """Let requests trust the instance's certificate (the RP and the browsers use it)."""
+    """Let requests trust the instance's certificate (the RP and the browsers use it), and
+    give this test fresh connections of its own to the database.
+
+    The test sets its scene up through the provider's app in this process, whose pool
+    reaches PostgreSQL through the same proxy. An earlier test's cut closed the connections
+    it holds, and one given back less than ``IDP_DATABASE_PING_IDLE_SECONDS`` before the
+    cut is not pinged before its next use (``idp.storage.outages.ping_when_idle``): that
+    first use would fail, in the setup, and not in what the test checks.
+    """
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(outage_rig.provider.cert))
+    with outage_rig.provider.app.app_context():
+        db.engine.dispose()
     return outage_rig
 
 
