@@ -891,19 +891,12 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
     rs256 = target.clients["RS256"]
 
     steps = StepTimes()
-
-    def login_flow(http: requests.Session) -> None:
-        http.cookies.clear()  # a new person in a new browser
-        code, verifier = log_in(http, target, rs256, pool.take(), steps.note)
-        exchange(http, target, rs256, code, verifier, steps.note)
-
     during = CpuShare(master, gateway.pid)
-    flows = run_for("login_flow", opts.seconds, opts.threads, login_flow)
+    flows = run_for("login_flow", opts.seconds, opts.threads,
+                    login_flows(target, rs256, pool, steps))
     report(flows)
     results["login_flow"]["steps"] = steps.summary()
-    print(f"    {'':<18} p50/p99 ms per request: " + ", ".join(
-        f"{step} {times['p50_ms']:.0f}/{times['p99_ms']:.0f}"
-        for step, times in results["login_flow"]["steps"].items()), flush=True)
+    print_steps(results["login_flow"]["steps"])
     # CPU per flow is steadier than flows per second, which the load generator's own share
     # of the two cores bounds as well.
     used = during.stop()
@@ -979,20 +972,34 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
     return results
 
 
+def login_flows(target: Target, client: BenchClient, pool: UserPool,
+                steps: StepTimes) -> Callable[[requests.Session], None]:
+    """Return one complete login flow, a new browser and user each time, its requests
+    timed into `steps`."""
+    def login_flow(http: requests.Session) -> None:
+        http.cookies.clear()  # a new person in a new browser
+        code, verifier = log_in(http, target, client, pool.take(), steps.note)
+        exchange(http, target, client, code, verifier, steps.note)
+
+    return login_flow
+
+
+def print_steps(steps: dict[str, dict], after: str = "") -> None:
+    """Print the p50/p99 of each request of the flow (``StepTimes.summary``)."""
+    print(f"    {'':<18} p50/p99 ms per request: " + ", ".join(
+        f"{step} {times['p50_ms']:.0f}/{times['p99_ms']:.0f}"
+        for step, times in steps.items()) + after, flush=True)
+
+
 def flows_at_rate(target: Target, client: BenchClient, pool: UserPool, rate: float,
                   seconds: float) -> dict[str, dict]:
     """Start login flows `rate` a second for `seconds` (``run_at_rate``); return the flows'
     figures, the p50/p99 of each request, and the p99 of all the requests but the password
     check, under ``login_flow_at_<rate>``."""
     steps = StepTimes()
-
-    def login_flow(http: requests.Session) -> None:
-        http.cookies.clear()
-        code, verifier = log_in(http, target, client, pool.take(), steps.note)
-        exchange(http, target, client, code, verifier, steps.note)
-
     name = f"login_flow_at_{rate:g}"
-    flows, latest_start = run_at_rate(name, rate, seconds, login_flow)
+    flows, latest_start = run_at_rate(name, rate, seconds,
+                                      login_flows(target, client, pool, steps))
     result = flows.summary()
     result.update(offered_per_second=rate, latest_start_ms=round(latest_start * 1000, 1),
                   steps=steps.summary())
@@ -1004,10 +1011,8 @@ def flows_at_rate(target: Target, client: BenchClient, pool: UserPool, rate: flo
     print(f"    {name:<18} {flows.rate:8.1f}/s  p50 {flows.percentile(50) * 1000:7.1f} ms  "
           f"p99 {flows.percentile(99) * 1000:7.1f} ms  n={flows.ok}{extra}; started at most "
           f"{latest_start * 1000:.0f} ms late", flush=True)
-    print(f"    {'':<18} p50/p99 ms per request: " + ", ".join(
-        f"{step} {times['p50_ms']:.0f}/{times['p99_ms']:.0f}"
-        for step, times in result["steps"].items())
-        + f"; p99 of all but the password {result['p99_ms_but_password']:.0f}", flush=True)
+    print_steps(result["steps"],
+                f"; p99 of all but the password {result['p99_ms_but_password']:.0f}")
     return {name: result}
 
 
