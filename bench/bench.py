@@ -84,6 +84,7 @@ BUTTON = re.compile(r"<button\b[^>]*>(.*?)</button>", re.S)
 SMS_BUTTON = "Text a code to "  # the label of the SMS choice on the step-up page
 OTP_LIMIT = "1000000"  # codes per hour per IP, user and destination: not what is measured
 SLOW_GATEWAY_SECONDS = 0.05  # the second SMS row: a gateway one realistic network hop away
+WARM_UP_SECONDS = 2.0  # of login flows, untimed, before the first measurement of each server
 
 
 # -- measurements ------------------------------------------------------------------------------
@@ -625,6 +626,14 @@ def server_command(server: str, port: int, workers: int, threads: int) -> list[s
             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "idp:create_app()"]
 
 
+def end_cleanly_on_sigterm() -> None:
+    """Let SIGTERM end the run as Ctrl-C does: the servers it started are stopped and the
+    PostgreSQL schema it made is dropped (a plain SIGTERM would leave both behind)."""
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, stop)
+
+
 @contextmanager
 def served(env: dict[str, str], port: int, workers: int, threads: int, log: Path,
            server: str = "granian"):
@@ -890,6 +899,10 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
     pool = UserPool(users, used)
     rs256 = target.clients["RS256"]
 
+    # Untimed: the workers' first flows compile templates and statements, and on PostgreSQL
+    # open their connections, whose server processes then load the tables' definitions.
+    run_for("warm-up", WARM_UP_SECONDS, opts.threads,
+            login_flows(target, rs256, pool, StepTimes()))
     steps = StepTimes()
     during = CpuShare(master, gateway.pid)
     flows = run_for("login_flow", opts.seconds, opts.threads,
@@ -1112,6 +1125,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="what serves the provider: granian through `idp run` (the "
                              "README's), gunicorn gthread or gunicorn sync")
     args = parser.parse_args(argv)
+    end_cleanly_on_sigterm()
     opts = Options(server=args.server,
         backends=[b for b in args.backends.split(",") if b],
         user_counts=[int(n) for n in (args.users or ("1000" if args.quick else "1000,100000"))

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 BATCH = 10_000
 
 # The load benchmark's Database: a fresh SQLite file or PostgreSQL schema, dropped at the end.
-from bench import Database  # noqa: E402
+from bench import Database, end_cleanly_on_sigterm  # noqa: E402
 
 
 def make_app(database_url: str):
@@ -165,6 +165,7 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing; the best counts")
     opts = parser.parse_args()
+    end_cleanly_on_sigterm()
     counts = sorted(int(n) for n in opts.users.split(","))
     rows = []
     for backend in opts.backends.split(","):

@@ -485,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="what serves ours: granian through `idp run` (the README's), "
                              "gunicorn gthread or gunicorn sync")
     args = parser.parse_args(argv)
+    common.end_cleanly_on_sigterm()
     opts = Options(rounds=args.rounds or (2 if args.quick else 3),
                    seconds=args.seconds or (1.0 if args.quick else 3.0),
                    codes=args.codes or (60 if args.quick else 300), users=args.users,
