@@ -37,6 +37,7 @@ from .security.passwords import Argon2Parameters, PasswordService
 from .security.sealing import Sealer
 from .services import Services
 from .storage import db
+from .storage.db import begin_at_first_write
 from .storage.described import DescribedCursor
 from .storage.outages import OneLineOutages, ping_when_idle
 from .users.sessions import CookiePolicy
@@ -82,7 +83,8 @@ def _engine_options(settings: Settings, database_url: str) -> dict[str, Any]:
     PostgreSQL's cursors describe each shape of result once (``idp.storage.described``).
     A pooled connection to a database server is pinged before use only after it was idle
     (``idp.storage.outages.ping_when_idle``, set up in `_connect_hooks`); SQLite's file,
-    opened in the process, cannot be dropped so, and its ping would find nothing.
+    opened in the process, cannot be dropped so, and its ping would find nothing. There,
+    too, a transaction begins at its first write (``idp.storage.db.begin_at_first_write``).
     """
     options: dict[str, Any] = {}
     if database_url not in ("sqlite://", "sqlite:///:memory:"):  # else one shared connection
@@ -108,6 +110,7 @@ def _connect_hooks(engine: Any, settings: Settings) -> None:
         statement_ms = 1000 * settings.database_statement_timeout_seconds
         event.listen(engine, "connect", _postgres_timeouts(statement_ms, lock_ms))
         ping_when_idle(engine, settings.database_ping_idle_seconds)
+        begin_at_first_write(engine)
 
 
 def _absolute_sqlite(url: str) -> str:

@@ -1,10 +1,15 @@
-"""The Flask-SQLAlchemy handle shared by every model, and work deferred to a commit."""
+"""The Flask-SQLAlchemy handle shared by every model, where PostgreSQL transactions begin,
+and work deferred to a commit."""
 
+import functools
 import logging
+import re
 from collections.abc import Callable
+from typing import Any
 
+import psycopg
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
 
 NAMING = {
@@ -26,15 +31,45 @@ _AFTER_COMMIT = "idp_after_commit"
 log = logging.getLogger(__name__)
 
 
-def reads_only() -> None:
-    """Run the session's next statements on PostgreSQL without a transaction around them
-    (autocommit), until it commits, rolls back or closes: no BEGIN and no ROLLBACK, each a
-    round trip, for a request that only reads. Each statement then sees what was committed
-    before it, as under PostgreSQL's READ COMMITTED it would anyway. Call it before the
-    session's first statement; a request that may write more than one statement at once
-    must not. SQLite, in the process, gains nothing by it and is left as it is."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+#: A SELECT that holds rows until its transaction ends (``FOR UPDATE``, ``FOR SHARE``...).
+_HOLDS_ROWS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b",
+                         re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=2048)
+def needs_transaction(statement: str) -> bool:
+    """Return whether PostgreSQL must run `statement` inside the transaction: anything but
+    a SELECT that holds no rows (a write, a lock, a ``SET LOCAL``, a ``WITH`` that may
+    write)."""
+    return statement.lstrip()[:6].upper() != "SELECT" or bool(_HOLDS_ROWS.search(statement))
+
+
+def begin_at_first_write(engine: Engine) -> None:
+    """Open PostgreSQL transactions at their first write, not at their first statement.
+
+    The statements before it, which only read, run without a transaction around them
+    (psycopg's autocommit): no BEGIN before a request's first read and no ROLLBACK after a
+    request that only read, each a round trip. Nothing a read sees changes: under READ
+    COMMITTED (the provider's, PostgreSQL's default) each statement sees what was committed
+    before it began, in a transaction or not, and a plain SELECT holds no lock. The first
+    statement that writes or holds rows (``needs_transaction``) begins the transaction;
+    every statement after it, reads included, runs in it until the commit or rollback, so
+    writes stay all or nothing. SQLite's driver already begins at the first write.
+
+    A SELECT run for what it does to its transaction (``pg_advisory_xact_lock``, a local
+    ``set_config``) would end with its own statement: run it after a write.
+    """
+    idle = psycopg.pq.TransactionStatus.IDLE
+
+    def before(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        connection = cursor.connection
+        if connection.pgconn.transaction_status != idle:
+            return  # in the transaction (or its failure) until it ends
+        reading = not needs_transaction(statement)
+        if connection.autocommit != reading:
+            connection.autocommit = reading
+
+    event.listen(engine, "before_cursor_execute", before)
 
 
 def commit_keeping_loaded() -> None:

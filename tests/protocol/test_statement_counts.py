@@ -15,9 +15,11 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 
 from idp.storage import db
+from idp.storage.db import needs_transaction
 from tests.protocol._helpers import signed_in
 from tests.support.agent import Page
 from tests.support.rp import StrictRP
@@ -27,6 +29,9 @@ CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 5, "refresh": 3, "log
             # The steps of a login with a password and an authenticator app.
             "authorize": 2, "password": 13, "step_up_page": 3, "totp_page": 3, "totp": 14,
             "back_to_app": 7}
+# Transactions of each step of that login on PostgreSQL: the pages that only read run none.
+TRANSACTIONS = {"authorize": 1, "login_page": 0, "password": 3, "step_up_page": 0,
+                "totp_page": 0, "totp": 3, "back_to_app": 2, "exchange": 1}
 DIRECTORY_READ = re.compile(r"\bFROM directory\b", re.IGNORECASE)
 CLIENT_READ = re.compile(r"\bFROM client\b", re.IGNORECASE)
 
@@ -123,20 +128,20 @@ def test_a_login_page_reads_neither_its_directory_nor_its_app_again(app, rp):
     assert len(seen) <= CEILINGS["login_page"], seen
 
 
-def test_each_step_of_a_login_stays_within_its_statements(app, rp, user):
+def walk_a_login(rp, user, around) -> None:
+    """Log `user` in with a password and an authenticator app, each request of it (and the
+    exchange of its code) inside ``around(name)``."""
     signed_in(StrictRP(rp.directory, rp.client), rp.directory.add_user(totp=True))
-    counts: dict[str, int] = {}
 
     def step(name: str, send) -> requests.Response:
-        with statements(app) as seen:
-            response = send()
-        counts[name] = len(seen)
-        return response
+        with around(name):
+            return send()
 
     started = step("authorize", lambda: rp.agent.http.get(
         rp.authorization_url(), allow_redirects=False, timeout=30))
     assert started.is_redirect, started.text[:300]
-    page = Page(rp.agent.get(urljoin(started.url, started.headers["Location"])))
+    page = Page(step("login_page", lambda: rp.agent.get(
+        urljoin(started.url, started.headers["Location"]))))
     response = step("password", lambda: rp.agent.submit(page, "Log in", by_label={
         "Username or email": user.username, "Password": user.password}, follow=False))
     assert response.is_redirect, response.text[:300]
@@ -150,34 +155,106 @@ def test_each_step_of_a_login_stays_within_its_statements(app, rp, user):
     assert response.is_redirect, response.text[:300]
     back = step("back_to_app", lambda: rp.agent.http.get(
         urljoin(response.url, response.headers["Location"]), allow_redirects=False, timeout=30))
-    assert "code" in rp.response_params(back)
+    code = rp.response_params(back)["code"]
+    exchanged = step("exchange", lambda: rp.token_request({
+        "grant_type": "authorization_code", "code": code,
+        "redirect_uri": rp.client.redirect_uri, "code_verifier": rp.pending.verifier}))
+    assert exchanged.status_code == 200, exchanged.text
+
+
+def test_each_step_of_a_login_stays_within_its_statements(app, rp, user):
+    counts: dict[str, int] = {}
+
+    @contextmanager
+    def counted(name: str):
+        with statements(app) as seen:
+            yield
+        counts[name] = len(seen)
+
+    walk_a_login(rp, user, counted)
     over = {name: count for name, count in counts.items() if count > CEILINGS[name]}
     assert not over, (over, counts)
 
 
-def test_userinfo_and_introspection_run_without_begin_and_rollback_on_postgresql(
-        app, rp, tokens, backend):
-    if backend != "postgresql":
-        pytest.skip("SQLite runs in the process: a transaction costs no round trip")
-    autocommit: list[bool] = []
+@contextmanager
+def transactions(app):
+    """Collect each statement the provider's threads run meanwhile, and whether it ran
+    without a transaction (psycopg's autocommit) or inside one."""
+    seen: list[tuple[str, bool]] = []
     here = threading.get_ident()
 
-    def note(conn, *_args):
+    def note(_conn, cursor, statement, *_args):
         if threading.get_ident() != here:
-            autocommit.append(conn.connection.dbapi_connection.autocommit)
+            seen.append((statement, cursor.connection.autocommit))
 
     with app.app_context():
         engine = db.engine
-    rp.userinfo(tokens["access_token"])
     event.listen(engine, "before_cursor_execute", note)
     try:
-        assert rp.userinfo(tokens["access_token"]).status_code == 200
-        assert introspect(rp, tokens["access_token"]).json()["active"]
-        assert autocommit and all(autocommit), autocommit
-        autocommit.clear()
-        response = rp.token_request({"grant_type": "refresh_token",
-                                     "refresh_token": tokens["refresh_token"]})
-        assert response.status_code == 200
-        assert autocommit and not any(autocommit), "a refresh writes in one transaction"
+        yield seen
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+def test_on_postgresql_reads_run_without_a_transaction_and_writes_inside_one(
+        app, rp, user, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite runs in the process: a transaction costs no round trip")
+    only_read = {}
+    page = rp.start()
+    with transactions(app) as seen:
+        assert rp.agent.http.get(page.url, timeout=30).status_code == 200
+    only_read["login page"] = seen
+    tokens = signed_in(rp, user, scope="openid profile offline_access")
+    rp.userinfo(tokens["access_token"])
+    with transactions(app) as seen:
+        assert rp.userinfo(tokens["access_token"]).status_code == 200
+    only_read["userinfo"] = seen
+    with transactions(app) as seen:
+        assert introspect(rp, tokens["access_token"]).json()["active"]
+    only_read["introspection"] = seen
+    for name, statements in only_read.items():  # no BEGIN, and no ROLLBACK after
+        assert statements and all(alone for _statement, alone in statements), (name, statements)
+
+    with transactions(app) as seen:
+        response = rp.token_request({"grant_type": "refresh_token",
+                                     "refresh_token": tokens["refresh_token"]})
+    assert response.status_code == 200, response.text
+    first_write = next(i for i, (statement, _alone) in enumerate(seen)
+                       if needs_transaction(statement))
+    assert all(alone for _statement, alone in seen[:first_write]), seen
+    assert not any(alone for _statement, alone in seen[first_write:]), \
+        "from its first write to its commit, a refresh runs in one transaction"
+
+
+def test_on_postgresql_each_step_of_a_login_stays_within_its_transactions(
+        app, rp, user, backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite runs in the process: a transaction costs no round trip")
+    idle = TransactionStatus.IDLE
+    here = threading.get_ident()
+    counts: dict[str, int] = {}
+
+    @contextmanager
+    def counted(name: str):
+        begun = [0]
+
+        def begins(_conn, cursor, *_args):  # psycopg sends BEGIN before this statement
+            connection = cursor.connection
+            if threading.get_ident() != here and not connection.autocommit \
+                    and connection.pgconn.transaction_status == idle:
+                begun[0] += 1
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", begins)
+        try:
+            yield
+        finally:
+            event.remove(engine, "before_cursor_execute", begins)
+        counts[name] = begun[0]
+
+    walk_a_login(rp, user, counted)
+    # Each transaction costs a BEGIN and a COMMIT (or ROLLBACK): two round trips.
+    over = {name: count for name, count in counts.items() if count > TRANSACTIONS[name]}
+    assert not over, (over, counts)

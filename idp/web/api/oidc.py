@@ -16,25 +16,12 @@ from ...oidc.metadata import provider_metadata
 from ...oidc.request_objects import push_request
 from ...oidc.server import current_issuer, dpop_nonce, token_request_proof
 from ...services import services
-from ...storage.db import reads_only
 from ...tenants.keys import published_keys
 from ..context import load_directory
 from ..login.authorize import pushed_params
 from ..published import PUBLISH_UNTIL
 
 api = Blueprint("api", __name__, url_prefix="/d/<slug>")
-
-#: The endpoints that only read (or write one row at once: a DPoP proof or client assertion
-#: spent), so that their statements need no transaction around them.
-READS_ONLY = frozenset({"api.userinfo", "api.introspect"})
-
-
-@api.url_value_preprocessor
-def _reads_only(endpoint: str | None, _values: dict | None) -> None:
-    # Before the directory's preprocessor, whose statement (when it is not kept) is the first.
-    if endpoint in READS_ONLY:
-        reads_only()
-
 
 api.url_value_preprocessor(load_directory)
 
