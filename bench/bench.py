@@ -1088,6 +1088,30 @@ def table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+#: Iterations of the fixed loop ``cpu_speed`` times: about a quarter of a second here.
+SPEED_LOOP = 5_000_000
+
+
+def cpu_speed() -> float:
+    """Return how long one core takes, in ms of CPU, for a fixed pure-Python loop (the best
+    of three): the same figure on an idle host. A host whose other guests busy its cores
+    makes this process slower too, unseen by the CPU shares of this machine's processes;
+    a benchmark reads it before and after so that its numbers come with the speed they
+    were taken at."""
+    best = float("inf")
+    for _ in range(3):
+        started, total = time.process_time(), 0
+        for i in range(SPEED_LOOP):
+            total += i * i
+        best = min(best, time.process_time() - started)
+    return round(best * 1000, 1)
+
+
+def print_speed(before: float, after: float) -> None:
+    print(f"one core's speed: a fixed loop took {before:.0f} ms of CPU before the run and "
+          f"{after:.0f} ms after (on this machine, at its fastest, about 275)", flush=True)
+
+
 def source_version() -> dict[str, object]:
     """Return the commit measured and whether the working tree had changes."""
     try:
@@ -1139,7 +1163,7 @@ def main(argv: list[str] | None = None) -> int:
         rate_seconds=args.rate_seconds or (4.0 if args.quick else 12.0))
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    started = time.perf_counter()
+    started, speed_before = time.perf_counter(), cpu_speed()
     print(f"{opts.server}, {opts.workers} workers x {opts.worker_threads} threads; "
           f"{opts.threads} client threads; {opts.seconds:g} s per measurement; "
           f"{os.cpu_count()} CPUs", flush=True)
@@ -1147,11 +1171,14 @@ def main(argv: list[str] | None = None) -> int:
     for backend in opts.backends:
         runs += run_backend(backend, opts, stamp)
     print("\n" + table(runs))
+    speed_after = cpu_speed()
+    print_speed(speed_before, speed_after)
     output = RESULTS / f"{stamp}.json"
     output.write_text(json.dumps({
         "when": stamp, "seconds_total": round(time.perf_counter() - started, 1),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version()},
+                    "python": platform.python_version(),
+                    "speed_loop_cpu_ms": {"before": speed_before, "after": speed_after}},
         "source": source_version(), "options": asdict(opts),
         "argon2": {"memory_kib": 19456, "time_cost": 2, "parallelism": 1},
         "runs": runs}, indent=2))

@@ -494,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
                    backends=[b for b in args.backends.split(",") if b], server=args.server)
     common.RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    started = time.perf_counter()
+    started, speed_before = time.perf_counter(), common.cpu_speed()
     install_node()
     print(f"{opts.server}, {opts.workers} workers x {opts.worker_threads} threads, against node "
           f"oidc-provider; {opts.connections} connections from {opts.processes} load generator "
@@ -539,6 +539,8 @@ def main(argv: list[str] | None = None) -> int:
     if others > 0.2:
         print(f"warning: other processes used {others:.2f} cores: these numbers were taken "
               f"under load")
+    speed_after = common.cpu_speed()
+    common.print_speed(speed_before, speed_after)
     lock = json.loads((NODE_DIR / "package-lock.json").read_text())
     output = common.RESULTS / f"compare-{stamp}.json"
     output.write_text(json.dumps({
@@ -546,7 +548,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                     "python": platform.python_version(),
                     "node": subprocess.run(["node", "--version"], capture_output=True,
-                                           text=True).stdout.strip()},
+                                           text=True).stdout.strip(),
+                    "speed_loop_cpu_ms": {"before": speed_before, "after": speed_after}},
         "oidc_provider": lock["packages"]["node_modules/oidc-provider"]["version"],
         "source": common.source_version(), "options": asdict(opts),
         "cpu_cores": {key: round(value / machine["wall"], 2)
