@@ -5,10 +5,12 @@ lock; SQLite: the database's write lock, taken by the first write of the transac
 so concurrent attempts against one account reserve their tries in turn and no more
 than the limit are ever checked. The rules are ``idp.domain.attempts``.
 
-Every operation commits its own transaction; call them when the request has nothing
-pending (before the check, and after the view has committed or rolled back). Those
-commits keep the request's loaded rows as they are (``commit_keeping_loaded``): budget
-rows are always read afresh, as plain rows.
+Reserving, settling a failure and a notice each commit their own transaction; call them
+when the request has nothing pending (before the check, and after the view has committed
+or rolled back). Those commits keep the request's loaded rows as they are
+(``commit_keeping_loaded``): budget rows are always read afresh, as plain rows. Giving a
+reservation back can also join the transaction of the step it answered
+(``release_with_step``), and clearing always joins the caller's transaction.
 """
 
 from __future__ import annotations
@@ -91,12 +93,20 @@ def _states(statement: Select, keys: Iterable[str]) -> dict[str, Budget]:
 
 def _locked(directory_id: int, keys: Iterable[str], now: float) -> dict[str, Budget]:
     """Return the budgets of `keys`, their rows created if missing and locked until the
-    commit: two statements, whatever the number of keys.
-
-    Keys are created and locked in sorted order, so two transactions never wait for each
-    other in a circle.
+    commit, in a transaction of their own: two statements, whatever the number of keys.
     """
     commit_keeping_loaded()  # a transaction of our own, whose first statement is a write
+    return _locked_here(directory_id, keys, now)
+
+
+def _locked_here(directory_id: int, keys: Iterable[str], now: float) -> dict[str, Budget]:
+    """Return the budgets of `keys`, their rows created if missing and locked until the
+    commit of the caller's transaction.
+
+    The first statement is a write, so the rows are read under the lock that guards them
+    (SQLite's write lock is taken by a transaction's first write). Keys are created and
+    locked in sorted order, so two transactions never wait for each other in a circle.
+    """
     ordered = sorted(set(keys))
     db.session.execute(_CREATE[db.engine.dialect.name], [
         {"key": key, "directory_id": directory_id, "failures": 0, "lockouts": 0,
@@ -162,26 +172,31 @@ class AttemptBudgets:
         """Give the reservation back: the answer was right, or it was not a guess."""
         self._settle(reservation, now, lambda state, _budget: release(state))
 
+    def release_with_step(self, reservation: Reservation, now: float) -> None:
+        """Give the reservation back in the caller's transaction, which keeps it only if it
+        commits: for a right answer, given back with the step it completed (one commit
+        instead of two)."""
+        states = _locked_here(reservation.directory_id,
+                              (b.key for b in reservation.budgets), now)
+        _write({budget.key: release(states[budget.key]) for budget in reservation.budgets},
+               now)
+
     def clear(self, budgets: Iterable[BudgetKey], now: float) -> None:
-        """Start the budgets afresh: the account completed a login from this source.
+        """Start the budgets afresh, in the caller's transaction: the account completed a
+        login from this source.
 
         One statement that changes nothing (and so costs nothing) when there were no
         failures, as after most logins.
         """
         empty = clear(Budget())
         keys = [b.key for b in budgets]
-        try:
-            db.session.execute(update(AttemptBudget).where(
-                AttemptBudget.key.in_(keys),
-                (AttemptBudget.failures > 0) | (AttemptBudget.lockouts > 0)
-                | AttemptBudget.locked_until.is_not(None),
-            ).values(failures=empty.failures, last_failure_at=empty.last_failure_at,
-                     locked_until=empty.locked_until, lockouts=empty.lockouts, updated_at=now)
-                .execution_options(synchronize_session=False))
-            commit_keeping_loaded()
-        except Exception:
-            db.session.rollback()
-            raise
+        db.session.execute(update(AttemptBudget).where(
+            AttemptBudget.key.in_(keys),
+            (AttemptBudget.failures > 0) | (AttemptBudget.lockouts > 0)
+            | AttemptBudget.locked_until.is_not(None),
+        ).values(failures=empty.failures, last_failure_at=empty.last_failure_at,
+                 locked_until=empty.locked_until, lockouts=empty.lockouts, updated_at=now)
+            .execution_options(synchronize_session=False))
 
     def left(self, reservation: Reservation, now: float) -> int:
         """Return how many more failures the reservation's budgets all take (the fewest);

@@ -41,6 +41,7 @@ from ..security.attempts import (
 )
 from ..services import services
 from ..storage import db
+from ..storage.db import after_commit, commit_keeping_loaded
 from ..storage.models import User
 from ..storage.outages import describe_outage, outage_of
 from ..tenants.accounts import normalize_login
@@ -143,9 +144,20 @@ class Attempt:
         return min(method_allows, budgets_allow)
 
     def succeeded(self) -> None:
-        """The answer was right: the reservation is given back (only a completed login
-        ends the consecutive failures, see ``login_completed``)."""
+        """The answer was right: the reservation is given back with the step's own writes,
+        when they commit (only a completed login ends the consecutive failures, see
+        ``login_completed``). Call it before the step commits: one commit then keeps both.
+        Should the step roll back, or have committed already, the reservation is given
+        back after the block."""
         self.outcome = "succeeded"
+        try:
+            BUDGETS.release_with_step(self.reservation, now())
+        except LookupError:  # a budget vanished meanwhile: settling after the block says so
+            return
+        after_commit(self._given_back)
+
+    def _given_back(self) -> None:
+        self.outcome = "given back"
 
 
 @contextmanager
@@ -173,22 +185,25 @@ def _settle(attempt: Attempt) -> None:
         if attempt.outcome == "failed":
             for budget, lockout in BUDGETS.fail(attempt.reservation, moment):
                 _locked_out(attempt, budget, lockout, moment)
-        else:
+            return
+        if attempt.outcome == "succeeded":
+            # Given back with the block's writes, still to be committed (as settling would
+            # commit them first anyway); or rolled back with them, and given back below.
+            commit_keeping_loaded()
+        if attempt.outcome != "given back":
             BUDGETS.release(attempt.reservation, moment)
     except Exception as exc:  # the reservation then stays a failure: safe; the page answers
         _log_failure(exc, "could not settle an attempt on %s", attempt.account.key)
 
 
 def login_completed(user: User) -> None:
-    """End the user's consecutive failures from this source: a whole login succeeded.
+    """End the user's consecutive failures from this source, in the transaction that
+    records the login: a whole login succeeded.
 
     Called when a login reaches the directory's level; later steps of the same person
     start with a full budget again.
     """
-    try:
-        BUDGETS.clear(budgets_of(account_of(user)), now())
-    except Exception as exc:  # the failures then simply stay counted until their window ends
-        _log_failure(exc, "could not clear the failure budgets of user %s", user.id)
+    BUDGETS.clear(budgets_of(account_of(user)), now())
 
 
 def _log_failure(exc: Exception, message: str, *args) -> None:

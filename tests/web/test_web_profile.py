@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from idp.storage import db
-from idp.storage.models import AuditEvent, User
+from idp.storage.models import AttemptBudget, AuditEvent, User
 from tests.support.account import open_account_page
 from tests.support.agent import Agent, Page
 from tests.support.live import build_live, new_directory, new_mobile
@@ -222,6 +222,44 @@ def test_an_expired_code_is_refused(directory, mail, provider_clock):
     assert response.status_code == 400
     assert error_of(Page(response)) == "This code has expired. Ask for a new code."
     assert stored(directory, user).email == user.email
+
+
+def account_failures(directory, user) -> list[int]:
+    """Return the failures counted on each budget of the user's account."""
+    row = stored(directory, user)
+    with directory.live.app.app_context():
+        return list(db.session.scalars(select(AttemptBudget.failures).where(
+            AttemptBudget.key.startswith(f"{row.directory_id}:u{row.id}:"))))
+
+
+def test_a_right_code_gives_back_its_own_attempt_and_no_earlier_failure(directory, mail):
+    user = directory.add_user(totp=True)
+    agent, page = ask_email_code(directory, user, "counted@example.org")
+    code = CODE.search(plain(mail.wait_for("counted@example.org"))).group(1)
+    wrong = Page(agent.submit(page, "Verify and save", by_label={
+        "Code": f"{(int(code) + 1) % 1_000_000:06d}"}))
+    assert wrong.status == 400
+
+    page = Page(agent.submit(wrong, "Verify and save", by_label={"Code": code}))
+
+    assert page.title == "Your account", page.text[:300]
+    assert sorted(account_failures(directory, user)) == [0, 0, 1]  # the wrong code stays
+
+
+def test_an_address_taken_while_its_code_travelled_is_refused_and_the_code_is_no_guess(
+        directory, mail):
+    user = directory.add_user(totp=True)
+    agent, page = ask_email_code(directory, user, "raced@example.org")
+    code = CODE.search(plain(mail.wait_for("raced@example.org"))).group(1)
+    directory.add_user(email="raced@example.org")  # another account takes it meanwhile
+
+    response = agent.submit(page, "Verify and save", by_label={"Code": code})
+
+    assert response.status_code == 409, response.text[:300]
+    assert stored(directory, user).email == user.email
+    # The right code's attempt was given back although its change was rolled back.
+    failures = account_failures(directory, user)
+    assert failures and not any(failures), failures
 
 
 @pytest.mark.parametrize("variant", [str.lower, str.upper])

@@ -226,8 +226,8 @@ def answer(login: LoginRequest, interaction: Interaction | None) -> Response:
                  amr=list(outcome.amr), methods=list(outcome.methods))
     if interaction is not None:
         interaction.state = {**interaction.state, "answered": True}
-    commit_keeping_loaded()  # the user the failure budgets are cleared for is as written
     login_completed(user)
+    commit_keeping_loaded()  # what is read after it (the user, the session) is as written
     return response
 
 
@@ -257,8 +257,8 @@ def answer_device(login: LoginRequest, interaction: Interaction) -> Response:
                  client_id=login.client.client_id, ip=client_ip(),
                  user_agent=request.user_agent.string, acr=outcome.acr, level=outcome.level,
                  amr=list(outcome.amr), methods=list(outcome.methods))
-    finish_interaction(interaction)
     login_completed(user)
+    finish_interaction(interaction)
     return device_result("approved", login.client)
 
 

@@ -225,8 +225,8 @@ def login(uid: str):
         except MethodFailed as exc:
             attempt.failed()
             return _login_failed(row, form, "password", exc, named)
-        record_password(user)
         attempt.succeeded()
+        record_password(user)
     return redirect(url_of(uid))
 
 
