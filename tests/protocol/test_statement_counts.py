@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from contextlib import contextmanager
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 import pytest
@@ -39,22 +40,30 @@ CLIENT_READ = re.compile(r"\bFROM client\b", re.IGNORECASE)
 
 
 @contextmanager
-def statements(app):
-    """Collect the SQL the provider's own threads run meanwhile (not this test's)."""
-    seen: list[str] = []
+def watching(app, note):
+    """Call ``note(cursor, statement)`` before each statement the provider's own threads
+    run meanwhile (not this test's)."""
     here = threading.get_ident()
 
-    def note(_conn, _cursor, statement, *_args):
+    def before(_conn, cursor, statement, *_args):
         if threading.get_ident() != here:
-            seen.append(statement)
+            note(cursor, statement)
 
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
+    event.listen(engine, "before_cursor_execute", before)
     try:
-        yield seen
+        yield
     finally:
-        event.remove(engine, "before_cursor_execute", note)
+        event.remove(engine, "before_cursor_execute", before)
+
+
+@contextmanager
+def statements(app):
+    """Collect the SQL the provider's own threads run meanwhile."""
+    seen: list[str] = []
+    with watching(app, lambda _cursor, statement: seen.append(statement)):
+        yield seen
 
 
 def reads(seen: list[str]) -> list[str]:
@@ -178,24 +187,27 @@ def test_each_step_of_a_login_stays_within_its_statements(app, rp, user):
     assert not over, (over, counts)
 
 
+class Ran(NamedTuple):
+    """A statement the provider ran, and how: without a transaction (psycopg's autocommit),
+    or inside one, which psycopg began (BEGIN) right before it or earlier."""
+
+    statement: str
+    alone: bool
+    begins: bool
+
+
 @contextmanager
 def transactions(app):
-    """Collect each statement the provider's threads run meanwhile, and whether it ran
-    without a transaction (psycopg's autocommit) or inside one."""
-    seen: list[tuple[str, bool]] = []
-    here = threading.get_ident()
+    """Collect each statement the provider's threads run meanwhile, and how it ran (Ran)."""
+    seen: list[Ran] = []
 
-    def note(_conn, cursor, statement, *_args):
-        if threading.get_ident() != here:
-            seen.append((statement, cursor.connection.autocommit))
+    def note(cursor, statement):
+        connection = cursor.connection
+        seen.append(Ran(statement, connection.autocommit, not connection.autocommit and
+                        connection.pgconn.transaction_status == TransactionStatus.IDLE))
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with watching(app, note):
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_on_postgresql_reads_run_without_a_transaction_and_writes_inside_one(
@@ -215,17 +227,16 @@ def test_on_postgresql_reads_run_without_a_transaction_and_writes_inside_one(
     with transactions(app) as seen:
         assert introspect(rp, tokens["access_token"]).json()["active"]
     only_read["introspection"] = seen
-    for name, statements in only_read.items():  # no BEGIN, and no ROLLBACK after
-        assert statements and all(alone for _statement, alone in statements), (name, statements)
+    for name, ran in only_read.items():  # no BEGIN, and no ROLLBACK after
+        assert ran and all(r.alone for r in ran), (name, ran)
 
     with transactions(app) as seen:
         response = rp.token_request({"grant_type": "refresh_token",
                                      "refresh_token": tokens["refresh_token"]})
     assert response.status_code == 200, response.text
-    first_write = next(i for i, (statement, _alone) in enumerate(seen)
-                       if needs_transaction(statement))
-    assert all(alone for _statement, alone in seen[:first_write]), seen
-    assert not any(alone for _statement, alone in seen[first_write:]), \
+    first_write = next(i for i, r in enumerate(seen) if needs_transaction(r.statement))
+    assert all(r.alone for r in seen[:first_write]), seen
+    assert not any(r.alone for r in seen[first_write:]), \
         "from its first write to its commit, a refresh runs in one transaction"
 
 
@@ -233,28 +244,13 @@ def test_on_postgresql_each_step_of_a_login_stays_within_its_transactions(
         app, rp, user, backend):
     if backend != "postgresql":
         pytest.skip("SQLite runs in the process: a transaction costs no round trip")
-    idle = TransactionStatus.IDLE
-    here = threading.get_ident()
     counts: dict[str, int] = {}
 
     @contextmanager
     def counted(name: str):
-        begun = [0]
-
-        def begins(_conn, cursor, *_args):  # psycopg sends BEGIN before this statement
-            connection = cursor.connection
-            if threading.get_ident() != here and not connection.autocommit \
-                    and connection.pgconn.transaction_status == idle:
-                begun[0] += 1
-
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", begins)
-        try:
+        with transactions(app) as seen:
             yield
-        finally:
-            event.remove(engine, "before_cursor_execute", begins)
-        counts[name] = begun[0]
+        counts[name] = sum(r.begins for r in seen)
 
     walk_a_login(rp, user, counted)
     # Each transaction costs a BEGIN and a COMMIT (or ROLLBACK): two round trips.

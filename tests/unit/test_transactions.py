@@ -72,8 +72,7 @@ def session(database):
 @pytest.fixture
 def other(database):
     """A connection of its own, as another worker's."""
-    with psycopg.connect(database[1].replace("postgresql+psycopg://", "postgresql://"),
-                         autocommit=True) as connection:
+    with psycopg.connect(database[1], autocommit=True) as connection:
         yield connection
 
 
