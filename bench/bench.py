@@ -891,9 +891,7 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
 
     def report(m: Measurement) -> None:
         results[m.name] = m.summary()
-        extra = f" errors={m.errors} ({m.first_error})" if m.errors else ""
-        print(f"    {m.name:<18} {m.rate:8.1f}/s  p50 {m.percentile(50) * 1000:7.1f} ms  "
-              f"p99 {m.percentile(99) * 1000:7.1f} ms  n={m.ok}{extra}", flush=True)
+        print(summary_line(m), flush=True)
 
     cpu = CpuShare(master, gateway.pid)
     pool = UserPool(users, used)
@@ -997,6 +995,13 @@ def login_flows(target: Target, client: BenchClient, pool: UserPool,
     return login_flow
 
 
+def summary_line(m: Measurement) -> str:
+    """Return the printed line of a measurement: its rate, p50, p99, count and errors."""
+    extra = f" errors={m.errors} ({m.first_error})" if m.errors else ""
+    return (f"    {m.name:<18} {m.rate:8.1f}/s  p50 {m.percentile(50) * 1000:7.1f} ms  "
+            f"p99 {m.percentile(99) * 1000:7.1f} ms  n={m.ok}{extra}")
+
+
 def print_steps(steps: dict[str, dict], after: str = "") -> None:
     """Print the p50/p99 of each request of the flow (``StepTimes.summary``)."""
     print(f"    {'':<18} p50/p99 ms per request: " + ", ".join(
@@ -1020,10 +1025,8 @@ def flows_at_rate(target: Target, client: BenchClient, pool: UserPool, rate: flo
         latency for step, m in steps.steps.items() if step != "password"
         for latency in m.latencies])
     result["p99_ms_but_password"] = round(others.percentile(99) * 1000, 2)
-    extra = f" errors={flows.errors} ({flows.first_error})" if flows.errors else ""
-    print(f"    {name:<18} {flows.rate:8.1f}/s  p50 {flows.percentile(50) * 1000:7.1f} ms  "
-          f"p99 {flows.percentile(99) * 1000:7.1f} ms  n={flows.ok}{extra}; started at most "
-          f"{latest_start * 1000:.0f} ms late", flush=True)
+    print(f"{summary_line(flows)}; started at most {latest_start * 1000:.0f} ms late",
+          flush=True)
     print_steps(result["steps"],
                 f"; p99 of all but the password {result['p99_ms_but_password']:.0f}")
     return {name: result}
