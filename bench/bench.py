@@ -423,6 +423,10 @@ def request_sms(http: requests.Session, choice: SmsChoice) -> tuple[str, float]:
     return choice.phone, elapsed
 
 
+class NoUserLeft(StopIteration):
+    """Every user of the pool has signed in once (a StopIteration: it ends a timed run)."""
+
+
 class UserPool:
     """Hands out each user once: a TOTP code is accepted only once per account and window."""
 
@@ -435,7 +439,10 @@ class UserPool:
 
     def take(self) -> str:
         with self._lock:
-            index = next(self._order)  # StopIteration ends the thread's run
+            index = next(self._order, None)
+            if index is None:  # ends the thread's timed run; elsewhere it is the error
+                raise NoUserLeft("every user has signed in once: run with more --users "
+                                 "or fewer --seconds")
             self._used.add(index)
         return username(index)
 
