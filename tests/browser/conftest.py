@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 import pytest
-from werkzeug.serving import make_server
 
 from clients.api import create_api
 from clients.portal import create_portal
@@ -18,7 +16,13 @@ from idp.clock import now
 from idp.storage import db
 from idp.tenants.clients import create_client
 from idp.tenants.directories import get_directory
-from tests.support.live import TestClient, TestDirectory, free_port
+from tests.support.live import (
+    TestClient,
+    TestDirectory,
+    loopback_listener,
+    port_of,
+    served,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 # Long enough for a slow machine, short enough that a missing element fails quickly.
@@ -99,41 +103,30 @@ def register_portal_client(directory: TestDirectory, portal_url: str,
 
 
 @contextmanager
-def served(app, port: int) -> Iterator[None]:
-    """Serve a WSGI app on loopback in a thread."""
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-
-
-@contextmanager
 def serve_portal(directory: TestDirectory, host: str = "127.0.0.1",
                  api: bool = False, api_clock=now) -> Iterator[Portal]:
     """Serve the sample portal in a thread as a client of `directory`, known as `host`; with
     `api`, the sample API too (its time: `api_clock`), which the Invoices page calls."""
-    port, api_port = free_port(), free_port()
-    url = f"http://{host}:{port}"
-    client = register_portal_client(directory, url, jwt_access_tokens=api)
-    app = create_portal({
-        "PORTAL_ISSUER": directory.issuer,
-        "PORTAL_CLIENT_ID": client.client_id,
-        "PORTAL_CLIENT_SECRET": client.secret,
-        "PORTAL_BASE_URL": url,
-        "PORTAL_SECRET_KEY": secrets.token_hex(32),
-        "PORTAL_API_URL": f"http://127.0.0.1:{api_port}" if api else "",
-    })
-    pages: dict[str, str] = {}
     with ExitStack() as stack:
+        # Closed at the end if no server took them over (closing one twice does nothing).
+        listener = stack.enter_context(loopback_listener())
+        api_listener = stack.enter_context(loopback_listener())
+        url = f"http://{host}:{port_of(listener)}"
+        client = register_portal_client(directory, url, jwt_access_tokens=api)
+        app = create_portal({
+            "PORTAL_ISSUER": directory.issuer,
+            "PORTAL_CLIENT_ID": client.client_id,
+            "PORTAL_CLIENT_SECRET": client.secret,
+            "PORTAL_BASE_URL": url,
+            "PORTAL_SECRET_KEY": secrets.token_hex(32),
+            "PORTAL_API_URL": f"http://127.0.0.1:{port_of(api_listener)}" if api else "",
+        })
+        pages: dict[str, str] = {}
         if api:
             stack.enter_context(served(create_api({"API_ISSUER": directory.issuer,
                                                    "API_AUDIENCE": client.client_id},
-                                                  clock=api_clock), api_port))
-        stack.enter_context(served(with_extra_pages(app, pages), port))
+                                                  clock=api_clock), api_listener))
+        stack.enter_context(served(with_extra_pages(app, pages), listener))
         yield Portal(url, client, directory, pages)
 
 

@@ -3,19 +3,17 @@ answers a login that falls short as RFC 9470 says, with what to ask the provider
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from clients.api import CHANGE_LEVEL, CHANGE_MAX_AGE, create_api
 from clients.api.stepup import challenge_of
 from idp.clock import now
 from tests.protocol._helpers import issue_recovery_codes, signed_in, use_recovery_code
 from tests.protocol.test_dpop import bound_tokens
-from tests.support.live import free_port
+from tests.support.live import loopback_listener, port_of, served
 from tests.support.rp import StrictRP
 
 IBAN = "NL91ABNA0417164300"
@@ -30,15 +28,12 @@ def jwt_rp(directory) -> StrictRP:
 def api(directory, jwt_rp) -> Iterator[str]:
     """The sample API in a thread, accepting the tokens of `jwt_rp`'s app; its clock is the
     provider's, which the tests move."""
-    port = free_port()
-    app = create_api({"API_ISSUER": directory.issuer,
-                      "API_AUDIENCE": jwt_rp.client.client_id}, clock=now)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with loopback_listener() as listener:
+        url = f"http://127.0.0.1:{port_of(listener)}"
+        app = create_api({"API_ISSUER": directory.issuer,
+                          "API_AUDIENCE": jwt_rp.client.client_id}, clock=now)
+        with served(app, listener):
+            yield url
 
 
 def call(api: str, token: str | None, method: str = "GET", path: str = "/invoices",

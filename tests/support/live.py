@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,13 +55,54 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def loopback_listener() -> socket.socket:
+    """Return a socket listening on a free loopback port, for ``wsgi_server``. A server of
+    the tests listens on this socket rather than binding a port chosen before: another
+    process could take that port in between."""
+    listener = socket.socket()
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(128)
+    except OSError:
+        listener.close()
+        raise
+    return listener
+
+
+def port_of(listener: socket.socket) -> int:
+    """Return the port a listener holds."""
+    return listener.getsockname()[1]
+
+
+def wsgi_server(app: Any, listener: socket.socket) -> BaseWSGIServer:
+    """Return a threaded WSGI server of `app` on `listener`, which it takes over (not yet
+    serving: call its ``serve_forever``)."""
+    with listener:  # the server keeps a duplicate of the socket
+        return make_server("127.0.0.1", port_of(listener), app, threaded=True,
+                           fd=listener.fileno())
+
+
+@contextmanager
+def served(app: Any, listener: socket.socket) -> Iterator[None]:
+    """Serve a WSGI app on `listener` (``loopback_listener``) in a thread until the block
+    ends."""
+    server = wsgi_server(app, listener)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
 class LiveServer:
     """Serve an app on 127.0.0.1 in a background thread, known as `host` in its URL."""
 
-    def __init__(self, app: Flask, port: int, host: str = "127.0.0.1"):
+    def __init__(self, app: Flask, listener: socket.socket, host: str = "127.0.0.1"):
         self.app = app
-        self.url = f"http://{host}:{port}"
-        self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
+        self.url = f"http://{host}:{port_of(listener)}"
+        self._server: BaseWSGIServer = wsgi_server(app, listener)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> LiveServer:
@@ -88,13 +131,17 @@ def build_live(database_url: str, host: str = "127.0.0.1", **overrides) -> LiveS
     `host` names the server in its URLs; "localhost" gives a WebAuthn RP ID (browsers
     refuse IP addresses as RP IDs) while the server still listens on 127.0.0.1.
     """
-    port = free_port()
-    settings = {**TEST_SETTINGS, "IDP_DATABASE_URL": database_url,
-                "IDP_BASE_URL": f"http://{host}:{port}", **overrides}
-    app = create_app(settings)
-    with app.app_context():
-        upgrade_schema()
-    return LiveServer(app, port, host).start()
+    listener = loopback_listener()
+    try:
+        settings = {**TEST_SETTINGS, "IDP_DATABASE_URL": database_url,
+                    "IDP_BASE_URL": f"http://{host}:{port_of(listener)}", **overrides}
+        app = create_app(settings)
+        with app.app_context():
+            upgrade_schema()
+    except BaseException:
+        listener.close()
+        raise
+    return LiveServer(app, listener, host).start()
 
 
 @dataclass
