@@ -6,7 +6,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,15 +102,15 @@ class LiveServer:
     def __init__(self, app: Flask, listener: socket.socket, host: str = "127.0.0.1"):
         self.app = app
         self.url = f"http://{host}:{port_of(listener)}"
-        self._server: BaseWSGIServer = wsgi_server(app, listener)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._listener = listener
+        self._serving = ExitStack()
 
     def start(self) -> LiveServer:
-        self._thread.start()
+        self._serving.enter_context(served(self.app, self._listener))
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
+        self._serving.close()
 
     def settle(self, timeout: float = 20) -> None:
         """Wait until every message the provider sends in the background is sent or failed
