@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -48,11 +49,43 @@ def new_mobile() -> str:
     return f"+3161{secrets.randbelow(10 ** 7):07d}"
 
 
+#: Where ``free_port`` looks: below the kernel's ephemeral range (on Linux 32768 and up by
+#: default) and above the ports browsers refuse (Chromium's highest is 10080).
+FIXED_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    """Return a loopback port that is free now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """Return a loopback port that is free now, for a server that binds it itself.
+
+    The port is drawn from ``FIXED_PORTS``, below the range the kernel hands out: no
+    outgoing connection and no server binding port 0 takes it before the server binds it,
+    as one could take a port the kernel chose. Another process drawing the same port in
+    that moment is the one way left to lose it.
+    """
+    low, high = _ephemeral_ports()
+    choices = [port for port in FIXED_PORTS if not low <= port <= high]
+    if not choices:  # the kernel hands out every port: let it choose one
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    for _ in range(100):
+        port = secrets.choice(choices)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # a server of the machine's, or of another test, listens there
+            return port
+    raise RuntimeError("no free loopback port outside the ephemeral range")
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    """Return the range of ports the kernel chooses from (Linux's; others use IANA's)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+    except (OSError, ValueError):
+        return 49152, 65535
+    return int(low), int(high)
 
 
 def loopback_listener() -> socket.socket:
