@@ -5,7 +5,9 @@ For each storage backend and user count this script prepares a database
 (``python -m idp init`` plus bulk inserts through the app), starts
 ``idp run --workers 2 --threads 4`` (granian; ``--server`` picks gunicorn instead) and
 measures, with a threaded
-load generator using ``requests``:
+load generator whose browsers are ``bench/browser.py``'s (keep-alive HTTP/1.1 with cookies,
+cheaper in CPU than ``requests``, which would take a larger share of the cores it shares with
+the provider):
 
 * full login flows per second: authorize -> login page -> password -> step-up page ->
   TOTP form -> TOTP code -> authorization code -> token exchange, the CPU time each flow
@@ -67,8 +69,12 @@ import phonenumbers
 import psycopg
 import pyotp
 import requests
+from browser import Answer, Browser
 
 ROOT = Path(__file__).resolve().parent.parent
+#: What the flows run with: the benchmark's lean ``Browser``, or a ``requests`` session.
+Http = Browser | requests.Session
+Response = Answer | requests.Response
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench" / "results"
 PYTHON = sys.executable
@@ -124,18 +130,18 @@ class Measurement:
 #: The requests of a login flow (``log_in`` and ``exchange``), in their order.
 STEPS = ("authorize", "login page", "password", "step-up page", "authenticator form", "TOTP",
          "back to the app", "token exchange")
-Timed = Callable[[str, requests.Response], None]
+Timed = Callable[[str, Response], None]
 
 
 class StepTimes:
     """How long each request of the login flows took, by step: from sending it until its
-    answer's headers were read (``requests``' ``elapsed``), as the person's browser waits."""
+    answer was read (the answer's ``elapsed``), as the person's browser waits."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.steps = {step: Measurement(step) for step in STEPS}
 
-    def note(self, step: str, response: requests.Response) -> None:
+    def note(self, step: str, response: Response) -> None:
         with self._lock:
             measurement = self.steps[step]
             measurement.ok += 1
@@ -147,7 +153,7 @@ class StepTimes:
                 for step, m in self.steps.items() if m.ok}
 
 
-def _untimed(_step: str, _response: requests.Response) -> None:
+def _untimed(_step: str, _response: Response) -> None:
     pass
 
 
@@ -164,13 +170,13 @@ def _record(measurement: Measurement, lock: threading.Lock, started: float,
 
 
 def run_for(name: str, seconds: float, threads: int,
-            operation: Callable[[requests.Session], object]) -> Measurement:
+            operation: Callable[[Http], object]) -> Measurement:
     """Run `operation` in `threads` threads (one HTTP session each) for `seconds`."""
     measurement, lock = Measurement(name), threading.Lock()
     deadline = time.perf_counter() + seconds
 
     def worker() -> None:
-        with requests.Session() as http:
+        with Browser() as http:
             while time.perf_counter() < deadline:
                 started, error = time.perf_counter(), None
                 try:
@@ -186,7 +192,7 @@ def run_for(name: str, seconds: float, threads: int,
 
 
 def run_at_rate(name: str, rate: float, seconds: float,
-                operation: Callable[[requests.Session], object],
+                operation: Callable[[Http], object],
                 max_in_flight: int = 64) -> tuple[Measurement, float]:
     """Start `operation` `rate` times a second for `seconds`, at random times (as many as
     ``rate * seconds``, spread as a Poisson process spreads them, the same on every run),
@@ -199,7 +205,7 @@ def run_at_rate(name: str, rate: float, seconds: float,
     """
     measurement, lock = Measurement(name), threading.Lock()
     local = threading.local()
-    sessions: list[requests.Session] = []
+    sessions: list[Http] = []
     latest_start = [0.0]
     arrivals = random.Random(f"{name}/{rate}/{seconds}")
     offsets = sorted(arrivals.uniform(0, seconds) for _ in range(round(rate * seconds)))
@@ -207,7 +213,7 @@ def run_at_rate(name: str, rate: float, seconds: float,
     def one(due: float) -> None:
         http = getattr(local, "http", None)
         if http is None:
-            http = local.http = requests.Session()
+            http = local.http = Browser()
             with lock:
                 sessions.append(http)
         late, error = time.perf_counter() - due, None
@@ -241,14 +247,14 @@ def _run_workers(measurement: Measurement, threads: int, worker: Callable[[], No
 
 
 def run_items(name: str, items: list, threads: int,
-              operation: Callable[[requests.Session, object], object]) -> tuple[Measurement, list]:
+              operation: Callable[[Http, object], object]) -> tuple[Measurement, list]:
     """Run `operation` once per item in `threads` threads; return the timing and the results."""
     measurement, lock = Measurement(name), threading.Lock()
     pending: Iterator = iter(items)
     results: list = []
 
     def worker() -> None:
-        with requests.Session() as http:
+        with Browser() as http:
             while True:
                 with lock:
                     item = next(pending, None)
@@ -299,15 +305,15 @@ def csrf_of(html: str) -> str:
     return value.group(1)
 
 
-def expect(response: requests.Response, status: int) -> requests.Response:
+def expect(response: Response, status: int) -> Response:
     if response.status_code != status:
         raise AssertionError(f"{response.request.method} {urlsplit(response.url).path}: "
                              f"{response.status_code}, expected {status}: {response.text[:200]!r}")
     return response
 
 
-def authorize(http: requests.Session, target: Target, client: BenchClient,
-              timed: Timed = _untimed) -> tuple[requests.Response, str]:
+def authorize(http: Http, target: Target, client: BenchClient,
+              timed: Timed = _untimed) -> tuple[Response, str]:
     """Send the browser to the authorization endpoint; return the answer and the verifier."""
     verifier = secrets.token_urlsafe(48)
     response = http.get(target.issuer + "/authorize", allow_redirects=False, timeout=60, params={
@@ -319,7 +325,7 @@ def authorize(http: requests.Session, target: Target, client: BenchClient,
     return expect(response, 302), verifier
 
 
-def code_of(response: requests.Response) -> str:
+def code_of(response: Response) -> str:
     location = expect(response, 302).headers["Location"]
     if not location.startswith(REDIRECT_URI + "?"):
         raise AssertionError(f"not redirected to the client: {location[:200]}")
@@ -329,11 +335,11 @@ def code_of(response: requests.Response) -> str:
     return params["code"][0]
 
 
-def log_in(http: requests.Session, target: Target, client: BenchClient,
+def log_in(http: Http, target: Target, client: BenchClient,
            username: str, timed: Timed = _untimed) -> tuple[str, str]:
     """Run the front channel as a person: password, then the app's code; return code, verifier.
     `timed` is told each answer, by its step (``STEPS``)."""
-    def step(name: str, response: requests.Response, status: int) -> requests.Response:
+    def step(name: str, response: Response, status: int) -> Response:
         timed(name, response)
         return expect(response, status)
 
@@ -353,7 +359,7 @@ def log_in(http: requests.Session, target: Target, client: BenchClient,
     return code_of(response), verifier
 
 
-def exchange(http: requests.Session, target: Target, client: BenchClient, code: str,
+def exchange(http: Http, target: Target, client: BenchClient, code: str,
              verifier: str, timed: Timed = _untimed) -> dict:
     """Exchange a code at the token endpoint with client_secret_basic."""
     response = http.post(target.issuer + "/token", auth=(client.client_id, client.secret),
@@ -371,7 +377,7 @@ def exchange(http: requests.Session, target: Target, client: BenchClient, code: 
 class SmsChoice:
     """A browser signed in with the password, on the step-up page, that never asked for a code."""
 
-    cookies: requests.cookies.RequestsCookieJar
+    cookies: dict[str, str]
     send_url: str  # the action of the "Text a code to ..." form
     method_url: str  # where the provider sends the browser once the code went out
     csrf: str
@@ -388,7 +394,7 @@ def sms_form(page: str) -> tuple[str, str, str]:
     raise AssertionError(f"the step-up page offers no SMS code: {page[:300]!r}")
 
 
-def open_sms_choice(http: requests.Session, target: Target, client: BenchClient,
+def open_sms_choice(http: Http, target: Target, client: BenchClient,
                     index: int) -> SmsChoice:
     """As a new browser, sign in with the password and stop where the SMS code is offered."""
     http.cookies.clear()
@@ -410,7 +416,7 @@ def open_sms_choice(http: requests.Session, target: Target, client: BenchClient,
                      phone)
 
 
-def request_sms(http: requests.Session, choice: SmsChoice) -> tuple[str, float]:
+def request_sms(http: Http, choice: SmsChoice) -> tuple[str, float]:
     """Press "Text a code to ..." in the prepared browser; return the number and the latency."""
     http.cookies = choice.cookies  # this worker's connection, that browser's cookies
     started = time.perf_counter()
@@ -787,6 +793,7 @@ class CpuShare:
         return {"seconds": round(seconds, 1),
                 "provider_cpu_seconds": round(delta["provider"] / self._tick, 2),
                 "postgres_redis_cpu_seconds": round(delta["database"] / self._tick, 2),
+                "load_generator_cpu_seconds": round(delta["load_generator"] / self._tick, 2),
                 "provider_cores": round(cores["provider"], 2),
                 "load_generator_cores": round(cores["load_generator"], 2),
                 "postgres_redis_cores": round(cores["database"], 2),
@@ -838,7 +845,7 @@ def pre_issue_codes(target: Target, client: BenchClient, pool: UserPool, count: 
     """Sign in `threads` sessions, then have each issue codes without prompts; return them."""
     per_thread = -(-count // threads)
 
-    def issue(http: requests.Session, _index: object) -> list[tuple[str, str]]:
+    def issue(http: Http, _index: object) -> list[tuple[str, str]]:
         codes = [log_in(http, target, client, pool.take())]
         while len(codes) < per_thread:
             response, verifier = authorize(http, target, client)
@@ -919,11 +926,12 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
     # of the two cores bounds as well.
     used = during.stop()
     per_flow = {f"{part}_cpu_ms_per_flow": round(used[f"{part}_cpu_seconds"] / flows.ok * 1000, 1)
-                for part in ("provider", "postgres_redis")} if flows.ok else {}
+                for part in ("provider", "postgres_redis", "load_generator")} if flows.ok else {}
     results["login_flow"].update(per_flow)
     if per_flow:
         print(f"    {'':<18} CPU per flow: provider {per_flow['provider_cpu_ms_per_flow']} ms, "
-              f"postgres+redis {per_flow['postgres_redis_cpu_ms_per_flow']} ms", flush=True)
+              f"postgres+redis {per_flow['postgres_redis_cpu_ms_per_flow']} ms, "
+              f"load generator {per_flow['load_generator_cpu_ms_per_flow']} ms", flush=True)
 
     for rate in opts.rates:
         results.update(flows_at_rate(target, rs256, pool, rate, opts.rate_seconds))
@@ -939,7 +947,7 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
     tokens_cycle = itertools.cycle(access_tokens or ["none"])
     token_lock = threading.Lock()
 
-    def userinfo(http: requests.Session) -> None:
+    def userinfo(http: Http) -> None:
         with token_lock:
             token = next(tokens_cycle)
         expect(http.get(target.issuer + "/userinfo", timeout=60,
@@ -991,10 +999,10 @@ def measure(target: Target, users: int, used: set[int], opts: Options, master: i
 
 
 def login_flows(target: Target, client: BenchClient, pool: UserPool,
-                steps: StepTimes) -> Callable[[requests.Session], None]:
+                steps: StepTimes) -> Callable[[Http], None]:
     """Return one complete login flow, a new browser and user each time, its requests
     timed into `steps`."""
-    def login_flow(http: requests.Session) -> None:
+    def login_flow(http: Http) -> None:
         http.cookies.clear()  # a new person in a new browser
         code, verifier = log_in(http, target, client, pool.take(), steps.note)
         exchange(http, target, client, code, verifier, steps.note)

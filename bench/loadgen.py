@@ -98,30 +98,38 @@ class _Reader:
 
     def response(self) -> tuple[int, bytes, bool]:
         """Return the status, the body and whether the server will close the connection."""
+        status, _headers, body, close = self.answer()
+        return status, body, close
+
+    def answer(self) -> tuple[int, list[tuple[str, str]], bytes, bool]:
+        """Return the status, the header fields (names in lower case, in their order), the
+        body and whether the server will close the connection."""
         while (end := self.buffer.find(b"\r\n\r\n")) < 0:
             self._fill()
         head = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
         del self.buffer[:end + 4]
         status = int(head[0].split(" ", 2)[1])
         length, chunked, close = 0, False, head[0].startswith("HTTP/1.0")
+        headers = []
         for line in head[1:]:
             name, _, value = line.partition(":")
-            name, value = name.strip().lower(), value.strip().lower()
+            name, value = name.strip().lower(), value.strip()
+            headers.append((name, value))
             if name == "content-length":
                 length = int(value)
             elif name == "transfer-encoding":
-                chunked = "chunked" in value
+                chunked = "chunked" in value.lower()
             elif name == "connection":
-                close = value == "close"
+                close = value.lower() == "close"
         if not chunked:
-            return status, self._take(length), close
+            return status, headers, self._take(length), close
         body = bytearray()
         while size := int(self._line().split(b";")[0], 16):
             body += self._take(size)
             self._take(2)
         while self._line():  # trailers, up to the empty line
             pass
-        return status, bytes(body), close
+        return status, headers, bytes(body), close
 
 
 def _connection(port: int, requests: list[bytes], mode: str, start: float, deadline: float,
