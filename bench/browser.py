@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from loadgen import _Reader
+from loadgen import Reader
 
 
 class Headers(dict):
@@ -65,7 +65,7 @@ class Browser:
     """One person's browser: one connection per host, and the cookies it was given."""
 
     cookies: dict[str, str] = field(default_factory=dict)
-    _connections: dict[tuple[str, int], tuple[socket.socket, _Reader]] = field(
+    _connections: dict[tuple[str, int], tuple[socket.socket, Reader]] = field(
         default_factory=dict, repr=False)
 
     def get(self, url: str, params: dict[str, str] | None = None,
@@ -137,7 +137,7 @@ class Browser:
         if host not in self._connections:
             sock = socket.create_connection(host, timeout=timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._connections[host] = sock, _Reader(sock)
+            self._connections[host] = sock, Reader(sock)
         sock, reader = self._connections[host]
         try:
             sock.sendall(message)

@@ -69,7 +69,7 @@ class Result:
         self.first_error = self.first_error or other.first_error
 
 
-class _Reader:
+class Reader:
     """Reads HTTP/1.1 answers from a keep-alive socket."""
 
     def __init__(self, sock: socket.socket):
@@ -136,7 +136,7 @@ def _connection(port: int, requests: list[bytes], mode: str, start: float, deadl
                 expect: int, keep_bodies: bool, out: Result, lock: threading.Lock) -> None:
     local = Result()
     sock: socket.socket | None = None
-    reader: _Reader | None = None
+    reader: Reader | None = None
     index = 0
     while time.monotonic() < start:
         time.sleep(min(0.01, max(0.0, start - time.monotonic())))
@@ -155,7 +155,7 @@ def _connection(port: int, requests: list[bytes], mode: str, start: float, deadl
             if sock is None:
                 sock = socket.create_connection(("127.0.0.1", port), timeout=60)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                reader = _Reader(sock)
+                reader = Reader(sock)
             sock.sendall(request)
             status, body, close = reader.response()
             if close:
