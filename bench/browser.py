@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import select
 import socket
 import time
 from dataclasses import dataclass, field
@@ -112,16 +113,7 @@ class Browser:
             lines.append(f"Content-Length: {len(body)}")
         message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
         started = time.perf_counter()
-        reused = host in self._connections
-        try:
-            status, fields, content, close = self._exchange(host, message, timeout)
-        except ConnectionError:
-            if not reused:
-                raise
-            # The server closed the kept connection while it was idle: open a new one.
-            self._drop(host)
-            started = time.perf_counter()
-            status, fields, content, close = self._exchange(host, message, timeout)
+        status, fields, content, close = self._exchange(host, message, timeout)
         elapsed = datetime.timedelta(seconds=time.perf_counter() - started)
         if close:
             self._drop(host)
@@ -134,6 +126,12 @@ class Browser:
 
     def _exchange(self, host: tuple[str, int], message: bytes,
                   timeout: float) -> tuple[int, list[tuple[str, str]], bytes, bool]:
+        kept = self._connections.get(host)
+        if kept is not None and select.select([kept[0]], [], [], 0)[0]:
+            # An idle connection with something to read was closed by the server: the
+            # request goes on a new one. Nothing is sent twice: a request that fails once
+            # sent is an error of the run.
+            self._drop(host)
         if host not in self._connections:
             sock = socket.create_connection(host, timeout=timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
