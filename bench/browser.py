@@ -5,7 +5,8 @@ The load generator shares the machine's cores with the provider it measures, so 
 spends on each request is taken from the provider. ``requests`` spends about a millisecond
 of CPU on each; this spends a fraction of that, reading answers as ``loadgen`` does. It
 takes the part of ``requests.Session``'s interface the flows use (``get``, ``post``,
-``cookies``), so the flows run with either.
+``cookies``), so the flows run with either; ``allow_redirects`` is taken so, and changes
+nothing: every answer is returned as it came, a redirect included.
 """
 
 from __future__ import annotations
