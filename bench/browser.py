@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from loadgen import Reader
+from loadgen import Reader, http_request
 
 
 class Headers(dict):
@@ -49,10 +49,6 @@ class Answer:
     headers: Headers
     content: bytes
     elapsed: datetime.timedelta  # from sending the request until the whole answer was read
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code < 400
 
     @property
     def text(self) -> str:
@@ -106,13 +102,9 @@ class Browser:
         parts = urlsplit(url)
         host = (parts.hostname or "127.0.0.1", parts.port or 80)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}", "Accept: */*"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
         if self.cookies:
-            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
-        if body or method == "POST":
-            lines.append(f"Content-Length: {len(body)}")
-        message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+            headers = {**headers, "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        message = http_request(method, host[1], target, headers, body, host=host[0])
         started = time.perf_counter()
         status, fields, content, close = self._exchange(host, message, timeout)
         elapsed = datetime.timedelta(seconds=time.perf_counter() - started)

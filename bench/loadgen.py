@@ -28,9 +28,9 @@ from multiprocessing.connection import Connection
 
 
 def http_request(method: str, port: int, path: str, headers: dict[str, str] | None = None,
-                 body: bytes = b"") -> bytes:
-    """Return the bytes of one HTTP/1.1 request to 127.0.0.1:port."""
-    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Accept: */*"]
+                 body: bytes = b"", host: str = "127.0.0.1") -> bytes:
+    """Return the bytes of one HTTP/1.1 request to host:port."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Accept: */*"]
     for name, value in (headers or {}).items():
         lines.append(f"{name}: {value}")
     if body or method == "POST":
