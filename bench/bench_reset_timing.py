@@ -50,8 +50,8 @@ from bench import (  # noqa: E402
     csrf_of,
     expect,
     free_port,
-    gunicorn,
     idp_init,
+    served,
 )
 
 LIMIT = "1000000"
@@ -250,7 +250,7 @@ def main() -> None:
         log = Path(tempfile.mkdtemp(prefix="idp-bench-log-")) / "gunicorn.log"
         times: dict[str, list[float]] = {"known": [], "unknown": []}
         rng = random.Random(15)
-        with gunicorn(env, port, args.workers, args.threads, log):
+        with served(env, port, args.workers, args.threads, log, server="gunicorn"):
             for index in range(warm + rounds):
                 kinds = ["known", "unknown"]
                 rng.shuffle(kinds)
