@@ -27,6 +27,7 @@ from authlib.oauth2.rfc6749.errors import (
     UnauthorizedClientError,
     UnsupportedTokenTypeError,
 )
+from authlib.oauth2.rfc6749.requests import JsonRequest
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -601,8 +602,31 @@ class UserInfo(UserInfoEndpoint):
         return current_issuer()
 
     def generate_user_info(self, user: User, scope: str) -> dict[str, Any]:
-        return user_claims(user, scope, g.current_token.claims, "userinfo",
-                           g.current_token.client)
+        return userinfo_claims(g.current_token)
+
+
+def userinfo_claims(row: Token) -> dict[str, Any]:
+    """Return what userinfo tells the app of the access token `row` about its user."""
+    return user_claims(row.user, row.scope, row.claims, "userinfo", row.client)
+
+
+def plain_userinfo(protector: BearerProtector, authorization: str) -> dict[str, Any] | None:
+    """Return userinfo's JSON answer (OIDC Core 5.3.2) to a request whose Authorization
+    header is `authorization`, when that is a bearer token the endpoint accepts and its
+    app takes the answer unsigned; otherwise None, and the endpoint itself answers.
+
+    The endpoint's own steps with the request's headers alone: Authlib parses the header
+    and checks the token (found, still good, bound to no DPoP key, ``openid`` in its scope)
+    with the protector's validators. ``g.directory`` is the request's.
+    """
+    request = JsonRequest("GET", "", headers={"Authorization": authorization})
+    try:
+        token = protector.validate_request(["openid"], request)
+    except OAuth2Error:
+        return None
+    if token.get_client().client_metadata.get("userinfo_signed_response_alg"):
+        return None
+    return userinfo_claims(token.row)
 
 
 def _find_token(token_string: str, hint: str | None) -> StoredToken | None:

@@ -58,6 +58,11 @@ def serving_directory(slug: str) -> Directory | None:
     return _serving.get(db.session, slug, lambda: get_directory(slug))
 
 
+def serves(directory: Directory | None) -> bool:
+    """Say whether a directory a request names serves it (it exists and is not disabled)."""
+    return directory is not None and directory.disabled_at is None
+
+
 def clean_directory_name(name: str | None) -> str:
     """Return the display name without surrounding spaces; refuse an empty or odd one."""
     name = " ".join((name or "").split())

@@ -18,7 +18,6 @@ from ..errors import IdpError, Unavailable
 from ..methods.device import device_name
 from ..observability import metrics as measured
 from ..observability.requests import CLIENT_ID, logged_path, note_client, note_request
-from ..services import services
 from ..storage import db
 from ..storage.outages import describe_outage, outage_of
 from . import admin  # noqa: F401  (its routes are on the account blueprint)
@@ -42,7 +41,7 @@ from .login.pages import pages
 from .metrics import metrics
 from .outbox import register_outbox
 from .ratelimit import check_in_views_only, per_ip
-from .responses import error_response, wants_json
+from .responses import error_response, protective_headers, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +49,6 @@ CLIENT_AUTH_ENDPOINTS = frozenset({"api.token", "api.revoke", "api.introspect",
                                    "api.pushed_authorization_request",
                                    "api.device_authorization"})
 
-# Pages that must never be framed or cached: they ask for credentials or show secrets.
-# connect-src: the app approval page looks for the app's answer (static/app_approval.js).
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-       "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'")
 
 
 def _routes() -> None:
@@ -111,18 +106,7 @@ _routes()
 
 
 def _headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    hsts = services().strict_transport_security
-    if hsts:
-        response.headers.setdefault("Strict-Transport-Security", hsts)
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Frame-Options"] = "DENY"
-    # Only discovery, JWKS and static files choose to be cacheable; all else holds secrets.
-    if "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = "no-store"
-    return write_session_cookie(remember_language(response))
+    return write_session_cookie(remember_language(protective_headers(response)))
 
 
 def _roll_back() -> None:

@@ -10,7 +10,7 @@ from ..errors import DirectoryDisabled, NotFound
 from ..services import services
 from ..storage import db
 from ..storage.models import BrowserSession
-from ..tenants.directories import SLUG_PATTERN, serving_directory, session_lifetimes
+from ..tenants.directories import SLUG_PATTERN, serves, serving_directory, session_lifetimes
 from ..tenants.policies import device_seconds
 from ..users.sessions import load_session, record_activity, start_session
 from . import known_browser
@@ -26,7 +26,7 @@ def load_directory(_endpoint: str | None, values: dict | None) -> None:
     if directory is None:
         raise NotFound(lazy_gettext("There is no such directory."))
     g.directory = directory  # the error page names the directory
-    if directory.disabled_at is not None:
+    if not serves(directory):
         raise DirectoryDisabled()
 
 
@@ -40,7 +40,7 @@ def directory_of_unknown_path() -> None:
     if len(parts) < 3 or parts[0] or parts[1] != "d" or not SLUG_PATTERN.match(parts[2]):
         return
     directory = serving_directory(parts[2])
-    if directory is not None and directory.disabled_at is None:
+    if serves(directory):
         g.directory = directory
 
 

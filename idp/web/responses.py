@@ -15,6 +15,8 @@ from flask import Response, g, jsonify, redirect, render_template, request, url_
 from flask_babel import force_locale, lazy_gettext
 
 from ..oidc.server import current_issuer
+from ..services import services
+from ..tenants.directories import serves
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +25,31 @@ API_PATH = re.compile(r"^/d/[^/]+/((token|par|device_authorization|userinfo|revo
                       r"jwks|\.well-known/openid-configuration|\.well-known/oauth-authorization-server)$"
                       r"|app/(nonce|approvals|device)(/|$)|api/admin/v1(/|$))")
 
+# Pages that must never be framed or cached: they ask for credentials or show secrets.
+# connect-src: the app approval page looks for the app's answer (static/app_approval.js).
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+       "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'")
+
 APP_ACTIVATION = re.compile(r"^/d/[^/]+/app/activate$")
 PROBES = frozenset({"/healthz", "/readyz"})
+
+
+def protective_headers(response: Response) -> Response:
+    """Give an answer the headers every answer of the provider carries: no sniffing, HSTS
+    (when configured), no referrer; a page's CSP and framing ban; no caching unless the
+    view chose otherwise."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    hsts = services().strict_transport_security
+    if hsts:
+        response.headers.setdefault("Strict-Transport-Security", hsts)
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if response.mimetype == "text/html":
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Frame-Options"] = "DENY"
+    # Only discovery, JWKS and static files choose to be cacheable; all else holds secrets.
+    if "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def wants_json() -> bool:
@@ -67,7 +92,7 @@ def way_back() -> tuple[str, str]:
     if home is not None:
         return home, str(lazy_gettext("Back to %(app)s", app=app.name))
     directory = g.get("directory")
-    if directory is not None and directory.disabled_at is None and not g.get("outage"):
+    if serves(directory) and not g.get("outage"):
         return (url_for("account.profile", slug=directory.slug),
                 str(lazy_gettext("Go to your account")))
     return "/", str(lazy_gettext("Go to the start page"))

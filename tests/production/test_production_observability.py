@@ -24,6 +24,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.protocol._helpers import signed_in
 from tests.support.agent import Agent, Page
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
@@ -154,6 +155,28 @@ def test_an_unknown_address_is_counted_by_no_path_of_its_own(metered):
                                        endpoint="unmatched", method="GET", status="404") == 3
 
 
+def test_userinfo_answered_before_the_app_is_counted_as_the_app_counts_it(metered):
+    provider = metered
+    directory = new_directory(provider)
+    user = directory.add_user(totp=True)
+    rp = StrictRP(directory, directory.add_client(), Agent(provider.url))
+    token = signed_in(rp, user)["access_token"]
+    before = scrape(provider)
+    for _ in range(3):
+        assert rp.userinfo(token).status_code == 200  # idp.web.plain_userinfo
+    assert rp.userinfo("not-a-token-we-issued").status_code == 401  # the app
+
+    for status, count in (("200", 3), ("401", 1)):
+        scrape_once_counted(provider, before, count, "idp_http_requests_total",
+                            endpoint="api.userinfo", method="GET", status=status)
+    after = scrape(provider)
+    for status, count in (("200", 3), ("401", 1)):
+        assert value(after, "idp_http_requests_total", endpoint="api.userinfo", method="GET",
+                     status=status) - value(before, "idp_http_requests_total",
+                                            endpoint="api.userinfo", method="GET",
+                                            status=status) == count
+
+
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {TOKEN}",
                                            f"Bearer {TOKEN}x", f"Bearer {TOKEN[:-1]}"])
 def test_metrics_without_the_token_are_refused(metered, authorization):
@@ -280,6 +303,10 @@ def test_each_request_is_one_json_line_without_secrets(json_logged):
     assert authorize and authorize[0]["client_id"] == client.client_id
     logins = [line for line in lines if line["endpoint"] == "pages.login"]
     assert [line["client_id"] for line in logins] == [client.client_id], "the login's app"
+    # Answered before the app (idp.web.plain_userinfo), named as the app names it.
+    userinfo = [line for line in lines if line["endpoint"] == "api.userinfo"]
+    assert [(line["path"], line["status"]) for line in userinfo] == [
+        (f"/d/{directory.slug}/userinfo", 200)]
 
     secrets_sent = {
         "password": user.password, "code": code, "client secret": client.secret or "-",

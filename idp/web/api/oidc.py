@@ -8,6 +8,7 @@ import math
 
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, g, jsonify, request
+from werkzeug.wrappers import Response
 
 from ...clock import now
 from ...errors import IdpError
@@ -101,7 +102,12 @@ def device_authorization():
 @api.route("/userinfo", methods=["GET", "POST"])
 def userinfo():
     """Return claims about the token's user (OIDC Core 5.3)."""
-    response = services().server.create_endpoint_response("userinfo")
+    return open_to_apps(services().server.create_endpoint_response("userinfo"))
+
+
+def open_to_apps(response: Response) -> Response:
+    """Let a web app's script read userinfo's answer from any origin (CORS): the bearer
+    token, not a cookie, is what it is answered for."""
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

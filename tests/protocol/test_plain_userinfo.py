@@ -1,0 +1,194 @@
+"""Userinfo's common case answered before the framework (``idp.web.plain_userinfo``).
+
+A GET with a good bearer token in its Authorization header is answered by the middleware;
+it must answer exactly as the endpoint does (status, claims, headers), and leave every
+other request to the endpoint, which answers it as ever.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from flask import request_started
+
+from idp.web.plain_userinfo import PlainUserinfo
+from tests.protocol._helpers import signed_in
+from tests.protocol.test_directory_disabled import set_disabled
+from tests.protocol.test_dpop import bound_tokens
+from tests.protocol.test_pairwise_subjects import pairwise
+
+# Set per answer, so not compared.
+PER_ANSWER = {"date", "content-length", "connection", "keep-alive"}
+
+
+@pytest.fixture
+def lane(app):
+    """The middleware in the live provider's WSGI stack; switched back on after the test."""
+    layer = app.wsgi_app
+    while not isinstance(layer, PlainUserinfo):
+        layer = layer.app
+    yield layer
+    layer.enabled = True
+
+
+@pytest.fixture
+def served_by_app(app):
+    """The requests the Flask app itself handled (its request_started signal)."""
+    seen: list[str] = []
+
+    def started(sender, **_extra):
+        seen.append(sender.name)
+
+    request_started.connect(started, app)
+    yield seen
+    request_started.disconnect(started, app)
+
+
+def both_ways(lane: PlainUserinfo, send) -> tuple[requests.Response, requests.Response]:
+    """Send the request with the middleware on, then with it off."""
+    lane.enabled = True
+    quick = send()
+    lane.enabled = False
+    full = send()
+    lane.enabled = True
+    return quick, full
+
+
+def assert_same_answer(quick: requests.Response, full: requests.Response) -> None:
+    assert quick.status_code == full.status_code, (quick.text, full.text)
+    assert quick.content == full.content
+    headers = [{name.lower(): value for name, value in r.headers.items()
+                if name.lower() not in PER_ANSWER} for r in (quick, full)]
+    assert headers[0] == headers[1]
+
+
+def bearer(rp, token: str, **headers: str):
+    return lambda: requests.get(rp.metadata["userinfo_endpoint"], timeout=30,
+                                headers={"Authorization": f"Bearer {token}", **headers})
+
+
+@pytest.mark.parametrize("params", [
+    {"scope": "openid"},
+    {"scope": "openid profile email phone"},
+    {"scope": "openid", "claims": '{"userinfo": {"email": null, "name": null}}'},
+])
+def test_a_good_bearer_token_is_answered_as_the_endpoint_answers_it(
+        rp, user, lane, served_by_app, params):
+    token = signed_in(rp, user, **params)["access_token"]
+    served_by_app.clear()
+    quick, full = both_ways(lane, bearer(rp, token))
+    assert quick.status_code == 200
+    assert quick.json()["sub"] == user.subject
+    assert_same_answer(quick, full)
+    assert len(served_by_app) == 1  # the request with the middleware off
+
+
+def test_a_pairwise_apps_subject_is_its_own_as_the_endpoint_gives_it(
+        directory, user, lane, served_by_app):
+    rp = pairwise(directory)
+    token = signed_in(rp, user)["access_token"]
+    served_by_app.clear()
+    quick, full = both_ways(lane, bearer(rp, token))
+    assert quick.status_code == 200 and quick.json()["sub"] != user.subject
+    assert_same_answer(quick, full)
+    assert len(served_by_app) == 1
+
+
+def test_the_answer_carries_the_endpoints_headers(rp, user, lane, served_by_app):
+    send = bearer(rp, signed_in(rp, user)["access_token"])
+    served_by_app.clear()
+    response = send()
+    assert response.status_code == 200
+    assert not served_by_app
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Pragma"] == "no-cache"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "Set-Cookie" not in response.headers
+
+
+def refused_cases():
+    """(name, set-up giving the request to send): requests the endpoint must answer."""
+    def unknown_token(rp, user, directory, clock, ec_key):
+        return bearer(rp, "not-a-token-we-issued")
+
+    def refresh_token(rp, user, directory, clock, ec_key):
+        return bearer(rp, signed_in(rp, user)["refresh_token"])
+
+    def revoked(rp, user, directory, clock, ec_key):
+        token = signed_in(rp, user)["access_token"]
+        answer = rp.post_as_client(rp.metadata["revocation_endpoint"], {"token": token})
+        assert answer.status_code == 200
+        return bearer(rp, token)
+
+    def expired(rp, user, directory, clock, ec_key):
+        token = signed_in(rp, user)["access_token"]
+        clock(24 * 3600)
+        return bearer(rp, token)
+
+    def bound_to_a_dpop_key(rp, user, directory, clock, ec_key):
+        return bearer(rp, bound_tokens(rp, user, ec_key)["access_token"])
+
+    def directory_disabled(rp, user, directory, clock, ec_key):
+        token = signed_in(rp, user)["access_token"]
+        set_disabled(directory, True)
+        return bearer(rp, token)
+
+    return [unknown_token, refresh_token, revoked, expired, bound_to_a_dpop_key,
+            directory_disabled]
+
+
+@pytest.mark.parametrize("case", refused_cases(), ids=lambda case: case.__name__)
+def test_a_token_the_endpoint_refuses_is_left_to_it(
+        rp, user, directory, provider_clock, ec_key, lane, served_by_app, case):
+    send = case(rp, user, directory, provider_clock, ec_key)
+    served_by_app.clear()
+    quick, full = both_ways(lane, send)
+    assert quick.status_code in (401, 403), quick.text
+    assert_same_answer(quick, full)
+    assert len(served_by_app) == 2  # the endpoint answered both
+
+
+def other_requests():
+    """Requests with a good token that are not the middleware's to answer."""
+    def lower_case_scheme(rp, token):
+        return requests.get(rp.metadata["userinfo_endpoint"], timeout=30,
+                            headers={"Authorization": f"bearer {token}"})
+
+    def post(rp, token):
+        return requests.post(rp.metadata["userinfo_endpoint"], timeout=30,
+                             headers={"Authorization": f"Bearer {token}"})
+
+    def form_body(rp, token):
+        return requests.post(rp.metadata["userinfo_endpoint"], timeout=30,
+                             data={"access_token": token})
+
+    def with_a_query(rp, token):
+        return requests.get(rp.metadata["userinfo_endpoint"] + "?lang=nl", timeout=30,
+                            headers={"Authorization": f"Bearer {token}"})
+
+    return [lower_case_scheme, post, form_body, with_a_query]
+
+
+@pytest.mark.parametrize("send", other_requests(), ids=lambda send: send.__name__)
+def test_other_requests_are_left_to_the_endpoint(rp, user, lane, served_by_app, send):
+    token = signed_in(rp, user)["access_token"]
+    served_by_app.clear()
+    response = send(rp, token)
+    assert response.status_code == 200, response.text
+    assert response.json()["sub"] == user.subject
+    assert served_by_app == ["idp"]
+
+
+def test_an_unknown_directory_is_left_to_the_app(rp, user, lane, served_by_app):
+    token = signed_in(rp, user)["access_token"]
+    url = rp.metadata["userinfo_endpoint"].replace(f"/d/{rp.directory.slug}/",
+                                                   "/d/no-such-directory/")
+    served_by_app.clear()
+    quick, full = both_ways(lane, lambda: requests.get(
+        url, headers={"Authorization": f"Bearer {token}"}, timeout=30))
+    assert quick.status_code == 404
+    assert_same_answer(quick, full)
+    assert len(served_by_app) == 2
