@@ -44,9 +44,9 @@ from .users.sessions import CookiePolicy
 from .web.form_cookie import FormCookie
 from .web.host_check import HostCheck
 from .web.languages import LANGUAGES, language_url, select_locale
-from .web.plain_userinfo import PlainUserinfo
 from .web.published import PublishedDocuments
 from .web.ratelimit import limiter
+from .web.short_path import ShortPath
 
 csrf = CSRFProtect()
 #: mallopt's parameter for the mmap threshold (glibc's malloc.h).
@@ -266,8 +266,8 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Discovery and JWKS from memory, behind the host check (it refuses foreign hosts).
     app.wsgi_app = PublishedDocuments(  # type: ignore[method-assign]
         app.wsgi_app, settings.cache_seconds)
-    # Userinfo's common case, behind the host check as well.
-    app.wsgi_app = PlainUserinfo(app.wsgi_app, app)  # type: ignore[method-assign]
+    # Userinfo's and introspection's common requests, behind the host check as well.
+    app.wsgi_app = ShortPath(app.wsgi_app, app)  # type: ignore[method-assign]
     # The host check sees the Host the client used: ProxyFix (outermost) restores it first.
     app.wsgi_app = HostCheck(  # type: ignore[method-assign]
         app.wsgi_app, settings.base_url,

@@ -39,15 +39,12 @@ from .login import recovery as recovery_views
 from .login import registration as registration_views
 from .login.pages import pages
 from .metrics import metrics
+from .named import CLIENT_AUTH_ENDPOINTS, client_named
 from .outbox import register_outbox
 from .ratelimit import check_in_views_only, per_ip
 from .responses import error_response, protective_headers, wants_json
 
 log = logging.getLogger(__name__)
-
-CLIENT_AUTH_ENDPOINTS = frozenset({"api.token", "api.revoke", "api.introspect",
-                                   "api.pushed_authorization_request",
-                                   "api.device_authorization"})
 
 
 
@@ -191,18 +188,6 @@ def _handle(exc: Exception):
                           lazy_gettext("Something went wrong on our side."))
 
 
-def _client_id() -> str | None:
-    """Return the client id the request names, if it names one: in its query, in a form
-    already read, or as the Basic user name at the token endpoints (RFC 6749 2.3.1)."""
-    form = request.__dict__.get("form")  # only a form the view read: no parsing here
-    client_id = request.args.get("client_id") or (form.get("client_id") if form else None)
-    if not client_id and request.endpoint in CLIENT_AUTH_ENDPOINTS:
-        authorization = request.authorization
-        if authorization is not None and authorization.type == "basic":
-            client_id = authorization.username
-    return client_id or None
-
-
 def _directory_of_unknown_path() -> None:
     """Let the error page of an unknown address below a directory wear its brand; if the
     database cannot say which directory it is, the page stays neutral."""
@@ -276,7 +261,8 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
 
     @app.after_request
     def _client_named(response: Response) -> Response:
-        client_id = None if CLIENT_ID in request.environ else _client_id()
+        client_id = None if CLIENT_ID in request.environ else client_named(request,
+                                                                           request.endpoint)
         if client_id:
             note_client(request.environ, client_id)
         return response

@@ -155,26 +155,29 @@ def test_an_unknown_address_is_counted_by_no_path_of_its_own(metered):
                                        endpoint="unmatched", method="GET", status="404") == 3
 
 
-def test_userinfo_answered_before_the_app_is_counted_as_the_app_counts_it(metered):
+def test_requests_answered_before_the_app_are_counted_as_the_app_counts_them(metered):
     provider = metered
     directory = new_directory(provider)
     user = directory.add_user(totp=True)
     rp = StrictRP(directory, directory.add_client(), Agent(provider.url))
     token = signed_in(rp, user)["access_token"]
+    introspection = rp.metadata["introspection_endpoint"]
     before = scrape(provider)
     for _ in range(3):
-        assert rp.userinfo(token).status_code == 200  # idp.web.plain_userinfo
+        assert rp.userinfo(token).status_code == 200  # idp.web.short_path
+        assert rp.post_as_client(introspection, {"token": token}).status_code == 200
     assert rp.userinfo("not-a-token-we-issued").status_code == 401  # the app
 
-    for status, count in (("200", 3), ("401", 1)):
+    expected = [(("api.userinfo", "GET", "200"), 3), (("api.introspect", "POST", "200"), 3),
+                (("api.userinfo", "GET", "401"), 1)]
+    for (endpoint, method, status), count in expected:
         scrape_once_counted(provider, before, count, "idp_http_requests_total",
-                            endpoint="api.userinfo", method="GET", status=status)
+                            endpoint=endpoint, method=method, status=status)
     after = scrape(provider)
-    for status, count in (("200", 3), ("401", 1)):
-        assert value(after, "idp_http_requests_total", endpoint="api.userinfo", method="GET",
-                     status=status) - value(before, "idp_http_requests_total",
-                                            endpoint="api.userinfo", method="GET",
-                                            status=status) == count
+    for (endpoint, method, status), count in expected:
+        labels = {"endpoint": endpoint, "method": method, "status": status}
+        assert value(after, "idp_http_requests_total", **labels) - value(
+            before, "idp_http_requests_total", **labels) == count
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {TOKEN}",
@@ -269,6 +272,8 @@ def test_each_request_is_one_json_line_without_secrets(json_logged):
     assert "access_token" in tokens, tokens
     assert http.get(rp.metadata["userinfo_endpoint"], timeout=30, headers={
         "Authorization": f"Bearer {tokens['access_token']}"}).status_code == 200
+    assert http.post(rp.metadata["introspection_endpoint"], auth=basic, timeout=30, data={
+        "token": tokens["access_token"]}).json()["active"] is True
     assert http.post(rp.metadata["token_endpoint"], auth=basic, timeout=30, data={
         "grant_type": "refresh_token", "refresh_token": refresh}).status_code == 400
     assert http.post(rp.metadata["token_endpoint"], timeout=30, data={
@@ -303,10 +308,13 @@ def test_each_request_is_one_json_line_without_secrets(json_logged):
     assert authorize and authorize[0]["client_id"] == client.client_id
     logins = [line for line in lines if line["endpoint"] == "pages.login"]
     assert [line["client_id"] for line in logins] == [client.client_id], "the login's app"
-    # Answered before the app (idp.web.plain_userinfo), named as the app names it.
+    # Answered before the app (idp.web.short_path), named as the app names them.
     userinfo = [line for line in lines if line["endpoint"] == "api.userinfo"]
     assert [(line["path"], line["status"]) for line in userinfo] == [
         (f"/d/{directory.slug}/userinfo", 200)]
+    introspection = [line for line in lines if line["endpoint"] == "api.introspect"]
+    assert [(line["path"], line["status"], line["client_id"]) for line in introspection] == [
+        (f"/d/{directory.slug}/introspect", 200, client.client_id)]
 
     secrets_sent = {
         "password": user.password, "code": code, "client secret": client.secret or "-",

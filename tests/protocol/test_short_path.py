@@ -1,8 +1,10 @@
-"""Userinfo's common case answered before the framework (``idp.web.plain_userinfo``).
+"""Userinfo's and introspection's common requests answered before the framework
+(``idp.web.short_path``).
 
-A GET with a good bearer token in its Authorization header is answered by the middleware;
-it must answer exactly as the endpoint does (status, claims, headers), and leave every
-other request to the endpoint, which answers it as ever.
+A GET of userinfo with a good bearer token, and an introspection form with the app's Basic
+credentials, are answered by the middleware; it must answer exactly as the endpoint does
+(status, body, headers), and leave every other request to the endpoint, which answers it
+as ever.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import pytest
 import requests
 from flask import request_started
 
-from idp.web.plain_userinfo import PlainUserinfo
+from idp.web.short_path import ShortPath
 from tests.protocol._helpers import signed_in
 from tests.protocol.test_directory_disabled import set_disabled
 from tests.protocol.test_dpop import bound_tokens
@@ -25,7 +27,7 @@ PER_ANSWER = {"date", "content-length", "connection", "keep-alive"}
 def lane(app):
     """The middleware in the live provider's WSGI stack; switched back on after the test."""
     layer = app.wsgi_app
-    while not isinstance(layer, PlainUserinfo):
+    while not isinstance(layer, ShortPath):
         layer = layer.app
     yield layer
     layer.enabled = True
@@ -44,7 +46,7 @@ def served_by_app(app):
     request_started.disconnect(started, app)
 
 
-def both_ways(lane: PlainUserinfo, send) -> tuple[requests.Response, requests.Response]:
+def both_ways(lane: ShortPath, send) -> tuple[requests.Response, requests.Response]:
     """Send the request with the middleware on, then with it off."""
     lane.enabled = True
     quick = send()
@@ -192,3 +194,54 @@ def test_an_unknown_directory_is_left_to_the_app(rp, user, lane, served_by_app):
     assert quick.status_code == 404
     assert_same_answer(quick, full)
     assert len(served_by_app) == 2
+
+
+# -- introspection -------------------------------------------------------------------------
+
+
+def introspect(rp, token: str, **options):
+    return lambda: rp.post_as_client(rp.metadata["introspection_endpoint"], {"token": token},
+                                     **options)
+
+
+@pytest.mark.parametrize("which", ["access_token", "refresh_token", "unknown"])
+def test_an_apps_introspection_is_answered_as_the_endpoint_answers_it(
+        rp, user, lane, served_by_app, which):
+    tokens = signed_in(rp, user, scope="openid profile")
+    token = tokens.get(which, "not-a-token-we-issued")
+    served_by_app.clear()
+    quick, full = both_ways(lane, introspect(rp, token))
+    assert quick.status_code == 200
+    assert quick.json()["active"] is (which != "unknown")
+    assert_same_answer(quick, full)
+    assert len(served_by_app) == 1  # the request with the middleware off
+
+
+def test_an_introspection_the_endpoint_refuses_is_left_to_it(rp, user, lane, served_by_app):
+    token = signed_in(rp, user)["access_token"]
+    url = rp.metadata["introspection_endpoint"]
+    served_by_app.clear()
+    quick, full = both_ways(lane, lambda: requests.post(
+        url, data={"token": token}, auth=(rp.client.client_id, "not-the-secret"), timeout=30))
+    assert quick.status_code == 401
+    assert_same_answer(quick, full)
+    assert len(served_by_app) == 2
+
+
+@pytest.mark.parametrize("form", ["client_secret_post", "charset", "no token"])
+def test_other_introspection_requests_are_left_to_the_endpoint(
+        rp, user, lane, served_by_app, form):
+    token = signed_in(rp, user)["access_token"]
+    url = rp.metadata["introspection_endpoint"]
+    basic = (rp.client.client_id, rp.client.secret)
+    served_by_app.clear()
+    if form == "client_secret_post":
+        response = requests.post(url, timeout=30, data={
+            "token": token, "client_id": basic[0], "client_secret": basic[1]})
+    elif form == "charset":
+        response = requests.post(url, auth=basic, timeout=30, data=f"token={token}", headers={
+            "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"})
+    else:
+        response = requests.post(url, auth=basic, timeout=30, data={"hint": "none"})
+    assert response.status_code == (400 if form == "no token" else 200), response.text
+    assert served_by_app == ["idp"]

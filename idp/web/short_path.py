@@ -1,0 +1,143 @@
+"""Userinfo's and introspection's common requests answered before the framework's work.
+
+Relying apps and APIs call userinfo with a bearer token, and resource servers ask
+introspection about the tokens presented to them, on nearly every request of theirs. This
+WSGI middleware takes the common form of each and answers it with the endpoint's own
+steps in an application context of its own: no routing, request context or hooks.
+
+- userinfo: a GET with ``Authorization: Bearer ...`` and nothing else (no query, body or
+  DPoP proof). ``idp.oidc.server.plain_userinfo`` runs the endpoint's steps: Authlib checks
+  the token with the endpoint's validators, the claims come from the endpoint's function.
+- introspection: a POST of a form with the app's ``Authorization: Basic ...``. Authlib's
+  introspection endpoint, the app's, runs on the request (client authentication
+  included) as for the route.
+
+Only a 200 is answered here, with the headers the app gives it (``protective_headers``,
+and userinfo's ``open_to_apps``), named for metrics and the log line as the app names it.
+Everything else goes to the app as before, which answers it as ever: an unknown or
+disabled directory, a refused token or app (with its challenge), a DPoP-bound token, any
+other form of request, a database outage (503), a fault. A form read here is handed to
+the app again. Neither endpoint writes anything, so what the middleware tried first
+changes nothing for the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from io import BytesIO
+from typing import Any
+
+from authlib.consts import default_json_headers
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
+from flask import Flask, g
+from werkzeug.wrappers import Request, Response
+
+from ..observability.requests import note_client, note_request
+from ..oidc.server import plain_userinfo
+from ..services import services
+from ..tenants.directories import serves, serving_directory
+from .api.oidc import FORM, introspect, open_to_apps, userinfo
+from .named import client_named
+from .responses import protective_headers
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+PATH = re.compile(r"/d/([a-z0-9-]{1,64})/(userinfo|introspect)")
+#: The largest introspection form taken here (a token, its hint); larger ones go to the app.
+MAX_FORM = 8192
+
+log = logging.getLogger(__name__)
+
+
+class ShortPath:
+    """WSGI middleware: userinfo's and introspection's 200s (see the module's docstring)."""
+
+    def __init__(self, app: WsgiApp, flask_app: Flask):
+        self.app = app
+        self.flask_app = flask_app
+        self.enabled = True
+        self._rules: dict[str, tuple[str, str]] = {}  # by path end: endpoint name, route
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        found = PATH.fullmatch(environ.get("PATH_INFO", "")) if self.enabled else None
+        if found is None or environ.get("QUERY_STRING"):
+            return self.app(environ, start_response)
+        slug, name = found.groups()
+        asked: list[Request] = []  # the introspection request, as the endpoint read it
+        if name == "userinfo":
+            response = self._userinfo(environ, slug)
+        else:
+            response = self._introspection(environ, slug, asked)
+        if response is None:
+            return self.app(environ, start_response)
+        endpoint, rule = self._named(name)
+        note_request(environ, endpoint, rule, {"slug": slug})
+        client_id = client_named(asked[0], endpoint) if asked else None
+        if client_id:
+            note_client(environ, client_id)
+        return response(environ, start_response)
+
+    def _userinfo(self, environ: dict[str, Any], slug: str) -> Response | None:
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        if environ.get("REQUEST_METHOD") != "GET" or not authorization.startswith("Bearer ") \
+                or "HTTP_DPOP" in environ or environ.get("CONTENT_LENGTH") not in (None, "", "0"):
+            return None
+
+        def answer() -> Response | None:
+            claims = plain_userinfo(services().protector, authorization)
+            if claims is None:
+                return None
+            # Authlib's own JSON answer, as the endpoint gives it.
+            response = services().server.handle_response(200, claims, default_json_headers)
+            return open_to_apps(response)
+        return self._in_directory(slug, answer)
+
+    def _introspection(self, environ: dict[str, Any], slug: str,
+                       asked: list[Request]) -> Response | None:
+        if environ.get("REQUEST_METHOD") != "POST" or environ.get("CONTENT_TYPE") != FORM \
+                or not environ.get("HTTP_AUTHORIZATION", "").startswith("Basic "):
+            return None
+        length = environ.get("CONTENT_LENGTH") or ""
+        most = min(MAX_FORM, self.flask_app.config.get("MAX_CONTENT_LENGTH") or MAX_FORM)
+        if not length.isdigit() or not 0 < int(length) <= most:
+            return None
+        body = environ["wsgi.input"].read(int(length))
+        environ["wsgi.input"] = BytesIO(body)  # the app reads the same form, if it must
+        if len(body) != int(length):
+            return None
+
+        def answer() -> Response | None:
+            # The app's request class, with its limits on forms, on a copy of the body.
+            request = self.flask_app.request_class({**environ, "wsgi.input": BytesIO(body)})
+            asked.append(request)
+            response = services().server.create_endpoint_response(
+                "introspection", FlaskOAuth2Request(request))
+            return response if response.status_code == 200 else None
+        return self._in_directory(slug, answer)
+
+    def _in_directory(self, slug: str,
+                      answer: Callable[[], Response | None]) -> Response | None:
+        """Run `answer` in an application context with the directory of `slug` as the
+        request's; None when it does not serve, or `answer` leaves the request to the app."""
+        try:
+            with self.flask_app.app_context():
+                directory = serving_directory(slug)
+                if not serves(directory):
+                    return None
+                g.directory = directory
+                response = answer()
+                return protective_headers(response) if response is not None else None
+        except Exception:  # an outage or a fault: the app answers it (503, 500) and logs it
+            log.debug("request left to the app", exc_info=True)
+            return None
+
+    def _named(self, name: str) -> tuple[str, str]:
+        """Return the endpoint's name and route as the app's URL map has them."""
+        if name not in self._rules:
+            view = userinfo if name == "userinfo" else introspect
+            rule = next(rule for rule in self.flask_app.url_map.iter_rules()
+                        if self.flask_app.view_functions[rule.endpoint] is view)
+            self._rules[name] = (rule.endpoint, rule.rule)
+        return self._rules[name]
