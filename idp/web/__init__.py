@@ -43,6 +43,7 @@ from .named import CLIENT_AUTH_ENDPOINTS, client_named
 from .outbox import register_outbox
 from .ratelimit import check_in_views_only, per_ip
 from .responses import error_response, protective_headers, wants_json
+from .short_path import OUTAGE_MET
 
 log = logging.getLogger(__name__)
 
@@ -255,9 +256,16 @@ def register_web(app: Flask, csrf: CSRFProtect) -> None:
         rule = request.url_rule.rule if request.url_rule is not None else None
         note_request(request.environ, endpoint, rule, values)
 
+    def _outage_met(_endpoint, _values):
+        # An outage the short path met is answered at once, not waited for again.
+        met = request.environ.get(OUTAGE_MET)
+        if met is not None:
+            raise met
+
     # First of all: before the directory's preprocessor takes its variable from the values,
     # and before the limiter or the CSRF check may refuse the request.
     app.url_value_preprocessors.setdefault(None, []).insert(0, _observed)
+    app.url_value_preprocessors[None].insert(1, _outage_met)
 
     @app.after_request
     def _client_named(response: Response) -> Response:

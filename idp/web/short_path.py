@@ -16,9 +16,10 @@ Only a 200 is answered here, with the headers the app gives it (``protective_hea
 and userinfo's ``open_to_apps``), named for metrics and the log line as the app names it.
 Everything else goes to the app as before, which answers it as ever: an unknown or
 disabled directory, a refused token or app (with its challenge), a DPoP-bound token, any
-other form of request, a database outage (503), a fault. A form read here is handed to
-the app again. Neither endpoint writes anything, so what the middleware tried first
-changes nothing for the app.
+other form of request, a fault. A form read here is handed to the app again. Neither
+endpoint writes anything, so what the middleware tried first changes nothing for the app.
+A database or Redis outage met here is handed over too (``OUTAGE_MET`` in the environ):
+the app answers it at once, as its own (503), without waiting for the database again.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from werkzeug.wrappers import Request, Response
 from ..observability.requests import note_client, note_request
 from ..oidc.server import plain_userinfo
 from ..services import services
+from ..storage.outages import outage_of
 from ..tenants.directories import serves, serving_directory
 from .api.oidc import FORM, introspect, open_to_apps, userinfo
 from .named import client_named
@@ -47,6 +49,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 PATH = re.compile(r"/d/([a-z0-9-]{1,64})/(userinfo|introspect)")
 #: The largest introspection form taken here (a token, its hint); larger ones go to the app.
 MAX_FORM = 8192
+#: Set in the WSGI environ: the outage this middleware met, for the app to answer.
+OUTAGE_MET = "idp.outage_met"
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +96,7 @@ class ShortPath:
             # Authlib's own JSON answer, as the endpoint gives it.
             response = services().server.handle_response(200, claims, default_json_headers)
             return open_to_apps(response)
-        return self._in_directory(slug, answer)
+        return self._in_directory(environ, slug, answer)
 
     def _introspection(self, environ: dict[str, Any], slug: str,
                        asked: list[Request]) -> Response | None:
@@ -115,9 +119,9 @@ class ShortPath:
             response = services().server.create_endpoint_response(
                 "introspection", FlaskOAuth2Request(request))
             return response if response.status_code == 200 else None
-        return self._in_directory(slug, answer)
+        return self._in_directory(environ, slug, answer)
 
-    def _in_directory(self, slug: str,
+    def _in_directory(self, environ: dict[str, Any], slug: str,
                       answer: Callable[[], Response | None]) -> Response | None:
         """Run `answer` in an application context with the directory of `slug` as the
         request's; None when it does not serve, or `answer` leaves the request to the app."""
@@ -129,8 +133,11 @@ class ShortPath:
                 g.directory = directory
                 response = answer()
                 return protective_headers(response) if response is not None else None
-        except Exception:  # an outage or a fault: the app answers it (503, 500) and logs it
-            log.debug("request left to the app", exc_info=True)
+        except Exception as exc:  # the app answers it: an outage (503) or a fault (500)
+            if outage_of(exc) is not None:
+                environ[OUTAGE_MET] = exc
+            else:
+                log.debug("request left to the app", exc_info=True)
             return None
 
     def _named(self, name: str) -> tuple[str, str]:

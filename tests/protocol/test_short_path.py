@@ -12,12 +12,17 @@ from __future__ import annotations
 import pytest
 import requests
 from flask import request_started
+from sqlalchemy import event
 
+from idp.storage import db
 from idp.web.short_path import ShortPath
 from tests.protocol._helpers import signed_in
 from tests.protocol.test_directory_disabled import set_disabled
 from tests.protocol.test_dpop import bound_tokens
 from tests.protocol.test_pairwise_subjects import pairwise
+from tests.protocol.test_token_request_outage import proxied  # noqa: F401  (a fixture)
+from tests.support.live import new_directory
+from tests.support.rp import StrictRP
 
 # Set per answer, so not compared.
 PER_ANSWER = {"date", "content-length", "connection", "keep-alive"}
@@ -245,3 +250,39 @@ def test_other_introspection_requests_are_left_to_the_endpoint(
         response = requests.post(url, auth=basic, timeout=30, data={"hint": "none"})
     assert response.status_code == (400 if form == "no token" else 200), response.text
     assert served_by_app == ["idp"]
+
+
+# -- an outage -----------------------------------------------------------------------------
+
+
+def test_an_outage_it_meets_is_answered_by_the_app_without_asking_the_database_again(
+        proxied):  # noqa: F811  (the fixture imported above)
+    server, proxy = proxied
+    proxy.restore()
+    directory = new_directory(server)
+    rp = StrictRP(directory, directory.add_client())
+    token = signed_in(rp, directory.add_user(totp=True))["access_token"]
+    with server.app.app_context():
+        engine = db.engine
+    asked: list[str] = []
+
+    def statement(*_args):
+        asked.append("statement")
+
+    def connection(*_args):
+        asked.append("connection")
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "do_connect", connection)
+    proxy.cut()
+    try:
+        response = bearer(rp, token)()
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "do_connect", connection)
+        proxy.restore()
+    assert response.status_code == 503, response.text
+    assert response.json()["error"] == "temporarily_unavailable"
+    assert response.headers["Retry-After"]
+    assert len(asked) == 1, asked  # the short path's statement; the app asked nothing
+    assert bearer(rp, token)().status_code == 200  # and once the database is back
