@@ -9,6 +9,8 @@ as ever.
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 import requests
 from flask import request_started
@@ -286,3 +288,53 @@ def test_an_outage_it_meets_is_answered_by_the_app_without_asking_the_database_a
     assert response.headers["Retry-After"]
     assert len(asked) == 1, asked  # the short path's statement; the app asked nothing
     assert bearer(rp, token)().status_code == 200  # and once the database is back
+
+
+# -- hostile requests ----------------------------------------------------------------------
+
+
+def hostile_requests():
+    """Malformed requests of the forms the middleware takes: the same answer either way."""
+    def userinfo_with_a_latin1_token(rp, token):
+        return requests.get(rp.metadata["userinfo_endpoint"], timeout=30,
+                            headers={"Authorization": "Bearer caf\xe9".encode("latin-1")})
+
+    def userinfo_with_two_spaces(rp, token):
+        return requests.get(rp.metadata["userinfo_endpoint"], timeout=30,
+                            headers={"Authorization": f"Bearer  {token}"})
+
+    def basic_not_base64(rp, token):
+        return requests.post(rp.metadata["introspection_endpoint"], timeout=30,
+                             data={"token": token}, headers={"Authorization": "Basic !!!"})
+
+    def basic_not_utf8(rp, token):
+        credentials = base64.b64encode(b"\xff\xfe:\xff").decode()
+        return requests.post(rp.metadata["introspection_endpoint"], timeout=30,
+                             data={"token": token},
+                             headers={"Authorization": f"Basic {credentials}"})
+
+    def token_not_utf8(rp, token):
+        return requests.post(rp.metadata["introspection_endpoint"], timeout=30,
+                             data="token=%ff%fe", auth=(rp.client.client_id, rp.client.secret),
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    def token_twice(rp, token):
+        return requests.post(rp.metadata["introspection_endpoint"], timeout=30,
+                             data=[("token", token), ("token", "other")],
+                             auth=(rp.client.client_id, rp.client.secret))
+
+    def bad_hint(rp, token):
+        return requests.post(rp.metadata["introspection_endpoint"], timeout=30,
+                             data={"token": token, "token_type_hint": "id_token"},
+                             auth=(rp.client.client_id, rp.client.secret))
+
+    return [userinfo_with_a_latin1_token, userinfo_with_two_spaces, basic_not_base64,
+            basic_not_utf8, token_not_utf8, token_twice, bad_hint]
+
+
+@pytest.mark.parametrize("send", hostile_requests(), ids=lambda send: send.__name__)
+def test_a_hostile_request_is_answered_as_the_endpoint_answers_it(rp, user, lane, send):
+    token = signed_in(rp, user)["access_token"]
+    quick, full = both_ways(lane, lambda: send(rp, token))
+    assert quick.status_code < 500, quick.text
+    assert_same_answer(quick, full)
