@@ -61,7 +61,7 @@ class ShortPath:
     def __init__(self, app: WsgiApp, flask_app: Flask):
         self.app = app
         self.flask_app = flask_app
-        self.enabled = True
+        self.enabled = True  # off: every request goes to the app
         self._rules: dict[str, tuple[str, str]] = {}  # by path end: endpoint name, route
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
