@@ -105,7 +105,7 @@ class ShortPath:
             return None
         length = environ.get("CONTENT_LENGTH") or ""
         most = min(MAX_FORM, self.flask_app.config.get("MAX_CONTENT_LENGTH") or MAX_FORM)
-        if not length.isdigit() or not 0 < int(length) <= most:
+        if not (length.isascii() and length.isdigit()) or not 0 < int(length) <= most:
             return None
         body = environ["wsgi.input"].read(int(length))
         environ["wsgi.input"] = BytesIO(body)  # the app reads the same form, if it must

@@ -10,6 +10,8 @@ as ever.
 from __future__ import annotations
 
 import base64
+import socket
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -338,3 +340,21 @@ def test_a_hostile_request_is_answered_as_the_endpoint_answers_it(rp, user, lane
     quick, full = both_ways(lane, lambda: send(rp, token))
     assert quick.status_code < 500, quick.text
     assert_same_answer(quick, full)
+
+
+def test_a_content_length_of_other_digits_is_left_to_the_app(rp, user, lane, served_by_app):
+    # "²" is a digit to Python's str.isdigit(), and no number to int().
+    url = urlsplit(rp.metadata["introspection_endpoint"])
+    credentials = base64.b64encode(f"{rp.client.client_id}:{rp.client.secret}".encode())
+    request = (f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\n".encode()
+               + b"Authorization: Basic " + credentials + b"\r\n"
+               + b"Content-Type: application/x-www-form-urlencoded\r\n"
+               + b"Content-Length: \xb2\r\nConnection: close\r\n\r\ntoken=x")
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1])
+    assert status < 500, answer[:300]
+    assert served_by_app == ["idp"]
