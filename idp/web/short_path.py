@@ -32,15 +32,16 @@ from typing import Any
 
 from authlib.consts import default_json_headers
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
-from flask import Flask, g
-from werkzeug.wrappers import Request, Response
+from flask import Flask
+from werkzeug.wrappers import Response
 
+from ..errors import IdpError
 from ..observability.requests import note_client, note_request
 from ..oidc.server import plain_userinfo
 from ..services import services
 from ..storage.outages import outage_of
-from ..tenants.directories import serves, serving_directory
 from .api.oidc import FORM, introspect, open_to_apps, userinfo
+from .context import load_directory
 from .named import client_named
 from .responses import protective_headers
 
@@ -69,18 +70,14 @@ class ShortPath:
         if found is None or environ.get("QUERY_STRING"):
             return self.app(environ, start_response)
         slug, name = found.groups()
-        asked: list[Request] = []  # the introspection request, as the endpoint read it
         if name == "userinfo":
             response = self._userinfo(environ, slug)
         else:
-            response = self._introspection(environ, slug, asked)
+            response = self._introspection(environ, slug)
         if response is None:
             return self.app(environ, start_response)
         endpoint, rule = self._named(name)
         note_request(environ, endpoint, rule, {"slug": slug})
-        client_id = client_named(asked[0], endpoint) if asked else None
-        if client_id:
-            note_client(environ, client_id)
         return response(environ, start_response)
 
     def _userinfo(self, environ: dict[str, Any], slug: str) -> Response | None:
@@ -90,16 +87,15 @@ class ShortPath:
             return None
 
         def answer() -> Response | None:
-            claims = plain_userinfo(services().protector, authorization)
+            found = services()
+            claims = plain_userinfo(found.protector, authorization)
             if claims is None:
                 return None
             # Authlib's own JSON answer, as the endpoint gives it.
-            response = services().server.handle_response(200, claims, default_json_headers)
-            return open_to_apps(response)
+            return open_to_apps(found.server.handle_response(200, claims, default_json_headers))
         return self._in_directory(environ, slug, answer)
 
-    def _introspection(self, environ: dict[str, Any], slug: str,
-                       asked: list[Request]) -> Response | None:
+    def _introspection(self, environ: dict[str, Any], slug: str) -> Response | None:
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("CONTENT_TYPE") != FORM \
                 or not environ.get("HTTP_AUTHORIZATION", "").startswith("Basic "):
             return None
@@ -115,22 +111,27 @@ class ShortPath:
         def answer() -> Response | None:
             # The app's request class, with its limits on forms, on a copy of the body.
             request = self.flask_app.request_class({**environ, "wsgi.input": BytesIO(body)})
-            asked.append(request)
             response = services().server.create_endpoint_response(
                 "introspection", FlaskOAuth2Request(request))
-            return response if response.status_code == 200 else None
+            if response.status_code != 200:
+                return None
+            client_id = client_named(request, self._named("introspect")[0])
+            if client_id:
+                note_client(environ, client_id)
+            return response
         return self._in_directory(environ, slug, answer)
 
     def _in_directory(self, environ: dict[str, Any], slug: str,
                       answer: Callable[[], Response | None]) -> Response | None:
-        """Run `answer` in an application context with the directory of `slug` as the
-        request's; None when it does not serve, or `answer` leaves the request to the app."""
+        """Run `answer` in an application context with the directory of `slug` loaded as
+        for the app's routes; None when it does not serve, or `answer` leaves the request to
+        the app."""
         try:
             with self.flask_app.app_context():
-                directory = serving_directory(slug)
-                if not serves(directory):
-                    return None
-                g.directory = directory
+                try:
+                    load_directory(None, {"slug": slug})
+                except IdpError:
+                    return None  # unknown or disabled: the app answers it
                 response = answer()
                 return protective_headers(response) if response is not None else None
         except Exception as exc:  # the app answers it: an outage (503) or a fault (500)

@@ -73,9 +73,9 @@ def assert_same_answer(quick: requests.Response, full: requests.Response) -> Non
     assert headers[0] == headers[1]
 
 
-def bearer(rp, token: str, **headers: str):
+def bearer(rp, token: str):
     return lambda: requests.get(rp.metadata["userinfo_endpoint"], timeout=30,
-                                headers={"Authorization": f"Bearer {token}", **headers})
+                                headers={"Authorization": f"Bearer {token}"})
 
 
 @pytest.mark.parametrize("params", [
@@ -208,9 +208,8 @@ def test_an_unknown_directory_is_left_to_the_app(rp, user, lane, served_by_app):
 # -- introspection -------------------------------------------------------------------------
 
 
-def introspect(rp, token: str, **options):
-    return lambda: rp.post_as_client(rp.metadata["introspection_endpoint"], {"token": token},
-                                     **options)
+def introspect(rp, token: str):
+    return lambda: rp.post_as_client(rp.metadata["introspection_endpoint"], {"token": token})
 
 
 @pytest.mark.parametrize("which", ["access_token", "refresh_token", "unknown"])
