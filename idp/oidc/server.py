@@ -10,10 +10,16 @@ after everything that can fail (``Server.create_token_response``). A claim holds
 until then, so a second redemption of the same code or refresh token waits for the
 first to commit and then finds the tokens it must revoke; a failed database leaves the
 code or refresh token as it was, to be tried again.
+
+A code is read first and claimed last (``PendingCode``): its tokens are made and signed
+before the transaction begins, which then holds only the claim, the check of the
+browser session and the new rows. On SQLite a transaction that writes holds the whole
+database, so what it holds is what every other writer waits for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -62,7 +68,7 @@ from ..storage.models import (
     User,
 )
 from ..storage.plain import PlainRows
-from ..tenants.accounts import active_user, active_user_read_only, is_active
+from ..tenants.accounts import active_user, is_active, served_user
 from ..tenants.clients import may_introspect, serving_client
 from ..tenants.device_codes import (
     APPROVED,
@@ -115,11 +121,13 @@ def session_holds(session_id: int | None, now: float) -> bool:
 # The statements of every exchange and refresh, built once (as ``LIVE``).
 _HOLD_SESSION = select(BrowserSession.id).where(
     BrowserSession.id == bindparam("session"), *LIVE).with_for_update(read=True)
-_PLAIN_CODE = PlainRows(AuthorizationCode)
+_CODE_AND_USER = PlainRows(AuthorizationCode, User)
 _CODE = AuthorizationCode.__table__.c
+_READ_CODE = _CODE_AND_USER.select().join_from(
+    AuthorizationCode, User, _CODE.user_id == User.__table__.c.id).where(
+    _CODE.code_hash == bindparam("digest"), _CODE.directory_id == bindparam("directory"))
 _CLAIM_CODE = AuthorizationCode.__table__.update().where(
-    _CODE.code_hash == bindparam("digest"), _CODE.directory_id == bindparam("directory"),
-    _CODE.used_at.is_(None)).values(used_at=bindparam("now")).returning(*_PLAIN_CODE.columns)
+    _CODE.id == bindparam("code"), _CODE.used_at.is_(None)).values(used_at=bindparam("now"))
 _CLAIM_REFRESH = update(Token).where(
     Token.id == bindparam("token"), Token.refresh_used_at.is_(None)).values(
     refresh_used_at=bindparam("now")).execution_options(synchronize_session=False)
@@ -207,12 +215,25 @@ class Server(AuthorizationServer):
         used again.
         """
         response = super().create_token_response(request)
+        pending: PendingCode | None = g.pop("pending_code", None)
+        if pending is not None and not pending.settle() and pending.store is not None:
+            # Presented again meanwhile, or its browser session ended: no tokens.
+            response = self.handle_error_response(request, InvalidGrantError())
         db.session.commit()
         return response
 
     def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        """Add the tokens to the transaction: a new grant for a code, the same for a refresh,
-        a service token for a service account."""
+        """Add the tokens to the transaction: a new grant for a code (once the code is
+        claimed, see ``PendingCode``), the same for a refresh, a service token for a service
+        account."""
+        pending: PendingCode | None = g.get("pending_code")
+        if pending is not None:
+            pending.store = lambda: self._add_tokens(token, request)
+        else:
+            self._add_tokens(token, request)
+
+    @staticmethod
+    def _add_tokens(token: dict[str, Any], request: OAuth2Request) -> None:
         now = issue_moment()
         if request.payload.grant_type == ServiceGrant.GRANT_TYPE:
             scope = token.get("scope", "")
@@ -252,6 +273,41 @@ class Server(AuthorizationServer):
             if refresh else None)
 
 
+class PendingCode:
+    """A code read and not yet claimed, claimed with its tokens at the end of the request.
+
+    ``settle`` claims it; then, if the tokens were made (`store`) and the browser session
+    the code came from is still live, adds them. The claim is the transaction's first
+    write, so everything before it, the ID token's signature included, runs outside the
+    transaction. A second redemption of the same code claims nothing: it waits for the
+    first's transaction (PostgreSQL's row lock, SQLite's one writer), then revokes the
+    tokens the first issued, as a replay does.
+    """
+
+    def __init__(self, row: AuthorizationCode, user: User, client_id: str):
+        self.row, self.user, self.client_id = row, user, client_id
+        self.store: Callable[[], None] | None = None
+
+    def settle(self) -> bool:
+        """Claim the code and add its tokens, if made; say whether they were."""
+        now = clock_now()
+        if db.session.execute(_CLAIM_CODE, {"code": self.row.id, "now": now}).rowcount != 1:
+            self.replayed(now)
+            return False
+        if self.store is None:
+            return True
+        if not session_holds(self.row.session_id, now):
+            return False  # spent all the same
+        self.store()
+        return True
+
+    def replayed(self, now: float) -> None:
+        """Revoke every grant of the code: someone else holds a copy."""
+        revoked = revoke_families(TokenFamily.code_id == self.row.id, now=now)
+        audit.record(g.directory.id, audit.events.CODE_REPLAYED, now, user_id=self.row.user_id,
+                     client_id=self.client_id, ip=flask_request.remote_addr, grants=revoked)
+
+
 class CodeGrant(grants.AuthorizationCodeGrant):
     """Authorization code grant (RFC 6749 4.1) with single-use, hashed codes."""
 
@@ -280,42 +336,35 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         # Committed by the login's answer, with its audit line and the answered interaction.
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> StoredCode | None:
-        """Claim the code once; a replay revokes what it issued (RFC 6749 4.1.2, 10.5).
+        """Read the code, to be claimed once with its tokens (``PendingCode``); a code
+        presented before is a replay, which revokes what it issued (RFC 6749 4.1.2, 10.5).
 
-        The claim is not committed here but with the tokens (or the refusal): a second
-        redemption at the same moment waits for this one's row lock, then revokes the
-        grant this one made. A code from a browser session that has ended since is refused.
+        A code refused here (another app's, expired) is claimed at once: a code is presented
+        once, whatever the answer.
         """
         code_hash = presented_digest(code, MAX_CODE_LENGTH)
         if code_hash is None:
             return None
-        now = clock_now()
-        claimed = db.session.execute(_CLAIM_CODE, {
-            "digest": code_hash, "directory": g.directory.id, "now": now}).first()
-        row = _PLAIN_CODE.rows(claimed)[0] if claimed is not None else None  # in no session
-        if row is None:
-            # Unknown, or presented before: a replay.
-            row = db.session.scalars(select(AuthorizationCode).where(
-                AuthorizationCode.code_hash == code_hash,
-                AuthorizationCode.directory_id == g.directory.id)).first()
-            if row is None:
-                return None
-            revoked = revoke_families(TokenFamily.code_id == row.id, now=now)
-            audit.record(g.directory.id, audit.events.CODE_REPLAYED, now, user_id=row.user_id,
-                         client_id=client.client_id, ip=flask_request.remote_addr,
-                         grants=revoked)
+        found = db.session.execute(_READ_CODE, {
+            "digest": code_hash, "directory": g.directory.id}).first()
+        if found is None:
             return None
-        # Spent all the same when refused below: a code is presented once.
-        if row.client_pk != client.row.id or row.expires_at <= now \
-                or not session_holds(row.session_id, now):
+        row, user = _CODE_AND_USER.rows(found)  # in no session
+        pending = PendingCode(row, user, client.client_id)
+        if row.used_at is not None:
+            pending.replayed(clock_now())
             return None
+        if row.client_pk != client.row.id or row.expires_at <= clock_now():
+            pending.settle()
+            return None
+        g.pending_code = pending
         return StoredCode(row)
 
     def delete_authorization_code(self, authorization_code: StoredCode) -> None:
-        """Nothing to do: the code was claimed when it was read."""
+        """Nothing to do: the code is claimed with its tokens (``PendingCode``)."""
 
     def authenticate_user(self, authorization_code: StoredCode) -> User | None:
-        return active_user_read_only(g.directory, authorization_code.row.user_id)
+        return served_user(g.directory, g.pending_code.user)  # read with the code
 
     def generate_token(self, *args, **kwargs) -> dict[str, Any]:
         hand_login(self.request.authorization_code.row)

@@ -19,7 +19,6 @@ from ..security.tokens import new_secret
 from ..storage import db
 from ..storage.method_use import record_added
 from ..storage.models import Directory, User
-from ..storage.plain import PlainRows
 from .policies import directory_policies
 
 USERNAME_PATTERN = re.compile(r"^[\w.@+-]{1,150}$")
@@ -163,17 +162,10 @@ def active_user(directory_id: int, user_id: int | None) -> User | None:
     return user if user is not None and is_active(user, directory_id) else None
 
 
-_PLAIN_USER = PlainRows(User)
-_USER_BY_ID = _PLAIN_USER.select().where(User.__table__.c.id == bindparam("user"))
-
-
-def active_user_read_only(directory: Directory, user_id: int) -> User | None:
-    """Return the user as ``active_user`` does, for a request that only reads it: in no
-    session (``idp.storage.plain``), its directory the request's (`directory`)."""
-    found = db.session.execute(_USER_BY_ID, {"user": user_id}).first()
-    if found is None:
-        return None
-    (user,) = _PLAIN_USER.rows(found)
+def served_user(directory: Directory, user: User) -> User | None:
+    """Return `user` as ``active_user`` does, for a request that only reads it: a row read in
+    no session (``idp.storage.plain``), served if active in `directory`, which it is given
+    as its own."""
     if not is_active(user, directory.id):
         return None
     set_committed_value(user, "directory", directory)

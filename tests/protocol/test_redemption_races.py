@@ -9,12 +9,16 @@ replicas behind a load balancer are.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
+from sqlalchemy import event, text
 
+from idp.storage import db
 from tests.conftest import BACKENDS
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
@@ -114,6 +118,68 @@ def test_a_code_redeemed_twice_at_once_leaves_no_token_of_it_valid(rp, user):
 def test_a_refresh_token_used_twice_at_once_leaves_no_token_of_its_grant_valid(rp, user):
     rp.sign_in(user)
     race_refreshes(rp, Endpoint(rp), Endpoint(rp), ROUNDS)
+
+
+@contextmanager
+def claims_held(app) -> Iterator[threading.Semaphore]:
+    """Hold every claim of a code on a connection of the test's own (PostgreSQL: the code
+    rows, FOR UPDATE; SQLite: its one write lock) until the block ends. Yield a semaphore
+    released each time a provider thread starts to claim a code."""
+    with app.app_context():
+        engine = db.engine
+    arrived = threading.Semaphore(0)
+    here = threading.get_ident()
+
+    def before(_conn, _cursor, statement, *_args):
+        if threading.get_ident() != here and statement.startswith("UPDATE authorization_code"):
+            arrived.release()
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        if engine.dialect.name == "sqlite":
+            holder = sqlite3.connect(engine.url.database, isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+            try:
+                yield arrived
+            finally:
+                holder.execute("COMMIT")
+                holder.close()
+        else:
+            with engine.connect() as holder:
+                holder.execute(text("SELECT id FROM authorization_code FOR UPDATE"))
+                yield arrived
+                holder.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def test_two_redemptions_that_read_the_code_before_either_claims_it_leave_no_token_valid(
+        app, rp, user):
+    # Both have read the code and made their tokens when they reach the claim: the second
+    # to claim finds it spent, answers invalid_grant and revokes what the first was given.
+    rp.sign_in(user)
+    code = fresh_code(rp)
+    data = {"grant_type": "authorization_code", "code": code,
+            "redirect_uri": rp.client.redirect_uri, "code_verifier": rp.pending.verifier}
+    first, second = Endpoint(rp), Endpoint(rp)
+    answers: list[requests.Response | BaseException | None] = [None, None]
+
+    def redeem(index: int, endpoint: Endpoint) -> None:
+        try:
+            answers[index] = endpoint.post(data)
+        except BaseException as exc:  # reported below, in the test's thread
+            answers[index] = exc
+
+    threads = [threading.Thread(target=redeem, args=(i, e)) for i, e in enumerate((first, second))]
+    with claims_held(app) as arrived:
+        for thread in threads:
+            thread.start()
+        for _ in threads:
+            assert arrived.acquire(timeout=60), "a redemption never reached its claim"
+    for thread in threads:
+        thread.join(60)
+    assert all(isinstance(a, requests.Response) for a in answers), answers
+    assert_refused(rp, one_winner(answers), 0)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
