@@ -27,9 +27,10 @@ API_PORT ?= 5002
 run: $(RUN_STAMP)
 	$(BIN)/python -m clients.demo --port $(PORT) --portal-port $(PORTAL_PORT) --api-port $(API_PORT)
 
-## test: lint, then every test (unit, protocol on SQLite and PostgreSQL, browser), in as many
-## processes as the machine has cores (TEST_WORKERS=1 runs them in one)
-TEST_WORKERS ?= auto
+## test: lint, then every test (unit, protocol on SQLite and PostgreSQL, browser), in one
+## process more than the machine has cores, since many tests wait on servers and browsers
+## (TEST_WORKERS=1 runs them in one)
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
