@@ -16,13 +16,14 @@ from contextlib import contextmanager
 
 import pytest
 import requests
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from idp.storage import db
 from tests.conftest import BACKENDS
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
 from tests.support.served import ServedProvider
+from tests.support.sql import watching
 
 ROUNDS = 20
 
@@ -128,14 +129,12 @@ def claims_held(app) -> Iterator[threading.Semaphore]:
     with app.app_context():
         engine = db.engine
     arrived = threading.Semaphore(0)
-    here = threading.get_ident()
 
-    def before(_conn, _cursor, statement, *_args):
-        if threading.get_ident() != here and statement.startswith("UPDATE authorization_code"):
+    def note(_cursor, statement):
+        if statement.startswith("UPDATE authorization_code"):
             arrived.release()
 
-    event.listen(engine, "before_cursor_execute", before)
-    try:
+    with watching(app, note):
         if engine.dialect.name == "sqlite":
             holder = sqlite3.connect(engine.url.database, isolation_level=None)
             holder.execute("BEGIN IMMEDIATE")
@@ -149,8 +148,6 @@ def claims_held(app) -> Iterator[threading.Semaphore]:
                 holder.execute(text("SELECT id FROM authorization_code FOR UPDATE"))
                 yield arrived
                 holder.commit()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def test_two_redemptions_that_read_the_code_before_either_claims_it_leave_no_token_valid(

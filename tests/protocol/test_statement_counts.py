@@ -9,7 +9,6 @@ The ceilings are what the endpoints run today; lower them as statements go.
 from __future__ import annotations
 
 import re
-import threading
 from contextlib import contextmanager
 from typing import NamedTuple
 from urllib.parse import urljoin
@@ -17,13 +16,12 @@ from urllib.parse import urljoin
 import pytest
 import requests
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event
 
-from idp.storage import db
 from idp.storage.db import needs_transaction
 from tests.protocol._helpers import signed_in
 from tests.support.agent import Page
 from tests.support.rp import StrictRP
+from tests.support.sql import watching
 
 # Statements of one request, on either backend (SQLite and PostgreSQL differ by a few).
 CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 5, "refresh": 3, "login_page": 2,
@@ -37,25 +35,6 @@ TRANSACTIONS = {"authorize": 1, "login_page": 0, "password": 2, "step_up_page": 
                 "totp_page": 0, "totp": 2, "back_to_app": 1, "exchange": 1}
 DIRECTORY_READ = re.compile(r"\bFROM directory\b", re.IGNORECASE)
 CLIENT_READ = re.compile(r"\bFROM client\b", re.IGNORECASE)
-
-
-@contextmanager
-def watching(app, note):
-    """Call ``note(cursor, statement)`` before each statement the provider's own threads
-    run meanwhile (not this test's)."""
-    here = threading.get_ident()
-
-    def before(_conn, cursor, statement, *_args):
-        if threading.get_ident() != here:
-            note(cursor, statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 @contextmanager
