@@ -351,10 +351,11 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             return None
         row, user = _CODE_AND_USER.rows(found)  # in no session
         pending = PendingCode(row, user, client.client_id)
+        now = clock_now()
         if row.used_at is not None:
-            pending.replayed(clock_now())
+            pending.replayed(now)
             return None
-        if row.client_pk != client.row.id or row.expires_at <= clock_now():
+        if row.client_pk != client.row.id or row.expires_at <= now:
             pending.settle()
             return None
         g.pending_code = pending
