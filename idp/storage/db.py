@@ -72,6 +72,12 @@ def begin_at_first_write(engine: Engine) -> None:
     event.listen(engine, "before_cursor_execute", before)
 
 
+def current_session() -> Session | None:
+    """Return the session of the current application context (a request's), or None when
+    nothing in it has used one yet."""
+    return db.session() if db.session.registry.has() else None
+
+
 def commit_keeping_loaded() -> None:
     """Commit the session's transaction without expiring the rows it has loaded.
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from ..clock import now
 from ..config import current_settings
+from .db import current_session
 from .models import Client, Directory, DirectoryLogo, SigningKey
 from .plain import as_loaded
 
@@ -77,7 +78,7 @@ class Kept(Generic[T]):
         """Keep `value` until `until`, unless a change committed after generation `since`."""
         self._entries[key] = _Entry(value, until, since)
 
-    def fetch(self, session: Session, key: Any, load: Callable[[], T | None],
+    def fetch(self, session: Session | None, key: Any, load: Callable[[], T | None],
               ends: Callable[[T], float] | None = None, moment: float | None = None,
               also: Callable[[T], Iterable[Any]] | None = None) -> T | None:
         """Return the value of `key`: kept while fresh, otherwise from `load` and then kept
@@ -85,7 +86,8 @@ class Kept(Generic[T]):
         (a None is not kept; nor is what the session's transaction read after writing a
         watched row, since it may still roll back). `moment` is now unless the value is
         of another time (the key that signs at that moment). A value loaded is kept under
-        the keys `also(value)` gives as well, the same entry under each."""
+        the keys `also(value)` gives as well, the same entry under each. With no `session`,
+        the context's, if `load` used one, is the one whose writes count."""
         seconds = current_settings().cache_seconds
         moment = now() if moment is None else moment
         if seconds > 0:
@@ -94,7 +96,9 @@ class Kept(Generic[T]):
                 return value
         since = generation()
         value = load()
-        if value is not None and seconds > 0 and not changed_here(session):
+        written = session if session is not None else current_session()
+        if value is not None and seconds > 0 and not (
+                written is not None and changed_here(written)):
             until = moment + seconds
             entry = _Entry(value, until if ends is None else min(until, ends(value)), since)
             for each in (key, *(also(value) if also is not None else ())):
@@ -129,9 +133,11 @@ class KeptRows(Generic[T]):
                                   for column in mapper.primary_key)
         self._kept: Kept[dict[str, Any]] = Kept()
 
-    def get(self, session: Session, key: Any, load: Callable[[], T | None]) -> T | None:
+    def get(self, session: Session | None, key: Any, load: Callable[[], T | None]) -> T | None:
         """Return the row of `key`: from memory while it is fresh, otherwise from `load`,
-        then kept (as ``Kept.fetch``)."""
+        then kept (as ``Kept.fetch``). A kept row comes into `session`; with no session, as
+        an instance in none (for a request that reads its columns only): reading a
+        relationship of it raises, unless the caller set it."""
         loaded: list[T] = []
 
         def values() -> dict[str, Any] | None:
@@ -143,15 +149,17 @@ class KeptRows(Generic[T]):
         kept = self._kept.fetch(session, key, values, also=self._keys)
         if loaded or kept is None:
             return loaded[0] if loaded else None
-        identity = inspect(self.model).identity_key_from_primary_key(
-            tuple(kept[name] for name in self._primary_key))
-        existing = session.identity_map.get(identity)
-        if existing is not None:
-            return existing  # type: ignore[return-value]
+        if session is not None:
+            identity = inspect(self.model).identity_key_from_primary_key(
+                tuple(kept[name] for name in self._primary_key))
+            existing = session.identity_map.get(identity)
+            if existing is not None:
+                return existing  # type: ignore[return-value]
         # As a query's load does: the values go straight into a new instance, with no
         # change history, so that attaching it neither copies nor flushes anything.
         row = as_loaded(self.model, self._copied(kept))
-        session.add(row)
+        if session is not None:
+            session.add(row)
         return row
 
     def clear(self) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from ..security.sealing import Sealer
 from ..security.tokens import hash_secret, new_secret, secret_matches
 from ..storage import db
+from ..storage.db import current_session
 from ..storage.kept import KeptRows
 from ..storage.models import AuthorizationCode, Client, Directory, Token, TokenFamily, User
 from .client_keys import ClientKeyError, check_jwks
@@ -309,10 +310,11 @@ def revoke_grants(client: Client, user_id: int, now: float) -> int:
 def serving_client(directory: Directory, client_id: object) -> Client | None:
     """Return the client a request names, from this process's memory while it is fresh (at
     most IDP_CACHE_SECONDS, see ``idp.storage.kept``); otherwise as ``get_client``. For
-    serving requests; what changes a client reads it with ``get_client``."""
+    serving requests; what changes a client reads it with ``get_client``. It comes into the
+    request's session, or in none when the request has used none (as ``attach_client``)."""
     if not isinstance(client_id, str) or not CLIENT_ID_PATTERN.match(client_id):
         return None
-    return _serving.get(db.session, (directory.id, client_id),
+    return _serving.get(current_session(), (directory.id, client_id),
                         lambda: get_client(directory, client_id))
 
 
@@ -327,8 +329,9 @@ _serving: KeptRows[Client] = KeptRows(Client, keys=_keys)
 def attach_client(pk: int) -> Client | None:
     """Put the client with primary key `pk` into the request's session, from this process's
     memory while it is fresh (the same kept row as ``serving_client``'s), so that a row
-    referring to it (a token's ``client``) finds it there instead of reading it again."""
-    return _serving.get(db.session, pk, lambda: db.session.get(Client, pk))
+    referring to it (a token's ``client``) finds it there instead of reading it again. A
+    request that has used no session gets it in none (``KeptRows.get``)."""
+    return _serving.get(current_session(), pk, lambda: db.session.get(Client, pk))
 
 
 def get_client(directory: Directory, client_id: str) -> Client | None:

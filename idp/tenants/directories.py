@@ -48,14 +48,15 @@ def get_directory(slug: str) -> Directory | None:
 _serving: KeptRows[Directory] = KeptRows(Directory)
 
 
-def serving_directory(slug: str) -> Directory | None:
+def serving_directory(slug: str, attached: bool = True) -> Directory | None:
     """Return the directory a request names, from this process's memory while it is fresh
     (at most IDP_CACHE_SECONDS, see ``idp.storage.kept``); otherwise as ``get_directory``.
 
     What is kept is the row's values: each request gets its own instance of them in its
-    session, as if loaded, without a query.
+    session, as if loaded, without a query; not `attached`, in no session, for a request
+    that reads its columns only.
     """
-    return _serving.get(db.session, slug, lambda: get_directory(slug))
+    return _serving.get(db.session if attached else None, slug, lambda: get_directory(slug))
 
 
 def serves(directory: Directory | None) -> bool:

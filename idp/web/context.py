@@ -16,13 +16,15 @@ from ..users.sessions import load_session, record_activity, start_session
 from . import known_browser
 
 
-def load_directory(_endpoint: str | None, values: dict | None) -> None:
-    """Pop the slug from the URL values and load its directory into ``g``.
+def load_directory(_endpoint: str | None, values: dict | None, attached: bool = True) -> None:
+    """Pop the slug from the URL values and load its directory into ``g`` (not `attached`:
+    in no session, see ``serving_directory``).
 
     Every request under /d/<slug>/ passes here: a disabled directory is refused here, once.
     """
     slug = (values or {}).pop("slug", None)
-    directory = serving_directory(slug) if slug and SLUG_PATTERN.match(slug) else None
+    directory = serving_directory(slug, attached) if slug and SLUG_PATTERN.match(slug) \
+        else None
     if directory is None:
         raise NotFound(lazy_gettext("There is no such directory."))
     g.directory = directory  # the error page names the directory

@@ -129,7 +129,8 @@ class ShortPath:
         try:
             with self.flask_app.app_context():
                 try:
-                    load_directory(None, {"slug": slug})
+                    # In no session: the endpoints read its columns only.
+                    load_directory(None, {"slug": slug}, attached=False)
                 except IdpError:
                     return None  # unknown or disabled: the app answers it
                 response = answer()

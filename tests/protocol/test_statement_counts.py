@@ -9,6 +9,8 @@ The ceilings are what the endpoints run today; lower them as statements go.
 from __future__ import annotations
 
 import re
+import threading
+from collections import Counter
 from contextlib import contextmanager
 from typing import NamedTuple
 from urllib.parse import urljoin
@@ -16,8 +18,11 @@ from urllib.parse import urljoin
 import pytest
 import requests
 from psycopg.pq import TransactionStatus
+from sqlalchemy import event
 
+from idp.storage import db
 from idp.storage.db import needs_transaction
+from idp.storage.kept import note_change
 from tests.protocol._helpers import signed_in
 from tests.support.agent import Page
 from tests.support.rp import StrictRP
@@ -74,6 +79,44 @@ def test_userinfo_stays_within_its_statements(app, rp, tokens):
     with statements(app) as seen:
         assert rp.userinfo(tokens["access_token"]).status_code == 200
     assert len(seen) <= CEILINGS["userinfo"], seen
+
+
+@contextmanager
+def most_connections_held(app):
+    """Yield a list that ends up holding the most pooled connections any one of the
+    provider's threads held at once meanwhile."""
+    held: Counter[int] = Counter()
+    most = [0]
+    lock = threading.Lock()
+
+    def out(*_args):
+        with lock:
+            held[threading.get_ident()] += 1
+            most[0] = max(most[0], held[threading.get_ident()])
+
+    def back(*_args):
+        with lock:
+            held[threading.get_ident()] -= 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "checkout", out)
+    event.listen(engine, "checkin", back)
+    try:
+        yield most
+    finally:
+        event.remove(engine, "checkout", out)
+        event.remove(engine, "checkin", back)
+
+
+def test_a_refresh_that_reads_its_app_first_looks_its_token_up_on_the_same_connection(
+        app, rp, tokens):
+    note_change()  # nothing kept: the app is read through the request's session first
+    with most_connections_held(app) as most:
+        response = rp.token_request({"grant_type": "refresh_token",
+                                     "refresh_token": tokens["refresh_token"]})
+    assert response.status_code == 200, response.text
+    assert most == [1]
 
 
 def introspect(rp, token: str) -> requests.Response:
