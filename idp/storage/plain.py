@@ -90,10 +90,12 @@ class PlainQuery:
       so that it sees what that transaction wrote and the request never holds two pooled
       connections; otherwise on a pooled connection of its own, given back at once;
     - the engine's ``before_cursor_execute`` listeners see the statement, as any other
-      (without a ``Connection``: they get None for it), so PostgreSQL reads run outside a
-      transaction as every read does (``idp.storage.db.begin_at_first_write``);
+      (on a pooled connection of its own there is no ``Connection``: they get None for
+      it), so PostgreSQL reads run outside a transaction as every read does
+      (``idp.storage.db.begin_at_first_write``);
     - the driver's errors come as SQLAlchemy's (``DBAPIError`` and its kinds, so outages are
-      told as ever), and a connection found gone is dropped from the pool.
+      told as ever), and a connection found gone is dropped from the pool (that one: the
+      others are found out by their own next statement, or their ping after idling).
     """
 
     def __init__(self, plain: PlainRows, statement: Select):
