@@ -16,9 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from flask import request_started
-from sqlalchemy import event
 
-from idp.storage import db
 from idp.web.short_path import ShortPath
 from tests.protocol._helpers import signed_in
 from tests.protocol.test_directory_disabled import set_disabled
@@ -27,6 +25,7 @@ from tests.protocol.test_pairwise_subjects import pairwise
 from tests.protocol.test_token_request_outage import proxied  # noqa: F401  (a fixture)
 from tests.support.live import new_directory
 from tests.support.rp import StrictRP
+from tests.support.sql import listening
 
 # Set per answer, so not compared.
 PER_ANSWER = {"date", "content-length", "connection", "keep-alive"}
@@ -265,8 +264,6 @@ def test_an_outage_it_meets_is_answered_by_the_app_without_asking_the_database_a
     directory = new_directory(server)
     rp = StrictRP(directory, directory.add_client())
     token = signed_in(rp, directory.add_user(totp=True))["access_token"]
-    with server.app.app_context():
-        engine = db.engine
     asked: list[str] = []
 
     def statement(*_args):
@@ -275,14 +272,11 @@ def test_an_outage_it_meets_is_answered_by_the_app_without_asking_the_database_a
     def connection(*_args):
         asked.append("connection")
 
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "do_connect", connection)
     proxy.cut()
     try:
-        response = bearer(rp, token)()
+        with listening(server.app, before_cursor_execute=statement, do_connect=connection):
+            response = bearer(rp, token)()
     finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "do_connect", connection)
         proxy.restore()
     assert response.status_code == 503, response.text
     assert response.json()["error"] == "temporarily_unavailable"

@@ -18,15 +18,13 @@ from urllib.parse import urljoin
 import pytest
 import requests
 from psycopg.pq import TransactionStatus
-from sqlalchemy import event
 
-from idp.storage import db
 from idp.storage.db import needs_transaction
 from idp.storage.kept import note_change
 from tests.protocol._helpers import signed_in
 from tests.support.agent import Page
 from tests.support.rp import StrictRP
-from tests.support.sql import watching
+from tests.support.sql import listening, watching
 
 # Statements of one request, on either backend (SQLite and PostgreSQL differ by a few).
 CEILINGS = {"userinfo": 1, "introspection": 2, "exchange": 5, "refresh": 3, "login_page": 2,
@@ -98,15 +96,8 @@ def most_connections_held(app):
         with lock:
             held[threading.get_ident()] -= 1
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "checkout", out)
-    event.listen(engine, "checkin", back)
-    try:
+    with listening(app, checkout=out, checkin=back):
         yield most
-    finally:
-        event.remove(engine, "checkout", out)
-        event.remove(engine, "checkin", back)
 
 
 def test_a_refresh_that_reads_its_app_first_looks_its_token_up_on_the_same_connection(

@@ -1,13 +1,30 @@
-"""The SQL a live provider's own threads run, watched from a test."""
+"""The SQL and connections of a live provider, watched from a test."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event
 
 from idp.storage import db
+
+
+@contextmanager
+def listening(app, **listeners: Callable[..., Any]):
+    """Listen to the app's engine meanwhile: ``listening(app, checkout=fn)`` calls `fn` on
+    each of the engine's (or its pool's) ``checkout`` events, and so on for every name."""
+    with app.app_context():
+        engine = db.engine
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
+    try:
+        yield
+    finally:
+        for name, listener in listeners.items():
+            event.remove(engine, name, listener)
 
 
 @contextmanager
@@ -20,10 +37,5 @@ def watching(app, note):
         if threading.get_ident() != here:
             note(cursor, statement)
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
+    with listening(app, before_cursor_execute=before):
         yield
-    finally:
-        event.remove(engine, "before_cursor_execute", before)

@@ -12,12 +12,11 @@ import logging
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
-from sqlalchemy import event
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from idp import create_app
-from idp.storage import db
 from tests.support.live import TEST_SETTINGS
+from tests.support.sql import listening
 
 TOKEN = "metrics-" + "fedcba9876543210" * 2
 SCRAPER = {"Authorization": f"Bearer {TOKEN}"}
@@ -61,13 +60,8 @@ def test_a_scrape_runs_no_sql(client):
 
     def seen(_conn, _cursor, statement, *_args):
         statements.append(statement)
-    with client.application.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with listening(client.application, before_cursor_execute=seen):
         scrape(client)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
 
     assert statements == []
 
