@@ -114,16 +114,14 @@ class PlainQuery:
         session = current_session()
         if session is not None:
             connection = session.connection()
-            found = compiled.run(engine, connection.connection.dbapi_connection, parameters,
-                                 connection.invalidate, connection)
+            found = compiled.run(engine, connection.connection, parameters, connection)
         else:
             try:
                 pooled = engine.raw_connection()
             except dialect.loaded_dbapi.Error as exc:
                 raise compiled.failure(exc, None, False) from exc
             try:
-                found = compiled.run(engine, pooled.dbapi_connection, parameters,
-                                     pooled.invalidate, None)
+                found = compiled.run(engine, pooled, parameters, None)
             finally:
                 pooled.close()
         return None if found is None else self._plain.rows(found)
@@ -151,9 +149,11 @@ class _Compiled:
             values[name] = processor(values[name])
         return values if self._order is None else tuple(values[name] for name in self._order)
 
-    def run(self, engine: Any, dbapi_connection: Any, parameters: Any,
-            invalidate: Any, connection: Any) -> list[Any] | None:
-        """Run the statement on `dbapi_connection`; return its first row, converted."""
+    def run(self, engine: Any, pooled: Any, parameters: Any,
+            connection: Any) -> list[Any] | None:
+        """Run the statement on the pooled connection `pooled` (`connection`: the session's
+        ``Connection`` around it, if any); return its first row, converted."""
+        dbapi_connection = pooled.dbapi_connection
         cursor = dbapi_connection.cursor()
         try:
             engine.dispatch.before_cursor_execute(connection, cursor, self.sql, parameters,
@@ -166,8 +166,8 @@ class _Compiled:
             found = cursor.fetchone()
         except self.dialect.loaded_dbapi.Error as exc:
             gone = self.dialect.is_disconnect(exc, dbapi_connection, cursor)
-            if gone:
-                invalidate(exc)
+            if gone:  # through the Connection, if any, so that it knows
+                (connection if connection is not None else pooled).invalidate(exc)
             raise self.failure(exc, parameters, gone) from exc
         finally:
             with suppress(self.dialect.loaded_dbapi.Error):  # a connection gone takes it along
