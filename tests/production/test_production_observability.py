@@ -234,7 +234,13 @@ def test_metrics_are_not_found_without_a_metrics_token(json_logged):
 
 
 class Tagged(requests.Session):
-    """A session giving each request an X-Request-ID of its own, and noting it."""
+    """A session giving each request an X-Request-ID of its own, and noting it.
+
+    Each request goes on a connection of its own (``Connection: close``): gunicorn's gthread
+    worker may close a kept-alive connection just as the next request arrives on it, which
+    the client sees as the server closing without an answer (benoitc/gunicorn#1698, #2676).
+    What these tests read is the log lines, not the connections.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -243,6 +249,7 @@ class Tagged(requests.Session):
     def request(self, method, url, **kwargs):  # type: ignore[override]
         headers = dict(kwargs.pop("headers", None) or {})
         headers["X-Request-ID"] = request_id = f"req-{secrets.token_hex(8)}"
+        headers["Connection"] = "close"
         self.sent.add(request_id)
         return super().request(method, url, headers=headers, **kwargs)
 
