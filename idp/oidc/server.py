@@ -49,7 +49,7 @@ from authlib.oidc.core import OpenIDCode, UserInfoEndpoint
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from flask import g
 from flask import request as flask_request
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 
 from .. import audit
 from ..clock import now as clock_now
@@ -67,7 +67,7 @@ from ..storage.models import (
     TokenFamily,
     User,
 )
-from ..storage.plain import PlainRows
+from ..storage.plain import PlainQuery, PlainRows, PlainStatement
 from ..tenants.accounts import active_user, is_active, served_user
 from ..tenants.clients import may_introspect, serving_client
 from ..tenants.device_codes import (
@@ -114,23 +114,25 @@ def session_holds(session_id: int | None, now: float) -> bool:
     """
     if session_id is None:
         return False
-    return db.session.scalars(_HOLD_SESSION, {
-        "session": session_id, **live_values(g.directory, now)}).first() is not None
+    return _HOLD_SESSION.first(session=session_id, **live_values(g.directory, now)) is not None
 
 
 # The statements of every exchange and refresh, built once (as ``LIVE``).
-_HOLD_SESSION = select(BrowserSession.id).where(
-    BrowserSession.id == bindparam("session"), *LIVE).with_for_update(read=True)
+# Run on the driver's cursor (``idp.storage.plain``): the rows they read and write are
+# never held by the session.
+_HOLD_SESSION = PlainStatement(select(BrowserSession.id).where(
+    BrowserSession.id == bindparam("session"), *LIVE).with_for_update(read=True))
 _CODE_AND_USER = PlainRows(AuthorizationCode, User)
 _CODE = AuthorizationCode.__table__.c
-_READ_CODE = _CODE_AND_USER.select().join_from(
+_READ_CODE = PlainQuery(_CODE_AND_USER, _CODE_AND_USER.select().join_from(
     AuthorizationCode, User, _CODE.user_id == User.__table__.c.id).where(
-    _CODE.code_hash == bindparam("digest"), _CODE.directory_id == bindparam("directory"))
-_CLAIM_CODE = AuthorizationCode.__table__.update().where(
-    _CODE.id == bindparam("code"), _CODE.used_at.is_(None)).values(used_at=bindparam("now"))
-_CLAIM_REFRESH = update(Token).where(
-    Token.id == bindparam("token"), Token.refresh_used_at.is_(None)).values(
-    refresh_used_at=bindparam("now")).execution_options(synchronize_session=False)
+    _CODE.code_hash == bindparam("digest"), _CODE.directory_id == bindparam("directory")))
+_CLAIM_CODE = PlainStatement(AuthorizationCode.__table__.update().where(
+    _CODE.id == bindparam("code"), _CODE.used_at.is_(None)).values(used_at=bindparam("now")))
+_TOKEN = Token.__table__.c
+_CLAIM_REFRESH = PlainStatement(Token.__table__.update().where(
+    _TOKEN.id == bindparam("token"), _TOKEN.refresh_used_at.is_(None)).values(
+    refresh_used_at=bindparam("now")))
 
 
 def endpoint_url() -> str:
@@ -291,7 +293,7 @@ class PendingCode:
     def settle(self) -> bool:
         """Claim the code and add its tokens, if made; say whether they were."""
         now = clock_now()
-        if db.session.execute(_CLAIM_CODE, {"code": self.row.id, "now": now}).rowcount != 1:
+        if _CLAIM_CODE.execute(code=self.row.id, now=now) != 1:
             self.replayed(now)
             return False
         if self.store is None:
@@ -345,11 +347,10 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         code_hash = presented_digest(code, MAX_CODE_LENGTH)
         if code_hash is None:
             return None
-        found = db.session.execute(_READ_CODE, {
-            "digest": code_hash, "directory": g.directory.id}).first()
+        found = _READ_CODE.first(digest=code_hash, directory=g.directory.id)
         if found is None:
             return None
-        row, user = _CODE_AND_USER.rows(found)  # in no session
+        row, user = found  # in no session
         pending = PendingCode(row, user, client.client_id)
         now = clock_now()
         if row.used_at is not None:
@@ -392,8 +393,7 @@ class RefreshGrant(grants.RefreshTokenGrant):
         if row.dpop_jkt is not None and row.client.public and row.dpop_jkt != bound_key():
             # A public app's refresh token is bound to its DPoP key (RFC 9449 5).
             return None
-        claimed = db.session.execute(_CLAIM_REFRESH, {"token": row.id, "now": now}).rowcount
-        if claimed != 1:
+        if _CLAIM_REFRESH.execute(token=row.id, now=now) != 1:
             # A rotated refresh token came back: someone holds a copy. End the grant.
             revoke_families(TokenFamily.id == row.family, now=now)
             audit.record(g.directory.id, audit.events.REFRESH_TOKEN_REUSED, now,

@@ -7,9 +7,10 @@ than the statement itself. Such an instance is detached: reading a column works;
 relationship nobody set, or changing it through its attributes, does not reach the
 database (change its row with a statement).
 
-The hottest of them (``PlainQuery``) skip SQLAlchemy's execution too: the statement is
-compiled once per dialect and run on the driver's cursor, which costs a fifth (SQLite) to
-a half (PostgreSQL) of running it through the session.
+The hottest statements (``PlainStatement``, and ``PlainQuery`` for rows handed over as
+instances) skip SQLAlchemy's execution too: the statement is compiled once per dialect and
+run on the driver's cursor, which costs a fifth (SQLite) to a half (PostgreSQL) of running
+it through the session.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from contextlib import suppress
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import Insert, Select, Update, inspect, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.sql.base import Executable
 
 from .db import current_session, db
 
@@ -78,52 +80,89 @@ class PlainRows:
                      for model, keys, start, end in self._parts)
 
 
-class PlainQuery:
-    """A SELECT of a ``PlainRows``' columns (``PlainRows.select()`` with its joins and
-    conditions) run on the driver's cursor, for the reads every request of an endpoint makes.
+class PlainStatement:
+    """A Core statement run on the driver's cursor, for the statements every request of an
+    endpoint makes: the reads of a presented token or code, and the writes of an exchange or
+    a refresh.
 
     What SQLAlchemy does around a statement is done here once or kept:
 
-    - the SQL and how to pass parameters are compiled once per dialect, and each column's
-      conversion (JSON, booleans on SQLite) is the one its type gives SQLAlchemy;
-    - the statement runs on the connection of the context's session when one is in use,
-      so that it sees what that transaction wrote and the request never holds two pooled
-      connections; otherwise on a pooled connection of its own, given back at once;
+    - the SQL and how to pass parameters are compiled once per dialect (an INSERT once per
+      set of columns given), and each column's conversion (JSON, booleans on SQLite) is the
+      one its type gives SQLAlchemy. A column whose value SQLAlchemy would make itself (a
+      Python default or ``onupdate``) must be given: it is refused when compiled, never
+      left empty;
+    - a write runs on the connection of the context's session, in its transaction, which
+      the session commits or rolls back as any other; a read runs there too when the
+      context has a session, so that it sees what that transaction wrote and the request
+      never holds two pooled connections; otherwise on a pooled connection of its own,
+      given back at once;
     - the engine's ``before_cursor_execute`` listeners see the statement, as any other
       (on a pooled connection of its own there is no ``Connection``: they get None for
-      it), so PostgreSQL reads run outside a transaction as every read does
+      it), so PostgreSQL reads run outside a transaction and its first write begins one
       (``idp.storage.db.begin_at_first_write``);
     - the driver's errors come as SQLAlchemy's (``DBAPIError`` and its kinds, so outages are
       told as ever), and a connection found gone is dropped from the pool (that one: the
       others are found out by their own next statement, or their ping after idling).
+
+    Nothing of the ORM runs: no autoflush before the statement, and the session's instances
+    of the rows it writes are not told (write rows the session holds no instances of).
     """
 
-    def __init__(self, plain: PlainRows, statement: Select):
-        self._plain = plain
+    def __init__(self, statement: Executable):
         self._statement = statement
-        self._compiled: dict[str, _Compiled] = {}
+        self._compiled: dict[tuple[str, frozenset[str] | None], _Compiled] = {}
 
-    def first(self, **params: Any) -> tuple[Any, ...] | None:
-        """Return the instances of the first row with these parameters, or None."""
+    def first(self, **params: Any) -> list[Any] | None:
+        """Return the first row of a SELECT with these parameters, its columns converted,
+        or None."""
         engine = db.engine
-        dialect = engine.dialect
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            compiled = self._compiled[dialect.name] = _Compiled(self._statement, dialect)
+        compiled = self._for(engine.dialect, params)
         parameters = compiled.parameters(params)
         session = current_session()
         if session is not None:
             connection = session.connection()
-            found = compiled.run(engine, connection.connection, parameters, connection)
-        else:
-            try:
-                pooled = engine.raw_connection()
-            except dialect.loaded_dbapi.Error as exc:
-                raise compiled.failure(exc, None, False) from exc
-            try:
-                found = compiled.run(engine, pooled, parameters, None)
-            finally:
-                pooled.close()
+            return compiled.run(engine, connection.connection, parameters, connection)
+        try:
+            pooled = engine.raw_connection()
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise compiled.failure(exc, None, False) from exc
+        try:
+            return compiled.run(engine, pooled, parameters, None)
+        finally:
+            pooled.close()
+
+    def execute(self, **params: Any) -> int:
+        """Run an INSERT, UPDATE or DELETE with these parameters in the transaction of the
+        context's session; return how many rows it changed."""
+        connection = db.session().connection()
+        engine = db.engine
+        compiled = self._for(engine.dialect, params)
+        return compiled.run(engine, connection.connection, compiled.parameters(params),
+                            connection, read=False)
+
+    def _for(self, dialect: Dialect, params: dict[str, Any]) -> _Compiled:
+        # An INSERT's SQL names the columns given; every other statement's is fixed.
+        keys = frozenset(params) if isinstance(self._statement, Insert) else None
+        compiled = self._compiled.get((dialect.name, keys))
+        if compiled is None:
+            compiled = self._compiled[(dialect.name, keys)] = _Compiled(
+                self._statement, dialect, keys)
+        return compiled
+
+
+class PlainQuery:
+    """A SELECT of a ``PlainRows``' columns (``PlainRows.select()`` with its joins and
+    conditions) run on the driver's cursor (``PlainStatement``), handed over as instances in
+    no session."""
+
+    def __init__(self, plain: PlainRows, statement: Select):
+        self._plain = plain
+        self._statement = PlainStatement(statement)
+
+    def first(self, **params: Any) -> tuple[Any, ...] | None:
+        """Return the instances of the first row with these parameters, or None."""
+        found = self._statement.first(**params)
         return None if found is None else self._plain.rows(found)
 
 
@@ -131,8 +170,11 @@ class _Compiled:
     """A statement as one dialect runs it: its SQL, its parameters' order, its columns'
     conversions."""
 
-    def __init__(self, statement: Select, dialect: Dialect):
-        compiled = statement.compile(dialect=dialect)
+    def __init__(self, statement: Executable, dialect: Dialect,
+                 keys: frozenset[str] | None):
+        compiled = statement.compile(dialect=dialect,
+                                     column_keys=sorted(keys) if keys is not None else None)
+        _refuse_made_values(statement, keys)
         self.dialect = dialect
         self.sql = compiled.string
         self._construct = compiled.construct_params
@@ -140,7 +182,7 @@ class _Compiled:
         self._binds = {name: processor for name, bind in compiled.binds.items()
                        if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))}
         self._types = tuple(column.type.dialect_impl(dialect)
-                            for column in statement.selected_columns)
+                            for column in getattr(statement, "selected_columns", ()))
         self._results: tuple[Any, ...] | None = None  # from the first result's description
 
     def parameters(self, params: dict[str, Any]) -> Any:
@@ -149,16 +191,19 @@ class _Compiled:
             values[name] = processor(values[name])
         return values if self._order is None else tuple(values[name] for name in self._order)
 
-    def run(self, engine: Any, pooled: Any, parameters: Any,
-            connection: Any) -> list[Any] | None:
+    def run(self, engine: Any, pooled: Any, parameters: Any, connection: Any,
+            read: bool = True) -> Any:
         """Run the statement on the pooled connection `pooled` (`connection`: the session's
-        ``Connection`` around it, if any); return its first row, converted."""
+        ``Connection`` around it, if any); return its first row, converted (`read`), or
+        how many rows it changed."""
         dbapi_connection = pooled.dbapi_connection
         cursor = dbapi_connection.cursor()
         try:
             engine.dispatch.before_cursor_execute(connection, cursor, self.sql, parameters,
                                                   None, False)
             cursor.execute(self.sql, parameters)
+            if not read:
+                return cursor.rowcount
             if self._results is None:  # as SQLAlchemy asks: with the driver's type codes
                 self._results = tuple(kind.result_processor(self.dialect, column[1])
                                       for kind, column in zip(self._types, cursor.description,
@@ -182,3 +227,22 @@ class _Compiled:
         return DBAPIError.instance(self.sql, parameters, exc, self.dialect.loaded_dbapi.Error,
                                    hide_parameters=True, connection_invalidated=gone,
                                    dialect=self.dialect)
+
+
+def _refuse_made_values(statement: Executable, keys: frozenset[str] | None) -> None:
+    """Refuse a write that would leave out a value SQLAlchemy makes itself at execution: an
+    INSERT's column with a Python default not in `keys`, an UPDATE of a table with an
+    ``onupdate`` column it does not set."""
+    table = getattr(statement, "table", None)
+    if isinstance(statement, Insert) and keys is not None:
+        missing = [column.key for column in table.columns
+                   if column.default is not None and column.key not in keys]
+    elif isinstance(statement, Update):
+        given = {getattr(key, "key", key) for key in (statement._values or {})}
+        missing = [column.key for column in table.columns
+                   if column.onupdate is not None and column.key not in given]
+    else:
+        return
+    if missing:
+        raise ValueError(f"give {', '.join(missing)}: SQLAlchemy would make them, and "
+                         f"a plain statement does not")

@@ -17,11 +17,12 @@ from sqlalchemy import ColumnElement, bindparam, update
 from ..security.tokens import new_secret
 from ..storage import db
 from ..storage.models import Token, TokenFamily
+from ..storage.plain import PlainStatement
 
-# Tokens and families are only ever inserted, never changed through the ORM: a plain INSERT
-# costs a fifth of the ORM's flush of the same row.
-_INSERT_FAMILY = TokenFamily.__table__.insert()
-_INSERT_TOKEN = Token.__table__.insert()
+# Tokens and families are only ever inserted, never changed through the ORM: an INSERT on
+# the driver's cursor costs a fraction of the ORM's flush of the same row.
+_INSERT_FAMILY = PlainStatement(TokenFamily.__table__.insert())
+_INSERT_TOKEN = PlainStatement(Token.__table__.insert())
 
 
 def start_family(directory_id: int, client_pk: int, user_id: int, session_id: int | None,
@@ -31,13 +32,13 @@ def start_family(directory_id: int, client_pk: int, user_id: int, session_id: in
     values = {"id": new_secret(16), "directory_id": directory_id, "client_pk": client_pk,
               "user_id": user_id, "session_id": session_id, "code_id": code_id,
               "started_at": now, "revoked_at": None}
-    db.session.execute(_INSERT_FAMILY, values)
+    _INSERT_FAMILY.execute(**values)
     return TokenFamily(**values)
 
 
 def add_token(**values: Any) -> None:
     """Insert a token of a family (not yet committed)."""
-    db.session.execute(_INSERT_TOKEN, values)
+    _INSERT_TOKEN.execute(**values)
 
 
 def revoke_families(*where: ColumnElement[bool], now: float) -> int:
