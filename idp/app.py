@@ -46,6 +46,7 @@ from .web.host_check import HostCheck
 from .web.languages import LANGUAGES, language_url, select_locale
 from .web.published import PublishedDocuments
 from .web.ratelimit import limiter
+from .web.responses import Answer
 from .web.short_path import ShortPath
 
 csrf = CSRFProtect()
@@ -134,6 +135,7 @@ def _configure_flask(app: Flask, settings: Settings) -> None:
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
     database_url = _absolute_sqlite(database_url)
     app.session_interface = FormCookie()
+    app.response_class = Answer
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=database_url,

@@ -248,6 +248,11 @@ class HeldSends:
             self._jobs.append(job)
             return True
 
+    def holds_any(self) -> bool:
+        """Say whether a send is kept, waiting for release()."""
+        with self._lock:
+            return bool(self._jobs)
+
     def detach(self) -> None:
         """Hold no more of this context's sends (the app has answered); what was kept waits
         for release(). A context that answered is never left holding later sends."""

@@ -117,6 +117,11 @@ class ObservedRequests:
         except BaseException:
             self._done(environ, "500", started)
             raise
+        if isinstance(result, list):
+            # Made whole (``idp.web.responses.Answer``): the server writes it at once, and
+            # a list is what it writes fastest. Done now.
+            self._done(environ, answered[0] if answered else "500", started)
+            return result
         return ClosingIterator(result, lambda: self._done(
             environ, answered[0] if answered else "500", started))
 

@@ -33,8 +33,10 @@ class SendAfterAnswer:
         finally:
             held.detach()
         wrapper = environ.get("wsgi.file_wrapper")
-        if isinstance(wrapper, type) and isinstance(body, wrapper):
-            held.release()  # a file (nothing to send): left for the server's sendfile
+        if not held.holds_any() or isinstance(wrapper, type) and isinstance(body, wrapper):
+            # Nothing to send (it holds no more once the app has answered), or a file, left
+            # for the server's sendfile: the body as it is (a list is written fastest).
+            held.release()
             return body
         return _Answer(body, held)
 

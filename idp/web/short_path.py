@@ -14,6 +14,8 @@ steps in an application context of its own: no routing, request context or hooks
 
 Only a 200 is answered here, with the headers the app gives it (``protective_headers``,
 and userinfo's ``open_to_apps``), named for metrics and the log line as the app names it.
+Userinfo's is made as bytes and a list of headers (the JSON as the endpoint's Authlib makes
+it, the headers from the same constants), without a Response object around it.
 Everything else goes to the app as before, which answers it as ever: an unknown or
 disabled directory, a refused token or app (with its challenge), a DPoP-bound token, any
 other form of request, a fault. A form read here is handed to the app again. Neither
@@ -33,17 +35,16 @@ from typing import Any
 from authlib.consts import default_json_headers
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from flask import Flask
-from werkzeug.wrappers import Response
 
 from ..errors import IdpError
 from ..observability.requests import note_client, note_request
 from ..oidc.server import plain_userinfo
 from ..services import services
 from ..storage.outages import outage_of
-from .api.oidc import FORM, introspect, open_to_apps, userinfo
+from .api.oidc import FORM, OPEN_TO_APPS, introspect, userinfo
 from .context import load_directory
 from .named import client_named
-from .responses import protective_headers
+from .responses import always_headers, protective_headers
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -80,22 +81,23 @@ class ShortPath:
         note_request(environ, endpoint, rule, {"slug": slug})
         return response(environ, start_response)
 
-    def _userinfo(self, environ: dict[str, Any], slug: str) -> Response | None:
+    def _userinfo(self, environ: dict[str, Any], slug: str) -> WsgiApp | None:
         authorization = environ.get("HTTP_AUTHORIZATION", "")
         if environ.get("REQUEST_METHOD") != "GET" or not authorization.startswith("Bearer ") \
                 or "HTTP_DPOP" in environ or environ.get("CONTENT_LENGTH") not in (None, "", "0"):
             return None
 
-        def answer() -> Response | None:
-            found = services()
-            claims = plain_userinfo(found.protector, authorization)
+        def answer() -> WsgiApp | None:
+            claims = plain_userinfo(services().protector, authorization)
             if claims is None:
                 return None
-            # Authlib's own JSON answer, as the endpoint gives it.
-            return open_to_apps(found.server.handle_response(200, claims, default_json_headers))
+            # The endpoint's answer (Authlib's JSON, its headers, ``open_to_apps``) and every
+            # answer's headers, without building a Response for it.
+            return _Answered(self.flask_app.json.dumps(claims).encode(),
+                             [*default_json_headers, OPEN_TO_APPS, *always_headers()])
         return self._in_directory(environ, slug, answer)
 
-    def _introspection(self, environ: dict[str, Any], slug: str) -> Response | None:
+    def _introspection(self, environ: dict[str, Any], slug: str) -> WsgiApp | None:
         if environ.get("REQUEST_METHOD") != "POST" or environ.get("CONTENT_TYPE") != FORM \
                 or not environ.get("HTTP_AUTHORIZATION", "").startswith("Basic "):
             return None
@@ -108,7 +110,7 @@ class ShortPath:
         if len(body) != int(length):
             return None
 
-        def answer() -> Response | None:
+        def answer() -> WsgiApp | None:
             # The app's request class, with its limits on forms, on a copy of the body.
             request = self.flask_app.request_class({**environ, "wsgi.input": BytesIO(body)})
             response = services().server.create_endpoint_response(
@@ -118,11 +120,11 @@ class ShortPath:
             client_id = client_named(request, self._named("introspect")[0])
             if client_id:
                 note_client(environ, client_id)
-            return response
+            return protective_headers(response)
         return self._in_directory(environ, slug, answer)
 
     def _in_directory(self, environ: dict[str, Any], slug: str,
-                      answer: Callable[[], Response | None]) -> Response | None:
+                      answer: Callable[[], WsgiApp | None]) -> WsgiApp | None:
         """Run `answer` in an application context with the directory of `slug` loaded as
         for the app's routes; None when it does not serve, or `answer` leaves the request to
         the app."""
@@ -133,8 +135,7 @@ class ShortPath:
                     load_directory(None, {"slug": slug}, attached=False)
                 except IdpError:
                     return None  # unknown or disabled: the app answers it
-                response = answer()
-                return protective_headers(response) if response is not None else None
+                return answer()
         except Exception as exc:  # the app answers it: an outage (503) or a fault (500)
             if outage_of(exc) is not None:
                 environ[OUTAGE_MET] = exc
@@ -150,3 +151,16 @@ class ShortPath:
                         if self.flask_app.view_functions[rule.endpoint] is view)
             self._rules[name] = (rule.endpoint, rule.rule)
         return self._rules[name]
+
+
+class _Answered:
+    """A 200 with a body and headers made in full: the WSGI answer without a Response."""
+
+    def __init__(self, body: bytes, headers: list[tuple[str, str]]):
+        self.body = body
+        self.headers = [*headers, ("Content-Length", str(len(body)))]
+
+    def __call__(self, _environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        start_response("200 OK", self.headers)
+        return [self.body]

@@ -52,3 +52,14 @@ def test_an_answer_closed_early_hands_the_send_over_too():
     answer.close()
 
     assert delivery.settle(10) and recorder.sent == ["a@example.org"]
+
+
+def test_an_answer_that_holds_no_send_reaches_the_server_as_the_app_made_it():
+    parts = [b"whole"]
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return parts
+
+    # The same list: servers write a list at once (granian part by part otherwise).
+    assert SendAfterAnswer(app)({}, start_response) is parts

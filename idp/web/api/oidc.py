@@ -105,10 +105,15 @@ def userinfo():
     return open_to_apps(services().server.create_endpoint_response("userinfo"))
 
 
+#: Lets a web app's script read userinfo's answer from any origin (CORS): the bearer
+#: token, not a cookie, is what it is answered for.
+OPEN_TO_APPS = ("Access-Control-Allow-Origin", "*")
+
+
 def open_to_apps(response: Response) -> Response:
-    """Let a web app's script read userinfo's answer from any origin (CORS): the bearer
-    token, not a cookie, is what it is answered for."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    """Give userinfo's answer the header ``OPEN_TO_APPS``."""
+    name, value = OPEN_TO_APPS
+    response.headers[name] = value
     return response
 
 
