@@ -120,7 +120,8 @@ class ShortPath:
             client_id = client_named(request, self._named("introspect")[0])
             if client_id:
                 note_client(environ, client_id)
-            return protective_headers(response)
+            # As the app's answer: its class hands the body over as a list.
+            return protective_headers(self.flask_app.response_class.force_type(response))
         return self._in_directory(environ, slug, answer)
 
     def _in_directory(self, environ: dict[str, Any], slug: str,
