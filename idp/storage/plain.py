@@ -20,7 +20,7 @@ from contextlib import suppress
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, Select, Update, inspect, select
+from sqlalchemy import Insert, Select, inspect, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper
@@ -174,7 +174,13 @@ class _Compiled:
                  keys: frozenset[str] | None):
         compiled = statement.compile(dialect=dialect,
                                      column_keys=sorted(keys) if keys is not None else None)
-        _refuse_made_values(statement, keys)
+        # Values SQLAlchemy would make in Python as it runs the statement (a column's
+        # default, its onupdate): nothing here would.
+        made = [column.key for column in (*getattr(compiled, "insert_prefetch", ()),
+                                          *getattr(compiled, "update_prefetch", ()))]
+        if made:
+            raise ValueError(f"give {', '.join(made)}: SQLAlchemy would make them, and a "
+                             f"plain statement does not")
         self.dialect = dialect
         self.sql = compiled.string
         self._construct = compiled.construct_params
@@ -228,21 +234,3 @@ class _Compiled:
                                    hide_parameters=True, connection_invalidated=gone,
                                    dialect=self.dialect)
 
-
-def _refuse_made_values(statement: Executable, keys: frozenset[str] | None) -> None:
-    """Refuse a write that would leave out a value SQLAlchemy makes itself at execution: an
-    INSERT's column with a Python default not in `keys`, an UPDATE of a table with an
-    ``onupdate`` column it does not set."""
-    table = getattr(statement, "table", None)
-    if isinstance(statement, Insert) and keys is not None:
-        missing = [column.key for column in table.columns
-                   if column.default is not None and column.key not in keys]
-    elif isinstance(statement, Update):
-        given = {getattr(key, "key", key) for key in (statement._values or {})}
-        missing = [column.key for column in table.columns
-                   if column.onupdate is not None and column.key not in given]
-    else:
-        return
-    if missing:
-        raise ValueError(f"give {', '.join(missing)}: SQLAlchemy would make them, and "
-                         f"a plain statement does not")
