@@ -117,13 +117,15 @@ class ObservedRequests:
         except BaseException:
             self._done(environ, "500", started)
             raise
+        def done() -> None:
+            self._done(environ, answered[0] if answered else "500", started)
+
         if isinstance(result, list):
             # Made whole (``idp.web.responses.Answer``): the server writes it at once, and
             # a list is what it writes fastest. Done now.
-            self._done(environ, answered[0] if answered else "500", started)
+            done()
             return result
-        return ClosingIterator(result, lambda: self._done(
-            environ, answered[0] if answered else "500", started))
+        return ClosingIterator(result, done)
 
     def _done(self, environ: dict[str, Any], status_line: str, started: float) -> None:
         seconds = time.perf_counter() - started
