@@ -102,8 +102,8 @@ class PlainStatement:
       it), so PostgreSQL reads run outside a transaction and its first write begins one
       (``idp.storage.db.begin_at_first_write``);
     - the driver's errors come as SQLAlchemy's (``DBAPIError`` and its kinds, so outages are
-      told as ever), and a connection found gone is dropped from the pool (that one: the
-      others are found out by their own next statement, or their ping after idling).
+      told as ever), and a connection found gone is dropped from the pool, with every
+      connection the pool made before it renewed at its next checkout, as SQLAlchemy does.
 
     Nothing of the ORM runs: no autoflush before the statement, and the session's instances
     of the rows it writes are not told (write rows the session holds no instances of).
@@ -217,7 +217,12 @@ class _Compiled:
             found = cursor.fetchone()
         except self.dialect.loaded_dbapi.Error as exc:
             gone = self.dialect.is_disconnect(exc, dbapi_connection, cursor)
-            if gone:  # through the Connection, if any, so that it knows
+            if gone:
+                # As SQLAlchemy's own execution does on a disconnect: every connection the
+                # pool made before this one's loss is stale too, and renewed at its next
+                # checkout (``Pool._invalidate``, which has no public twin); this one goes
+                # through its Connection, if any, so that it knows.
+                engine.pool._invalidate(pooled, exc, _checkin=False)
                 (connection if connection is not None else pooled).invalidate(exc)
             raise self.failure(exc, parameters, gone) from exc
         finally:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, bindparam, select, text
+from sqlalchemy.exc import DBAPIError
 
 from idp import create_app
 from idp.storage import db
 from idp.storage.plain import PlainStatement
+from tests.conftest import BACKENDS, POSTGRES
 from tests.support.live import TEST_SETTINGS
+from tests.support.tcp_proxy import TcpProxy, through
 
 pytestmark = pytest.mark.storage
 
@@ -89,3 +92,22 @@ def test_a_value_sqlalchemy_would_make_must_be_given(session):
     assert PlainStatement(DATED.insert()).execute(id=1, body="given", changed=None) == 1
     with pytest.raises(ValueError, match="give changed"):
         PlainStatement(DATED.update().values(body="other")).execute()
+
+
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="the tests run on SQLite only")
+def test_a_connection_found_gone_renews_the_pools_other_connections(database_url_factory):
+    with TcpProxy.to(POSTGRES) as proxy:
+        app = create_app({**TEST_SETTINGS, "IDP_DATABASE_URL": through(
+            database_url_factory("postgresql"), proxy.port)})
+        with app.app_context():
+            NOTES.create(db.engine)
+            first, second = db.engine.raw_connection(), db.engine.raw_connection()
+            first.close()
+            second.close()  # two idle connections in the pool
+            proxy.cut()
+            with pytest.raises(DBAPIError) as raised:
+                READ.first(note=1)  # on one of them, with no session
+            assert raised.value.connection_invalidated
+            proxy.restore()
+            # The other, lost in the same cut, is not handed out again: a new one is.
+            assert [READ.first(note=1) for _ in range(2)] == [None, None]
