@@ -33,7 +33,7 @@ from authlib.oauth2.rfc6749.errors import (
     UnauthorizedClientError,
     UnsupportedTokenTypeError,
 )
-from authlib.oauth2.rfc6749.requests import JsonRequest
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, JsonRequest
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -189,6 +189,9 @@ def access_token_seconds(_client: Any, _grant_type: str) -> int:
 
 class Server(AuthorizationServer):
     """Authlib's server with our client lookup and token storage."""
+
+    #: The introspection endpoint, as registered (``plain_introspection`` runs it).
+    introspection: Introspection
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         # A stored authorization request (resumed after login) is already built.
@@ -679,6 +682,44 @@ def plain_userinfo(protector: BearerProtector, authorization: str) -> dict[str, 
     return userinfo_claims(token.row)
 
 
+class FormRequest(OAuth2Request):
+    """Authlib's request of a form already read (one value per name) and the headers given:
+    an endpoint's steps on a request that Flask has not made a request of."""
+
+    def __init__(self, method: str, uri: str, headers: dict[str, str], form: dict[str, str]):
+        super().__init__(method, uri, headers=headers)
+        self.payload = BasicOAuth2Payload(form)
+        self._form = form
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self._form
+
+    @property
+    def args(self) -> dict[str, str]:
+        return {}
+
+
+def plain_introspection(server: Server, uri: str, authorization: str,
+                        form: dict[str, str]
+                        ) -> tuple[dict[str, Any], list[tuple[str, str]], str] | None:
+    """Return introspection's JSON answer (RFC 7662 2.2) to a POST to `uri` of the form
+    `form` with the Authorization header `authorization`: its body, its headers and the
+    client id of the app that asked; None when the endpoint refuses the request (the app, its form), which the
+    endpoint itself then answers.
+
+    The endpoint's own steps, as registered: Authlib authenticates the app with the
+    endpoint's methods, checks the form and asks the endpoint about the token.
+    ``g.directory`` is the request's.
+    """
+    request = FormRequest("POST", uri, {"Authorization": authorization}, form)
+    try:
+        status, body, headers = server.introspection(request)
+    except OAuth2Error:
+        return None
+    return (body, headers, request.client.get_client_id()) if status == 200 else None
+
+
 def _find_token(token_string: str, hint: str | None) -> StoredToken | None:
     """Find an access or refresh token of this directory, trying the hinted kind first."""
     kinds = [False, True] if hint != "refresh_token" else [True, False]
@@ -804,7 +845,8 @@ def create_server(settings: Settings) -> tuple[Server, BearerProtector]:
     protector.register_token_validator(DPoPTokenValidator())
     server.register_endpoint(UserInfo(resource_protector=protector))
     server.register_endpoint(Revocation)
-    server.register_endpoint(Introspection)
+    server.introspection = Introspection(server)
+    server.register_endpoint(server.introspection)
     server.register_endpoint(EndSession)
     server.register_extension(Issuer())
     return server, protector

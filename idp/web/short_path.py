@@ -8,14 +8,15 @@ steps in an application context of its own: no routing, request context or hooks
 - userinfo: a GET with ``Authorization: Bearer ...`` and nothing else (no query, body or
   DPoP proof). ``idp.oidc.server.plain_userinfo`` runs the endpoint's steps: Authlib checks
   the token with the endpoint's validators, the claims come from the endpoint's function.
-- introspection: a POST of a form with the app's ``Authorization: Basic ...``. Authlib's
-  introspection endpoint, the app's, runs on the request (client authentication
-  included) as for the route.
+- introspection: a POST of a form with the app's ``Authorization: Basic ...`` that names
+  the token and at most its hint, each once. ``idp.oidc.server.plain_introspection`` runs
+  the app's introspection endpoint, as registered, on that form and header (client
+  authentication included), without Flask's request.
 
 Only a 200 is answered here, with the headers the app gives it (``protective_headers``,
 and userinfo's ``open_to_apps``), named for metrics and the log line as the app names it.
-Userinfo's is made as bytes and a list of headers (the JSON as the endpoint's Authlib makes
-it, the headers from the same constants), without a Response object around it.
+It is made as bytes and a list of headers (the JSON as the endpoint's Authlib makes it, the
+headers the endpoint gives and the same constants), without a Response object around it.
 Everything else goes to the app as before, which answers it as ever: an unknown or
 disabled directory, a refused token or app (with its challenge), a DPoP-bound token, any
 other form of request, a fault. A form read here is handed to the app again. Neither
@@ -32,25 +33,28 @@ from collections.abc import Callable, Iterable
 from io import BytesIO
 from typing import Any
 
+from urllib.parse import parse_qsl
+
 from authlib.consts import default_json_headers
-from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from flask import Flask
+from werkzeug.wsgi import get_host
 
 from ..errors import IdpError
 from ..observability.requests import note_client, note_request
-from ..oidc.server import plain_userinfo
+from ..oidc.server import plain_introspection, plain_userinfo
 from ..services import services
 from ..storage.outages import outage_of
 from .api.oidc import FORM, OPEN_TO_APPS, introspect, userinfo
 from .context import load_directory
-from .named import client_named
-from .responses import always_headers, protective_headers
+from .responses import always_headers
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 PATH = re.compile(r"/d/([a-z0-9-]{1,64})/(userinfo|introspect)")
 #: The largest introspection form taken here (a token, its hint); larger ones go to the app.
 MAX_FORM = 8192
+#: The names of an introspection form taken here; any other form goes to the app.
+TOKEN_FORM = frozenset({"token", "token_type_hint"})
 #: Set in the WSGI environ: the outage this middleware met, for the app to answer.
 OUTAGE_MET = "idp.outage_met"
 
@@ -107,21 +111,20 @@ class ShortPath:
             return None
         body = environ["wsgi.input"].read(int(length))
         environ["wsgi.input"] = BytesIO(body)  # the app reads the same form, if it must
-        if len(body) != int(length):
+        form = _token_form(body) if len(body) == int(length) else None
+        if form is None:
             return None
 
         def answer() -> WsgiApp | None:
-            # The app's request class, with its limits on forms, on a copy of the body.
-            request = self.flask_app.request_class({**environ, "wsgi.input": BytesIO(body)})
-            response = services().server.create_endpoint_response(
-                "introspection", FlaskOAuth2Request(request))
-            if response.status_code != 200:
+            answered = plain_introspection(services().server, _url(environ),
+                                           environ["HTTP_AUTHORIZATION"], form)
+            if answered is None:
                 return None
-            client_id = client_named(request, self._named("introspect")[0])
-            if client_id:
-                note_client(environ, client_id)
-            # As the app's answer: its class hands the body over as a list.
-            return protective_headers(self.flask_app.response_class.force_type(response))
+            payload, headers, client_id = answered
+            note_client(environ, client_id)
+            # The endpoint's answer (Authlib's JSON, its headers) and every answer's headers.
+            return _Answered(self.flask_app.json.dumps(payload).encode(),
+                             [*headers, *always_headers()])
         return self._in_directory(environ, slug, answer)
 
     def _in_directory(self, environ: dict[str, Any], slug: str,
@@ -152,6 +155,28 @@ class ShortPath:
                         if self.flask_app.view_functions[rule.endpoint] is view)
             self._rules[name] = (rule.endpoint, rule.rule)
         return self._rules[name]
+
+
+def _token_form(body: bytes) -> dict[str, str] | None:
+    """Return the introspection form `body` as the app reads it, when it names the token
+    and at most its hint, each once (RFC 7662 2.1); None for any other form, which the app
+    reads itself."""
+    try:
+        pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=True,
+                          errors="strict")
+    except ValueError:  # UnicodeDecodeError included
+        return None
+    form = dict(pairs)
+    if len(form) != len(pairs) or "token" not in form or not form.keys() <= TOKEN_FORM:
+        return None
+    return form
+
+
+def _url(environ: dict[str, Any]) -> str:
+    """Return the request's URL without its query, as the app's request gives it to
+    Authlib (which checks its scheme)."""
+    return (f"{environ['wsgi.url_scheme']}://{get_host(environ)}"
+            f"{environ.get('SCRIPT_NAME', '')}{environ['PATH_INFO']}")
 
 
 class _Answered:

@@ -224,6 +224,18 @@ def test_an_apps_introspection_is_answered_as_the_endpoint_answers_it(
     assert len(served_by_app) == 1  # the request with the middleware off
 
 
+@pytest.mark.parametrize("hint", ["access_token", "refresh_token"])
+def test_a_form_with_the_tokens_hint_is_answered_as_the_endpoint_answers_it(
+        rp, user, lane, served_by_app, hint):
+    token = signed_in(rp, user)["access_token"]
+    served_by_app.clear()
+    quick, full = both_ways(lane, lambda: rp.post_as_client(
+        rp.metadata["introspection_endpoint"], {"token": token, "token_type_hint": hint}))
+    assert quick.json()["active"] is True
+    assert_same_answer(quick, full)
+    assert len(served_by_app) == 1  # the request with the middleware off
+
+
 def test_an_introspection_the_endpoint_refuses_is_left_to_it(rp, user, lane, served_by_app):
     token = signed_in(rp, user)["access_token"]
     url = rp.metadata["introspection_endpoint"]
@@ -235,7 +247,8 @@ def test_an_introspection_the_endpoint_refuses_is_left_to_it(rp, user, lane, ser
     assert len(served_by_app) == 2
 
 
-@pytest.mark.parametrize("form", ["client_secret_post", "charset", "no token"])
+@pytest.mark.parametrize("form", ["client_secret_post", "charset", "no token",
+                                  "another name"])
 def test_other_introspection_requests_are_left_to_the_endpoint(
         rp, user, lane, served_by_app, form):
     token = signed_in(rp, user)["access_token"]
@@ -248,6 +261,9 @@ def test_other_introspection_requests_are_left_to_the_endpoint(
     elif form == "charset":
         response = requests.post(url, auth=basic, timeout=30, data=f"token={token}", headers={
             "Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"})
+    elif form == "another name":
+        response = requests.post(url, auth=basic, timeout=30, data={
+            "token": token, "resource": "https://api.example"})
     else:
         response = requests.post(url, auth=basic, timeout=30, data={"hint": "none"})
     assert response.status_code == (400 if form == "no token" else 200), response.text
