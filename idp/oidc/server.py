@@ -705,8 +705,8 @@ def plain_introspection(server: Server, uri: str, authorization: str,
                         ) -> tuple[dict[str, Any], list[tuple[str, str]], str] | None:
     """Return introspection's JSON answer (RFC 7662 2.2) to a POST to `uri` of the form
     `form` with the Authorization header `authorization`: its body, its headers and the
-    client id of the app that asked; None when the endpoint refuses the request (the app, its form), which the
-    endpoint itself then answers.
+    client id of the app that asked; None when the endpoint refuses the request (the app,
+    its form), which the endpoint itself then answers.
 
     The endpoint's own steps, as registered: Authlib authenticates the app with the
     endpoint's methods, checks the form and asks the endpoint about the token.

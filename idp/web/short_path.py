@@ -32,7 +32,6 @@ import re
 from collections.abc import Callable, Iterable
 from io import BytesIO
 from typing import Any
-
 from urllib.parse import parse_qsl
 
 from authlib.consts import default_json_headers
