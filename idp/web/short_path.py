@@ -94,10 +94,8 @@ class ShortPath:
             claims = plain_userinfo(services().protector, authorization)
             if claims is None:
                 return None
-            # The endpoint's answer (Authlib's JSON, its headers, ``open_to_apps``) and every
-            # answer's headers, without building a Response for it.
-            return _Answered(self.flask_app.json.dumps(claims).encode(),
-                             [*default_json_headers, OPEN_TO_APPS, *always_headers()])
+            # The endpoint's answer: Authlib's JSON headers and ``open_to_apps``.
+            return self._answered(claims, [*default_json_headers, OPEN_TO_APPS])
         return self._in_directory(environ, slug, answer)
 
     def _introspection(self, environ: dict[str, Any], slug: str) -> WsgiApp | None:
@@ -121,10 +119,14 @@ class ShortPath:
                 return None
             payload, headers, client_id = answered
             note_client(environ, client_id)
-            # The endpoint's answer (Authlib's JSON, its headers) and every answer's headers.
-            return _Answered(self.flask_app.json.dumps(payload).encode(),
-                             [*headers, *always_headers()])
+            return self._answered(payload, headers)
         return self._in_directory(environ, slug, answer)
+
+    def _answered(self, payload: dict[str, Any], headers: list[tuple[str, str]]) -> _Answered:
+        """Return the endpoint's 200 of `payload` in the app's JSON, with the endpoint's
+        `headers` and every answer's (``always_headers``), without a Response around it."""
+        return _Answered(self.flask_app.json.dumps(payload).encode(),
+                         [*headers, *always_headers()])
 
     def _in_directory(self, environ: dict[str, Any], slug: str,
                       answer: Callable[[], WsgiApp | None]) -> WsgiApp | None:
